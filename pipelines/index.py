@@ -1,0 +1,107 @@
+"""Index recipe: corpus -> chunks -> embeddings -> FAISS, then a retrieval check, logged to MLflow.
+
+    ragvsft index experiments/demo.toml [--set index.chunk_chars=400]
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+
+from ragvsft import tracking
+from ragvsft.config import ExperimentConfig, config_to_dict
+from ragvsft.embedders import SentenceTransformerEmbedder, embedder_identity
+from ragvsft.indexing import BuiltIndex, IndexSpec, build_index, load_index
+from ragvsft.pipelines.common import load_experiment_corpus, peak_rss_mb, progress_bar
+from ragvsft.retrieval_eval import MRR_DEPTH, RetrievalScores, first_relevant_rank, score_retrieval
+from ragvsft.retriever import DenseRetriever
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    built: BuiltIndex
+    retrieval: RetrievalScores | None
+    run_id: str
+    tracking_uri: str
+
+
+def main(config: ExperimentConfig, console: Console) -> IndexResult:
+    # 1. Load and validate the corpus: bad input fails here, before any model loads.
+    corpus = load_experiment_corpus(config, console)
+    cfg = config.index
+    spec = IndexSpec(embedder_identity(cfg.embedder), cfg.chunk_chars, cfg.chunk_overlap_chars, cfg.index_type, cfg.hnsw_m)
+    uri = tracking.tracking_uri()
+    index_root = config.output_dir / "index"
+
+    with tracking.run(
+        uri=uri, experiment=tracking.experiment_name(corpus.name), name=f"index-{config.name}",
+        description=f"FAISS index of {corpus.name} ({cfg.embedder}, {cfg.chunk_chars}-char chunks) and a retrieval check",
+        tags={"ragvsft.pipeline": "index", "ragvsft.experiment": config.name},
+    ) as run_id:
+        tracking.log_params(config_to_dict(config))
+
+        # 2. Build the index, or reuse the published one when nothing changed.
+        embedder: SentenceTransformerEmbedder | None = None
+
+        def make_embedder() -> SentenceTransformerEmbedder:
+            nonlocal embedder
+            embedder = SentenceTransformerEmbedder(cfg.embedder, batch_size=cfg.embed_batch_size)
+            return embedder
+
+        with progress_bar(console) as progress:
+            task = progress.add_task("embedding chunks", total=None)
+            built = build_index(
+                corpus.docs, make_embedder, index_root, spec, hnsw_ef_search=cfg.hnsw_ef_search,
+                on_progress=lambda _stage, done, total: progress.update(task, completed=done, total=total),
+            )
+        counts = built.manifest["counts"]
+        if built.reused:
+            console.print(f"index unchanged, reusing {built.path} ({counts['chunks']} chunks)")
+        else:
+            total_s = built.manifest["timings_s"]["total"]
+            console.print(f"built {built.path}: {counts['chunks']} chunks in {total_s:.1f} s "
+                          f"({counts['chunks'] / total_s:.1f} chunks/s)")
+        tracking.log_dict(built.manifest, "index/manifest.json")
+        tracking.log_dict(corpus.split_record(), "corpus/split.json")
+        metrics: dict[str, float] = {
+            "documents": len(corpus.documents), "skipped_files": len(corpus.docs.skipped),
+            "chunks": counts["chunks"], "index_reused": float(built.reused),
+        }
+        if not built.reused:
+            timings = built.manifest["timings_s"]
+            metrics |= {"build_s": timings["total"], "embed_s": timings["embed"],
+                        "chunks_per_s": counts["chunks"] / timings["total"]}
+
+        # 3. Retrieval check on eval questions that name their sources.
+        questions = [qa for qa in corpus.split("eval") if qa.sources]
+        scores = None
+        if questions:
+            store, _ = load_index(index_root, hnsw_ef_search=cfg.hnsw_ef_search)
+            retriever = DenseRetriever(embedder or make_embedder(), store)
+            started = time.perf_counter()
+            hits = retriever.search_many([qa.question for qa in questions], k=MRR_DEPTH)
+            search_ms = (time.perf_counter() - started) * 1000 / len(questions)
+            scores = score_retrieval(hits, [qa.sources for qa in questions])
+            metrics |= scores.as_metrics() | {"search_ms_per_question": search_ms}
+            tracking.log_table(_retrieval_rows(questions, hits), "retrieval/per_question.json")
+            console.print(f"retrieval on {scores.questions} eval questions: hit@1 {scores.hit_at_1:.3f}  "
+                          f"hit@5 {scores.hit_at_5:.3f}  MRR@{MRR_DEPTH} {scores.mrr:.3f}")
+        else:
+            console.print("[yellow]no eval questions with sources: retrieval check skipped[/]")
+
+        metrics["peak_rss_mb"] = peak_rss_mb()
+        tracking.log_metrics(metrics)
+    console.print(f"logged run {run_id}; view it with: {tracking.ui_command(uri)}")
+    return IndexResult(built, scores, run_id, uri)
+
+
+def _retrieval_rows(questions: list, hits: list) -> list[dict[str, Any]]:
+    return [
+        {"id": qa.id, "question": qa.question, "sources": ", ".join(qa.sources), "tags": ", ".join(qa.tags),
+         "first_relevant_rank": first_relevant_rank(h, qa.sources) or 0,
+         "top_chunks": ", ".join(hit.chunk.id for hit in h[:5])}
+        for qa, h in zip(questions, hits)
+    ]

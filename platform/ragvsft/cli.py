@@ -1,0 +1,95 @@
+"""The ``ragvsft`` command. Each subcommand loads the experiment config and runs one recipe."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from ragvsft.config import ExperimentConfig, load_config
+from ragvsft.errors import RagvsftError
+
+app = typer.Typer(
+    help="Measure retrieval (RAG) against LoRA fine-tuning on your own documents.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+ExperimentArg = Annotated[Path, typer.Argument(help="Experiment file, e.g. experiments/demo.toml.", show_default=False)]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", "-s", help="Override a config value: --set index.chunk_chars=400 (repeatable)."),
+]
+
+
+def _load(experiment: Path, overrides: list[str] | None) -> ExperimentConfig:
+    return load_config(experiment, overrides or [])
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    # escape(): messages quote user input, which may contain [brackets] rich would eat.
+    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+    return typer.Exit(code=2)
+
+
+@app.callback()
+def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show library log messages.")] = False) -> None:
+    # The recipes report warnings (skipped files...) on the console themselves;
+    # library logging is for --verbose, or it would say everything twice.
+    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    # Our own progress bars replace the per-tensor "Loading weights" bars of transformers.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
+@app.command()
+def check(experiment: ExperimentArg, set_: SetOpt = None) -> None:
+    """Validate the experiment file and its corpus (documents, qa.jsonl, split) without loading any model."""
+    from ragvsft.pipelines.common import load_experiment_corpus
+
+    try:
+        config = _load(experiment, set_)
+        load_experiment_corpus(config, console)
+    except RagvsftError as exc:
+        raise _fail(exc) from None
+    console.print("[green]ok[/]")
+
+
+@app.command()
+def index(experiment: ExperimentArg, set_: SetOpt = None) -> None:
+    """Build (or reuse) the FAISS index and score retrieval on the eval questions; logs an MLflow run."""
+    from ragvsft.pipelines import index as recipe
+
+    try:
+        recipe.main(_load(experiment, set_), console)
+    except RagvsftError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def search(
+    experiment: ExperimentArg,
+    question: Annotated[str, typer.Argument(help="The question to retrieve chunks for.", show_default=False)],
+    k: Annotated[int, typer.Option("-k", "--top-k", min=1, max=100, help="How many chunks to show.")] = 5,
+    set_: SetOpt = None,
+) -> None:
+    """Print the top-k chunks for a question, with document ids and scores."""
+    from ragvsft.pipelines import search as recipe
+
+    try:
+        recipe.main(_load(experiment, set_), console, question, k)
+    except RagvsftError as exc:
+        raise _fail(exc) from None
+
+
+if __name__ == "__main__":
+    app()

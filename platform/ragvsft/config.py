@@ -1,0 +1,181 @@
+"""Experiment configuration: ``experiments/<name>.toml`` -> frozen dataclasses.
+
+The dataclasses are the schema (litgpt style): each field's type, default and
+docstring is the documentation. Unknown keys and wrongly typed values are
+errors naming the key. ``--set section.key=value`` overrides apply before
+validation, so they are checked exactly like the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ragvsft.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """How documents become a searchable FAISS index.
+
+    Example:
+        >>> IndexConfig(chunk_chars=400).chunk_overlap_chars
+        100
+    """
+
+    embedder: str = "all-MiniLM-L6-v2"
+    """Sentence-transformers model: ``all-MiniLM-L6-v2`` (the packaged copy, offline), a local folder, or a hub id."""
+    chunk_chars: int = 800
+    """Target chunk length in characters (LangChain's recursive splitter keeps paragraphs together when it can)."""
+    chunk_overlap_chars: int = 100
+    """Characters shared by neighbouring chunks, so a fact cut at a boundary survives in one of them."""
+    index_type: Literal["flat", "hnsw"] = "flat"
+    """``flat``: exact inner-product search. ``hnsw``: approximate, for hundreds of thousands of chunks."""
+    hnsw_m: int = 32
+    """HNSW graph degree (only for ``index_type = "hnsw"``)."""
+    hnsw_ef_search: int = 64
+    """HNSW search breadth: higher is more exact and slower."""
+    embed_batch_size: int = 64
+    """Chunks embedded per forward pass."""
+    top_k: int = 5
+    """Chunks retrieved per question."""
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """One experiment: a corpus and how to index, train and evaluate on it.
+
+    Example:
+        >>> cfg = load_config(Path("experiments/demo.toml"))  # doctest: +SKIP
+        >>> cfg.index.top_k  # doctest: +SKIP
+        5
+    """
+
+    corpus: Path
+    """Corpus folder holding ``docs/`` and ``qa.jsonl``; relative paths are resolved from the current directory."""
+    name: str = ""
+    """Experiment name; defaults to the config file's stem (``demo`` for ``experiments/demo.toml``)."""
+    seed: int = 0
+    """Seed for everything random: the train/eval split of lines without ``split``, sampling, training."""
+    eval_fraction: float = 0.3
+    """Share of ``qa.jsonl`` lines without a ``split`` that go to evaluation."""
+    output_dir: Path = Path()
+    """Where indexes, adapters and reports go; defaults to ``artifacts/<name>``."""
+    index: IndexConfig = field(default_factory=IndexConfig)
+
+
+def _type_name(tp: Any) -> str:
+    if typing.get_origin(tp) is Literal:
+        return " or ".join(repr(v) for v in typing.get_args(tp))
+    return getattr(tp, "__name__", str(tp))
+
+
+def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
+    """Check one TOML value against a field type; TOML already gives int/float/str/bool."""
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(where, f"'{key}' must be a table ([{key}]), got {value!r}")
+        return _build(tp, value, where, prefix=f"{key}.")
+    if typing.get_origin(tp) is Literal:
+        if value not in typing.get_args(tp):
+            raise ConfigError(where, f"'{key}' must be {_type_name(tp)}, got {value!r}")
+        return value
+    if tp is Path:
+        if not isinstance(value, str) or not value:
+            raise ConfigError(where, f"'{key}' must be a path string, got {value!r}")
+        return Path(value)
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    # bool is an int subclass; `seed = true` is a mistake, not 1.
+    if not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
+        raise ConfigError(where, f"'{key}' must be {_type_name(tp)}, got {value!r}")
+    return value
+
+
+def _build(cls: type, data: dict[str, Any], where: str, prefix: str = "") -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(
+            where, f"unknown key '{prefix}{unknown[0]}'; allowed in this table: {', '.join(sorted(fields))}"
+        )
+    kwargs = {name: _coerce(value, hints[name], prefix + name, where) for name, value in data.items()}
+    missing = [n for n, f in fields.items() if n not in kwargs and f.default is dataclasses.MISSING
+               and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise ConfigError(where, f"missing required key '{prefix}{missing[0]}'")
+    return cls(**kwargs)
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``index.chunk_chars=400`` -> (["index", "chunk_chars"], 400); bare words become strings."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError("--set", f"expected KEY=VALUE (e.g. index.top_k=3), got {text!r}")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw  # `--set index.embedder=/models/bge` needs no quoting
+    return key.strip().split("."), value
+
+
+def load_config(path: Path, overrides: list[str] | None = None) -> ExperimentConfig:
+    """Read, override and validate an experiment file.
+
+    Example:
+        >>> load_config(Path("experiments/demo.toml"), ["index.top_k=3"]).index.top_k  # doctest: +SKIP
+        3
+    """
+    if not path.is_file():
+        raise ConfigError(path, "experiment file not found (expected experiments/<name>.toml)")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, f"not valid TOML: {exc}") from None
+    for text in overrides or []:
+        keys, value = parse_override(text)
+        table = data
+        for key in keys[:-1]:
+            table = table.setdefault(key, {})
+            if not isinstance(table, dict):
+                raise ConfigError("--set", f"'{key}' is not a table, cannot set {text!r}")
+        table[keys[-1]] = value
+    where = f"{path} (with --set {', '.join(overrides)})" if overrides else str(path)
+    config: ExperimentConfig = _build(ExperimentConfig, data, where)
+    name = config.name or path.stem
+    _check_ranges(config, where)
+    return dataclasses.replace(
+        config, name=name, output_dir=config.output_dir if config.output_dir != Path() else Path("artifacts") / name
+    )
+
+
+def _check_ranges(config: ExperimentConfig, where: str) -> None:
+    index = config.index
+    checks = [
+        (0.0 <= config.eval_fraction <= 1.0, "eval_fraction must be between 0 and 1"),
+        (index.chunk_chars > 0, "index.chunk_chars must be positive"),
+        (0 <= index.chunk_overlap_chars < index.chunk_chars, "index.chunk_overlap_chars must be >= 0 and < chunk_chars"),
+        (index.top_k > 0, "index.top_k must be positive"),
+        (index.embed_batch_size > 0, "index.embed_batch_size must be positive"),
+        (index.hnsw_m > 1 and index.hnsw_ef_search > 0, "index.hnsw_m must be > 1 and hnsw_ef_search > 0"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(where, message)
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """Flat ``{"index.top_k": 5, ...}`` view, for logging as MLflow params."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value):
+            out.update({f"{f.name}.{k}": v for k, v in config_to_dict(value).items()})
+        else:
+            out[f.name] = str(value) if isinstance(value, Path) else value
+    return out

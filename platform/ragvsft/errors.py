@@ -1,0 +1,33 @@
+"""Errors a user can act on: each names the file (and line) at fault and what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class RagvsftError(Exception):
+    """Base class for errors caused by user input; the CLI prints them without a traceback."""
+
+
+class InputError(RagvsftError):
+    """Bad input in a file the user supplied.
+
+    Example:
+        >>> str(InputError("corpora/x/qa.jsonl", "missing 'answer'", line=3))
+        "corpora/x/qa.jsonl:3: missing 'answer'"
+    """
+
+    def __init__(self, path: str | Path, message: str, *, line: int | None = None) -> None:
+        self.path = str(path)
+        self.line = line
+        self.message = message
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {message}")
+
+
+class CorpusError(InputError):
+    """A corpus folder, document or qa.jsonl line is unusable."""
+
+
+class ConfigError(InputError):
+    """An experiment file or a command-line override is invalid."""

@@ -1,0 +1,195 @@
+"""Building, publishing and loading a versioned index folder.
+
+Layout under an index root (e.g. ``artifacts/demo/index``)::
+
+    CURRENT               name of the live version (replaced atomically)
+    v-<fingerprint>/      manifest.json, index.faiss, chunks.jsonl
+    .tmp-<pid>-<hex>/     a build in progress; never loaded
+
+A build writes into a temporary folder and renames it into place only when
+complete, then swaps ``CURRENT``; an interrupted build leaves at most a
+``.tmp-*`` folder that the next build removes. The version name is a
+fingerprint of every input (documents, embedder, chunking, index type), so
+rebuilding an unchanged corpus finds the existing version and does nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+import psutil
+
+from ragvsft.chunking import chunk_documents
+from ragvsft.documents import DocumentSet
+from ragvsft.embedders import Embedder
+from ragvsft.errors import RagvsftError
+from ragvsft.store import FaissStore
+
+FORMAT_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+CURRENT_FILE = "CURRENT"
+KEEP_VERSIONS = 3  # the live one plus recent ones a running server may still read
+
+ProgressFn = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """Everything that decides an index's content, besides the documents themselves."""
+
+    embedder_identity: str
+    chunk_chars: int
+    chunk_overlap_chars: int
+    index_type: Literal["flat", "hnsw"] = "flat"
+    hnsw_m: int = 32
+
+    def fingerprint(self, docs_sha256: str) -> str:
+        payload = json.dumps({"format": FORMAT_VERSION, "docs": docs_sha256, **self.__dict__}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class BuiltIndex:
+    """A published index version: where it is, what it holds, and whether this call built it."""
+
+    path: Path
+    manifest: dict[str, Any]
+    reused: bool
+
+
+def _write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _fsync_tree(folder: Path) -> None:
+    # Rename is atomic, but without fsync a power cut can publish a folder whose
+    # files are still empty; flush contents before the rename makes them live.
+    for path in folder.iterdir():
+        with path.open("rb") as fh:
+            os.fsync(fh.fileno())
+
+
+def _remove_stale(root: Path) -> None:
+    for tmp in root.glob(".tmp-*"):
+        pid = tmp.name.split("-")[1]
+        if not (pid.isdigit() and psutil.pid_exists(int(pid)) and int(pid) != os.getpid()):
+            shutil.rmtree(tmp, ignore_errors=True)
+    current = read_current(root)
+    versions = sorted(root.glob("v-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in [v for v in versions if v.name != current][KEEP_VERSIONS - 1 :]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def read_current(root: Path) -> str | None:
+    try:
+        return (root / CURRENT_FILE).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def _publish(root: Path, version: str) -> None:
+    tmp = root / f".{CURRENT_FILE}.{secrets.token_hex(4)}"
+    tmp.write_text(version + "\n", encoding="utf-8")
+    os.replace(tmp, root / CURRENT_FILE)
+
+
+def build_index(
+    docs: DocumentSet,
+    make_embedder: Callable[[], Embedder],
+    root: Path,
+    spec: IndexSpec,
+    *,
+    hnsw_ef_search: int = 64,
+    on_progress: ProgressFn | None = None,
+) -> BuiltIndex:
+    """Build (or reuse) the index for ``docs`` under ``root`` and make it the live version.
+
+    ``make_embedder`` is called only when a build is needed, so an unchanged
+    corpus never pays for loading the model.
+
+    Example:
+        >>> built = build_index(corpus.docs, lambda: SentenceTransformerEmbedder("all-MiniLM-L6-v2"),
+        ...                     Path("artifacts/demo/index"), spec)  # doctest: +SKIP
+        >>> built.manifest["counts"]["chunks"]  # doctest: +SKIP
+        612
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    fingerprint = spec.fingerprint(docs.sha256)
+    version = f"v-{fingerprint}"
+    final = root / version
+    if (final / MANIFEST_FILE).is_file():
+        _publish(root, version)
+        return BuiltIndex(final, json.loads((final / MANIFEST_FILE).read_text(encoding="utf-8")), reused=True)
+
+    _remove_stale(root)
+    started = time.perf_counter()
+    chunks = chunk_documents(docs.documents, chunk_chars=spec.chunk_chars, chunk_overlap_chars=spec.chunk_overlap_chars)
+    chunked = time.perf_counter()
+    embedder = make_embedder()
+    done = 0
+
+    def on_batch(n: int) -> None:
+        nonlocal done
+        done += n
+        if on_progress:
+            on_progress("embed", done, len(chunks))
+
+    vectors = embedder.embed([c.text for c in chunks], on_batch=on_batch)
+    embedded = time.perf_counter()
+    store = FaissStore(embedder.dim, index_type=spec.index_type, hnsw_m=spec.hnsw_m, hnsw_ef_search=hnsw_ef_search)
+    store.add(vectors, chunks)
+    total_s = time.perf_counter() - started
+    manifest = {
+        "format": FORMAT_VERSION,
+        "fingerprint": fingerprint,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "corpus": {"docs_sha256": docs.sha256, "documents": len(docs.documents), "skipped_files": len(docs.skipped)},
+        "embedder": {"identity": embedder.identity, "dim": embedder.dim},
+        "chunking": {"splitter": "langchain RecursiveCharacterTextSplitter", "chunk_chars": spec.chunk_chars,
+                     "chunk_overlap_chars": spec.chunk_overlap_chars},
+        "index": {"type": spec.index_type, "metric": "inner_product", "hnsw_m": spec.hnsw_m},
+        "counts": {"chunks": len(chunks)},
+        "timings_s": {"chunk": round(chunked - started, 3), "embed": round(embedded - chunked, 3),
+                      "total": round(total_s, 3)},
+    }
+
+    tmp = root / f".tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    tmp.mkdir()
+    try:
+        store.save(tmp)
+        _write_json_atomic(tmp / MANIFEST_FILE, manifest)  # written last: its presence marks a complete folder
+        _fsync_tree(tmp)
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not (final / MANIFEST_FILE).is_file():  # not a concurrent build of the same version
+                raise
+        _publish(root, version)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return BuiltIndex(final, manifest, reused=False)
+
+
+def load_index(root: Path, *, hnsw_ef_search: int = 64) -> tuple[FaissStore, dict[str, Any]]:
+    """The live index version under ``root`` and its manifest."""
+    version = read_current(root)
+    if version is None:
+        raise RagvsftError(f"{root}: no index built yet; run `ragvsft index <experiment>` first")
+    folder = root / version
+    try:
+        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RagvsftError(f"{folder}: index version named in {root / CURRENT_FILE} is missing; rebuild it") from None
+    return FaissStore.load(folder, hnsw_ef_search=hnsw_ef_search), manifest

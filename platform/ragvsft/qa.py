@@ -1,0 +1,149 @@
+"""Reading ``qa.jsonl``: the corpus' questions, their gold answers and sources.
+
+One JSON object per line: ``question`` and ``answer`` (required strings),
+optional ``id``, ``sources`` (document ids), ``split`` ("train" | "eval") and
+``tags``. Lines without ``split`` are assigned one by a seeded hash of the
+question text, so the split is stable when lines are added or reordered and
+identical questions always land on the same side (no train/eval leak).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from ragvsft.errors import CorpusError
+
+Split = Literal["train", "eval"]
+SPLITS: tuple[Split, ...] = ("train", "eval")
+_FIELDS = {"id", "question", "answer", "sources", "split", "tags"}
+
+
+@dataclass(frozen=True)
+class QAPair:
+    """A question with its gold answer.
+
+    Example:
+        >>> qa = QAPair(id="q1", question="Who signs off travel?", answer="Ines Marlow",
+        ...             sources=("policies/travel.md",), split="eval", tags=("name",))
+        >>> qa.split
+        'eval'
+    """
+
+    id: str
+    question: str
+    answer: str
+    sources: tuple[str, ...]
+    split: Split
+    tags: tuple[str, ...]
+    split_from_file: bool = True  # False when the seeded hash chose the split
+    line: int = 0  # 1-based line in qa.jsonl, for error messages
+
+
+def normalize_question(text: str) -> str:
+    """Case- and whitespace-insensitive form used to detect the same question twice."""
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def seeded_split(question: str, *, seed: int, eval_fraction: float) -> Split:
+    """Deterministic split for a question that has none (same input, same answer, any machine)."""
+    digest = hashlib.sha256(f"{seed}\0{normalize_question(question)}".encode()).digest()
+    return "eval" if int.from_bytes(digest[:8], "big") / 2**64 < eval_fraction else "train"
+
+
+def _string_list(value: object, field: str, path: Path, line: int) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise CorpusError(path, f"'{field}' must be a list of non-empty strings, got {value!r}", line=line)
+    return tuple(value)
+
+
+def _parse_line(text: str, path: Path, line: int) -> dict:
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CorpusError(path, f"malformed JSON ({exc.msg} at column {exc.colno})", line=line) from None
+    if not isinstance(obj, dict):
+        raise CorpusError(path, f"expected a JSON object, got {type(obj).__name__}", line=line)
+    unknown = sorted(set(obj) - _FIELDS)
+    if unknown:
+        raise CorpusError(path, f"unknown field(s) {unknown}; allowed: {sorted(_FIELDS)}", line=line)
+    for field in ("question", "answer"):
+        value = obj.get(field)
+        if not isinstance(value, str) or not value.strip():
+            problem = "missing" if field not in obj else "must be a non-empty string"
+            raise CorpusError(path, f"'{field}' {problem}", line=line)
+    return obj
+
+
+def load_qa(
+    path: Path,
+    *,
+    document_ids: Collection[str],
+    seed: int = 0,
+    eval_fraction: float = 0.3,
+) -> tuple[QAPair, ...]:
+    """Load and validate ``qa.jsonl``; every problem names the file and line.
+
+    Example:
+        >>> pairs = load_qa(Path("corpora/demo/qa.jsonl"), document_ids=ids)  # doctest: +SKIP
+    """
+    if not path.is_file():
+        raise CorpusError(path, "file not found; a corpus needs qa.jsonl with one question/answer object per line")
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError as exc:
+        raise CorpusError(path, f"not valid UTF-8 (byte {exc.start}); re-save it as UTF-8") from None
+    known = set(document_ids)
+    pairs: list[QAPair] = []
+    id_lines: dict[str, int] = {}
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        obj = _parse_line(text, path, number)
+        qa_id = obj.get("id", f"line-{number}")
+        if not isinstance(qa_id, str) or not qa_id.strip():
+            raise CorpusError(path, f"'id' must be a non-empty string, got {qa_id!r}", line=number)
+        if qa_id in id_lines:
+            raise CorpusError(path, f"duplicate id '{qa_id}' (first used on line {id_lines[qa_id]})", line=number)
+        id_lines[qa_id] = number
+        sources = _string_list(obj.get("sources", []), "sources", path, number)
+        for source in sources:
+            if source not in known:
+                raise CorpusError(
+                    path, f"source '{source}' names no document in docs/ (ids are paths relative to docs/)", line=number
+                )
+        tags = _string_list(obj.get("tags", []), "tags", path, number)
+        split = obj.get("split")
+        if split is not None and split not in SPLITS:
+            raise CorpusError(path, f"'split' must be \"train\" or \"eval\", got {split!r}", line=number)
+        pairs.append(
+            QAPair(
+                id=qa_id,
+                question=obj["question"].strip(),
+                answer=obj["answer"].strip(),
+                sources=sources,
+                split=split or seeded_split(obj["question"], seed=seed, eval_fraction=eval_fraction),
+                tags=tags,
+                split_from_file=split is not None,
+                line=number,
+            )
+        )
+    if not pairs:
+        raise CorpusError(path, "no question/answer lines")
+    _check_no_leak(pairs, path)
+    return tuple(pairs)
+
+
+def _check_no_leak(pairs: list[QAPair], path: Path) -> None:
+    """An eval question that also appears in training would measure memorisation, not answering."""
+    train_lines = {normalize_question(p.question): p.line for p in pairs if p.split == "train"}
+    for pair in pairs:
+        if pair.split == "eval" and (other := train_lines.get(normalize_question(pair.question))):
+            raise CorpusError(
+                path, f"eval question is also a train question (line {other}); give both the same split", line=pair.line
+            )
