@@ -6,12 +6,11 @@ import resource
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from ragvsft.config import ExperimentConfig
+from ragvsft.corpus import Corpus, load_corpus
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-from ragvsft.config import ExperimentConfig
-from ragvsft.corpus import Corpus, load_corpus
 
 
 def load_experiment_corpus(config: ExperimentConfig, console: Console) -> Corpus:

@@ -9,8 +9,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from rich.console import Console
-
 from ragvsft import tracking
 from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.embedders import SentenceTransformerEmbedder, embedder_identity
@@ -18,6 +16,7 @@ from ragvsft.indexing import BuiltIndex, IndexSpec, build_index, load_index
 from ragvsft.pipelines.common import load_experiment_corpus, peak_rss_mb, progress_bar
 from ragvsft.retrieval_eval import MRR_DEPTH, RetrievalScores, first_relevant_rank, score_retrieval
 from ragvsft.retriever import DenseRetriever
+from rich.console import Console
 
 
 @dataclass(frozen=True)

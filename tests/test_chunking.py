@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ragvsft.chunking import chunk_documents
+from ragvsft.documents import Document
+
+
+def test_chunks_respect_size_keep_ids_and_offsets() -> None:
+    text = "\n\n".join(f"Paragraph {i}. " + "word " * 30 for i in range(10))
+    chunks = chunk_documents([Document("a.md", text), Document("b.md", "short")], chunk_chars=200, chunk_overlap_chars=40)
+    a_chunks = [c for c in chunks if c.doc_id == "a.md"]
+    assert len(a_chunks) >= 10
+    assert [c.id for c in a_chunks] == [f"a.md#{n}" for n in range(len(a_chunks))]
+    assert all(len(c.text) <= 200 for c in chunks)
+    assert all(text[c.start_char : c.start_char + len(c.text)] == c.text for c in a_chunks)
+    assert chunks[-1].id == "b.md#0" and chunks[-1].text == "short"
+
+
+def test_paragraphs_are_kept_whole_when_they_fit() -> None:
+    text = "First paragraph about leave.\n\nSecond paragraph about travel."
+    chunks = chunk_documents([Document("a.md", text)], chunk_chars=40, chunk_overlap_chars=0)
+    assert [c.text for c in chunks] == ["First paragraph about leave.", "Second paragraph about travel."]
+
+
+@settings(max_examples=50, deadline=None)
+@given(text=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=2000),
+       size=st.integers(20, 300))
+def test_every_non_space_character_lands_in_some_chunk(text: str, size: int) -> None:
+    chunks = chunk_documents([Document("d", text)], chunk_chars=size, chunk_overlap_chars=size // 5)
+    covered = set()
+    for chunk in chunks:
+        assert len(chunk.text) <= size
+        assert text[chunk.start_char : chunk.start_char + len(chunk.text)] == chunk.text
+        covered.update(range(chunk.start_char, chunk.start_char + len(chunk.text)))
+    assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ragvsft.config import IndexConfig, config_to_dict, load_config
+from ragvsft.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_corpus_alone_is_valid_and_defaults_apply(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, 'corpus = "corpora/demo"\n', "mine.toml"))
+    assert config.corpus == Path("corpora/demo")
+    assert config.name == "mine"
+    assert config.output_dir == Path("artifacts/mine")
+    assert config.index == IndexConfig()
+    assert config.index.chunk_chars == 800 and config.index.index_type == "flat"
+
+
+def test_the_shipped_demo_experiment_is_valid() -> None:
+    config = load_config(Path(__file__).resolve().parents[1] / "experiments" / "demo.toml")
+    assert config.corpus == Path("corpora/demo")
+
+
+def test_overrides_are_typed_and_validated(tmp_path: Path) -> None:
+    path = write(tmp_path, 'corpus = "c"\n[index]\ntop_k = 5\n')
+    config = load_config(path, ["index.top_k=3", "index.embedder=/models/bge-small", "seed=7",
+                                "index.index_type=hnsw", "eval_fraction=1"])
+    assert config.index.top_k == 3
+    assert config.index.embedder == "/models/bge-small"
+    assert config.index.index_type == "hnsw"
+    assert config.seed == 7 and config.eval_fraction == 1.0
+    with pytest.raises(ConfigError, match=r"with --set index\.top_k=many.*'index\.top_k' must be int"):
+        load_config(path, ["index.top_k=many"])
+    with pytest.raises(ConfigError, match="expected KEY=VALUE"):
+        load_config(path, ["index.top_k"])
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('corpus = "c"\ncorpsu = "d"\n', "unknown key 'corpsu'"),
+    ('corpus = "c"\n[index]\nchunk_size = 3\n', "unknown key 'index.chunk_size'"),
+    ('corpus = "c"\n[indx]\n', "unknown key 'indx'"),
+    ('seed = 1\n', "missing required key 'corpus'"),
+    ('corpus = "c"\nseed = "one"\n', "'seed' must be int"),
+    ('corpus = "c"\nseed = true\n', "'seed' must be int"),
+    ('corpus = "c"\n[index]\nindex_type = "ivf"\n', "'index.index_type' must be 'flat' or 'hnsw'"),
+    ('corpus = "c"\nindex = 3\n', "'index' must be a table"),
+    ('corpus = "c"\n[index]\nchunk_overlap_chars = 900\n', "chunk_overlap_chars must be >= 0 and < chunk_chars"),
+    ('corpus = "c"\neval_fraction = 1.5\n', "eval_fraction must be between 0 and 1"),
+    ('corpus = "c\n', "not valid TOML"),
+])
+def test_bad_configs_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(str(path))
+    assert message in str(info.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="experiment file not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_flat_dict_for_logging(tmp_path: Path) -> None:
+    flat = config_to_dict(load_config(write(tmp_path, 'corpus = "c"\n')))
+    assert flat["corpus"] == "c" and flat["index.top_k"] == 5 and flat["output_dir"] == "artifacts/exp"

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import make_pdf
+from ragvsft.documents import load_documents
+from ragvsft.errors import CorpusError
+
+
+def write(root: Path, files: dict[str, bytes]) -> Path:
+    for name, content in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(content)
+    return root
+
+
+def test_each_format_is_read_and_ids_are_relative_paths(tmp_path: Path) -> None:
+    docs = write(tmp_path / "docs", {
+        "a.md": b"# Title\n\nMarkdown body.",
+        "sub/b.txt": "\ufeffPlain text with a BOM and ü.".encode(),
+        "c.html": b"<html><head><style>p{}</style></head><body><h1>Head</h1><p>Para <b>bold</b>.</p>"
+                  b"<script>alert(1)</script></body></html>",
+        "d.pdf": make_pdf("Pump X-200 pressure is 14 bar"),
+    })
+    loaded = load_documents(docs)
+    texts = {d.id: d.text for d in loaded.documents}
+    assert sorted(texts) == ["a.md", "c.html", "d.pdf", "sub/b.txt"]
+    assert texts["sub/b.txt"] == "Plain text with a BOM and ü."
+    assert "Para" in texts["c.html"] and "bold" in texts["c.html"]
+    assert "<" not in texts["c.html"] and "alert" not in texts["c.html"] and "p{}" not in texts["c.html"]
+    assert "14 bar" in texts["d.pdf"]
+    assert loaded.skipped == ()
+
+
+def test_bad_files_are_skipped_and_counted(tmp_path: Path) -> None:
+    docs = write(tmp_path / "docs", {
+        "good.md": b"content",
+        "empty.md": b"",
+        "blank.txt": b"   \n\n",
+        "latin1.txt": "caf\xe9".encode("latin-1"),
+        "broken.pdf": b"%PDF-1.4 this is not a pdf",
+        "image.png": b"\x89PNG",
+        ".DS_Store": b"\x00\x01",  # hidden: ignored, not even counted
+    })
+    loaded = load_documents(docs)
+    assert [d.id for d in loaded.documents] == ["good.md"]
+    reasons = {Path(s.path).name: s.reason for s in loaded.skipped}
+    assert set(reasons) == {"empty.md", "blank.txt", "latin1.txt", "broken.pdf", "image.png"}
+    assert "UTF-8" in reasons["latin1.txt"]
+    assert "empty" in reasons["empty.md"]
+    assert "unsupported" in reasons["image.png"]
+
+
+def test_missing_docs_folder_is_an_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match=r"docs: folder not found"):
+        load_documents(tmp_path / "docs")
+
+
+def test_no_readable_documents_is_an_error(tmp_path: Path) -> None:
+    docs = write(tmp_path / "docs", {"empty.md": b"", "x.png": b"1"})
+    with pytest.raises(CorpusError, match=r"no readable documents \(2 files, 2 skipped\)"):
+        load_documents(docs)
+
+
+def test_hash_changes_with_content_and_name_only(tmp_path: Path) -> None:
+    docs = write(tmp_path / "docs", {"a.md": b"one", "b.md": b"two"})
+    first = load_documents(docs).sha256
+    assert load_documents(docs).sha256 == first
+    (docs / "b.md").write_bytes(b"two!")
+    assert load_documents(docs).sha256 != first
+    (docs / "b.md").write_bytes(b"two")
+    (docs / "b.md").rename(docs / "c.md")
+    assert load_documents(docs).sha256 != first

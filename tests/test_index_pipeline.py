@@ -1,0 +1,115 @@
+"""The `ragvsft index` / `search` / `check` commands end to end: files on disk, MLflow runs, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import write_corpus
+from ragvsft import tracking
+from ragvsft.cli import app
+from typer.testing import CliRunner
+
+runner = CliRunner()
+
+
+def experiment(tmp_path: Path, corpus: Path, embedder: Path | None = None, extra: str = "") -> Path:
+    path = tmp_path / "exp.toml"
+    index = f'[index]\nembedder = "{embedder}"\nchunk_chars = 120\nchunk_overlap_chars = 20\n' if embedder else ""
+    path.write_text(f'corpus = "{corpus}"\noutput_dir = "{tmp_path / "out"}"\n{extra}{index}', encoding="utf-8")
+    return path
+
+
+def test_index_logs_a_run_and_rebuild_is_a_no_op(
+    small_corpus: Path, tmp_path: Path, tiny_embedder_dir: Path, mlflow_uri: str
+) -> None:
+    exp = experiment(tmp_path, small_corpus, tiny_embedder_dir)
+    first = runner.invoke(app, ["index", str(exp)])
+    assert first.exit_code == 0, first.output
+    assert "built " in first.output and "chunks/s" in first.output
+    assert "mlflow ui --backend-store-uri " + mlflow_uri in first.output
+
+    run_id = first.output.split("logged run ")[1].split(";")[0]
+    run = tracking.get_run(mlflow_uri, run_id)
+    metrics, params = run.data.metrics, run.data.params
+    assert metrics["documents"] == 3 and metrics["chunks"] >= 3 and metrics["index_reused"] == 0
+    assert metrics["build_s"] > 0 and metrics["chunks_per_s"] > 0 and metrics["peak_rss_mb"] > 50
+    assert metrics["retrieval_questions"] == 2  # the two eval questions with sources
+    assert 0 <= metrics["hit_at_1"] <= metrics["hit_at_5"] <= 1 and 0 <= metrics["mrr"] <= 1
+    assert params["index.chunk_chars"] == "120" and params["corpus"] == str(small_corpus)
+    assert run.data.tags["mlflow.runName"] == "index-exp"
+    experiment_ = tracking.mlflow.get_experiment(run.info.experiment_id)
+    assert experiment_.name == "ragvsft/corpus"
+
+    artifacts = Path(run.info.artifact_uri.removeprefix("file://"))
+    manifest = json.loads((artifacts / "index" / "manifest.json").read_text())
+    assert manifest["counts"]["chunks"] == metrics["chunks"]
+    split = json.loads((artifacts / "corpus" / "split.json").read_text())
+    assert split["splits"] == {"train": ["q3"], "eval": ["q1", "q2"]}
+    assert (artifacts / "retrieval" / "per_question.json").is_file()
+
+    second = runner.invoke(app, ["index", str(exp)])
+    assert second.exit_code == 0, second.output
+    assert "index unchanged, reusing" in second.output
+    run2 = tracking.get_run(mlflow_uri, second.output.split("logged run ")[1].split(";")[0])
+    assert run2.data.metrics["index_reused"] == 1 and "build_s" not in run2.data.metrics
+
+
+def test_search_prints_ranked_chunks(small_corpus: Path, tmp_path: Path, tiny_embedder_dir: Path, mlflow_uri: str) -> None:
+    exp = experiment(tmp_path, small_corpus, tiny_embedder_dir)
+    before = runner.invoke(app, ["search", str(exp), "pressure"])
+    assert before.exit_code == 2 and "no index built yet" in before.output
+    assert runner.invoke(app, ["index", str(exp)]).exit_code == 0
+    result = runner.invoke(app, ["search", str(exp), "What is the X-200 maximum pressure?", "-k", "2"])
+    assert result.exit_code == 0, result.output
+    assert "top 2 chunks" in result.output and result.output.count("#0") >= 1
+    # Changing the embedder without re-indexing would silently rank nonsense: refused.
+    other = runner.invoke(app, ["search", str(exp), "pressure", "--set", "index.embedder=all-MiniLM-L6-v2"])
+    assert other.exit_code == 2 and "run `ragvsft index` again" in other.output
+
+
+@pytest.mark.parametrize(("docs", "qa", "message"), [
+    ({}, None, "docs: folder not found"),
+    ({"a.md": ""}, None, "no readable documents"),
+    (None, '{"question": "Q", "answer": "A"}\n{"question": "Q2"\n', "qa.jsonl:2: malformed JSON"),
+    (None, '{"question": "Q"}\n', "qa.jsonl:1: 'answer' missing"),
+    (None, '{"question": "Q", "answer": "A", "sources": ["nope.md"]}\n', "qa.jsonl:1: source 'nope.md' names no document"),
+    (None, '{"id": "a", "question": "Q", "answer": "A"}\n{"id": "a", "question": "R", "answer": "B"}\n',
+     "qa.jsonl:2: duplicate id 'a'"),
+])
+def test_bad_corpora_fail_before_any_model_loads(
+    tmp_path: Path, mlflow_uri: str, docs: dict | None, qa: str | None, message: str
+) -> None:
+    corpus = tmp_path / "bad"
+    if docs == {}:
+        corpus.mkdir()
+        (corpus / "qa.jsonl").write_text('{"question": "Q", "answer": "A"}\n', encoding="utf-8")
+    else:
+        write_corpus(corpus, docs, qa)
+    # A non-existent embedder proves the error comes before any model is loaded.
+    exp = experiment(tmp_path, corpus, Path("/no/such/model"))
+    for command in ("check", "index"):
+        result = runner.invoke(app, [command, str(exp)])
+        assert result.exit_code == 2, result.output
+        assert message in result.output
+        assert "Traceback" not in result.output
+
+
+def test_bad_config_and_override_exit_non_zero(small_corpus: Path, tmp_path: Path) -> None:
+    exp = experiment(tmp_path, small_corpus, extra='chunk_chars = 3\n')
+    result = runner.invoke(app, ["check", str(exp)])
+    assert result.exit_code == 2 and "unknown key 'chunk_chars'" in result.output
+    exp = experiment(tmp_path, small_corpus)
+    result = runner.invoke(app, ["check", str(exp), "--set", "index.top_k=zero"])
+    assert result.exit_code == 2 and "'index.top_k' must be int" in result.output
+    ok = runner.invoke(app, ["check", str(exp)])
+    assert ok.exit_code == 0 and "3 documents" in ok.output and "1 train / 2 eval" in ok.output
+
+
+def test_skipped_files_are_reported(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "c", {"a.md": "Some text.", "b.md": b"\xff\xfe", "c.md": ""},
+                          [{"question": "Q", "answer": "A", "sources": ["a.md"]}])
+    result = runner.invoke(app, ["check", str(experiment(tmp_path, corpus))])
+    assert result.exit_code == 0
+    assert "skipped" in result.output and "b.md: not valid UTF-8" in result.output and "(2 skipped)" in result.output

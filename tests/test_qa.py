@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from ragvsft.errors import CorpusError
+from ragvsft.qa import load_qa, seeded_split
+
+DOCS = {"a.md", "b.md"}
+GOOD = '{"question": "Q?", "answer": "A"}'
+
+# (qa.jsonl text, line the error must name, words the message must contain)
+BAD_INPUTS = [
+    pytest.param(GOOD + "\n{not json\n", 2, "malformed JSON", id="malformed-json"),
+    pytest.param('["a list"]\n', 1, "expected a JSON object", id="not-an-object"),
+    pytest.param('{"answer": "A"}\n', 1, "'question' missing", id="missing-question"),
+    pytest.param('{"question": "Q?"}\n', 1, "'answer' missing", id="missing-answer"),
+    pytest.param('{"question": "Q?", "answer": "  "}\n', 1, "'answer' must be a non-empty string", id="blank-answer"),
+    pytest.param('{"question": 3, "answer": "A"}\n', 1, "'question' must be a non-empty string", id="question-not-str"),
+    pytest.param('{"question": "Q?", "answer": "A", "sources": ["c.md"]}\n', 1, "source 'c.md' names no document",
+                 id="unknown-source"),
+    pytest.param('{"question": "Q?", "answer": "A", "sources": "a.md"}\n', 1, "'sources' must be a list", id="sources-str"),
+    pytest.param('{"id": "x", "question": "Q1", "answer": "A"}\n\n{"id": "x", "question": "Q2", "answer": "B"}\n', 3,
+                 "duplicate id 'x' (first used on line 1)", id="duplicate-id"),
+    pytest.param('{"question": "Q?", "answer": "A", "split": "test"}\n', 1, "'split' must be", id="bad-split"),
+    pytest.param('{"question": "Q?", "answer": "A", "tags": [1]}\n', 1, "'tags' must be a list", id="bad-tags"),
+    pytest.param('{"question": "Q?", "answer": "A", "anwser": "typo"}\n', 1, "unknown field(s) ['anwser']", id="unknown-field"),
+    pytest.param('{"question": "Same  question", "answer": "A", "split": "train"}\n'
+                 '{"question": "same question", "answer": "A", "split": "eval"}\n', 2,
+                 "also a train question (line 1)", id="train-eval-leak"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "message"), BAD_INPUTS)
+def test_bad_lines_name_file_and_line(tmp_path: Path, text: str, line: int, message: str) -> None:
+    path = tmp_path / "qa.jsonl"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CorpusError) as info:
+        load_qa(path, document_ids=DOCS)
+    assert info.value.line == line
+    assert str(info.value).startswith(f"{path}:{line}: ")
+    assert message in str(info.value)
+
+
+def test_missing_and_empty_files(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="qa.jsonl: file not found"):
+        load_qa(tmp_path / "qa.jsonl", document_ids=DOCS)
+    (tmp_path / "qa.jsonl").write_text("\n\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="no question/answer lines"):
+        load_qa(tmp_path / "qa.jsonl", document_ids=DOCS)
+
+
+def test_fields_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "qa.jsonl"
+    row = {"id": "q7", "question": " Who? ", "answer": "Zoë", "sources": ["a.md", "b.md"], "split": "eval",
+           "tags": ["name", "multi_doc"]}
+    path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    (qa,) = load_qa(path, document_ids=DOCS)
+    assert (qa.id, qa.question, qa.answer, qa.sources, qa.split, qa.tags, qa.line) == (
+        "q7", "Who?", "Zoë", ("a.md", "b.md"), "eval", ("name", "multi_doc"), 1)
+    assert qa.split_from_file
+
+
+def test_seeded_split_is_deterministic_proportional_and_groups_duplicates(tmp_path: Path) -> None:
+    questions = [f"What is fact number {i}?" for i in range(2000)]
+    path = tmp_path / "qa.jsonl"
+    path.write_text("".join(json.dumps({"question": q, "answer": "x"}) + "\n" for q in questions), encoding="utf-8")
+    first = load_qa(path, document_ids=DOCS, seed=1, eval_fraction=0.25)
+    again = load_qa(path, document_ids=DOCS, seed=1, eval_fraction=0.25)
+    assert [p.split for p in first] == [p.split for p in again]
+    share = sum(p.split == "eval" for p in first) / len(first)
+    assert 0.22 < share < 0.28
+    assert not any(p.split_from_file for p in first)
+    other_seed = load_qa(path, document_ids=DOCS, seed=2, eval_fraction=0.25)
+    assert [p.split for p in other_seed] != [p.split for p in first]
+    # Reordering lines does not move any question to the other side.
+    path.write_text("".join(json.dumps({"question": q, "answer": "x"}) + "\n" for q in reversed(questions)),
+                    encoding="utf-8")
+    reordered = {p.question: p.split for p in load_qa(path, document_ids=DOCS, seed=1, eval_fraction=0.25)}
+    assert reordered == {p.question: p.split for p in first}
+    # The same question, differently spaced or cased, always gets the same split: no leak.
+    assert seeded_split("Who  is X?", seed=3, eval_fraction=0.5) == seeded_split("who is x?", seed=3, eval_fraction=0.5)

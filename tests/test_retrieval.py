@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ragvsft.chunking import Chunk
+from ragvsft.corpus import load_corpus
+from ragvsft.embedders import SentenceTransformerEmbedder
+from ragvsft.indexing import IndexSpec, build_index, load_index
+from ragvsft.langchain_retriever import as_langchain
+from ragvsft.retrieval_eval import score_retrieval
+from ragvsft.retriever import DenseRetriever
+from ragvsft.store import Hit
+
+
+def hits(*doc_ids: str) -> list[Hit]:
+    return [Hit(Chunk(f"{d}#0", d, "t", 0), 1.0 - r / 10, r) for r, d in enumerate(doc_ids, start=1)]
+
+
+def test_scores_by_hand() -> None:
+    scores = score_retrieval(
+        [hits("a", "b"), hits("x", "y", "b"), hits("x", "x", "x", "x", "x", "b"), hits("x")],
+        [["a"], ["b", "c"], ["b"], ["a"]],
+    )
+    assert scores.questions == 4
+    assert scores.hit_at_1 == pytest.approx(1 / 4)
+    assert scores.hit_at_5 == pytest.approx(2 / 4)
+    assert scores.mrr == pytest.approx((1 + 1 / 3 + 1 / 6 + 0) / 4)
+    assert score_retrieval([], []).questions == 0
+
+
+@pytest.fixture(scope="module")
+def minilm() -> SentenceTransformerEmbedder:
+    """The real packaged embedder: retrieval quality needs real weights."""
+    return SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+
+
+@pytest.fixture
+def retriever(small_corpus: Path, tmp_path: Path, minilm) -> DenseRetriever:
+    spec = IndexSpec(minilm.identity, chunk_chars=200, chunk_overlap_chars=20)
+    build_index(load_corpus(small_corpus).docs, lambda: minilm, tmp_path / "idx", spec)
+    return DenseRetriever(minilm, load_index(tmp_path / "idx")[0])
+
+
+def test_real_embedder_finds_the_right_document(retriever: DenseRetriever) -> None:
+    assert retriever.search("What is the pressure limit of the X-200 pump?", 1)[0].chunk.doc_id == "manuals/pump.html"
+    assert retriever.search("how many weeks of leave for new parents", 1)[0].chunk.doc_id == "policies/leave.md"
+    top = retriever.search("booking flights", 3)
+    assert top[0].chunk.doc_id == "policies/travel.txt" and top[0].score > top[-1].score
+
+
+def test_langchain_retriever_in_a_chain(retriever: DenseRetriever) -> None:
+    from langchain_core.retrievers import BaseRetriever
+    from langchain_core.runnables import RunnableLambda
+
+    lc = as_langchain(retriever, k=2)
+    assert isinstance(lc, BaseRetriever)
+    docs = lc.invoke("Who receives parental leave requests?")
+    assert len(docs) == 2
+    assert docs[0].metadata["doc_id"] == "policies/leave.md"
+    assert docs[0].metadata["chunk_id"].startswith("policies/leave.md#") and docs[0].metadata["rank"] == 1
+    assert "Ines Marlow" in docs[0].page_content
+    chain = lc | RunnableLambda(lambda ds: " | ".join(d.metadata["doc_id"] for d in ds))
+    assert chain.invoke("maximum pressure bar").startswith("manuals/pump.html")
+    assert len(lc.batch(["leave", "travel"])) == 2
+
+
+def test_dimension_mismatch_is_refused(retriever: DenseRetriever, tiny_embedder_dir: Path) -> None:
+    with pytest.raises(ValueError, match="embedder gives 32-d vectors but the index holds 384-d"):
+        DenseRetriever(SentenceTransformerEmbedder(str(tiny_embedder_dir)), retriever.store)

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ragvsft.chunking import Chunk
+from ragvsft.store import FaissStore
+
+
+def random_unit(n: int, dim: int, seed: int = 0) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def chunks(n: int) -> list[Chunk]:
+    return [Chunk(f"d{i % 7}.md#{i}", f"d{i % 7}.md", f"text {i} é", i * 10) for i in range(n)]
+
+
+@pytest.mark.parametrize("index_type", ["flat", "hnsw"])
+def test_search_matches_brute_force(index_type: str) -> None:
+    vectors, queries = random_unit(500, 16), random_unit(20, 16, seed=1)
+    store = FaissStore(16, index_type=index_type, hnsw_ef_search=200)  # type: ignore[arg-type]
+    store.add(vectors, chunks(500))
+    expected = np.argsort(-(queries @ vectors.T), axis=1)[:, :5]
+    results = store.search_many(queries, k=5)
+    got = [[int(h.chunk.id.split("#")[1]) for h in hits] for hits in results]
+    agree = np.mean([len(set(g) & set(e)) / 5 for g, e in zip(got, expected.tolist())])
+    assert agree == 1.0 if index_type == "flat" else agree >= 0.9
+    for hits, query in zip(results, queries):
+        assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+        assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
+        top = int(hits[0].chunk.id.split("#")[1])
+        assert hits[0].score == pytest.approx(float(query @ vectors[top]), abs=1e-5)
+
+
+def test_save_load_roundtrip_without_pickle(tmp_path: Path) -> None:
+    store = FaissStore(8)
+    store.add(random_unit(30, 8), chunks(30))
+    store.save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chunks.jsonl", "index.faiss"]
+    loaded = FaissStore.load(tmp_path)
+    assert loaded.chunks == store.chunks and loaded.dim == 8
+    query = random_unit(1, 8, seed=5)[0]
+    assert [h.chunk for h in loaded.search(query, 3)] == [h.chunk for h in store.search(query, 3)]
+
+
+def test_load_rejects_mismatched_metadata(tmp_path: Path) -> None:
+    store = FaissStore(8)
+    store.add(random_unit(3, 8), chunks(3))
+    store.save(tmp_path)
+    lines = (tmp_path / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "chunks.jsonl").write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="holds 3 vectors but 2 chunks"):
+        FaissStore.load(tmp_path)
+
+
+def test_k_larger_than_store_and_empty_store() -> None:
+    assert FaissStore(4).search(random_unit(1, 4)[0], 5) == []
+    store = FaissStore(4)
+    store.add(random_unit(2, 4), chunks(2))
+    assert len(store.search(random_unit(1, 4)[0], 10)) == 2
+    with pytest.raises(ValueError, match="expected vectors of shape"):
+        store.add(random_unit(2, 5), chunks(2))
