@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ragvsft.errors import ConfigError
+from ragvsft.prompts import DEFAULT_SYSTEM
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,91 @@ class IndexConfig:
 
 
 @dataclass(frozen=True)
+class ModelConfig:
+    """The language model every arm starts from, and how it generates."""
+
+    base_model: str = "SmolLM2-135M-Instruct"
+    """``SmolLM2-135M-Instruct`` (packaged, offline), any local Hugging Face folder, or a hub id."""
+    cache_dir: Path = Path(".cache/ragvsft")
+    """Where packaged GGUF weights are converted to safetensors once."""
+    batch_size: int = 8
+    """Questions generated together (left padding); 4-8x faster than one at a time on a CPU."""
+    max_new_tokens: int = 24
+    """Answer length cap; answers are short facts."""
+    stop: tuple[str, ...] = ("\n",)
+    """Generation is cut at the first of these strings."""
+
+
+@dataclass(frozen=True)
+class PromptConfig:
+    """Prompt templates; ``{question}`` and ``{context}`` are filled in. Used for training and evaluation alike."""
+
+    system: str = DEFAULT_SYSTEM
+    """System message (empty string: none)."""
+    closed_book: str = "Question: {question}"
+    """User message for arms without retrieval."""
+    with_context: str = "Context:\n{context}\n\nQuestion: {question}"
+    """User message for retrieval arms; ``{context}`` is the numbered retrieved chunks."""
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """LoRA fine-tuning on the corpus' training questions."""
+
+    recipe: Literal["closed_book", "raft", "mixed"] = "mixed"
+    """``closed_book``: question -> answer. ``raft``: question + passages (gold in ``gold_fraction`` of examples,
+    distractors otherwise) -> answer. ``mixed``: both, so the model learns the facts and to read context."""
+    context_k: int = 3
+    """Passages per RAFT example."""
+    gold_fraction: float = 0.8
+    """Share of RAFT examples whose passages include the gold chunk."""
+    rank: int = 16
+    """LoRA rank."""
+    alpha: int = 32
+    """LoRA scaling numerator (scale = alpha / rank)."""
+    dropout: float = 0.05
+    """Dropout on the LoRA branch."""
+    target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+    """Linear layers that get adapters."""
+    epochs: int = 3
+    """Passes over the training examples."""
+    learning_rate: float = 5e-4
+    """Peak learning rate (linear warm-up, linear decay)."""
+    batch_size: int = 8
+    """Examples per optimiser step."""
+    max_length: int = 512
+    """Tokens per example; longer prompts are cut from the left so the answer is kept."""
+
+
+@dataclass(frozen=True)
+class ExtraArm:
+    """An extra arm answered by an OpenAI-compatible endpoint (vLLM, llama.cpp server, a hosted API)."""
+
+    name: str
+    """Arm name in reports (e.g. ``gpt-rag``)."""
+    base_url: str
+    """Endpoint root, e.g. ``http://127.0.0.1:8000/v1``."""
+    model: str
+    """Model name the endpoint expects."""
+    retrieves: bool = True
+    """Whether the arm gets the retrieved chunks."""
+    api_key_env: str = "OPENAI_API_KEY"
+    """Environment variable holding the key (never put keys in the file)."""
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    """The four-arm evaluation."""
+
+    arms: tuple[str, ...] = ("base", "rag", "finetuned", "hybrid")
+    """Which of the four standard arms to run."""
+    max_questions: int = 0
+    """Evaluate at most this many eval questions (0: all) — for quick trials."""
+    extra_arms: tuple[ExtraArm, ...] = ()
+    """``[[evaluate.extra_arms]]`` tables: endpoints compared alongside."""
+
+
+@dataclass(frozen=True)
 class ExperimentConfig:
     """One experiment: a corpus and how to index, train and evaluate on it.
 
@@ -66,6 +152,10 @@ class ExperimentConfig:
     output_dir: Path = Path()
     """Where indexes, adapters and reports go; defaults to ``artifacts/<name>``."""
     index: IndexConfig = field(default_factory=IndexConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    prompt: PromptConfig = field(default_factory=PromptConfig)
+    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
+    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
 
 
 def _type_name(tp: Any) -> str:
@@ -84,6 +174,11 @@ def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
         if value not in typing.get_args(tp):
             raise ConfigError(where, f"'{key}' must be {_type_name(tp)}, got {value!r}")
         return value
+    if typing.get_origin(tp) is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(where, f"'{key}' must be a list, got {value!r}")
+        item = typing.get_args(tp)[0]
+        return tuple(_coerce(v, item, f"{key}[{i}]", where) for i, v in enumerate(value))
     if tp is Path:
         if not isinstance(value, str) or not value:
             raise ConfigError(where, f"'{key}' must be a path string, got {value!r}")
@@ -154,8 +249,12 @@ def load_config(path: Path, overrides: list[str] | None = None) -> ExperimentCon
     )
 
 
+STANDARD_ARMS = ("base", "rag", "finetuned", "hybrid")
+
+
 def _check_ranges(config: ExperimentConfig, where: str) -> None:
-    index = config.index
+    index, ft, ev = config.index, config.finetune, config.evaluate
+    arm_names = list(ev.arms) + [a.name for a in ev.extra_arms]
     checks = [
         (0.0 <= config.eval_fraction <= 1.0, "eval_fraction must be between 0 and 1"),
         (index.chunk_chars > 0, "index.chunk_chars must be positive"),
@@ -163,6 +262,19 @@ def _check_ranges(config: ExperimentConfig, where: str) -> None:
         (index.top_k > 0, "index.top_k must be positive"),
         (index.embed_batch_size > 0, "index.embed_batch_size must be positive"),
         (index.hnsw_m > 1 and index.hnsw_ef_search > 0, "index.hnsw_m must be > 1 and hnsw_ef_search > 0"),
+        (config.model.batch_size > 0 and config.model.max_new_tokens > 0, "model.batch_size and max_new_tokens must be positive"),
+        (ft.rank > 0 and ft.alpha > 0 and 0 <= ft.dropout < 1, "finetune.rank and alpha must be positive, dropout in [0, 1)"),
+        (ft.epochs > 0 and ft.batch_size > 0 and ft.learning_rate > 0, "finetune.epochs, batch_size, learning_rate must be positive"),
+        (ft.max_length >= 32, "finetune.max_length must be at least 32"),
+        (0 <= ft.gold_fraction <= 1 and ft.context_k > 0, "finetune.gold_fraction must be in [0, 1], context_k positive"),
+        (bool(ft.target_modules), "finetune.target_modules must not be empty"),
+        (all(a in STANDARD_ARMS for a in ev.arms), f"evaluate.arms may only hold {', '.join(STANDARD_ARMS)}"),
+        (bool(arm_names), "evaluate.arms is empty: nothing to evaluate"),
+        (len(set(arm_names)) == len(arm_names), f"arm names must be unique, got {arm_names}"),
+        (ev.max_questions >= 0, "evaluate.max_questions must be >= 0"),
+        ("{question}" in config.prompt.closed_book and "{question}" in config.prompt.with_context
+         and "{context}" in config.prompt.with_context,
+         "prompt.closed_book needs {question}; prompt.with_context needs {question} and {context}"),
     ]
     for ok, message in checks:
         if not ok:
@@ -176,6 +288,8 @@ def config_to_dict(config: Any) -> dict[str, Any]:
         value = getattr(config, f.name)
         if dataclasses.is_dataclass(value):
             out.update({f"{f.name}.{k}": v for k, v in config_to_dict(value).items()})
+        elif isinstance(value, tuple) and value and dataclasses.is_dataclass(value[0]):
+            out[f.name] = ", ".join(getattr(v, "name", str(v)) for v in value)
         else:
             out[f.name] = str(value) if isinstance(value, Path) else value
     return out
