@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import resource
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from ragvsft.config import ExperimentConfig
@@ -25,14 +25,30 @@ def load_experiment_corpus(config: ExperimentConfig, console: Console) -> Corpus
     return corpus
 
 
+# (label, done, total, info): how a recipe running in a child process reports progress to the parent.
+ForwardFn = Callable[[str, int, int, str], None]
+StepFn = Callable[..., None]  # (done, total, info="")
+
+
 @contextmanager
 def progress_bar(console: Console) -> Iterator[Progress]:
-    """Steps, rate and ETA for long work; silent when output is not a terminal."""
+    """Steps, elapsed time, ETA and a free-text field (loss...) for long work."""
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("eta"), TimeRemainingColumn(), console=console, transient=True,
+        TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=console, transient=True,
     ) as progress:
         yield progress
+
+
+@contextmanager
+def step_progress(console: Console, label: str, forward: ForwardFn | None = None) -> Iterator[StepFn]:
+    """A ``(done, total, info="")`` callback: drives a local bar, or forwards to a parent process's bar."""
+    if forward is not None:
+        yield lambda done, total, info="": forward(label, done, total, info)
+        return
+    with progress_bar(console) as progress:
+        task = progress.add_task(label, total=None, info="")
+        yield lambda done, total, info="": progress.update(task, completed=done, total=total, info=info)
 
 
 def peak_rss_mb() -> float:

@@ -13,7 +13,7 @@ from ragvsft import tracking
 from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.embedders import SentenceTransformerEmbedder, embedder_identity
 from ragvsft.indexing import BuiltIndex, IndexSpec, build_index, load_index
-from ragvsft.pipelines.common import load_experiment_corpus, peak_rss_mb, progress_bar
+from ragvsft.pipelines.common import ForwardFn, load_experiment_corpus, peak_rss_mb, step_progress
 from ragvsft.retrieval_eval import MRR_DEPTH, RetrievalScores, first_relevant_rank, score_retrieval
 from ragvsft.retriever import DenseRetriever
 from rich.console import Console
@@ -27,7 +27,10 @@ class IndexResult:
     tracking_uri: str
 
 
-def main(config: ExperimentConfig, console: Console) -> IndexResult:
+def main(
+    config: ExperimentConfig, console: Console, *, parent_run_id: str | None = None, forward: ForwardFn | None = None
+) -> IndexResult:
+    """Run the recipe; ``parent_run_id``/``forward`` are set when `ragvsft run` starts it beside the fine-tune."""
     # 1. Load and validate the corpus: bad input fails here, before any model loads.
     corpus = load_experiment_corpus(config, console)
     cfg = config.index
@@ -38,7 +41,7 @@ def main(config: ExperimentConfig, console: Console) -> IndexResult:
     with tracking.run(
         uri=uri, experiment=tracking.experiment_name(corpus.name), name=f"index-{config.name}",
         description=f"FAISS index of {corpus.name} ({cfg.embedder}, {cfg.chunk_chars}-char chunks) and a retrieval check",
-        tags={"ragvsft.pipeline": "index", "ragvsft.experiment": config.name},
+        tags={"ragvsft.pipeline": "index", "ragvsft.experiment": config.name}, parent_run_id=parent_run_id,
     ) as run_id:
         tracking.log_params(config_to_dict(config))
 
@@ -50,11 +53,10 @@ def main(config: ExperimentConfig, console: Console) -> IndexResult:
             embedder = SentenceTransformerEmbedder(cfg.embedder, batch_size=cfg.embed_batch_size)
             return embedder
 
-        with progress_bar(console) as progress:
-            task = progress.add_task("embedding chunks", total=None)
+        with step_progress(console, "index: embedding chunks", forward) as step:
             built = build_index(
                 corpus.docs, make_embedder, index_root, spec, hnsw_ef_search=cfg.hnsw_ef_search,
-                on_progress=lambda _stage, done, total: progress.update(task, completed=done, total=total),
+                on_progress=lambda _stage, done, total: step(done, total),
             )
         counts = built.manifest["counts"]
         if built.reused:

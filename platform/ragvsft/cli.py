@@ -91,5 +91,17 @@ def search(
         raise _fail(exc) from None
 
 
+@app.command()
+def run(experiment: ExperimentArg, set_: SetOpt = None) -> None:
+    """The whole experiment: index + LoRA fine-tune in parallel, then base / rag / finetuned / hybrid evaluated
+    on the same questions, all logged to MLflow, with a summary table at the end."""
+    from ragvsft.pipelines import run as recipe
+
+    try:
+        recipe.main(_load(experiment, set_), console)
+    except RagvsftError as exc:
+        raise _fail(exc) from None
+
+
 if __name__ == "__main__":
     app()

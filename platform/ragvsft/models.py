@@ -50,6 +50,7 @@ class LoadedLM:
 
 def resolve_lm(spec: str, cache_dir: Path) -> tuple[Path | str, str]:
     """(folder or hub id to load, identity) for a model spec, converting packaged GGUF weights once."""
+    check_lm_spec(spec)
     if spec in PACKAGED_LMS:
         gguf = PACKAGED_LMS[spec]()
         digest = sha256_file(gguf)[:16]
@@ -59,15 +60,21 @@ def resolve_lm(spec: str, cache_dir: Path) -> tuple[Path | str, str]:
         return folder, f"{spec}@sha256:{digest}"
     path = Path(spec).expanduser()
     if path.is_dir():
-        if not (path / "config.json").is_file():
-            raise RagvsftError(f"{path}: not a Hugging Face model folder (no config.json)")
         return path, f"{spec}@sha256:{model_dir_sha256(path)[:16]}"
-    if path.exists():
-        raise RagvsftError(f"{spec}: a bare model file is not supported; give a model folder or a packaged name "
-                           f"({', '.join(PACKAGED_LMS)})")
-    if spec.startswith((".", "/", "~")):
-        raise RagvsftError(f"{spec}: model folder not found")
     return spec, spec  # a hub id: only resolvable where a hub (or its cache) is reachable
+
+
+def check_lm_spec(spec: str) -> None:
+    """Fail fast on a model that cannot load, without loading or converting anything."""
+    if spec in PACKAGED_LMS:
+        if not PACKAGED_LMS[spec]().is_file():
+            raise RagvsftError(f"packaged model {spec!r}: weights file missing; reinstall its package")
+        return
+    path = Path(spec).expanduser()
+    if path.is_dir() and not (path / "config.json").is_file():
+        raise RagvsftError(f"{path}: not a Hugging Face model folder (no config.json)")
+    if not path.is_dir() and (path.exists() or spec.startswith((".", "/", "~"))):
+        raise RagvsftError(f"model {spec!r} not found: give a model folder, a hub id, or one of {', '.join(PACKAGED_LMS)}")
 
 
 def _convert_gguf(gguf: Path, folder: Path) -> None:

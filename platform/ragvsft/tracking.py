@@ -41,12 +41,24 @@ def experiment_name(corpus_name: str) -> str:
 
 @contextmanager
 def run(
-    *, uri: str, experiment: str, name: str, description: str, tags: Mapping[str, str] | None = None
+    *,
+    uri: str,
+    experiment: str,
+    name: str,
+    description: str,
+    tags: Mapping[str, str] | None = None,
+    parent_run_id: str | None = None,
 ) -> Iterator[str]:
-    """Open an MLflow run; yields its id. An exception marks the run FAILED and propagates."""
+    """Open an MLflow run (a child of ``parent_run_id`` when given, even from another process); yields its id.
+
+    An exception marks the run FAILED and propagates.
+    """
     mlflow.set_tracking_uri(uri)
     mlflow.set_experiment(experiment)
-    with mlflow.start_run(run_name=name, description=description, tags=dict(tags or {})) as active:
+    # A child opened while its parent is active in this process must say nested=True.
+    nested = parent_run_id is not None and mlflow.active_run() is not None
+    with mlflow.start_run(run_name=name, description=description, tags=dict(tags or {}),
+                          parent_run_id=parent_run_id, nested=nested) as active:
         yield active.info.run_id
 
 
@@ -70,6 +82,51 @@ def log_table(rows: list[dict[str, Any]], artifact_file: str) -> None:
 
 def log_artifact(path: Path, artifact_path: str | None = None) -> None:
     mlflow.log_artifact(str(path), artifact_path=artifact_path)
+
+
+def log_artifacts(folder: Path, artifact_path: str) -> str:
+    """Upload a folder; returns its artifact URI (what the model registry points at)."""
+    mlflow.log_artifacts(str(folder), artifact_path=artifact_path)
+    return f"{mlflow.get_artifact_uri(artifact_path)}"
+
+
+def log_figure(figure: Any, artifact_file: str) -> None:
+    mlflow.log_figure(figure, artifact_file)
+
+
+def log_dataset(rows: list[dict[str, Any]], *, name: str, source: str, digest: str, context: str) -> None:
+    """Record the questions a run used as an MLflow dataset input (lineage shown in the run page)."""
+    import pandas as pd
+
+    dataset = mlflow.data.from_pandas(pd.DataFrame(rows), source=source, name=name, digest=digest[:36])
+    mlflow.log_input(dataset, context=context)
+
+
+def register_version(uri: str, *, name: str, source: str, run_id: str, description: str, alias: str,
+                     tags: Mapping[str, str] | None = None) -> str:
+    """Register ``source`` (an artifact URI) as a new version of registered model ``name``; point ``alias`` at it.
+
+    Works for any folder of files (adapters, indexes), not only MLflow-format models.
+    """
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    try:
+        client.get_registered_model(name)
+    except mlflow.exceptions.MlflowException:
+        client.create_registered_model(name, description=f"ragvsft {name}")
+    version = client.create_model_version(name, source=source, run_id=run_id, description=description,
+                                          tags=dict(tags or {}))
+    client.set_registered_model_alias(name, alias, version.version)
+    return str(version.version)
+
+
+def end_unfinished_children(uri: str, parent_run_id: str) -> None:
+    """Mark child runs of a killed pipeline process KILLED instead of leaving them RUNNING forever."""
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    parent = client.get_run(parent_run_id)
+    for child in client.search_runs([parent.info.experiment_id],
+                                    filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}'"):
+        if child.info.status == "RUNNING":
+            client.set_terminated(child.info.run_id, status="KILLED")
 
 
 def get_run(uri: str, run_id: str) -> Any:

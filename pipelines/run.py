@@ -1,0 +1,209 @@
+"""Run recipe — the product's main job:
+
+    ragvsft run experiments/demo.toml
+
+1. validate config, corpus and model before anything expensive;
+2. build the index and fine-tune the adapter at the same time, in two processes;
+3. put the same eval questions through every arm and score them;
+4. log it all under one MLflow parent run, register index and adapter as
+   `challenger` versions, and print arms x metrics with the winner per metric.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import subprocess
+import traceback
+from pathlib import Path
+from typing import Any
+
+from ragvsft import tracking
+from ragvsft.config import ExperimentConfig, config_to_dict
+from ragvsft.corpus import Corpus
+from ragvsft.errors import RagvsftError
+from ragvsft.models import check_lm_spec
+from ragvsft.pipelines import evaluate
+from ragvsft.pipelines.common import load_experiment_corpus, progress_bar
+from ragvsft.report import HEADLINE_METRICS, latency_figure, metric_figure, winners
+from ragvsft.stats import Estimate
+from rich.console import Console
+from rich.table import Table
+
+TABLE_METRICS = (*HEADLINE_METRICS, "context_recall_at_k")
+
+
+def preflight(config: ExperimentConfig, corpus: Corpus) -> None:
+    """Every error a run can know about up front, raised before any model loads."""
+    qa_path = config.corpus / "qa.jsonl"
+    if not corpus.split("eval"):
+        raise RagvsftError(f"{qa_path}: the eval split is empty; mark some lines \"split\": \"eval\" "
+                           "or raise eval_fraction")
+    if {"finetuned", "hybrid"} & set(config.evaluate.arms) and not corpus.split("train"):
+        raise RagvsftError(f"{qa_path}: no training questions, so there is nothing to fine-tune; "
+                           "mark some lines \"split\": \"train\" or drop the finetuned/hybrid arms")
+    check_lm_spec(config.model.base_model)
+
+
+def _child(recipe: str, config: ExperimentConfig, parent_run_id: str, events: Any, threads: int) -> None:
+    """Body of a pipeline process: run one recipe, send progress and the outcome to the parent."""
+    import torch
+
+    torch.set_num_threads(threads)
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    quiet = Console(quiet=True)  # the parent owns the terminal
+
+    def forward(label: str, done: int, total: int, info: str) -> None:
+        events.put(("progress", label, done, total, info))
+
+    try:
+        if recipe == "index":
+            from ragvsft.pipelines import index
+
+            out = index.main(config, quiet, parent_run_id=parent_run_id, forward=forward)
+            counts = out.built.manifest["counts"]
+            payload = {"run_id": out.run_id, "path": str(out.built.path), "reused": out.built.reused,
+                       "chunks": counts["chunks"], "fingerprint": out.built.manifest["fingerprint"]}
+        else:
+            from ragvsft.pipelines import finetune
+
+            out = finetune.main(config, quiet, parent_run_id=parent_run_id, forward=forward, torch_threads=threads)
+            payload = {"run_id": out.run_id, "adapter_dir": str(out.adapter_dir), "adapter_uri": out.adapter_uri,
+                       "base_identity": out.base_identity}
+        events.put(("done", recipe, payload))
+    except RagvsftError as exc:
+        events.put(("error", recipe, str(exc)))
+    except BaseException as exc:  # noqa: BLE001 - whatever happened, the parent must hear of it
+        events.put(("error", recipe, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"))
+
+
+def run_in_parallel(config: ExperimentConfig, parent_run_id: str, console: Console) -> dict[str, dict]:
+    """Index and fine-tune in two processes; the first failure stops both and is raised."""
+    ctx = mp.get_context("spawn")  # fork would copy torch's thread pools and locks
+    events = ctx.Queue()
+    cores = os.cpu_count() or 2
+    # The index build is short; the fine-tune gets every core once it is done.
+    threads = {"index": max(1, cores // 3), "finetune": cores}
+    procs = {name: ctx.Process(target=_child, args=(name, config, parent_run_id, events, threads[name]),
+                               name=f"ragvsft-{name}", daemon=True) for name in ("index", "finetune")}
+    for proc in procs.values():
+        proc.start()
+    results: dict[str, dict] = {}
+    failure: tuple[str, str] | None = None
+    try:
+        with progress_bar(console) as bar:
+            tasks: dict[str, Any] = {}
+            while len(results) < len(procs) and failure is None:
+                try:
+                    event = events.get(timeout=0.5)
+                except queue.Empty:
+                    dead = [n for n, p in procs.items() if n not in results and not p.is_alive()]
+                    if dead and events.empty():
+                        failure = (dead[0], f"process died with exit code {procs[dead[0]].exitcode} "
+                                            "(out of memory? see the MLflow run)")
+                    continue
+                kind = event[0]
+                if kind == "progress":
+                    _, label, done, total, info = event
+                    if label not in tasks:
+                        tasks[label] = bar.add_task(label, total=total or None, info="")
+                    bar.update(tasks[label], completed=done, total=total or None, info=info)
+                elif kind == "done":
+                    results[event[1]] = event[2]
+                else:
+                    failure = (event[1], event[2])
+    finally:
+        for proc in procs.values():
+            if proc.is_alive() and failure is not None:
+                proc.terminate()
+            proc.join(timeout=30)
+    if failure is not None:
+        tracking.end_unfinished_children(tracking.tracking_uri(), parent_run_id)
+        raise RagvsftError(f"{failure[0]} pipeline failed: {failure[1]}")
+    return results
+
+
+def _git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]:
+    corpus = load_experiment_corpus(config, console)
+    preflight(config, corpus)
+    uri = tracking.tracking_uri()
+    with tracking.run(
+        uri=uri, experiment=tracking.experiment_name(corpus.name), name=f"run-{config.name}",
+        description=f"RAG vs LoRA on {corpus.name}: arms {', '.join(config.evaluate.arms)}; "
+                    f"base {config.model.base_model}, recipe {config.finetune.recipe}",
+        tags={"ragvsft.pipeline": "run", "ragvsft.experiment": config.name,
+              "mlflow.source.git.commit": _git_commit(), "ragvsft.docs_sha256": corpus.docs.sha256},
+    ) as parent_id:
+        tracking.log_params(config_to_dict(config) | {"docs_sha256": corpus.docs.sha256, "qa_sha256": corpus.qa_sha256})
+        for split in ("train", "eval"):
+            rows = [{"id": q.id, "question": q.question, "answer": q.answer, "sources": ", ".join(q.sources),
+                     "tags": ", ".join(q.tags)} for q in corpus.split(split)]
+            tracking.log_dataset(rows, name=f"{corpus.name}-{split}", source=str(config.corpus / "qa.jsonl"),
+                                 digest=corpus.qa_sha256, context="training" if split == "train" else "evaluation")
+        tracking.log_dict(corpus.split_record(), "corpus/split.json")
+
+        console.print("building the index and fine-tuning in parallel …")
+        children = run_in_parallel(config, parent_id, console)
+        idx, ft = children["index"], children["finetune"]
+        console.print(f"index: {idx['chunks']} chunks ({'reused' if idx['reused'] else 'built'}) — "
+                      f"adapter: {ft['adapter_dir']}")
+
+        results = evaluate.main(config, console, corpus, adapter_dir=Path(ft["adapter_dir"]), parent_run_id=parent_id)
+        summaries = {r.arm: r.summary for r in results}
+        best = winners(summaries, (*TABLE_METRICS, "latency_ms_p50"))
+        tracking.log_figure(metric_figure(summaries), "report/metrics_by_arm.png")
+        tracking.log_figure(latency_figure({r.arm: [x.latency_ms for x in r.records] for r in results}),
+                            "report/latency_by_arm.png")
+        tracking.log_dict({"winners": best, "arms": {a: evaluate.flatten(s) for a, s in summaries.items()}},
+                          "report/summary.json")
+        tracking.log_params({f"winner.{m}": arm for m, arm in best.items()})
+
+        # Register both artifacts as new versions; `challenger` until the retrain pipeline promotes them.
+        name = corpus.name
+        tracking.register_version(uri, name=f"ragvsft-{name}-adapter", source=ft["adapter_uri"], run_id=ft["run_id"],
+                                  description=f"LoRA adapter on {ft['base_identity']}", alias="challenger",
+                                  tags={"base_model_identity": ft["base_identity"]})
+        tracking.register_version(uri, name=f"ragvsft-{name}-index", source=Path(idx["path"]).resolve().as_uri(),
+                                  run_id=idx["run_id"], description=f"FAISS index {idx['fingerprint']}",
+                                  alias="challenger", tags={"fingerprint": idx["fingerprint"]})
+    print_summary(console, results, best)
+    console.print(f"\nopen the runs: {tracking.ui_command(uri)}")
+    return results
+
+
+def _cell(value: Estimate | float | None, win: bool) -> str:
+    if isinstance(value, Estimate):
+        text = "–" if not value.n else f"{value.mean:.3f} [{value.low:.2f}, {value.high:.2f}]"
+    else:
+        text = "–" if value is None or value != value else f"{value:,.0f}"
+    return f"[bold green]{text}[/]" if win else text
+
+
+def print_summary(console: Console, results: list[evaluate.ArmResult], best: dict[str, str]) -> None:
+    table = Table(title="arms x metrics (mean [95% CI]); best per metric in green")
+    columns = (*TABLE_METRICS, "latency_ms_p50", "latency_ms_p95", "tokens_per_s")
+    table.add_column("arm")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for r in results:
+        table.add_row(r.arm, *(_cell(r.summary.get(c), best.get(c) == r.arm) for c in columns))
+    console.print(table)
+    tags = sorted({t for r in results for t in r.slices})
+    if tags:
+        sliced = Table(title="token_f1 by question tag")
+        sliced.add_column("tag")
+        for r in results:
+            sliced.add_column(r.arm, justify="right")
+        for tag in tags:
+            sliced.add_row(tag, *(_cell(r.slices.get(tag, {}).get("token_f1"), False) for r in results))
+        console.print(sliced)
+    console.print("winner per metric: " + ", ".join(f"{m} → [bold]{arm}[/]" for m, arm in best.items()))

@@ -1,0 +1,136 @@
+"""Putting the same eval questions through every arm, then scoring the answers with the same metrics.
+
+An arm is a generator plus whether it retrieves. Retrieval is done once per
+question and shared by the retrieval arms, so ``rag`` and ``hybrid`` see the
+same chunks and differ only in the model.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ragvsft.generators import Generator
+from ragvsft.metrics import Metric, Sample
+from ragvsft.prompts import PromptTemplate
+from ragvsft.qa import QAPair
+from ragvsft.retriever import Retriever
+from ragvsft.stats import Estimate, mean_ci, percentile
+from ragvsft.store import Hit
+
+LATENCY_KEYS = ("latency_ms_p50", "latency_ms_p95", "retrieval_ms_p50", "generation_ms_p50", "tokens_per_s")
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One way of answering: a generator, with or without retrieved context."""
+
+    name: str
+    generator: Generator
+    retrieves: bool
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """The chunks retrieved for one question and the time it took (batch time / questions)."""
+
+    hits: tuple[Hit, ...]
+    ms: float
+
+
+@dataclass(frozen=True)
+class EvalRecord:
+    """One arm's answer to one question, with timings and, after scoring, per-metric values."""
+
+    arm: str
+    qa_id: str
+    question: str
+    gold: str
+    answer: str
+    tags: tuple[str, ...]
+    sources: tuple[str, ...]
+    chunk_ids: tuple[str, ...]
+    retrieval_ms: float
+    generation_ms: float
+    new_tokens: int
+    scores: Mapping[str, float | None] = field(default_factory=dict)
+
+    @property
+    def latency_ms(self) -> float:
+        return self.retrieval_ms + self.generation_ms
+
+    def row(self) -> dict[str, Any]:
+        """Flat dict for an MLflow table."""
+        return {"arm": self.arm, "id": self.qa_id, "question": self.question, "gold": self.gold,
+                "answer": self.answer, "tags": ", ".join(self.tags), "chunk_ids": ", ".join(self.chunk_ids),
+                "latency_ms": round(self.latency_ms, 1), "new_tokens": self.new_tokens,
+                **{k: (None if v is None else round(v, 4)) for k, v in self.scores.items()}}
+
+
+def retrieve_all(retriever: Retriever, questions: Sequence[QAPair], k: int) -> dict[str, Retrieval]:
+    """Top-``k`` chunks for every question, embedded in one batch."""
+    started = time.perf_counter()
+    hits = retriever.search_many([qa.question for qa in questions], k)
+    per_question_ms = (time.perf_counter() - started) * 1000 / max(len(questions), 1)
+    return {qa.id: Retrieval(tuple(h), per_question_ms) for qa, h in zip(questions, hits)}
+
+
+def answer(
+    arm: Arm,
+    questions: Sequence[QAPair],
+    template: PromptTemplate,
+    *,
+    retrieved: Mapping[str, Retrieval] | None,
+    max_new_tokens: int,
+    stop: Sequence[str] = (),
+) -> tuple[list[EvalRecord], float]:
+    """The arm's answers to ``questions`` and its generation throughput (new tokens/s)."""
+    if arm.retrieves and retrieved is None:
+        raise ValueError(f"arm {arm.name!r} retrieves, but no retrieval results were given")
+    contexts = [retrieved[qa.id] if arm.retrieves and retrieved else None for qa in questions]
+    conversations = [
+        template.messages(qa.question, [h.chunk.text for h in ctx.hits] if ctx else None)
+        for qa, ctx in zip(questions, contexts)
+    ]
+    started = time.perf_counter()
+    generations = arm.generator.generate(conversations, max_new_tokens=max_new_tokens, stop=stop)
+    elapsed = time.perf_counter() - started
+    records = [
+        EvalRecord(arm=arm.name, qa_id=qa.id, question=qa.question, gold=qa.answer, answer=gen.text, tags=qa.tags,
+                   sources=qa.sources, chunk_ids=tuple(h.chunk.id for h in ctx.hits) if ctx else (),
+                   retrieval_ms=ctx.ms if ctx else 0.0, generation_ms=gen.latency_ms, new_tokens=gen.new_tokens)
+        for qa, ctx, gen in zip(questions, contexts, generations)
+    ]
+    return records, sum(g.new_tokens for g in generations) / elapsed if elapsed > 0 else 0.0
+
+
+def score(
+    records: Sequence[EvalRecord],
+    metrics: Sequence[Metric],
+    evidence: Callable[[EvalRecord], tuple[str, ...]],
+    retrieved: Mapping[str, Retrieval] | None,
+) -> list[EvalRecord]:
+    """Attach every metric's value to every record (metrics score the whole batch at once)."""
+    samples = []
+    for r in records:
+        doc_ids = tuple(h.chunk.doc_id for h in retrieved[r.qa_id].hits) if r.chunk_ids and retrieved else ()
+        samples.append(Sample(r.question, r.answer, r.gold, evidence(r), doc_ids, r.sources))
+    columns = {m.name: m.score(samples) for m in metrics}
+    return [replace(r, scores={name: values[i] for name, values in columns.items()}) for i, r in enumerate(records)]
+
+
+def summarize(records: Sequence[EvalRecord], *, tokens_per_s: float, seed: int = 0) -> dict[str, Estimate | float]:
+    """Per metric a mean with a 95 % bootstrap interval; latency percentiles and throughput as plain numbers."""
+    names = sorted({name for r in records for name in r.scores})
+    out: dict[str, Estimate | float] = {name: mean_ci([r.scores.get(name) for r in records], seed=seed) for name in names}
+    latencies = [r.latency_ms for r in records]
+    out |= {
+        "latency_ms_p50": percentile(latencies, 50),
+        "latency_ms_p95": percentile(latencies, 95),
+        "retrieval_ms_p50": percentile([r.retrieval_ms for r in records], 50),
+        "generation_ms_p50": percentile([r.generation_ms for r in records], 50),
+        "tokens_per_s": tokens_per_s,
+    }
+    return out
