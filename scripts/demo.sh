@@ -5,4 +5,4 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 ragvsft index experiments/demo.toml "$@"
-ragvsft search experiments/demo.toml "How many days of notice does a parental leave request need?" -k 3
+ragvsft search experiments/demo.toml "What is the recommended minimum booking lead time for company travel?" -k 3

@@ -264,7 +264,7 @@ def _check_ranges(config: ExperimentConfig, where: str) -> None:
         (index.hnsw_m > 1 and index.hnsw_ef_search > 0, "index.hnsw_m must be > 1 and hnsw_ef_search > 0"),
         (config.model.batch_size > 0 and config.model.max_new_tokens > 0, "model.batch_size and max_new_tokens must be positive"),
         (ft.rank > 0 and ft.alpha > 0 and 0 <= ft.dropout < 1, "finetune.rank and alpha must be positive, dropout in [0, 1)"),
-        (ft.epochs > 0 and ft.batch_size > 0 and ft.learning_rate > 0, "finetune.epochs, batch_size, learning_rate must be positive"),
+        (ft.epochs > 0 and ft.batch_size > 0 and ft.learning_rate > 0, "finetune.epochs, batch_size, learning_rate must be > 0"),
         (ft.max_length >= 32, "finetune.max_length must be at least 32"),
         (0 <= ft.gold_fraction <= 1 and ft.context_k > 0, "finetune.gold_fraction must be in [0, 1], context_k positive"),
         (bool(ft.target_modules), "finetune.target_modules must not be empty"),
