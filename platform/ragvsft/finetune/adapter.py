@@ -1,0 +1,117 @@
+"""Saving and reloading LoRA adapters with the exact identity of the base model they belong to.
+
+An adapter folder holds PEFT's own files (``adapter_config.json``,
+``adapter_model.safetensors``) plus ``ragvsft_adapter.json``: the base model's
+content identity and local path, the LoRA settings, the data recipe and a
+hash of the training example ids. An adapter applied to other base weights
+computes garbage without any error, hence the identity check before use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ragvsft.errors import RagvsftError
+from ragvsft.finetune.lora import LoraSettings
+from ragvsft.models import LoadedLM
+
+META_FILE = "ragvsft_adapter.json"
+FORMAT_VERSION = 1
+
+
+def save_adapter(
+    peft_model: Any,
+    folder: Path,
+    *,
+    base_model_identity: str,
+    base_model_path: str,
+    settings: LoraSettings,
+    recipe: str,
+    train_ids: Sequence[str],
+) -> None:
+    """Write the adapter to a new ``folder``, all or nothing: a crash leaves no folder, never half an adapter.
+
+    Example:
+        >>> save_adapter(result.model, Path("artifacts/demo/adapters/run-1"), base_model_identity=lm.identity,
+        ...              base_model_path=str(lm.path), settings=settings, recipe="raft",
+        ...              train_ids=[e.id for e in examples])  # doctest: +SKIP
+        >>> load_adapter_meta(Path("artifacts/demo/adapters/run-1"))["base_model_identity"]  # doctest: +SKIP
+        'SmolLM2-135M-Instruct@sha256:1f3c5a0e9b2d4c67'
+    """
+    folder = Path(folder)
+    if folder.exists():
+        raise RagvsftError(f"{folder} already exists; adapters are never overwritten, choose a new folder")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "format": FORMAT_VERSION,
+        "base_model_identity": base_model_identity,
+        "base_model_path": base_model_path,
+        "lora": dataclasses.asdict(settings),
+        "recipe": recipe,
+        "train_examples": len(train_ids),
+        "train_ids_sha256": hashlib.sha256("\n".join(train_ids).encode()).hexdigest(),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    # Built beside the target (same file system) so the final rename is atomic.
+    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        peft_model.save_pretrained(str(tmp), safe_serialization=True)
+        (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        for path in tmp.rglob("*"):  # flush contents before the rename makes them live
+            if path.is_file():
+                with path.open("rb") as fh:
+                    os.fsync(fh.fileno())
+        os.rename(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def load_adapter_meta(folder: Path) -> dict[str, Any]:
+    """The ``ragvsft_adapter.json`` of an adapter folder.
+
+    Example:
+        >>> load_adapter_meta(Path("artifacts/demo/adapters/run-1"))["recipe"]  # doctest: +SKIP
+        'mixed'
+    """
+    path = Path(folder) / META_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RagvsftError(f"{folder}: not a ragvsft adapter (no {META_FILE})") from None
+    except json.JSONDecodeError as exc:
+        raise RagvsftError(f"{path}: unreadable ({exc.msg} at line {exc.lineno})") from None
+
+
+def check_adapter_base(folder: Path, base_identity: str) -> None:
+    """Raise unless the adapter in ``folder`` was trained on the base model ``base_identity``.
+
+    Example:
+        >>> check_adapter_base(Path("artifacts/demo/adapters/run-1"), "other@sha256:0000")  # doctest: +SKIP
+        Traceback (most recent call last):
+        ragvsft.errors.RagvsftError: adapter artifacts/demo/adapters/run-1 was trained on ...
+    """
+    trained_on = load_adapter_meta(folder).get("base_model_identity")
+    if trained_on != base_identity:
+        raise RagvsftError(f"adapter {folder} was trained on base model {trained_on!r}, not on {base_identity!r}; "
+                           "load the base model it was trained on, or fine-tune again")
+
+
+def load_adapter(lm: LoadedLM, folder: Path) -> Any:
+    """``lm.model`` with the adapter from ``folder`` applied (a ``peft.PeftModel`` in eval mode), after the base check.
+
+    Example:
+        >>> tuned = load_adapter(load_lm("SmolLM2-135M-Instruct", cache_dir=cache), adapter_dir)  # doctest: +SKIP
+    """
+    from peft import PeftModel
+
+    check_adapter_base(folder, lm.identity)
+    return PeftModel.from_pretrained(lm.model, str(folder), is_trainable=False).eval()

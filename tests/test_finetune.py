@@ -1,0 +1,336 @@
+"""Fine-tuning: data recipes, label masking, the answer-only loss, real LoRA training, adapter save/reload."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from lm_fixtures import tiny_lm_dir  # noqa: F401
+from ragvsft.chunking import Chunk
+from ragvsft.errors import RagvsftError
+from ragvsft.finetune import (
+    IGNORE_INDEX,
+    META_FILE,
+    RECIPES,
+    LoraSettings,
+    StepInfo,
+    TrainExample,
+    batch_indices,
+    causal_lm_loss,
+    check_adapter_base,
+    closed_book_examples,
+    collate,
+    encode_example,
+    load_adapter,
+    load_adapter_meta,
+    raft_examples,
+    save_adapter,
+    train_lora,
+)
+from ragvsft.finetune import lora as lora_module
+from ragvsft.lexical import BM25Retriever
+from ragvsft.models import LoadedLM, load_lm
+from ragvsft.prompts import PromptTemplate
+from ragvsft.qa import QAPair
+
+FACTS = [
+    ("How long is parental leave?", "22 weeks"), ("Who gets leave requests?", "Ines Marlow"),
+    ("Where is travel booked?", "Tripdesk"), ("What class are short flights?", "economy"),
+    ("What is the X-200 maximum pressure?", "14 bar"), ("What does error E17 mean?", "seal failed"),
+    ("Which company is this?", "Orvane Instruments"), ("How many hours is a short flight?", "6 hours"),
+]
+PAIRS = [QAPair(f"q{n}", q, a, (), "train", ()) for n, (q, a) in enumerate(FACTS)]
+# No system message: with a 32-wide random model, a long shared prefix drowns the question for a few dozen steps.
+TEMPLATE = PromptTemplate(system="")
+# lm_head in the targets: the tiny model's frozen random head cannot produce confident logits on its own.
+TINY = LoraSettings(rank=16, alpha=32, dropout=0.0, learning_rate=1e-2, epochs=60, batch_size=8, warmup_ratio=0.0,
+                    target_modules=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "lm_head"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    # Two shared cores: two OpenMP threads fighting other processes make a 10 ms step take a second.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def fresh_lm(folder: Path, tmp: Path) -> LoadedLM:
+    return load_lm(str(folder), cache_dir=tmp)  # a new model each time: PEFT injects adapters in place
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_lm_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: F811
+    lm = fresh_lm(tiny_lm_dir, tmp_path_factory.mktemp("cache"))
+    steps: list[StepInfo] = []
+    result = train_lora(lm, closed_book_examples(PAIRS, TEMPLATE), TINY, on_step=steps.append, torch_threads=1)
+    return lm, result, steps
+
+
+# --- tokenization ---------------------------------------------------------------------------------------------------
+
+
+def test_labels_are_ignored_exactly_on_prompt_tokens(tiny_lm_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+    tok = fresh_lm(tiny_lm_dir, tmp_path).tokenizer
+    example = closed_book_examples(PAIRS[:1], PromptTemplate())[0]
+    enc = encode_example(tok, example, max_length=384)
+    prompt = tok.apply_chat_template(example.messages, add_generation_prompt=True, tokenize=False)
+    prompt_ids = tok(prompt, add_special_tokens=False)["input_ids"]
+
+    n_prompt = len(prompt_ids)
+    assert list(enc.input_ids[:n_prompt]) == prompt_ids  # the exact prompt the model sees when answering
+    assert enc.labels[:n_prompt] == (IGNORE_INDEX,) * n_prompt
+    assert enc.labels[n_prompt:] == enc.input_ids[n_prompt:]
+    assert tok.decode(enc.labels[n_prompt:]) == "22 weeks<|im_end|>"
+    assert enc.answer_tokens == len(enc.input_ids) - n_prompt and not enc.truncated
+
+
+def test_long_prompt_is_cut_from_the_left_and_keeps_the_answer(tiny_lm_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+    tok = fresh_lm(tiny_lm_dir, tmp_path).tokenizer
+    example = TrainExample("x", PromptTemplate().messages(FACTS[0][0], ["Parental leave is 22 weeks. " * 40]), "22 weeks")
+    full = encode_example(tok, example, max_length=4096)
+    cut = encode_example(tok, example, max_length=64)
+
+    assert len(full.input_ids) > 64 and not full.truncated
+    assert cut.truncated and len(cut.input_ids) == 64
+    assert cut.input_ids == full.input_ids[-64:] and cut.labels == full.labels[-64:]
+    assert tok.decode([t for t in cut.labels if t != IGNORE_INDEX]) == "22 weeks<|im_end|>"
+    with pytest.raises(RagvsftError, match="too long for max_length=3"):
+        encode_example(tok, example, max_length=3)
+
+
+def test_collate_pads_right_with_ignored_labels() -> None:
+    from ragvsft.finetune import EncodedExample
+
+    batch = collate([EncodedExample("a", (5, 6, 7), (-100, 6, 7), False), EncodedExample("b", (5, 8), (-100, 8), False)],
+                    pad_token_id=0)
+    assert batch["input_ids"].tolist() == [[5, 6, 7], [5, 8, 0]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 1, 0]]
+    assert batch["labels"].tolist() == [[-100, 6, 7], [-100, 8, -100]]
+
+
+# --- data recipes ---------------------------------------------------------------------------------------------------
+
+N_WIDGETS = 200
+
+
+def widget_world() -> tuple[list[QAPair], BM25Retriever]:
+    """200 widgets, each with a two-chunk source document; only the first chunk holds the answer."""
+    chunks, pairs = [], []
+    for n in range(N_WIDGETS):
+        doc = f"widgets/w{n}.md"
+        chunks += [Chunk(f"{doc}#0", doc, f"Widget w{n} has serial code s{n}x.", 0),
+                   Chunk(f"{doc}#1", doc, f"Widget w{n} ships in a blue box.", 40)]
+        pairs.append(QAPair(f"w{n}", f"What is the serial code of widget w{n}?", f"s{n}x", (doc,), "train", ()))
+    return pairs, BM25Retriever(chunks)
+
+
+def has_gold(example: TrainExample, pair: QAPair) -> bool:
+    return any(cid.split("#")[0] in pair.sources for cid in example.passage_ids)
+
+
+def test_raft_gold_fraction_and_distractors() -> None:
+    pairs, retriever = widget_world()
+    examples = raft_examples(pairs, TEMPLATE, retriever=retriever, k=3, gold_fraction=0.8, seed=0)
+
+    with_gold = [has_gold(e, p) for e, p in zip(examples, pairs)]
+    assert abs(sum(with_gold) - 0.8 * N_WIDGETS) <= 16  # 2.8 sigma of Binomial(200, 0.8)
+    for example, pair, gold in zip(examples, pairs, with_gold):
+        assert len(example.passage_ids) == 3 and len(set(example.passage_ids)) == 3
+        golds = [c for c in example.passage_ids if c.split("#")[0] in pair.sources]
+        assert len(golds) == (1 if gold else 0)
+        assert (pair.answer in example.messages[-1]["content"]) == (golds == [f"widgets/{pair.id}.md#0"])
+        assert example.answer == pair.answer and example.id == f"{pair.id}:raft"
+    # The gold passage moves around, or the model would learn "the answer is in [1]".
+    positions = {[c.split("#")[0] in p.sources for c in e.passage_ids].index(True)
+                 for e, p, g in zip(examples, pairs, with_gold) if g}
+    assert positions == {0, 1, 2}
+
+
+def test_raft_is_seeded_and_prompts_match_the_template() -> None:
+    pairs, retriever = widget_world()
+    run = lambda seed: raft_examples(pairs, TEMPLATE, retriever=retriever, k=3, gold_fraction=0.8, seed=seed)  # noqa: E731
+    first, again, other = run(0), run(0), run(1)
+
+    assert first == again
+    assert [has_gold(e, p) for e, p in zip(first, pairs)] != [has_gold(e, p) for e, p in zip(other, pairs)]
+    texts = {c.id: c.text for c in retriever.chunks}
+    assert all(e.messages == TEMPLATE.messages(p.question, [texts[c] for c in e.passage_ids]) for e, p in zip(first, pairs))
+    # Each pair has its own random stream: dropping pairs changes nobody else's passages.
+    assert raft_examples(pairs[50:], TEMPLATE, retriever=retriever, k=3, gold_fraction=0.8, seed=0) == first[50:]
+
+
+def test_raft_edge_fractions_and_pairs_without_sources() -> None:
+    pairs, retriever = widget_world()
+    always = raft_examples(pairs[:40], TEMPLATE, retriever=retriever, k=2, gold_fraction=1.0, seed=0)
+    never = raft_examples(pairs[:40], TEMPLATE, retriever=retriever, k=2, gold_fraction=0.0, seed=0)
+    assert all(has_gold(e, p) for e, p in zip(always, pairs)) and not any(has_gold(e, p) for e, p in zip(never, pairs))
+
+    unsourced = [QAPair("u", "What is the serial code of widget w7?", "s7x", (), "train", ())]
+    (example,) = raft_examples(unsourced, TEMPLATE, retriever=retriever, k=3, gold_fraction=0.8, seed=0)
+    assert len(example.passage_ids) == 3  # top chunks as retrieved, none labelled gold
+
+
+def test_recipes_share_one_signature() -> None:
+    pairs, retriever = widget_world()
+    closed = RECIPES["closed_book"](pairs[:2], TEMPLATE, retriever=retriever, k=3, gold_fraction=0.8, seed=0)
+    assert closed == [TrainExample(f"{p.id}:closed_book", TEMPLATE.messages(p.question), p.answer) for p in pairs[:2]]
+    with pytest.raises(RagvsftError, match="needs a retriever"):
+        RECIPES["raft"](pairs[:2], TEMPLATE, retriever=None, k=3, gold_fraction=0.8, seed=0)
+
+
+# --- the answer-only loss -------------------------------------------------------------------------------------------
+
+
+def test_answer_only_loss_equals_the_hugging_face_loss(tiny_lm_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+    lm = fresh_lm(tiny_lm_dir, tmp_path)
+    passages = ["Parental leave at Orvane Instruments is 22 weeks.", "Travel is booked through Tripdesk."]
+    examples = closed_book_examples(PAIRS[:3], TEMPLATE) + [
+        TrainExample(f"r{n}", PromptTemplate().messages(q, passages[: n + 1]), a) for n, (q, a) in enumerate(FACTS[3:5])]
+    encoded = [encode_example(lm.tokenizer, e, max_length=384) for e in examples]
+    batch = collate(encoded, pad_token_id=lm.tokenizer.pad_token_id)
+    assert len({len(e.input_ids) for e in encoded}) > 1  # padding is exercised
+
+    model = lm.model
+    assert lora_module.answer_only_logits_supported(model)
+    ours = causal_lm_loss(model, batch, answer_only=True)
+    ours.backward()
+    our_grad = model.model.layers[0].self_attn.q_proj.weight.grad.clone()
+    model.zero_grad()
+    reference = model(**batch).loss  # Hugging Face's own shift + cross-entropy over full logits
+    reference.backward()
+
+    assert abs(ours.item() - reference.item()) < 1e-5
+    assert torch.allclose(our_grad, model.model.layers[0].self_attn.q_proj.weight.grad, atol=1e-6)
+    # And without padding, one example at a time, weighted by answer tokens.
+    with torch.no_grad():
+        per_example = [(model(**collate([e], pad_token_id=0)).loss.item(), e.answer_tokens) for e in encoded]
+    weighted = sum(loss * n for loss, n in per_example) / sum(n for _, n in per_example)
+    assert abs(ours.item() - weighted) < 1e-5
+
+
+# --- training ------------------------------------------------------------------------------------------------------
+
+
+def test_training_learns_the_answers(trained) -> None:
+    lm, result, steps = trained
+    tok = lm.tokenizer
+    assert len(result.losses) == 60 and result.losses[-1] < 0.1 * result.losses[0]
+    for question, answer in FACTS:
+        prompt = tok.apply_chat_template(TEMPLATE.messages(question), add_generation_prompt=True, tokenize=False)
+        ids = tok(prompt, add_special_tokens=False, return_tensors="pt")
+        with torch.no_grad():
+            out = result.model.generate(**ids, max_new_tokens=12, do_sample=False, pad_token_id=tok.pad_token_id)
+        assert tok.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True) == answer
+
+
+def test_training_reports_what_it_did(trained) -> None:
+    lm, result, steps = trained
+    trainable, total = result.model.get_nb_trainable_parameters()
+    assert result.trainable_params == trainable and result.total_params == total and trainable < total
+    assert [s.step for s in steps] == list(range(1, 61)) and {s.total_steps for s in steps} == {60}
+    assert [s.loss for s in steps] == result.losses and steps[-1].epoch == 60
+    encoded = [encode_example(lm.tokenizer, e, max_length=TINY.max_length) for e in closed_book_examples(PAIRS, TEMPLATE)]
+    assert result.train_tokens == steps[-1].tokens == 60 * sum(len(e.input_ids) for e in encoded)
+    assert result.answer_tokens == 60 * sum(e.answer_tokens for e in encoded)
+    assert result.truncated_examples == 0
+    assert result.tokens_per_s == pytest.approx(result.train_tokens / result.wall_s)
+    assert not result.model.training
+
+
+def test_length_grouping_cuts_padding_and_keeps_every_example_once() -> None:
+    import random
+
+    lengths = [random.Random(n).choice([80, 90, 300, 380]) for n in range(200)]
+    padded = {}
+    for grouped in (False, True):
+        batches = batch_indices(lengths, 8, rng=random.Random(0), group_by_length=grouped)
+        assert sorted(i for b in batches for i in b) == list(range(200)) and all(len(b) == 8 for b in batches)
+        padded[grouped] = sum(len(b) * max(lengths[i] for i in b) for b in batches)
+    assert padded[True] < 0.7 * padded[False]
+    assert batch_indices(lengths, 8, rng=random.Random(0), group_by_length=True) == batches  # seeded
+    assert batch_indices(lengths, 8, rng=random.Random(1), group_by_length=True) != batches
+
+
+def test_same_seed_same_losses(tiny_lm_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+    examples = closed_book_examples(PAIRS, TEMPLATE)
+    settings = LoraSettings(rank=4, alpha=8, dropout=0.1, learning_rate=1e-2, epochs=2, batch_size=3)
+    runs = [train_lora(fresh_lm(tiny_lm_dir, tmp_path), examples, dataclasses.replace(settings, seed=seed)).losses
+            for seed in (7, 7, 8)]
+    assert runs[0] == runs[1] and runs[0] != runs[2] and len(runs[0]) == 6
+
+
+def test_full_logits_fallback_trains_the_same(tiny_lm_dir: Path, tmp_path: Path, monkeypatch) -> None:  # noqa: F811
+    examples = closed_book_examples(PAIRS, TEMPLATE)
+    settings = LoraSettings(rank=4, alpha=8, dropout=0.0, learning_rate=1e-2, epochs=2, batch_size=4)
+    fast = train_lora(fresh_lm(tiny_lm_dir, tmp_path), examples, settings).losses
+    monkeypatch.setattr(lora_module, "answer_only_logits_supported", lambda model: False)
+    with pytest.warns(UserWarning, match="full logits"):
+        slow = train_lora(fresh_lm(tiny_lm_dir, tmp_path), examples, settings).losses
+    assert fast == pytest.approx(slow, abs=1e-4)
+
+
+# --- adapters --------------------------------------------------------------------------------------------------------
+
+
+def test_adapter_round_trip(trained, tiny_lm_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+    from peft import PeftModel
+
+    lm, result, _ = trained
+    folder = tmp_path / "adapters" / "run-1"
+    ids = [e.id for e in closed_book_examples(PAIRS, TEMPLATE)]
+    save_adapter(result.model, folder, base_model_identity=lm.identity, base_model_path=str(lm.path), settings=TINY,
+                 recipe="closed_book", train_ids=ids)
+
+    assert (folder / "adapter_model.safetensors").is_file()
+    meta = load_adapter_meta(folder)
+    assert meta["base_model_identity"] == lm.identity and meta["base_model_path"] == str(lm.path)
+    assert meta["lora"]["rank"] == 16 and meta["lora"]["target_modules"][-1] == "lm_head"
+    assert meta["recipe"] == "closed_book" and meta["train_examples"] == 8 and len(meta["train_ids_sha256"]) == 64
+    assert json.loads((folder / META_FILE).read_text())["base_model_identity"] == lm.identity  # the key readers use
+
+    batch = collate([encode_example(lm.tokenizer, e, max_length=64) for e in closed_book_examples(PAIRS, TEMPLATE)],
+                    pad_token_id=lm.tokenizer.pad_token_id)
+    inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+    reloaded = PeftModel.from_pretrained(fresh_lm(tiny_lm_dir, tmp_path).model, str(folder)).eval()
+    via_helper = load_adapter(fresh_lm(tiny_lm_dir, tmp_path), folder)
+    with torch.no_grad():
+        expected = result.model(**inputs).logits
+        assert torch.equal(reloaded(**inputs).logits, expected)
+        assert torch.equal(via_helper(**inputs).logits, expected)
+
+    with pytest.raises(RagvsftError, match="never overwritten"):
+        save_adapter(result.model, folder, base_model_identity=lm.identity, base_model_path=str(lm.path),
+                     settings=TINY, recipe="closed_book", train_ids=ids)
+
+
+def test_check_adapter_base_names_both_identities(trained, tmp_path: Path) -> None:
+    lm, result, _ = trained
+    folder = tmp_path / "adapter"
+    save_adapter(result.model, folder, base_model_identity=lm.identity, base_model_path=str(lm.path), settings=TINY,
+                 recipe="closed_book", train_ids=["q0"])
+    check_adapter_base(folder, lm.identity)
+    with pytest.raises(RagvsftError) as err:
+        check_adapter_base(folder, "other-model@sha256:0123456789abcdef")
+    assert lm.identity in str(err.value) and "other-model@sha256:0123456789abcdef" in str(err.value)
+    with pytest.raises(RagvsftError, match="not a ragvsft adapter"):
+        load_adapter_meta(tmp_path)
+
+
+def test_crash_mid_save_leaves_no_adapter(trained, tmp_path: Path, monkeypatch) -> None:
+    lm, result, _ = trained
+    real_save = result.model.save_pretrained
+
+    def save_then_die(directory: str, **kwargs) -> None:
+        real_save(directory, **kwargs)  # the weights are on disk, the metadata is not yet
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(result.model, "save_pretrained", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        save_adapter(result.model, tmp_path / "out" / "adapter", base_model_identity=lm.identity,
+                     base_model_path=str(lm.path), settings=TINY, recipe="closed_book", train_ids=["q0"])
+    assert list((tmp_path / "out").iterdir()) == []  # neither the adapter nor a temporary folder
