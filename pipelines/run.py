@@ -180,30 +180,37 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
     return results
 
 
+SHORT_NAMES = {"token_f1": "F1", "exact_match": "EM", "faithfulness": "faithful", "answer_relevance": "relevance",
+               "context_recall_at_k": "recall@k", "latency_ms_p50": "p50 ms", "latency_ms_p95": "p95 ms",
+               "tokens_per_s": "tok/s"}
+
+
 def _cell(value: Estimate | float | None, win: bool) -> str:
+    """``0.271±0.19`` (mean ± half the 95 % interval) for estimates; plain numbers otherwise."""
     if isinstance(value, Estimate):
-        text = "–" if not value.n else f"{value.mean:.3f} [{value.low:.2f}, {value.high:.2f}]"
+        text = "–" if not value.n else f"{value.mean:.3f}±{(value.high - value.low) / 2:.2f}"
     else:
         text = "–" if value is None or value != value else f"{value:,.0f}"
     return f"[bold green]{text}[/]" if win else text
 
 
 def print_summary(console: Console, results: list[evaluate.ArmResult], best: dict[str, str]) -> None:
-    table = Table(title="arms x metrics (mean [95% CI]); best per metric in green")
     columns = (*TABLE_METRICS, "latency_ms_p50", "latency_ms_p95", "tokens_per_s")
+    table = Table(title="arms x metrics: mean ± half the 95% bootstrap CI; best in green")
     table.add_column("arm")
     for column in columns:
-        table.add_column(column, justify="right")
+        table.add_column(SHORT_NAMES[column], justify="right")
     for r in results:
         table.add_row(r.arm, *(_cell(r.summary.get(c), best.get(c) == r.arm) for c in columns))
     console.print(table)
     tags = sorted({t for r in results for t in r.slices})
     if tags:
-        sliced = Table(title="token_f1 by question tag")
+        sliced = Table(title="F1 by question tag (mean ± half CI)")
         sliced.add_column("tag")
         for r in results:
             sliced.add_column(r.arm, justify="right")
         for tag in tags:
-            sliced.add_row(tag, *(_cell(r.slices.get(tag, {}).get("token_f1"), False) for r in results))
+            n = max(r.slices.get(tag, {}).get("token_f1", Estimate(0, 0, 0, 0)).n for r in results)
+            sliced.add_row(f"{tag} ({n})", *(_cell(r.slices.get(tag, {}).get("token_f1"), False) for r in results))
         console.print(sliced)
-    console.print("winner per metric: " + ", ".join(f"{m} → [bold]{arm}[/]" for m, arm in best.items()))
+    console.print("best per metric: " + ", ".join(f"{SHORT_NAMES[m]} {arm}" for m, arm in best.items()))

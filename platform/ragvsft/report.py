@@ -12,7 +12,9 @@ LOWER_IS_BETTER = {"latency_ms_p50", "latency_ms_p95"}
 
 
 def winners(summaries: Mapping[str, Mapping[str, Estimate | float]], metrics: Sequence[str]) -> dict[str, str]:
-    """Best arm per metric (by mean; lower latency wins). Arms without a value for a metric are skipped.
+    """Best arm per metric (by mean; lower latency wins); ``"tie"`` when every arm has the same value.
+
+    Arms without a value for a metric are skipped.
 
     Example:
         >>> winners({"a": {"token_f1": Estimate(0.2, 0.1, 0.3, 9)}, "b": {"token_f1": Estimate(0.5, 0.4, 0.6, 9)}},
@@ -23,9 +25,11 @@ def winners(summaries: Mapping[str, Mapping[str, Estimate | float]], metrics: Se
     for metric in metrics:
         values = {arm: _mean(s.get(metric)) for arm, s in summaries.items()}
         values = {arm: v for arm, v in values.items() if v is not None}
-        if values:
+        if len(set(values.values())) > 1:
             pick = min if metric in LOWER_IS_BETTER else max
             out[metric] = pick(values, key=values.__getitem__)
+        elif len(values) > 1:
+            out[metric] = "tie"
     return out
 
 

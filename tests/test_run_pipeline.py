@@ -1,0 +1,125 @@
+"""`ragvsft run` end to end with tiny models: parallel pipelines, four arms, MLflow layout, failures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mlflow
+import pytest
+from typer.testing import CliRunner
+
+from conftest import SMALL_QA, write_corpus
+from lm_fixtures import tiny_lm_dir  # noqa: F401
+from ragvsft.cli import app
+
+runner = CliRunner()
+ARM_KEYS = {"exact_match", "token_f1", "answer_relevance", "latency_ms_p50", "latency_ms_p95", "tokens_per_s"}
+
+
+def experiment(tmp_path: Path, corpus: Path, lm: Path, embedder: Path, extra: str = "") -> Path:
+    path = tmp_path / "exp.toml"
+    path.write_text(
+        f'corpus = "{corpus}"\noutput_dir = "{tmp_path / "out"}"\n'
+        f'[index]\nembedder = "{embedder}"\nchunk_chars = 120\nchunk_overlap_chars = 20\ntop_k = 2\n'
+        f'[model]\nbase_model = "{lm}"\ncache_dir = "{tmp_path / "cache"}"\nmax_new_tokens = 4\n'
+        f'[finetune]\nepochs = 1\nbatch_size = 2\nmax_length = 256\ncontext_k = 2\n{extra}',
+        encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    more = [{"id": f"t{i}", "question": f"Training question {i} about leave?", "answer": "22 weeks",
+             "sources": ["policies/leave.md"], "split": "train"} for i in range(3)]
+    return write_corpus(tmp_path / "corpus", qa=SMALL_QA + more)
+
+
+def children(uri: str, parent_id: str) -> dict[str, mlflow.entities.Run]:
+    client = mlflow.MlflowClient(uri)
+    exp = client.get_run(parent_id).info.experiment_id
+    runs = client.search_runs([exp], filter_string=f"tags.mlflow.parentRunId = '{parent_id}'")
+    return {r.info.run_name: r for r in runs}
+
+
+def test_run_builds_trains_evaluates_and_logs(
+    tmp_path: Path, corpus: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str  # noqa: F811
+) -> None:
+    result = runner.invoke(app, ["run", str(experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir))])
+    assert result.exit_code == 0, result.output
+    for arm in ("base", "rag", "finetuned", "hybrid"):
+        assert arm in result.output
+    assert "best per metric" in result.output and "mlflow ui --backend-store-uri" in result.output
+
+    client = mlflow.MlflowClient(mlflow_uri)
+    (parent,) = client.search_runs(
+        [client.get_experiment_by_name("ragvsft/corpus").experiment_id], filter_string="tags.`ragvsft.pipeline` = 'run'")
+    assert parent.info.status == "FINISHED" and parent.info.run_name == "run-exp"
+    assert parent.data.tags["mlflow.source.git.commit"] and parent.data.params["docs_sha256"]
+    assert {i.dataset.name for i in client.get_run(parent.info.run_id).inputs.dataset_inputs} == {
+        "corpus-train", "corpus-eval"}
+    kids = children(mlflow_uri, parent.info.run_id)
+    assert set(kids) == {"index-exp", "finetune-exp", "arm-base", "arm-rag", "arm-finetuned", "arm-hybrid"}
+    assert all(k.info.status == "FINISHED" for k in kids.values())
+
+    # Same metric keys for every arm; retrieval arms add context recall.
+    for name in ("arm-base", "arm-rag", "arm-finetuned", "arm-hybrid"):
+        metrics = kids[name].data.metrics
+        assert ARM_KEYS <= set(metrics), name
+        assert ("context_recall_at_k" in metrics) == name.endswith(("rag", "hybrid"))
+        assert 0 <= metrics["token_f1"] <= 1 and metrics["token_f1_ci_low"] <= metrics["token_f1"]
+    base_identity = kids["arm-base"].data.params["generator"]
+    assert "+" not in base_identity
+    assert kids["arm-finetuned"].data.params["generator"].startswith(base_identity + "+")  # base + adapter hash
+
+    ft = kids["finetune-exp"].data.metrics
+    assert 0 < ft["trainable_params"] < ft["total_params"] and ft["tokens_per_s"] > 0
+    assert len(client.get_metric_history(kids["finetune-exp"].info.run_id, "train_loss")) >= 1
+
+    artifacts = Path(parent.info.artifact_uri.removeprefix("file://"))
+    assert (artifacts / "report" / "metrics_by_arm.png").stat().st_size > 1000
+    assert (artifacts / "report" / "latency_by_arm.png").stat().st_size > 1000
+    summary = json.loads((artifacts / "report" / "summary.json").read_text())
+    assert set(summary["arms"]) == {"base", "rag", "finetuned", "hybrid"}
+    table = json.loads((Path(kids["arm-rag"].info.artifact_uri.removeprefix("file://")) / "eval" / "rag.json").read_text())
+    assert len(table["data"]) == 2  # one row per eval question
+
+    for kind in ("adapter", "index"):
+        version = client.get_model_version_by_alias(f"ragvsft-corpus-{kind}", "challenger")
+        assert str(version.version) == "1" and "challenger" in version.aliases
+    adapter_meta = json.loads(next((tmp_path / "out" / "adapters").glob("*/ragvsft_adapter.json")).read_text())
+    assert adapter_meta["base_model_identity"].startswith(str(tiny_lm_dir))
+
+
+def test_a_failing_pipeline_stops_the_run_and_promotes_nothing(
+    tmp_path: Path, corpus: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str  # noqa: F811
+) -> None:
+    exp = experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir, extra='target_modules = ["no_such_layer"]\n')
+    result = runner.invoke(app, ["run", str(exp)])
+    assert result.exit_code == 2, result.output
+    assert "finetune pipeline failed" in result.output and "no_such_layer" in result.output
+    client = mlflow.MlflowClient(mlflow_uri)
+    (parent,) = client.search_runs([client.get_experiment_by_name("ragvsft/corpus").experiment_id],
+                                   filter_string="tags.`ragvsft.pipeline` = 'run'")
+    assert parent.info.status == "FAILED"
+    assert all(k.info.status != "RUNNING" for k in children(mlflow_uri, parent.info.run_id).values())
+    assert client.search_registered_models() == []
+    assert not (tmp_path / "out" / "adapters").exists() or not any((tmp_path / "out" / "adapters").iterdir())
+
+
+@pytest.mark.parametrize(("qa", "extra", "message"), [
+    ([dict(q, split="train") for q in SMALL_QA], "", "the eval split is empty"),
+    ([dict(q, split="eval") for q in SMALL_QA], "", "no training questions"),
+])
+def test_bad_input_fails_before_any_model_loads(
+    tmp_path: Path, mlflow_uri: str, qa: list, extra: str, message: str
+) -> None:
+    corpus = write_corpus(tmp_path / "c", qa=qa)
+    # Models that do not exist prove nothing was loaded before the check.
+    result = runner.invoke(app, ["run", str(experiment(tmp_path, corpus, tmp_path / "no-lm", tmp_path / "no-emb", extra))])
+    assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_missing_model_is_reported_up_front(tmp_path: Path, corpus: Path, mlflow_uri: str) -> None:
+    result = runner.invoke(app, ["run", str(experiment(tmp_path, corpus, tmp_path / "no-lm", tmp_path / "no-emb"))])
+    assert result.exit_code == 2 and "no-lm' not found" in result.output, result.output
