@@ -82,8 +82,9 @@ def run_ours(lm, examples: list, settings, threads: int | None) -> dict:
 def run_trainer(lm, examples: list, settings, threads: int | None, group_by_length: bool = False) -> dict:
     import torch
     from peft import LoraConfig, get_peft_model
-    from ragvsft.finetune import encode_example
     from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
+
+    from ragvsft.finetune import encode_example
 
     if threads:
         torch.set_num_threads(threads)

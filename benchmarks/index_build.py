@@ -43,6 +43,7 @@ def build_langchain(corpus: Path, out: Path) -> int:
     from langchain_community.vectorstores import FAISS
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
+
     from ragvsft.documents import load_documents
 
     # Same text extraction as ours, so only splitting + embedding + indexing differ.

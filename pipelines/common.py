@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import os
 import resource
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from ragvsft.config import ExperimentConfig
-from ragvsft.corpus import Corpus, load_corpus
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from ragvsft.config import ExperimentConfig
+from ragvsft.corpus import Corpus, load_corpus
+
+
+def quiet_libraries() -> None:
+    """Per process (the CLI and each pipeline process): our progress bars and messages, not the libraries'."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # per-tensor "Loading weights" bars
+    # Deprecation notices from inside transformers/peft are for their maintainers, not our users.
+    warnings.filterwarnings("ignore", category=FutureWarning)
 
 
 def load_experiment_corpus(config: ExperimentConfig, console: Console) -> Corpus:
@@ -30,14 +48,36 @@ ForwardFn = Callable[[str, int, int, str], None]
 StepFn = Callable[..., None]  # (done, total, info="")
 
 
+class ProgressReporter:
+    """Live bars (steps, elapsed, ETA, loss...) on a terminal; a line per 10 % step elsewhere (CI logs, files)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.live = console.is_terminal
+        self.bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
+            console=console, transient=True, disable=not self.live,
+        )
+        self.tasks: dict[str, TaskID] = {}
+        self.printed: dict[str, int] = {}  # label -> last tenth printed
+
+    def update(self, label: str, done: int, total: int, info: str = "") -> None:
+        if label not in self.tasks:
+            self.tasks[label] = self.bar.add_task(label, total=total or None, info=info)
+        self.bar.update(self.tasks[label], completed=done, total=total or None, info=info)
+        tenth = done * 10 // total if total else 0
+        if not self.live and total and tenth > self.printed.get(label, -1):
+            self.printed[label] = tenth
+            elapsed = self.bar.tasks[self.tasks[label]].elapsed or 0.0
+            self.console.print(f"{label}: {done}/{total} {info} ({elapsed:.0f} s)", highlight=False)
+
+
 @contextmanager
-def progress_bar(console: Console) -> Iterator[Progress]:
-    """Steps, elapsed time, ETA and a free-text field (loss...) for long work."""
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=console, transient=True,
-    ) as progress:
-        yield progress
+def progress(console: Console) -> Iterator[ProgressReporter]:
+    reporter = ProgressReporter(console)
+    with reporter.bar:
+        yield reporter
 
 
 @contextmanager
@@ -46,9 +86,8 @@ def step_progress(console: Console, label: str, forward: ForwardFn | None = None
     if forward is not None:
         yield lambda done, total, info="": forward(label, done, total, info)
         return
-    with progress_bar(console) as progress:
-        task = progress.add_task(label, total=None, info="")
-        yield lambda done, total, info="": progress.update(task, completed=done, total=total, info=info)
+    with progress(console) as reporter:
+        yield lambda done, total, info="": reporter.update(label, done, total, info)
 
 
 def peak_rss_mb() -> float:

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.console import Console
+
 from ragvsft import tracking
 from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import Corpus
@@ -24,7 +26,6 @@ from ragvsft.prompts import PromptTemplate
 from ragvsft.qa import QAPair
 from ragvsft.retriever import DenseRetriever
 from ragvsft.stats import Estimate
-from rich.console import Console
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.console import Console
+
 from ragvsft import tracking
 from ragvsft.chunking import chunk_documents
 from ragvsft.config import ExperimentConfig, config_to_dict
@@ -23,7 +25,6 @@ from ragvsft.lexical import BM25Retriever
 from ragvsft.models import load_lm
 from ragvsft.pipelines.common import ForwardFn, load_experiment_corpus, peak_rss_mb, step_progress
 from ragvsft.prompts import PromptTemplate
-from rich.console import Console
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from rich.console import Console
+
 from ragvsft import tracking
 from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.embedders import SentenceTransformerEmbedder, embedder_identity
@@ -16,7 +18,6 @@ from ragvsft.indexing import BuiltIndex, IndexSpec, build_index, load_index
 from ragvsft.pipelines.common import ForwardFn, load_experiment_corpus, peak_rss_mb, step_progress
 from ragvsft.retrieval_eval import MRR_DEPTH, RetrievalScores, first_relevant_rank, score_retrieval
 from ragvsft.retriever import DenseRetriever
-from rich.console import Console
 
 
 @dataclass(frozen=True)

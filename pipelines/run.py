@@ -19,17 +19,18 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+from rich.table import Table
+
 from ragvsft import tracking
 from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.corpus import Corpus
 from ragvsft.errors import RagvsftError
 from ragvsft.models import check_lm_spec
 from ragvsft.pipelines import evaluate
-from ragvsft.pipelines.common import load_experiment_corpus, progress_bar
+from ragvsft.pipelines.common import load_experiment_corpus, progress, quiet_libraries
 from ragvsft.report import HEADLINE_METRICS, latency_figure, metric_figure, winners
 from ragvsft.stats import Estimate
-from rich.console import Console
-from rich.table import Table
 
 TABLE_METRICS = (*HEADLINE_METRICS, "context_recall_at_k")
 
@@ -51,7 +52,7 @@ def _child(recipe: str, config: ExperimentConfig, parent_run_id: str, events: An
     import torch
 
     torch.set_num_threads(threads)
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    quiet_libraries()
     quiet = Console(quiet=True)  # the parent owns the terminal
 
     def forward(label: str, done: int, total: int, info: str) -> None:
@@ -92,8 +93,7 @@ def run_in_parallel(config: ExperimentConfig, parent_run_id: str, console: Conso
     results: dict[str, dict] = {}
     failure: tuple[str, str] | None = None
     try:
-        with progress_bar(console) as bar:
-            tasks: dict[str, Any] = {}
+        with progress(console) as reporter:
             while len(results) < len(procs) and failure is None:
                 try:
                     event = events.get(timeout=0.5)
@@ -105,10 +105,7 @@ def run_in_parallel(config: ExperimentConfig, parent_run_id: str, console: Conso
                     continue
                 kind = event[0]
                 if kind == "progress":
-                    _, label, done, total, info = event
-                    if label not in tasks:
-                        tasks[label] = bar.add_task(label, total=total or None, info="")
-                    bar.update(tasks[label], completed=done, total=total or None, info=info)
+                    reporter.update(*event[1:])
                 elif kind == "done":
                     results[event[1]] = event[2]
                 else:
@@ -195,6 +192,8 @@ def _cell(value: Estimate | float | None, win: bool) -> str:
 
 
 def print_summary(console: Console, results: list[evaluate.ArmResult], best: dict[str, str]) -> None:
+    # Piped to a file or CI log, rich assumes 80 columns and would truncate every cell.
+    width = console.width if console.is_terminal else 150
     columns = (*TABLE_METRICS, "latency_ms_p50", "latency_ms_p95", "tokens_per_s")
     table = Table(title="arms x metrics: mean ± half the 95% bootstrap CI; best in green")
     table.add_column("arm")
@@ -202,7 +201,7 @@ def print_summary(console: Console, results: list[evaluate.ArmResult], best: dic
         table.add_column(SHORT_NAMES[column], justify="right")
     for r in results:
         table.add_row(r.arm, *(_cell(r.summary.get(c), best.get(c) == r.arm) for c in columns))
-    console.print(table)
+    console.print(table, width=width)
     tags = sorted({t for r in results for t in r.slices})
     if tags:
         sliced = Table(title="F1 by question tag (mean ± half CI)")
@@ -212,5 +211,5 @@ def print_summary(console: Console, results: list[evaluate.ArmResult], best: dic
         for tag in tags:
             n = max(r.slices.get(tag, {}).get("token_f1", Estimate(0, 0, 0, 0)).n for r in results)
             sliced.add_row(f"{tag} ({n})", *(_cell(r.slices.get(tag, {}).get("token_f1"), False) for r in results))
-        console.print(sliced)
+        console.print(sliced, width=width)
     console.print("best per metric: " + ", ".join(f"{SHORT_NAMES[m]} {arm}" for m, arm in best.items()))

@@ -5,14 +5,15 @@
 
 from __future__ import annotations
 
+from rich.console import Console
+from rich.table import Table
+
 from ragvsft.config import ExperimentConfig
 from ragvsft.embedders import SentenceTransformerEmbedder, embedder_identity
 from ragvsft.errors import RagvsftError
 from ragvsft.indexing import load_index
 from ragvsft.retriever import DenseRetriever
 from ragvsft.store import Hit
-from rich.console import Console
-from rich.table import Table
 
 
 def main(config: ExperimentConfig, console: Console, question: str, k: int) -> list[Hit]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from ragvsft.config import IndexConfig, config_to_dict, load_config
 from ragvsft.errors import ConfigError
 

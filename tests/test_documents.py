@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from conftest import make_pdf
 from ragvsft.documents import load_documents
 from ragvsft.errors import CorpusError

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from lm_fixtures import tiny_lm_dir  # noqa: F401
 from ragvsft.chunking import Chunk
 from ragvsft.errors import RagvsftError

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from lm_fixtures import tiny_lm_dir  # noqa: F401
 from ragvsft.errors import RagvsftError
 from ragvsft.generators import GENERATORS, Generation, HFGenerator, OpenAIGenerator, truncate_at_stop

@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
 from conftest import write_corpus
 from ragvsft import tracking
 from ragvsft.cli import app
-from typer.testing import CliRunner
 
 runner = CliRunner()
 

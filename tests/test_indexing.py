@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from ragvsft.corpus import load_corpus
 from ragvsft.embedders import SentenceTransformerEmbedder, embedder_identity
 from ragvsft.errors import RagvsftError

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from ragvsft.metrics import AnswerRelevance, ContextRecallAtK, ExactMatch, Sample, TokenF1, TokenSupport
 from ragvsft.metrics.text import normalize_answer
 from ragvsft.report import winners

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from ragvsft.errors import CorpusError
 from ragvsft.qa import load_qa, seeded_split
 

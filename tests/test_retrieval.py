@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from ragvsft.chunking import Chunk
 from ragvsft.corpus import load_corpus
 from ragvsft.embedders import SentenceTransformerEmbedder

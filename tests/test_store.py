@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from ragvsft.chunking import Chunk
 from ragvsft.store import FaissStore
 

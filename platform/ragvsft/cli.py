@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
-import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -48,10 +46,9 @@ def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show l
     # library logging is for --verbose, or it would say everything twice.
     logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
-    # Our own progress bars replace the per-tensor "Loading weights" bars of transformers.
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    # Deprecation notices from inside transformers/peft are for their maintainers, not our users.
-    warnings.filterwarnings("ignore", category=FutureWarning)
+    from ragvsft.pipelines.common import quiet_libraries
+
+    quiet_libraries()
 
 
 @app.command()

@@ -96,9 +96,14 @@ def log_figure(figure: Any, artifact_file: str) -> None:
 
 def log_dataset(rows: list[dict[str, Any]], *, name: str, source: str, digest: str, context: str) -> None:
     """Record the questions a run used as an MLflow dataset input (lineage shown in the run page)."""
+    import warnings
+
     import pandas as pd
 
-    dataset = mlflow.data.from_pandas(pd.DataFrame(rows), source=source, name=name, digest=digest[:36])
+    with warnings.catch_warnings():
+        # A local path "can be interpreted in multiple ways" by MLflow's source registry; any of them is right.
+        warnings.simplefilter("ignore", UserWarning)
+        dataset = mlflow.data.from_pandas(pd.DataFrame(rows), source=source, name=name, digest=digest[:36])
     mlflow.log_input(dataset, context=context)
 
 
