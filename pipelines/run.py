@@ -111,8 +111,9 @@ def run_in_parallel(config: ExperimentConfig, parent_run_id: str, console: Conso
                 else:
                     failure = (event[1], event[2])
     finally:
-        for proc in procs.values():
-            if proc.is_alive() and failure is not None:
+        # On a failure or Ctrl-C, stop whichever pipeline is still working: half a run is never promoted.
+        for name, proc in procs.items():
+            if proc.is_alive() and name not in results:
                 proc.terminate()
             proc.join(timeout=30)
     if failure is not None:

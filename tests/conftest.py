@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# Fixture modules shared by several test files: tiny_lm_dir, stub (an OpenAI-compatible endpoint).
+pytest_plugins = ["lm_fixtures", "openai_stub"]
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a test that reaches for the hub fails instead of hanging
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 

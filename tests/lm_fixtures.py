@@ -1,7 +1,7 @@
 """A tiny causal LM built in-process: 2-layer Llama, byte-level BPE tokenizer trained here, chat template.
 
 Real transformers/peft code paths, random weights, no download. Import the
-fixture in a test module with ``from lm_fixtures import tiny_lm_dir``.
+fixture in any test (conftest registers this module as a plugin).
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from lm_fixtures import tiny_lm_dir  # noqa: F401
 from ragvsft.chunking import Chunk
 from ragvsft.errors import RagvsftError
 from ragvsft.finetune import (
@@ -65,7 +64,7 @@ def fresh_lm(folder: Path, tmp: Path) -> LoadedLM:
 
 
 @pytest.fixture(scope="module")
-def trained(tiny_lm_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: F811
+def trained(tiny_lm_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     lm = fresh_lm(tiny_lm_dir, tmp_path_factory.mktemp("cache"))
     steps: list[StepInfo] = []
     result = train_lora(lm, closed_book_examples(PAIRS, TEMPLATE), TINY, on_step=steps.append, torch_threads=1)
@@ -75,7 +74,7 @@ def trained(tiny_lm_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # noq
 # --- tokenization ---------------------------------------------------------------------------------------------------
 
 
-def test_labels_are_ignored_exactly_on_prompt_tokens(tiny_lm_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_labels_are_ignored_exactly_on_prompt_tokens(tiny_lm_dir: Path, tmp_path: Path) -> None:
     tok = fresh_lm(tiny_lm_dir, tmp_path).tokenizer
     example = closed_book_examples(PAIRS[:1], PromptTemplate())[0]
     enc = encode_example(tok, example, max_length=384)
@@ -90,7 +89,7 @@ def test_labels_are_ignored_exactly_on_prompt_tokens(tiny_lm_dir: Path, tmp_path
     assert enc.answer_tokens == len(enc.input_ids) - n_prompt and not enc.truncated
 
 
-def test_long_prompt_is_cut_from_the_left_and_keeps_the_answer(tiny_lm_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_long_prompt_is_cut_from_the_left_and_keeps_the_answer(tiny_lm_dir: Path, tmp_path: Path) -> None:
     tok = fresh_lm(tiny_lm_dir, tmp_path).tokenizer
     example = TrainExample("x", PromptTemplate().messages(FACTS[0][0], ["Parental leave is 22 weeks. " * 40]), "22 weeks")
     full = encode_example(tok, example, max_length=4096)
@@ -187,7 +186,7 @@ def test_recipes_share_one_signature() -> None:
 # --- the answer-only loss -------------------------------------------------------------------------------------------
 
 
-def test_answer_only_loss_equals_the_hugging_face_loss(tiny_lm_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_answer_only_loss_equals_the_hugging_face_loss(tiny_lm_dir: Path, tmp_path: Path) -> None:
     lm = fresh_lm(tiny_lm_dir, tmp_path)
     passages = ["Parental leave at Orvane Instruments is 22 weeks.", "Travel is booked through Tripdesk."]
     examples = closed_book_examples(PAIRS[:3], TEMPLATE) + [
@@ -257,7 +256,7 @@ def test_length_grouping_cuts_padding_and_keeps_every_example_once() -> None:
     assert batch_indices(lengths, 8, rng=random.Random(1), group_by_length=True) != batches
 
 
-def test_same_seed_same_losses(tiny_lm_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_same_seed_same_losses(tiny_lm_dir: Path, tmp_path: Path) -> None:
     examples = closed_book_examples(PAIRS, TEMPLATE)
     settings = LoraSettings(rank=4, alpha=8, dropout=0.1, learning_rate=1e-2, epochs=2, batch_size=3)
     runs = [train_lora(fresh_lm(tiny_lm_dir, tmp_path), examples, dataclasses.replace(settings, seed=seed)).losses
@@ -265,7 +264,7 @@ def test_same_seed_same_losses(tiny_lm_dir: Path, tmp_path: Path) -> None:  # no
     assert runs[0] == runs[1] and runs[0] != runs[2] and len(runs[0]) == 6
 
 
-def test_full_logits_fallback_trains_the_same(tiny_lm_dir: Path, tmp_path: Path, monkeypatch) -> None:  # noqa: F811
+def test_full_logits_fallback_trains_the_same(tiny_lm_dir: Path, tmp_path: Path, monkeypatch) -> None:
     examples = closed_book_examples(PAIRS, TEMPLATE)
     settings = LoraSettings(rank=4, alpha=8, dropout=0.0, learning_rate=1e-2, epochs=2, batch_size=4)
     fast = train_lora(fresh_lm(tiny_lm_dir, tmp_path), examples, settings).losses
@@ -278,7 +277,7 @@ def test_full_logits_fallback_trains_the_same(tiny_lm_dir: Path, tmp_path: Path,
 # --- adapters --------------------------------------------------------------------------------------------------------
 
 
-def test_adapter_round_trip(trained, tiny_lm_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_adapter_round_trip(trained, tiny_lm_dir: Path, tmp_path: Path) -> None:
     from peft import PeftModel
 
     lm, result, _ = trained

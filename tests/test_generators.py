@@ -6,18 +6,13 @@ import json
 import logging
 import shutil
 import socket
-import threading
-import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from lm_fixtures import tiny_lm_dir  # noqa: F401
+from openai_stub import Stub
 from ragvsft.errors import RagvsftError
 from ragvsft.generators import GENERATORS, Generation, HFGenerator, OpenAIGenerator, truncate_at_stop
 from ragvsft.models import load_lm
@@ -49,7 +44,7 @@ def one_torch_thread() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def chatty_lm_dir(tiny_lm_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
+def chatty_lm_dir(tiny_lm_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny LM with larger random weights: the fixture's own only ever emits newlines, which proves nothing."""
     import torch
     from transformers import AutoModelForCausalLM
@@ -258,63 +253,6 @@ def test_packaged_smollm2_end_to_end(request: pytest.FixtureRequest) -> None:
 
 
 # ------------------------------------------------------------ OpenAI backend
-
-
-@dataclass
-class Stub:
-    """An OpenAI-compatible stub: answers with the last user message reversed, after any scripted replies."""
-
-    url: str
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    script: list[tuple[int, str]] = field(default_factory=list)  # (status, body) returned first, in order
-    usage: bool = True
-    in_flight: int = 0
-    max_in_flight: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-@pytest.fixture
-def stub() -> Iterator[Stub]:
-    state = Stub(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            with state.lock:
-                state.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
-                scripted = state.script.pop(0) if state.script else None
-                state.in_flight += 1
-                state.max_in_flight = max(state.max_in_flight, state.in_flight)
-            question = body["messages"][-1]["content"]
-            time.sleep(0.2 if "slow" in question else 0.05)  # slow ones finish last: the client must reorder
-            with state.lock:
-                state.in_flight -= 1
-            if scripted is not None:
-                status, text = scripted
-            else:
-                answer = question[::-1]
-                reply: dict[str, Any] = {"choices": [{"message": {"role": "assistant", "content": answer}}]}
-                if state.usage:
-                    reply["usage"] = {"prompt_tokens": 11, "completion_tokens": 3}
-                status, text = 200, json.dumps(reply)
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(text.encode())))
-            self.end_headers()
-            self.wfile.write(text.encode())
-
-        def log_message(self, *args: Any) -> None:  # keep test output clean
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _user(text: str) -> list[dict[str, str]]:

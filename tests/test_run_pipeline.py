@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import SMALL_QA, write_corpus
-from lm_fixtures import tiny_lm_dir  # noqa: F401
+from openai_stub import Stub
 from ragvsft.cli import app
 
 runner = CliRunner()
@@ -43,7 +43,7 @@ def children(uri: str, parent_id: str) -> dict[str, mlflow.entities.Run]:
 
 
 def test_run_builds_trains_evaluates_and_logs(
-    tmp_path: Path, corpus: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str  # noqa: F811
+    tmp_path: Path, corpus: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str
 ) -> None:
     result = runner.invoke(app, ["run", str(experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir))])
     assert result.exit_code == 0, result.output
@@ -92,7 +92,7 @@ def test_run_builds_trains_evaluates_and_logs(
 
 
 def test_a_failing_pipeline_stops_the_run_and_promotes_nothing(
-    tmp_path: Path, corpus: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str  # noqa: F811
+    tmp_path: Path, corpus: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str
 ) -> None:
     exp = experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir, extra='target_modules = ["no_such_layer"]\n')
     result = runner.invoke(app, ["run", str(exp)])
@@ -123,3 +123,25 @@ def test_bad_input_fails_before_any_model_loads(
 def test_missing_model_is_reported_up_front(tmp_path: Path, corpus: Path, mlflow_uri: str) -> None:
     result = runner.invoke(app, ["run", str(experiment(tmp_path, corpus, tmp_path / "no-lm", tmp_path / "no-emb"))])
     assert result.exit_code == 2 and "no-lm' not found" in result.output, result.output
+
+
+def test_an_extra_arm_answers_through_an_openai_compatible_endpoint(
+    tmp_path: Path, corpus: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str, stub: Stub,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STUB_KEY", "sk-from-env")
+    extra = (f'[evaluate]\narms = ["base"]\n[[evaluate.extra_arms]]\nname = "endpoint"\nbase_url = "{stub.url}"\n'
+             'model = "big-model"\napi_key_env = "STUB_KEY"\n')
+    result = runner.invoke(app, ["run", str(experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir, extra))])
+    assert result.exit_code == 0, result.output
+    assert len(stub.requests) == 2  # one per eval question
+    request = stub.requests[0]
+    assert request["auth"] == "Bearer sk-from-env" and request["body"]["model"] == "big-model"
+    assert "Context:\n[1] " in request["body"]["messages"][-1]["content"]  # extra arms retrieve by default
+    client = mlflow.MlflowClient(mlflow_uri)
+    (parent,) = client.search_runs([client.get_experiment_by_name("ragvsft/corpus").experiment_id],
+                                   filter_string="tags.`ragvsft.pipeline` = 'run'")
+    kids = children(mlflow_uri, parent.info.run_id)
+    assert {"arm-base", "arm-endpoint"} <= set(kids)
+    assert ARM_KEYS <= set(kids["arm-endpoint"].data.metrics)
+    assert kids["arm-endpoint"].data.params["generator"] == f"openai:big-model@{stub.url}"
