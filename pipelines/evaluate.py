@@ -60,7 +60,9 @@ def eval_questions(config: ExperimentConfig, corpus: Corpus) -> list[QAPair]:
     return questions[: config.evaluate.max_questions] if config.evaluate.max_questions else questions
 
 
-def _closed_book_evidence(records: Sequence[EvalRecord], corpus: Corpus, retriever: DenseRetriever, k: int) -> dict:
+def _closed_book_evidence(
+    records: Sequence[EvalRecord], corpus: Corpus, retriever: DenseRetriever, k: int
+) -> dict[str, tuple[str, ...]]:
     """Gold source documents where known, else the chunks that best match the answer itself."""
     texts = {d.id: d.text for d in corpus.documents}
     evidence = {r.qa_id: tuple(texts[s] for s in r.sources) for r in records if r.sources}
@@ -108,11 +110,10 @@ def main(
             step(n, len(arms), f"answering with {arm.name}")
             records, tokens_per_s = answer(arm, questions, template, retrieved=retrieved,
                                            max_new_tokens=config.model.max_new_tokens, stop=config.model.stop)
-            closed = {} if arm.retrieves else _closed_book_evidence(records, corpus, retriever, config.index.top_k)
-
-            def evidence(r: EvalRecord, closed: dict = closed) -> tuple[str, ...]:
-                return tuple(chunk_text[c] for c in r.chunk_ids) if r.chunk_ids else closed.get(r.qa_id, ())
-
+            if arm.retrieves:
+                evidence = {r.qa_id: tuple(chunk_text[c] for c in r.chunk_ids) for r in records}
+            else:
+                evidence = _closed_book_evidence(records, corpus, retriever, config.index.top_k)
             records = score(records, metrics, evidence, retrieved)
             summary = summarize(records, tokens_per_s=tokens_per_s, seed=config.seed)
             slices = _slices(records, config.seed)

@@ -8,7 +8,7 @@ same chunks and differ only in the model.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,7 +20,6 @@ from ragvsft.retriever import Retriever
 from ragvsft.stats import Estimate, mean_ci, percentile
 from ragvsft.store import Hit
 
-LATENCY_KEYS = ("latency_ms_p50", "latency_ms_p95", "retrieval_ms_p50", "generation_ms_p50", "tokens_per_s")
 
 
 @dataclass(frozen=True)
@@ -109,14 +108,17 @@ def answer(
 def score(
     records: Sequence[EvalRecord],
     metrics: Sequence[Metric],
-    evidence: Callable[[EvalRecord], tuple[str, ...]],
+    evidence: Mapping[str, tuple[str, ...]],
     retrieved: Mapping[str, Retrieval] | None,
 ) -> list[EvalRecord]:
-    """Attach every metric's value to every record (metrics score the whole batch at once)."""
+    """Attach every metric's value to every record (metrics score the whole batch at once).
+
+    ``evidence`` maps a question id to the passages its answer should be supported by.
+    """
     samples = []
     for r in records:
         doc_ids = tuple(h.chunk.doc_id for h in retrieved[r.qa_id].hits) if r.chunk_ids and retrieved else ()
-        samples.append(Sample(r.question, r.answer, r.gold, evidence(r), doc_ids, r.sources))
+        samples.append(Sample(r.question, r.answer, r.gold, evidence.get(r.qa_id, ()), doc_ids, r.sources))
     columns = {m.name: m.score(samples) for m in metrics}
     return [replace(r, scores={name: values[i] for name, values in columns.items()}) for i, r in enumerate(records)]
 

@@ -1,0 +1,67 @@
+"""The evaluation loop's bookkeeping, with a scripted generator (the real backends are tested in test_generators)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from ragvsft.chunking import Chunk
+from ragvsft.evaluation import Arm, Retrieval, answer, score, summarize
+from ragvsft.generators import Generation
+from ragvsft.metrics import ContextRecallAtK, TokenF1, TokenSupport
+from ragvsft.prompts import PromptTemplate
+from ragvsft.qa import QAPair
+from ragvsft.store import Hit
+
+
+class Scripted:
+    """Answers from a table keyed by whether the prompt had context; records what it was asked."""
+
+    identity = "scripted"
+
+    def __init__(self, closed: str, with_context: str) -> None:
+        self.closed, self.with_context = closed, with_context
+        self.seen: list = []
+
+    def generate(self, conversations: Sequence[list[dict[str, str]]], *, max_new_tokens: int, stop: Sequence[str] = ()):
+        self.seen.extend(conversations)
+        return [Generation(self.with_context if "Context:" in c[-1]["content"] else self.closed, 10, 2, 50.0)
+                for c in conversations]
+
+
+QUESTIONS = [QAPair("q1", "Max pressure?", "14 bar", ("pump.md",), "eval", ("numeric",)),
+             QAPair("q2", "Who approves?", "Ines Marlow", ("hr.md",), "eval", ("name",))]
+RETRIEVED = {
+    "q1": Retrieval((Hit(Chunk("pump.md#0", "pump.md", "Max pressure is 14 bar.", 0), 0.9, 1),), 3.0),
+    "q2": Retrieval((Hit(Chunk("pump.md#0", "pump.md", "Max pressure is 14 bar.", 0), 0.5, 1),), 3.0),
+}
+
+
+def test_retrieval_arms_get_context_and_closed_book_arms_do_not() -> None:
+    gen = Scripted(closed="20 bar", with_context="14 bar")
+    rag, _ = answer(Arm("rag", gen, True), QUESTIONS, PromptTemplate(), retrieved=RETRIEVED, max_new_tokens=8)
+    base, tokens_per_s = answer(Arm("base", gen, False), QUESTIONS, PromptTemplate(), retrieved=RETRIEVED,
+                                max_new_tokens=8)
+    assert [r.answer for r in rag] == ["14 bar", "14 bar"] and [r.answer for r in base] == ["20 bar", "20 bar"]
+    assert rag[0].chunk_ids == ("pump.md#0",) and base[0].chunk_ids == ()
+    assert rag[0].latency_ms == pytest.approx(53.0) and base[0].latency_ms == pytest.approx(50.0)
+    assert "[1] Max pressure is 14 bar." in gen.seen[0][-1]["content"]
+    assert tokens_per_s > 0
+    with pytest.raises(ValueError, match="no retrieval results"):
+        answer(Arm("rag", gen, True), QUESTIONS, PromptTemplate(), retrieved=None, max_new_tokens=8)
+
+
+def test_scores_and_summary() -> None:
+    gen = Scripted(closed="20 bar", with_context="14 bar")
+    rag, _ = answer(Arm("rag", gen, True), QUESTIONS, PromptTemplate(), retrieved=RETRIEVED, max_new_tokens=8)
+    evidence = {r.qa_id: ("Max pressure is 14 bar.",) for r in rag}
+    scored = score(rag, [TokenF1(), TokenSupport(), ContextRecallAtK()], evidence, RETRIEVED)
+    assert [r.scores["token_f1"] for r in scored] == [1.0, 0.0]
+    assert [r.scores["faithfulness"] for r in scored] == [1.0, 1.0]
+    assert [r.scores["context_recall_at_k"] for r in scored] == [1.0, 0.0]  # q2's source was not retrieved
+    summary = summarize(scored, tokens_per_s=12.5)
+    assert summary["token_f1"].mean == 0.5 and summary["token_f1"].n == 2
+    assert summary["latency_ms_p50"] == pytest.approx(53.0) and summary["tokens_per_s"] == 12.5
+    row = scored[0].row()
+    assert row["arm"] == "rag" and row["chunk_ids"] == "pump.md#0" and row["token_f1"] == 1.0
