@@ -64,7 +64,7 @@ class SentenceTransformerEmbedder:
         (1, 384)
     """
 
-    def __init__(self, spec: str, *, batch_size: int = 64, device: str | None = None) -> None:
+    def __init__(self, spec: str, *, batch_size: int = 32, device: str | None = None) -> None:
         from sentence_transformers import SentenceTransformer
 
         self.spec = spec
