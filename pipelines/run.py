@@ -193,8 +193,6 @@ def _cell(value: Estimate | float | None, win: bool) -> str:
 
 
 def print_summary(console: Console, results: list[evaluate.ArmResult], best: dict[str, str]) -> None:
-    # Piped to a file or CI log, rich assumes 80 columns and would truncate every cell.
-    width = console.width if console.is_terminal else 150
     columns = (*TABLE_METRICS, "latency_ms_p50", "latency_ms_p95", "tokens_per_s")
     table = Table(title="arms x metrics: mean ± half the 95% bootstrap CI; best in green")
     table.add_column("arm")
@@ -202,7 +200,7 @@ def print_summary(console: Console, results: list[evaluate.ArmResult], best: dic
         table.add_column(SHORT_NAMES[column], justify="right")
     for r in results:
         table.add_row(r.arm, *(_cell(r.summary.get(c), best.get(c) == r.arm) for c in columns))
-    console.print(table, width=width)
+    console.print(table)
     tags = sorted({t for r in results for t in r.slices})
     if tags:
         sliced = Table(title="F1 by question tag (mean ± half CI)")
@@ -212,5 +210,5 @@ def print_summary(console: Console, results: list[evaluate.ArmResult], best: dic
         for tag in tags:
             n = max(r.slices.get(tag, {}).get("token_f1", Estimate(0, 0, 0, 0)).n for r in results)
             sliced.add_row(f"{tag} ({n})", *(_cell(r.slices.get(tag, {}).get("token_f1"), False) for r in results))
-        console.print(sliced, width=width)
+        console.print(sliced)
     console.print("best per metric: " + ", ".join(f"{SHORT_NAMES[m]} {arm}" for m, arm in best.items()))

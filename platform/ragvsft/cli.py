@@ -20,8 +20,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
+# Piped to a file or a CI log, rich would assume 80 columns and cut every table cell short.
+_width = None if sys.stdout.isatty() else 160
+console = Console(soft_wrap=True, width=_width)
+err_console = Console(stderr=True, soft_wrap=True, width=_width)
 
 ExperimentArg = Annotated[Path, typer.Argument(help="Experiment file, e.g. experiments/demo.toml.", show_default=False)]
 SetOpt = Annotated[

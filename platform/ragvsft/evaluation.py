@@ -21,7 +21,6 @@ from ragvsft.stats import Estimate, mean_ci, percentile
 from ragvsft.store import Hit
 
 
-
 @dataclass(frozen=True)
 class Arm:
     """One way of answering: a generator, with or without retrieved context."""
