@@ -48,19 +48,15 @@ class DocumentSet:
     sha256: str  # over (id, raw bytes) of every file considered, in id order
 
 
-def _decode(raw: bytes) -> str:
+def read_text(raw: bytes) -> str:
     # utf-8-sig drops a byte-order mark that editors on Windows like to add.
     return raw.decode("utf-8-sig")
-
-
-def read_text(raw: bytes) -> str:
-    return _decode(raw)
 
 
 def read_html(raw: bytes) -> str:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(_decode(raw), "html.parser")
+    soup = BeautifulSoup(read_text(raw), "html.parser")
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
     text = soup.get_text("\n")

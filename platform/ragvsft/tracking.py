@@ -80,10 +80,6 @@ def log_table(rows: list[dict[str, Any]], artifact_file: str) -> None:
         mlflow.log_table({k: [r.get(k) for r in rows] for k in rows[0]}, artifact_file=artifact_file)
 
 
-def log_artifact(path: Path, artifact_path: str | None = None) -> None:
-    mlflow.log_artifact(str(path), artifact_path=artifact_path)
-
-
 def log_artifacts(folder: Path, artifact_path: str) -> str:
     """Upload a folder; returns its artifact URI (what the model registry points at)."""
     mlflow.log_artifacts(str(folder), artifact_path=artifact_path)
