@@ -18,9 +18,9 @@ from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import Corpus
 from ragvsft.embedders import SentenceTransformerEmbedder
 from ragvsft.evaluation import Arm, EvalRecord, Retrieval, answer, retrieve_all, score, summarize
-from ragvsft.generators import HFGenerator, OpenAIGenerator
+from ragvsft.generators import Generator, HFGenerator, OpenAIGenerator
 from ragvsft.indexing import load_index
-from ragvsft.metrics import AnswerRelevance, ContextRecallAtK, ExactMatch, TokenF1, TokenSupport
+from ragvsft.metrics import METRICS, build_metrics
 from ragvsft.pipelines.common import ForwardFn, step_progress
 from ragvsft.prompts import PromptTemplate
 from ragvsft.qa import QAPair
@@ -53,6 +53,19 @@ def build_arms(config: ExperimentConfig, adapter_dir: Path | None) -> list[Arm]:
         client = OpenAIGenerator(extra.base_url, extra.model, api_key=os.environ.get(extra.api_key_env))
         arms.append(Arm(extra.name, client, retrieves=extra.retrieves))
     return arms
+
+
+def needs_judge(config: ExperimentConfig) -> bool:
+    return any("judge" in getattr(METRICS[m], "requires", ()) for m in config.evaluate.metrics)
+
+
+def load_judge(config: ExperimentConfig) -> Generator:
+    """The LLM judge of ``[evaluate.judge]``: an endpoint, or a local model (default: the base model)."""
+    judge = config.evaluate.judge
+    if judge.base_url:
+        return OpenAIGenerator(judge.base_url, judge.model, api_key=os.environ.get(judge.api_key_env))
+    m = config.model
+    return HFGenerator(judge.model or m.base_model, cache_dir=m.cache_dir, batch_size=m.batch_size)
 
 
 def eval_questions(config: ExperimentConfig, corpus: Corpus) -> list[QAPair]:
@@ -100,7 +113,8 @@ def main(
     retrieved: dict[str, Retrieval] | None = None
     if any(a.retrieves for a in arms):
         retrieved = retrieve_all(retriever, questions, config.index.top_k)
-    metrics = [ExactMatch(), TokenF1(), TokenSupport(), AnswerRelevance(embedder), ContextRecallAtK()]
+    judge = load_judge(config) if needs_judge(config) else None
+    metrics = build_metrics(config.evaluate.metrics, embedder=embedder, judge=judge)
 
     chunk_text = {c.id: c.text for c in store.chunks}
     uri = tracking.tracking_uri()
@@ -116,6 +130,9 @@ def main(
                 evidence = _closed_book_evidence(records, corpus, retriever, config.index.top_k)
             records = score(records, metrics, evidence, retrieved)
             summary = summarize(records, tokens_per_s=tokens_per_s, seed=config.seed)
+            # A judge that could not be parsed is reported, not hidden in a smaller n.
+            summary |= {f"{m.name}_parse_failures": float(m.parse_failures) for m in metrics
+                        if hasattr(m, "parse_failures")}
             slices = _slices(records, config.seed)
             run_id = _log_arm(uri, config, corpus, arm, summary, slices, records, parent_run_id)
             results.append(ArmResult(arm.name, run_id, summary, slices, records))

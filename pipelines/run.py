@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing as mp
 import os
 import queue
@@ -26,13 +27,15 @@ from ragvsft import tracking
 from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.corpus import Corpus
 from ragvsft.errors import RagvsftError
+from ragvsft.evaluation import compare_arms
 from ragvsft.models import check_lm_spec
 from ragvsft.pipelines import evaluate
 from ragvsft.pipelines.common import load_experiment_corpus, progress, quiet_libraries
 from ragvsft.report import HEADLINE_METRICS, latency_figure, metric_figure, winners
-from ragvsft.stats import Estimate
+from ragvsft.stats import Estimate, PairedTest, format_p
 
-TABLE_METRICS = (*HEADLINE_METRICS, "context_recall_at_k")
+TABLE_METRICS = (*HEADLINE_METRICS, "semantic_similarity", "context_recall_at_k", "context_precision_at_k")
+PAIRED_METRICS = ("token_f1", "answer_recall", "faithfulness")  # in the console; MLflow gets every metric
 
 
 def preflight(config: ExperimentConfig, corpus: Corpus) -> None:
@@ -45,6 +48,8 @@ def preflight(config: ExperimentConfig, corpus: Corpus) -> None:
         raise RagvsftError(f"{qa_path}: no training questions, so there is nothing to fine-tune; "
                            "mark some lines \"split\": \"train\" or drop the finetuned/hybrid arms")
     check_lm_spec(config.model.base_model)
+    if evaluate.needs_judge(config) and not config.evaluate.judge.base_url and config.evaluate.judge.model:
+        check_lm_spec(config.evaluate.judge.model)
 
 
 def _child(recipe: str, config: ExperimentConfig, parent_run_id: str, events: Any, threads: int) -> None:
@@ -161,7 +166,14 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
         tracking.log_figure(metric_figure(summaries), "report/metrics_by_arm.png")
         tracking.log_figure(latency_figure({r.arm: [x.latency_ms for x in r.records] for r in results}),
                             "report/latency_by_arm.png")
-        tracking.log_dict({"winners": best, "arms": {a: evaluate.flatten(s) for a, s in summaries.items()}},
+        paired = compare_arms({r.arm: r.records for r in results}, sorted({k for r in results for x in r.records
+                                                                           for k in x.scores}), seed=config.seed)
+        tracking.log_metrics({f"paired/{a}_vs_{b}/{m}_{part}": value for (a, b), tests in paired.items()
+                              for m, t in tests.items()
+                              for part, value in (("diff", t.diff), ("ci_low", t.low), ("ci_high", t.high), ("p", t.p))})
+        tracking.log_dict({"winners": best, "arms": {a: evaluate.flatten(s) for a, s in summaries.items()},
+                           "paired": {f"{a} vs {b}": {m: dataclasses.asdict(t) for m, t in tests.items()}
+                                      for (a, b), tests in paired.items()}},
                           "report/summary.json")
         tracking.log_params({f"winner.{m}": arm for m, arm in best.items()})
 
@@ -173,13 +185,14 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
         tracking.register_version(uri, name=f"ragvsft-{name}-index", source=Path(idx["path"]).resolve().as_uri(),
                                   run_id=idx["run_id"], description=f"FAISS index {idx['fingerprint']}",
                                   alias="challenger", tags={"fingerprint": idx["fingerprint"]})
-    print_summary(console, results, best)
+    print_summary(console, results, best, paired)
     console.print(f"\nopen the runs: {tracking.ui_command(uri)}")
     return results
 
 
-SHORT_NAMES = {"token_f1": "F1", "exact_match": "EM", "faithfulness": "faithful", "answer_relevance": "relevance",
-               "context_recall_at_k": "recall@k", "latency_ms_p50": "p50 ms", "latency_ms_p95": "p95 ms",
+SHORT_NAMES = {"token_f1": "F1", "exact_match": "EM", "answer_recall": "ans recall", "faithfulness": "faithful",
+               "answer_relevance": "relevance", "semantic_similarity": "sem sim", "context_recall_at_k": "ctx rec@k",
+               "context_precision_at_k": "ctx prec@k", "latency_ms_p50": "p50 ms", "latency_ms_p95": "p95 ms",
                "tokens_per_s": "tok/s"}
 
 
@@ -192,7 +205,8 @@ def _cell(value: Estimate | float | None, win: bool) -> str:
     return f"[bold green]{text}[/]" if win else text
 
 
-def print_summary(console: Console, results: list[evaluate.ArmResult], best: dict[str, str]) -> None:
+def print_summary(console: Console, results: list[evaluate.ArmResult], best: dict[str, str],
+                  paired: dict[tuple[str, str], dict[str, PairedTest]]) -> None:
     columns = (*TABLE_METRICS, "latency_ms_p50", "latency_ms_p95", "tokens_per_s")
     table = Table(title="arms x metrics: mean ± half the 95% bootstrap CI; best in green")
     table.add_column("arm")
@@ -203,12 +217,22 @@ def print_summary(console: Console, results: list[evaluate.ArmResult], best: dic
     console.print(table)
     tags = sorted({t for r in results for t in r.slices})
     if tags:
-        sliced = Table(title="F1 by question tag (mean ± half CI)")
+        sliced = Table(title="F1 by question tag (mean ± half CI; best in green): where each arm wins")
         sliced.add_column("tag")
         for r in results:
             sliced.add_column(r.arm, justify="right")
         for tag in tags:
-            n = max(r.slices.get(tag, {}).get("token_f1", Estimate(0, 0, 0, 0)).n for r in results)
-            sliced.add_row(f"{tag} ({n})", *(_cell(r.slices.get(tag, {}).get("token_f1"), False) for r in results))
+            f1 = {r.arm: r.slices.get(tag, {}).get("token_f1") for r in results}
+            top = winners({arm: {"token_f1": e} for arm, e in f1.items() if e}, ["token_f1"]).get("token_f1")
+            n = max((e.n for e in f1.values() if e), default=0)
+            sliced.add_row(f"{tag} ({n})", *(_cell(e, arm == top) for arm, e in f1.items()))
         console.print(sliced)
     console.print("best per metric: " + ", ".join(f"{SHORT_NAMES[m]} {arm}" for m, arm in best.items()))
+    if paired:
+        console.print("\npaired comparisons on the same questions (difference [95% paired bootstrap CI], "
+                      "permutation p Holm-adjusted over the arm pairs):")
+        for (a, b), tests in paired.items():
+            parts = [f"{t.diff:+.3f} {m} [{t.low:+.3f}, {t.high:+.3f}], {format_p(t.p)}"
+                     for m in PAIRED_METRICS if (t := tests.get(m))]
+            if parts:
+                console.print(f"  {a} vs {b}: " + "; ".join(parts))

@@ -9,7 +9,7 @@ import pytest
 from ragvsft.chunking import Chunk
 from ragvsft.evaluation import Arm, Retrieval, answer, score, summarize
 from ragvsft.generators import Generation
-from ragvsft.metrics import ContextRecallAtK, TokenF1, TokenSupport
+from ragvsft.metrics import ClaimSupport, ContextRecallAtK, TokenF1
 from ragvsft.prompts import PromptTemplate
 from ragvsft.qa import QAPair
 from ragvsft.store import Hit
@@ -56,7 +56,7 @@ def test_scores_and_summary() -> None:
     gen = Scripted(closed="20 bar", with_context="14 bar")
     rag, _ = answer(Arm("rag", gen, True), QUESTIONS, PromptTemplate(), retrieved=RETRIEVED, max_new_tokens=8)
     evidence = {r.qa_id: ("Max pressure is 14 bar.",) for r in rag}
-    scored = score(rag, [TokenF1(), TokenSupport(), ContextRecallAtK()], evidence, RETRIEVED)
+    scored = score(rag, [TokenF1(), ClaimSupport(), ContextRecallAtK()], evidence, RETRIEVED)
     assert [r.scores["token_f1"] for r in scored] == [1.0, 0.0]
     assert [r.scores["faithfulness"] for r in scored] == [1.0, 1.0]
     assert [r.scores["context_recall_at_k"] for r in scored] == [1.0, 0.0]  # q2's source was not retrieved

@@ -1,92 +1,287 @@
-"""Every metric through the same table of cases (perfect, empty, unsupported, paraphrase, numbers, unicode)."""
+"""Every metric through the same table of cases: perfect, empty, unsupported, paraphrase, numbers, unicode.
+
+Lexical metrics are checked to exact values; embedding metrics run the real
+packaged MiniLM and are checked by ranges and order (cosines of a real model
+are not round numbers); the LLM judge runs with a rule-following test judge,
+so prompts, parsing and arithmetic are checked exactly.
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
 
-from ragvsft.metrics import AnswerRelevance, ContextRecallAtK, ExactMatch, Sample, TokenF1, TokenSupport
-from ragvsft.metrics.text import normalize_answer
-from ragvsft.report import winners
-from ragvsft.stats import Estimate, mean_ci
+from ragvsft.generators import Generation
+from ragvsft.metrics import (
+    JUDGE_FREE,
+    METRICS,
+    AnswerRecall,
+    AnswerRelevance,
+    ClaimSupport,
+    ContextPrecisionAtK,
+    ContextRecallAtK,
+    ContextRelevance,
+    ExactMatch,
+    JudgeFaithfulness,
+    ReverseQuestionRelevance,
+    Sample,
+    SemanticSimilarity,
+    TokenF1,
+    TokenSupport,
+    build_metrics,
+)
+from ragvsft.metrics.judge import focus_evidence, parse_claims, parse_verdict
+from ragvsft.metrics.text import content_tokens, normalize_answer, stem
 
-EVIDENCE = ("The X-200 pump's maximum pressure is 14 bar. Requests go to Zoë Ångström in room B-12.",)
+EVIDENCE = ("The X-200 pump's maximum pressure is 14 bar.\nRequests go to Zoë Ångström in room B-12.\n"
+            "The X-300 pump's maximum pressure is 20 bar.",)
+Q = "What is the X-200's maximum pressure?"
+WHO = "Who takes requests?"
 
-# case id, sample, expected (exact_match, token_f1, faithfulness)
-CASES = [
-    ("perfect", Sample("Max pressure?", "14 bar", "14 bar", EVIDENCE), (1.0, 1.0, 1.0)),
-    ("perfect-with-article-and-punctuation", Sample("Max pressure?", "The 14 bar.", "14 bar", EVIDENCE), (1.0, 1.0, 1.0)),
-    ("empty", Sample("Max pressure?", "", "14 bar", EVIDENCE), (0.0, 0.0, None)),
-    ("unsupported", Sample("Max pressure?", "30 psi", "14 bar", EVIDENCE), (0.0, 0.0, 0.0)),
-    ("sentence-paraphrase", Sample("Max pressure?", "It is 14 bar", "14 bar", EVIDENCE), (0.0, 2 / 3, 1.0)),
-    ("wrong-number", Sample("Max pressure?", "15 bar", "14 bar", EVIDENCE), (0.0, 0.5, 0.5)),
-    ("unicode", Sample("Who?", "zoë ångström", "Zoë Ångström", EVIDENCE), (1.0, 1.0, 1.0)),
-    ("half-invented", Sample("Who?", "Zoë Ångström Pettersen", "Zoë Ångström", EVIDENCE), (0.0, 0.8, 2 / 3)),
-]
+CASES = {
+    "perfect": Sample(Q, "14 bar", "14 bar", EVIDENCE),
+    "perfect-with-article-and-punctuation": Sample(Q, "The 14 bar.", "14 bar", EVIDENCE),
+    "empty": Sample(Q, "", "14 bar", EVIDENCE),
+    "unsupported": Sample(Q, "30 psi", "14 bar", EVIDENCE),
+    "paraphrase": Sample(Q, "It is 14 bar", "14 bar", EVIDENCE),
+    "number-not-in-evidence": Sample(Q, "15 bar", "14 bar", EVIDENCE),
+    "number-from-the-wrong-line": Sample(Q, "The X-200 pump's maximum pressure is 20 bar.", "14 bar", EVIDENCE),
+    "two-claims-from-two-lines": Sample(Q, "14 bar. Requests go to Zoë Ångström.", "14 bar", EVIDENCE),
+    "unicode": Sample(WHO, "zoë ångström", "Zoë Ångström", EVIDENCE),
+    "half-invented": Sample(WHO, "Zoë Ångström Pettersen", "Zoë Ångström", EVIDENCE),
+}
+LEXICAL = {
+    #                                         EM   F1    recall claim  token
+    "perfect":                              (1.0, 1.0,   1.0,   1.0,   1.0),
+    "perfect-with-article-and-punctuation": (1.0, 1.0,   1.0,   1.0,   1.0),
+    "empty":                                (0.0, 0.0,   0.0,   None,  None),
+    "unsupported":                          (0.0, 0.0,   0.0,   0.0,   0.0),
+    "paraphrase":                           (0.0, 2 / 3, 1.0,   1.0,   1.0),
+    "number-not-in-evidence":               (0.0, 0.5,   0.5,   0.5,   0.5),
+    # Every word is somewhere in the evidence (token support 1.0), but no one line says "X-200 ... 20 bar".
+    "number-from-the-wrong-line":           (0.0, 2 / 9, 0.5,   5 / 6, 1.0),
+    "two-claims-from-two-lines":            (0.0, 4 / 9, 1.0,   1.0,   1.0),
+    "unicode":                              (1.0, 1.0,   1.0,   1.0,   1.0),
+    "half-invented":                        (0.0, 0.8,   1.0,   2 / 3, 2 / 3),
+}
+LEXICAL_METRICS = [ExactMatch(), TokenF1(), AnswerRecall(), ClaimSupport(), TokenSupport()]
 
 
-@pytest.mark.parametrize(("sample", "expected"), [pytest.param(s, e, id=i) for i, s, e in CASES])
-def test_correctness_and_faithfulness_table(sample: Sample, expected: tuple) -> None:
-    em, f1, faithful = expected
-    assert ExactMatch().score([sample]) == [em]
-    assert TokenF1().score([sample]) == [pytest.approx(f1)]
-    got = TokenSupport().score([sample])[0]
-    assert got == (None if faithful is None else pytest.approx(faithful))
+@pytest.mark.parametrize("case", list(LEXICAL))
+def test_lexical_metrics_table(case: str) -> None:
+    got = [m.score([CASES[case]])[0] for m in LEXICAL_METRICS]
+    want = [None if v is None else pytest.approx(v) for v in LEXICAL[case]]
+    assert got == want, dict(zip([m.name for m in LEXICAL_METRICS], got))
 
 
-def test_no_evidence_means_no_faithfulness_score() -> None:
-    assert TokenSupport().score([Sample("q", "14 bar", "14 bar")]) == [None]
+def test_faithfulness_needs_evidence() -> None:
+    for metric in (ClaimSupport(), TokenSupport()):
+        assert metric.score([Sample("q", "14 bar", "14 bar")]) == [None]
 
 
-def test_normalisation() -> None:
+def test_text_helpers() -> None:
     assert normalize_answer("  The   Tripdesk, portal!  ") == "tripdesk portal"
     assert normalize_answer("ＡＢＣ") == "abc"  # NFKC folds full-width letters
+    assert content_tokens("It is the 14 bar") == ["14", "bar"]
+    assert stem("requests") == stem("requested") == "request"
 
 
-def test_context_recall() -> None:
-    samples = [
-        Sample("q", "a", "a", retrieved_doc_ids=("x.md", "y.md"), sources=("y.md",)),
-        Sample("q", "a", "a", retrieved_doc_ids=("x.md",), sources=("y.md",)),
-        Sample("q", "a", "a", retrieved_doc_ids=(), sources=("y.md",)),  # closed book
-        Sample("q", "a", "a", retrieved_doc_ids=("x.md",), sources=()),  # no gold source
-    ]
-    assert ContextRecallAtK().score(samples) == [1.0, 0.0, None, None]
+# --- retrieval metrics: which chunks came back, from which documents -------------------------------------------
+
+DOC_CASES = {
+    #                 retrieved doc ids (one per chunk)            sources              recall precision
+    "perfect":        (("pump.md", "pump.md"),                      ("pump.md",),        1.0,   1.0),
+    "empty":          ((),                                          ("pump.md",),        None,  None),  # closed book
+    "unsupported":    (("hr.md", "travel.md"),                      ("pump.md",),        0.0,   0.0),
+    "one-of-three":   (("hr.md", "pump.md", "travel.md"),           ("pump.md",),        1.0,   1 / 3),
+    "multi-source":   (("hr.md", "pump.md"),                        ("pump.md", "hr.md"), 1.0,  1.0),
+    "unicode-ids":    (("politiques/congé.md", "x.md"),             ("politiques/congé.md",), 1.0, 0.5),
+    "no-gold-source": (("pump.md",),                                (),                  None,  None),
+}
 
 
-class BagOfWordsEmbedder:
-    """A transparent embedder for testing the metric's arithmetic: word-count vectors, normalised."""
-
-    dim = 8
-    identity = "bow"
-
-    def embed(self, texts, *, on_batch=None):
-        vocab = ["leave", "weeks", "22", "pressure", "bar", "14", "pizza", "x"]
-        rows = np.array([[t.lower().split().count(w) for w in vocab] for t in texts], dtype=np.float32) + 1e-6
-        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+@pytest.mark.parametrize("case", list(DOC_CASES))
+def test_context_recall_and_precision_table(case: str) -> None:
+    doc_ids, sources, recall, precision = DOC_CASES[case]
+    sample = Sample("q", "a", "a", retrieved_doc_ids=doc_ids, sources=sources)
+    assert ContextRecallAtK().score([sample]) == [recall]
+    assert ContextPrecisionAtK().score([sample]) == [None if precision is None else pytest.approx(precision)]
 
 
-def test_answer_relevance_orders_on_topic_above_off_topic() -> None:
-    scores = AnswerRelevance(BagOfWordsEmbedder()).score([
-        Sample("leave weeks", "22 weeks leave", "22 weeks"),
-        Sample("leave weeks", "pizza", "22 weeks"),
-        Sample("leave weeks", "", "22 weeks"),
+# --- embedding metrics, with the real packaged MiniLM ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def minilm():
+    from ragvsft.embedders import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+
+
+SEMANTIC = {
+    # case: (answer, gold, low, high)
+    "perfect": ("14 bar", "14 bar", 0.99, 1.0),
+    "empty": ("", "14 bar", 0.0, 0.0),
+    "unsupported": ("Economy class on short flights", "14 bar", 0.0, 0.3),
+    "paraphrase": ("The pump tops out at fourteen bar", "14 bar", 0.45, 0.95),
+    "numbers": ("15 bar", "14 bar", 0.5, 0.99),
+    "unicode": ("zoë ångström", "Zoë Ångström", 0.95, 1.0),
+}
+
+
+@pytest.mark.parametrize("case", list(SEMANTIC))
+def test_semantic_similarity_table(minilm, case: str) -> None:
+    answer, gold, low, high = SEMANTIC[case]
+    value = SemanticSimilarity(minilm).score([Sample("q", answer, gold)])[0]
+    assert low <= value <= high
+
+
+def test_semantic_similarity_orders_paraphrase_above_unrelated(minilm) -> None:
+    paraphrase, unrelated = SemanticSimilarity(minilm).score([
+        Sample("q", "The pump tops out at fourteen bar", "14 bar"), Sample("q", "Economy class on short flights", "14 bar")])
+    assert paraphrase > unrelated + 0.2
+
+
+RELEVANCE = {
+    # case: (question, answer, low, high)
+    "perfect": ("How long is parental leave?", "Parental leave is 22 weeks long.", 0.6, 1.0),
+    "empty": ("How long is parental leave?", "", 0.0, 0.0),
+    "unsupported": ("How long is parental leave?", "The canteen serves pizza on Fridays.", 0.0, 0.3),
+    "paraphrase": ("How long is parental leave?", "New parents get twenty-two weeks off.", 0.35, 1.0),
+    "numbers": ("What is the maximum pressure of the X-200?", "The X-200 handles up to 14 bar.", 0.4, 1.0),
+    "unicode": ("Who is Zoë Ångström?", "Zoë Ångström handles requests.", 0.4, 1.0),
+}
+
+
+@pytest.mark.parametrize("case", list(RELEVANCE))
+def test_answer_relevance_table(minilm, case: str) -> None:
+    question, answer, low, high = RELEVANCE[case]
+    assert low <= AnswerRelevance(minilm).score([Sample(question, answer, "x")])[0] <= high
+
+
+@pytest.mark.parametrize("case", list(RELEVANCE))
+def test_context_relevance_table(minilm, case: str) -> None:
+    # The same pairs, with the "answer" as the one retrieved passage; closed book (no retrieval) gives None.
+    question, passage, low, high = RELEVANCE[case]
+    retrieved = Sample(question, "a", "a", evidence=(passage,) if passage else (), retrieved_doc_ids=("d.md",))
+    closed_book = Sample(question, "a", "a", evidence=(passage or "x",))
+    got = ContextRelevance(minilm).score([retrieved, closed_book])
+    assert got[1] is None
+    assert got[0] is None if not passage else low <= got[0] <= high
+
+
+def test_context_relevance_averages_over_passages(minilm) -> None:
+    q = "How long is parental leave?"
+    one, two = ContextRelevance(minilm).score([
+        Sample(q, "a", "a", evidence=("Parental leave is 22 weeks.",), retrieved_doc_ids=("a",)),
+        Sample(q, "a", "a", evidence=("Parental leave is 22 weeks.", "Pizza on Fridays."), retrieved_doc_ids=("a", "b")),
     ])
-    assert scores[0] > 0.8 and scores[1] < 0.1 and scores[2] == 0.0
+    assert two < one
 
 
-def test_bootstrap_interval_is_seeded_and_covers_the_mean() -> None:
-    values = [1.0] * 30 + [0.0] * 70 + [None] * 5
-    first, again = mean_ci(values, seed=3), mean_ci(values, seed=3)
-    assert first == again and first.n == 100
-    assert first.mean == pytest.approx(0.3)
-    assert 0.2 < first.low < 0.3 < first.high <= 0.41
-    assert mean_ci([None]).n == 0
+# --- LLM-judge metrics, with a judge that follows rules instead of a model ----------------------------------------
+
+class RuleJudge:
+    """A test judge: claims = the answer's comma-separated parts; "yes" iff every content word of a claim is in the
+    context. ``mode="garbage"`` answers nonsense, to exercise parse failures. Records the prompts it got."""
+
+    identity = "rule-judge"
+
+    def __init__(self, mode: str = "rules") -> None:
+        self.mode = mode
+        self.prompts: list[str] = []
+
+    def generate(self, conversations: Sequence[list[dict[str, str]]], *, max_new_tokens: int, stop: Sequence[str] = ()):
+        out = []
+        for conversation in conversations:
+            prompt = conversation[-1]["content"]
+            self.prompts.append(prompt)
+            out.append(Generation(self._reply(prompt), 10, 5, 1.0))
+        return out
+
+    def _reply(self, prompt: str) -> str:
+        if self.mode == "garbage":
+            return "I think so."
+        if prompt.startswith("Split the answer"):
+            answer = prompt.split("Answer: ", 1)[1]
+            return "\n".join(f"- {part.strip()}" for part in re.split(r"[,.]", answer) if part.strip())
+        if prompt.startswith("Here is an answer"):
+            return "What is the maximum pressure?" if "bar" in prompt else "What is for lunch?"
+        context = set(content_tokens(prompt.split("\n\nQuestion:")[0]))
+        claim = re.search(r"^Statement: (.+)$", prompt, re.MULTILINE).group(1)
+        return "Yes, it does." if set(content_tokens(claim)) <= context else "No."
 
 
-def test_winners_pick_the_best_mean_and_lowest_latency() -> None:
-    summaries = {
-        "base": {"token_f1": Estimate(0.1, 0.0, 0.2, 10), "latency_ms_p50": 100.0},
-        "rag": {"token_f1": Estimate(0.6, 0.5, 0.7, 10), "latency_ms_p50": 300.0},
-        "closed": {"token_f1": Estimate(float("nan"), float("nan"), float("nan"), 0), "latency_ms_p50": 50.0},
-    }
-    assert winners(summaries, ["token_f1", "latency_ms_p50"]) == {"token_f1": "rag", "latency_ms_p50": "closed"}
+JUDGE_CASES = {
+    "perfect": 1.0, "perfect-with-article-and-punctuation": 1.0, "empty": None, "unsupported": 0.0,
+    "paraphrase": 1.0, "number-not-in-evidence": 0.0, "two-claims-from-two-lines": 1.0, "unicode": 1.0,
+    "half-invented": 0.0,
+}
+
+
+@pytest.mark.parametrize("case", list(JUDGE_CASES))
+def test_judge_faithfulness_table(case: str) -> None:
+    metric = JudgeFaithfulness(RuleJudge())
+    assert metric.score([CASES[case]]) == [JUDGE_CASES[case]]
+    assert metric.parse_failures == 0
+
+
+def test_judge_splits_long_answers_into_claims_and_scores_the_share_supported() -> None:
+    judge = RuleJudge()
+    answer = "The X-200 pump's maximum pressure is 14 bar. Requests go to Zoë Ångström, who works in room Q-99."
+    assert JudgeFaithfulness(judge).score([Sample(Q, answer, "14 bar", EVIDENCE)]) == [pytest.approx(2 / 3)]
+    assert judge.prompts[0].startswith("Split the answer")  # two sentences: decomposed first
+    assert "Statement: who works in room Q-99\n" in judge.prompts[3]  # then one verdict per claim
+
+
+def test_judge_parse_failures_are_counted_not_dropped() -> None:
+    metric = JudgeFaithfulness(RuleJudge("garbage"))
+    samples = [CASES["perfect"], CASES["empty"], CASES["two-claims-from-two-lines"]]
+    assert metric.score(samples) == [None, None, None]
+    # The empty answer is "not applicable", not a failure; the other two replies could not be read.
+    assert metric.parse_failures == 2
+
+
+def test_judge_parsers() -> None:
+    assert parse_claims("Here:\n- a b\n* c\n3. d\nnot a claim") == ["a b", "c", "d"]
+    assert [parse_verdict(r) for r in ("yes", " NO.", "**Yes**, see line 2", "Yesterday", "", "Maybe")] == [
+        True, False, True, None, None, None]
+
+
+def test_focus_evidence_keeps_the_sentences_about_the_answer() -> None:
+    evidence = ["Parking is free. " * 20 + "The X-200 limit is 14 bar. " + "Lunch is at noon. " * 20]
+    focused = focus_evidence(evidence, "X-200 limit?", "14 bar", max_chars=60)
+    assert "14 bar" in focused and len(focused) <= 60
+
+
+def test_reverse_question_relevance(minilm) -> None:
+    metric = ReverseQuestionRelevance(RuleJudge(), minilm)
+    on_topic, off_topic, empty = metric.score([
+        Sample("What is the maximum pressure of the pump?", "14 bar", "14 bar"),
+        Sample("What is the maximum pressure of the pump?", "Pizza", "14 bar"),
+        Sample("What is the maximum pressure of the pump?", "", "14 bar"),
+    ])
+    assert on_topic > 0.7 and off_topic < on_topic - 0.3 and empty == 0.0
+
+
+# --- the registry ---------------------------------------------------------------------------------------------------
+
+def test_registry_builds_every_metric_and_refuses_missing_dependencies(minilm) -> None:
+    metrics = build_metrics(list(METRICS), embedder=minilm, judge=RuleJudge())
+    assert [m.name for m in metrics] == list(METRICS)  # a class's name is its registry key
+    assert "faithfulness_judge" not in JUDGE_FREE and "answer_relevance_reverse" not in JUDGE_FREE
+    with pytest.raises(ValueError, match="needs judge"):
+        build_metrics(["faithfulness_judge"], embedder=minilm)
+    with pytest.raises(ValueError, match="unknown metric 'bleu'"):
+        build_metrics(["bleu"])
+
+
+def test_every_metric_is_deterministic(minilm) -> None:
+    samples = list(CASES.values())
+    for metric in build_metrics(list(METRICS), embedder=minilm, judge=RuleJudge()):
+        first, again = metric.score(samples), metric.score(samples)
+        assert first == again, metric.name
+        assert all(v is None or 0.0 <= v <= 1.0 for v in first), metric.name
+        assert np.isfinite([v for v in first if v is not None]).all()

@@ -14,7 +14,9 @@ from openai_stub import Stub
 from ragvsft.cli import app
 
 runner = CliRunner()
-ARM_KEYS = {"exact_match", "token_f1", "answer_relevance", "latency_ms_p50", "latency_ms_p95", "tokens_per_s"}
+ARM_KEYS = {"exact_match", "token_f1", "answer_recall", "semantic_similarity", "answer_relevance", "latency_ms_p50",
+            "latency_ms_p95", "tokens_per_s"}
+RETRIEVAL_KEYS = {"context_recall_at_k", "context_precision_at_k", "context_relevance"}
 
 
 def experiment(tmp_path: Path, corpus: Path, lm: Path, embedder: Path, extra: str = "") -> Path:
@@ -66,7 +68,7 @@ def test_run_builds_trains_evaluates_and_logs(
     for name in ("arm-base", "arm-rag", "arm-finetuned", "arm-hybrid"):
         metrics = kids[name].data.metrics
         assert ARM_KEYS <= set(metrics), name
-        assert ("context_recall_at_k" in metrics) == name.endswith(("rag", "hybrid"))
+        assert RETRIEVAL_KEYS & set(metrics) == (RETRIEVAL_KEYS if name.endswith(("rag", "hybrid")) else set())
         assert 0 <= metrics["token_f1"] <= 1 and metrics["token_f1_ci_low"] <= metrics["token_f1"]
     base_identity = kids["arm-base"].data.params["generator"]
     assert "+" not in base_identity
@@ -81,6 +83,15 @@ def test_run_builds_trains_evaluates_and_logs(
     assert (artifacts / "report" / "latency_by_arm.png").stat().st_size > 1000
     summary = json.loads((artifacts / "report" / "summary.json").read_text())
     assert set(summary["arms"]) == {"base", "rag", "finetuned", "hybrid"}
+    # Every pair of arms compared on the same questions, in MLflow and on the console.
+    assert len(summary["paired"]) == 6 and set(summary["paired"]["hybrid vs finetuned"]["token_f1"]) == {
+        "diff", "low", "high", "p", "n"}
+    pm = parent.data.metrics
+    diff = pm["paired/rag_vs_base/token_f1_diff"]
+    assert pm["paired/rag_vs_base/token_f1_ci_low"] <= diff <= pm["paired/rag_vs_base/token_f1_ci_high"]
+    assert diff == pytest.approx(kids["arm-rag"].data.metrics["token_f1"] - kids["arm-base"].data.metrics["token_f1"])
+    assert 0 < pm["paired/rag_vs_base/token_f1_p"] <= 1
+    assert "rag vs base: " in result.output and "finetuned vs rag: " in result.output
     table = json.loads((Path(kids["arm-rag"].info.artifact_uri.removeprefix("file://")) / "eval" / "rag.json").read_text())
     assert len(table["data"]) == 2  # one row per eval question
 
@@ -145,3 +156,26 @@ def test_an_extra_arm_answers_through_an_openai_compatible_endpoint(
     assert {"arm-base", "arm-endpoint"} <= set(kids)
     assert ARM_KEYS <= set(kids["arm-endpoint"].data.metrics)
     assert kids["arm-endpoint"].data.params["generator"] == f"openai:big-model@{stub.url}"
+
+
+def test_judge_metrics_go_through_the_configured_judge_and_count_parse_failures(
+    tmp_path: Path, corpus: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str, stub: Stub,
+) -> None:
+    # The stub both answers (as an extra arm) and judges; it replies with the prompt reversed, which is never a
+    # readable verdict.
+    extra = (f'[evaluate]\narms = []\nmetrics = ["token_f1", "faithfulness_judge", "answer_relevance_reverse"]\n'
+             f'[evaluate.judge]\nbase_url = "{stub.url}"\nmodel = "judge-model"\n'
+             f'[[evaluate.extra_arms]]\nname = "endpoint"\nbase_url = "{stub.url}"\nmodel = "answer-model"\n'
+             'retrieves = false\n')
+    result = runner.invoke(app, ["run", str(experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir, extra))])
+    assert result.exit_code == 0, result.output
+    client = mlflow.MlflowClient(mlflow_uri)
+    (parent,) = client.search_runs([client.get_experiment_by_name("ragvsft/corpus").experiment_id],
+                                   filter_string="tags.`ragvsft.pipeline` = 'run'")
+    arm = children(mlflow_uri, parent.info.run_id)["arm-endpoint"]
+    judged = [r["body"]["messages"][-1]["content"] for r in stub.requests if r["body"]["model"] == "judge-model"]
+    assert sum("Statement:" in p for p in judged) == 2  # one claim per answer, one verdict prompt per claim
+    assert sum(p.startswith("Here is an answer") for p in judged) == 2  # reverse questions
+    assert arm.data.metrics["faithfulness_judge_parse_failures"] == 2
+    assert "faithfulness_judge" not in arm.data.metrics  # no readable verdict, so no mean: not a silent 0
+    assert 0 <= arm.data.metrics["answer_relevance_reverse"] <= 1

@@ -105,5 +105,26 @@ def run(experiment: ExperimentArg, set_: SetOpt = None) -> None:
         raise _fail(exc) from None
 
 
+@app.command("validate-metrics")
+def validate_metrics(
+    experiment: ExperimentArg,
+    judge: Annotated[bool, typer.Option("--judge", help="Also validate the LLM judge ([evaluate.judge]; slow on a CPU).")]
+    = False,
+    max_questions: Annotated[int, typer.Option(min=0, help="Build the labelled set from at most this many eval "
+                                                           "questions (0: all).")] = 0,
+    repeat: Annotated[bool, typer.Option(help="Score everything twice to check the scores are deterministic "
+                                              "(--no-repeat halves the time a judge takes).")] = True,
+    set_: SetOpt = None,
+) -> None:
+    """Check the faithfulness scorers on a labelled set built from the corpus (gold answers vs swapped numbers and
+    names, invented details, other answers): AUROC per scorer, cost, determinism; logs an MLflow run."""
+    from ragvsft.pipelines import validate_metrics as recipe
+
+    try:
+        recipe.main(_load(experiment, set_), console, judge=judge, max_questions=max_questions, repeat=repeat)
+    except RagvsftError as exc:
+        raise _fail(exc) from None
+
+
 if __name__ == "__main__":
     app()

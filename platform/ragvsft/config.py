@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ragvsft.errors import ConfigError
+from ragvsft.metrics import JUDGE_FREE, METRICS
 from ragvsft.prompts import DEFAULT_SYSTEM
 
 
@@ -121,6 +122,19 @@ class ExtraArm:
 
 
 @dataclass(frozen=True)
+class JudgeConfig:
+    """The LLM judge behind ``faithfulness_judge`` and ``answer_relevance_reverse``; loaded only when one is asked for."""
+
+    model: str = ""
+    """Judge model: empty for the experiment's ``model.base_model`` run locally; with ``base_url``, the endpoint's
+    model name; else a local folder, packaged name or hub id."""
+    base_url: str = ""
+    """OpenAI-compatible endpoint of the judge (empty: run ``model`` locally)."""
+    api_key_env: str = "OPENAI_API_KEY"
+    """Environment variable holding the endpoint's key."""
+
+
+@dataclass(frozen=True)
 class EvaluateConfig:
     """The four-arm evaluation."""
 
@@ -130,6 +144,11 @@ class EvaluateConfig:
     """Evaluate at most this many eval questions (0: all) — for quick trials."""
     extra_arms: tuple[ExtraArm, ...] = ()
     """``[[evaluate.extra_arms]]`` tables: endpoints compared alongside."""
+    metrics: tuple[str, ...] = JUDGE_FREE
+    """Metrics to score every arm with (see README, Metrics). The default is every judge-free one; add
+    ``faithfulness_judge`` / ``answer_relevance_reverse`` for the LLM-judge variants (configure ``[evaluate.judge]``)."""
+    judge: JudgeConfig = field(default_factory=JudgeConfig)
+    """The LLM judge, used only by judge metrics."""
 
 
 @dataclass(frozen=True)
@@ -273,6 +292,10 @@ def _check_ranges(config: ExperimentConfig, where: str) -> None:
         (bool(arm_names), "evaluate.arms is empty: nothing to evaluate"),
         (len(set(arm_names)) == len(arm_names), f"arm names must be unique, got {arm_names}"),
         (ev.max_questions >= 0, "evaluate.max_questions must be >= 0"),
+        (bool(ev.judge.model) or not ev.judge.base_url, "evaluate.judge.base_url is set, so evaluate.judge.model "
+                                                          "must name the endpoint's model"),
+        (not (bad := [m for m in ev.metrics if m not in METRICS]),
+         f"evaluate.metrics: unknown {', '.join(map(repr, bad))}; known: {', '.join(METRICS)}"),
         ("{question}" in config.prompt.closed_book and "{question}" in config.prompt.with_context
          and "{context}" in config.prompt.with_context,
          "prompt.closed_book needs {question}; prompt.with_context needs {question} and {context}"),

@@ -7,6 +7,7 @@ same chunks and differ only in the model.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,7 @@ from ragvsft.metrics import Metric, Sample
 from ragvsft.prompts import PromptTemplate
 from ragvsft.qa import QAPair
 from ragvsft.retriever import Retriever
-from ragvsft.stats import Estimate, mean_ci, percentile
+from ragvsft.stats import Estimate, PairedTest, holm, mean_ci, paired_test, percentile
 from ragvsft.store import Hit
 
 
@@ -134,4 +135,32 @@ def summarize(records: Sequence[EvalRecord], *, tokens_per_s: float, seed: int =
         "generation_ms_p50": percentile([r.generation_ms for r in records], 50),
         "tokens_per_s": tokens_per_s,
     }
+    return out
+
+
+def compare_arms(
+    records: Mapping[str, Sequence[EvalRecord]], metrics: Sequence[str], *, seed: int = 0
+) -> dict[tuple[str, str], dict[str, PairedTest]]:
+    """Every pair of arms on every metric, paired by question; p-values Holm-adjusted over the pairs per metric.
+
+    Pairs are (later arm, earlier arm) in the order given, so with the standard
+    arms the newer idea comes first: ``("rag", "base")``, ..., ``("hybrid", "finetuned")``.
+    """
+    arms = list(records)
+    pairs = [(b, a) for a, b in itertools.combinations(arms, 2)]
+    by_id = {arm: {r.qa_id: r for r in rs} for arm, rs in records.items()}
+    out: dict[tuple[str, str], dict[str, PairedTest]] = {pair: {} for pair in pairs}
+    for metric in metrics:
+        tests = {}
+        for first, second in pairs:
+            shared = [q for q in by_id[first] if q in by_id[second]]
+            tests[first, second] = paired_test([by_id[first][q].scores.get(metric) for q in shared],
+                                               [by_id[second][q].scores.get(metric) for q in shared], seed=seed)
+        # One family per metric: the chance of any false "significant" among the pairs stays at the level.
+        tested = [pair for pair, t in tests.items() if t.n]
+        for pair, p in zip(tested, holm([tests[pair].p for pair in tested])):
+            tests[pair] = replace(tests[pair], p=p)
+        for pair, test in tests.items():
+            if test.n:
+                out[pair][metric] = test
     return out

@@ -7,7 +7,7 @@ from typing import Any
 
 from ragvsft.stats import Estimate
 
-HEADLINE_METRICS = ("token_f1", "exact_match", "faithfulness", "answer_relevance")
+HEADLINE_METRICS = ("token_f1", "exact_match", "answer_recall", "faithfulness", "answer_relevance")
 LOWER_IS_BETTER = {"latency_ms_p50", "latency_ms_p95"}
 
 

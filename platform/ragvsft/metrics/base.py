@@ -6,6 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
+from ragvsft.embedders import Embedder
+
 
 @dataclass(frozen=True)
 class Sample:
@@ -25,8 +29,24 @@ class Sample:
 
 
 class Metric(Protocol):
-    """Scores a batch of samples; ``None`` where the metric does not apply (e.g. no sources)."""
+    """Scores a batch of samples; ``None`` where the metric does not apply (e.g. no sources).
+
+    Implementations also carry ``requires`` (constructor arguments, see ``METRICS``)
+    and, for LLM judges, ``parse_failures`` (replies of the last call that could not be read).
+    """
 
     name: str
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]: ...
+
+
+def cosine_pairs(embedder: Embedder, left: Sequence[str], right: Sequence[str]) -> list[float]:
+    """Cosine of ``left[i]`` and ``right[i]`` for each i, clipped to [0, 1], embedded in one batch.
+
+    Empty strings are embedded as a space (some models reject ""); callers decide what an empty answer scores.
+    """
+    if not left:
+        return []
+    vectors = embedder.embed([t or " " for t in [*left, *right]])  # unit vectors: cosine = inner product
+    cosines = np.sum(vectors[: len(left)] * vectors[len(left):], axis=1)
+    return [float(c) for c in np.clip(cosines, 0.0, 1.0)]

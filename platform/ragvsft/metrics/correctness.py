@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from ragvsft.metrics.base import Sample
+from ragvsft.embedders import Embedder
+from ragvsft.metrics.base import Sample, cosine_pairs
 from ragvsft.metrics.text import normalize_answer, tokens
 
 
@@ -48,3 +49,43 @@ class TokenF1:
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
         return [token_f1(s.answer, s.gold) for s in samples]
+
+
+class AnswerRecall:
+    """Share of the gold answer's tokens that the answer contains: fair to models that answer in full sentences.
+
+    Example:
+        >>> AnswerRecall().score([Sample("q", "Full-timers get 27 days a year.", "27 days"), Sample("q", "", "27 days")])
+        [1.0, 0.0]
+    """
+
+    name = "answer_recall"
+
+    def score(self, samples: Sequence[Sample]) -> list[float | None]:
+        scores: list[float | None] = []
+        for s in samples:
+            # 1. Gold tokens, counted with multiplicity ("1 in 1" needs two 1s).
+            expected = Counter(tokens(s.gold))
+            # 2. How many of them the answer has.
+            found = sum((expected & Counter(tokens(s.answer))).values())
+            scores.append(found / sum(expected.values()) if expected else None)
+        return scores
+
+
+class SemanticSimilarity:
+    """Cosine of answer and gold-answer embeddings, clipped to [0, 1]; 0 for an empty answer.
+
+    Example:
+        >>> SemanticSimilarity(embedder).score([Sample("q", "twenty-seven days", "27 days")])  # doctest: +SKIP
+        [0.83]
+    """
+
+    name = "semantic_similarity"
+    requires = ("embedder",)
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+
+    def score(self, samples: Sequence[Sample]) -> list[float | None]:
+        cosines = cosine_pairs(self.embedder, [s.answer for s in samples], [s.gold for s in samples])
+        return [c if s.answer.strip() else 0.0 for s, c in zip(samples, cosines)]

@@ -8,6 +8,7 @@ import unicodedata
 
 _PUNCT = set(string.punctuation) | {"“", "”", "‘", "’", "–", "—", "…", "·"}
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 # Words that carry no checkable content: an answer made only of these asserts nothing.
 STOPWORDS = frozenset(
     "a an the and or but if of at by for with about to from in on into over under is are was were be been being "
@@ -36,3 +37,28 @@ def tokens(text: str) -> list[str]:
 def content_tokens(text: str) -> list[str]:
     """Normalised tokens minus stopwords: the words that make a claim."""
     return [t for t in tokens(text) if t not in STOPWORDS]
+
+
+def stem(token: str) -> str:
+    """A light suffix stripper so "approves"/"approved"/"approving" match; numbers and short words untouched.
+
+    Example:
+        >>> [stem(t) for t in ("approves", "approved", "days", "14", "bus")]
+        ['approv', 'approv', 'days', '14', 'bus']
+    """
+    if len(token) <= 4 or not token.isalpha():
+        return token
+    for suffix in ("ing", "ed", "es", "s"):
+        if token.endswith(suffix) and len(token) - len(suffix) >= 4:
+            return token[: -len(suffix)]
+    return token
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences and lines (list items, table rows) of a text, stripped, empty ones dropped.
+
+    Example:
+        >>> split_sentences("Leave is 27 days. Ask HR.\\n- Notice: 10 days")
+        ['Leave is 27 days.', 'Ask HR.', '- Notice: 10 days']
+    """
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]

@@ -1,0 +1,139 @@
+"""A labelled set for validating faithfulness scorers, built from a corpus with no human labelling.
+
+For every eval question whose source documents are known, the evidence is
+those documents, and the answers are:
+
+- supported: the gold answer, and the evidence sentence that contains it
+  (what a retrieval arm that copies its context says);
+- unsupported: the gold answer with its numbers changed, with its name
+  swapped for a name from another answer, with an invented detail appended,
+  another question's answer, and the evidence sentence with its fact replaced
+  by another question's answer (a mostly-copied sentence that gets the one
+  thing that matters wrong — the hardest case for word-overlap scorers).
+
+Every unsupported answer is checked against the evidence: a "wrong" answer the
+evidence happens to contain is dropped, so the labels are true by construction.
+The same questions and seed always give the same set.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from ragvsft.metrics.text import normalize_answer, split_sentences
+from ragvsft.qa import QAPair
+
+SUPPORTED_KINDS = ("gold", "evidence_sentence")
+UNSUPPORTED_KINDS = ("swapped_number", "swapped_name", "fabricated_detail", "other_answer", "sentence_wrong_fact")
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NAME = re.compile(r"\b[A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*)*")
+# Invented details: words chosen not to occur in ordinary documents; each is still checked against the evidence.
+_FABRICATIONS = (
+    "as approved by Orrin Talwyn",
+    "unless the Brisco committee objects",
+    "after a 19-day review by the Quenby office",
+    "and only on the Halvard site",
+    "with a fee of 340 credits",
+    "logged in the Pellwick register",
+)
+
+
+@dataclass(frozen=True)
+class LabelledAnswer:
+    """One answer with its evidence and whether the evidence supports it.
+
+    Example:
+        >>> LabelledAnswer("q1", "Max pressure?", "20 bar", "14 bar", ("Limit is 14 bar.",),
+        ...                "swapped_number", False).supported
+        False
+    """
+
+    qa_id: str
+    question: str
+    answer: str
+    gold: str
+    evidence: tuple[str, ...]
+    kind: str
+    supported: bool
+
+
+def _contains(haystack: str, needle: str) -> bool:
+    """Token-sequence containment after normalisation ("14 bar" is in "max 14 bar", not in "140 bar")."""
+    h, n = normalize_answer(haystack), normalize_answer(needle)
+    return bool(n) and f" {n} " in f" {h} "
+
+
+def _swap_numbers(answer: str, evidence_text: str, rng: random.Random) -> str | None:
+    """Each number of ``answer`` replaced: by another number the evidence mentions (the typical confusion), else a
+    nearby value."""
+    numbers = _NUMBER.findall(answer)
+    elsewhere = sorted(set(_NUMBER.findall(evidence_text)) - set(numbers))
+    out = answer
+    for number in numbers:
+        if elsewhere:
+            out = out.replace(number, rng.choice(elsewhere), 1)
+        else:
+            value = float(number.replace(",", ""))
+            out = out.replace(number, f"{value + rng.choice([1, 2, 3, 5, 7, 10]):g}", 1)
+    return out if numbers else None
+
+
+def _names(text: str) -> list[str]:
+    """Capitalised runs ("Ines Marlow", "Rowan Room"), leaving out a lone capitalised first word of a line."""
+    return [m.group() for m in _NAME.finditer(text) if len(m.group().split()) > 1 or not _starts_line(text, m.start())]
+
+
+def _starts_line(text: str, at: int) -> bool:
+    before = text[:at].rstrip(" \t\"'(-*#")
+    return not before or before[-1] in ".!?:\n"
+
+
+def build_labelled_set(
+    questions: Sequence[QAPair], documents: Mapping[str, str], *, seed: int = 0
+) -> list[LabelledAnswer]:
+    """Supported and unsupported answers for every question with sources (see the module docstring)."""
+    rng = random.Random(seed)
+    names = sorted({n for q in questions for n in _names(q.answer)})
+    out: list[LabelledAnswer] = []
+    for qa in questions:
+        if not qa.sources or not all(s in documents for s in qa.sources):
+            continue
+        evidence = tuple(documents[s] for s in qa.sources)
+        for kind, answer in _variants(qa, "\n".join(evidence), questions, names, rng):
+            supported = kind in SUPPORTED_KINDS
+            # An "unsupported" answer that states the gold answer after all is not one: drop it.
+            if answer and (supported or kind == "fabricated_detail" or not _contains(answer, qa.answer)):
+                out.append(LabelledAnswer(qa.id, qa.question, answer, qa.answer, evidence, kind, supported))
+    return out
+
+
+def _variants(qa: QAPair, text: str, questions: Sequence[QAPair], names: Sequence[str],
+              rng: random.Random) -> Iterator[tuple[str, str | None]]:
+    # 1. Supported: the gold answer, and the sentence stating it.
+    yield "gold", qa.answer
+    sentence = next((s for s in split_sentences(text) if _contains(s, qa.answer)), None)
+    yield "evidence_sentence", sentence
+    # 2. Unsupported variants of the gold answer.
+    yield "swapped_number", _swap_numbers(qa.answer, text, rng)
+    # A name the evidence also mentions is the likely confusion; else a name from another answer.
+    name = next(iter(_names(qa.answer)), None)
+    others = [n for n in _names(text) if not _contains(n, qa.answer)] or [n for n in names if not _contains(text, n)]
+    if name and others:
+        yield "swapped_name", qa.answer.replace(name, rng.choice(sorted(set(others))), 1)
+    yield "fabricated_detail", f"{qa.answer}, {rng.choice(_FABRICATIONS)}"
+    # 3. Another question's answer, alone and pasted into the evidence sentence.
+    foreign = [q.answer for q in questions if normalize_answer(q.answer) != normalize_answer(qa.answer)]
+    if foreign:
+        yield "other_answer", rng.choice(foreign)
+        if sentence:
+            yield "sentence_wrong_fact", _replace_span(sentence, qa.answer, rng.choice(foreign))
+
+
+def _replace_span(sentence: str, gold: str, replacement: str) -> str | None:
+    """``sentence`` with the gold answer replaced; case-insensitive, None when the surface form differs."""
+    match = re.search(re.escape(gold), sentence, flags=re.IGNORECASE)
+    return sentence[: match.start()] + replacement + sentence[match.end():] if match else None
