@@ -54,6 +54,9 @@ def test_overrides_are_typed_and_validated(tmp_path: Path) -> None:
     ('corpus = "c"\n[index]\nchunk_overlap_chars = 900\n', "chunk_overlap_chars must be >= 0 and < chunk_chars"),
     ('corpus = "c"\neval_fraction = 1.5\n', "eval_fraction must be between 0 and 1"),
     ('corpus = "c\n', "not valid TOML"),
+    ('corpus = "c"\n[evaluate]\nmetrics = ["token_f1", "bleu"]\n', "evaluate.metrics: unknown 'bleu'; known: exact_match"),
+    ('corpus = "c"\n[evaluate.judge]\nbase_url = "http://127.0.0.1:8000/v1"\n', "evaluate.judge.model must name"),
+    ('corpus = "c"\n[evaluate.judge]\nmodle = "x"\n', "unknown key 'evaluate.judge.modle'"),
 ])
 def test_bad_configs_name_the_key(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, text)
@@ -71,3 +74,4 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_flat_dict_for_logging(tmp_path: Path) -> None:
     flat = config_to_dict(load_config(write(tmp_path, 'corpus = "c"\n')))
     assert flat["corpus"] == "c" and flat["index.top_k"] == 5 and flat["output_dir"] == "artifacts/exp"
+    assert "faithfulness" in flat["evaluate.metrics"] and "faithfulness_judge" not in flat["evaluate.metrics"]

@@ -1,0 +1,62 @@
+"""Cost of every metric: seconds to score 1,000 answers on this machine, median of repeats.
+
+Answers are the demo corpus' labelled set (`ragvsft validate-metrics`): gold
+answers, evidence sentences and their unsupported variants, with the gold
+source documents as evidence and as the "retrieved" passages (so retrieval
+metrics apply too). Judge-free metrics score every answer; the judge metrics
+(packaged SmolLM2-135M run locally, 2 threads) score the first ``--judge-answers``.
+
+    .venv/bin/python benchmarks/metric_cost.py [--repeats 3] [--judge-answers 48]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--judge-answers", type=int, default=48, help="0 skips the judge metrics")
+    args = parser.parse_args()
+
+    import torch
+
+    from ragvsft.corpus import load_corpus
+    from ragvsft.embedders import SentenceTransformerEmbedder
+    from ragvsft.generators import HFGenerator
+    from ragvsft.metrics import JUDGE_FREE, METRICS, Sample, build_metrics
+    from ragvsft.metrics.labelled_set import build_labelled_set
+
+    torch.set_num_threads(2)
+    corpus = load_corpus(ROOT / "corpora" / "demo")
+    labelled = build_labelled_set(corpus.split("eval"), {d.id: d.text for d in corpus.documents}, seed=0)
+    sources = {q.id: q.sources for q in corpus.split("eval")}
+    samples = [Sample(a.question, a.answer, a.gold, a.evidence, retrieved_doc_ids=sources[a.qa_id],
+                      sources=sources[a.qa_id]) for a in labelled]
+    embedder = SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+    judge = HFGenerator("SmolLM2-135M-Instruct", cache_dir=ROOT / ".cache" / "ragvsft") if args.judge_answers else None
+    names = [n for n in METRICS if n in JUDGE_FREE or judge is not None]
+    print(f"{len(samples)} answers; judge metrics on the first {args.judge_answers}; median of {args.repeats} runs\n")
+    print("| metric | answers | seconds per 1,000 answers |")
+    print("|---|---|---|")
+    for metric in build_metrics(names, embedder=embedder, judge=judge):
+        batch = samples if metric.name in JUDGE_FREE else samples[: args.judge_answers]
+        metric.score(batch[:8])  # warm-up: first-call allocations
+        times = []
+        for _ in range(args.repeats if metric.name in JUDGE_FREE else 1):
+            started = time.perf_counter()
+            metric.score(batch)
+            times.append(time.perf_counter() - started)
+        print(f"| `{metric.name}` | {len(batch)} | {statistics.median(times) * 1000 / len(batch):,.2f} |")
+
+
+if __name__ == "__main__":
+    main()
