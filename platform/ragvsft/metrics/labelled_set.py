@@ -5,15 +5,17 @@ those documents, and the answers are:
 
 - supported: the gold answer, and the evidence sentence that contains it
   (what a retrieval arm that copies its context says);
-- unsupported: the gold answer with its numbers changed, with its name
-  swapped for a name from another answer, with an invented detail appended,
-  another question's answer, and the evidence sentence with its fact replaced
-  by another question's answer (a mostly-copied sentence that gets the one
-  thing that matters wrong — the hardest case for word-overlap scorers).
+- unsupported: the gold answer with its numbers changed and with its name
+  swapped (preferably for another number or name the same evidence mentions:
+  the confusion a reader of the document actually makes), with an invented
+  detail appended, another question's answer, and the evidence sentence with
+  its fact replaced by another question's answer (a mostly-copied sentence
+  that gets the one thing that matters wrong).
 
-Every unsupported answer is checked against the evidence: a "wrong" answer the
-evidence happens to contain is dropped, so the labels are true by construction.
-The same questions and seed always give the same set.
+"Unsupported" means the claim the answer makes about *this question* is not in
+the evidence, even where its words are. A variant that still states the gold
+answer is dropped, so the labels are true by construction. The same questions
+and seed always give the same set.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ UNSUPPORTED_KINDS = ("swapped_number", "swapped_name", "fabricated_detail", "oth
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*)*")
-# Invented details: words chosen not to occur in ordinary documents; each is still checked against the evidence.
+# Invented details: names and figures made up for this list, so no real document states them.
 _FABRICATIONS = (
     "as approved by Orrin Talwyn",
     "unless the Brisco committee objects",
