@@ -122,15 +122,16 @@ def print_report(console: Console, labelled: Sequence[LabelledAnswer], reports: 
     verdict = "[green]meets[/]" if default.auroc >= AUROC_GOAL else "[red]misses[/]"
     console.print(f"default faithfulness scorer: AUROC {default.auroc:.3f}, {verdict} the {AUROC_GOAL} goal")
     # Where it fails: unsupported answers it fully believes, supported ones it doubts.
-    ranked = sorted(range(len(labelled)), key=lambda i: default.scores[i] or 0.0)
-    misses = ([i for i in reversed(ranked) if not labelled[i].supported and (default.scores[i] or 0.0) >= 1.0][:5]
-              + [i for i in ranked if labelled[i].supported and (default.scores[i] or 0.0) < 1.0][:5])
-    believed = Counter(a.kind for a, v in zip(labelled, default.scores) if not a.supported and (v or 0.0) >= 1.0)
+    values = [v or 0.0 for v in default.scores]
+    ranked = sorted(range(len(labelled)), key=values.__getitem__)
+    misses = ([i for i in reversed(ranked) if not labelled[i].supported and values[i] >= 1.0][:5]
+              + [i for i in ranked if labelled[i].supported and values[i] < 1.0][:5])
+    believed = Counter(a.kind for a, v in zip(labelled, values) if not a.supported and v >= 1.0)
     if believed:
         console.print("unsupported answers it scores 1.0: " + ", ".join(f"{n} {k}" for k, n in believed.most_common()))
     if misses:
         console.print("where the default scorer fails (score, kind, gold -> answer):")
     for i in misses:
         a = labelled[i]
-        console.print(f"    {default.scores[i] or 0.0:.2f} {a.kind:<20} {escape(a.gold[:40])!r} -> "
+        console.print(f"    {values[i]:.2f} {a.kind:<20} {escape(a.gold[:40])!r} -> "
                       f"{escape(a.answer[:90])!r}", highlight=False)

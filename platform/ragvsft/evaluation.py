@@ -154,13 +154,11 @@ def compare_arms(
         tests = {}
         for first, second in pairs:
             shared = [q for q in by_id[first] if q in by_id[second]]
-            tests[first, second] = paired_test([by_id[first][q].scores.get(metric) for q in shared],
-                                               [by_id[second][q].scores.get(metric) for q in shared], seed=seed)
+            test = paired_test([by_id[first][q].scores.get(metric) for q in shared],
+                               [by_id[second][q].scores.get(metric) for q in shared], seed=seed)
+            if test.n:  # pairs where the metric applies to both arms
+                tests[first, second] = test
         # One family per metric: the chance of any false "significant" among the pairs stays at the level.
-        tested = [pair for pair, t in tests.items() if t.n]
-        for pair, p in zip(tested, holm([tests[pair].p for pair in tested])):
-            tests[pair] = replace(tests[pair], p=p)
-        for pair, test in tests.items():
-            if test.n:
-                out[pair][metric] = test
+        for (pair, test), p in zip(tests.items(), holm([t.p for t in tests.values()])):
+            out[pair][metric] = replace(test, p=p)
     return out

@@ -31,10 +31,15 @@ def mean_ci(values: Sequence[float | None], *, seed: int = 0, resamples: int = 2
     data = np.array([v for v in values if v is not None], dtype=float)
     if data.size == 0:
         return Estimate(float("nan"), float("nan"), float("nan"), 0)
-    rng = np.random.default_rng(seed)
+    low, high = _bootstrap_interval(data, np.random.default_rng(seed), resamples, level)
+    return Estimate(float(data.mean()), low, high, int(data.size))
+
+
+def _bootstrap_interval(data: np.ndarray, rng: np.random.Generator, resamples: int, level: float) -> tuple[float, float]:
+    """Percentile interval of the mean of ``data`` resampled with replacement."""
     means = data[rng.integers(0, data.size, size=(resamples, data.size))].mean(axis=1)
     tail = (1 - level) / 2
-    return Estimate(float(data.mean()), float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail)), int(data.size))
+    return float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -84,13 +89,10 @@ def paired_test(
     if diffs.size == 0:
         return PairedTest(float("nan"), float("nan"), float("nan"), float("nan"), 0)
     rng = np.random.default_rng(seed)
-    means = diffs[rng.integers(0, diffs.size, size=(resamples, diffs.size))].mean(axis=1)
-    tail = (1 - level) / 2
+    low, high = _bootstrap_interval(diffs, rng, resamples, level)
     signs = rng.choice([-1.0, 1.0], size=(resamples, diffs.size))
-    observed = abs(diffs.mean())
-    extreme = int(np.sum(np.abs((signs * diffs).mean(axis=1)) >= observed - 1e-12))
-    return PairedTest(float(diffs.mean()), float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail)),
-                      (extreme + 1) / (resamples + 1), int(diffs.size))
+    extreme = int(np.sum(np.abs((signs * diffs).mean(axis=1)) >= abs(diffs.mean()) - 1e-12))
+    return PairedTest(float(diffs.mean()), low, high, (extreme + 1) / (resamples + 1), int(diffs.size))
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
