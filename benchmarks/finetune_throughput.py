@@ -34,13 +34,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = ROOT / ".cache" / "ragvsft"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # benchmarks never download
+SEED = 0
 
 
 def make_examples(n: int, seed: int = 0) -> list[dict]:
     """``n`` examples (id, messages, answer) as JSON-ready dicts, the same on every call."""
     from ragvsft.chunking import chunk_documents
     from ragvsft.config import IndexConfig
-    from ragvsft.finetune import closed_book_examples, raft_examples
+    from ragvsft.finetune.data import closed_book_examples, raft_examples
     from ragvsft.lexical import BM25Retriever
     from ragvsft.prompts import PromptTemplate
     from ragvsft.qa import QAPair
@@ -70,10 +71,10 @@ def make_examples(n: int, seed: int = 0) -> list[dict]:
 
 
 def run_ours(lm, examples: list, settings, threads: int | None) -> dict:
-    from ragvsft.finetune import train_lora
+    from ragvsft.finetune.lora import train_lora
 
     cpu_started = time.process_time()
-    result = train_lora(lm, examples, settings, torch_threads=threads)
+    result = train_lora(lm, examples, settings, seed=SEED, torch_threads=threads)
     return {"steps": len(result.losses), "tokens": result.train_tokens, "seconds": result.wall_s,
             "cpu_seconds": time.process_time() - cpu_started, "first_loss": result.losses[0],
             "last_loss": result.losses[-1]}
@@ -84,12 +85,12 @@ def run_trainer(lm, examples: list, settings, threads: int | None, group_by_leng
     from peft import LoraConfig, get_peft_model
     from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
 
-    from ragvsft.finetune import encode_example
+    from ragvsft.finetune.tokenize import encode_example
 
     if threads:
         torch.set_num_threads(threads)
     started, cpu_started = time.perf_counter(), time.process_time()
-    torch.manual_seed(settings.seed)
+    torch.manual_seed(SEED)
     encoded = [encode_example(lm.tokenizer, e, max_length=settings.max_length) for e in examples]
     data = [{"input_ids": list(e.input_ids), "attention_mask": [1] * len(e.input_ids), "labels": list(e.labels)}
             for e in encoded]
@@ -99,7 +100,7 @@ def run_trainer(lm, examples: list, settings, threads: int | None, group_by_leng
         args = TrainingArguments(
             output_dir=out, per_device_train_batch_size=settings.batch_size, max_steps=len(data) // settings.batch_size,
             learning_rate=settings.learning_rate, lr_scheduler_type="linear", warmup_steps=settings.warmup_ratio,
-            weight_decay=settings.weight_decay, max_grad_norm=settings.grad_clip, seed=settings.seed, use_cpu=True,
+            weight_decay=settings.weight_decay, max_grad_norm=settings.grad_clip, seed=SEED, use_cpu=True,
             logging_steps=1, save_strategy="no", eval_strategy="no", report_to=[], disable_tqdm=True,
             dataloader_num_workers=0, train_sampling_strategy="group_by_length" if group_by_length else "random",
         )
@@ -114,11 +115,12 @@ def run_trainer(lm, examples: list, settings, threads: int | None, group_by_leng
 
 def worker(method: str, model: str, examples_file: Path, batch_size: int, max_length: int, threads: int | None) -> None:
     """Train one side in this (fresh) process and print its measurements as one JSON line."""
-    from ragvsft.finetune import LoraSettings, TrainExample
+    from ragvsft.finetune import LoraSettings
+    from ragvsft.finetune.data import TrainExample
     from ragvsft.models import load_lm
 
     examples = [TrainExample(**e) for e in json.loads(examples_file.read_text(encoding="utf-8"))]
-    settings = LoraSettings(batch_size=batch_size, max_length=max_length)
+    settings = LoraSettings(batch_size=batch_size, max_length=max_length, epochs=1)
     lm = load_lm(model, cache_dir=CACHE_DIR)
     if method == "ours":
         row = run_ours(lm, examples, settings, threads)

@@ -39,7 +39,7 @@ def main() -> None:
     corpus = load_corpus(ROOT / "corpora" / "demo")
     labelled = build_labelled_set(corpus.split("eval"), {d.id: d.text for d in corpus.documents}, seed=0)
     sources = {q.id: q.sources for q in corpus.split("eval")}
-    samples = [Sample(a.question, a.answer, a.gold, a.evidence, retrieved_doc_ids=sources[a.qa_id],
+    samples = [Sample(a.question, a.answer, a.gold_answer, a.evidence, retrieved_doc_ids=sources[a.qa_id],
                       sources=sources[a.qa_id]) for a in labelled]
     embedder = SentenceTransformerEmbedder("all-MiniLM-L6-v2")
     judge = HFGenerator("SmolLM2-135M-Instruct", cache_dir=ROOT / ".cache" / "ragvsft") if args.judge_answers else None

@@ -5,7 +5,6 @@ Called by `ragvsft run` once the index and the adapter exist.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,63 +13,32 @@ from pathlib import Path
 from rich.console import Console
 
 from ragvsft import tracking
+from ragvsft.builders import build_arms, build_judge, load_retriever, needs_judge
 from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import Corpus
-from ragvsft.embedders import SentenceTransformerEmbedder
-from ragvsft.evaluation import Arm, EvalRecord, Retrieval, answer, retrieve_all, score, summarize
-from ragvsft.generators import Generator, HFGenerator, OpenAIGenerator
-from ragvsft.indexing import load_index
-from ragvsft.metrics import METRICS, build_metrics
+from ragvsft.evaluation import (
+    Arm,
+    EvalRecord,
+    answer,
+    eval_questions,
+    flatten_summary,
+    retrieve_all,
+    score,
+    summarize,
+)
+from ragvsft.metrics import build_metrics
 from ragvsft.pipelines.common import ForwardFn, step_progress
-from ragvsft.prompts import PromptTemplate
-from ragvsft.qa import QAPair
 from ragvsft.retriever import DenseRetriever
 from ragvsft.stats import Estimate
 
 
 @dataclass(frozen=True)
 class ArmResult:
-    arm: str
+    arm: Arm
     run_id: str
     summary: dict[str, Estimate | float]
     slices: dict[str, dict[str, Estimate]]  # tag -> metric -> estimate
     records: list[EvalRecord]
-
-
-def build_arms(config: ExperimentConfig, adapter_dir: Path | None) -> list[Arm]:
-    """Standard arms share one base model load each for plain and adapted weights; extra arms call endpoints."""
-    m = config.model
-    wanted = config.evaluate.arms
-    arms: list[Arm] = []
-    if {"base", "rag"} & set(wanted):
-        base = HFGenerator(m.base_model, cache_dir=m.cache_dir, batch_size=m.batch_size)
-        arms += [Arm(name, base, retrieves=name == "rag") for name in ("base", "rag") if name in wanted]
-    if {"finetuned", "hybrid"} & set(wanted):
-        tuned = HFGenerator(m.base_model, cache_dir=m.cache_dir, adapter=adapter_dir, batch_size=m.batch_size)
-        arms += [Arm(name, tuned, retrieves=name == "hybrid") for name in ("finetuned", "hybrid") if name in wanted]
-    for extra in config.evaluate.extra_arms:
-        # Keys come from the environment only, never from the experiment file.
-        client = OpenAIGenerator(extra.base_url, extra.model, api_key=os.environ.get(extra.api_key_env))
-        arms.append(Arm(extra.name, client, retrieves=extra.retrieves))
-    return arms
-
-
-def needs_judge(config: ExperimentConfig) -> bool:
-    return any("judge" in getattr(METRICS[m], "requires", ()) for m in config.evaluate.metrics)
-
-
-def load_judge(config: ExperimentConfig) -> Generator:
-    """The LLM judge of ``[evaluate.judge]``: an endpoint, or a local model (default: the base model)."""
-    judge = config.evaluate.judge
-    if judge.base_url:
-        return OpenAIGenerator(judge.base_url, judge.model, api_key=os.environ.get(judge.api_key_env))
-    m = config.model
-    return HFGenerator(judge.model or m.base_model, cache_dir=m.cache_dir, batch_size=m.batch_size)
-
-
-def eval_questions(config: ExperimentConfig, corpus: Corpus) -> list[QAPair]:
-    questions = list(corpus.split("eval"))
-    return questions[: config.evaluate.max_questions] if config.evaluate.max_questions else questions
 
 
 def _closed_book_evidence(
@@ -104,27 +72,25 @@ def main(
     parent_run_id: str | None = None,
     forward: ForwardFn | None = None,
 ) -> list[ArmResult]:
-    questions = eval_questions(config, corpus)
-    template = PromptTemplate(**dataclasses.asdict(config.prompt))
-    store, _ = load_index(config.output_dir / "index", hnsw_ef_search=config.index.hnsw_ef_search)
-    embedder = SentenceTransformerEmbedder(config.index.embedder, batch_size=config.index.embed_batch_size)
-    retriever = DenseRetriever(embedder, store)
-    arms = build_arms(config, adapter_dir)
-    retrieved: dict[str, Retrieval] | None = None
-    if any(a.retrieves for a in arms):
-        retrieved = retrieve_all(retriever, questions, config.index.top_k)
-    judge = load_judge(config) if needs_judge(config) else None
-    metrics = build_metrics(config.evaluate.metrics, embedder=embedder, judge=judge)
+    # 1. Questions, the live index, the arms and the metrics.
+    questions = eval_questions(corpus, config.evaluate.max_questions)
+    retriever, _ = load_retriever(config.index, config.output_dir / "index")
+    ev = config.evaluate
+    arms = build_arms(ev.arms, ev.extra_arms, config.model, adapter_dir=adapter_dir, environ=os.environ)
+    retrieved = retrieve_all(retriever, questions, config.index.top_k) if any(a.retrieves for a in arms) else None
+    judge = build_judge(ev.judge, config.model, environ=os.environ) if needs_judge(ev.metrics) else None
+    metrics = build_metrics(ev.metrics, embedder=retriever.embedder, judge=judge)
 
-    chunk_text = {c.id: c.text for c in store.chunks}
+    # 2. Every arm answers the same questions; its answers are scored against the evidence its spec names.
+    chunk_text = {c.id: c.text for c in retriever.store.chunks}
     uri = tracking.tracking_uri()
     results = []
     with step_progress(console, "evaluate: arms", forward) as step:
         for n, arm in enumerate(arms):
             step(n, len(arms), f"answering with {arm.name}")
-            records, tokens_per_s = answer(arm, questions, template, retrieved=retrieved,
+            records, tokens_per_s = answer(arm, questions, config.prompt, retrieved=retrieved,
                                            max_new_tokens=config.model.max_new_tokens, stop=config.model.stop)
-            if arm.retrieves:
+            if arm.spec.evidence == "context":
                 evidence = {r.qa_id: tuple(chunk_text[c] for c in r.chunk_ids) for r in records}
             else:
                 evidence = _closed_book_evidence(records, corpus, retriever, config.index.top_k)
@@ -135,7 +101,7 @@ def main(
                         if hasattr(m, "parse_failures")}
             slices = _slices(records, config.seed)
             run_id = _log_arm(uri, config, corpus, arm, summary, slices, records, parent_run_id)
-            results.append(ArmResult(arm.name, run_id, summary, slices, records))
+            results.append(ArmResult(arm, run_id, summary, slices, records))
         step(len(arms), len(arms), "done")
     return results
 
@@ -144,27 +110,15 @@ def _log_arm(uri: str, config: ExperimentConfig, corpus: Corpus, arm: Arm, summa
              records: list[EvalRecord], parent_run_id: str | None) -> str:
     with tracking.run(
         uri=uri, experiment=tracking.experiment_name(corpus.name), name=f"arm-{arm.name}",
-        description=f"{arm.name}: {'retrieval + ' if arm.retrieves else 'closed book, '}{arm.generator.identity} "
-                    f"on {len(records)} eval questions",
+        description=f"{arm.name}: {arm.spec.description} ({arm.generator.identity}) on {len(records)} eval questions",
         tags={"ragvsft.pipeline": "evaluate", "ragvsft.arm": arm.name, "ragvsft.experiment": config.name},
         parent_run_id=parent_run_id,
-    ) as run_id:
-        tracking.log_params({"arm": arm.name, "retrieves": arm.retrieves, "generator": arm.generator.identity,
-                             "questions": len(records), "top_k": config.index.top_k if arm.retrieves else 0})
-        tracking.log_metrics(flatten(summary))
-        tracking.log_metrics({f"slice/{tag}/{k}": v for tag, est in slices.items() for k, v in flatten(est).items()
-                              if not k.endswith(("_low", "_high"))})
-        tracking.log_table([r.row() for r in records], f"eval/{arm.name}.json")
-    return run_id
-
-
-def flatten(summary: dict[str, Estimate | float]) -> dict[str, float]:
-    """``token_f1`` -> mean, ``token_f1_ci_low``/``_ci_high`` -> interval ends; NaN (no values) left out."""
-    out: dict[str, float] = {}
-    for key, value in summary.items():
-        if isinstance(value, Estimate):
-            if value.n:
-                out |= {key: value.mean, f"{key}_ci_low": value.low, f"{key}_ci_high": value.high}
-        elif value == value:  # not NaN
-            out[key] = value
-    return out
+    ) as logged:
+        logged.log_params({"arm": arm.name, "retrieves": arm.retrieves, "adapter": arm.spec.adapter,
+                           "evidence": arm.spec.evidence, "generator": arm.generator.identity,
+                           "questions": len(records), "top_k": config.index.top_k if arm.retrieves else 0})
+        logged.log_metrics(flatten_summary(summary))
+        logged.log_metrics({f"slice/{tag}/{k}": v for tag, est in slices.items() for k, v in flatten_summary(est).items()
+                            if not k.endswith(("_low", "_high"))})
+        logged.log_table([r.row() for r in records], f"eval/{arm.name}.json")
+    return logged.run_id

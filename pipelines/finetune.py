@@ -1,6 +1,6 @@
 """Fine-tune recipe: the corpus' training questions -> LoRA adapter on the base model, logged to MLflow.
 
-    ragvsft finetune experiments/demo.toml   (or as part of `ragvsft run`)
+`ragvsft run` starts it in its own process, beside the index recipe.
 
 Data: ``closed_book`` (question -> answer), ``raft`` (question + passages ->
 answer; gold passage in ``gold_fraction`` of examples, BM25 distractors
@@ -10,7 +10,6 @@ picks passages, so this recipe never waits for the index recipe running beside i
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,12 +18,14 @@ from rich.console import Console
 from ragvsft import tracking
 from ragvsft.chunking import chunk_documents
 from ragvsft.config import ExperimentConfig, config_to_dict
+from ragvsft.corpus import Corpus
 from ragvsft.errors import RagvsftError
-from ragvsft.finetune import RECIPES, LoraSettings, TrainExample, save_adapter, train_lora
+from ragvsft.finetune.adapter import save_adapter
+from ragvsft.finetune.data import RECIPES, TrainExample
+from ragvsft.finetune.lora import train_lora
 from ragvsft.lexical import BM25Retriever
 from ragvsft.models import load_lm
 from ragvsft.pipelines.common import ForwardFn, load_experiment_corpus, peak_rss_mb, step_progress
-from ragvsft.prompts import PromptTemplate
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class FinetuneResult:
     run_id: str
 
 
-def build_examples(config: ExperimentConfig, corpus, template: PromptTemplate) -> list[TrainExample]:
+def build_examples(config: ExperimentConfig, corpus: Corpus) -> list[TrainExample]:
     train = list(corpus.split("train"))
     ft = config.finetune
     recipes = ["closed_book", "raft"] if ft.recipe == "mixed" else [ft.recipe]
@@ -46,7 +47,7 @@ def build_examples(config: ExperimentConfig, corpus, template: PromptTemplate) -
         retriever = BM25Retriever(chunks)
     examples: list[TrainExample] = []
     for name in recipes:
-        examples += RECIPES[name](train, template, retriever=retriever, k=ft.context_k,
+        examples += RECIPES[name](train, config.prompt, retriever=retriever, k=ft.context_k,
                                   gold_fraction=ft.gold_fraction, seed=config.seed)
     return examples
 
@@ -64,12 +65,8 @@ def main(
     if not corpus.split("train"):
         raise RagvsftError(f"{config.corpus / 'qa.jsonl'}: no training questions (no line has split \"train\", "
                            "and eval_fraction sends every unsplit line to eval); fine-tuning needs some")
-    template = PromptTemplate(**dataclasses.asdict(config.prompt))
-    examples = build_examples(config, corpus, template)
+    examples = build_examples(config, corpus)
     ft = config.finetune
-    settings = LoraSettings(rank=ft.rank, alpha=ft.alpha, dropout=ft.dropout, target_modules=tuple(ft.target_modules),
-                            epochs=ft.epochs, learning_rate=ft.learning_rate, batch_size=ft.batch_size,
-                            max_length=ft.max_length, seed=config.seed)
 
     uri = tracking.tracking_uri()
     with tracking.run(
@@ -77,26 +74,27 @@ def main(
         description=f"LoRA r={ft.rank} on {config.model.base_model}, recipe {ft.recipe}, "
                     f"{len(examples)} examples x {ft.epochs} epochs",
         tags={"ragvsft.pipeline": "finetune", "ragvsft.experiment": config.name}, parent_run_id=parent_run_id,
-    ) as run_id:
-        tracking.log_params(config_to_dict(config) | {"train_examples": len(examples)})
+    ) as logged:
+        logged.log_params(config_to_dict(config) | {"train_examples": len(examples)})
 
         # 2. Base model (the packaged GGUF is converted to safetensors once, then cached).
-        lm = load_lm(config.model.base_model, cache_dir=config.model.cache_dir)
-        tracking.log_params({"base_model_identity": lm.identity, "base_model_path": str(lm.path)})
+        lm = load_lm(config.model.base_model, cache_dir=config.model.cache_dir, device=config.model.device)
+        logged.log_params({"base_model_identity": lm.identity, "base_model_path": str(lm.path),
+                           "device": str(lm.model.device), "dtype": str(lm.model.dtype)})
 
         # 3. Train, reporting steps, loss and ETA.
         with step_progress(console, "finetune: LoRA steps", forward) as step:
-            result = train_lora(lm, examples, settings, torch_threads=torch_threads,
+            result = train_lora(lm, examples, ft, seed=config.seed, torch_threads=torch_threads,
                                 on_step=lambda s: step(s.step, s.total_steps, f"loss {s.loss:.3f}"))
         for n, loss in enumerate(result.losses, start=1):
-            tracking.log_metrics({"train_loss": loss}, step=n)
+            logged.log_metrics({"train_loss": loss}, step=n)
 
         # 4. Save the adapter with its base-model identity; a new folder per run, nothing overwritten.
-        adapter_dir = config.output_dir / "adapters" / run_id
+        adapter_dir = config.output_dir / "adapters" / logged.run_id
         save_adapter(result.model, adapter_dir, base_model_identity=lm.identity, base_model_path=str(lm.path),
-                     settings=settings, recipe=ft.recipe, train_ids=[e.id for e in examples])
-        adapter_uri = tracking.log_artifacts(adapter_dir, "adapter")
-        tracking.log_metrics({
+                     settings=ft, seed=config.seed, train_ids=[e.id for e in examples])
+        adapter_uri = logged.log_artifacts(adapter_dir, "adapter")
+        logged.log_metrics({
             "trainable_params": result.trainable_params, "total_params": result.total_params,
             "trainable_share": result.trainable_params / result.total_params, "train_tokens": result.train_tokens,
             "answer_tokens": result.answer_tokens, "tokens_per_s": result.tokens_per_s, "train_wall_s": result.wall_s,
@@ -106,4 +104,4 @@ def main(
     console.print(f"fine-tuned {lm.identity}: {len(result.losses)} steps in {result.wall_s:.0f} s "
                   f"({result.tokens_per_s:.0f} tokens/s), loss {result.losses[0]:.2f} -> {result.losses[-1]:.2f}; "
                   f"adapter in {adapter_dir}")
-    return FinetuneResult(adapter_dir, adapter_uri, lm.identity, run_id)
+    return FinetuneResult(adapter_dir, adapter_uri, lm.identity, logged.run_id)

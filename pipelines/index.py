@@ -12,12 +12,14 @@ from typing import Any
 from rich.console import Console
 
 from ragvsft import tracking
+from ragvsft.builders import build_embedder, load_retriever
 from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.embedders import SentenceTransformerEmbedder, embedder_identity
-from ragvsft.indexing import BuiltIndex, IndexSpec, build_index, load_index
+from ragvsft.indexing import BuiltIndex, IndexSpec, build_index
 from ragvsft.pipelines.common import ForwardFn, load_experiment_corpus, peak_rss_mb, step_progress
 from ragvsft.retrieval_eval import MRR_DEPTH, RetrievalScores, first_relevant_rank, score_retrieval
-from ragvsft.retriever import DenseRetriever
+
+LOGGED_TAG = "ragvsft.index.logged_fingerprint"  # on the run whose artifacts hold that index version
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class IndexResult:
     retrieval: RetrievalScores | None
     run_id: str
     tracking_uri: str
+    artifact_uri: str  # where the version's files live in MLflow (what the registry points at)
+    artifact_run_id: str  # the run that logged them: this one, or an earlier one for an unchanged index
 
 
 def main(
@@ -37,21 +41,22 @@ def main(
     cfg = config.index
     spec = IndexSpec(embedder_identity(cfg.embedder), cfg.chunk_chars, cfg.chunk_overlap_chars, cfg.index_type, cfg.hnsw_m)
     uri = tracking.tracking_uri()
+    experiment = tracking.experiment_name(corpus.name)
     index_root = config.output_dir / "index"
 
     with tracking.run(
-        uri=uri, experiment=tracking.experiment_name(corpus.name), name=f"index-{config.name}",
+        uri=uri, experiment=experiment, name=f"index-{config.name}",
         description=f"FAISS index of {corpus.name} ({cfg.embedder}, {cfg.chunk_chars}-char chunks) and a retrieval check",
         tags={"ragvsft.pipeline": "index", "ragvsft.experiment": config.name}, parent_run_id=parent_run_id,
-    ) as run_id:
-        tracking.log_params(config_to_dict(config))
+    ) as logged:
+        logged.log_params(config_to_dict(config))
 
         # 2. Build the index, or reuse the published one when nothing changed.
         embedder: SentenceTransformerEmbedder | None = None
 
         def make_embedder() -> SentenceTransformerEmbedder:
             nonlocal embedder
-            embedder = SentenceTransformerEmbedder(cfg.embedder, batch_size=cfg.embed_batch_size)
+            embedder = build_embedder(cfg)
             return embedder
 
         with step_progress(console, "index: embedding chunks", forward) as step:
@@ -66,8 +71,19 @@ def main(
             total_s = built.manifest["timings_s"]["total"]
             console.print(f"built {built.path}: {counts['chunks']} chunks in {total_s:.1f} s "
                           f"({counts['chunks'] / total_s:.1f} chunks/s)")
-        tracking.log_dict(built.manifest, "index/manifest.json")
-        tracking.log_dict(corpus.split_record(), "corpus/split.json")
+
+        # 3. The version's files travel as run artifacts, so a registered version never points at this machine's
+        #    disk (which keeps only the newest versions); an unchanged index points at the copy already logged.
+        fingerprint = built.manifest["fingerprint"]
+        earlier = tracking.find_run(uri, experiment, {LOGGED_TAG: fingerprint}) if built.reused else None
+        if earlier is not None:
+            artifact_uri, artifact_run_id = f"{earlier.info.artifact_uri}/index", earlier.info.run_id
+            logged.log_dict(built.manifest, "index/manifest.json")
+        else:
+            artifact_uri, artifact_run_id = logged.log_artifacts(built.path, "index"), logged.run_id
+            logged.set_tags({LOGGED_TAG: fingerprint})
+        logged.log_params({"index_artifact_uri": artifact_uri})
+        logged.log_dict(corpus.split_record(), "corpus/split.json")
         metrics: dict[str, float] = {
             "documents": len(corpus.documents), "skipped_files": len(corpus.docs.skipped),
             "chunks": counts["chunks"], "index_reused": float(built.reused),
@@ -77,27 +93,26 @@ def main(
             metrics |= {"build_s": timings["total"], "embed_s": timings["embed"],
                         "chunks_per_s": counts["chunks"] / timings["total"]}
 
-        # 3. Retrieval check on eval questions that name their sources.
+        # 4. Retrieval check on eval questions that name their sources.
         questions = [qa for qa in corpus.split("eval") if qa.sources]
         scores = None
         if questions:
-            store, _ = load_index(index_root, hnsw_ef_search=cfg.hnsw_ef_search)
-            retriever = DenseRetriever(embedder or make_embedder(), store)
+            retriever, _ = load_retriever(cfg, index_root, embedder=embedder)
             started = time.perf_counter()
             hits = retriever.search_many([qa.question for qa in questions], k=MRR_DEPTH)
             search_ms = (time.perf_counter() - started) * 1000 / len(questions)
             scores = score_retrieval(hits, [qa.sources for qa in questions])
             metrics |= scores.as_metrics() | {"search_ms_per_question": search_ms}
-            tracking.log_table(_retrieval_rows(questions, hits), "retrieval/per_question.json")
+            logged.log_table(_retrieval_rows(questions, hits), "retrieval/per_question.json")
             console.print(f"retrieval on {scores.questions} eval questions: hit@1 {scores.hit_at_1:.3f}  "
                           f"hit@5 {scores.hit_at_5:.3f}  MRR@{MRR_DEPTH} {scores.mrr:.3f}")
         else:
             console.print("[yellow]no eval questions with sources: retrieval check skipped[/]")
 
         metrics["peak_rss_mb"] = peak_rss_mb()
-        tracking.log_metrics(metrics)
-    console.print(f"logged run {run_id}; view it with: {tracking.ui_command(uri)}")
-    return IndexResult(built, scores, run_id, uri)
+        logged.log_metrics(metrics)
+    console.print(f"logged run {logged.run_id}; view it with: {tracking.ui_command(uri)}")
+    return IndexResult(built, scores, logged.run_id, uri, artifact_uri, artifact_run_id)
 
 
 def _retrieval_rows(questions: list, hits: list) -> list[dict[str, Any]]:

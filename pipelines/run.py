@@ -24,10 +24,13 @@ from rich.console import Console
 from rich.table import Table
 
 from ragvsft import tracking
+from ragvsft.arms import ARMS
+from ragvsft.builders import needs_judge
 from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.corpus import Corpus
+from ragvsft.device import resolve_device
 from ragvsft.errors import RagvsftError
-from ragvsft.evaluation import compare_arms
+from ragvsft.evaluation import compare_arms, eval_questions, flatten_summary
 from ragvsft.models import check_lm_spec
 from ragvsft.pipelines import evaluate
 from ragvsft.pipelines.common import load_experiment_corpus, progress, quiet_libraries
@@ -44,12 +47,20 @@ def preflight(config: ExperimentConfig, corpus: Corpus) -> None:
     if not corpus.split("eval"):
         raise RagvsftError(f"{qa_path}: the eval split is empty; mark some lines \"split\": \"eval\" "
                            "or raise eval_fraction")
-    if {"finetuned", "hybrid"} & set(config.evaluate.arms) and not corpus.split("train"):
-        raise RagvsftError(f"{qa_path}: no training questions, so there is nothing to fine-tune; "
-                           "mark some lines \"split\": \"train\" or drop the finetuned/hybrid arms")
+    adapter_arms = [a for a in config.evaluate.arms if ARMS[a].adapter]
+    if adapter_arms and not corpus.split("train"):
+        raise RagvsftError(f"{qa_path}: no training questions, so there is nothing to fine-tune; mark some lines "
+                           f"\"split\": \"train\" or drop the {'/'.join(adapter_arms)} arms")
     check_lm_spec(config.model.base_model)
-    if evaluate.needs_judge(config) and not config.evaluate.judge.base_url and config.evaluate.judge.model:
-        check_lm_spec(config.evaluate.judge.model)
+    resolve_device(config.model.device)
+    resolve_device(config.index.device)
+    judge = config.evaluate.judge
+    if needs_judge(config.evaluate.metrics) and not judge.base_url and judge.model:
+        check_lm_spec(judge.model)
+
+
+def needs_adapter(config: ExperimentConfig) -> bool:
+    return any(ARMS[a].adapter for a in config.evaluate.arms)
 
 
 def _child(recipe: str, config: ExperimentConfig, parent_run_id: str, events: Any, threads: int) -> None:
@@ -69,8 +80,9 @@ def _child(recipe: str, config: ExperimentConfig, parent_run_id: str, events: An
 
             out = index.main(config, quiet, parent_run_id=parent_run_id, forward=forward)
             counts = out.built.manifest["counts"]
-            payload = {"run_id": out.run_id, "path": str(out.built.path), "reused": out.built.reused,
-                       "chunks": counts["chunks"], "fingerprint": out.built.manifest["fingerprint"]}
+            payload = {"path": str(out.built.path), "reused": out.built.reused, "chunks": counts["chunks"],
+                       "fingerprint": out.built.manifest["fingerprint"], "artifact_uri": out.artifact_uri,
+                       "artifact_run_id": out.artifact_run_id}
         else:
             from ragvsft.pipelines import finetune
 
@@ -84,15 +96,16 @@ def _child(recipe: str, config: ExperimentConfig, parent_run_id: str, events: An
         events.put(("error", recipe, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"))
 
 
-def run_in_parallel(config: ExperimentConfig, parent_run_id: str, console: Console) -> dict[str, dict]:
-    """Index and fine-tune in two processes; the first failure stops both and is raised."""
+def run_in_parallel(config: ExperimentConfig, parent_run_id: str, console: Console,
+                    recipes: tuple[str, ...] = ("index", "finetune")) -> dict[str, dict]:
+    """The recipes (index and fine-tune) in processes of their own; the first failure stops all and is raised."""
     ctx = mp.get_context("spawn")  # fork would copy torch's thread pools and locks
     events = ctx.Queue()
     cores = os.cpu_count() or 2
     # The index build is short; the fine-tune gets every core once it is done.
-    threads = {"index": max(1, cores // 3), "finetune": cores}
+    threads = {"index": max(1, cores // 3) if "finetune" in recipes else cores, "finetune": cores}
     procs = {name: ctx.Process(target=_child, args=(name, config, parent_run_id, events, threads[name]),
-                               name=f"ragvsft-{name}", daemon=True) for name in ("index", "finetune")}
+                               name=f"ragvsft-{name}", daemon=True) for name in recipes}
     for proc in procs.values():
         proc.start()
     results: dict[str, dict] = {}
@@ -145,49 +158,71 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
                     f"base {config.model.base_model}, recipe {config.finetune.recipe}",
         tags={"ragvsft.pipeline": "run", "ragvsft.experiment": config.name,
               "mlflow.source.git.commit": _git_commit(), "ragvsft.docs_sha256": corpus.docs.sha256},
-    ) as parent_id:
-        tracking.log_params(config_to_dict(config) | {"docs_sha256": corpus.docs.sha256, "qa_sha256": corpus.qa_sha256})
+    ) as logged:
+        # 1. What this run is: config, corpus hashes, the questions of each split.
+        logged.log_params(config_to_dict(config) | {"docs_sha256": corpus.docs.sha256, "qa_sha256": corpus.qa_sha256})
         for split in ("train", "eval"):
-            rows = [{"id": q.id, "question": q.question, "answer": q.answer, "sources": ", ".join(q.sources),
+            rows = [{"id": q.id, "question": q.question, "gold_answer": q.answer, "sources": ", ".join(q.sources),
                      "tags": ", ".join(q.tags)} for q in corpus.split(split)]
-            tracking.log_dataset(rows, name=f"{corpus.name}-{split}", source=str(config.corpus / "qa.jsonl"),
-                                 digest=corpus.qa_sha256, context="training" if split == "train" else "evaluation")
-        tracking.log_dict(corpus.split_record(), "corpus/split.json")
+            logged.log_dataset(rows, name=f"{corpus.name}-{split}", source=str(config.corpus / "qa.jsonl"),
+                               digest=corpus.qa_sha256, context="training" if split == "train" else "evaluation")
+        logged.log_dict(corpus.split_record(), "corpus/split.json")
 
-        console.print("building the index and fine-tuning in parallel …")
-        children = run_in_parallel(config, parent_id, console)
-        idx, ft = children["index"], children["finetune"]
-        console.print(f"index: {idx['chunks']} chunks ({'reused' if idx['reused'] else 'built'}) — "
-                      f"adapter: {ft['adapter_dir']}")
+        # 2. Index and adapter at the same time (no adapter when no arm uses one).
+        recipes = ("index", "finetune") if needs_adapter(config) else ("index",)
+        console.print("building the index and fine-tuning in parallel …" if len(recipes) == 2 else
+                      "building the index (no arm uses an adapter, so nothing is fine-tuned) …")
+        children = run_in_parallel(config, logged.run_id, console, recipes)
+        idx, ft = children["index"], children.get("finetune")
+        console.print(f"index: {idx['chunks']} chunks ({'reused' if idx['reused'] else 'built'})"
+                      + (f" — adapter: {ft['adapter_dir']}" if ft else ""))
 
-        results = evaluate.main(config, console, corpus, adapter_dir=Path(ft["adapter_dir"]), parent_run_id=parent_id)
-        summaries = {r.arm: r.summary for r in results}
+        # 3. Every arm on the same questions.
+        results = evaluate.main(config, console, corpus, adapter_dir=Path(ft["adapter_dir"]) if ft else None,
+                                parent_run_id=logged.run_id)
+
+        # 4. The report: figures, paired comparisons, winners.
+        summaries = {r.arm.name: r.summary for r in results}
         best = winners(summaries, (*TABLE_METRICS, "latency_ms_p50"))
-        tracking.log_figure(metric_figure(summaries), "report/metrics_by_arm.png")
-        tracking.log_figure(latency_figure({r.arm: [x.latency_ms for x in r.records] for r in results}),
-                            "report/latency_by_arm.png")
-        paired = compare_arms({r.arm: r.records for r in results}, sorted({k for r in results for x in r.records
-                                                                           for k in x.scores}), seed=config.seed)
-        tracking.log_metrics({f"paired/{a}_vs_{b}/{m}_{part}": value for (a, b), tests in paired.items()
-                              for m, t in tests.items()
-                              for part, value in (("diff", t.diff), ("ci_low", t.low), ("ci_high", t.high), ("p", t.p))})
-        tracking.log_dict({"winners": best, "arms": {a: evaluate.flatten(s) for a, s in summaries.items()},
-                           "paired": {f"{a} vs {b}": {m: dataclasses.asdict(t) for m, t in tests.items()}
-                                      for (a, b), tests in paired.items()}},
-                          "report/summary.json")
-        tracking.log_params({f"winner.{m}": arm for m, arm in best.items()})
+        logged.log_figure(metric_figure(summaries), "report/metrics_by_arm.png")
+        logged.log_figure(latency_figure({r.arm.name: [x.latency_ms for x in r.records] for r in results}),
+                          "report/latency_by_arm.png")
+        paired = compare_arms({r.arm.name: r.records for r in results},
+                              sorted({k for r in results for x in r.records for k in x.scores}), seed=config.seed)
+        logged.log_metrics({f"paired/{a}_vs_{b}/{m}_{part}": value for (a, b), tests in paired.items()
+                            for m, t in tests.items()
+                            for part, value in (("diff", t.diff), ("ci_low", t.low), ("ci_high", t.high), ("p", t.p))})
+        logged.log_dict({"winners": best, "arms": {a: flatten_summary(s) for a, s in summaries.items()},
+                         "arm_specs": {r.arm.name: dataclasses.asdict(r.arm.spec) for r in results},
+                         "paired": {f"{a} vs {b}": {m: dataclasses.asdict(t) for m, t in tests.items()}
+                                    for (a, b), tests in paired.items()}},
+                        "report/summary.json")
+        logged.log_params({f"winner.{m}": arm for m, arm in best.items()})
 
-        # Register both artifacts as new versions; `challenger` until the retrain pipeline promotes them.
-        name = corpus.name
-        tracking.register_version(uri, name=f"ragvsft-{name}-adapter", source=ft["adapter_uri"], run_id=ft["run_id"],
-                                  description=f"LoRA adapter on {ft['base_identity']}", alias="challenger",
-                                  tags={"base_model_identity": ft["base_identity"]})
-        tracking.register_version(uri, name=f"ragvsft-{name}-index", source=Path(idx["path"]).resolve().as_uri(),
-                                  run_id=idx["run_id"], description=f"FAISS index {idx['fingerprint']}",
-                                  alias="challenger", tags={"fingerprint": idx["fingerprint"]})
+        # 5. Register index and adapter as new `challenger` versions — only after a complete evaluation: a trial
+        #    on a subset of the questions measures too little to stand for a version.
+        evaluated, eval_split = len(eval_questions(corpus, config.evaluate.max_questions)), len(corpus.split("eval"))
+        if evaluated == eval_split:
+            register(uri, corpus.name, idx, ft)
+    print_summary(console, results, best, paired)
+    if evaluated < eval_split:
+        console.print(f"\n[yellow]evaluate.max_questions={config.evaluate.max_questions}: a trial on {evaluated} "
+                      f"of {eval_split} eval questions — runs logged, nothing registered[/]")
     print_summary(console, results, best, paired)
     console.print(f"\nopen the runs: {tracking.ui_command(uri)}")
     return results
+
+
+def register(uri: str, corpus: str, idx: dict, ft: dict | None) -> None:
+    """New ``challenger`` versions of the corpus' index (an unchanged index keeps its version) and adapter."""
+    tracking.register_version(uri, name=tracking.registered_name(corpus, "index"), source=idx["artifact_uri"],
+                              run_id=idx["artifact_run_id"], description=f"FAISS index {idx['fingerprint']}",
+                              alias="challenger", tags={"fingerprint": idx["fingerprint"]},
+                              same_as=("fingerprint", idx["fingerprint"]))
+    if ft is not None:
+        tracking.register_version(uri, name=tracking.registered_name(corpus, "adapter"), source=ft["adapter_uri"],
+                                  run_id=ft["run_id"], description=f"LoRA adapter on {ft['base_identity']}",
+                                  alias="challenger", tags={"base_model_identity": ft["base_identity"]})
 
 
 SHORT_NAMES = {"token_f1": "F1", "exact_match": "EM", "answer_recall": "ans recall", "faithfulness": "faithful",
@@ -213,16 +248,17 @@ def print_summary(console: Console, results: list[evaluate.ArmResult], best: dic
     for column in columns:
         table.add_column(SHORT_NAMES[column], justify="right")
     for r in results:
-        table.add_row(r.arm, *(_cell(r.summary.get(c), best.get(c) == r.arm) for c in columns))
+        table.add_row(r.arm.name, *(_cell(r.summary.get(c), best.get(c) == r.arm.name) for c in columns))
     console.print(table)
+    console.print("; ".join(f"{r.arm.name}: {r.arm.spec.description}" for r in results), highlight=False)
     tags = sorted({t for r in results for t in r.slices})
     if tags:
         sliced = Table(title="F1 by question tag (mean ± half CI; best in green): where each arm wins")
         sliced.add_column("tag")
         for r in results:
-            sliced.add_column(r.arm, justify="right")
+            sliced.add_column(r.arm.name, justify="right")
         for tag in tags:
-            f1 = {r.arm: r.slices.get(tag, {}).get("token_f1") for r in results}
+            f1 = {r.arm.name: r.slices.get(tag, {}).get("token_f1") for r in results}
             top = winners({arm: {"token_f1": e} for arm, e in f1.items() if e}, ["token_f1"]).get("token_f1")
             n = max((e.n for e in f1.values() if e), default=0)
             sliced.add_row(f"{tag} ({n})", *(_cell(e, arm == top) for arm, e in f1.items()))

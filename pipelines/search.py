@@ -8,26 +8,17 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from ragvsft.builders import load_retriever
 from ragvsft.config import ExperimentConfig
-from ragvsft.embedders import SentenceTransformerEmbedder, embedder_identity
 from ragvsft.errors import RagvsftError
-from ragvsft.indexing import load_index
-from ragvsft.retriever import DenseRetriever
 from ragvsft.store import Hit
 
 
 def main(config: ExperimentConfig, console: Console, question: str, k: int) -> list[Hit]:
     if not question.strip():
         raise RagvsftError("the question is empty")
-    store, manifest = load_index(config.output_dir / "index", hnsw_ef_search=config.index.hnsw_ef_search)
-    # Vectors from a different embedder would rank nonsense without failing: refuse instead.
-    built_with = manifest["embedder"]["identity"]
-    if built_with != embedder_identity(config.index.embedder):
-        raise RagvsftError(
-            f"the index was built with {built_with} but the experiment now says {config.index.embedder!r}; "
-            "run `ragvsft index` again"
-        )
-    retriever = DenseRetriever(SentenceTransformerEmbedder(config.index.embedder), store)
+    # Refuses an index built with another embedder: its vectors would rank nonsense without failing.
+    retriever, _ = load_retriever(config.index, config.output_dir / "index")
     hits = retriever.search(question, k)
     table = Table(title=f"top {len(hits)} chunks for: {question}", show_lines=True)
     for column, justify in (("rank", "right"), ("score", "right"), ("document", "left"), ("chunk", "left")):

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,14 +25,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from ragvsft import tracking
+from ragvsft.builders import build_embedder, build_judge
 from ragvsft.config import ExperimentConfig
-from ragvsft.embedders import SentenceTransformerEmbedder
 from ragvsft.errors import RagvsftError
 from ragvsft.metrics import build_metrics
 from ragvsft.metrics.labelled_set import LabelledAnswer, build_labelled_set
 from ragvsft.metrics.validation import ScorerReport, validate
 from ragvsft.pipelines.common import load_experiment_corpus, step_progress
-from ragvsft.pipelines.evaluate import load_judge
 
 FAITHFULNESS_SCORERS = ("faithfulness", "faithfulness_token_support")
 CORRECTNESS_METRICS = ("token_f1", "answer_recall", "semantic_similarity")
@@ -60,8 +60,8 @@ def main(config: ExperimentConfig, console: Console, *, judge: bool = False, max
                   f"({supported} supported, {len(labelled) - supported} unsupported)")
 
     names = [*FAITHFULNESS_SCORERS, *(["faithfulness_judge"] if judge else []), *CORRECTNESS_METRICS]
-    judge_model = load_judge(config) if judge else None
-    metrics = build_metrics(names, embedder=SentenceTransformerEmbedder(config.index.embedder), judge=judge_model)
+    judge_model = build_judge(config.evaluate.judge, config.model, environ=os.environ) if judge else None
+    metrics = build_metrics(names, embedder=build_embedder(config.index), judge=judge_model)
     reports = []
     for metric in metrics:
         with step_progress(console, f"validate: {metric.name}") as step:
@@ -72,17 +72,17 @@ def main(config: ExperimentConfig, console: Console, *, judge: bool = False, max
         uri=uri, experiment=tracking.experiment_name(corpus.name), name=f"validate-metrics-{config.name}",
         description=f"faithfulness scorers on a labelled set of {len(labelled)} answers built from {corpus.name}",
         tags={"ragvsft.pipeline": "validate-metrics", "ragvsft.experiment": config.name},
-    ) as run_id:
-        tracking.log_params({"corpus": str(config.corpus), "seed": config.seed, "questions": len(questions),
+    ) as logged:
+        logged.log_params({"corpus": str(config.corpus), "seed": config.seed, "questions": len(questions),
                              "answers": len(labelled), "supported": supported, "embedder": config.index.embedder,
                              "judge": judge_model.identity if judge_model else "none"})
-        tracking.log_metrics(_flat(reports))
-        tracking.log_table(_rows(labelled, reports), "validation/labelled_set.json")
-        tracking.log_dict({r.name: {k: v for k, v in dataclasses.asdict(r).items() if k != "scores"} for r in reports},
+        logged.log_metrics(_flat(reports))
+        logged.log_table(_rows(labelled, reports), "validation/labelled_set.json")
+        logged.log_dict({r.name: {k: v for k, v in dataclasses.asdict(r).items() if k != "scores"} for r in reports},
                           "validation/summary.json")
     print_report(console, labelled, reports)
-    console.print(f"\nlogged run {run_id}; view it with: {tracking.ui_command(uri)}")
-    return Validation(run_id, labelled, reports)
+    console.print(f"\nlogged run {logged.run_id}; view it with: {tracking.ui_command(uri)}")
+    return Validation(logged.run_id, labelled, reports)
 
 
 def _flat(reports: Sequence[ScorerReport]) -> dict[str, float]:
@@ -99,7 +99,7 @@ def _flat(reports: Sequence[ScorerReport]) -> dict[str, float]:
 
 
 def _rows(labelled: Sequence[LabelledAnswer], reports: Sequence[ScorerReport]) -> list[dict]:
-    return [{"id": a.qa_id, "kind": a.kind, "supported": a.supported, "question": a.question, "gold": a.gold,
+    return [{"id": a.qa_id, "kind": a.kind, "supported": a.supported, "question": a.question, "gold_answer": a.gold_answer,
              "answer": a.answer, **{r.name: r.scores[i] for r in reports}} for i, a in enumerate(labelled)]
 
 
@@ -133,5 +133,5 @@ def print_report(console: Console, labelled: Sequence[LabelledAnswer], reports: 
         console.print("where the default scorer fails (score, kind, gold -> answer):")
     for i in misses:
         a = labelled[i]
-        console.print(f"    {values[i]:.2f} {a.kind:<20} {escape(a.gold[:40])!r} -> "
+        console.print(f"    {values[i]:.2f} {a.kind:<20} {escape(a.gold_answer[:40])!r} -> "
                       f"{escape(a.answer[:90])!r}", highlight=False)

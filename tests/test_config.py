@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import dataclasses
+import re
+import typing
 from pathlib import Path
 
 import pytest
 
-from ragvsft.config import IndexConfig, config_to_dict, load_config
+from ragvsft.config import ExperimentConfig, IndexConfig, config_to_dict, load_config
 from ragvsft.errors import ConfigError
+from ragvsft.finetune import LoraSettings
+from ragvsft.prompts import PromptTemplate
+
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
@@ -57,6 +64,16 @@ def test_overrides_are_typed_and_validated(tmp_path: Path) -> None:
     ('corpus = "c"\n[evaluate]\nmetrics = ["token_f1", "bleu"]\n', "evaluate.metrics: unknown 'bleu'; known: exact_match"),
     ('corpus = "c"\n[evaluate.judge]\nbase_url = "http://127.0.0.1:8000/v1"\n', "evaluate.judge.model must name"),
     ('corpus = "c"\n[evaluate.judge]\nmodle = "x"\n', "unknown key 'evaluate.judge.modle'"),
+    ('corpus = "c"\n[evaluate]\narms = ["base", "oracle_x"]\n', "evaluate.arms: unknown 'oracle_x'; known: base, rag"),
+    ('corpus = "c"\n[[evaluate.extra_arms]]\nname = "rag"\nbase_url = "http://127.0.0.1:1/v1"\nmodel = "m"\n',
+     "'rag' is a standard arm's name"),
+    ('corpus = "c"\n[[evaluate.extra_arms]]\nname = "../x"\nbase_url = "http://127.0.0.1:1/v1"\nmodel = "m"\n',
+     "arm names may hold letters"),
+    ('corpus = "c"\n[model]\ndevice = "gpu"\n', "model.device 'gpu' is not a device: use auto"),
+    ('corpus = "c"\n[index]\ndevice = "cuda:"\n', "index.device 'cuda:' is not a device"),
+    ('corpus = "c"\n[finetune]\nwarmup_ratio = 1.5\n', "finetune.warmup_ratio must be in [0, 1)"),
+    ('corpus = "c"\n[finetune]\ngroup_by_length = "yes"\n', "'finetune.group_by_length' must be bool"),
+    ('corpus = "c"\n[finetune]\nseed = 3\n', "unknown key 'finetune.seed'"),
 ])
 def test_bad_configs_name_the_key(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, text)
@@ -75,3 +92,28 @@ def test_flat_dict_for_logging(tmp_path: Path) -> None:
     flat = config_to_dict(load_config(write(tmp_path, 'corpus = "c"\n')))
     assert flat["corpus"] == "c" and flat["index.top_k"] == 5 and flat["output_dir"] == "artifacts/exp"
     assert "faithfulness" in flat["evaluate.metrics"] and "faithfulness_judge" not in flat["evaluate.metrics"]
+
+
+def test_sections_are_the_library_settings_with_one_set_of_defaults(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, 'corpus = "c"\n[finetune]\nweight_decay = 0.01\ngroup_by_length = false\n'
+                                         'grad_clip = 0\n[prompt]\nsystem = ""\n'))
+    assert type(config.finetune) is LoraSettings and type(config.prompt) is PromptTemplate
+    assert config.finetune == LoraSettings(weight_decay=0.01, group_by_length=False, grad_clip=0.0)
+    assert config.prompt == PromptTemplate(system="")
+    assert config.model.device == "auto" and config.index.device == "auto"
+
+
+def _keys(cls: type, prefix: str = "") -> list[str]:
+    hints = typing.get_type_hints(cls)
+    return [key for f in dataclasses.fields(cls)
+            for key in (_keys(hints[f.name], f"{prefix}{f.name}.") if dataclasses.is_dataclass(hints[f.name])
+                        else [prefix + f.name])]
+
+
+def test_the_readme_table_documents_every_key() -> None:
+    section = README.read_text(encoding="utf-8").split("## Experiment config", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`([a-z_.]+)`", section))
+    keys = _keys(ExperimentConfig)
+    assert "finetune.grad_clip" in keys and "evaluate.judge.base_url" in keys
+    missing = [k for k in keys if k not in documented]
+    assert not missing, f"README's config table lacks {missing}"

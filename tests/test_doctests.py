@@ -1,20 +1,27 @@
-"""The worked examples in docstrings are true: every metric's, the statistics', the labelled set's."""
+"""The worked examples in docstrings are true: every module of the library and the recipes is collected, so an
+example that is wrong fails here (``+SKIP`` only where an example needs a model or files it cannot have)."""
 
 from __future__ import annotations
 
 import doctest
 import importlib
+import pkgutil
 
 import pytest
 
-MODULES = [
-    "ragvsft.metrics", "ragvsft.metrics.text", "ragvsft.metrics.correctness", "ragvsft.metrics.faithfulness",
-    "ragvsft.metrics.relevance", "ragvsft.metrics.judge", "ragvsft.metrics.labelled_set",
-    "ragvsft.metrics.validation", "ragvsft.stats", "ragvsft.report",
-]
+import ragvsft
+import ragvsft.pipelines
+
+# ragvsft.pipelines lives in pipelines/ (see pyproject.toml), outside ragvsft's folder, so it is walked on its own.
+MODULES = sorted({m.name for m in pkgutil.walk_packages(ragvsft.__path__, "ragvsft.")}
+                 | {m.name for m in pkgutil.walk_packages(ragvsft.pipelines.__path__, "ragvsft.pipelines.")})
+
+
+def test_every_module_is_collected() -> None:
+    assert {"ragvsft.arms", "ragvsft.config", "ragvsft.pipelines.run", "ragvsft.finetune.lora"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name: str) -> None:
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0 and result.attempted > 0
+    assert result.failed == 0

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from ragvsft.arms import ARMS
 from ragvsft.chunking import Chunk
 from ragvsft.evaluation import Arm, Retrieval, answer, score, summarize
 from ragvsft.generators import Generation
@@ -40,8 +41,8 @@ RETRIEVED = {
 
 def test_retrieval_arms_get_context_and_closed_book_arms_do_not() -> None:
     gen = Scripted(closed="20 bar", with_context="14 bar")
-    rag, _ = answer(Arm("rag", gen, True), QUESTIONS, PromptTemplate(), retrieved=RETRIEVED, max_new_tokens=8)
-    base, tokens_per_s = answer(Arm("base", gen, False), QUESTIONS, PromptTemplate(), retrieved=RETRIEVED,
+    rag, _ = answer(Arm(ARMS["rag"], gen), QUESTIONS, PromptTemplate(), retrieved=RETRIEVED, max_new_tokens=8)
+    base, tokens_per_s = answer(Arm(ARMS["base"], gen), QUESTIONS, PromptTemplate(), retrieved=RETRIEVED,
                                 max_new_tokens=8)
     assert [r.answer for r in rag] == ["14 bar", "14 bar"] and [r.answer for r in base] == ["20 bar", "20 bar"]
     assert rag[0].chunk_ids == ("pump.md#0",) and base[0].chunk_ids == ()
@@ -49,12 +50,12 @@ def test_retrieval_arms_get_context_and_closed_book_arms_do_not() -> None:
     assert "[1] Max pressure is 14 bar." in gen.seen[0][-1]["content"]
     assert tokens_per_s > 0
     with pytest.raises(ValueError, match="no retrieval results"):
-        answer(Arm("rag", gen, True), QUESTIONS, PromptTemplate(), retrieved=None, max_new_tokens=8)
+        answer(Arm(ARMS["rag"], gen), QUESTIONS, PromptTemplate(), retrieved=None, max_new_tokens=8)
 
 
 def test_scores_and_summary() -> None:
     gen = Scripted(closed="20 bar", with_context="14 bar")
-    rag, _ = answer(Arm("rag", gen, True), QUESTIONS, PromptTemplate(), retrieved=RETRIEVED, max_new_tokens=8)
+    rag, _ = answer(Arm(ARMS["rag"], gen), QUESTIONS, PromptTemplate(), retrieved=RETRIEVED, max_new_tokens=8)
     evidence = {r.qa_id: ("Max pressure is 14 bar.",) for r in rag}
     scored = score(rag, [TokenF1(), ClaimSupport(), ContextRecallAtK()], evidence, RETRIEVED)
     assert [r.scores["token_f1"] for r in scored] == [1.0, 0.0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -11,26 +10,12 @@ import torch
 
 from ragvsft.chunking import Chunk
 from ragvsft.errors import RagvsftError
-from ragvsft.finetune import (
-    IGNORE_INDEX,
-    META_FILE,
-    RECIPES,
-    LoraSettings,
-    StepInfo,
-    TrainExample,
-    batch_indices,
-    causal_lm_loss,
-    check_adapter_base,
-    closed_book_examples,
-    collate,
-    encode_example,
-    load_adapter,
-    load_adapter_meta,
-    raft_examples,
-    save_adapter,
-    train_lora,
-)
+from ragvsft.finetune import LoraSettings
 from ragvsft.finetune import lora as lora_module
+from ragvsft.finetune.adapter import META_FILE, check_adapter_base, load_adapter, load_adapter_meta, save_adapter
+from ragvsft.finetune.data import RECIPES, TrainExample, closed_book_examples, raft_examples
+from ragvsft.finetune.lora import StepInfo, batch_indices, causal_lm_loss, train_lora
+from ragvsft.finetune.tokenize import IGNORE_INDEX, collate, encode_example
 from ragvsft.lexical import BM25Retriever
 from ragvsft.models import LoadedLM, load_lm
 from ragvsft.prompts import PromptTemplate
@@ -104,7 +89,7 @@ def test_long_prompt_is_cut_from_the_left_and_keeps_the_answer(tiny_lm_dir: Path
 
 
 def test_collate_pads_right_with_ignored_labels() -> None:
-    from ragvsft.finetune import EncodedExample
+    from ragvsft.finetune.tokenize import EncodedExample
 
     batch = collate([EncodedExample("a", (5, 6, 7), (-100, 6, 7), False), EncodedExample("b", (5, 8), (-100, 8), False)],
                     pad_token_id=0)
@@ -259,7 +244,7 @@ def test_length_grouping_cuts_padding_and_keeps_every_example_once() -> None:
 def test_same_seed_same_losses(tiny_lm_dir: Path, tmp_path: Path) -> None:
     examples = closed_book_examples(PAIRS, TEMPLATE)
     settings = LoraSettings(rank=4, alpha=8, dropout=0.1, learning_rate=1e-2, epochs=2, batch_size=3)
-    runs = [train_lora(fresh_lm(tiny_lm_dir, tmp_path), examples, dataclasses.replace(settings, seed=seed)).losses
+    runs = [train_lora(fresh_lm(tiny_lm_dir, tmp_path), examples, settings, seed=seed).losses
             for seed in (7, 7, 8)]
     assert runs[0] == runs[1] and runs[0] != runs[2] and len(runs[0]) == 6
 
@@ -284,13 +269,14 @@ def test_adapter_round_trip(trained, tiny_lm_dir: Path, tmp_path: Path) -> None:
     folder = tmp_path / "adapters" / "run-1"
     ids = [e.id for e in closed_book_examples(PAIRS, TEMPLATE)]
     save_adapter(result.model, folder, base_model_identity=lm.identity, base_model_path=str(lm.path), settings=TINY,
-                 recipe="closed_book", train_ids=ids)
+                 seed=0, train_ids=ids)
 
     assert (folder / "adapter_model.safetensors").is_file()
     meta = load_adapter_meta(folder)
     assert meta["base_model_identity"] == lm.identity and meta["base_model_path"] == str(lm.path)
     assert meta["lora"]["rank"] == 16 and meta["lora"]["target_modules"][-1] == "lm_head"
-    assert meta["recipe"] == "closed_book" and meta["train_examples"] == 8 and len(meta["train_ids_sha256"]) == 64
+    assert meta["recipe"] == "closed_book" and meta["seed"] == 0 and meta["train_examples"] == 8
+    assert len(meta["train_ids_sha256"]) == 64
     assert json.loads((folder / META_FILE).read_text())["base_model_identity"] == lm.identity  # the key readers use
 
     batch = collate([encode_example(lm.tokenizer, e, max_length=64) for e in closed_book_examples(PAIRS, TEMPLATE)],
@@ -305,14 +291,14 @@ def test_adapter_round_trip(trained, tiny_lm_dir: Path, tmp_path: Path) -> None:
 
     with pytest.raises(RagvsftError, match="never overwritten"):
         save_adapter(result.model, folder, base_model_identity=lm.identity, base_model_path=str(lm.path),
-                     settings=TINY, recipe="closed_book", train_ids=ids)
+                     settings=TINY, seed=0, train_ids=ids)
 
 
 def test_check_adapter_base_names_both_identities(trained, tmp_path: Path) -> None:
     lm, result, _ = trained
     folder = tmp_path / "adapter"
     save_adapter(result.model, folder, base_model_identity=lm.identity, base_model_path=str(lm.path), settings=TINY,
-                 recipe="closed_book", train_ids=["q0"])
+                 seed=0, train_ids=["q0"])
     check_adapter_base(folder, lm.identity)
     with pytest.raises(RagvsftError) as err:
         check_adapter_base(folder, "other-model@sha256:0123456789abcdef")
@@ -332,5 +318,5 @@ def test_crash_mid_save_leaves_no_adapter(trained, tmp_path: Path, monkeypatch) 
     monkeypatch.setattr(result.model, "save_pretrained", save_then_die)
     with pytest.raises(KeyboardInterrupt):
         save_adapter(result.model, tmp_path / "out" / "adapter", base_model_identity=lm.identity,
-                     base_model_path=str(lm.path), settings=TINY, recipe="closed_book", train_ids=["q0"])
+                     base_model_path=str(lm.path), settings=TINY, seed=0, train_ids=["q0"])
     assert list((tmp_path / "out").iterdir()) == []  # neither the adapter nor a temporary folder

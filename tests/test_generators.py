@@ -14,9 +14,11 @@ import pytest
 
 from openai_stub import Stub
 from ragvsft.errors import RagvsftError
+from ragvsft.finetune.data import TrainExample
+from ragvsft.finetune.tokenize import encode_example
 from ragvsft.generators import GENERATORS, Generation, HFGenerator, OpenAIGenerator, truncate_at_stop
 from ragvsft.models import load_lm
-from ragvsft.prompts import PromptTemplate
+from ragvsft.prompts import PromptTemplate, prompt_text
 
 QUESTIONS = [
     "Who?",
@@ -136,7 +138,7 @@ def test_chat_template_renders_the_prompt(gen: HFGenerator, chatty_lm_dir: Path)
 
     tokenizer = AutoTokenizer.from_pretrained(chatty_lm_dir)
     conversation = CONVERSATIONS[2]
-    text = gen.prompt_text(conversation)
+    text = prompt_text(tokenizer, conversation)
     assert text.startswith("<|im_start|>system\n") and text.endswith("<|im_start|>assistant\n")
     assert QUESTIONS[2] in text
     expected = tokenizer(tokenizer.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False),
@@ -145,19 +147,40 @@ def test_chat_template_renders_the_prompt(gen: HFGenerator, chatty_lm_dir: Path)
 
 
 def test_model_without_chat_template_gets_a_plain_prompt(chatty_lm_dir: Path, tmp_path: Path) -> None:
-    folder = tmp_path / "no-template"
+    plain = HFGenerator(str(_without_chat_template(chatty_lm_dir, tmp_path / "no-template")), cache_dir=tmp_path / "cache")
+    conversation = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Question: Who?"}]
+    assert prompt_text(plain._lm.tokenizer, conversation) == "Be brief.\n\nQuestion: Who?\nAnswer:"
+    out = plain.generate([conversation, CONVERSATIONS[1]], max_new_tokens=5)
+    tokenizer = plain._lm.tokenizer
+    assert out[0].prompt_tokens == len(tokenizer("Be brief.\n\nQuestion: Who?\nAnswer:")["input_ids"])
+    assert all(g.new_tokens == 5 or g.text for g in out) and out[0].new_tokens >= 1
+
+
+def _without_chat_template(chatty_lm_dir: Path, folder: Path) -> Path:
     shutil.copytree(chatty_lm_dir, folder)
     (folder / "chat_template.jinja").unlink()
     config = json.loads((folder / "tokenizer_config.json").read_text())
     config.pop("chat_template", None)
     (folder / "tokenizer_config.json").write_text(json.dumps(config))
-    plain = HFGenerator(str(folder), cache_dir=tmp_path / "cache")
-    conversation = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Question: Who?"}]
-    assert plain.prompt_text(conversation) == "Be brief.\n\nQuestion: Who?\nAnswer:"
-    out = plain.generate([conversation, CONVERSATIONS[1]], max_new_tokens=5)
-    tokenizer = plain._lm.tokenizer
-    assert out[0].prompt_tokens == len(tokenizer("Be brief.\n\nQuestion: Who?\nAnswer:")["input_ids"])
-    assert all(g.new_tokens == 5 or g.text for g in out) and out[0].new_tokens >= 1
+    return folder
+
+
+@pytest.mark.parametrize("templated", [True, False])
+def test_training_and_generation_read_identical_prompt_ids(
+    gen: HFGenerator, chatty_lm_dir: Path, tmp_path: Path, templated: bool
+) -> None:
+    """What makes "the served answer equals the evaluated answer" structural: one renderer for both paths."""
+    generator = gen if templated else HFGenerator(str(_without_chat_template(chatty_lm_dir, tmp_path / "plain")),
+                                                   cache_dir=tmp_path / "cache")
+    tokenizer = generator._lm.tokenizer
+    for conversation in (*CONVERSATIONS, PromptTemplate().messages("Max pressure?", ["The X-200 holds 14 bar."])):
+        train = encode_example(tokenizer, TrainExample("x", conversation, "14 bar"), max_length=4096)
+        assert train.input_ids[:-train.answer_tokens] == generator.prompt_ids(conversation, max_new_tokens=8)
+    # Both cut from the left under the same budget.
+    long = PromptTemplate().messages("pressure bar seal " * 300 + "How long is leave?")
+    answer_tokens = encode_example(tokenizer, TrainExample("x", long, "22 weeks"), max_length=4096).answer_tokens
+    cut = encode_example(tokenizer, TrainExample("x", long, "22 weeks"), max_length=512 - 8 + answer_tokens)
+    assert cut.truncated and cut.input_ids[:-answer_tokens] == generator.prompt_ids(long, max_new_tokens=8)
 
 
 def test_over_long_prompt_is_cut_from_the_left_to_fit_the_context(gen: HFGenerator) -> None:
@@ -204,14 +227,14 @@ def test_adapter_trained_on_another_base_is_refused_before_generating(chatty_lm_
 def test_adapter_for_this_base_changes_identity_and_answers(gen: HFGenerator, chatty_lm_dir: Path, tmp_path: Path) -> None:
     adapter = _lora_adapter(chatty_lm_dir, tmp_path / "run-1", base_identity=gen.identity)
     tuned = HFGenerator(str(chatty_lm_dir), cache_dir=tmp_path / "cache", adapter=adapter, batch_size=3)
-    assert tuned.identity.startswith(gen.identity + "+run-1@sha256:") and tuned.identity != gen.identity
+    assert tuned.identity.startswith(gen.identity + "+adapter@sha256:") and tuned.identity != gen.identity
     out = tuned.generate(CONVERSATIONS, max_new_tokens=6)
     assert [g.text for g in out] == [tuned.generate([c], max_new_tokens=6)[0].text for c in CONVERSATIONS]
     assert [g.text for g in out] != [g.text for g in gen.generate(CONVERSATIONS, max_new_tokens=6)]
     # A plain PEFT folder (no ragvsft_adapter.json) is accepted as it is.
     plain = _lora_adapter(chatty_lm_dir, tmp_path / "plain", base_identity=None)
     plain_gen = HFGenerator(str(chatty_lm_dir), cache_dir=tmp_path / "cache", adapter=plain)
-    assert plain_gen.identity.startswith(gen.identity + "+plain@sha256:")
+    assert plain_gen.identity.startswith(gen.identity + "+adapter@sha256:") and plain_gen.identity != tuned.identity
 
 
 def test_from_loaded_reuses_an_in_memory_peft_model(chatty_lm_dir: Path, tmp_path: Path) -> None:

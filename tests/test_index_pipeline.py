@@ -67,7 +67,31 @@ def test_search_prints_ranked_chunks(small_corpus: Path, tmp_path: Path, tiny_em
     assert "top 2 chunks" in result.output and result.output.count("#0") >= 1
     # Changing the embedder without re-indexing would silently rank nonsense: refused.
     other = runner.invoke(app, ["search", str(exp), "pressure", "--set", "index.embedder=all-MiniLM-L6-v2"])
-    assert other.exit_code == 2 and "run `ragvsft index` again" in other.output
+    assert other.exit_code == 2 and "Traceback" not in other.output
+    assert "the experiment's embedder is all-MiniLM-L6-v2" in other.output
+    assert "run `ragvsft index <experiment>` again" in other.output
+
+
+@pytest.mark.parametrize(("file", "damage", "problem"), [
+    ("index.faiss", b"half an index", "not a readable FAISS index"),
+    ("chunks.jsonl", b'{"id": "a", "doc_id": "a", "text": "t", "start_char": 0}\nnot json\n', "malformed JSON"),
+    ("manifest.json", b"{", "malformed JSON"),
+])
+def test_search_on_a_damaged_index_prints_one_error_line(
+    small_corpus: Path, tmp_path: Path, tiny_embedder_dir: Path, mlflow_uri: str, file: str, damage: bytes, problem: str
+) -> None:
+    exp = experiment(tmp_path, small_corpus, tiny_embedder_dir)
+    assert runner.invoke(app, ["index", str(exp)]).exit_code == 0
+    root = tmp_path / "out" / "index"
+    version = root / (root / "CURRENT").read_text(encoding="utf-8").strip()
+    (version / file).write_bytes(damage)
+    result = runner.invoke(app, ["search", str(exp), "pressure"])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and result.exception is not None  # SystemExit from typer.Exit
+    lines = result.output.strip().splitlines()
+    where = {"index.faiss": f"{version / file}:", "chunks.jsonl": f"{version / file}:2:",
+             "manifest.json": f"{version / file}:1:"}[file]
+    assert len(lines) == 1 and lines[0].startswith(f"error: {where} {problem}"), result.output
 
 
 @pytest.mark.parametrize(("docs", "qa", "message"), [

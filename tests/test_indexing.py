@@ -8,13 +8,17 @@ import pytest
 from ragvsft.corpus import load_corpus
 from ragvsft.embedders import SentenceTransformerEmbedder, embedder_identity
 from ragvsft.errors import RagvsftError
-from ragvsft.indexing import IndexSpec, build_index, load_index, read_current
+from ragvsft.indexing import FORMAT_VERSION, IndexSpec, build_index, load_index, load_index_version, read_current
 from ragvsft.store import FaissStore
 
 
 @pytest.fixture
 def embedder(tiny_embedder_dir: Path) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(str(tiny_embedder_dir), batch_size=4)
+
+
+def loading(embedder: SentenceTransformerEmbedder) -> dict:
+    return {"expected_embedder": embedder.identity, "hnsw_ef_search": 64}
 
 
 def spec_for(embedder: SentenceTransformerEmbedder, **overrides) -> IndexSpec:
@@ -34,7 +38,7 @@ def test_build_publishes_a_complete_version_with_manifest(small_corpus: Path, tm
     assert manifest["chunking"]["chunk_chars"] == 60 and manifest["chunking"]["chunk_overlap_chars"] == 10
     assert manifest["counts"]["chunks"] >= len(docs.documents)
     assert progress[-1] == ("embed", manifest["counts"]["chunks"], manifest["counts"]["chunks"])
-    store, loaded_manifest = load_index(tmp_path / "idx")
+    store, loaded_manifest = load_index(tmp_path / "idx", **loading(embedder))
     assert loaded_manifest == manifest and len(store) == manifest["counts"]["chunks"]
     # The stored vectors are the embedder's vectors for the stored chunks.
     first = embedder.embed([store.chunks[0].text])[0]
@@ -77,7 +81,7 @@ def test_interrupted_build_leaves_the_previous_version_live(
     assert read_current(root) == good.path.name
     assert sorted(p.name for p in root.iterdir()) == ["CURRENT", good.path.name]
     monkeypatch.undo()
-    store, manifest = load_index(root)
+    store, manifest = load_index(root, **loading(embedder))
     assert manifest == good.manifest and len(store) == good.manifest["counts"]["chunks"]
 
 
@@ -87,7 +91,7 @@ def test_leftovers_of_a_killed_build_are_ignored_then_removed(small_corpus: Path
     dead = root / ".tmp-999999999-dead"  # what `kill -9` mid-build leaves: no cleanup ran
     dead.mkdir()
     (dead / "index.faiss").write_bytes(b"partial")
-    assert load_index(root)[1] == good.manifest
+    assert load_index(root, **loading(embedder))[1] == good.manifest
     build_index(load_corpus(small_corpus).docs, lambda: embedder, root, spec_for(embedder, chunk_chars=90))
     assert not dead.exists()
 
@@ -101,8 +105,9 @@ def test_old_versions_are_pruned(small_corpus: Path, tmp_path: Path, embedder) -
 
 
 def test_loading_before_any_build_explains_what_to_do(tmp_path: Path) -> None:
-    with pytest.raises(RagvsftError, match="no index built yet; run `ragvsft index"):
-        load_index(tmp_path / "idx")
+    with pytest.raises(RagvsftError) as info:
+        load_index(tmp_path / "idx", expected_embedder="any", hnsw_ef_search=64)
+    assert str(info.value) == f"{tmp_path / 'idx'}: no index built yet; run `ragvsft index <experiment>` first"
 
 
 def test_identity_depends_on_weights(tiny_embedder_dir: Path, tmp_path: Path) -> None:
@@ -119,8 +124,78 @@ def test_identity_depends_on_weights(tiny_embedder_dir: Path, tmp_path: Path) ->
 def test_hnsw_index_builds_and_searches(small_corpus: Path, tmp_path: Path, embedder) -> None:
     built = build_index(load_corpus(small_corpus).docs, lambda: embedder, tmp_path / "idx",
                         spec_for(embedder, index_type="hnsw", hnsw_m=8))
-    store, _ = load_index(tmp_path / "idx")
-    assert built.manifest["index"]["type"] == "hnsw"
+    store, _ = load_index(tmp_path / "idx", expected_embedder=embedder.identity, hnsw_ef_search=123)
+    assert built.manifest["index"]["type"] == "hnsw" and store.index.hnsw.efSearch == 123
     query = embedder.embed([store.chunks[1].text])[0]
     assert store.search(query, 1)[0].chunk == store.chunks[1]
     assert np.isclose(store.search(query, 1)[0].score, 1.0, atol=1e-4)
+
+
+REBUILD = "rebuild it with `ragvsft index <experiment>`"
+
+
+@pytest.fixture
+def built(small_corpus: Path, tmp_path: Path, embedder):
+    return build_index(load_corpus(small_corpus).docs, lambda: embedder, tmp_path / "idx", spec_for(embedder))
+
+
+def test_load_index_version_loads_one_folder(built, embedder) -> None:
+    store, manifest = load_index_version(built.path, **loading(embedder))
+    assert manifest == built.manifest and len(store) == built.manifest["counts"]["chunks"] and store.dim == 32
+
+
+def test_wrong_embedder_is_refused(built, tmp_path: Path) -> None:
+    other = embedder_identity("all-MiniLM-L6-v2")
+    with pytest.raises(RagvsftError) as info:
+        load_index(tmp_path / "idx", expected_embedder=other, hnsw_ef_search=64)
+    assert str(info.value) == (
+        f"{built.path}: the index was built with {built.manifest['embedder']['identity']} but the experiment's "
+        f"embedder is {other}; run `ragvsft index <experiment>` again"
+    )
+
+
+@pytest.mark.parametrize(("manifest_text", "problem"), [
+    (None, f"file missing, the index version is incomplete; {REBUILD}"),
+    ('{\n  "format": 1,\n  "embedder": \n', f"malformed JSON (Expecting value); {REBUILD}"),
+    ("[1]", f"expected a JSON object, got list; {REBUILD}"),
+    ('{"format": 99}', f"index format 99 is not supported (this version reads format {FORMAT_VERSION}); {REBUILD}"),
+    ('{"embedder": {}}', f"index format None is not supported (this version reads format {FORMAT_VERSION}); {REBUILD}"),
+    ('{"format": 1, "embedder": {"dim": 32}}', f"no embedder identity recorded; {REBUILD}"),
+])
+def test_bad_manifest_names_the_file(built, tmp_path: Path, embedder, manifest_text: str | None, problem: str) -> None:
+    path = built.path / "manifest.json"
+    if manifest_text is None:
+        path.unlink()
+    else:
+        path.write_text(manifest_text, encoding="utf-8")
+    where = f"{path}:4" if "malformed" in problem else str(path)  # JSON errors name the line
+    with pytest.raises(RagvsftError) as via_root:
+        load_index(tmp_path / "idx", **loading(embedder))
+    with pytest.raises(RagvsftError) as via_folder:
+        load_index_version(built.path, **loading(embedder))
+    assert str(via_root.value) == str(via_folder.value) == f"{where}: {problem}"
+
+
+@pytest.mark.parametrize(("damage", "file", "problem"), [
+    (lambda folder: (folder / "index.faiss").write_bytes(b"half an index"), "index.faiss", "not a readable FAISS index"),
+    (lambda folder: (folder / "index.faiss").unlink(), "index.faiss", "file missing"),
+    (lambda folder: (folder / "chunks.jsonl").unlink(), "chunks.jsonl", "file missing"),
+    (lambda folder: (folder / "chunks.jsonl").write_text('{"id": 1}\n', encoding="utf-8"), "chunks.jsonl:1", "expected a chunk"),
+])
+def test_damaged_store_raises_through_load_index(built, tmp_path: Path, embedder, damage, file: str, problem: str) -> None:
+    damage(built.path)
+    with pytest.raises(RagvsftError) as info:
+        load_index(tmp_path / "idx", **loading(embedder))
+    assert str(info.value).startswith(f"{built.path / file}: {problem}") and str(info.value).endswith(REBUILD)
+
+
+def test_current_naming_a_missing_or_bogus_version(built, tmp_path: Path, embedder) -> None:
+    root = tmp_path / "idx"
+    (root / "CURRENT").write_text("v-0000\n", encoding="utf-8")
+    with pytest.raises(RagvsftError) as info:
+        load_index(root, **loading(embedder))
+    assert str(info.value) == f"{root / 'v-0000'}: index version named in {root / 'CURRENT'} is missing; {REBUILD}"
+    (root / "CURRENT").write_text("../elsewhere\n", encoding="utf-8")
+    with pytest.raises(RagvsftError) as info:
+        load_index(root, **loading(embedder))
+    assert str(info.value) == f"{root / 'CURRENT'}: '../elsewhere' is not an index version name; {REBUILD}"

@@ -7,6 +7,7 @@ import pytest
 from ragvsft.chunking import Chunk
 from ragvsft.corpus import load_corpus
 from ragvsft.embedders import SentenceTransformerEmbedder
+from ragvsft.errors import RagvsftError
 from ragvsft.indexing import IndexSpec, build_index, load_index
 from ragvsft.langchain_retriever import as_langchain
 from ragvsft.retrieval_eval import score_retrieval
@@ -40,7 +41,7 @@ def minilm() -> SentenceTransformerEmbedder:
 def retriever(small_corpus: Path, tmp_path: Path, minilm) -> DenseRetriever:
     spec = IndexSpec(minilm.identity, chunk_chars=200, chunk_overlap_chars=20)
     build_index(load_corpus(small_corpus).docs, lambda: minilm, tmp_path / "idx", spec)
-    return DenseRetriever(minilm, load_index(tmp_path / "idx")[0])
+    return DenseRetriever(minilm, load_index(tmp_path / "idx", expected_embedder=minilm.identity, hnsw_ef_search=64)[0])
 
 
 def test_real_embedder_finds_the_right_document(retriever: DenseRetriever) -> None:
@@ -67,5 +68,7 @@ def test_langchain_retriever_in_a_chain(retriever: DenseRetriever) -> None:
 
 
 def test_dimension_mismatch_is_refused(retriever: DenseRetriever, tiny_embedder_dir: Path) -> None:
-    with pytest.raises(ValueError, match="embedder gives 32-d vectors but the index holds 384-d"):
+    with pytest.raises(RagvsftError) as info:
         DenseRetriever(SentenceTransformerEmbedder(str(tiny_embedder_dir)), retriever.store)
+    assert str(info.value) == ("the embedder gives 32-d vectors but the index holds 384-d vectors; "
+                               "rebuild the index with `ragvsft index <experiment>`")

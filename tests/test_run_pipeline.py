@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import mlflow
@@ -11,7 +12,12 @@ from typer.testing import CliRunner
 
 from conftest import SMALL_QA, write_corpus
 from openai_stub import Stub
+from ragvsft import tracking
 from ragvsft.cli import app
+from ragvsft.embedders import embedder_identity
+from ragvsft.errors import RagvsftError
+from ragvsft.generators import HFGenerator
+from ragvsft.indexing import load_index_version
 
 runner = CliRunner()
 ARM_KEYS = {"exact_match", "token_f1", "answer_recall", "semantic_similarity", "answer_relevance", "latency_ms_p50",
@@ -83,6 +89,9 @@ def test_run_builds_trains_evaluates_and_logs(
     assert (artifacts / "report" / "latency_by_arm.png").stat().st_size > 1000
     summary = json.loads((artifacts / "report" / "summary.json").read_text())
     assert set(summary["arms"]) == {"base", "rag", "finetuned", "hybrid"}
+    assert summary["arm_specs"]["hybrid"] == {
+        "name": "hybrid", "context": "retrieved", "adapter": True, "evidence": "context",
+        "description": "the LoRA-adapted model with the retrieved chunks"}
     # Every pair of arms compared on the same questions, in MLflow and on the console.
     assert len(summary["paired"]) == 6 and set(summary["paired"]["hybrid vs finetuned"]["token_f1"]) == {
         "diff", "low", "high", "p", "n"}
@@ -100,6 +109,54 @@ def test_run_builds_trains_evaluates_and_logs(
         assert str(version.version) == "1" and "challenger" in version.aliases
     adapter_meta = json.loads(next((tmp_path / "out" / "adapters").glob("*/ragvsft_adapter.json")).read_text())
     assert adapter_meta["base_model_identity"].startswith(str(tiny_lm_dir))
+
+
+def test_registered_versions_travel_and_an_unchanged_index_keeps_its_version(
+    tmp_path: Path, corpus: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str
+) -> None:
+    exp = experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir, extra='[evaluate]\narms = ["finetuned", "rag"]\n')
+    for _ in range(2):
+        result = runner.invoke(app, ["run", str(exp)])
+        assert result.exit_code == 0, result.output
+    client = mlflow.MlflowClient(mlflow_uri)
+    # Same documents, same settings: one index version (the alias stays on it); every run trains a new adapter.
+    assert [str(v.version) for v in client.search_model_versions("name = 'ragvsft-corpus-index'")] == ["1"]
+    assert str(client.get_model_version_by_alias("ragvsft-corpus-adapter", "challenger").version) == "2"
+    index_runs = client.search_runs([client.get_experiment_by_name("ragvsft/corpus").experiment_id],
+                                    filter_string="tags.`ragvsft.pipeline` = 'index'", order_by=["attributes.start_time"])
+    first, second = (r.data.params["index_artifact_uri"] for r in index_runs)
+    assert first == second and first.startswith(index_runs[0].info.artifact_uri)  # the unchanged index is logged once
+
+    # The local folders are gone (pruned, or another machine): the registered versions still load, through MLflow.
+    shutil.rmtree(tmp_path / "out")
+    index = tracking.resolve_version(mlflow_uri, "ragvsft-corpus-index", "challenger", tmp_path / "registry")
+    store, manifest = load_index_version(index.path, expected_embedder=embedder_identity(str(tiny_embedder_dir)),
+                                         hnsw_ef_search=64)
+    assert index.version == "1" and manifest["fingerprint"] == index.tags["fingerprint"]
+    assert len(store) == manifest["counts"]["chunks"] > 0
+    adapter = tracking.resolve_version(mlflow_uri, "ragvsft-corpus-adapter", "2", tmp_path / "registry")
+    tuned = HFGenerator(str(tiny_lm_dir), cache_dir=tmp_path / "cache", adapter=adapter.path)
+    (parent,) = client.search_runs([index_runs[1].info.experiment_id], "tags.`ragvsft.pipeline` = 'run'",
+                                   order_by=["attributes.start_time DESC"], max_results=1)
+    assert tuned.identity == children(mlflow_uri, parent.info.run_id)["arm-finetuned"].data.params["generator"]
+    assert tracking.resolve_version(mlflow_uri, "ragvsft-corpus-adapter", "2", tmp_path / "registry") == adapter
+    with pytest.raises(RagvsftError, match="'ragvsft-corpus-index' has no version 'champion'"):
+        tracking.resolve_version(mlflow_uri, "ragvsft-corpus-index", "champion", tmp_path / "registry")
+
+
+def test_a_trial_on_some_questions_logs_runs_but_registers_nothing(
+    tmp_path: Path, corpus: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str
+) -> None:
+    exp = experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir, extra='[evaluate]\narms = ["base"]\n')
+    result = runner.invoke(app, ["run", str(exp), "--set", "evaluate.max_questions=1"])
+    assert result.exit_code == 0, result.output
+    assert "a trial on 1 of 2 eval questions — runs logged, nothing registered" in result.output
+    assert "nothing is fine-tuned" in result.output  # no arm uses an adapter
+    client = mlflow.MlflowClient(mlflow_uri)
+    assert client.search_registered_models() == []
+    (parent,) = client.search_runs([client.get_experiment_by_name("ragvsft/corpus").experiment_id],
+                                   filter_string="tags.`ragvsft.pipeline` = 'run'")
+    assert set(children(mlflow_uri, parent.info.run_id)) == {"index-exp", "arm-base"}
 
 
 def test_a_failing_pipeline_stops_the_run_and_promotes_nothing(

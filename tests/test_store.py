@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from ragvsft.chunking import Chunk
+from ragvsft.errors import RagvsftError
 from ragvsft.store import FaissStore
 
 
@@ -46,14 +47,78 @@ def test_save_load_roundtrip_without_pickle(tmp_path: Path) -> None:
     assert [h.chunk for h in loaded.search(query, 3)] == [h.chunk for h in store.search(query, 3)]
 
 
-def test_load_rejects_mismatched_metadata(tmp_path: Path) -> None:
+def saved_store(folder: Path, n: int = 3) -> FaissStore:
     store = FaissStore(8)
-    store.add(random_unit(3, 8), chunks(3))
-    store.save(tmp_path)
+    store.add(random_unit(n, 8), chunks(n))
+    store.save(folder)
+    return store
+
+
+REBUILD = "rebuild it with `ragvsft index <experiment>`"
+
+
+def test_load_rejects_mismatched_metadata(tmp_path: Path) -> None:
+    saved_store(tmp_path)
     lines = (tmp_path / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
     (tmp_path / "chunks.jsonl").write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="holds 3 vectors but 2 chunks"):
+    with pytest.raises(RagvsftError) as info:
         FaissStore.load(tmp_path)
+    assert str(info.value) == f"{tmp_path}: index.faiss holds 3 vectors but chunks.jsonl lists 2 chunks; {REBUILD}"
+
+
+@pytest.mark.parametrize("missing", ["index.faiss", "chunks.jsonl"])
+def test_load_names_a_missing_file(tmp_path: Path, missing: str) -> None:
+    saved_store(tmp_path)
+    (tmp_path / missing).unlink()
+    with pytest.raises(RagvsftError) as info:
+        FaissStore.load(tmp_path)
+    assert str(info.value) == f"{tmp_path / missing}: file missing; {REBUILD}"
+
+
+@pytest.mark.parametrize("damage", ["garbage", "empty", "truncated", "folder"])
+def test_load_names_a_corrupt_index_file(tmp_path: Path, damage: str) -> None:
+    saved_store(tmp_path, n=30)
+    path = tmp_path / "index.faiss"
+    if damage == "folder":
+        path.unlink()
+        path.mkdir()
+    else:
+        good = path.read_bytes()
+        path.write_bytes({"garbage": b"half an index", "empty": b"", "truncated": good[: len(good) // 2]}[damage])
+    with pytest.raises(RagvsftError) as info:
+        FaissStore.load(tmp_path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: not a readable FAISS index (") and message.endswith(f"); {REBUILD}")
+    assert "\n" not in message and "Error in" not in message  # FAISS's C++ location is dropped
+    if damage == "folder":
+        assert "(Is a directory)" in message
+
+
+@pytest.mark.parametrize(("line", "problem"), [
+    (b"not json", "malformed JSON (Expecting value)"),
+    (b'{"id": "d1.md#1", "doc_id": "d1.md"', "malformed JSON (Expecting ',' delimiter)"),
+    (b'{"id": "d1.md#1"}', "expected a chunk with fields ['doc_id', 'id', 'start_char', 'text'], got ['id']"),
+    (b'{"id": "a", "doc_id": "a", "text": "t", "start_char": 0, "extra": 1}',
+     "expected a chunk with fields ['doc_id', 'id', 'start_char', 'text'], got ['doc_id', 'extra', 'id', 'start_char', 'text']"),
+    (b"[1, 2]", "expected a chunk with fields ['doc_id', 'id', 'start_char', 'text'], got list"),
+    (b'{"id": "a", "doc_id": "a", "text": 5, "start_char": "0"}', "chunk field(s) ['text', 'start_char'] have the wrong type"),
+    (b'{"id": "a", "doc_id": "a", "text": "\xff", "start_char": 0}', "not valid UTF-8"),
+])
+def test_load_names_the_malformed_chunks_line(tmp_path: Path, line: bytes, problem: str) -> None:
+    saved_store(tmp_path)
+    path = tmp_path / "chunks.jsonl"
+    lines = path.read_bytes().splitlines()
+    path.write_bytes(b"\n".join([lines[0], line, lines[2]]) + b"\n")
+    with pytest.raises(RagvsftError) as info:
+        FaissStore.load(tmp_path)
+    assert str(info.value) == f"{path}:2: {problem}; {REBUILD}"
+
+
+def test_load_ignores_blank_lines_in_chunks(tmp_path: Path) -> None:
+    store = saved_store(tmp_path)
+    path = tmp_path / "chunks.jsonl"
+    path.write_text(path.read_text(encoding="utf-8") + "\n\n", encoding="utf-8")
+    assert FaissStore.load(tmp_path).chunks == store.chunks
 
 
 def test_k_larger_than_store_and_empty_store() -> None:

@@ -46,7 +46,7 @@ def test_labelled_set_kinds_and_labels() -> None:
     # An "unsupported" answer never states the gold answer (the invented detail is added to it on purpose).
     for a in labelled:
         if not a.supported and a.kind != "fabricated_detail":
-            assert normalize_answer(a.gold) not in normalize_answer(a.answer), a
+            assert normalize_answer(a.gold_answer) not in normalize_answer(a.answer), a
     assert by["q3", "sentence_wrong_fact"].answer.startswith("Parental leave is ")
     assert build_labelled_set(QUESTIONS, DOCS, seed=0) == labelled  # deterministic
     assert build_labelled_set(QUESTIONS, DOCS, seed=1) != labelled

@@ -9,15 +9,19 @@ validation, so they are checked exactly like the file.
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from ragvsft.arms import ARMS
+from ragvsft.device import DEVICE_HELP, valid_device
 from ragvsft.errors import ConfigError
+from ragvsft.finetune import LoraSettings
 from ragvsft.metrics import JUDGE_FREE, METRICS
-from ragvsft.prompts import DEFAULT_SYSTEM
+from ragvsft.prompts import PromptTemplate
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class IndexConfig:
     """Chunks per forward pass. 32 measured ~11 % faster than 64 for MiniLM on a 2-core CPU (attention memory)."""
     top_k: int = 5
     """Chunks retrieved per question."""
+    device: str = "auto"
+    """Where the embedder runs: ``auto`` (CUDA when available, else CPU), ``cpu``, ``cuda`` or ``cuda:N``."""
 
 
 @dataclass(frozen=True)
@@ -61,48 +67,9 @@ class ModelConfig:
     """Answer length cap; answers are short facts."""
     stop: tuple[str, ...] = ("\n",)
     """Generation is cut at the first of these strings."""
-
-
-@dataclass(frozen=True)
-class PromptConfig:
-    """Prompt templates; ``{question}`` and ``{context}`` are filled in. Used for training and evaluation alike."""
-
-    system: str = DEFAULT_SYSTEM
-    """System message (empty string: none)."""
-    closed_book: str = "Question: {question}"
-    """User message for arms without retrieval."""
-    with_context: str = "Context:\n{context}\n\nQuestion: {question}"
-    """User message for retrieval arms; ``{context}`` is the numbered retrieved chunks."""
-
-
-@dataclass(frozen=True)
-class FinetuneConfig:
-    """LoRA fine-tuning on the corpus' training questions."""
-
-    recipe: Literal["closed_book", "raft", "mixed"] = "closed_book"
-    """``closed_book``: question -> answer. ``raft``: question + passages (gold in ``gold_fraction`` of examples,
-    distractors otherwise) -> answer. ``mixed``: both, so the model learns the facts and to read context.
-    RAFT examples carry ``context_k`` passages, about 8x the tokens of a closed-book one: on a CPU, closed_book."""
-    context_k: int = 3
-    """Passages per RAFT example."""
-    gold_fraction: float = 0.8
-    """Share of RAFT examples whose passages include the gold chunk."""
-    rank: int = 16
-    """LoRA rank."""
-    alpha: int = 32
-    """LoRA scaling numerator (scale = alpha / rank)."""
-    dropout: float = 0.05
-    """Dropout on the LoRA branch."""
-    target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-    """Linear layers that get adapters."""
-    epochs: int = 3
-    """Passes over the training examples."""
-    learning_rate: float = 5e-4
-    """Peak learning rate (linear warm-up, linear decay)."""
-    batch_size: int = 8
-    """Examples per optimiser step."""
-    max_length: int = 512
-    """Tokens per example; longer prompts are cut from the left so the answer is kept."""
+    device: str = "auto"
+    """Where generation, fine-tuning and a local judge run: ``auto`` (CUDA when available, else CPU), ``cpu``,
+    ``cuda`` or ``cuda:N``. Weights are bfloat16 on GPUs that support it, float32 elsewhere."""
 
 
 @dataclass(frozen=True)
@@ -138,8 +105,8 @@ class JudgeConfig:
 class EvaluateConfig:
     """The four-arm evaluation."""
 
-    arms: tuple[str, ...] = ("base", "rag", "finetuned", "hybrid")
-    """Which of the four standard arms to run."""
+    arms: tuple[str, ...] = tuple(ARMS)
+    """Which of the standard arms (``ragvsft.arms.ARMS``) to run."""
     max_questions: int = 0
     """Evaluate at most this many eval questions (0: all) — for quick trials."""
     extra_arms: tuple[ExtraArm, ...] = ()
@@ -173,8 +140,8 @@ class ExperimentConfig:
     """Where indexes, adapters and reports go; defaults to ``artifacts/<name>``."""
     index: IndexConfig = field(default_factory=IndexConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
-    prompt: PromptConfig = field(default_factory=PromptConfig)
-    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
+    prompt: PromptTemplate = field(default_factory=PromptTemplate)
+    finetune: LoraSettings = field(default_factory=LoraSettings)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
 
 
@@ -269,9 +236,6 @@ def load_config(path: Path, overrides: list[str] | None = None) -> ExperimentCon
     )
 
 
-STANDARD_ARMS = ("base", "rag", "finetuned", "hybrid")
-
-
 def _check_ranges(config: ExperimentConfig, where: str) -> None:
     index, ft, ev = config.index, config.finetune, config.evaluate
     arm_names = list(ev.arms) + [a.name for a in ev.extra_arms]
@@ -283,12 +247,21 @@ def _check_ranges(config: ExperimentConfig, where: str) -> None:
         (index.embed_batch_size > 0, "index.embed_batch_size must be positive"),
         (index.hnsw_m > 1 and index.hnsw_ef_search > 0, "index.hnsw_m must be > 1 and hnsw_ef_search > 0"),
         (config.model.batch_size > 0 and config.model.max_new_tokens > 0, "model.batch_size and max_new_tokens must be positive"),
+        (valid_device(config.model.device), f"model.device {config.model.device!r} is not a device: {DEVICE_HELP}"),
+        (valid_device(index.device), f"index.device {index.device!r} is not a device: {DEVICE_HELP}"),
         (ft.rank > 0 and ft.alpha > 0 and 0 <= ft.dropout < 1, "finetune.rank and alpha must be positive, dropout in [0, 1)"),
         (ft.epochs > 0 and ft.batch_size > 0 and ft.learning_rate > 0, "finetune.epochs, batch_size, learning_rate must be > 0"),
         (ft.max_length >= 32, "finetune.max_length must be at least 32"),
+        (0 <= ft.warmup_ratio < 1 and ft.weight_decay >= 0 and ft.grad_clip >= 0,
+         "finetune.warmup_ratio must be in [0, 1), weight_decay and grad_clip >= 0"),
         (0 <= ft.gold_fraction <= 1 and ft.context_k > 0, "finetune.gold_fraction must be in [0, 1], context_k positive"),
         (bool(ft.target_modules), "finetune.target_modules must not be empty"),
-        (all(a in STANDARD_ARMS for a in ev.arms), f"evaluate.arms may only hold {', '.join(STANDARD_ARMS)}"),
+        (not (bad := [a for a in ev.arms if a not in ARMS]),
+         f"evaluate.arms: unknown {', '.join(map(repr, bad))}; known: {', '.join(ARMS)}"),
+        (all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", a) for a in arm_names),
+         f"arm names may hold letters, digits, '_', '.', '-' (they name runs and files), got {arm_names}"),
+        (not (clash := [a.name for a in ev.extra_arms if a.name in ARMS]),
+         f"evaluate.extra_arms: {', '.join(map(repr, clash))} is a standard arm's name; pick another"),
         (bool(arm_names), "evaluate.arms is empty: nothing to evaluate"),
         (len(set(arm_names)) == len(arm_names), f"arm names must be unique, got {arm_names}"),
         (ev.max_questions >= 0, "evaluate.max_questions must be >= 0"),

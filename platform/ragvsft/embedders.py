@@ -8,6 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ragvsft.device import resolve_device
 from ragvsft.hashing import model_dir_sha256
 
 PACKAGED_EMBEDDERS: dict[str, Callable[[], Path]] = {}
@@ -56,7 +57,7 @@ def embedder_identity(spec: str) -> str:
 
 
 class SentenceTransformerEmbedder:
-    """sentence-transformers model, batched, normalised, on CPU unless told otherwise.
+    """sentence-transformers model, batched, normalised, on ``device`` (``auto``: CUDA when available, else CPU).
 
     Example:
         >>> emb = SentenceTransformerEmbedder("all-MiniLM-L6-v2")  # doctest: +SKIP
@@ -64,13 +65,13 @@ class SentenceTransformerEmbedder:
         (1, 384)
     """
 
-    def __init__(self, spec: str, *, batch_size: int = 32, device: str | None = None) -> None:
+    def __init__(self, spec: str, *, batch_size: int = 32, device: str = "auto") -> None:
         from sentence_transformers import SentenceTransformer
 
         self.spec = spec
         self.batch_size = batch_size
         self.source = resolve_model(spec)
-        self.model = SentenceTransformer(str(self.source), device=device or "cpu")
+        self.model = SentenceTransformer(str(self.source), device=resolve_device(device))
         self._identity = embedder_identity(spec)
         self._dim = int(self.model.get_embedding_dimension())
 

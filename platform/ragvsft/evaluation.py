@@ -1,8 +1,8 @@
 """Putting the same eval questions through every arm, then scoring the answers with the same metrics.
 
-An arm is a generator plus whether it retrieves. Retrieval is done once per
-question and shared by the retrieval arms, so ``rag`` and ``hybrid`` see the
-same chunks and differ only in the model.
+An arm is its spec (``ragvsft.arms``) plus the generator that answers for it.
+Retrieval is done once per question and shared by the retrieval arms, so
+``rag`` and ``hybrid`` see the same chunks and differ only in the model.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ragvsft.arms import ArmSpec
+from ragvsft.corpus import Corpus
 from ragvsft.generators import Generator
 from ragvsft.metrics import Metric, Sample
 from ragvsft.prompts import PromptTemplate
@@ -24,11 +26,23 @@ from ragvsft.store import Hit
 
 @dataclass(frozen=True)
 class Arm:
-    """One way of answering: a generator, with or without retrieved context."""
+    """One way of answering, ready to run: its spec and the generator that answers for it.
 
-    name: str
+    Example:
+        >>> Arm(ARMS["rag"], HFGenerator(cache_dir=Path(".cache/ragvsft"))).retrieves  # doctest: +SKIP
+        True
+    """
+
+    spec: ArmSpec
     generator: Generator
-    retrieves: bool
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def retrieves(self) -> bool:
+        return self.spec.retrieves
 
 
 @dataclass(frozen=True)
@@ -41,12 +55,13 @@ class Retrieval:
 
 @dataclass(frozen=True)
 class EvalRecord:
-    """One arm's answer to one question, with timings and, after scoring, per-metric values."""
+    """One arm's answer (``answer``) to one question (whose reference is ``gold_answer``), with timings and,
+    after scoring, per-metric values."""
 
     arm: str
     qa_id: str
     question: str
-    gold: str
+    gold_answer: str
     answer: str
     tags: tuple[str, ...]
     sources: tuple[str, ...]
@@ -62,10 +77,16 @@ class EvalRecord:
 
     def row(self) -> dict[str, Any]:
         """Flat dict for an MLflow table."""
-        return {"arm": self.arm, "id": self.qa_id, "question": self.question, "gold": self.gold,
+        return {"arm": self.arm, "id": self.qa_id, "question": self.question, "gold_answer": self.gold_answer,
                 "answer": self.answer, "tags": ", ".join(self.tags), "chunk_ids": ", ".join(self.chunk_ids),
                 "latency_ms": round(self.latency_ms, 1), "new_tokens": self.new_tokens,
                 **{k: (None if v is None else round(v, 4)) for k, v in self.scores.items()}}
+
+
+def eval_questions(corpus: Corpus, max_questions: int = 0) -> list[QAPair]:
+    """The corpus' eval split, or its first ``max_questions`` (0: all) for a quick trial."""
+    questions = list(corpus.split("eval"))
+    return questions[:max_questions] if max_questions else questions
 
 
 def retrieve_all(retriever: Retriever, questions: Sequence[QAPair], k: int) -> dict[str, Retrieval]:
@@ -97,7 +118,7 @@ def answer(
     generations = arm.generator.generate(conversations, max_new_tokens=max_new_tokens, stop=stop)
     elapsed = time.perf_counter() - started
     records = [
-        EvalRecord(arm=arm.name, qa_id=qa.id, question=qa.question, gold=qa.answer, answer=gen.text, tags=qa.tags,
+        EvalRecord(arm=arm.name, qa_id=qa.id, question=qa.question, gold_answer=qa.answer, answer=gen.text, tags=qa.tags,
                    sources=qa.sources, chunk_ids=tuple(h.chunk.id for h in ctx.hits) if ctx else (),
                    retrieval_ms=ctx.ms if ctx else 0.0, generation_ms=gen.latency_ms, new_tokens=gen.new_tokens)
         for qa, ctx, gen in zip(questions, contexts, generations)
@@ -118,7 +139,7 @@ def score(
     samples = []
     for r in records:
         doc_ids = tuple(h.chunk.doc_id for h in retrieved[r.qa_id].hits) if r.chunk_ids and retrieved else ()
-        samples.append(Sample(r.question, r.answer, r.gold, evidence.get(r.qa_id, ()), doc_ids, r.sources))
+        samples.append(Sample(r.question, r.answer, r.gold_answer, evidence.get(r.qa_id, ()), doc_ids, r.sources))
     columns = {m.name: m.score(samples) for m in metrics}
     return [replace(r, scores={name: values[i] for name, values in columns.items()}) for i, r in enumerate(records)]
 
@@ -161,4 +182,21 @@ def compare_arms(
         # One family per metric: the chance of any false "significant" among the pairs stays at the level.
         for (pair, test), p in zip(tests.items(), holm([t.p for t in tests.values()])):
             out[pair][metric] = replace(test, p=p)
+    return out
+
+
+def flatten_summary(summary: Mapping[str, Estimate | float]) -> dict[str, float]:
+    """``token_f1`` -> mean, ``token_f1_ci_low``/``_ci_high`` -> interval ends; NaN (no values) left out.
+
+    Example:
+        >>> flatten_summary({"token_f1": Estimate(0.5, 0.4, 0.6, 9), "tokens_per_s": 12.0, "x": float("nan")})
+        {'token_f1': 0.5, 'token_f1_ci_low': 0.4, 'token_f1_ci_high': 0.6, 'tokens_per_s': 12.0}
+    """
+    out: dict[str, float] = {}
+    for key, value in summary.items():
+        if isinstance(value, Estimate):
+            if value.n:
+                out |= {key: value.mean, f"{key}_ci_low": value.low, f"{key}_ci_high": value.high}
+        elif value == value:  # not NaN
+            out[key] = value
     return out

@@ -11,6 +11,10 @@ complete, then swaps ``CURRENT``; an interrupted build leaves at most a
 ``.tmp-*`` folder that the next build removes. The version name is a
 fingerprint of every input (documents, embedder, chunking, index type), so
 rebuilding an unchanged corpus finds the existing version and does nothing.
+
+Loading (:func:`load_index`, :func:`load_index_version`) checks the manifest's
+format and embedder identity before reading the store, and reports any missing
+or damaged file as a :class:`RagvsftError` naming it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import time
@@ -33,12 +38,13 @@ from ragvsft.chunking import chunk_documents
 from ragvsft.documents import DocumentSet
 from ragvsft.embedders import Embedder
 from ragvsft.errors import RagvsftError
-from ragvsft.store import FaissStore
+from ragvsft.store import REBUILD, FaissStore
 
 FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 CURRENT_FILE = "CURRENT"
 KEEP_VERSIONS = 3  # the live one plus recent ones a running server may still read
+_VERSION_NAME = re.compile(r"v-[0-9a-f]+")
 
 ProgressFn = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -187,14 +193,75 @@ def build_index(
     return BuiltIndex(final, manifest, reused=False)
 
 
-def load_index(root: Path, *, hnsw_ef_search: int = 64) -> tuple[FaissStore, dict[str, Any]]:
-    """The live index version under ``root`` and its manifest."""
+def load_index_version(
+    folder: Path, *, expected_embedder: str, hnsw_ef_search: int
+) -> tuple[FaissStore, dict[str, Any]]:
+    """One ``v-<fingerprint>`` folder: its manifest, checked, then its store.
+
+    ``expected_embedder`` is the identity (``embedder_identity(spec)``) of the
+    embedder that will encode questions; an index built with another one would
+    rank nonsense without failing, so it is refused. A missing or damaged
+    ``manifest.json``, an unsupported format or a damaged store raises
+    :class:`RagvsftError` naming the file at fault.
+
+    Example:
+        >>> store, manifest = load_index_version(
+        ...     Path("artifacts/demo/index/v-0123456789abcdef0123"),
+        ...     expected_embedder=embedder_identity("all-MiniLM-L6-v2"), hnsw_ef_search=64)  # doctest: +SKIP
+        >>> manifest["counts"]["chunks"] == len(store)  # doctest: +SKIP
+        True
+    """
+    manifest_path = folder / MANIFEST_FILE
+    try:
+        text = manifest_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RagvsftError(f"{manifest_path}: file missing, the index version is incomplete; {REBUILD}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not valid UTF-8"
+        raise RagvsftError(f"{manifest_path}: cannot be read ({reason}); {REBUILD}") from None
+    try:
+        manifest = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RagvsftError(f"{manifest_path}:{exc.lineno}: malformed JSON ({exc.msg}); {REBUILD}") from None
+    if not isinstance(manifest, dict):
+        raise RagvsftError(f"{manifest_path}: expected a JSON object, got {type(manifest).__name__}; {REBUILD}")
+    if manifest.get("format") != FORMAT_VERSION:
+        raise RagvsftError(
+            f"{manifest_path}: index format {manifest.get('format')!r} is not supported "
+            f"(this version reads format {FORMAT_VERSION}); {REBUILD}"
+        )
+    embedder = manifest.get("embedder")
+    built_with = embedder.get("identity") if isinstance(embedder, dict) else None
+    if not isinstance(built_with, str):
+        raise RagvsftError(f"{manifest_path}: no embedder identity recorded; {REBUILD}")
+    if built_with != expected_embedder:
+        raise RagvsftError(
+            f"{folder}: the index was built with {built_with} but the experiment's embedder is {expected_embedder}; "
+            "run `ragvsft index <experiment>` again"
+        )
+    return FaissStore.load(folder, hnsw_ef_search=hnsw_ef_search), manifest
+
+
+def load_index(root: Path, *, expected_embedder: str, hnsw_ef_search: int) -> tuple[FaissStore, dict[str, Any]]:
+    """The live version under ``root`` (named by ``CURRENT``) and its manifest, via :func:`load_index_version`.
+
+    Raises :class:`RagvsftError` when nothing was built yet, when ``CURRENT``
+    names a version that is missing, and for every error of
+    :func:`load_index_version` (wrong embedder, damaged files).
+
+    Example:
+        >>> store, manifest = load_index(Path("artifacts/demo/index"),
+        ...     expected_embedder=embedder_identity("all-MiniLM-L6-v2"), hnsw_ef_search=64)  # doctest: +SKIP
+        >>> manifest["embedder"]["dim"], store.dim  # doctest: +SKIP
+        (384, 384)
+    """
     version = read_current(root)
     if version is None:
         raise RagvsftError(f"{root}: no index built yet; run `ragvsft index <experiment>` first")
+    # CURRENT is a plain file a user can edit: a name like "../x" must not lead outside the root.
+    if not _VERSION_NAME.fullmatch(version):
+        raise RagvsftError(f"{root / CURRENT_FILE}: {version!r} is not an index version name; {REBUILD}")
     folder = root / version
-    try:
-        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RagvsftError(f"{folder}: index version named in {root / CURRENT_FILE} is missing; rebuild it") from None
-    return FaissStore.load(folder, hnsw_ef_search=hnsw_ef_search), manifest
+    if not folder.is_dir():
+        raise RagvsftError(f"{folder}: index version named in {root / CURRENT_FILE} is missing; {REBUILD}")
+    return load_index_version(folder, expected_embedder=expected_embedder, hnsw_ef_search=hnsw_ef_search)

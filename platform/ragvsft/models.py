@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ragvsft.device import dtype_for, resolve_device
 from ragvsft.errors import RagvsftError
 from ragvsft.hashing import model_dir_sha256, sha256_file
 
@@ -98,8 +99,9 @@ def _convert_gguf(gguf: Path, folder: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def load_lm(spec: str, *, cache_dir: Path, device: str = "cpu") -> LoadedLM:
-    """Load a causal LM and its tokenizer for generation or fine-tuning.
+def load_lm(spec: str, *, cache_dir: Path, device: str = "auto") -> LoadedLM:
+    """Load a causal LM and its tokenizer for generation or fine-tuning, on ``device`` (see ``ragvsft.device``):
+    bfloat16 weights on a GPU that supports it, float32 elsewhere.
 
     Example:
         >>> lm = load_lm("SmolLM2-135M-Instruct", cache_dir=Path(".cache/ragvsft"))  # doctest: +SKIP
@@ -108,10 +110,11 @@ def load_lm(spec: str, *, cache_dir: Path, device: str = "cpu") -> LoadedLM:
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    device = resolve_device(device)
     source, identity = resolve_lm(spec, cache_dir)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForCausalLM.from_pretrained(source).to(device)
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype_for(device)).to(device)
     except OSError as exc:
         raise RagvsftError(f"cannot load model {spec!r}: {exc}") from None
     if tokenizer.pad_token is None:

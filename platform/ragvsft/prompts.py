@@ -1,13 +1,16 @@
-"""Prompt templates shared by fine-tuning and evaluation.
+"""Prompts, from a question to the exact token ids a model reads: one path for training, evaluation and serving.
 
-Training and answering must see the same prompt shape, or a fine-tuned model
-is evaluated on prompts it never trained on; so both build messages here.
+``PromptTemplate`` turns a question (and any passages) into chat messages;
+``render_prompt`` turns messages into token ids. Fine-tuning and generation
+both call these two and nothing else, so a fine-tuned model is evaluated (and
+served) on exactly the prompts it was trained on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": ...}
 
@@ -18,13 +21,18 @@ DEFAULT_SYSTEM = (
 
 
 def format_context(passages: Sequence[str]) -> str:
-    """Numbered passages, one blank line apart: ``[1] text``."""
+    """Numbered passages, one blank line apart: ``[1] text``.
+
+    Example:
+        >>> format_context(["Leave is  27 days.", "Ask HR."])
+        '[1] Leave is 27 days.\\n\\n[2] Ask HR.'
+    """
     return "\n\n".join(f"[{n}] {' '.join(text.split())}" for n, text in enumerate(passages, start=1))
 
 
 @dataclass(frozen=True)
 class PromptTemplate:
-    """Chat messages for a question, with or without retrieved passages.
+    """Chat messages for a question, with or without retrieved passages. The ``[prompt]`` table of an experiment.
 
     Example:
         >>> t = PromptTemplate()
@@ -35,10 +43,49 @@ class PromptTemplate:
     """
 
     system: str = DEFAULT_SYSTEM
+    """System message (empty string: none)."""
     closed_book: str = "Question: {question}"
+    """User message for arms without passages; must contain ``{question}``."""
     with_context: str = "Context:\n{context}\n\nQuestion: {question}"
+    """User message for arms with passages; ``{context}`` becomes the numbered passages."""
 
     def messages(self, question: str, passages: Sequence[str] | None = None) -> list[Message]:
         user = (self.closed_book.format(question=question) if passages is None
                 else self.with_context.format(question=question, context=format_context(passages)))
         return ([{"role": "system", "content": self.system}] if self.system else []) + [{"role": "user", "content": user}]
+
+
+def prompt_text(tokenizer: Any, conversation: Sequence[Message]) -> str:
+    """The text a model reads before its answer: its chat template with the assistant turn opened, or, for a
+    model without one, the message contents a blank line apart followed by ``Answer:``."""
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(list(conversation), add_generation_prompt=True, tokenize=False)
+    return "\n\n".join(m["content"] for m in conversation) + "\nAnswer:"
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    """Token ids of a prompt, ending where the model's answer begins."""
+
+    ids: tuple[int, ...]
+    truncated: bool
+    """Tokens were cut from the start to fit the budget."""
+
+
+def render_prompt(tokenizer: Any, conversation: Sequence[Message], *, max_tokens: int | None = None) -> RenderedPrompt:
+    """Token ids of ``conversation`` as the model reads it; longer than ``max_tokens``, it loses tokens from its start.
+
+    The start goes first because the question sits at the end of the prompt.
+    A chat template writes its own special tokens, so the tokenizer adds none
+    (it would double the BOS); a plain prompt gets the tokenizer's usual ones.
+
+    Example:
+        >>> tok = AutoTokenizer.from_pretrained("HuggingFaceTB/SmolLM2-135M-Instruct")  # doctest: +SKIP
+        >>> render_prompt(tok, PromptTemplate().messages("Who signs travel?"), max_tokens=8).truncated  # doctest: +SKIP
+        True
+    """
+    templated = bool(getattr(tokenizer, "chat_template", None))
+    ids = tokenizer(prompt_text(tokenizer, conversation), add_special_tokens=not templated)["input_ids"]
+    if max_tokens is not None and len(ids) > max_tokens:
+        return RenderedPrompt(tuple(ids[len(ids) - max_tokens:]) if max_tokens > 0 else (), True)
+    return RenderedPrompt(tuple(ids), False)

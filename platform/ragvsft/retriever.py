@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from ragvsft.embedders import Embedder
+from ragvsft.errors import RagvsftError
 from ragvsft.store import FaissStore, Hit
 
 
@@ -28,7 +29,10 @@ class DenseRetriever:
 
     def __init__(self, embedder: Embedder, store: FaissStore) -> None:
         if embedder.dim != store.dim:
-            raise ValueError(f"embedder gives {embedder.dim}-d vectors but the index holds {store.dim}-d vectors")
+            raise RagvsftError(
+                f"the embedder gives {embedder.dim}-d vectors but the index holds {store.dim}-d vectors; "
+                "rebuild the index with `ragvsft index <experiment>`"
+            )
         self.embedder = embedder
         self.store = store
 

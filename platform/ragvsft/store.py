@@ -2,23 +2,29 @@
 
 On disk a store is a folder with ``index.faiss`` (``faiss.write_index``) and
 ``chunks.jsonl`` (one chunk per line, in index order). Nothing in it is
-executable, so a store from elsewhere is safe to load.
+executable, so a store from elsewhere is safe to load. A missing or damaged
+file raises :class:`~ragvsft.errors.RagvsftError` naming it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_type_hints
 
 import faiss
 import numpy as np
 
 from ragvsft.chunking import Chunk
+from ragvsft.errors import RagvsftError
 
 INDEX_FILE = "index.faiss"
 CHUNKS_FILE = "chunks.jsonl"
+REBUILD = "rebuild it with `ragvsft index <experiment>`"
+_CHUNK_TYPES: dict[str, type] = get_type_hints(Chunk)  # field -> type, for checking chunks.jsonl rows
+_CHUNK_FIELDS = set(_CHUNK_TYPES)
 
 
 @dataclass(frozen=True)
@@ -95,9 +101,69 @@ class FaissStore:
 
     @classmethod
     def load(cls, folder: Path, *, hnsw_ef_search: int = 64) -> FaissStore:
-        index = faiss.read_index(str(folder / INDEX_FILE))
-        with (folder / CHUNKS_FILE).open(encoding="utf-8") as fh:
-            chunks = [Chunk(**json.loads(line)) for line in fh]
+        """Read a folder written by :meth:`save`.
+
+        A missing or damaged file raises :class:`RagvsftError` naming it (and the
+        line, for ``chunks.jsonl``), so the CLI reports one line, not a traceback.
+
+        Example:
+            >>> import tempfile
+            >>> folder = Path(tempfile.mkdtemp())
+            >>> store = FaissStore(dim=2)
+            >>> store.add(np.array([[1, 0]], dtype="float32"), [Chunk("a#0", "a", "x", 0)])
+            >>> store.save(folder)
+            >>> FaissStore.load(folder).chunks == store.chunks
+            True
+            >>> _ = (folder / CHUNKS_FILE).write_text("not json\\n", encoding="utf-8")
+            >>> FaissStore.load(folder)  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ragvsft.errors.RagvsftError: .../chunks.jsonl:1: malformed JSON (...); rebuild it with `ragvsft index <experiment>`
+        """
+        index = _read_index(folder / INDEX_FILE)
+        chunks = _read_chunks(folder / CHUNKS_FILE)
         if index.ntotal != len(chunks):
-            raise ValueError(f"{folder}: index holds {index.ntotal} vectors but {len(chunks)} chunks are listed")
+            raise RagvsftError(
+                f"{folder}: {INDEX_FILE} holds {index.ntotal} vectors but {CHUNKS_FILE} lists {len(chunks)} chunks; "
+                f"{REBUILD}"
+            )
         return cls(index.d, index=index, chunks=chunks, hnsw_ef_search=hnsw_ef_search)
+
+
+def _read_index(path: Path) -> faiss.Index:
+    if not path.exists():  # faiss would say so too, but in C++ terms
+        raise RagvsftError(f"{path}: file missing; {REBUILD}")
+    try:
+        return faiss.read_index(str(path))
+    except RuntimeError as exc:
+        # FAISS prefixes the C++ function and source line; keep the part that says what is wrong.
+        first_line = (str(exc).strip().splitlines() or ["unknown error"])[0]
+        detail = re.sub(r"^Error in .*? at \S+:\d+: (Error: )?", "", first_line)
+        raise RagvsftError(f"{path}: not a readable FAISS index ({detail}); {REBUILD}") from None
+
+
+def _read_chunks(path: Path) -> list[Chunk]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise RagvsftError(f"{path}: file missing; {REBUILD}") from None
+    except OSError as exc:
+        raise RagvsftError(f"{path}: cannot be read ({exc.strerror}); {REBUILD}") from None
+    chunks = []
+    for line_no, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{line_no}"
+        try:
+            row = json.loads(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise RagvsftError(f"{where}: not valid UTF-8; {REBUILD}") from None
+        except json.JSONDecodeError as exc:
+            raise RagvsftError(f"{where}: malformed JSON ({exc.msg}); {REBUILD}") from None
+        if not isinstance(row, dict) or set(row) != _CHUNK_FIELDS:
+            found = sorted(row) if isinstance(row, dict) else type(row).__name__
+            raise RagvsftError(f"{where}: expected a chunk with fields {sorted(_CHUNK_FIELDS)}, got {found}; {REBUILD}")
+        wrong = [name for name, kind in _CHUNK_TYPES.items() if type(row[name]) is not kind]
+        if wrong:
+            raise RagvsftError(f"{where}: chunk field(s) {wrong} have the wrong type; {REBUILD}")
+        chunks.append(Chunk(**row))
+    return chunks

@@ -1,20 +1,36 @@
 """MLflow, in one place: the only module that imports mlflow.
 
+Every call names its run explicitly (``MlflowClient`` with run ids, never the
+fluent "active run"), so recipes in other processes — and later on other
+machines — log to the right run safely.
+
 Tracking URI: ``MLFLOW_TRACKING_URI`` when set (a shared server), else a
 SQLite file ``mlflow.db`` in the current directory, with artifacts beside it
 in ``mlruns/`` — open both with the command ``ui_command()`` prints.
+
+Registered models: ``ragvsft-<corpus>-index`` and ``ragvsft-<corpus>-adapter``,
+each version a folder of files logged as run artifacts; ``resolve_version``
+brings one back to a local folder from wherever the tracking server keeps it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
+import shutil
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import mlflow
+from mlflow.entities import DatasetInput, InputTag, Metric, Param
+from mlflow.exceptions import MlflowException
+
+from ragvsft.errors import RagvsftError
 
 # MLflow narrates database migrations and experiment creation at INFO; a
 # first run would open with a screenful of it.
@@ -22,10 +38,16 @@ for _name in ("mlflow", "alembic"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
 MAX_PARAM_CHARS = 6000  # MLflow rejects longer param values
+DATASET_CONTEXT_TAG = "mlflow.data.context"  # how MLflow's UI labels a dataset input (training / evaluation)
 
 
 def tracking_uri(environ: Mapping[str, str] = os.environ, cwd: Path | None = None) -> str:
-    """``MLFLOW_TRACKING_URI`` if set, else ``sqlite:///<cwd>/mlflow.db``."""
+    """``MLFLOW_TRACKING_URI`` if set, else ``sqlite:///<cwd>/mlflow.db``.
+
+    Example:
+        >>> tracking_uri({"MLFLOW_TRACKING_URI": "http://127.0.0.1:5000"})
+        'http://127.0.0.1:5000'
+    """
     return environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{(cwd or Path.cwd()).resolve() / 'mlflow.db'}"
 
 
@@ -39,6 +61,83 @@ def experiment_name(corpus_name: str) -> str:
     return f"ragvsft/{corpus_name}"
 
 
+def registered_name(corpus_name: str, kind: Literal["index", "adapter"]) -> str:
+    """The registered model holding a corpus' index or adapter versions.
+
+    Example:
+        >>> registered_name("demo", "index")
+        'ragvsft-demo-index'
+    """
+    return f"ragvsft-{corpus_name}-{kind}"
+
+
+class RunLogger:
+    """Logs to one run by its id; what ``run()`` yields.
+
+    Example:
+        >>> with run(uri=uri, experiment="ragvsft/demo", name="index-demo", description="") as logged:  # doctest: +SKIP
+        ...     logged.log_metrics({"chunks": 210})
+    """
+
+    def __init__(self, client: mlflow.MlflowClient, run_id: str, artifact_uri: str) -> None:
+        self.client, self.run_id, self.artifact_uri = client, run_id, artifact_uri
+
+    def set_tags(self, tags: Mapping[str, str]) -> None:
+        for key, value in tags.items():
+            self.client.set_tag(self.run_id, key, value)
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        self.client.log_batch(self.run_id, params=[Param(k, str(v)[:MAX_PARAM_CHARS]) for k, v in params.items()])
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        now = int(time.time() * 1000)
+        self.client.log_batch(self.run_id, metrics=[Metric(k, float(v), now, step or 0) for k, v in metrics.items()])
+
+    def log_dict(self, data: Any, artifact_file: str) -> None:
+        self.client.log_dict(self.run_id, data, artifact_file)
+
+    def log_table(self, rows: list[dict[str, Any]], artifact_file: str) -> None:
+        """Per-row results, shown as a table in the run's artifacts (and comparable across runs)."""
+        if rows:
+            self.client.log_table(self.run_id, {k: [r.get(k) for r in rows] for k in rows[0]}, artifact_file)
+
+    def log_artifacts(self, folder: Path, artifact_path: str) -> str:
+        """Upload a folder; returns its artifact URI (what the model registry points at)."""
+        self.client.log_artifacts(self.run_id, str(folder), artifact_path)
+        return f"{self.artifact_uri}/{artifact_path}"
+
+    def log_figure(self, figure: Any, artifact_file: str) -> None:
+        self.client.log_figure(self.run_id, figure, artifact_file)
+
+    def log_dataset(self, rows: list[dict[str, Any]], *, name: str, source: str, digest: str, context: str) -> None:
+        """Record the questions a run used as an MLflow dataset input (lineage shown in the run page)."""
+        import warnings
+
+        import pandas as pd
+
+        with warnings.catch_warnings():
+            # A local path "can be interpreted in multiple ways" by MLflow's source registry; any of them is right.
+            warnings.simplefilter("ignore", UserWarning)
+            dataset = mlflow.data.from_pandas(pd.DataFrame(rows), source=source, name=name, digest=digest[:36])
+        entity = DatasetInput(dataset._to_mlflow_entity(), tags=[InputTag(DATASET_CONTEXT_TAG, context)])
+        self.client.log_inputs(self.run_id, datasets=[entity])
+
+
+def _experiment_id(client: mlflow.MlflowClient, name: str) -> str:
+    experiment = client.get_experiment_by_name(name)
+    if experiment is None:
+        try:
+            return client.create_experiment(name)
+        except MlflowException:  # created meanwhile by a pipeline running beside this one
+            experiment = client.get_experiment_by_name(name)
+            if experiment is None:
+                raise
+    if experiment.lifecycle_stage == "deleted":
+        raise RagvsftError(f"MLflow experiment {name!r} is deleted; restore it (mlflow experiments restore "
+                           f"--experiment-id {experiment.experiment_id}) or empty its trash (mlflow gc)")
+    return experiment.experiment_id
+
+
 @contextmanager
 def run(
     *,
@@ -48,76 +147,106 @@ def run(
     description: str,
     tags: Mapping[str, str] | None = None,
     parent_run_id: str | None = None,
-) -> Iterator[str]:
-    """Open an MLflow run (a child of ``parent_run_id`` when given, even from another process); yields its id.
+) -> Iterator[RunLogger]:
+    """Open an MLflow run (a child of ``parent_run_id`` when given, from any process); yields its ``RunLogger``.
 
-    An exception marks the run FAILED and propagates.
+    An exception marks the run FAILED (Ctrl-C: KILLED) and propagates.
     """
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_experiment(experiment)
-    # A child opened while its parent is active in this process must say nested=True.
-    nested = parent_run_id is not None and mlflow.active_run() is not None
-    with mlflow.start_run(run_name=name, description=description, tags=dict(tags or {}),
-                          parent_run_id=parent_run_id, nested=nested) as active:
-        yield active.info.run_id
-
-
-def log_params(params: Mapping[str, Any]) -> None:
-    mlflow.log_params({k: str(v)[:MAX_PARAM_CHARS] for k, v in params.items()})
-
-
-def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
-    mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
-
-
-def log_dict(data: Any, artifact_file: str) -> None:
-    mlflow.log_dict(data, artifact_file)
-
-
-def log_table(rows: list[dict[str, Any]], artifact_file: str) -> None:
-    """Per-row results, shown as a table in the run's artifacts (and comparable across runs)."""
-    if rows:
-        mlflow.log_table({k: [r.get(k) for r in rows] for k in rows[0]}, artifact_file=artifact_file)
-
-
-def log_artifacts(folder: Path, artifact_path: str) -> str:
-    """Upload a folder; returns its artifact URI (what the model registry points at)."""
-    mlflow.log_artifacts(str(folder), artifact_path=artifact_path)
-    return f"{mlflow.get_artifact_uri(artifact_path)}"
-
-
-def log_figure(figure: Any, artifact_file: str) -> None:
-    mlflow.log_figure(figure, artifact_file)
-
-
-def log_dataset(rows: list[dict[str, Any]], *, name: str, source: str, digest: str, context: str) -> None:
-    """Record the questions a run used as an MLflow dataset input (lineage shown in the run page)."""
-    import warnings
-
-    import pandas as pd
-
-    with warnings.catch_warnings():
-        # A local path "can be interpreted in multiple ways" by MLflow's source registry; any of them is right.
-        warnings.simplefilter("ignore", UserWarning)
-        dataset = mlflow.data.from_pandas(pd.DataFrame(rows), source=source, name=name, digest=digest[:36])
-    mlflow.log_input(dataset, context=context)
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    all_tags = {"mlflow.note.content": description, "mlflow.source.name": "ragvsft", "mlflow.source.type": "LOCAL",
+                **(tags or {})}
+    if parent_run_id is not None:
+        all_tags["mlflow.parentRunId"] = parent_run_id
+    created = client.create_run(_experiment_id(client, experiment), run_name=name, tags=all_tags)
+    logger = RunLogger(client, created.info.run_id, created.info.artifact_uri)
+    try:
+        yield logger
+    except BaseException as exc:
+        client.set_terminated(logger.run_id, status="KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
+        raise
+    client.set_terminated(logger.run_id, status="FINISHED")
 
 
 def register_version(uri: str, *, name: str, source: str, run_id: str, description: str, alias: str,
-                     tags: Mapping[str, str] | None = None) -> str:
-    """Register ``source`` (an artifact URI) as a new version of registered model ``name``; point ``alias`` at it.
+                     tags: Mapping[str, str] | None = None, same_as: tuple[str, str] | None = None) -> str:
+    """Register ``source`` (an artifact URI of ``run_id``) as a new version of ``name`` and point ``alias`` at it.
 
+    With ``same_as=(tag, value)``, a version already registered with that tag
+    value (e.g. the same index fingerprint) gets the alias instead of a duplicate.
     Works for any folder of files (adapters, indexes), not only MLflow-format models.
     """
     client = mlflow.MlflowClient(tracking_uri=uri)
     try:
         client.get_registered_model(name)
-    except mlflow.exceptions.MlflowException:
+    except MlflowException:
         client.create_registered_model(name, description=f"ragvsft {name}")
-    version = client.create_model_version(name, source=source, run_id=run_id, description=description,
-                                          tags=dict(tags or {}))
-    client.set_registered_model_alias(name, alias, version.version)
-    return str(version.version)
+    version = None
+    if same_as is not None:
+        tag, value = same_as
+        version = next((v.version for v in client.search_model_versions(f"name = '{name}'")
+                        if v.tags.get(tag) == value), None)
+    if version is None:
+        version = client.create_model_version(name, source=source, run_id=run_id, description=description,
+                                              tags=dict(tags or {})).version
+    client.set_registered_model_alias(name, alias, version)
+    return str(version)
+
+
+@dataclass(frozen=True)
+class LocalVersion:
+    """A registered version, downloaded to a local folder."""
+
+    name: str
+    version: str
+    path: Path
+    tags: dict[str, str]
+
+
+def resolve_version(uri: str, name: str, ref: str, cache_dir: Path) -> LocalVersion:
+    """The local folder of version ``ref`` of ``name``: an alias (``champion``, ``challenger``) or a number.
+
+    Files come through the tracking server (or from its artifact store) once,
+    into ``cache_dir/<name>/v<N>``, all or nothing; later calls reuse that folder.
+
+    Example:
+        >>> resolve_version(uri, "ragvsft-demo-index", "champion", Path(".cache/ragvsft/registry")).path  # doctest: +SKIP
+        PosixPath('.cache/ragvsft/registry/ragvsft-demo-index/v3')
+    """
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    try:
+        found = client.get_model_version(name, ref) if ref.isdigit() else client.get_model_version_by_alias(name, ref)
+    except MlflowException:
+        raise RagvsftError(f"registered model {name!r} has no version {ref!r} in {uri}; a complete "
+                           "`ragvsft run` registers one (alias challenger)") from None
+    dest = cache_dir / name / f"v{found.version}"
+    if not dest.is_dir():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+        try:
+            local = mlflow.artifacts.download_artifacts(artifact_uri=found.source, dst_path=str(tmp), tracking_uri=uri)
+            try:
+                os.rename(local, dest)
+            except OSError:
+                if not dest.is_dir():  # not a concurrent download that finished first
+                    raise
+        except MlflowException as exc:
+            raise RagvsftError(f"cannot download version {found.version} of {name!r} from {found.source}: "
+                               f"{exc.message}") from None
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return LocalVersion(name, str(found.version), dest, dict(found.tags))
+
+
+def find_run(uri: str, experiment: str, tags: Mapping[str, str]) -> Any | None:
+    """The newest finished run of ``experiment`` carrying all ``tags``, or None."""
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        return None
+    where = " and ".join([f"tags.`{k}` = '{v}'" for k, v in tags.items()] + ["attributes.status = 'FINISHED'"])
+    runs = client.search_runs([found.experiment_id], filter_string=where, order_by=["attributes.start_time DESC"],
+                              max_results=1)
+    return runs[0] if runs else None
 
 
 def end_unfinished_children(uri: str, parent_run_id: str) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ragvsft.errors import RagvsftError
-from ragvsft.finetune.lora import LoraSettings
+from ragvsft.finetune.settings import LoraSettings
 from ragvsft.models import LoadedLM
 
 META_FILE = "ragvsft_adapter.json"
@@ -35,14 +35,14 @@ def save_adapter(
     base_model_identity: str,
     base_model_path: str,
     settings: LoraSettings,
-    recipe: str,
+    seed: int,
     train_ids: Sequence[str],
 ) -> None:
     """Write the adapter to a new ``folder``, all or nothing: a crash leaves no folder, never half an adapter.
 
     Example:
         >>> save_adapter(result.model, Path("artifacts/demo/adapters/run-1"), base_model_identity=lm.identity,
-        ...              base_model_path=str(lm.path), settings=settings, recipe="raft",
+        ...              base_model_path=str(lm.path), settings=settings, seed=0,
         ...              train_ids=[e.id for e in examples])  # doctest: +SKIP
         >>> load_adapter_meta(Path("artifacts/demo/adapters/run-1"))["base_model_identity"]  # doctest: +SKIP
         'SmolLM2-135M-Instruct@sha256:1f3c5a0e9b2d4c67'
@@ -56,7 +56,8 @@ def save_adapter(
         "base_model_identity": base_model_identity,
         "base_model_path": base_model_path,
         "lora": dataclasses.asdict(settings),
-        "recipe": recipe,
+        "recipe": settings.recipe,
+        "seed": seed,
         "train_examples": len(train_ids),
         "train_ids_sha256": hashlib.sha256("\n".join(train_ids).encode()).hexdigest(),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),

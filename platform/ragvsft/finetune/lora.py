@@ -29,46 +29,9 @@ from transformers import get_linear_schedule_with_warmup
 
 from ragvsft.errors import RagvsftError
 from ragvsft.finetune.data import TrainExample
+from ragvsft.finetune.settings import LoraSettings
 from ragvsft.finetune.tokenize import IGNORE_INDEX, collate, encode_example
 from ragvsft.models import LoadedLM
-
-
-@dataclass(frozen=True)
-class LoraSettings:
-    """What a LoRA run does; the defaults suit a ~100M-parameter model on a CPU.
-
-    Example:
-        >>> LoraSettings(rank=8, epochs=3).alpha / LoraSettings(rank=8).rank
-        4.0
-    """
-
-    rank: int = 16
-    """LoRA rank: width of the low-rank update on each target layer."""
-    alpha: int = 32
-    """LoRA scaling numerator; the update is scaled by alpha / rank."""
-    dropout: float = 0.05
-    """Dropout on the LoRA branch's input during training."""
-    target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-    """Names of the linear layers that get an adapter (all attention and MLP projections of Llama-style models)."""
-    epochs: int = 1
-    """Passes over the training examples."""
-    learning_rate: float = 2e-4
-    """Peak learning rate, reached after warm-up and decayed linearly to zero."""
-    batch_size: int = 8
-    """Examples per optimiser step."""
-    max_length: int = 384
-    """Tokens per example; longer prompts lose tokens from their start so the answer is kept."""
-    seed: int = 0
-    """Seeds LoRA initialisation, dropout and the example order: same seed, same adapter."""
-    warmup_ratio: float = 0.05
-    """Share of the steps spent warming the learning rate up from zero."""
-    weight_decay: float = 0.0
-    """AdamW weight decay on the adapter weights."""
-    grad_clip: float = 1.0
-    """Largest gradient norm before a step (0 turns clipping off)."""
-    group_by_length: bool = True
-    """Batch examples of similar length together (Hugging Face's ``group_by_length``): far less padding when
-    short closed-book and long RAFT examples are mixed. Batch order stays random."""
 
 
 @dataclass(frozen=True)
@@ -174,17 +137,20 @@ def train_lora(
     examples: Sequence[TrainExample],
     settings: LoraSettings,
     *,
+    seed: int = 0,
     on_step: Callable[[StepInfo], None] | None = None,
     torch_threads: int | None = None,
 ) -> TrainResult:
-    """Train a LoRA adapter on ``examples``; deterministic for a given ``settings.seed`` on one machine.
+    """Train a LoRA adapter on ``examples``; deterministic for a given ``seed`` on one machine.
+
+    ``seed`` draws the LoRA initialisation, dropout and the example order: same seed, same adapter.
 
     The adapter layers are injected into ``lm.model`` in place (PEFT's way):
     load a fresh model to train again.
 
     Example:
         >>> lm = load_lm("SmolLM2-135M-Instruct", cache_dir=Path(".cache/ragvsft"))  # doctest: +SKIP
-        >>> result = train_lora(lm, closed_book_examples(train, PromptTemplate()), LoraSettings(epochs=3),
+        >>> result = train_lora(lm, closed_book_examples(train, PromptTemplate()), LoraSettings(epochs=3), seed=0,
         ...                     on_step=lambda s: print(s.step, s.total_steps, f"{s.loss:.3f}"))  # doctest: +SKIP
         1 12 3.412
         ...
@@ -195,9 +161,9 @@ def train_lora(
     if torch_threads:
         torch.set_num_threads(torch_threads)
     # 1. Seed everything that draws: LoRA init (torch), dropout (torch), example order (our Random).
-    random.seed(settings.seed)
-    torch.manual_seed(settings.seed)
-    order_rng = random.Random(settings.seed)
+    random.seed(seed)
+    torch.manual_seed(seed)
+    order_rng = random.Random(seed)
 
     # 2. Tokenize once; the same ids are reused every epoch.
     encoded = [encode_example(lm.tokenizer, e, max_length=settings.max_length) for e in examples]

@@ -1,7 +1,8 @@
-"""Training examples -> token ids and labels, through the tokenizer's own chat template.
+"""Training examples -> token ids and labels.
 
-The prompt is rendered exactly as at answer time (``add_generation_prompt=True``),
-then the answer and the end-of-turn token follow; only those carry a label.
+The prompt is rendered by ``ragvsft.prompts.render_prompt``, the function
+generation uses too, so training sees exactly the ids the model reads at
+answer time; the answer and the end-of-turn token follow, and only those carry a label.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import torch
 
 from ragvsft.errors import RagvsftError
 from ragvsft.finetune.data import TrainExample
+from ragvsft.prompts import render_prompt
 
 IGNORE_INDEX = -100  # label of tokens without loss (prompt, padding); PyTorch's and Hugging Face's convention
 
@@ -45,20 +47,14 @@ def encode_example(tokenizer: Any, example: TrainExample, *, max_length: int) ->
     ChatML models such as SmolLM2 and Qwen): generation stops there, so the
     model must learn to emit it after the answer.
     """
-    if not getattr(tokenizer, "chat_template", None):
-        raise RagvsftError(f"tokenizer {getattr(tokenizer, 'name_or_path', '')!r} has no chat template; "
-                           "fine-tuning builds prompts with it so they match the prompts used at answer time")
-    prompt_text = tokenizer.apply_chat_template(example.messages, add_generation_prompt=True, tokenize=False)
-    # The template already writes the special tokens; add_special_tokens would add a second BOS.
-    prompt = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
     answer = tokenizer(example.answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
     room = max_length - len(answer)
     if room < 1:
         raise RagvsftError(f"example {example.id}: the answer is {len(answer)} tokens, too long for "
                            f"max_length={max_length}; raise finetune.max_length or shorten the answer")
-    truncated = len(prompt) > room
-    prompt = prompt[-room:]
-    return EncodedExample(example.id, tuple(prompt + answer), (IGNORE_INDEX,) * len(prompt) + tuple(answer), truncated)
+    prompt = render_prompt(tokenizer, example.messages, max_tokens=room)
+    return EncodedExample(example.id, prompt.ids + tuple(answer), (IGNORE_INDEX,) * len(prompt.ids) + tuple(answer),
+                          prompt.truncated)
 
 
 def collate(batch: Sequence[EncodedExample], *, pad_token_id: int) -> dict[str, torch.Tensor]:

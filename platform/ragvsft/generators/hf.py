@@ -18,7 +18,7 @@ from ragvsft.errors import RagvsftError
 from ragvsft.generators.base import Generation, hits_stop, truncate_at_stop
 from ragvsft.hashing import model_dir_sha256
 from ragvsft.models import LoadedLM, load_lm
-from ragvsft.prompts import Message
+from ragvsft.prompts import Message, render_prompt
 
 
 class HFGenerator:
@@ -39,7 +39,7 @@ class HFGenerator:
         cache_dir: Path,
         adapter: Path | None = None,
         batch_size: int = 8,
-        device: str = "cpu",
+        device: str = "auto",
         torch_threads: int | None = None,
     ) -> None:
         _check_batch_size(batch_size)  # before the load: a bad setting should not cost a model load first
@@ -65,7 +65,8 @@ class HFGenerator:
                 check_adapter_base(adapter, lm.identity)
 
             net = PeftModel.from_pretrained(lm.model, str(adapter), is_trainable=False).eval()
-            identity = f"{lm.identity}+{adapter.name}@sha256:{model_dir_sha256(adapter)[:16]}"
+            # Content, not the folder name: the same adapter downloaded from the registry has the same identity.
+            identity = f"{lm.identity}+adapter@sha256:{model_dir_sha256(adapter)[:16]}"
         self._init(lm, net, identity, batch_size)
 
     @classmethod
@@ -88,17 +89,16 @@ class HFGenerator:
         eos = [tokenizer.eos_token_id] + (generation_eos if isinstance(generation_eos, list) else [generation_eos])
         self._eos_ids = sorted({e for e in eos if e is not None})
         self._max_positions = getattr(lm.model.config, "max_position_embeddings", None)
-        self._templated = bool(getattr(tokenizer, "chat_template", None))
 
     @property
     def identity(self) -> str:
         return self._identity
 
-    def prompt_text(self, conversation: list[Message]) -> str:
-        """The exact text the model reads: its chat template when it has one, else the contents and ``Answer:``."""
-        if self._templated:
-            return self._lm.tokenizer.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
-        return "\n\n".join(m["content"] for m in conversation) + "\nAnswer:"
+    def prompt_ids(self, conversation: list[Message], *, max_new_tokens: int) -> tuple[int, ...]:
+        """The token ids the model reads for ``conversation``: ``render_prompt``, the function fine-tuning uses,
+        cut from the left so prompt plus answer fit the model's context."""
+        budget = self._max_positions - max_new_tokens if self._max_positions else None
+        return render_prompt(self._lm.tokenizer, conversation, max_tokens=budget).ids
 
     def generate(
         self, conversations: Sequence[list[Message]], *, max_new_tokens: int, stop: Sequence[str] = ()
@@ -108,7 +108,7 @@ class HFGenerator:
         if self._max_positions and max_new_tokens >= self._max_positions:
             raise RagvsftError(f"max_new_tokens={max_new_tokens} leaves no room for the prompt in the model's "
                                f"{self._max_positions}-token context")
-        prompts = [self._encode(c, max_new_tokens) for c in conversations]
+        prompts = [list(self.prompt_ids(c, max_new_tokens=max_new_tokens)) for c in conversations]
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
         out: list[Generation | None] = [None] * len(prompts)
         for start in range(0, len(order), self.batch_size):
@@ -116,14 +116,6 @@ class HFGenerator:
             for i, generation in zip(rows, self._generate_batch([prompts[i] for i in rows], max_new_tokens, stop)):
                 out[i] = generation
         return [g for g in out if g is not None]
-
-    def _encode(self, conversation: list[Message], max_new_tokens: int) -> list[int]:
-        # A chat template writes its own special tokens; adding them again would double the BOS.
-        ids = self._lm.tokenizer(self.prompt_text(conversation), add_special_tokens=not self._templated)["input_ids"]
-        if self._max_positions and len(ids) + max_new_tokens > self._max_positions:
-            # Cut from the left like fine-tuning does: the question sits at the end of the prompt.
-            ids = ids[len(ids) + max_new_tokens - self._max_positions:]
-        return ids
 
     def _generate_batch(self, prompts: list[list[int]], max_new_tokens: int, stop: Sequence[str]) -> list[Generation]:
         import torch

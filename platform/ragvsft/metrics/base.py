@@ -22,7 +22,7 @@ class Sample:
 
     question: str
     answer: str
-    gold: str
+    gold_answer: str
     evidence: tuple[str, ...] = ()
     retrieved_doc_ids: tuple[str, ...] = ()  # empty for closed-book arms
     sources: tuple[str, ...] = ()

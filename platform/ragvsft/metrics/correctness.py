@@ -21,7 +21,7 @@ class ExactMatch:
     name = "exact_match"
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
-        return [float(normalize_answer(s.answer) == normalize_answer(s.gold)) for s in samples]
+        return [float(normalize_answer(s.answer) == normalize_answer(s.gold_answer)) for s in samples]
 
 
 def token_f1(answer: str, gold: str) -> float:
@@ -48,7 +48,7 @@ class TokenF1:
     name = "token_f1"
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
-        return [token_f1(s.answer, s.gold) for s in samples]
+        return [token_f1(s.answer, s.gold_answer) for s in samples]
 
 
 class AnswerRecall:
@@ -65,7 +65,7 @@ class AnswerRecall:
         scores: list[float | None] = []
         for s in samples:
             # 1. Gold tokens, counted with multiplicity ("1 in 1" needs two 1s).
-            expected = Counter(tokens(s.gold))
+            expected = Counter(tokens(s.gold_answer))
             # 2. How many of them the answer has.
             found = sum((expected & Counter(tokens(s.answer))).values())
             scores.append(found / sum(expected.values()) if expected else None)
@@ -87,5 +87,5 @@ class SemanticSimilarity:
         self.embedder = embedder
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
-        cosines = cosine_pairs(self.embedder, [s.answer for s in samples], [s.gold for s in samples])
+        cosines = cosine_pairs(self.embedder, [s.answer for s in samples], [s.gold_answer for s in samples])
         return [c if s.answer.strip() else 0.0 for s, c in zip(samples, cosines)]

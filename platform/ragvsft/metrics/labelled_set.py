@@ -57,7 +57,7 @@ class LabelledAnswer:
     qa_id: str
     question: str
     answer: str
-    gold: str
+    gold_answer: str
     evidence: tuple[str, ...]
     kind: str
     supported: bool

@@ -48,7 +48,7 @@ def validate(metric: Metric, labelled: Sequence[LabelledAnswer], *, repeat: bool
 
     ``on_progress(done, total)`` is called after each batch of answers (an LLM judge takes minutes).
     """
-    samples = [Sample(a.question, a.answer, a.gold, a.evidence) for a in labelled]
+    samples = [Sample(a.question, a.answer, a.gold_answer, a.evidence) for a in labelled]
     labels = [a.supported for a in labelled]
     total = len(samples) * (2 if repeat else 1)
     report = on_progress or (lambda done, total: None)

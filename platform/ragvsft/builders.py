@@ -1,0 +1,90 @@
+"""The parts several recipes build from an experiment's settings: the embedder, the retriever over the live
+index, the arms with their generators, and the LLM judge. Recipes call these; no recipe imports another's internals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ragvsft.arms import ARMS, endpoint_arm
+from ragvsft.config import ExtraArm, IndexConfig, JudgeConfig, ModelConfig
+from ragvsft.embedders import SentenceTransformerEmbedder, embedder_identity
+from ragvsft.evaluation import Arm
+from ragvsft.generators import Generator, HFGenerator, OpenAIGenerator
+from ragvsft.indexing import load_index
+from ragvsft.metrics import METRICS
+from ragvsft.retriever import DenseRetriever
+
+
+def build_embedder(index: IndexConfig) -> SentenceTransformerEmbedder:
+    """The ``[index]`` embedder, on ``index.device``.
+
+    Example:
+        >>> build_embedder(IndexConfig()).dim  # doctest: +SKIP
+        384
+    """
+    return SentenceTransformerEmbedder(index.embedder, batch_size=index.embed_batch_size, device=index.device)
+
+
+def load_retriever(index: IndexConfig, index_root: Path, *,
+                   embedder: SentenceTransformerEmbedder | None = None) -> tuple[DenseRetriever, dict[str, Any]]:
+    """The live index under ``index_root`` (checked against the configured embedder) and its manifest.
+
+    The index is loaded first, so a missing or mismatched index fails before the embedder loads.
+
+    Example:
+        >>> retriever, manifest = load_retriever(config.index, config.output_dir / "index")  # doctest: +SKIP
+    """
+    store, manifest = load_index(index_root, expected_embedder=embedder_identity(index.embedder),
+                                 hnsw_ef_search=index.hnsw_ef_search)
+    return DenseRetriever(embedder or build_embedder(index), store), manifest
+
+
+def build_generator(model: ModelConfig, *, adapter_dir: Path | None = None, name: str = "") -> HFGenerator:
+    """A local generator for ``model.base_model`` (or ``name``), with the adapter in ``adapter_dir`` applied if given."""
+    return HFGenerator(name or model.base_model, cache_dir=model.cache_dir, adapter=adapter_dir,
+                       batch_size=model.batch_size, device=model.device)
+
+
+def build_arms(names: Sequence[str], extra_arms: Sequence[ExtraArm], model: ModelConfig, *,
+               adapter_dir: Path | None, environ: Mapping[str, str]) -> list[Arm]:
+    """The named standard arms (one model load per adapter setting, shared by the arms that use it) and the
+    endpoint arms, whose keys come from ``environ`` only, never from the experiment file.
+
+    Example:
+        >>> [a.name for a in build_arms(["base", "rag"], [], ModelConfig(), adapter_dir=None, environ={})]
+        ... # doctest: +SKIP
+        ['base', 'rag']
+    """
+    generators: dict[bool, Generator] = {}
+    arms = []
+    for name in names:
+        spec = ARMS[name]
+        if spec.adapter not in generators:
+            if spec.adapter and adapter_dir is None:
+                raise ValueError(f"arm {name!r} needs a fine-tuned adapter, and none was given")
+            generators[spec.adapter] = build_generator(model, adapter_dir=adapter_dir if spec.adapter else None)
+        arms.append(Arm(spec, generators[spec.adapter]))
+    for extra in extra_arms:
+        client = OpenAIGenerator(extra.base_url, extra.model, api_key=environ.get(extra.api_key_env))
+        arms.append(Arm(endpoint_arm(extra.name, retrieves=extra.retrieves, model=extra.model), client))
+    return arms
+
+
+def needs_judge(metric_names: Sequence[str]) -> bool:
+    """Whether any of the named metrics asks for an LLM judge.
+
+    Example:
+        >>> needs_judge(["token_f1", "faithfulness"]), needs_judge(["faithfulness_judge"])
+        (False, True)
+    """
+    return any("judge" in getattr(METRICS[m], "requires", ()) for m in metric_names)
+
+
+def build_judge(judge: JudgeConfig, model: ModelConfig, *, environ: Mapping[str, str]) -> Generator:
+    """The LLM judge of ``[evaluate.judge]``: an endpoint, or a local model (default: the base model)."""
+    if judge.base_url:
+        return OpenAIGenerator(judge.base_url, judge.model, api_key=environ.get(judge.api_key_env))
+    return build_generator(model, name=judge.model)
