@@ -22,10 +22,12 @@ from ragvsft.evaluation import (
     answer,
     eval_questions,
     flatten_summary,
+    oracle_all,
     retrieve_all,
     score,
     summarize,
 )
+from ragvsft.fewshot import pick_shots
 from ragvsft.metrics import build_metrics
 from ragvsft.pipelines.common import ForwardFn, step_progress
 from ragvsft.retriever import DenseRetriever
@@ -77,7 +79,11 @@ def main(
     retriever, _ = load_retriever(config.index, config.output_dir / "index")
     ev = config.evaluate
     arms = build_arms(ev.arms, ev.extra_arms, config.model, adapter_dir=adapter_dir, environ=os.environ)
-    retrieved = retrieve_all(retriever, questions, config.index.top_k) if any(a.retrieves for a in arms) else None
+    k = config.index.top_k
+    kinds = {a.spec.context for a in arms}
+    contexts = {"retrieved": retrieve_all(retriever, questions, k) if "retrieved" in kinds else None,
+                "oracle": oracle_all(retriever, questions, k) if "oracle" in kinds else None}
+    shots = pick_shots(questions, corpus.split("train"), config.prompt.few_shot, retriever.embedder)
     judge = build_judge(ev.judge, config.model, environ=os.environ) if needs_judge(ev.metrics) else None
     metrics = build_metrics(ev.metrics, embedder=retriever.embedder, judge=judge)
 
@@ -88,13 +94,14 @@ def main(
     with step_progress(console, "evaluate: arms", forward) as step:
         for n, arm in enumerate(arms):
             step(n, len(arms), f"answering with {arm.name}")
-            records, tokens_per_s = answer(arm, questions, config.prompt, retrieved=retrieved,
+            context = contexts.get(arm.spec.context)
+            records, tokens_per_s = answer(arm, questions, config.prompt, contexts=context, shots=shots,
                                            max_new_tokens=config.model.max_new_tokens, stop=config.model.stop)
             if arm.spec.evidence == "context":
                 evidence = {r.qa_id: tuple(chunk_text[c] for c in r.chunk_ids) for r in records}
             else:
-                evidence = _closed_book_evidence(records, corpus, retriever, config.index.top_k)
-            records = score(records, metrics, evidence, retrieved)
+                evidence = _closed_book_evidence(records, corpus, retriever, k)
+            records = score(records, metrics, evidence, context)
             summary = summarize(records, tokens_per_s=tokens_per_s, seed=config.seed)
             # A judge that could not be parsed is reported, not hidden in a smaller n.
             summary |= {f"{m.name}_parse_failures": float(m.parse_failures) for m in metrics
@@ -114,9 +121,10 @@ def _log_arm(uri: str, config: ExperimentConfig, corpus: Corpus, arm: Arm, summa
         tags={"ragvsft.pipeline": "evaluate", "ragvsft.arm": arm.name, "ragvsft.experiment": config.name},
         parent_run_id=parent_run_id,
     ) as logged:
-        logged.log_params({"arm": arm.name, "retrieves": arm.retrieves, "adapter": arm.spec.adapter,
+        logged.log_params({"arm": arm.name, "context": arm.spec.context, "adapter": arm.spec.adapter,
                            "evidence": arm.spec.evidence, "generator": arm.generator.identity,
-                           "questions": len(records), "top_k": config.index.top_k if arm.retrieves else 0})
+                           "questions": len(records), "few_shot": config.prompt.few_shot,
+                           "top_k": config.index.top_k if arm.spec.context != "none" else 0})
         logged.log_metrics(flatten_summary(summary))
         logged.log_metrics({f"slice/{tag}/{k}": v for tag, est in slices.items() for k, v in flatten_summary(est).items()
                             if not k.endswith(("_low", "_high"))})

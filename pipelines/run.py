@@ -47,10 +47,16 @@ def preflight(config: ExperimentConfig, corpus: Corpus) -> None:
     if not corpus.split("eval"):
         raise RagvsftError(f"{qa_path}: the eval split is empty; mark some lines \"split\": \"eval\" "
                            "or raise eval_fraction")
-    adapter_arms = [a for a in config.evaluate.arms if ARMS[a].adapter]
-    if adapter_arms and not corpus.split("train"):
+    if adapter_arms(config) and not corpus.split("train"):
         raise RagvsftError(f"{qa_path}: no training questions, so there is nothing to fine-tune; mark some lines "
-                           f"\"split\": \"train\" or drop the {'/'.join(adapter_arms)} arms")
+                           f"\"split\": \"train\" or drop the {'/'.join(adapter_arms(config))} arms")
+    oracles = [a for a in config.evaluate.arms if ARMS[a].needs_sources]
+    if oracles and not any(q.sources for q in corpus.split("eval")):
+        raise RagvsftError(f"{qa_path}: the {'/'.join(oracles)} arms show each question's gold source passages, "
+                           "and no eval question names its \"sources\"; add them or drop those arms")
+    if config.prompt.few_shot and not corpus.split("train"):
+        raise RagvsftError(f"{qa_path}: prompt.few_shot={config.prompt.few_shot} takes its examples from the "
+                           "training questions, and there are none")
     check_lm_spec(config.model.base_model)
     resolve_device(config.model.device)
     resolve_device(config.index.device)
@@ -59,8 +65,9 @@ def preflight(config: ExperimentConfig, corpus: Corpus) -> None:
         check_lm_spec(judge.model)
 
 
-def needs_adapter(config: ExperimentConfig) -> bool:
-    return any(ARMS[a].adapter for a in config.evaluate.arms)
+def adapter_arms(config: ExperimentConfig) -> list[str]:
+    """The configured arms that use the fine-tuned adapter; none, and nothing is fine-tuned."""
+    return [a for a in config.evaluate.arms if ARMS[a].adapter]
 
 
 def _child(recipe: str, config: ExperimentConfig, parent_run_id: str, events: Any, threads: int) -> None:
@@ -169,7 +176,7 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
         logged.log_dict(corpus.split_record(), "corpus/split.json")
 
         # 2. Index and adapter at the same time (no adapter when no arm uses one).
-        recipes = ("index", "finetune") if needs_adapter(config) else ("index",)
+        recipes = ("index", "finetune") if adapter_arms(config) else ("index",)
         console.print("building the index and fine-tuning in parallel …" if len(recipes) == 2 else
                       "building the index (no arm uses an adapter, so nothing is fine-tuned) …")
         children = run_in_parallel(config, logged.run_id, console, recipes)

@@ -41,21 +41,21 @@ RETRIEVED = {
 
 def test_retrieval_arms_get_context_and_closed_book_arms_do_not() -> None:
     gen = Scripted(closed="20 bar", with_context="14 bar")
-    rag, _ = answer(Arm(ARMS["rag"], gen), QUESTIONS, PromptTemplate(), retrieved=RETRIEVED, max_new_tokens=8)
-    base, tokens_per_s = answer(Arm(ARMS["base"], gen), QUESTIONS, PromptTemplate(), retrieved=RETRIEVED,
+    rag, _ = answer(Arm(ARMS["rag"], gen), QUESTIONS, PromptTemplate(), contexts=RETRIEVED, max_new_tokens=8)
+    base, tokens_per_s = answer(Arm(ARMS["base"], gen), QUESTIONS, PromptTemplate(), contexts=RETRIEVED,
                                 max_new_tokens=8)
     assert [r.answer for r in rag] == ["14 bar", "14 bar"] and [r.answer for r in base] == ["20 bar", "20 bar"]
     assert rag[0].chunk_ids == ("pump.md#0",) and base[0].chunk_ids == ()
     assert rag[0].latency_ms == pytest.approx(53.0) and base[0].latency_ms == pytest.approx(50.0)
     assert "[1] Max pressure is 14 bar." in gen.seen[0][-1]["content"]
     assert tokens_per_s > 0
-    with pytest.raises(ValueError, match="no retrieval results"):
-        answer(Arm(ARMS["rag"], gen), QUESTIONS, PromptTemplate(), retrieved=None, max_new_tokens=8)
+    with pytest.raises(ValueError, match="reads retrieved passages, but none were given"):
+        answer(Arm(ARMS["rag"], gen), QUESTIONS, PromptTemplate(), contexts=None, max_new_tokens=8)
 
 
 def test_scores_and_summary() -> None:
     gen = Scripted(closed="20 bar", with_context="14 bar")
-    rag, _ = answer(Arm(ARMS["rag"], gen), QUESTIONS, PromptTemplate(), retrieved=RETRIEVED, max_new_tokens=8)
+    rag, _ = answer(Arm(ARMS["rag"], gen), QUESTIONS, PromptTemplate(), contexts=RETRIEVED, max_new_tokens=8)
     evidence = {r.qa_id: ("Max pressure is 14 bar.",) for r in rag}
     scored = score(rag, [TokenF1(), ClaimSupport(), ContextRecallAtK()], evidence, RETRIEVED)
     assert [r.scores["token_f1"] for r in scored] == [1.0, 0.0]
@@ -66,3 +66,24 @@ def test_scores_and_summary() -> None:
     assert summary["latency_ms_p50"] == pytest.approx(53.0) and summary["tokens_per_s"] == 12.5
     row = scored[0].row()
     assert row["arm"] == "rag" and row["chunk_ids"] == "pump.md#0" and row["token_f1"] == 1.0
+
+
+def test_oracle_arms_see_the_gold_passages_and_skip_questions_without_sources() -> None:
+    gen = Scripted(closed="20 bar", with_context="14 bar")
+    oracle = {"q1": Retrieval((Hit(Chunk("pump.md#2", "pump.md", "The limit is 14 bar.", 90), 0.7, 1),), 1.0)}
+    records, _ = answer(Arm(ARMS["oracle"], gen), QUESTIONS, PromptTemplate(), contexts=oracle, max_new_tokens=8)
+    assert [r.qa_id for r in records] == ["q1"] and records[0].chunk_ids == ("pump.md#2",)
+    assert "[1] The limit is 14 bar." in gen.seen[-1][-1]["content"]
+    scored = score(records, [ContextRecallAtK()], {"q1": ("The limit is 14 bar.",)}, oracle)
+    assert scored[0].scores["context_recall_at_k"] == 1.0
+
+
+def test_every_arm_gets_the_same_shots_before_its_question() -> None:
+    gen = Scripted(closed="20 bar", with_context="14 bar")
+    shots = {"q1": (QAPair("t1", "Max pressure of the X-100?", "12 bar", (), "train", ()),)}
+    for arm, contexts in ((ARMS["base"], None), (ARMS["rag"], RETRIEVED)):
+        answer(Arm(arm, gen), QUESTIONS, PromptTemplate(system=""), contexts=contexts, shots=shots, max_new_tokens=8)
+    base_q1, _, rag_q1, rag_q2 = gen.seen
+    assert [m["content"] for m in base_q1[:2]] == ["Question: Max pressure of the X-100?", "12 bar"]
+    assert rag_q1[:2] == base_q1[:2] and rag_q1[-1]["content"].startswith("Context:")
+    assert len(rag_q2) == 1  # q2 has no shots

@@ -30,6 +30,9 @@ BAD_INPUTS = [
     pytest.param('{"question": "Same  question", "answer": "A", "split": "train"}\n'
                  '{"question": "same question", "answer": "A", "split": "eval"}\n', 2,
                  "also a train question (line 1)", id="train-eval-leak"),
+    pytest.param('{"question": "What is the X-200 limit?", "answer": "A", "split": "train"}\n'
+                 '{"question": "what is the X-200 limit", "answer": "A", "split": "eval"}\n', 2,
+                 "also a train question (line 1)", id="train-eval-leak-punctuation"),
 ]
 
 

@@ -72,3 +72,16 @@ def test_dimension_mismatch_is_refused(retriever: DenseRetriever, tiny_embedder_
         DenseRetriever(SentenceTransformerEmbedder(str(tiny_embedder_dir)), retriever.store)
     assert str(info.value) == ("the embedder gives 32-d vectors but the index holds 384-d vectors; "
                                "rebuild the index with `ragvsft index <experiment>`")
+
+
+def test_search_within_ranks_only_the_given_documents(retriever: DenseRetriever) -> None:
+    question = "What is the pressure limit of the X-200 pump?"
+    (within,) = retriever.search_within([question], [("policies/leave.md", "policies/travel.txt")], k=5)
+    assert within and {h.chunk.doc_id for h in within} <= {"policies/leave.md", "policies/travel.txt"}
+    assert [h.rank for h in within] == list(range(1, len(within) + 1))
+    assert all(a.score >= b.score for a, b in zip(within, within[1:]))
+    # Among the pump manual's chunks, the same order and scores as unrestricted search gives them.
+    (pump,) = retriever.search_within([question], [("manuals/pump.html",)], k=1)
+    best = retriever.search(question, 1)[0]
+    assert pump[0].chunk == best.chunk and pump[0].score == pytest.approx(best.score, abs=1e-5)
+    assert retriever.search_within([question, question], [(), ("nowhere.md",)], k=3) == [[], []]

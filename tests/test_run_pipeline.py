@@ -8,6 +8,7 @@ from pathlib import Path
 
 import mlflow
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from conftest import SMALL_QA, write_corpus
@@ -147,7 +148,7 @@ def test_registered_versions_travel_and_an_unchanged_index_keeps_its_version(
 def test_a_trial_on_some_questions_logs_runs_but_registers_nothing(
     tmp_path: Path, corpus: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str
 ) -> None:
-    exp = experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir, extra='[evaluate]\narms = ["base"]\n')
+    exp = experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir, extra='[evaluate]\narms = ["base", "oracle"]\n')
     result = runner.invoke(app, ["run", str(exp), "--set", "evaluate.max_questions=1"])
     assert result.exit_code == 0, result.output
     assert "a trial on 1 of 2 eval questions — runs logged, nothing registered" in result.output
@@ -156,7 +157,12 @@ def test_a_trial_on_some_questions_logs_runs_but_registers_nothing(
     assert client.search_registered_models() == []
     (parent,) = client.search_runs([client.get_experiment_by_name("ragvsft/corpus").experiment_id],
                                    filter_string="tags.`ragvsft.pipeline` = 'run'")
-    assert set(children(mlflow_uri, parent.info.run_id)) == {"index-exp", "arm-base"}
+    kids = children(mlflow_uri, parent.info.run_id)
+    assert set(kids) == {"index-exp", "arm-base", "arm-oracle"}
+    # The oracle reads the gold source's passages: its "retrieval" always finds the source.
+    oracle = kids["arm-oracle"].data
+    assert oracle.params["context"] == "oracle" and oracle.params["questions"] == "1"
+    assert oracle.metrics["context_recall_at_k"] == 1.0 and oracle.metrics["context_precision_at_k"] == 1.0
 
 
 def test_a_failing_pipeline_stops_the_run_and_promotes_nothing(
@@ -188,6 +194,16 @@ def test_bad_input_fails_before_any_model_loads(
     assert result.exit_code == 2 and message in result.output, result.output
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks a machine without a GPU")
+def test_a_gpu_device_without_a_gpu_is_reported_up_front(
+    tmp_path: Path, corpus: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str
+) -> None:
+    exp = experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir)
+    result = runner.invoke(app, ["run", str(exp), "--set", "model.device=cuda:0"])
+    assert result.exit_code == 2 and "device 'cuda:0': torch" in result.output and "sees no CUDA GPU" in result.output
+    assert mlflow.MlflowClient(mlflow_uri).get_experiment_by_name("ragvsft/corpus") is None  # nothing started
+
+
 def test_missing_model_is_reported_up_front(tmp_path: Path, corpus: Path, mlflow_uri: str) -> None:
     result = runner.invoke(app, ["run", str(experiment(tmp_path, corpus, tmp_path / "no-lm", tmp_path / "no-emb"))])
     assert result.exit_code == 2 and "no-lm' not found" in result.output, result.output
@@ -198,14 +214,18 @@ def test_an_extra_arm_answers_through_an_openai_compatible_endpoint(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("STUB_KEY", "sk-from-env")
-    extra = (f'[evaluate]\narms = ["base"]\n[[evaluate.extra_arms]]\nname = "endpoint"\nbase_url = "{stub.url}"\n'
-             'model = "big-model"\napi_key_env = "STUB_KEY"\n')
+    extra = (f'[prompt]\nfew_shot = 1\n[evaluate]\narms = ["base"]\n[[evaluate.extra_arms]]\nname = "endpoint"\n'
+             f'base_url = "{stub.url}"\nmodel = "big-model"\napi_key_env = "STUB_KEY"\n')
     result = runner.invoke(app, ["run", str(experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir, extra))])
     assert result.exit_code == 0, result.output
     assert len(stub.requests) == 2  # one per eval question
     request = stub.requests[0]
     assert request["auth"] == "Bearer sk-from-env" and request["body"]["model"] == "big-model"
     assert "Context:\n[1] " in request["body"]["messages"][-1]["content"]  # extra arms retrieve by default
+    # prompt.few_shot = 1: one worked example from the training split, as an earlier turn.
+    roles = [m["role"] for m in request["body"]["messages"]]
+    assert roles == ["system", "user", "assistant", "user"]
+    assert request["body"]["messages"][2]["content"] in {"22 weeks", "Tripdesk"}
     client = mlflow.MlflowClient(mlflow_uri)
     (parent,) = client.search_runs([client.get_experiment_by_name("ragvsft/corpus").experiment_id],
                                    filter_string="tags.`ragvsft.pipeline` = 'run'")

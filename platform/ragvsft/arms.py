@@ -18,15 +18,18 @@ class ArmSpec:
     """One way of answering.
 
     Example:
-        >>> ARMS["hybrid"].adapter, ARMS["hybrid"].retrieves, ARMS["hybrid"].evidence
-        (True, True, 'context')
-        >>> [name for name, arm in ARMS.items() if not arm.retrieves]
+        >>> ARMS["hybrid"].adapter, ARMS["hybrid"].context, ARMS["hybrid"].evidence
+        (True, 'retrieved', 'context')
+        >>> [name for name, arm in ARMS.items() if arm.context == "none"]
         ['base', 'finetuned']
+        >>> ARMS["oracle"].needs_sources, ARMS["oracle"].evidence
+        (True, 'context')
     """
 
     name: str
-    context: Literal["none", "retrieved"]
-    """What the prompt holds besides the question: nothing, or the ``index.top_k`` retrieved chunks."""
+    context: Literal["none", "retrieved", "oracle"]
+    """What the prompt holds besides the question: nothing, the ``index.top_k`` retrieved chunks, or (oracle) the
+    ``index.top_k`` best chunks of the question's gold source documents — what perfect retrieval would give."""
     adapter: bool
     """Whether the fine-tuned LoRA adapter is applied to the base model."""
     evidence: Literal["context", "gold_sources"]
@@ -36,8 +39,9 @@ class ArmSpec:
     """One line for reports and run descriptions."""
 
     @property
-    def retrieves(self) -> bool:
-        return self.context == "retrieved"
+    def needs_sources(self) -> bool:
+        """Answers only the questions whose ``sources`` are known (the oracle arms)."""
+        return self.context == "oracle"
 
 
 ARMS: dict[str, ArmSpec] = {
@@ -49,7 +53,14 @@ ARMS: dict[str, ArmSpec] = {
                          description="the LoRA-adapted model, closed book"),
     "hybrid": ArmSpec("hybrid", context="retrieved", adapter=True, evidence="context",
                       description="the LoRA-adapted model with the retrieved chunks"),
+    # Upper bounds for retrieval: if `rag` is far below `oracle`, retrieval misses the source; if `oracle` is low
+    # too, the model cannot use the source. Questions without `sources` are left out of these arms.
+    "oracle": ArmSpec("oracle", context="oracle", adapter=False, evidence="context",
+                      description="the base model with the gold source passages"),
+    "oracle_finetuned": ArmSpec("oracle_finetuned", context="oracle", adapter=True, evidence="context",
+                                description="the LoRA-adapted model with the gold source passages"),
 }
+DEFAULT_ARMS = ("base", "rag", "finetuned", "hybrid")  # the four the question is about; the oracles are opt-in
 
 
 def endpoint_arm(name: str, *, retrieves: bool, model: str) -> ArmSpec:

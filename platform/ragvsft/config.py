@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ragvsft.arms import ARMS
+from ragvsft.arms import ARMS, DEFAULT_ARMS
 from ragvsft.device import DEVICE_HELP, valid_device
 from ragvsft.errors import ConfigError
 from ragvsft.finetune import LoraSettings
@@ -105,8 +105,9 @@ class JudgeConfig:
 class EvaluateConfig:
     """The four-arm evaluation."""
 
-    arms: tuple[str, ...] = tuple(ARMS)
-    """Which of the standard arms (``ragvsft.arms.ARMS``) to run."""
+    arms: tuple[str, ...] = DEFAULT_ARMS
+    """Which of the standard arms (``ragvsft.arms.ARMS``) to run: by default base, rag, finetuned, hybrid; add
+    ``oracle`` / ``oracle_finetuned`` for the bound that perfect retrieval would give."""
     max_questions: int = 0
     """Evaluate at most this many eval questions (0: all) — for quick trials."""
     extra_arms: tuple[ExtraArm, ...] = ()
@@ -269,6 +270,7 @@ def _check_ranges(config: ExperimentConfig, where: str) -> None:
                                                           "must name the endpoint's model"),
         (not (bad := [m for m in ev.metrics if m not in METRICS]),
          f"evaluate.metrics: unknown {', '.join(map(repr, bad))}; known: {', '.join(METRICS)}"),
+        (config.prompt.few_shot >= 0, "prompt.few_shot must be >= 0"),
         ("{question}" in config.prompt.closed_book and "{question}" in config.prompt.with_context
          and "{context}" in config.prompt.with_context,
          "prompt.closed_book needs {question}; prompt.with_context needs {question} and {context}"),

@@ -15,11 +15,12 @@ from typing import Any
 
 from ragvsft.arms import ArmSpec
 from ragvsft.corpus import Corpus
+from ragvsft.fewshot import shot_pairs
 from ragvsft.generators import Generator
 from ragvsft.metrics import Metric, Sample
 from ragvsft.prompts import PromptTemplate
 from ragvsft.qa import QAPair
-from ragvsft.retriever import Retriever
+from ragvsft.retriever import DenseRetriever, Retriever
 from ragvsft.stats import Estimate, PairedTest, holm, mean_ci, paired_test, percentile
 from ragvsft.store import Hit
 
@@ -29,8 +30,8 @@ class Arm:
     """One way of answering, ready to run: its spec and the generator that answers for it.
 
     Example:
-        >>> Arm(ARMS["rag"], HFGenerator(cache_dir=Path(".cache/ragvsft"))).retrieves  # doctest: +SKIP
-        True
+        >>> Arm(ARMS["rag"], HFGenerator(cache_dir=Path(".cache/ragvsft"))).spec.context  # doctest: +SKIP
+        'retrieved'
     """
 
     spec: ArmSpec
@@ -40,14 +41,11 @@ class Arm:
     def name(self) -> str:
         return self.spec.name
 
-    @property
-    def retrieves(self) -> bool:
-        return self.spec.retrieves
-
 
 @dataclass(frozen=True)
 class Retrieval:
-    """The chunks retrieved for one question and the time it took (batch time / questions)."""
+    """The passages a prompt shows for one question (retrieved, or the oracle's gold ones) and the time it took
+    to find them (batch time / questions)."""
 
     hits: tuple[Hit, ...]
     ms: float
@@ -97,22 +95,42 @@ def retrieve_all(retriever: Retriever, questions: Sequence[QAPair], k: int) -> d
     return {qa.id: Retrieval(tuple(h), per_question_ms) for qa, h in zip(questions, hits)}
 
 
+def oracle_all(retriever: DenseRetriever, questions: Sequence[QAPair], k: int) -> dict[str, Retrieval]:
+    """The gold passages of every question with ``sources``: the top-``k`` chunks of its source documents."""
+    sourced = [qa for qa in questions if qa.sources]
+    started = time.perf_counter()
+    hits = retriever.search_within([qa.question for qa in sourced], [qa.sources for qa in sourced], k)
+    per_question_ms = (time.perf_counter() - started) * 1000 / max(len(sourced), 1)
+    return {qa.id: Retrieval(tuple(h), per_question_ms) for qa, h in zip(sourced, hits)}
+
+
 def answer(
     arm: Arm,
     questions: Sequence[QAPair],
     template: PromptTemplate,
     *,
-    retrieved: Mapping[str, Retrieval] | None,
+    contexts: Mapping[str, Retrieval] | None,
+    shots: Mapping[str, Sequence[QAPair]] | None = None,
     max_new_tokens: int,
     stop: Sequence[str] = (),
 ) -> tuple[list[EvalRecord], float]:
-    """The arm's answers to ``questions`` and its generation throughput (new tokens/s)."""
-    if arm.retrieves and retrieved is None:
-        raise ValueError(f"arm {arm.name!r} retrieves, but no retrieval results were given")
-    contexts = [retrieved[qa.id] if arm.retrieves and retrieved else None for qa in questions]
+    """The arm's answers and its generation throughput (new tokens/s).
+
+    ``contexts`` holds the passages of arms with a context (retrieved or
+    oracle), by question id; a question without an entry is left out of such
+    an arm (an oracle has nothing to show for a question without sources).
+    ``shots`` holds each question's worked examples (``prompt.few_shot``).
+    """
+    with_context = arm.spec.context != "none"
+    if with_context:
+        if contexts is None:
+            raise ValueError(f"arm {arm.name!r} reads {arm.spec.context} passages, but none were given")
+        questions = [qa for qa in questions if qa.id in contexts]
+    passages = [contexts[qa.id] if with_context and contexts else None for qa in questions]
     conversations = [
-        template.messages(qa.question, [h.chunk.text for h in ctx.hits] if ctx else None)
-        for qa, ctx in zip(questions, contexts)
+        template.messages(qa.question, [h.chunk.text for h in ctx.hits] if ctx else None,
+                          shot_pairs((shots or {}).get(qa.id, ())))
+        for qa, ctx in zip(questions, passages)
     ]
     started = time.perf_counter()
     generations = arm.generator.generate(conversations, max_new_tokens=max_new_tokens, stop=stop)
@@ -121,7 +139,7 @@ def answer(
         EvalRecord(arm=arm.name, qa_id=qa.id, question=qa.question, gold_answer=qa.answer, answer=gen.text, tags=qa.tags,
                    sources=qa.sources, chunk_ids=tuple(h.chunk.id for h in ctx.hits) if ctx else (),
                    retrieval_ms=ctx.ms if ctx else 0.0, generation_ms=gen.latency_ms, new_tokens=gen.new_tokens)
-        for qa, ctx, gen in zip(questions, contexts, generations)
+        for qa, ctx, gen in zip(questions, passages, generations)
     ]
     return records, sum(g.new_tokens for g in generations) / elapsed if elapsed > 0 else 0.0
 
@@ -130,15 +148,16 @@ def score(
     records: Sequence[EvalRecord],
     metrics: Sequence[Metric],
     evidence: Mapping[str, tuple[str, ...]],
-    retrieved: Mapping[str, Retrieval] | None,
+    contexts: Mapping[str, Retrieval] | None,
 ) -> list[EvalRecord]:
     """Attach every metric's value to every record (metrics score the whole batch at once).
 
-    ``evidence`` maps a question id to the passages its answer should be supported by.
+    ``evidence`` maps a question id to the passages its answer should be supported by; ``contexts`` holds the
+    passages the prompts showed (the context metrics score their documents).
     """
     samples = []
     for r in records:
-        doc_ids = tuple(h.chunk.doc_id for h in retrieved[r.qa_id].hits) if r.chunk_ids and retrieved else ()
+        doc_ids = tuple(h.chunk.doc_id for h in contexts[r.qa_id].hits) if r.chunk_ids and contexts else ()
         samples.append(Sample(r.question, r.answer, r.gold_answer, evidence.get(r.qa_id, ()), doc_ids, r.sources))
     columns = {m.name: m.score(samples) for m in metrics}
     return [replace(r, scores={name: values[i] for name, values in columns.items()}) for i, r in enumerate(records)]

@@ -32,7 +32,7 @@ def format_context(passages: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class PromptTemplate:
-    """Chat messages for a question, with or without retrieved passages. The ``[prompt]`` table of an experiment.
+    """Chat messages for a question, with or without passages and worked examples. The ``[prompt]`` table.
 
     Example:
         >>> t = PromptTemplate()
@@ -40,6 +40,8 @@ class PromptTemplate:
         'Context:\\n[1] Travel is signed off by Ines Marlow.\\n\\nQuestion: Who signs travel?'
         >>> t.messages("Who signs travel?")[1]["content"]
         'Question: Who signs travel?'
+        >>> [m["content"] for m in PromptTemplate(system="").messages("Who signs travel?", shots=[("Max bar?", "14")])]
+        ['Question: Max bar?', '14', 'Question: Who signs travel?']
     """
 
     system: str = DEFAULT_SYSTEM
@@ -48,11 +50,21 @@ class PromptTemplate:
     """User message for arms without passages; must contain ``{question}``."""
     with_context: str = "Context:\n{context}\n\nQuestion: {question}"
     """User message for arms with passages; ``{context}`` becomes the numbered passages."""
+    few_shot: int = 0
+    """Worked examples from the training split put before the question, as earlier user/assistant turns: the
+    ``few_shot`` training questions most similar to it (embedding cosine), never an eval question. Answering
+    only: fine-tuning prompts hold none."""
 
-    def messages(self, question: str, passages: Sequence[str] | None = None) -> list[Message]:
+    def messages(self, question: str, passages: Sequence[str] | None = None,
+                 shots: Sequence[tuple[str, str]] = ()) -> list[Message]:
+        """System message, then each (question, answer) shot as a closed-book turn and its answer, then the question."""
         user = (self.closed_book.format(question=question) if passages is None
                 else self.with_context.format(question=question, context=format_context(passages)))
-        return ([{"role": "system", "content": self.system}] if self.system else []) + [{"role": "user", "content": user}]
+        turns: list[Message] = [{"role": "system", "content": self.system}] if self.system else []
+        for shot_question, shot_answer in shots:
+            turns += [{"role": "user", "content": self.closed_book.format(question=shot_question)},
+                      {"role": "assistant", "content": shot_answer}]
+        return turns + [{"role": "user", "content": user}]
 
 
 def prompt_text(tokenizer: Any, conversation: Sequence[Message]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal, get_type_hints
@@ -91,6 +92,17 @@ class FaissStore:
 
     def search(self, query: np.ndarray, k: int) -> list[Hit]:
         return self.search_many(query.reshape(1, -1), k)[0]
+
+    def vectors(self, positions: Sequence[int]) -> np.ndarray:
+        """The stored vectors of the chunks at ``positions`` (flat and HNSW indexes keep them whole).
+
+        Example:
+            >>> store = FaissStore(dim=2)
+            >>> store.add(np.array([[1, 0], [0, 1]], dtype="float32"), [Chunk("a#0", "a", "x", 0), Chunk("b#0", "b", "y", 0)])
+            >>> store.vectors([1]).tolist()
+            [[0.0, 1.0]]
+        """
+        return np.stack([self.index.reconstruct(int(i)) for i in positions]) if positions else np.empty((0, self.dim))
 
     def save(self, folder: Path) -> None:
         """Write ``index.faiss`` and ``chunks.jsonl`` into an existing folder."""
