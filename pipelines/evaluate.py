@@ -13,6 +13,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ragvsft import tracking
+from ragvsft.answer_limits import HIT_LIMIT_WARNING_SHARE, AnswerLimits, answer_limits, hit_limit_share
 from ragvsft.builders import build_arms, build_judge, load_retriever, needs_judge
 from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import Corpus
@@ -29,6 +30,7 @@ from ragvsft.evaluation import (
 )
 from ragvsft.fewshot import pick_shots
 from ragvsft.metrics import build_metrics
+from ragvsft.models import load_tokenizer
 from ragvsft.pipelines.common import ForwardFn, step_progress
 from ragvsft.retriever import DenseRetriever
 from ragvsft.stats import Estimate
@@ -84,6 +86,12 @@ def main(
     contexts = {"retrieved": retrieve_all(retriever, questions, k) if "retrieved" in kinds else None,
                 "oracle": oracle_all(retriever, questions, k) if "oracle" in kinds else None}
     shots = pick_shots(questions, corpus.split("train"), config.prompt.few_shot, retriever.embedder)
+    # Answer length and stop strings: as configured, else fitted to the training answers (paragraph answers must
+    # not be cut to a short-fact budget in every arm alike).
+    m = config.model
+    limits = answer_limits(m.max_new_tokens, m.stop, [q.answer for q in corpus.split("train")],
+                           load_tokenizer(m.base_model, cache_dir=m.cache_dir).tokenize)
+    console.print(limits.why, highlight=False)
     judge = build_judge(ev.judge, config.model, environ=os.environ) if needs_judge(ev.metrics) else None
     metrics = build_metrics(ev.metrics, embedder=retriever.embedder, judge=judge)
 
@@ -96,7 +104,7 @@ def main(
             step(n, len(arms), f"answering with {arm.name}")
             context = contexts.get(arm.spec.context)
             records, tokens_per_s = answer(arm, questions, config.prompt, contexts=context, shots=shots,
-                                           max_new_tokens=config.model.max_new_tokens, stop=config.model.stop)
+                                           max_new_tokens=limits.max_new_tokens, stop=limits.stop)
             if arm.spec.evidence == "context":
                 evidence = {r.qa_id: tuple(chunk_text[c] for c in r.chunk_ids) for r in records}
             else:
@@ -104,17 +112,22 @@ def main(
             records = score(records, metrics, evidence, context)
             summary = summarize(records, tokens_per_s=tokens_per_s, seed=config.seed)
             # A judge that could not be parsed is reported, not hidden in a smaller n.
-            summary |= {f"{m.name}_parse_failures": float(m.parse_failures) for m in metrics
-                        if hasattr(m, "parse_failures")}
+            summary |= {f"{metric.name}_parse_failures": float(metric.parse_failures) for metric in metrics
+                        if hasattr(metric, "parse_failures")}
+            summary["hit_length_limit_share"] = cut = hit_limit_share([r.new_tokens for r in records],
+                                                                      limits.max_new_tokens)
+            if cut > HIT_LIMIT_WARNING_SHARE:
+                console.print(f"[yellow]warning:[/] {arm.name}: {cut:.0%} of the answers stopped at the "
+                              f"{limits.max_new_tokens}-token limit; raise model.max_new_tokens")
             slices = _slices(records, config.seed)
-            run_id = _log_arm(uri, config, corpus, arm, summary, slices, records, parent_run_id)
+            run_id = _log_arm(uri, config, corpus, arm, limits, summary, slices, records, parent_run_id)
             results.append(ArmResult(arm, run_id, summary, slices, records))
         step(len(arms), len(arms), "done")
     return results
 
 
-def _log_arm(uri: str, config: ExperimentConfig, corpus: Corpus, arm: Arm, summary: dict, slices: dict,
-             records: list[EvalRecord], parent_run_id: str | None) -> str:
+def _log_arm(uri: str, config: ExperimentConfig, corpus: Corpus, arm: Arm, limits: AnswerLimits, summary: dict,
+             slices: dict, records: list[EvalRecord], parent_run_id: str | None) -> str:
     with tracking.run(
         uri=uri, experiment=tracking.experiment_name(corpus.name), name=f"arm-{arm.name}",
         description=f"{arm.name}: {arm.spec.description} ({arm.generator.identity}) on {len(records)} eval questions",
@@ -124,6 +137,7 @@ def _log_arm(uri: str, config: ExperimentConfig, corpus: Corpus, arm: Arm, summa
         logged.log_params({"arm": arm.name, "context": arm.spec.context, "adapter": arm.spec.adapter,
                            "evidence": arm.spec.evidence, "generator": arm.generator.identity,
                            "questions": len(records), "few_shot": config.prompt.few_shot,
+                           "max_new_tokens": limits.max_new_tokens, "stop": list(limits.stop),
                            "top_k": config.index.top_k if arm.spec.context != "none" else 0})
         logged.log_metrics(flatten_summary(summary))
         logged.log_metrics({f"slice/{tag}/{k}": v for tag, est in slices.items() for k, v in flatten_summary(est).items()

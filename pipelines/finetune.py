@@ -21,7 +21,7 @@ from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.corpus import Corpus
 from ragvsft.errors import RagvsftError
 from ragvsft.finetune.adapter import save_adapter
-from ragvsft.finetune.data import RECIPES, TrainExample
+from ragvsft.finetune.data import RECIPES, TrainExample, dropped_message
 from ragvsft.finetune.lora import train_lora
 from ragvsft.lexical import BM25Retriever
 from ragvsft.models import load_lm
@@ -34,6 +34,8 @@ class FinetuneResult:
     adapter_uri: str  # MLflow artifact URI of the logged adapter
     base_identity: str
     run_id: str
+    examples: int  # training examples built from the corpus
+    dropped_examples: tuple[str, ...]  # ids of those left out: answer longer than finetune.max_length
 
 
 def build_examples(config: ExperimentConfig, corpus: Corpus) -> list[TrainExample]:
@@ -92,16 +94,21 @@ def main(
         # 4. Save the adapter with its base-model identity; a new folder per run, nothing overwritten.
         adapter_dir = config.output_dir / "adapters" / logged.run_id
         save_adapter(result.model, adapter_dir, base_model_identity=lm.identity, base_model_path=str(lm.path),
-                     settings=ft, seed=config.seed, train_ids=[e.id for e in examples])
+                     settings=ft, seed=config.seed,
+                     train_ids=[e.id for e in examples if e.id not in set(result.dropped_examples)])
         adapter_uri = logged.log_artifacts(adapter_dir, "adapter")
         logged.log_metrics({
             "trainable_params": result.trainable_params, "total_params": result.total_params,
             "trainable_share": result.trainable_params / result.total_params, "train_tokens": result.train_tokens,
             "answer_tokens": result.answer_tokens, "tokens_per_s": result.tokens_per_s, "train_wall_s": result.wall_s,
             "final_loss": result.losses[-1], "truncated_examples": result.truncated_examples,
+            "dropped_examples": len(result.dropped_examples),
             "peak_rss_mb": peak_rss_mb(),
         })
+    if result.dropped_examples:
+        console.print(f"[yellow]warning:[/] {dropped_message(result.dropped_examples, len(examples), ft.max_length)}")
     console.print(f"fine-tuned {lm.identity}: {len(result.losses)} steps in {result.wall_s:.0f} s "
                   f"({result.tokens_per_s:.0f} tokens/s), loss {result.losses[0]:.2f} -> {result.losses[-1]:.2f}; "
                   f"adapter in {adapter_dir}")
-    return FinetuneResult(adapter_dir, adapter_uri, lm.identity, logged.run_id)
+    return FinetuneResult(adapter_dir, adapter_uri, lm.identity, logged.run_id, len(examples), result.dropped_examples)
+

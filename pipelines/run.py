@@ -31,6 +31,7 @@ from ragvsft.corpus import Corpus
 from ragvsft.device import resolve_device
 from ragvsft.errors import RagvsftError
 from ragvsft.evaluation import compare_arms, eval_questions, flatten_summary
+from ragvsft.finetune.data import dropped_message
 from ragvsft.models import check_lm_spec
 from ragvsft.pipelines import evaluate
 from ragvsft.pipelines.common import load_experiment_corpus, progress, quiet_libraries
@@ -95,7 +96,8 @@ def _child(recipe: str, config: ExperimentConfig, parent_run_id: str, events: An
 
             out = finetune.main(config, quiet, parent_run_id=parent_run_id, forward=forward, torch_threads=threads)
             payload = {"run_id": out.run_id, "adapter_dir": str(out.adapter_dir), "adapter_uri": out.adapter_uri,
-                       "base_identity": out.base_identity}
+                       "base_identity": out.base_identity, "dropped_examples": list(out.dropped_examples),
+                       "examples": out.examples}
         events.put(("done", recipe, payload))
     except RagvsftError as exc:
         events.put(("error", recipe, str(exc)))
@@ -183,6 +185,9 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
         idx, ft = children["index"], children.get("finetune")
         console.print(f"index: {idx['chunks']} chunks ({'reused' if idx['reused'] else 'built'})"
                       + (f" — adapter: {ft['adapter_dir']}" if ft else ""))
+        if ft and ft["dropped_examples"]:
+            console.print("[yellow]warning:[/] "
+                          + dropped_message(ft["dropped_examples"], ft["examples"], config.finetune.max_length))
 
         # 3. Every arm on the same questions.
         results = evaluate.main(config, console, corpus, adapter_dir=Path(ft["adapter_dir"]) if ft else None,

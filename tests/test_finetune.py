@@ -241,6 +241,17 @@ def test_length_grouping_cuts_padding_and_keeps_every_example_once() -> None:
     assert batch_indices(lengths, 8, rng=random.Random(1), group_by_length=True) != batches
 
 
+def test_an_answer_longer_than_max_length_is_left_out_and_counted_not_fatal(tiny_lm_dir: Path, tmp_path: Path) -> None:
+    long_pair = QAPair("long", "Describe the whole pump manual.", "The pump " * 200, (), "train", ())
+    examples = closed_book_examples([*PAIRS, long_pair], TEMPLATE)
+    settings = LoraSettings(rank=4, alpha=8, epochs=1, batch_size=4, max_length=64)
+    result = train_lora(fresh_lm(tiny_lm_dir, tmp_path), examples, settings)
+    assert result.dropped_examples == ("long:closed_book",)
+    assert len(result.losses) == 2  # the 8 short examples, in batches of 4
+    with pytest.raises(RagvsftError, match="every training answer is longer than finetune.max_length=64"):
+        train_lora(fresh_lm(tiny_lm_dir, tmp_path), examples[-1:], settings)
+
+
 def test_same_seed_same_losses(tiny_lm_dir: Path, tmp_path: Path) -> None:
     examples = closed_book_examples(PAIRS, TEMPLATE)
     settings = LoraSettings(rank=4, alpha=8, dropout=0.1, learning_rate=1e-2, epochs=2, batch_size=3)

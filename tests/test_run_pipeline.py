@@ -26,12 +26,14 @@ ARM_KEYS = {"exact_match", "token_f1", "answer_recall", "semantic_similarity", "
 RETRIEVAL_KEYS = {"context_recall_at_k", "context_precision_at_k", "context_relevance"}
 
 
-def experiment(tmp_path: Path, corpus: Path, lm: Path, embedder: Path, extra: str = "") -> Path:
+def experiment(tmp_path: Path, corpus: Path, lm: Path, embedder: Path, extra: str = "",
+               max_new_tokens: int | None = 4) -> Path:
+    cap = f"max_new_tokens = {max_new_tokens}\n" if max_new_tokens is not None else ""
     path = tmp_path / "exp.toml"
     path.write_text(
         f'corpus = "{corpus}"\noutput_dir = "{tmp_path / "out"}"\n'
         f'[index]\nembedder = "{embedder}"\nchunk_chars = 120\nchunk_overlap_chars = 20\ntop_k = 2\n'
-        f'[model]\nbase_model = "{lm}"\ncache_dir = "{tmp_path / "cache"}"\nmax_new_tokens = 4\n'
+        f'[model]\nbase_model = "{lm}"\ncache_dir = "{tmp_path / "cache"}"\n{cap}'
         f'[finetune]\nepochs = 1\nbatch_size = 2\nmax_length = 256\ncontext_k = 2\n{extra}',
         encoding="utf-8")
     return path
@@ -163,6 +165,38 @@ def test_a_trial_on_some_questions_logs_runs_but_registers_nothing(
     oracle = kids["arm-oracle"].data
     assert oracle.params["context"] == "oracle" and oracle.params["questions"] == "1"
     assert oracle.metrics["context_recall_at_k"] == 1.0 and oracle.metrics["context_precision_at_k"] == 1.0
+
+
+def test_paragraph_answers_get_room_to_finish_and_no_newline_stop(
+    tmp_path: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str
+) -> None:
+    from transformers import AutoTokenizer
+
+    from ragvsft.answer_limits import answer_limits
+
+    steps = [f"Step {n}: isolate the pump and open the service hatch.\nStep {n + 1}: replace seal kit S-{n}.\n"
+             f"Step {n + 2}: run the pump for ten minutes and check the pressure." for n in range(4)]
+    qa = [{"id": f"t{n}", "question": f"How is seal kit S-{n} fitted?", "answer": a, "split": "train"}
+          for n, a in enumerate(steps)]
+    qa += [{"id": "e1", "question": "How is the X-200 serviced?", "answer": steps[0], "split": "eval",
+            "sources": ["manuals/pump.html"]}]
+    corpus = write_corpus(tmp_path / "support", qa=qa)
+    exp = experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir, extra='[evaluate]\narms = ["base"]\n',
+                     max_new_tokens=None)
+    result = runner.invoke(app, ["run", str(exp)])
+    assert result.exit_code == 0, result.output
+    expected = answer_limits(0, None, steps, AutoTokenizer.from_pretrained(tiny_lm_dir).tokenize)
+    assert expected.max_new_tokens > 24 and expected.stop == ()
+    assert f"answers: up to {expected.max_new_tokens} new tokens (99th percentile of the 4 training answers" in result.output
+    assert "stop at none (4 training answers span lines)" in result.output
+    client = mlflow.MlflowClient(mlflow_uri)
+    (parent,) = client.search_runs([client.get_experiment_by_name("ragvsft/support").experiment_id],
+                                   filter_string="tags.`ragvsft.pipeline` = 'run'")
+    arm = children(mlflow_uri, parent.info.run_id)["arm-base"].data
+    assert arm.params["max_new_tokens"] == str(expected.max_new_tokens) and arm.params["stop"] == "[]"
+    # The random tiny model never says it is done: every answer runs to the cap, and the run says so.
+    assert arm.metrics["hit_length_limit_share"] == 1.0
+    assert f"base: 100% of the answers stopped at the {expected.max_new_tokens}-token limit" in result.output
 
 
 def test_a_failing_pipeline_stops_the_run_and_promotes_nothing(

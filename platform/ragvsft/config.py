@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
+import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,10 +64,12 @@ class ModelConfig:
     """Where packaged GGUF weights are converted to safetensors once."""
     batch_size: int = 8
     """Questions generated together (left padding); 4-8x faster than one at a time on a CPU."""
-    max_new_tokens: int = 24
-    """Answer length cap; answers are short facts."""
-    stop: tuple[str, ...] = ("\n",)
-    """Generation is cut at the first of these strings."""
+    max_new_tokens: int = 0
+    """Answer length cap in tokens; 0: fitted to the training answers (their 99th-percentile length + 25 %, at
+    least 16), printed at the start of the evaluation."""
+    stop: tuple[str, ...] | None = None
+    """Generation is cut at the first of these strings; unset: a newline, unless a training answer spans lines
+    (paragraph answers); ``[]``: no stop string."""
     device: str = "auto"
     """Where generation, fine-tuning and a local judge run: ``auto`` (CUDA when available, else CPU), ``cpu``,
     ``cuda`` or ``cuda:N``. Weights are bfloat16 on GPUs that support it, float32 elsewhere."""
@@ -154,6 +157,8 @@ def _type_name(tp: Any) -> str:
 
 def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
     """Check one TOML value against a field type; TOML already gives int/float/str/bool."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):  # `X | None`: TOML has no null, so a value is an X
+        (tp,) = [arg for arg in typing.get_args(tp) if arg is not type(None)]
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise ConfigError(where, f"'{key}' must be a table ([{key}]), got {value!r}")
@@ -247,7 +252,8 @@ def _check_ranges(config: ExperimentConfig, where: str) -> None:
         (index.top_k > 0, "index.top_k must be positive"),
         (index.embed_batch_size > 0, "index.embed_batch_size must be positive"),
         (index.hnsw_m > 1 and index.hnsw_ef_search > 0, "index.hnsw_m must be > 1 and hnsw_ef_search > 0"),
-        (config.model.batch_size > 0 and config.model.max_new_tokens > 0, "model.batch_size and max_new_tokens must be positive"),
+        (config.model.batch_size > 0, "model.batch_size must be positive"),
+        (config.model.max_new_tokens >= 0, "model.max_new_tokens must be >= 0 (0: fitted to the training answers)"),
         (valid_device(config.model.device), f"model.device {config.model.device!r} is not a device: {DEVICE_HELP}"),
         (valid_device(index.device), f"index.device {index.device!r} is not a device: {DEVICE_HELP}"),
         (ft.rank > 0 and ft.alpha > 0 and 0 <= ft.dropout < 1, "finetune.rank and alpha must be positive, dropout in [0, 1)"),

@@ -99,6 +99,17 @@ def _convert_gguf(gguf: Path, folder: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def load_tokenizer(spec: str, *, cache_dir: Path) -> Any:
+    """The tokenizer of a model spec, without its weights (packaged GGUF weights are converted once first)."""
+    from transformers import AutoTokenizer
+
+    source, _ = resolve_lm(spec, cache_dir)
+    try:
+        return AutoTokenizer.from_pretrained(source)
+    except OSError as exc:
+        raise RagvsftError(f"cannot load the tokenizer of {spec!r}: {exc}") from None
+
+
 def load_lm(spec: str, *, cache_dir: Path, device: str = "auto") -> LoadedLM:
     """Load a causal LM and its tokenizer for generation or fine-tuning, on ``device`` (see ``ragvsft.device``):
     bfloat16 weights on a GPU that supports it, float32 elsewhere.

@@ -110,3 +110,14 @@ def raft_examples(
 
 
 RECIPES: dict[str, Recipe] = {"closed_book": closed_book_examples, "raft": raft_examples}
+
+
+def dropped_message(dropped: Sequence[str], total: int, max_length: int) -> str:
+    """What to tell the user when training left examples out because their answer alone exceeds ``max_length``.
+
+    Example:
+        >>> dropped_message(["q7:closed_book"], 228, 512).split(":")[0]
+        '1 of 228 training examples left out'
+    """
+    return (f"{len(dropped)} of {total} training examples left out: their answer alone is longer than "
+            f"finetune.max_length={max_length} tokens (e.g. {', '.join(dropped[:3])}); raise it to train on them")

@@ -30,7 +30,7 @@ from transformers import get_linear_schedule_with_warmup
 from ragvsft.errors import RagvsftError
 from ragvsft.finetune.data import TrainExample
 from ragvsft.finetune.settings import LoraSettings
-from ragvsft.finetune.tokenize import IGNORE_INDEX, collate, encode_example
+from ragvsft.finetune.tokenize import IGNORE_INDEX, AnswerTooLongError, collate, encode_example
 from ragvsft.models import LoadedLM
 
 
@@ -63,7 +63,8 @@ class TrainResult:
     answer_tokens: int  # tokens the loss was taken on
     tokens_per_s: float  # train_tokens / wall_s
     wall_s: float  # the whole call: tokenizing, adapter setup and training
-    truncated_examples: int
+    truncated_examples: int  # prompts cut from the left to fit max_length
+    dropped_examples: tuple[str, ...]  # ids of examples left out: their answer alone exceeds max_length
     model: Any  # peft.PeftModel, in eval mode
 
 
@@ -166,7 +167,17 @@ def train_lora(
     order_rng = random.Random(seed)
 
     # 2. Tokenize once; the same ids are reused every epoch.
-    encoded = [encode_example(lm.tokenizer, e, max_length=settings.max_length) for e in examples]
+    #    An answer longer than max_length cannot be learnt whole: that example is left out and counted, so one
+    #    overlong answer in a corpus of support tickets does not stop the run.
+    encoded, dropped = [], []
+    for example in examples:
+        try:
+            encoded.append(encode_example(lm.tokenizer, example, max_length=settings.max_length))
+        except AnswerTooLongError:
+            dropped.append(example.id)
+    if not encoded:
+        raise RagvsftError(f"every training answer is longer than finetune.max_length={settings.max_length} "
+                           "tokens; raise it")
     pad_id = lm.tokenizer.pad_token_id if lm.tokenizer.pad_token_id is not None else lm.tokenizer.eos_token_id
 
     # 3. Wrap the model: only the LoRA matrices train.
@@ -217,5 +228,6 @@ def train_lora(
         tokens_per_s=tokens / wall_s,
         wall_s=wall_s,
         truncated_examples=sum(e.truncated for e in encoded),
+        dropped_examples=tuple(dropped),
         model=model,
     )

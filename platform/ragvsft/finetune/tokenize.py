@@ -20,6 +20,10 @@ from ragvsft.prompts import render_prompt
 IGNORE_INDEX = -100  # label of tokens without loss (prompt, padding); PyTorch's and Hugging Face's convention
 
 
+class AnswerTooLongError(RagvsftError):
+    """An example's answer (plus its end token) does not fit ``max_length`` at all."""
+
+
 @dataclass(frozen=True)
 class EncodedExample:
     """Token ids of prompt + answer + end-of-turn, with labels set only on answer + end-of-turn.
@@ -50,7 +54,7 @@ def encode_example(tokenizer: Any, example: TrainExample, *, max_length: int) ->
     answer = tokenizer(example.answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
     room = max_length - len(answer)
     if room < 1:
-        raise RagvsftError(f"example {example.id}: the answer is {len(answer)} tokens, too long for "
+        raise AnswerTooLongError(f"example {example.id}: the answer is {len(answer)} tokens, too long for "
                            f"max_length={max_length}; raise finetune.max_length or shorten the answer")
     prompt = render_prompt(tokenizer, example.messages, max_tokens=room)
     return EncodedExample(example.id, prompt.ids + tuple(answer), (IGNORE_INDEX,) * len(prompt.ids) + tuple(answer),
