@@ -362,3 +362,14 @@ def test_openai_base_url_must_be_http() -> None:
 def test_registry_builds_both_backends(stub: Stub) -> None:
     assert set(GENERATORS) == {"hf", "openai"}
     assert GENERATORS["openai"](stub.url, "m").identity == f"openai:m@{stub.url}"
+
+
+def test_identity_names_a_dtype_other_than_float32(chatty_lm_dir: Path, tmp_path: Path) -> None:
+    import torch
+
+    from ragvsft.models import LoadedLM
+
+    lm = load_lm(str(chatty_lm_dir), cache_dir=tmp_path, device="cpu")
+    assert HFGenerator.from_loaded(lm).identity == lm.identity  # float32: the weights' identity alone
+    half = LoadedLM(lm.model.to(torch.bfloat16), lm.tokenizer, lm.path, lm.identity)
+    assert HFGenerator.from_loaded(half).identity == f"{lm.identity}[bfloat16]"

@@ -82,7 +82,10 @@ class HFGenerator:
         return self
 
     def _init(self, lm: LoadedLM, net: Any, identity: str, batch_size: int) -> None:
-        self._lm, self._net, self._identity, self.batch_size = lm, net, identity, batch_size
+        # The same weights in bfloat16 (a GPU) answer a little differently from float32: part of the identity.
+        dtype = str(lm.model.dtype).removeprefix("torch.")
+        self._identity = identity if dtype == "float32" else f"{identity}[{dtype}]"
+        self._lm, self._net, self.batch_size = lm, net, batch_size
         tokenizer = lm.tokenizer
         self._pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         generation_eos = getattr(getattr(lm.model, "generation_config", None), "eos_token_id", None)
