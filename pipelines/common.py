@@ -27,6 +27,7 @@ from ragvsft.corpus import Corpus, load_corpus
 def quiet_libraries() -> None:
     """Per process (the CLI and each pipeline process): our progress bars and messages, not the libraries'."""
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # per-tensor "Loading weights" bars
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # per-file bars of registry downloads
     # Deprecation notices from inside transformers/peft are for their maintainers, not our users.
     warnings.filterwarnings("ignore", category=FutureWarning)
 
