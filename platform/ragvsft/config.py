@@ -106,7 +106,7 @@ class JudgeConfig:
 
 @dataclass(frozen=True)
 class EvaluateConfig:
-    """The four-arm evaluation."""
+    """The evaluation: which arms answer, which metrics score them, and the judge."""
 
     arms: tuple[str, ...] = DEFAULT_ARMS
     """Which of the standard arms (``ragvsft.arms.ARMS``) to run: by default base, rag, finetuned, hybrid; add
