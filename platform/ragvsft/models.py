@@ -49,19 +49,23 @@ class LoadedLM:
     identity: str  # "<spec>@sha256:<16 hex>" of the weights; equal identities = same weights
 
 
-def resolve_lm(spec: str, cache_dir: Path) -> tuple[Path | str, str]:
-    """(folder or hub id to load, identity) for a model spec, converting packaged GGUF weights once."""
+def resolve_lm(spec: str, cache_dir: Path, *, identity: bool = True) -> tuple[Path | str, str]:
+    """(folder or hub id to load, identity) for a model spec, converting packaged GGUF weights once.
+
+    ``identity=False`` skips hashing a local folder's weights (the identity is then the spec): enough to find a
+    tokenizer, and hashing a 7B model's folder takes tens of seconds.
+    """
     check_lm_spec(spec)
     if spec in PACKAGED_LMS:
         gguf = PACKAGED_LMS[spec]()
-        digest = sha256_file(gguf)[:16]
+        digest = sha256_file(gguf)[:16]  # names the converted folder, so it is needed either way
         folder = cache_dir / f"{spec}-{digest}"
         if not (folder / "config.json").is_file():
             _convert_gguf(gguf, folder)
         return folder, f"{spec}@sha256:{digest}"
     path = Path(spec).expanduser()
     if path.is_dir():
-        return path, f"{spec}@sha256:{model_dir_sha256(path)[:16]}"
+        return path, f"{spec}@sha256:{model_dir_sha256(path)[:16]}" if identity else spec
     return spec, spec  # a hub id: only resolvable where a hub (or its cache) is reachable
 
 
@@ -103,7 +107,7 @@ def load_tokenizer(spec: str, *, cache_dir: Path) -> Any:
     """The tokenizer of a model spec, without its weights (packaged GGUF weights are converted once first)."""
     from transformers import AutoTokenizer
 
-    source, _ = resolve_lm(spec, cache_dir)
+    source, _ = resolve_lm(spec, cache_dir, identity=False)
     try:
         return AutoTokenizer.from_pretrained(source)
     except OSError as exc:
