@@ -89,8 +89,10 @@ def main(
     # Answer length and stop strings: as configured, else fitted to the training answers (paragraph answers must
     # not be cut to a short-fact budget in every arm alike).
     m = config.model
-    limits = answer_limits(m.max_new_tokens, m.stop, [q.answer for q in corpus.split("train")],
-                           load_tokenizer(m.base_model, cache_dir=m.cache_dir).tokenize)
+    training_answers = [q.answer for q in corpus.split("train")]
+    fit = m.max_new_tokens == 0 and bool(training_answers)  # only fitting the budget counts tokens
+    tokenize = load_tokenizer(m.base_model, cache_dir=m.cache_dir).tokenize if fit else None
+    limits = answer_limits(m.max_new_tokens, m.stop, training_answers, tokenize)
     console.print(limits.why, highlight=False)
     judge = build_judge(ev.judge, config.model, environ=os.environ) if needs_judge(ev.metrics) else None
     metrics = build_metrics(ev.metrics, embedder=retriever.embedder, judge=judge)

@@ -93,9 +93,10 @@ def main(
 
         # 4. Save the adapter with its base-model identity; a new folder per run, nothing overwritten.
         adapter_dir = config.output_dir / "adapters" / logged.run_id
+        dropped = set(result.dropped_examples)
         save_adapter(result.model, adapter_dir, base_model_identity=lm.identity, base_model_path=str(lm.path),
                      settings=ft, seed=config.seed,
-                     train_ids=[e.id for e in examples if e.id not in set(result.dropped_examples)])
+                     train_ids=[e.id for e in examples if e.id not in dropped])
         adapter_uri = logged.log_artifacts(adapter_dir, "adapter")
         logged.log_metrics({
             "trainable_params": result.trainable_params, "total_params": result.total_params,

@@ -28,6 +28,9 @@ def test_the_config_wins_where_it_is_set() -> None:
     limits = answer_limits(24, ["\n", "###"], PARAGRAPHS, str.split)
     assert (limits.max_new_tokens, limits.stop) == (24, ("\n", "###"))
     assert answer_limits(0, [], SHORT, str.split).stop == ()  # an explicit empty list: no stop string
+    assert answer_limits(24, None, PARAGRAPHS, None).max_new_tokens == 24  # a set budget needs no tokenizer
+    with pytest.raises(ValueError, match="needs their tokenizer"):
+        answer_limits(0, None, PARAGRAPHS, None)
 
 
 @pytest.mark.parametrize(("answers", "cap"), [([], 64), (["word " * 5000], MAX_NEW_TOKENS)])

@@ -39,10 +39,11 @@ class AnswerLimits:
 
 
 def answer_limits(max_new_tokens: int, stop: Sequence[str] | None, training_answers: Sequence[str],
-                  tokenize: Any) -> AnswerLimits:
+                  tokenize: Any | None) -> AnswerLimits:
     """The configured values where set (``max_new_tokens > 0``, ``stop`` not None), else fitted to the answers.
 
-    ``tokenize`` maps a text to its tokens (the base model's tokenizer ``.tokenize``).
+    ``tokenize`` maps a text to its tokens (the base model's tokenizer ``.tokenize``); it is needed, and called,
+    only to fit the budget (``max_new_tokens == 0``).
 
     Example:
         >>> limits = answer_limits(0, None, ["Open the valve.\\nWait ten minutes.\\nClose it."] * 3, str.split)
@@ -52,10 +53,12 @@ def answer_limits(max_new_tokens: int, stop: Sequence[str] | None, training_answ
         >>> limits.max_new_tokens, limits.stop
         (24, ('\\n',))
     """
-    lengths = [len(tokenize(a)) + 1 for a in training_answers]  # + the end-of-turn token
     if max_new_tokens > 0:
         cap, cap_why = max_new_tokens, "model.max_new_tokens"
-    elif lengths:
+    elif training_answers:
+        if tokenize is None:
+            raise ValueError("fitting max_new_tokens to the training answers needs their tokenizer")
+        lengths = [len(tokenize(a)) + 1 for a in training_answers]  # + the end-of-turn token
         p99 = float(np.percentile(lengths, 99))
         cap = min(MAX_NEW_TOKENS, max(MIN_NEW_TOKENS, math.ceil(1.25 * p99)))
         cap_why = f"99th percentile of the {len(lengths)} training answers ({p99:.0f} tokens) + 25 %"
