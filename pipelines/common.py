@@ -7,6 +7,7 @@ import resource
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -94,3 +95,8 @@ def step_progress(console: Console, label: str, forward: ForwardFn | None = None
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def folder_mb(path: Path) -> float:
+    """Size of the files under ``path`` in MB (10^6 bytes): what an index or adapter costs to store and ship."""
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file()) / 1e6

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
 from ragvsft import tracking
 from ragvsft.answer_limits import HIT_LIMIT_WARNING_SHARE, AnswerLimits, answer_limits, hit_limit_share
 from ragvsft.builders import build_arms, build_judge, load_retriever, needs_judge
+from ragvsft.cache import CachedGenerator, CachedMetric, ResultCache
 from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import Corpus
+from ragvsft.embedders import SentenceTransformerEmbedder
 from ragvsft.evaluation import (
     Arm,
     EvalRecord,
@@ -29,9 +32,11 @@ from ragvsft.evaluation import (
     summarize,
 )
 from ragvsft.fewshot import pick_shots
+from ragvsft.generators import Generator
 from ragvsft.metrics import build_metrics
 from ragvsft.models import load_tokenizer
-from ragvsft.pipelines.common import ForwardFn, step_progress
+from ragvsft.pipelines.common import ForwardFn, peak_rss_mb, step_progress
+from ragvsft.results import PointResult
 from ragvsft.retriever import DenseRetriever
 from ragvsft.stats import Estimate
 
@@ -67,6 +72,20 @@ def _slices(records: Sequence[EvalRecord], seed: int) -> dict[str, dict[str, Est
     return out
 
 
+@dataclass
+class Loaded:
+    """What evaluations in one process share: embedders and generators load once (a sweep evaluates many points),
+    and the answer/score cache stays open."""
+
+    cache: ResultCache | None = None
+    embedders: dict[Any, SentenceTransformerEmbedder] = field(default_factory=dict)
+    generators: dict[Any, Generator] = field(default_factory=dict)
+
+    @classmethod
+    def for_experiment(cls, config: ExperimentConfig) -> Loaded:
+        return cls(ResultCache(config.output_dir / "cache.sqlite") if config.evaluate.cache else None)
+
+
 def main(
     config: ExperimentConfig,
     console: Console,
@@ -75,12 +94,22 @@ def main(
     adapter_dir: Path | None,
     parent_run_id: str | None = None,
     forward: ForwardFn | None = None,
+    loaded: Loaded | None = None,
 ) -> list[ArmResult]:
-    # 1. Questions, the live index, the arms and the metrics.
+    # 1. Questions, the live index, the arms and the metrics; answers and scores come from the cache when it
+    #    holds them.
+    loaded = loaded or Loaded.for_experiment(config)
     questions = eval_questions(corpus, config.evaluate.max_questions)
-    retriever, _ = load_retriever(config.index, config.output_dir / "index")
-    ev = config.evaluate
-    arms = build_arms(ev.arms, ev.extra_arms, config.model, adapter_dir=adapter_dir, environ=os.environ)
+    ev, cache = config.evaluate, loaded.cache
+    key = (config.index.embedder, config.index.device, config.index.embed_batch_size)
+    retriever, _ = load_retriever(config.index, config.output_dir / "index", embedder=loaded.embedders.get(key))
+    loaded.embedders[key] = retriever.embedder
+    for stale in [k for k in loaded.generators if k[-1] not in (None, adapter_dir)]:
+        del loaded.generators[stale]  # one adapter in memory at a time (plus the base model)
+    arms = build_arms(ev.arms, ev.extra_arms, config.model, adapter_dir=adapter_dir, environ=os.environ,
+                      generators=loaded.generators)
+    if cache is not None:
+        arms = [Arm(a.spec, CachedGenerator(a.generator, cache)) for a in arms]
     k = config.index.top_k
     kinds = {a.spec.context for a in arms}
     contexts = {"retrieved": retrieve_all(retriever, questions, k) if "retrieved" in kinds else None,
@@ -95,7 +124,12 @@ def main(
     limits = answer_limits(m.max_new_tokens, m.stop, training_answers, tokenize)
     console.print(limits.why, highlight=False)
     judge = build_judge(ev.judge, config.model, environ=os.environ) if needs_judge(ev.metrics) else None
+    if judge is not None and cache is not None:
+        judge = CachedGenerator(judge, cache)  # judge metrics re-read cached replies, so parse failures still count
     metrics = build_metrics(ev.metrics, embedder=retriever.embedder, judge=judge)
+    if cache is not None:
+        metrics = [m if "judge" in getattr(m, "requires", ()) else CachedMetric(m, cache, retriever.embedder.identity)
+                   for m in metrics]
 
     # 2. Every arm answers the same questions; its answers are scored against the evidence its spec names.
     chunk_text = {c.id: c.text for c in retriever.store.chunks}
@@ -121,6 +155,7 @@ def main(
             if cut > HIT_LIMIT_WARNING_SHARE:
                 console.print(f"[yellow]warning:[/] {arm.name}: {cut:.0%} of the answers stopped at the "
                               f"{limits.max_new_tokens}-token limit; raise model.max_new_tokens")
+            summary["peak_rss_mb"] = peak_rss_mb()  # of this process, up to and including this arm
             slices = _slices(records, config.seed)
             run_id = _log_arm(uri, config, corpus, arm, limits, summary, slices, records, parent_run_id)
             results.append(ArmResult(arm, run_id, summary, slices, records))
@@ -146,3 +181,13 @@ def _log_arm(uri: str, config: ExperimentConfig, corpus: Corpus, arm: Arm, limit
                             if not k.endswith(("_low", "_high"))})
         logged.log_table([r.row() for r in records], f"eval/{arm.name}.json")
     return logged.run_id
+
+
+def point_result(values: dict[str, Any], results: list[ArmResult], *, index_mb: float, adapter_mb: float,
+                 train_s: float, train_examples: int, device: str) -> PointResult:
+    """One point of the evidence file (``ragvsft.results``) from the arms' results and what the artifacts cost."""
+    return PointResult(values, {r.arm.name: r.records for r in results},
+                       {r.arm.name: float(r.summary["tokens_per_s"]) for r in results},
+                       {r.arm.name: float(r.summary["peak_rss_mb"]) for r in results},
+                       train_examples=train_examples, index_mb=index_mb, adapter_mb=adapter_mb, train_s=train_s,
+                       device=device)

@@ -20,12 +20,12 @@ from ragvsft.chunking import chunk_documents
 from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.corpus import Corpus
 from ragvsft.errors import RagvsftError
-from ragvsft.finetune.adapter import save_adapter
-from ragvsft.finetune.data import RECIPES, TrainExample, dropped_message
+from ragvsft.finetune.adapter import META_FILE, adapter_fingerprint, save_adapter
+from ragvsft.finetune.data import RECIPES, TrainExample, dropped_message, training_subset
 from ragvsft.finetune.lora import train_lora
 from ragvsft.lexical import BM25Retriever
 from ragvsft.models import load_lm
-from ragvsft.pipelines.common import ForwardFn, load_experiment_corpus, peak_rss_mb, step_progress
+from ragvsft.pipelines.common import ForwardFn, folder_mb, load_experiment_corpus, peak_rss_mb, step_progress
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,14 @@ class FinetuneResult:
     run_id: str
     examples: int  # training examples built from the corpus
     dropped_examples: tuple[str, ...]  # ids of those left out: answer longer than finetune.max_length
+    fingerprint: str  # of every input; names the adapter folder
+    reused: bool  # an adapter with this fingerprint existed, so nothing was trained
+    train_questions: int  # training questions used (finetune.train_fraction of the split)
 
 
 def build_examples(config: ExperimentConfig, corpus: Corpus) -> list[TrainExample]:
-    train = list(corpus.split("train"))
     ft = config.finetune
+    train = training_subset(corpus.split("train"), ft.train_fraction, config.seed)
     recipes = ["closed_book", "raft"] if ft.recipe == "mixed" else [ft.recipe]
     retriever = None
     if "raft" in recipes:
@@ -84,32 +87,42 @@ def main(
         logged.log_params({"base_model_identity": lm.identity, "base_model_path": str(lm.path),
                            "device": str(lm.model.device), "dtype": str(lm.model.dtype)})
 
-        # 3. Train, reporting steps, loss and ETA.
-        with step_progress(console, "finetune: LoRA steps", forward) as step:
-            result = train_lora(lm, examples, ft, seed=config.seed, torch_threads=torch_threads,
-                                on_step=lambda s: step(s.step, s.total_steps, f"loss {s.loss:.3f}"))
-        for n, loss in enumerate(result.losses, start=1):
-            logged.log_metrics({"train_loss": loss}, step=n)
-
-        # 4. Save the adapter with its base-model identity; a new folder per run, nothing overwritten.
-        adapter_dir = config.output_dir / "adapters" / logged.run_id
-        dropped = set(result.dropped_examples)
-        save_adapter(result.model, adapter_dir, base_model_identity=lm.identity, base_model_path=str(lm.path),
-                     settings=ft, seed=config.seed,
-                     train_ids=[e.id for e in examples if e.id not in dropped])
+        # 3. Train, reporting steps, loss and ETA — unless an adapter with exactly these inputs exists: the folder
+        #    is named by their fingerprint and written all at once, so a rerun or a sweep reuses it.
+        fingerprint = adapter_fingerprint(f"{lm.identity}[{lm.model.dtype}]", examples, ft, config.seed)
+        adapter_dir = config.output_dir / "adapters" / fingerprint
+        reused = (adapter_dir / META_FILE).is_file()
+        logged.log_params({"adapter_fingerprint": fingerprint, "adapter_reused": reused})
+        dropped: tuple[str, ...] = ()
+        if reused:
+            console.print(f"adapter unchanged, reusing {adapter_dir}")
+        else:
+            with step_progress(console, "finetune: LoRA steps", forward) as step:
+                result = train_lora(lm, examples, ft, seed=config.seed, torch_threads=torch_threads,
+                                    on_step=lambda s: step(s.step, s.total_steps, f"loss {s.loss:.3f}"))
+            for n, loss in enumerate(result.losses, start=1):
+                logged.log_metrics({"train_loss": loss}, step=n)
+            dropped = result.dropped_examples
+            save_adapter(result.model, adapter_dir, base_model_identity=lm.identity, base_model_path=str(lm.path),
+                         settings=ft, seed=config.seed, fingerprint=fingerprint,
+                         training={"wall_s": result.wall_s, "device": str(lm.model.device)},
+                         train_ids=[e.id for e in examples if e.id not in set(dropped)])
+            logged.log_metrics({
+                "trainable_params": result.trainable_params, "total_params": result.total_params,
+                "trainable_share": result.trainable_params / result.total_params, "train_tokens": result.train_tokens,
+                "answer_tokens": result.answer_tokens, "tokens_per_s": result.tokens_per_s,
+                "train_wall_s": result.wall_s, "final_loss": result.losses[-1],
+                "truncated_examples": result.truncated_examples, "dropped_examples": len(dropped),
+                "peak_rss_mb": peak_rss_mb(),
+            })
+            console.print(f"fine-tuned {lm.identity}: {len(result.losses)} steps in {result.wall_s:.0f} s "
+                          f"({result.tokens_per_s:.0f} tokens/s), loss {result.losses[0]:.2f} -> "
+                          f"{result.losses[-1]:.2f}; adapter in {adapter_dir}")
+        # 4. The adapter's files travel as run artifacts, so a registered version never points at this disk.
         adapter_uri = logged.log_artifacts(adapter_dir, "adapter")
-        logged.log_metrics({
-            "trainable_params": result.trainable_params, "total_params": result.total_params,
-            "trainable_share": result.trainable_params / result.total_params, "train_tokens": result.train_tokens,
-            "answer_tokens": result.answer_tokens, "tokens_per_s": result.tokens_per_s, "train_wall_s": result.wall_s,
-            "final_loss": result.losses[-1], "truncated_examples": result.truncated_examples,
-            "dropped_examples": len(result.dropped_examples),
-            "peak_rss_mb": peak_rss_mb(),
-        })
-    if result.dropped_examples:
-        console.print(f"[yellow]warning:[/] {dropped_message(result.dropped_examples, len(examples), ft.max_length)}")
-    console.print(f"fine-tuned {lm.identity}: {len(result.losses)} steps in {result.wall_s:.0f} s "
-                  f"({result.tokens_per_s:.0f} tokens/s), loss {result.losses[0]:.2f} -> {result.losses[-1]:.2f}; "
-                  f"adapter in {adapter_dir}")
-    return FinetuneResult(adapter_dir, adapter_uri, lm.identity, logged.run_id, len(examples), result.dropped_examples)
+        logged.log_metrics({"adapter_mb": folder_mb(adapter_dir)})
+    if dropped:
+        console.print(f"[yellow]warning:[/] {dropped_message(dropped, len(examples), ft.max_length)}")
+    return FinetuneResult(adapter_dir, adapter_uri, lm.identity, logged.run_id, len(examples), dropped, fingerprint,
+                          reused, len(training_subset(corpus.split("train"), ft.train_fraction, config.seed)))
 

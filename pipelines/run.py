@@ -24,51 +24,21 @@ from rich.console import Console
 from rich.table import Table
 
 from ragvsft import tracking
-from ragvsft.arms import ARMS
-from ragvsft.builders import needs_judge
 from ragvsft.config import ExperimentConfig, config_to_dict
-from ragvsft.corpus import Corpus
 from ragvsft.device import resolve_device
 from ragvsft.errors import RagvsftError
 from ragvsft.evaluation import compare_arms, eval_questions, flatten_summary
+from ragvsft.finetune.adapter import load_adapter_meta
 from ragvsft.finetune.data import dropped_message
-from ragvsft.models import check_lm_spec
-from ragvsft.pipelines import evaluate
-from ragvsft.pipelines.common import load_experiment_corpus, progress, quiet_libraries
+from ragvsft.pipelines import evaluate, report
+from ragvsft.pipelines.common import folder_mb, load_experiment_corpus, progress, quiet_libraries
+from ragvsft.preflight import adapter_arms, preflight
 from ragvsft.report import HEADLINE_METRICS, latency_figure, metric_figure, winners
+from ragvsft.results import ExperimentResults
 from ragvsft.stats import Estimate, PairedTest, format_p
 
 TABLE_METRICS = (*HEADLINE_METRICS, "semantic_similarity", "context_recall_at_k", "context_precision_at_k")
 PAIRED_METRICS = ("token_f1", "answer_recall", "faithfulness")  # in the console; MLflow gets every metric
-
-
-def preflight(config: ExperimentConfig, corpus: Corpus) -> None:
-    """Every error a run can know about up front, raised before any model loads."""
-    qa_path = config.corpus / "qa.jsonl"
-    if not corpus.split("eval"):
-        raise RagvsftError(f"{qa_path}: the eval split is empty; mark some lines \"split\": \"eval\" "
-                           "or raise eval_fraction")
-    if adapter_arms(config) and not corpus.split("train"):
-        raise RagvsftError(f"{qa_path}: no training questions, so there is nothing to fine-tune; mark some lines "
-                           f"\"split\": \"train\" or drop the {'/'.join(adapter_arms(config))} arms")
-    oracles = [a for a in config.evaluate.arms if ARMS[a].needs_sources]
-    if oracles and not any(q.sources for q in corpus.split("eval")):
-        raise RagvsftError(f"{qa_path}: the {'/'.join(oracles)} arms show each question's gold source passages, "
-                           "and no eval question names its \"sources\"; add them or drop those arms")
-    if config.prompt.few_shot and not corpus.split("train"):
-        raise RagvsftError(f"{qa_path}: prompt.few_shot={config.prompt.few_shot} takes its examples from the "
-                           "training questions, and there are none")
-    check_lm_spec(config.model.base_model)
-    resolve_device(config.model.device)
-    resolve_device(config.index.device)
-    judge = config.evaluate.judge
-    if needs_judge(config.evaluate.metrics) and not judge.base_url and judge.model:
-        check_lm_spec(judge.model)
-
-
-def adapter_arms(config: ExperimentConfig) -> list[str]:
-    """The configured arms that use the fine-tuned adapter; none, and nothing is fine-tuned."""
-    return [a for a in config.evaluate.arms if ARMS[a].adapter]
 
 
 def _child(recipe: str, config: ExperimentConfig, parent_run_id: str, events: Any, threads: int) -> None:
@@ -97,7 +67,8 @@ def _child(recipe: str, config: ExperimentConfig, parent_run_id: str, events: An
             out = finetune.main(config, quiet, parent_run_id=parent_run_id, forward=forward, torch_threads=threads)
             payload = {"run_id": out.run_id, "adapter_dir": str(out.adapter_dir), "adapter_uri": out.adapter_uri,
                        "base_identity": out.base_identity, "dropped_examples": list(out.dropped_examples),
-                       "examples": out.examples}
+                       "examples": out.examples, "fingerprint": out.fingerprint,
+                       "train_questions": out.train_questions}
         events.put(("done", recipe, payload))
     except RagvsftError as exc:
         events.put(("error", recipe, str(exc)))
@@ -211,12 +182,26 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
                         "report/summary.json")
         logged.log_params({f"winner.{m}": arm for m, arm in best.items()})
 
-        # 5. Register index and adapter as new `challenger` versions — only after a complete evaluation: a trial
+        # 5. The evidence file and the decision report (`ragvsft report` renders it again).
+        training = load_adapter_meta(Path(ft["adapter_dir"])).get("training", {}) if ft else {}
+        evidence = ExperimentResults(
+            experiment=config.name, corpus=corpus.name, kind="run", run_id=logged.run_id, axes=(), base_values={},
+            arm_specs={r.arm.name: dataclasses.asdict(r.arm.spec) for r in results},
+            settings=dataclasses.asdict(config.report),
+            points=[evaluate.point_result({}, results, index_mb=folder_mb(Path(idx["path"])),
+                                          adapter_mb=folder_mb(Path(ft["adapter_dir"])) if ft else 0.0,
+                                          train_s=float(training.get("wall_s", 0.0)),
+                                          train_examples=ft["train_questions"] if ft else 0,
+                                          device=resolve_device(config.model.device))])
+        evidence.save(config.output_dir / "report" / "results.json")
+        print_summary(console, results, best, paired)
+        report.write(evidence, config.output_dir / "report", console, logger=logged)
+
+        # 6. Register index and adapter as new `challenger` versions — only after a complete evaluation: a trial
         #    on a subset of the questions measures too little to stand for a version.
         evaluated, eval_split = len(eval_questions(corpus, config.evaluate.max_questions)), len(corpus.split("eval"))
         if evaluated == eval_split:
             register(uri, corpus.name, idx, ft)
-    print_summary(console, results, best, paired)
     if evaluated < eval_split:
         console.print(f"\n[yellow]evaluate.max_questions={config.evaluate.max_questions}: a trial on {evaluated} "
                       f"of {eval_split} eval questions — runs logged, nothing registered[/]")
@@ -226,7 +211,8 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
 
 
 def register(uri: str, corpus: str, idx: dict, ft: dict | None) -> None:
-    """New ``challenger`` versions of the corpus' index (an unchanged index keeps its version) and adapter."""
+    """New ``challenger`` versions of the corpus' index and adapter; one whose fingerprint is already registered
+    keeps its version (and gets the alias)."""
     tracking.register_version(uri, name=tracking.registered_name(corpus, "index"), source=idx["artifact_uri"],
                               run_id=idx["artifact_run_id"], description=f"FAISS index {idx['fingerprint']}",
                               alias="challenger", tags={"fingerprint": idx["fingerprint"]},
@@ -234,7 +220,9 @@ def register(uri: str, corpus: str, idx: dict, ft: dict | None) -> None:
     if ft is not None:
         tracking.register_version(uri, name=tracking.registered_name(corpus, "adapter"), source=ft["adapter_uri"],
                                   run_id=ft["run_id"], description=f"LoRA adapter on {ft['base_identity']}",
-                                  alias="challenger", tags={"base_model_identity": ft["base_identity"]})
+                                  alias="challenger", tags={"base_model_identity": ft["base_identity"],
+                                                            "fingerprint": ft["fingerprint"]},
+                                  same_as=("fingerprint", ft["fingerprint"]))
 
 
 SHORT_NAMES = {"token_f1": "F1", "exact_match": "EM", "answer_recall": "ans recall", "faithfulness": "faithful",

@@ -6,6 +6,7 @@ fixture in any test (conftest registers this module as a plugin).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,16 @@ def build_tiny_lm(folder: Path, *, vocab_size: int = 400, seed: int = 0) -> Path
 @pytest.fixture(scope="session")
 def tiny_lm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_lm(tmp_path_factory.mktemp("tiny-lm"))
+
+
+def lora_adapter(base_dir: Path, out: Path, *, base_identity: str | None) -> Path:
+    """A real LoRA adapter with non-zero weights (so it changes answers), optionally with our metadata file."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(base_dir)
+    config = LoraConfig(r=4, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    get_peft_model(model, config).save_pretrained(out)
+    if base_identity is not None:
+        (out / "ragvsft_adapter.json").write_text(json.dumps({"base_model_identity": base_identity}))
+    return out

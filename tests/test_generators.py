@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from lm_fixtures import lora_adapter
 from openai_stub import Stub
 from ragvsft.errors import RagvsftError
 from ragvsft.finetune.data import TrainExample
@@ -66,19 +67,6 @@ def chatty_lm_dir(tiny_lm_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
 @pytest.fixture(scope="module")
 def gen(chatty_lm_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> HFGenerator:
     return HFGenerator(str(chatty_lm_dir), cache_dir=tmp_path_factory.mktemp("cache"), batch_size=3)
-
-
-def _lora_adapter(base_dir: Path, out: Path, *, base_identity: str | None) -> Path:
-    """A real LoRA adapter with non-zero weights (so it changes answers), optionally with our metadata file."""
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    model = AutoModelForCausalLM.from_pretrained(base_dir)
-    config = LoraConfig(r=4, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
-    get_peft_model(model, config).save_pretrained(out)
-    if base_identity is not None:
-        (out / "ragvsft_adapter.json").write_text(json.dumps({"base_model_identity": base_identity}))
-    return out
 
 
 def test_batched_generation_equals_one_at_a_time_in_input_order(gen: HFGenerator) -> None:
@@ -217,7 +205,7 @@ def test_sampling_settings_in_generation_config_neither_warn_nor_change_greedy_o
 
 
 def test_adapter_trained_on_another_base_is_refused_before_generating(chatty_lm_dir: Path, tmp_path: Path) -> None:
-    adapter = _lora_adapter(chatty_lm_dir, tmp_path / "adapter", base_identity="other-model@sha256:0123456789abcdef")
+    adapter = lora_adapter(chatty_lm_dir, tmp_path / "adapter", base_identity="other-model@sha256:0123456789abcdef")
     with pytest.raises(RagvsftError, match="was trained on base model") as err:
         HFGenerator(str(chatty_lm_dir), cache_dir=tmp_path / "cache", adapter=adapter)
     base_identity = load_lm(str(chatty_lm_dir), cache_dir=tmp_path / "cache").identity
@@ -225,14 +213,14 @@ def test_adapter_trained_on_another_base_is_refused_before_generating(chatty_lm_
 
 
 def test_adapter_for_this_base_changes_identity_and_answers(gen: HFGenerator, chatty_lm_dir: Path, tmp_path: Path) -> None:
-    adapter = _lora_adapter(chatty_lm_dir, tmp_path / "run-1", base_identity=gen.identity)
+    adapter = lora_adapter(chatty_lm_dir, tmp_path / "run-1", base_identity=gen.identity)
     tuned = HFGenerator(str(chatty_lm_dir), cache_dir=tmp_path / "cache", adapter=adapter, batch_size=3)
     assert tuned.identity.startswith(gen.identity + "+adapter@sha256:") and tuned.identity != gen.identity
     out = tuned.generate(CONVERSATIONS, max_new_tokens=6)
     assert [g.text for g in out] == [tuned.generate([c], max_new_tokens=6)[0].text for c in CONVERSATIONS]
     assert [g.text for g in out] != [g.text for g in gen.generate(CONVERSATIONS, max_new_tokens=6)]
     # A plain PEFT folder (no ragvsft_adapter.json) is accepted as it is.
-    plain = _lora_adapter(chatty_lm_dir, tmp_path / "plain", base_identity=None)
+    plain = lora_adapter(chatty_lm_dir, tmp_path / "plain", base_identity=None)
     plain_gen = HFGenerator(str(chatty_lm_dir), cache_dir=tmp_path / "cache", adapter=plain)
     assert plain_gen.identity.startswith(gen.identity + "+adapter@sha256:") and plain_gen.identity != tuned.identity
 

@@ -118,11 +118,12 @@ def test_registered_versions_travel_and_an_unchanged_index_keeps_its_version(
     tmp_path: Path, corpus: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str
 ) -> None:
     exp = experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir, extra='[evaluate]\narms = ["finetuned", "rag"]\n')
-    for _ in range(2):
-        result = runner.invoke(app, ["run", str(exp)])
+    for overrides in ([], ["--set", "finetune.learning_rate=0.001"]):
+        result = runner.invoke(app, ["run", str(exp), *overrides])
         assert result.exit_code == 0, result.output
     client = mlflow.MlflowClient(mlflow_uri)
-    # Same documents, same settings: one index version (the alias stays on it); every run trains a new adapter.
+    # Same documents and index settings: one index version (the alias stays on it); new training settings, a new
+    # adapter version.
     assert [str(v.version) for v in client.search_model_versions("name = 'ragvsft-corpus-index'")] == ["1"]
     assert str(client.get_model_version_by_alias("ragvsft-corpus-adapter", "challenger").version) == "2"
     index_runs = client.search_runs([client.get_experiment_by_name("ragvsft/corpus").experiment_id],

@@ -49,24 +49,29 @@ def build_generator(model: ModelConfig, *, adapter_dir: Path | None = None, name
 
 
 def build_arms(names: Sequence[str], extra_arms: Sequence[ExtraArm], model: ModelConfig, *,
-               adapter_dir: Path | None, environ: Mapping[str, str]) -> list[Arm]:
+               adapter_dir: Path | None, environ: Mapping[str, str],
+               generators: dict[Any, Generator] | None = None) -> list[Arm]:
     """The named standard arms (one model load per adapter setting, shared by the arms that use it) and the
     endpoint arms, whose keys come from ``environ`` only, never from the experiment file.
+
+    ``generators`` keeps loaded models between calls (keyed by model settings and adapter folder), so a sweep
+    loads each once.
 
     Example:
         >>> [a.name for a in build_arms(["base", "rag"], [], ModelConfig(), adapter_dir=None, environ={})]
         ... # doctest: +SKIP
         ['base', 'rag']
     """
-    generators: dict[bool, Generator] = {}
+    loaded = {} if generators is None else generators
     arms = []
     for name in names:
         spec = ARMS[name]
-        if spec.adapter not in generators:
-            if spec.adapter and adapter_dir is None:
-                raise ValueError(f"arm {name!r} needs a fine-tuned adapter, and none was given")
-            generators[spec.adapter] = build_generator(model, adapter_dir=adapter_dir if spec.adapter else None)
-        arms.append(Arm(spec, generators[spec.adapter]))
+        if spec.adapter and adapter_dir is None:
+            raise ValueError(f"arm {name!r} needs a fine-tuned adapter, and none was given")
+        key = (model.base_model, model.cache_dir, model.batch_size, model.device, adapter_dir if spec.adapter else None)
+        if key not in loaded:
+            loaded[key] = build_generator(model, adapter_dir=key[-1])
+        arms.append(Arm(spec, loaded[key]))
     for extra in extra_arms:
         client = OpenAIGenerator(extra.base_url, extra.model, api_key=environ.get(extra.api_key_env))
         arms.append(Arm(endpoint_arm(extra.name, retrieves=extra.retrieves, model=extra.model), client))

@@ -105,6 +105,32 @@ def run(experiment: ExperimentArg, set_: SetOpt = None) -> None:
         raise _fail(exc) from None
 
 
+@app.command()
+def sweep(experiment: ExperimentArg, set_: SetOpt = None) -> None:
+    """Run the experiment at every point of its [sweep] table (a grid of "key" = [values], or [[sweep.points]]):
+    indexes, adapters, answers and scores whose inputs did not change are reused, so a rerun resumes and a new
+    value computes only the new points. Ends with the ceiling analysis and the decision report."""
+    from ragvsft.pipelines import sweep as recipe
+    from ragvsft.sweep import load_sweep
+
+    try:
+        recipe.main(load_sweep(experiment, set_ or []), console)
+    except RagvsftError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def report(experiment: ExperimentArg, set_: SetOpt = None) -> None:
+    """Render the decision report again from the last run's or sweep's results (<output_dir>/report/results.json):
+    verdict, arm comparison with costs, curves and plateaus; Markdown + self-contained HTML, logged to MLflow."""
+    from ragvsft.pipelines import report as recipe
+
+    try:
+        recipe.main(_load(experiment, set_), console)
+    except RagvsftError as exc:
+        raise _fail(exc) from None
+
+
 @app.command("validate-metrics")
 def validate_metrics(
     experiment: ExperimentArg,

@@ -13,6 +13,7 @@ import re
 import tomllib
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -120,6 +121,25 @@ class EvaluateConfig:
     ``faithfulness_judge`` / ``answer_relevance_reverse`` for the LLM-judge variants (configure ``[evaluate.judge]``)."""
     judge: JudgeConfig = field(default_factory=JudgeConfig)
     """The LLM judge, used only by judge metrics."""
+    cache: bool = True
+    """Reuse answers and scores from ``<output_dir>/cache.sqlite`` (greedy answers and the metrics are
+    deterministic); a cached answer keeps the latency measured when it was generated. ``false`` measures again."""
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """How the decision report (``ragvsft report``) weighs what was measured."""
+
+    metric: str = "token_f1"
+    """The quality metric of the curves and the verdict (any metric the arms are scored with)."""
+    alpha: float = 0.05
+    """Significance level: a paired difference with a Holm-adjusted p at or above it counts as no difference."""
+    faithfulness_threshold: float = 0.5
+    """An answer whose ``faithfulness`` is below this counts as a hallucination in the report's share."""
+    cpu_hour_price: float = 0.10
+    """Price of one hour of the CPU machine that answers (USD), for the cost per 1,000 questions."""
+    gpu_hour_price: float = 2.50
+    """Price of one hour of the GPU machine that answers (USD), used when ``model.device`` is a GPU."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +167,7 @@ class ExperimentConfig:
     prompt: PromptTemplate = field(default_factory=PromptTemplate)
     finetune: LoraSettings = field(default_factory=LoraSettings)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
 
 
 def _type_name(tp: Any) -> str:
@@ -212,34 +233,50 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return key.strip().split("."), value
 
 
-def load_config(path: Path, overrides: list[str] | None = None) -> ExperimentConfig:
-    """Read, override and validate an experiment file.
-
-    Example:
-        >>> load_config(Path("experiments/demo.toml"), ["index.top_k=3"]).index.top_k  # doctest: +SKIP
-        3
-    """
+def read_experiment(path: Path) -> dict[str, Any]:
+    """The experiment file as TOML data (its ``[sweep]`` table included)."""
     if not path.is_file():
         raise ConfigError(path, "experiment file not found (expected experiments/<name>.toml)")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(path, f"not valid TOML: {exc}") from None
-    for text in overrides or []:
-        keys, value = parse_override(text)
-        table = data
-        for key in keys[:-1]:
-            table = table.setdefault(key, {})
-            if not isinstance(table, dict):
-                raise ConfigError("--set", f"'{key}' is not a table, cannot set {text!r}")
-        table[keys[-1]] = value
-    where = f"{path} (with --set {', '.join(overrides)})" if overrides else str(path)
+
+
+def set_key(data: dict[str, Any], keys: Sequence[str], value: Any, where: str) -> None:
+    """Set ``a.b.c = value`` in nested TOML data, creating tables on the way."""
+    table = data
+    for key in keys[:-1]:
+        table = table.setdefault(key, {})
+        if not isinstance(table, dict):
+            raise ConfigError(where, f"'{key}' is not a table, cannot set {'.'.join(keys)}")
+    table[keys[-1]] = value
+
+
+def config_from_data(data: dict[str, Any], path: Path, where: str) -> ExperimentConfig:
+    """Validate TOML data (without ``[sweep]``) into a config; ``name`` and ``output_dir`` default from ``path``."""
     config: ExperimentConfig = _build(ExperimentConfig, data, where)
     name = config.name or path.stem
     _check_ranges(config, where)
     return dataclasses.replace(
         config, name=name, output_dir=config.output_dir if config.output_dir != Path() else Path("artifacts") / name
     )
+
+
+def load_config(path: Path, overrides: list[str] | None = None) -> ExperimentConfig:
+    """Read, override and validate an experiment file. A ``[sweep]`` table is left to ``ragvsft sweep``.
+
+    Example:
+        >>> load_config(Path("experiments/demo.toml"), ["index.top_k=3"]).index.top_k  # doctest: +SKIP
+        3
+    """
+    data = read_experiment(path)
+    data.pop("sweep", None)
+    for text in overrides or []:
+        keys, value = parse_override(text)
+        set_key(data, keys, value, "--set")
+    where = f"{path} (with --set {', '.join(overrides)})" if overrides else str(path)
+    return config_from_data(data, path, where)
 
 
 def _check_ranges(config: ExperimentConfig, where: str) -> None:
@@ -277,6 +314,12 @@ def _check_ranges(config: ExperimentConfig, where: str) -> None:
         (not (bad := [m for m in ev.metrics if m not in METRICS]),
          f"evaluate.metrics: unknown {', '.join(map(repr, bad))}; known: {', '.join(METRICS)}"),
         (config.prompt.few_shot >= 0, "prompt.few_shot must be >= 0"),
+        (0 < ft.train_fraction <= 1, "finetune.train_fraction must be in (0, 1]"),
+        (config.report.metric in ev.metrics,
+         f"report.metric {config.report.metric!r} is not among evaluate.metrics ({', '.join(ev.metrics)})"),
+        (0 < config.report.alpha < 1 and 0 <= config.report.faithfulness_threshold <= 1,
+         "report.alpha must be in (0, 1), report.faithfulness_threshold in [0, 1]"),
+        (config.report.cpu_hour_price >= 0 and config.report.gpu_hour_price >= 0, "report prices must be >= 0"),
         ("{question}" in config.prompt.closed_book and "{question}" in config.prompt.with_context
          and "{context}" in config.prompt.with_context,
          "prompt.closed_book needs {question}; prompt.with_context needs {question} and {context}"),

@@ -16,7 +16,7 @@ from typing import Any
 from ragvsft.arms import ArmSpec
 from ragvsft.corpus import Corpus
 from ragvsft.fewshot import shot_pairs
-from ragvsft.generators import Generator
+from ragvsft.generators import Generation, Generator
 from ragvsft.metrics import Metric, Sample
 from ragvsft.prompts import PromptTemplate
 from ragvsft.qa import QAPair
@@ -68,6 +68,7 @@ class EvalRecord:
     generation_ms: float
     new_tokens: int
     scores: Mapping[str, float | None] = field(default_factory=dict)
+    prompt_tokens: int = 0  # tokens the model read: question, passages, examples
 
     @property
     def latency_ms(self) -> float:
@@ -77,7 +78,8 @@ class EvalRecord:
         """Flat dict for an MLflow table."""
         return {"arm": self.arm, "id": self.qa_id, "question": self.question, "gold_answer": self.gold_answer,
                 "answer": self.answer, "tags": ", ".join(self.tags), "chunk_ids": ", ".join(self.chunk_ids),
-                "latency_ms": round(self.latency_ms, 1), "new_tokens": self.new_tokens,
+                "latency_ms": round(self.latency_ms, 1), "prompt_tokens": self.prompt_tokens,
+                "new_tokens": self.new_tokens,
                 **{k: (None if v is None else round(v, 4)) for k, v in self.scores.items()}}
 
 
@@ -132,16 +134,27 @@ def answer(
                           shot_pairs((shots or {}).get(qa.id, ())))
         for qa, ctx in zip(questions, passages)
     ]
-    started = time.perf_counter()
     generations = arm.generator.generate(conversations, max_new_tokens=max_new_tokens, stop=stop)
-    elapsed = time.perf_counter() - started
     records = [
         EvalRecord(arm=arm.name, qa_id=qa.id, question=qa.question, gold_answer=qa.answer, answer=gen.text, tags=qa.tags,
                    sources=qa.sources, chunk_ids=tuple(h.chunk.id for h in ctx.hits) if ctx else (),
-                   retrieval_ms=ctx.ms if ctx else 0.0, generation_ms=gen.latency_ms, new_tokens=gen.new_tokens)
+                   retrieval_ms=ctx.ms if ctx else 0.0, generation_ms=gen.latency_ms, new_tokens=gen.new_tokens,
+                   prompt_tokens=gen.prompt_tokens)
         for qa, ctx, gen in zip(questions, passages, generations)
     ]
-    return records, sum(g.new_tokens for g in generations) / elapsed if elapsed > 0 else 0.0
+    return records, throughput(generations)
+
+
+def throughput(generations: Sequence[Generation]) -> float:
+    """New tokens per second of generation compute: each answer counts its share of its batch's time, so answers
+    from the cache report the speed measured when they were generated.
+
+    Example:
+        >>> throughput([Generation("a", 9, 10, 500.0, 2), Generation("b", 9, 30, 500.0, 2)])
+        80.0
+    """
+    seconds = sum(g.latency_ms / g.batch_rows for g in generations) / 1000
+    return sum(g.new_tokens for g in generations) / seconds if seconds > 0 else 0.0
 
 
 def score(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ragvsft.ceiling import Curve, CurvePoint
 from ragvsft.stats import Estimate
 
 HEADLINE_METRICS = ("token_f1", "exact_match", "answer_recall", "faithfulness", "answer_relevance")
@@ -74,5 +75,41 @@ def latency_figure(latencies_ms: Mapping[str, Sequence[float]]) -> Any:
     ax.set_yscale("log")
     ax.set_ylabel("latency per answer (ms)")
     ax.set_title("latency by arm (retrieval + generation)")
+    fig.tight_layout()
+    return fig
+
+
+def ceiling_figure(curves: Sequence[Curve], *, metric: str, xlabel: str, title: str,
+                   bounds: Mapping[str, CurvePoint] | None = None, x_of: str = "x") -> Any:
+    """Curves with their 95 % intervals, each plateau circled, and bounds (e.g. the oracle) as shaded bands.
+
+    ``x_of = "prompt_tokens"`` draws quality against the tokens the prompts held instead of the setting.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for n, curve in enumerate(curves):
+        pts = sorted(curve.points, key=lambda p: getattr(p, x_of))
+        xs = [getattr(p, x_of) for p in pts]
+        means = [p.estimate.mean for p in pts]
+        err = [[m - p.estimate.low for m, p in zip(means, pts)], [p.estimate.high - m for m, p in zip(means, pts)]]
+        label = curve.arm + (f" ({curve.series})" if curve.series else "")
+        line = ax.errorbar(xs, means, yerr=err, marker="o", capsize=4, label=label, color=f"C{n}")
+        if curve.plateau is not None:
+            ax.plot([getattr(curve.plateau, x_of)], [curve.plateau.estimate.mean], marker="o", markersize=16,
+                    markerfacecolor="none", markeredgewidth=2, color=line.lines[0].get_color(),
+                    label=f"{label}: plateau at {curve.plateau.x:g}")
+    for n, (name, p) in enumerate((bounds or {}).items(), start=len(curves)):
+        ax.axhline(p.estimate.mean, linestyle="--", color=f"C{n}", label=f"{name} (bound)")
+        ax.axhspan(p.estimate.low, p.estimate.high, color=f"C{n}", alpha=0.12)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(f"{metric} (mean, 95% CI)")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     return fig

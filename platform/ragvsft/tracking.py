@@ -262,3 +262,15 @@ def end_unfinished_children(uri: str, parent_run_id: str) -> None:
 def get_run(uri: str, run_id: str) -> Any:
     """Read a run back (tests and reports)."""
     return mlflow.MlflowClient(tracking_uri=uri).get_run(run_id)
+
+
+@contextmanager
+def attach(uri: str, run_id: str) -> Iterator[RunLogger]:
+    """Log more to an existing run (finished or not), e.g. a report rendered again later."""
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    try:
+        found = client.get_run(run_id)
+    except MlflowException:
+        raise RagvsftError(f"run {run_id} is not in the tracking store {uri}; set MLFLOW_TRACKING_URI to the store "
+                           "the experiment logged to") from None
+    yield RunLogger(client, run_id, found.info.artifact_uri)

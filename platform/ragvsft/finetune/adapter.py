@@ -15,7 +15,7 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,8 @@ def save_adapter(
     settings: LoraSettings,
     seed: int,
     train_ids: Sequence[str],
+    fingerprint: str = "",
+    training: Mapping[str, Any] | None = None,
 ) -> None:
     """Write the adapter to a new ``folder``, all or nothing: a crash leaves no folder, never half an adapter.
 
@@ -60,6 +62,8 @@ def save_adapter(
         "seed": seed,
         "train_examples": len(train_ids),
         "train_ids_sha256": hashlib.sha256("\n".join(train_ids).encode()).hexdigest(),
+        "fingerprint": fingerprint,
+        "training": dict(training or {}),  # what it cost: wall seconds, device
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     # Built beside the target (same file system) so the final rename is atomic.
@@ -74,6 +78,21 @@ def save_adapter(
         os.rename(tmp, folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def adapter_fingerprint(base_model: str, examples: Sequence[Any], settings: LoraSettings, seed: int) -> str:
+    """A hash of everything a fine-tune's result depends on: base model (identity and dtype), every training
+    example's messages and answer, the settings and the seed. An adapter folder named by it is reused, not trained
+    again, by a rerun or a sweep point with the same inputs.
+
+    Example:
+        >>> a = adapter_fingerprint("m@sha256:1", [], LoraSettings(), 0)
+        >>> a == adapter_fingerprint("m@sha256:1", [], LoraSettings(), 1), len(a)
+        (False, 20)
+    """
+    payload = [FORMAT_VERSION, base_model, dataclasses.asdict(settings), seed,
+               [[e.id, e.messages, e.answer] for e in examples]]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
 
 
 def load_adapter_meta(folder: Path) -> dict[str, Any]:

@@ -11,6 +11,8 @@ evaluation see the same messages.
 
 from __future__ import annotations
 
+import hashlib
+import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -110,6 +112,23 @@ def raft_examples(
 
 
 RECIPES: dict[str, Recipe] = {"closed_book": closed_book_examples, "raft": raft_examples}
+
+
+def training_subset(pairs: Sequence[QAPair], fraction: float, seed: int) -> list[QAPair]:
+    """The first ``ceil(fraction * n)`` pairs in a seeded hash order of their ids (input order kept): the same
+    subset on every machine, and a smaller fraction's pairs are all in a larger one's, so a learning curve adds
+    examples instead of swapping them.
+
+    Example:
+        >>> pairs = [QAPair(f"q{i}", "?", "a", (), "train", ()) for i in range(8)]
+        >>> half, quarter = training_subset(pairs, 0.5, 0), training_subset(pairs, 0.25, 0)
+        >>> len(half), len(quarter), set(quarter) <= set(half)
+        (4, 2, True)
+    """
+    keep = math.ceil(fraction * len(pairs))
+    order = sorted(pairs, key=lambda qa: hashlib.sha256(f"{seed}:{qa.id}".encode()).hexdigest())
+    chosen = {qa.id for qa in order[:keep]}
+    return [qa for qa in pairs if qa.id in chosen]
 
 
 def dropped_message(dropped: Sequence[str], total: int, max_length: int) -> str:

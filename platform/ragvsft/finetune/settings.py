@@ -24,6 +24,9 @@ class LoraSettings:
     """``closed_book``: question -> answer. ``raft``: question + passages (gold in ``gold_fraction`` of examples,
     distractors otherwise) -> answer. ``mixed``: both, so the model learns the facts and to read context.
     RAFT examples carry ``context_k`` passages, about 8x the tokens of a closed-book one: on a CPU, closed_book."""
+    train_fraction: float = 1.0
+    """Share of the training questions used (a seeded, nested subset: the questions of 0.25 are among those of
+    0.5), for the curve of quality against training examples."""
     context_k: int = 3
     """Passages per RAFT example."""
     gold_fraction: float = 0.8

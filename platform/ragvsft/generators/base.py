@@ -26,6 +26,8 @@ class Generation:
     """Tokens the model generated for this answer, up to and including its end token; padding not counted."""
     latency_ms: float
     """Wall time of the call or batch that produced this answer: what a caller waited for."""
+    batch_rows: int = 1
+    """Answers that batch produced together: this answer's share of the compute is ``latency_ms / batch_rows``."""
 
 
 class Generator(Protocol):

@@ -154,7 +154,7 @@ class HFGenerator:
             n = min([len(new), stopper.lengths.get(row, len(new))]
                     + [new.index(e) + 1 for e in self._eos_ids if e in new])
             text = self._lm.tokenizer.decode(new[:n], skip_special_tokens=True)
-            generations.append(Generation(truncate_at_stop(text, stop), len(ids), n, latency_ms))
+            generations.append(Generation(truncate_at_stop(text, stop), len(ids), n, latency_ms, len(prompts)))
         return generations
 
 

@@ -1,0 +1,122 @@
+"""Sweep recipe: the experiment at every point of its ``[sweep]`` table, then the ceiling analysis and the report.
+
+    ragvsft sweep experiments/demo-sweep.toml
+
+1. read and validate every point before anything expensive;
+2. per distinct index setting, build or reuse the index; per distinct fine-tune setting, train or reuse the
+   adapter (both are found again by a fingerprint of their inputs);
+3. per point, every arm answers the same eval questions — answers and scores come from the cache when their
+   inputs did not change, so a rerun after a crash, or a new value on an axis, computes only what is new;
+4. one MLflow parent run ``sweep-<name>`` with a child per index, adapter and point; the ceiling metrics and the
+   decision report on the parent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from rich.console import Console
+
+from ragvsft import tracking
+from ragvsft.config import ExperimentConfig, config_to_dict
+from ragvsft.device import resolve_device
+from ragvsft.finetune.adapter import load_adapter_meta
+from ragvsft.pipelines import evaluate, finetune, index, report
+from ragvsft.pipelines.common import folder_mb, load_experiment_corpus
+from ragvsft.preflight import adapter_arms, preflight
+from ragvsft.results import ExperimentResults, PointResult
+from ragvsft.sweep import Sweep, SweepPoint
+
+
+def _index_key(config: ExperimentConfig) -> tuple:
+    i = config.index
+    return i.embedder, i.chunk_chars, i.chunk_overlap_chars, i.index_type, i.hnsw_m
+
+
+def _finetune_key(config: ExperimentConfig) -> tuple:
+    """What the training examples and the adapter depend on (few-shot and top_k do not)."""
+    m = config.model
+    return (config.finetune, m.base_model, m.device, dataclasses.replace(config.prompt, few_shot=0), config.seed,
+            config.index.chunk_chars, config.index.chunk_overlap_chars)
+
+
+def main(sweep: Sweep, console: Console) -> ExperimentResults:
+    base = sweep.base
+    corpus = load_experiment_corpus(base, console)
+    for point in sweep.points:
+        preflight(point.config, corpus)
+    # Points sharing an index run together (the index folder keeps only its newest few versions), and within
+    # those, points sharing an adapter (one adapter is kept loaded at a time).
+    order = sorted(sweep.points, key=lambda p: (repr(_index_key(p.config)), repr(_finetune_key(p.config))))
+    console.print(f"sweep: {len(order)} points over {', '.join(sweep.axes)}")
+    uri = tracking.tracking_uri()
+    started = time.perf_counter()
+    loaded = evaluate.Loaded.for_experiment(base)
+    quiet = Console(quiet=True)
+    with tracking.run(
+        uri=uri, experiment=tracking.experiment_name(corpus.name), name=f"sweep-{base.name}",
+        description=f"sweep of {corpus.name} over {', '.join(sweep.axes)}: {len(order)} points",
+        tags={"ragvsft.pipeline": "sweep", "ragvsft.experiment": base.name, "ragvsft.docs_sha256": corpus.docs.sha256},
+    ) as parent:
+        parent.log_params(config_to_dict(base) | {"sweep.axes": ", ".join(sweep.axes), "sweep.points": len(order)}
+                          | {f"sweep.values.{a}": str([p.values.get(a) for p in sweep.points]) for a in sweep.axes})
+        results = ExperimentResults(
+            experiment=base.name, corpus=corpus.name, kind="sweep", run_id=parent.run_id, axes=sweep.axes,
+            base_values={a: _get(base, a) for a in sweep.axes}, arm_specs={}, settings=dataclasses.asdict(base.report))
+        indexes: dict[tuple, index.IndexResult] = {}
+        adapters: dict[tuple, finetune.FinetuneResult] = {}
+        current_index: tuple | None = None
+        for n, point in enumerate(order, start=1):
+            config = point.config
+            console.rule(f"point {n}/{len(order)}: {point.label}")
+            ikey = _index_key(config)
+            if ikey != current_index:  # also makes it the live version evaluate reads
+                indexes[ikey] = index.main(config, quiet, parent_run_id=parent.run_id)
+                current_index = ikey
+            ft = None
+            if adapter_arms(config):
+                fkey = _finetune_key(config)
+                if fkey not in adapters:
+                    adapters[fkey] = finetune.main(config, console, parent_run_id=parent.run_id)
+                ft = adapters[fkey]
+            with tracking.run(uri=uri, experiment=tracking.experiment_name(corpus.name), name=f"point-{point.label}",
+                              description=f"sweep point {n}/{len(order)}: {point.label}",
+                              tags={"ragvsft.pipeline": "sweep-point", "ragvsft.experiment": base.name},
+                              parent_run_id=parent.run_id) as child:
+                child.log_params({f"sweep.{k}": v for k, v in point.values.items()})
+                arm_results = evaluate.main(config, console, corpus, adapter_dir=ft.adapter_dir if ft else None,
+                                            parent_run_id=child.run_id, loaded=loaded)
+                child.log_metrics({f"{r.arm.name}/{k}": v for r in arm_results
+                                   for k, v in evaluate.flatten_summary(r.summary).items()
+                                   if not k.endswith(("_ci_low", "_ci_high"))})
+            results.points.append(_point(point, arm_results, indexes[ikey], ft))
+            results.arm_specs.update({r.arm.name: dataclasses.asdict(r.arm.spec) for r in arm_results})
+            results.save(base.output_dir / "report" / "results.json")  # a crash keeps every finished point
+        if loaded.cache is not None:
+            parent.log_metrics({"cache/generation_hit_rate": loaded.cache.generations.rate,
+                                "cache/score_hit_rate": loaded.cache.scores.rate})
+        parent.log_metrics({"sweep_wall_s": time.perf_counter() - started})
+        report.write(results, base.output_dir / "report", console, logger=parent)
+    if loaded.cache is not None:
+        console.print(f"cache hits: answers {loaded.cache.generations}, scores {loaded.cache.scores}")
+    console.print(f"sweep of {len(order)} points in {time.perf_counter() - started:.0f} s; "
+                  f"open the runs: {tracking.ui_command(uri)}")
+    return results
+
+
+def _get(config: ExperimentConfig, key: str) -> object:
+    value: object = config
+    for part in key.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _point(point: SweepPoint, arm_results: list[evaluate.ArmResult], idx: index.IndexResult,
+           ft: finetune.FinetuneResult | None) -> PointResult:
+    training = load_adapter_meta(ft.adapter_dir).get("training", {}) if ft else {}
+    return evaluate.point_result(point.values, arm_results, index_mb=folder_mb(idx.built.path),
+                                 adapter_mb=folder_mb(ft.adapter_dir) if ft else 0.0,
+                                 train_s=float(training.get("wall_s", 0.0)),
+                                 train_examples=ft.train_questions if ft else 0,
+                                 device=resolve_device(point.config.model.device))

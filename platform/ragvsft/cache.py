@@ -1,0 +1,180 @@
+"""A cache of answers and metric scores, so a rerun or a sweep never generates or scores the same thing twice.
+
+Generation is greedy and every metric is deterministic, so an answer is a
+function of (model + adapter identity, the exact conversation, decoding
+settings) and a score of (metric, scorer identity, the sample). Both are kept
+in one SQLite file in the experiment's output folder, as JSON — never pickle:
+the file is data a user may copy between machines.
+
+A cached answer keeps the latency and token counts measured when it was
+generated: latency in a report is what the model took, not what a lookup took.
+Pass ``--no-cache`` (``evaluate.cache = false``) to measure again.
+
+Example:
+    >>> cache = ResultCache(Path("artifacts/demo/cache.sqlite"))  # doctest: +SKIP
+    >>> generator = CachedGenerator(HFGenerator(cache_dir=Path(".cache/ragvsft")), cache)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ragvsft.errors import RagvsftError
+from ragvsft.generators.base import Generation, Generator
+from ragvsft.metrics.base import Metric, Sample
+from ragvsft.prompts import Message
+
+FORMAT_VERSION = 1  # bump when what a key covers changes: old entries then simply miss
+
+
+def digest(*parts: Any) -> str:
+    """sha256 of the JSON of ``parts``: the key of one cached value.
+
+    Example:
+        >>> digest("a", [1, 2]) == digest("a", [1, 2]), digest("a", [1, 2]) == digest("a", [2, 1])
+        (True, False)
+    """
+    return hashlib.sha256(json.dumps([FORMAT_VERSION, *parts], sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass
+class HitRate:
+    """Lookups answered from the cache (``hits``) and computed (``misses``)."""
+
+    hits: int = 0
+    misses: int = 0
+
+    @property
+    def rate(self) -> float:
+        total = self.hits + self.misses
+        return self.hits / total if total else float("nan")
+
+    def __str__(self) -> str:
+        total = self.hits + self.misses
+        return f"{self.hits}/{total} ({self.rate:.0%})" if total else "0/0"
+
+
+class ResultCache:
+    """Answers and scores in one SQLite file; safe to share between processes (SQLite locks the file).
+
+    Example:
+        >>> import tempfile
+        >>> cache = ResultCache(Path(tempfile.mkdtemp()) / "cache.sqlite")
+        >>> cache.put_scores("token_f1", {"k1": 0.5}); cache.get_scores("token_f1", ["k1", "k2"])
+        {'k1': 0.5}
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.path, timeout=60)
+            with self._db:
+                self._db.execute("CREATE TABLE IF NOT EXISTS generations (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                self._db.execute("CREATE TABLE IF NOT EXISTS scores "
+                                 "(metric TEXT, key TEXT, value REAL, PRIMARY KEY (metric, key))")
+        except sqlite3.DatabaseError as exc:
+            raise RagvsftError(f"{self.path}: not a usable cache ({exc}); delete the file to start a new one") from None
+        self.generations = HitRate()
+        self.scores = HitRate()
+
+    def get_generations(self, keys: Sequence[str]) -> dict[str, Generation]:
+        found = {}
+        for chunk in _chunks(list(set(keys))):
+            rows = self._db.execute(f"SELECT key, value FROM generations WHERE key IN ({','.join('?' * len(chunk))})",
+                                    chunk)
+            found |= {key: Generation(**json.loads(value)) for key, value in rows}
+        return found
+
+    def put_generations(self, items: dict[str, Generation]) -> None:
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO generations VALUES (?, ?)",
+                                 [(k, json.dumps(asdict(g), ensure_ascii=False)) for k, g in items.items()])
+
+    def get_scores(self, metric: str, keys: Sequence[str]) -> dict[str, float | None]:
+        found: dict[str, float | None] = {}
+        for chunk in _chunks(list(set(keys))):
+            rows = self._db.execute(f"SELECT key, value FROM scores WHERE metric = ? AND key IN "
+                                    f"({','.join('?' * len(chunk))})", [metric, *chunk])
+            found |= dict(rows.fetchall())
+        return found
+
+    def put_scores(self, metric: str, values: dict[str, float | None]) -> None:
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?)",
+                                 [(metric, k, v) for k, v in values.items()])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _chunks(keys: list[str], size: int = 500) -> list[list[str]]:
+    """SQLite caps the number of ``?`` in one statement."""
+    return [keys[i:i + size] for i in range(0, len(keys), size)]
+
+
+class CachedGenerator:
+    """A generator that answers from the cache where it can and asks the wrapped generator for the rest, in one call.
+
+    The key is the wrapped generator's identity (model weights, adapter content, dtype), the conversation exactly
+    as given, and the decoding settings; batch size is not in it, since a batched greedy answer equals the answer
+    generated alone.
+    """
+
+    def __init__(self, inner: Generator, cache: ResultCache) -> None:
+        self.inner, self.cache = inner, cache
+
+    @property
+    def identity(self) -> str:
+        return self.inner.identity
+
+    def key(self, conversation: list[Message], max_new_tokens: int, stop: Sequence[str]) -> str:
+        return digest("generation", self.inner.identity, conversation, max_new_tokens, list(stop))
+
+    def generate(
+        self, conversations: Sequence[list[Message]], *, max_new_tokens: int, stop: Sequence[str] = ()
+    ) -> list[Generation]:
+        keys = [self.key(c, max_new_tokens, stop) for c in conversations]
+        found = self.cache.get_generations(keys)
+        missing = [i for i, k in enumerate(keys) if k not in found]
+        self.cache.generations.hits += len(keys) - len(missing)
+        self.cache.generations.misses += len(missing)
+        if missing:
+            fresh = self.inner.generate([conversations[i] for i in missing], max_new_tokens=max_new_tokens, stop=stop)
+            new = {keys[i]: g for i, g in zip(missing, fresh)}
+            self.cache.put_generations(new)
+            found |= new
+        return [found[k] for k in keys]
+
+
+class CachedMetric:
+    """A deterministic metric whose scores are looked up before they are computed.
+
+    ``scorer`` names what the metric computes with (the embedder's identity), so a new embedder misses.
+    LLM-judge metrics are not wrapped: their judge is a ``CachedGenerator`` instead, which keeps their count of
+    unreadable replies right.
+    """
+
+    def __init__(self, inner: Metric, cache: ResultCache, scorer: str) -> None:
+        self.inner, self.cache, self.scorer = inner, cache, scorer
+        self.name = inner.name
+        self.requires = getattr(inner, "requires", ())
+
+    def score(self, samples: Sequence[Sample]) -> list[float | None]:
+        keys = [digest("score", self.name, self.scorer, asdict(s)) for s in samples]
+        found = self.cache.get_scores(self.name, keys)
+        missing = [i for i, k in enumerate(keys) if k not in found]
+        self.cache.scores.hits += len(keys) - len(missing)
+        self.cache.scores.misses += len(missing)
+        if missing:
+            fresh = self.inner.score([samples[i] for i in missing])
+            new = {keys[i]: v for i, v in zip(missing, fresh)}
+            self.cache.put_scores(self.name, new)
+            found |= new
+        return [found[k] for k in keys]

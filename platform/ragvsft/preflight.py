@@ -1,0 +1,40 @@
+"""Every error an experiment can know about up front, raised before any model loads (``run`` and ``sweep``)."""
+
+from __future__ import annotations
+
+from ragvsft.arms import ARMS
+from ragvsft.builders import needs_judge
+from ragvsft.config import ExperimentConfig
+from ragvsft.corpus import Corpus
+from ragvsft.device import resolve_device
+from ragvsft.errors import RagvsftError
+from ragvsft.models import check_lm_spec
+
+
+def preflight(config: ExperimentConfig, corpus: Corpus) -> None:
+    """Every error a run can know about up front, raised before any model loads."""
+    qa_path = config.corpus / "qa.jsonl"
+    if not corpus.split("eval"):
+        raise RagvsftError(f"{qa_path}: the eval split is empty; mark some lines \"split\": \"eval\" "
+                           "or raise eval_fraction")
+    if adapter_arms(config) and not corpus.split("train"):
+        raise RagvsftError(f"{qa_path}: no training questions, so there is nothing to fine-tune; mark some lines "
+                           f"\"split\": \"train\" or drop the {'/'.join(adapter_arms(config))} arms")
+    oracles = [a for a in config.evaluate.arms if ARMS[a].needs_sources]
+    if oracles and not any(q.sources for q in corpus.split("eval")):
+        raise RagvsftError(f"{qa_path}: the {'/'.join(oracles)} arms show each question's gold source passages, "
+                           "and no eval question names its \"sources\"; add them or drop those arms")
+    if config.prompt.few_shot and not corpus.split("train"):
+        raise RagvsftError(f"{qa_path}: prompt.few_shot={config.prompt.few_shot} takes its examples from the "
+                           "training questions, and there are none")
+    check_lm_spec(config.model.base_model)
+    resolve_device(config.model.device)
+    resolve_device(config.index.device)
+    judge = config.evaluate.judge
+    if needs_judge(config.evaluate.metrics) and not judge.base_url and judge.model:
+        check_lm_spec(judge.model)
+
+
+def adapter_arms(config: ExperimentConfig) -> list[str]:
+    """The configured arms that use the fine-tuned adapter; none, and nothing is fine-tuned."""
+    return [a for a in config.evaluate.arms if ARMS[a].adapter]
