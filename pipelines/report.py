@@ -19,6 +19,7 @@ from ragvsft import tracking
 from ragvsft.ceiling import Ceiling
 from ragvsft.config import ExperimentConfig
 from ragvsft.decision_report import comparison, render_html, render_markdown
+from ragvsft.errors import RagvsftError
 from ragvsft.report import ceiling_figure, metric_figure
 from ragvsft.results import ExperimentResults
 from ragvsft.verdict import decide
@@ -29,8 +30,12 @@ def main(config: ExperimentConfig, console: Console) -> Path:
     results = ExperimentResults.load(folder / "results.json")
     # The [report] table is read from the experiment file now: prices and thresholds may have changed.
     results = dataclasses.replace(results, settings=dataclasses.asdict(config.report))
-    with tracking.attach(tracking.tracking_uri(), results.run_id) as logger:
-        return write(results, folder, console, logger=logger)
+    try:
+        logger: tracking.RunLogger | None = tracking.existing_run(tracking.tracking_uri(), results.run_id)
+    except RagvsftError as exc:  # the files are still worth having
+        console.print(f"[yellow]warning:[/] the report is not logged to MLflow: {exc}")
+        logger = None
+    return write(results, folder, console, logger=logger)
 
 
 def write(results: ExperimentResults, folder: Path, console: Console, *,

@@ -130,3 +130,22 @@ def test_a_plain_run_ignores_the_sweep_table(tmp_path: Path) -> None:
     path = tmp_path / "x.toml"
     path.write_text('corpus = "c"\n[sweep]\n"index.top_k" = [1, 4]\n', encoding="utf-8")
     assert load_config(path).index.top_k == 5
+
+
+def test_report_without_results_says_what_to_run(tmp_path: Path) -> None:
+    path = tmp_path / "x.toml"
+    path.write_text(f'corpus = "c"\noutput_dir = "{tmp_path / "out"}"\n', encoding="utf-8")
+    result = runner.invoke(app, ["report", str(path)])
+    assert result.exit_code == 2 and "no results yet" in result.output and "ragvsft sweep" in result.output
+
+
+def test_report_of_results_from_another_tracking_store_is_written_with_a_warning(tmp_path: Path, mlflow_uri: str) -> None:
+    from test_ceiling import point, results
+
+    path = tmp_path / "x.toml"
+    path.write_text(f'corpus = "c"\noutput_dir = "{tmp_path / "out"}"\n', encoding="utf-8")
+    results([point({}, {"base": 5, "rag": 30})]).save(tmp_path / "out" / "report" / "results.json")
+    result = runner.invoke(app, ["report", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "not logged to MLflow: run run-id is not in the tracking store" in result.output
+    assert "RAG is enough" in (tmp_path / "out" / "report" / "report.md").read_text()

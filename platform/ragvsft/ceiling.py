@@ -115,6 +115,11 @@ def _slice(results: ExperimentResults, vary: Sequence[str], fixed: dict[str, Any
     return [p for p in results.points if all(p.values.get(a) == v for a, v in want.items())]
 
 
+def base_point(results: ExperimentResults) -> PointResult:
+    """The point at the experiment file's own settings (an axis that does not list the file's value: its first)."""
+    return _slice(results, ())[0]
+
+
 def analyse(results: ExperimentResults, metric: str, *, alpha: float = 0.05, seed: int = 0) -> Ceiling:
     """Every curve the sweep's axes allow, each with its plateau, plus every arm at the base setting.
 
@@ -124,8 +129,7 @@ def analyse(results: ExperimentResults, metric: str, *, alpha: float = 0.05, see
         4
     """
     arms = {arm for p in results.points for arm in p.records}
-    base_point = _slice(results, ())
-    at_base = {arm: point_of(rs, metric, 0, seed) for arm, rs in base_point[0].records.items()} if base_point else {}
+    at_base = {arm: point_of(rs, metric, 0, seed) for arm, rs in base_point(results).records.items()}
     curves: dict[str, Curve] = {}
 
     def along(arm: str, key: str, *, label: str = "", fixed: dict[str, Any] | None = None, series: str = "",

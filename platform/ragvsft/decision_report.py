@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ragvsft.arms import ARMS
-from ragvsft.ceiling import Ceiling
+from ragvsft.ceiling import Ceiling, base_point
 from ragvsft.results import ExperimentResults
 from ragvsft.stats import Estimate, mean_ci, percentile
 from ragvsft.verdict import Verdict
@@ -46,8 +46,7 @@ class ArmRow:
 
 def comparison(results: ExperimentResults, ceiling: Ceiling, settings: Mapping[str, Any]) -> list[ArmRow]:
     """The comparison architects otherwise make from intuition, every cell measured."""
-    point = next((p for p in results.points if all(p.values.get(a) == v for a, v in results.base_values.items())),
-                 results.points[0])
+    point = base_point(results)
     rows = []
     for arm, records in point.records.items():
         spec = results.arm_specs.get(arm, {})

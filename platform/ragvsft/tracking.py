@@ -264,13 +264,12 @@ def get_run(uri: str, run_id: str) -> Any:
     return mlflow.MlflowClient(tracking_uri=uri).get_run(run_id)
 
 
-@contextmanager
-def attach(uri: str, run_id: str) -> Iterator[RunLogger]:
-    """Log more to an existing run (finished or not), e.g. a report rendered again later."""
+def existing_run(uri: str, run_id: str) -> RunLogger:
+    """A logger for a run that exists already (finished or not), e.g. to add a report rendered again later."""
     client = mlflow.MlflowClient(tracking_uri=uri)
     try:
         found = client.get_run(run_id)
     except MlflowException:
         raise RagvsftError(f"run {run_id} is not in the tracking store {uri}; set MLFLOW_TRACKING_URI to the store "
                            "the experiment logged to") from None
-    yield RunLogger(client, run_id, found.info.artifact_uri)
+    return RunLogger(client, run_id, found.info.artifact_uri)
