@@ -101,8 +101,12 @@ def decide(results: ExperimentResults, ceiling: Ceiling, *, alpha: float = 0.05,
     if oracle and rag and (t := beats(oracle, rag)) and t.diff >= RETRIEVAL_GAP:
         gap = (f" The oracle reaches {_est(oracle)}, so retrieval loses {t.diff:.2f} ({format_p(t.p)}): "
                "improve retrieval (chunking, embedder, top_k) before fine-tuning.")
-    fine = f" No fine-tune beats it (best: {_est(h if h and (not f or h.estimate.mean >= f.estimate.mean) else f)})." \
-        if (f or h) else ""
+    fine = ""
+    if f or h:
+        name, top = ("fine-tune + retrieval", h) if h and (not f or h.estimate.mean >= f.estimate.mean) else (
+            "closed-book fine-tune", f)
+        if rag:
+            fine = f" No fine-tune beats it significantly (best: {name} {_est(top)}, {format_p(compare(top, rag, seed).p)})."
     return Verdict("retrieval_bottleneck" if gap else "rag_enough",
                    "Use RAG, and improve retrieval." if gap else "RAG is enough.",
                    f"{rag_where} ({m} {_est(rag)})." + fine + gap if rag else "No RAG arm was measured.")
