@@ -105,6 +105,10 @@ def ceiling_figure(curves: Sequence[Curve], *, metric: str, xlabel: str, title: 
     for n, (name, p) in enumerate((bounds or {}).items(), start=len(curves)):
         ax.axhline(p.estimate.mean, linestyle="--", color=f"C{n}", label=f"{name} (bound)")
         ax.axhspan(p.estimate.low, p.estimate.high, color=f"C{n}", alpha=0.12)
+    if x_of == "x":  # settings (top_k, examples, shots) are whole numbers
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(f"{metric} (mean, 95% CI)")
     ax.set_ylim(bottom=0)
