@@ -23,8 +23,12 @@ class BM25Retriever:
     """
 
     def __init__(self, chunks: Sequence[Chunk]) -> None:
+        import logging
+
         import bm25s
 
+        # bm25s sets its own logger to DEBUG on import, so its notes would reach the user's console.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         self._bm25s = bm25s
         self.chunks = list(chunks)
         self.index = bm25s.BM25()
