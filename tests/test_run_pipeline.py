@@ -61,6 +61,11 @@ def test_run_builds_trains_evaluates_and_logs(
     for arm in ("base", "rag", "finetuned", "hybrid"):
         assert arm in result.output
     assert "best per metric" in result.output and "mlflow ui --backend-store-uri" in result.output
+    # The run ends with the decision report: a verdict on the console, the files beside the evidence.
+    assert "verdict:" in result.output
+    report = tmp_path / "out" / "report"
+    assert {"results.json", "report.md", "report.html", "arms.png"} <= {p.name for p in report.iterdir()}
+    assert "## Verdict:" in (report / "report.md").read_text()
 
     client = mlflow.MlflowClient(mlflow_uri)
     (parent,) = client.search_runs(
