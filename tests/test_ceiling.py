@@ -66,6 +66,7 @@ def test_the_finetuning_curve_runs_over_training_examples_per_recipe() -> None:
     ({"base": 10, "rag": 11, "finetuned": 10, "hybrid": 11, "oracle": 12}, {}, "nothing_helps"),
     ({"base": 10, "rag": 14, "finetuned": 12, "hybrid": 30, "oracle": 11}, {}, "cannot_read_context"),
     ({"base": 5, "rag": 20, "finetuned": 15, "hybrid": 32, "oracle": 36}, {}, "both"),
+    ({"rag": 10, "hybrid": 24}, {}, "both"),  # no closed-book arm measured: hybrid against RAG alone
     ({"base": 5, "rag": 20, "finetuned": 32, "hybrid": 30, "oracle": 22}, {}, "finetune_closed_book"),
     ({"base": 5, "rag": 20, "finetuned": 20, "hybrid": 20, "oracle": 21}, {"finetuned": 40.0}, "finetune_closed_book"),
     ({"base": 5, "rag": 30, "finetuned": 10, "hybrid": 30, "oracle": 31}, {}, "rag_enough"),

@@ -13,7 +13,7 @@ difference. Rules, first match wins:
 2. **the model cannot read context** — O exists and does not beat B, and H
    beats R: even the right passage does not help the base model; fine-tune
    it to read passages (``recipe = "raft"``) and keep retrieving.
-3. **both** — H beats R and H beats F: fine-tune and retrieve.
+3. **both** — H beats R and H beats F (when F was measured): fine-tune and retrieve.
 4. **fine-tune closed-book** — F beats R, or F matches R with a lower p50
    latency: the facts fit in the weights (stable facts, latency-bound).
 5. **RAG is enough** — otherwise; when O beats R by at least
@@ -85,10 +85,11 @@ def decide(results: ExperimentResults, ceiling: Ceiling, *, alpha: float = 0.05,
                        f"Even the gold passages (oracle {m} {_est(oracle)}) do not beat the base model "
                        f"({_est(base)}); fine-tune + retrieval{where(hy[1])} reaches {_est(h)}, {t.diff:+.2f} over "
                        f"{rag_where.lower() if curve else 'RAG'}, {format_p(t.p)}.")
-    if (t := beats(h, rag)) and beats(h, f):
+    if (t := beats(h, rag)) and (f is None or beats(h, f)):
         return Verdict("both", "Fine-tune and retrieve.",
                        f"{rag_where} ({m} {_est(rag)}); fine-tune + retrieval{where(hy[1])} reaches {_est(h)}, "
-                       f"{t.diff:+.2f} over it, {format_p(t.p)}, and beats the closed-book fine-tune.")
+                       f"{t.diff:+.2f} over it, {format_p(t.p)}"
+                       + (", and beats the closed-book fine-tune." if f else "."))
     if f and rag:
         t = compare(f, rag, seed)
         faster = f.latency_ms_p50 < rag.latency_ms_p50
