@@ -19,6 +19,7 @@ from ragvsft.builders import build_arms, build_judge, load_retriever, needs_judg
 from ragvsft.cache import CachedGenerator, CachedMetric, ResultCache
 from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import Corpus
+from ragvsft.device import resolve_device
 from ragvsft.embedders import SentenceTransformerEmbedder
 from ragvsft.evaluation import (
     Arm,
@@ -32,10 +33,11 @@ from ragvsft.evaluation import (
     summarize,
 )
 from ragvsft.fewshot import pick_shots
+from ragvsft.finetune.adapter import load_adapter_meta
 from ragvsft.generators import Generator
 from ragvsft.metrics import build_metrics
 from ragvsft.models import load_tokenizer
-from ragvsft.pipelines.common import ForwardFn, peak_rss_mb, step_progress
+from ragvsft.pipelines.common import ForwardFn, folder_mb, peak_rss_mb, step_progress
 from ragvsft.results import PointResult
 from ragvsft.retriever import DenseRetriever
 from ragvsft.stats import Estimate
@@ -183,11 +185,14 @@ def _log_arm(uri: str, config: ExperimentConfig, corpus: Corpus, arm: Arm, limit
     return logged.run_id
 
 
-def point_result(values: dict[str, Any], results: list[ArmResult], *, index_mb: float, adapter_mb: float,
-                 train_s: float, train_examples: int, device: str) -> PointResult:
-    """One point of the evidence file (``ragvsft.results``) from the arms' results and what the artifacts cost."""
+def point_result(values: dict[str, Any], results: list[ArmResult], *, index_dir: Path, adapter_dir: Path | None,
+                 train_examples: int, device: str) -> PointResult:
+    """One point of the evidence file (``ragvsft.results``): the arms' results, and what the index and adapter
+    folders cost to store and (from the adapter's own record) to train."""
+    training = load_adapter_meta(adapter_dir).get("training", {}) if adapter_dir else {}
     return PointResult(values, {r.arm.name: r.records for r in results},
                        {r.arm.name: float(r.summary["tokens_per_s"]) for r in results},
                        {r.arm.name: float(r.summary["peak_rss_mb"]) for r in results},
-                       train_examples=train_examples, index_mb=index_mb, adapter_mb=adapter_mb, train_s=train_s,
-                       device=device)
+                       train_examples=train_examples, index_mb=folder_mb(index_dir),
+                       adapter_mb=folder_mb(adapter_dir) if adapter_dir else 0.0,
+                       train_s=float(training.get("wall_s", 0.0)), device=resolve_device(device))

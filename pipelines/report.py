@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ragvsft import tracking
-from ragvsft.ceiling import Ceiling
+from ragvsft.ceiling import Ceiling, analyse
 from ragvsft.config import ExperimentConfig
 from ragvsft.decision_report import comparison, render_html, render_markdown
 from ragvsft.errors import RagvsftError
@@ -41,8 +41,6 @@ def main(config: ExperimentConfig, console: Console) -> Path:
 def write(results: ExperimentResults, folder: Path, console: Console, *,
           logger: tracking.RunLogger | None = None) -> Path:
     """Analyse, render, save under ``folder`` and log to ``logger``'s run; returns the Markdown report's path."""
-    from ragvsft.ceiling import analyse
-
     settings = results.settings
     metric = settings["metric"]
     ceiling = analyse(results, metric, alpha=settings["alpha"])
@@ -75,11 +73,8 @@ def ceiling_metrics(ceiling: Ceiling) -> dict[str, float]:
                     f"ceiling/{name}/plateau_{m}_ci_low": c.plateau.estimate.low,
                     f"ceiling/{name}/plateau_{m}_ci_high": c.plateau.estimate.high,
                     f"ceiling/{name}/best_x": c.best.x, f"ceiling/{name}/best_{m}": c.best.estimate.mean}
-    rag = ceiling.curves.get("rag_top_k")
-    rag_value = rag.plateau.estimate.mean if rag and rag.plateau else (
-        ceiling.at_base["rag"].estimate.mean if "rag" in ceiling.at_base else None)
-    if "oracle" in ceiling.at_base and rag_value is not None:
-        out["ceiling/retrieval_loss"] = ceiling.at_base["oracle"].estimate.mean - rag_value
+    if "oracle" in ceiling.at_base and ceiling.rag is not None:
+        out["ceiling/retrieval_loss"] = ceiling.at_base["oracle"].estimate.mean - ceiling.rag.estimate.mean
     return {k: v for k, v in out.items() if v == v}
 
 

@@ -25,13 +25,11 @@ from rich.table import Table
 
 from ragvsft import tracking
 from ragvsft.config import ExperimentConfig, config_to_dict
-from ragvsft.device import resolve_device
 from ragvsft.errors import RagvsftError
 from ragvsft.evaluation import compare_arms, eval_questions, flatten_summary
-from ragvsft.finetune.adapter import load_adapter_meta
 from ragvsft.finetune.data import dropped_message
 from ragvsft.pipelines import evaluate, report
-from ragvsft.pipelines.common import folder_mb, load_experiment_corpus, progress, quiet_libraries
+from ragvsft.pipelines.common import load_experiment_corpus, progress, quiet_libraries
 from ragvsft.preflight import adapter_arms, preflight
 from ragvsft.report import HEADLINE_METRICS, latency_figure, metric_figure, winners
 from ragvsft.results import ExperimentResults
@@ -183,16 +181,14 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
         logged.log_params({f"winner.{m}": arm for m, arm in best.items()})
 
         # 5. The evidence file and the decision report (`ragvsft report` renders it again).
-        training = load_adapter_meta(Path(ft["adapter_dir"])).get("training", {}) if ft else {}
         evidence = ExperimentResults(
             experiment=config.name, corpus=corpus.name, kind="run", run_id=logged.run_id, axes=(), base_values={},
             arm_specs={r.arm.name: dataclasses.asdict(r.arm.spec) for r in results},
             settings=dataclasses.asdict(config.report),
-            points=[evaluate.point_result({}, results, index_mb=folder_mb(Path(idx["path"])),
-                                          adapter_mb=folder_mb(Path(ft["adapter_dir"])) if ft else 0.0,
-                                          train_s=float(training.get("wall_s", 0.0)),
+            points=[evaluate.point_result({}, results, index_dir=Path(idx["path"]),
+                                          adapter_dir=Path(ft["adapter_dir"]) if ft else None,
                                           train_examples=ft["train_questions"] if ft else 0,
-                                          device=resolve_device(config.model.device))])
+                                          device=config.model.device)])
         evidence.save(config.output_dir / "report" / "results.json")
         print_summary(console, results, best, paired)
         report.write(evidence, config.output_dir / "report", console, logger=logged)

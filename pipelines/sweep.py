@@ -20,13 +20,11 @@ from rich.console import Console
 
 from ragvsft import tracking
 from ragvsft.config import ExperimentConfig, config_to_dict
-from ragvsft.device import resolve_device
-from ragvsft.finetune.adapter import load_adapter_meta
 from ragvsft.pipelines import evaluate, finetune, index, report
-from ragvsft.pipelines.common import folder_mb, load_experiment_corpus
+from ragvsft.pipelines.common import load_experiment_corpus
 from ragvsft.preflight import adapter_arms, preflight
-from ragvsft.results import ExperimentResults, PointResult
-from ragvsft.sweep import Sweep, SweepPoint
+from ragvsft.results import ExperimentResults
+from ragvsft.sweep import Sweep
 
 
 def _index_key(config: ExperimentConfig) -> tuple:
@@ -59,11 +57,12 @@ def main(sweep: Sweep, console: Console) -> ExperimentResults:
         description=f"sweep of {corpus.name} over {', '.join(sweep.axes)}: {len(order)} points",
         tags={"ragvsft.pipeline": "sweep", "ragvsft.experiment": base.name, "ragvsft.docs_sha256": corpus.docs.sha256},
     ) as parent:
-        parent.log_params(config_to_dict(base) | {"sweep.axes": ", ".join(sweep.axes), "sweep.points": len(order)}
+        flat = config_to_dict(base)
+        parent.log_params(flat | {"sweep.axes": ", ".join(sweep.axes), "sweep.points": len(order)}
                           | {f"sweep.values.{a}": str([p.values.get(a) for p in sweep.points]) for a in sweep.axes})
         results = ExperimentResults(
             experiment=base.name, corpus=corpus.name, kind="sweep", run_id=parent.run_id, axes=sweep.axes,
-            base_values={a: _get(base, a) for a in sweep.axes}, arm_specs={}, settings=dataclasses.asdict(base.report))
+            base_values={a: flat[a] for a in sweep.axes}, arm_specs={}, settings=dataclasses.asdict(base.report))
         indexes: dict[tuple, index.IndexResult] = {}
         adapters: dict[tuple, finetune.FinetuneResult] = {}
         current_index: tuple | None = None
@@ -90,7 +89,10 @@ def main(sweep: Sweep, console: Console) -> ExperimentResults:
                 child.log_metrics({f"{r.arm.name}/{k}": v for r in arm_results
                                    for k, v in evaluate.flatten_summary(r.summary).items()
                                    if not k.endswith(("_ci_low", "_ci_high"))})
-            results.points.append(_point(point, arm_results, indexes[ikey], ft))
+            results.points.append(evaluate.point_result(
+                point.values, arm_results, index_dir=indexes[ikey].built.path,
+                adapter_dir=ft.adapter_dir if ft else None, train_examples=ft.train_questions if ft else 0,
+                device=config.model.device))
             results.arm_specs.update({r.arm.name: dataclasses.asdict(r.arm.spec) for r in arm_results})
             results.save(base.output_dir / "report" / "results.json")  # a crash keeps every finished point
         if loaded.cache is not None:
@@ -103,20 +105,3 @@ def main(sweep: Sweep, console: Console) -> ExperimentResults:
     console.print(f"sweep of {len(order)} points in {time.perf_counter() - started:.0f} s; "
                   f"open the runs: {tracking.ui_command(uri)}")
     return results
-
-
-def _get(config: ExperimentConfig, key: str) -> object:
-    value: object = config
-    for part in key.split("."):
-        value = getattr(value, part)
-    return value
-
-
-def _point(point: SweepPoint, arm_results: list[evaluate.ArmResult], idx: index.IndexResult,
-           ft: finetune.FinetuneResult | None) -> PointResult:
-    training = load_adapter_meta(ft.adapter_dir).get("training", {}) if ft else {}
-    return evaluate.point_result(point.values, arm_results, index_mb=folder_mb(idx.built.path),
-                                 adapter_mb=folder_mb(ft.adapter_dir) if ft else 0.0,
-                                 train_s=float(training.get("wall_s", 0.0)),
-                                 train_examples=ft.train_questions if ft else 0,
-                                 device=resolve_device(point.config.model.device))

@@ -55,6 +55,12 @@ class Ceiling:
     curves: dict[str, Curve] = field(default_factory=dict)
     at_base: dict[str, CurvePoint] = field(default_factory=dict)  # every arm at the experiment file's setting
 
+    @property
+    def rag(self) -> CurvePoint | None:
+        """RAG at the plateau of its top-k curve; without a top-k sweep, the ``rag`` arm as configured."""
+        curve = self.curves.get("rag_top_k")
+        return curve.plateau if curve and curve.plateau else self.at_base.get("rag")
+
 
 def point_of(records: Sequence[EvalRecord], metric: str, x: float, seed: int = 0) -> CurvePoint:
     """Summarise one arm's records at one setting.

@@ -59,7 +59,7 @@ def decide(results: ExperimentResults, ceiling: Ceiling, *, alpha: float = 0.05,
     m = ceiling.metric
     at = ceiling.at_base
     curve = ceiling.curves.get("rag_top_k")
-    rag = curve.plateau if curve and curve.plateau else at.get("rag")
+    rag = ceiling.rag
     rag_where = f"RAG plateaus at top_k={rag.x:g}" if curve and rag else "RAG"
     base, oracle = at.get("base"), at.get("oracle")
     ft = best_over(results, "finetuned", m, seed)
