@@ -20,8 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -140,17 +141,11 @@ class CachedGenerator:
     def generate(
         self, conversations: Sequence[list[Message]], *, max_new_tokens: int, stop: Sequence[str] = ()
     ) -> list[Generation]:
-        keys = [self.key(c, max_new_tokens, stop) for c in conversations]
-        found = self.cache.get_generations(keys)
-        missing = [i for i, k in enumerate(keys) if k not in found]
-        self.cache.generations.hits += len(keys) - len(missing)
-        self.cache.generations.misses += len(missing)
-        if missing:
-            fresh = self.inner.generate([conversations[i] for i in missing], max_new_tokens=max_new_tokens, stop=stop)
-            new = {keys[i]: g for i, g in zip(missing, fresh)}
-            self.cache.put_generations(new)
-            found |= new
-        return [found[k] for k in keys]
+        return _read_through(
+            [self.key(c, max_new_tokens, stop) for c in conversations], self.cache.get_generations,
+            self.cache.put_generations, self.cache.generations,
+            lambda missing: self.inner.generate([conversations[i] for i in missing], max_new_tokens=max_new_tokens,
+                                                stop=stop))
 
 
 class CachedMetric:
@@ -167,14 +162,23 @@ class CachedMetric:
         self.requires = getattr(inner, "requires", ())
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
-        keys = [digest("score", self.name, self.scorer, asdict(s)) for s in samples]
-        found = self.cache.get_scores(self.name, keys)
-        missing = [i for i, k in enumerate(keys) if k not in found]
-        self.cache.scores.hits += len(keys) - len(missing)
-        self.cache.scores.misses += len(missing)
-        if missing:
-            fresh = self.inner.score([samples[i] for i in missing])
-            new = {keys[i]: v for i, v in zip(missing, fresh)}
-            self.cache.put_scores(self.name, new)
-            found |= new
-        return [found[k] for k in keys]
+        return _read_through(
+            [digest("score", self.name, self.scorer, asdict(s)) for s in samples],
+            partial(self.cache.get_scores, self.name), partial(self.cache.put_scores, self.name), self.cache.scores,
+            lambda missing: self.inner.score([samples[i] for i in missing]))
+
+
+def _read_through(keys: list[str], get: Callable[[list[str]], dict[str, Any]],
+                  put: Callable[[dict[str, Any]], None], rate: HitRate,
+                  compute: Callable[[list[int]], list[Any]]) -> list[Any]:
+    """The values for ``keys`` in order: found ones from the cache, the rest computed in one call (``compute``
+    gets the positions of the missing keys) and stored."""
+    found = get(keys)
+    missing = [i for i, k in enumerate(keys) if k not in found]
+    rate.hits += len(keys) - len(missing)
+    rate.misses += len(missing)
+    if missing:
+        new = {keys[i]: value for i, value in zip(missing, compute(missing))}
+        put(new)
+        found |= new
+    return [found[k] for k in keys]

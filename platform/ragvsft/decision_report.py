@@ -60,7 +60,7 @@ def comparison(results: ExperimentResults, ceiling: Ceiling, settings: Mapping[s
         uses_index = spec.get("context", "none") != "none"
         rows.append(ArmRow(
             arm, "foundation model (endpoint)" if endpoint else spec.get("description", ""),
-            mean_ci([r.scores.get(ceiling.metric) for r in records]),
+            ceiling.at_base[arm].estimate,
             1 - float(np.mean(faith)) if faith else float("nan"),
             float(np.mean([f < settings["faithfulness_threshold"] for f in faith])) if faith else float("nan"),
             percentile(latencies, 50), percentile(latencies, 95), speed, point.peak_rss_mb.get(arm, float("nan")),
