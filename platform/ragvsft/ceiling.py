@@ -20,7 +20,7 @@ from typing import Any
 
 from ragvsft.evaluation import EvalRecord
 from ragvsft.results import ExperimentResults, PointResult
-from ragvsft.stats import Estimate, PairedTest, holm, mean_ci, paired_test
+from ragvsft.stats import Estimate, PairedTest, holm, mean_ci, paired_test, percentile
 
 
 @dataclass(frozen=True)
@@ -71,13 +71,10 @@ def point_of(records: Sequence[EvalRecord], metric: str, x: float, seed: int = 0
         >>> p.x, p.estimate.mean, p.prompt_tokens
         (4, 1.0, 40.0)
     """
-    import numpy as np
-
     scores = {r.qa_id: r.scores.get(metric) for r in records}
-    latencies = [r.latency_ms for r in records]
-    return CurvePoint(x, mean_ci(list(scores.values()), seed=seed), scores,
-                      float(np.mean([r.prompt_tokens for r in records])) if records else float("nan"),
-                      float(np.median(latencies)) if latencies else float("nan"))
+    prompt_tokens = sum(r.prompt_tokens for r in records) / len(records) if records else float("nan")
+    return CurvePoint(x, mean_ci(list(scores.values()), seed=seed), scores, prompt_tokens,
+                      percentile([r.latency_ms for r in records], 50))
 
 
 def compare(a: CurvePoint, b: CurvePoint, seed: int = 0) -> PairedTest:
