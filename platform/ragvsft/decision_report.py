@@ -20,7 +20,7 @@ import numpy as np
 
 from ragvsft.arms import ARMS
 from ragvsft.ceiling import Ceiling, base_point
-from ragvsft.results import ExperimentResults
+from ragvsft.results import ExperimentResults, point_label
 from ragvsft.stats import Estimate, mean_ci, percentile
 from ragvsft.verdict import Verdict
 
@@ -44,9 +44,15 @@ class ArmRow:
     usd_per_1000: float  # NaN for endpoint arms
 
 
+def hour_price(settings: Mapping[str, Any], device: str) -> float:
+    """USD per hour of the machine that answered: the GPU price on CUDA, else the CPU price."""
+    return settings["gpu_hour_price"] if device.startswith("cuda") else settings["cpu_hour_price"]
+
+
 def comparison(results: ExperimentResults, ceiling: Ceiling, settings: Mapping[str, Any]) -> list[ArmRow]:
     """The comparison architects otherwise make from intuition, every cell measured."""
     point = base_point(results)
+    price = hour_price(settings, point.device)
     rows = []
     for arm, records in point.records.items():
         spec = results.arm_specs.get(arm, {})
@@ -55,7 +61,6 @@ def comparison(results: ExperimentResults, ceiling: Ceiling, settings: Mapping[s
         faith = [f for f in faith if f is not None]
         speed = point.tokens_per_s.get(arm, 0.0)
         compute_s = np.mean([(r.new_tokens / speed if speed else 0.0) + r.retrieval_ms / 1000 for r in records])
-        price = settings["gpu_hour_price"] if point.device.startswith("cuda") else settings["cpu_hour_price"]
         latencies = [r.latency_ms for r in records]
         uses_index = spec.get("context", "none") != "none"
         rows.append(ArmRow(
@@ -79,7 +84,7 @@ def render_markdown(results: ExperimentResults, ceiling: Ceiling, verdict: Verdi
     """The report as Markdown; ``figures`` maps a caption to a PNG file name beside the report."""
     m = ceiling.metric
     device = results.points[0].device if results.points else "cpu"
-    price = settings["gpu_hour_price"] if device.startswith("cuda") else settings["cpu_hour_price"]
+    price = hour_price(settings, device)
     lines = [
         f"# {results.experiment}: RAG or fine-tuning? — decision report",
         "",
@@ -127,8 +132,7 @@ def render_markdown(results: ExperimentResults, ceiling: Ceiling, verdict: Verdi
         for p in results.points:
             cells = [_num(mean_ci([r.scores.get(m) for r in p.records[a]]).mean, ".3f") if a in p.records else "–"
                      for a in arms]
-            label = " ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in p.values.items())
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+            lines.append(f"| {point_label(p.values)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -22,6 +22,16 @@ from ragvsft.evaluation import EvalRecord
 FORMAT_VERSION = 1
 
 
+def point_label(values: dict[str, Any], sep: str = " ") -> str:
+    """A sweep point's settings, each key by its last part: what run names, tables and the verdict show.
+
+    Example:
+        >>> point_label({"index.top_k": 4, "prompt.few_shot": 2})
+        'top_k=4 few_shot=2'
+    """
+    return sep.join(f"{key.rsplit('.', 1)[-1]}={value}" for key, value in values.items())
+
+
 @dataclass(frozen=True)
 class PointResult:
     """One setting of the swept keys (``values``; empty for a plain run) and every arm's answers at it."""

@@ -30,6 +30,7 @@ from typing import Any
 
 from ragvsft.config import ExperimentConfig, config_from_data, parse_override, read_experiment, set_key
 from ragvsft.errors import ConfigError
+from ragvsft.results import point_label
 
 FIXED = ("corpus", "name", "output_dir", "eval_fraction", "evaluate.max_questions", "evaluate.arms",
          "evaluate.extra_arms", "evaluate.cache", "report")
@@ -50,7 +51,7 @@ class SweepPoint:
 
     @property
     def label(self) -> str:
-        return " ".join(f"{key.rsplit('.', 1)[-1]}={value}" for key, value in self.values.items())
+        return point_label(self.values)
 
 
 @dataclass(frozen=True)

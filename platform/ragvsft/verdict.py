@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ragvsft.ceiling import Ceiling, CurvePoint, best_over, compare
-from ragvsft.results import ExperimentResults
+from ragvsft.results import ExperimentResults, point_label
 from ragvsft.stats import PairedTest, format_p
 
 RETRIEVAL_GAP = 0.05  # absolute metric points the oracle must be above RAG for "retrieval is the bottleneck"
@@ -72,7 +72,7 @@ def decide(results: ExperimentResults, ceiling: Ceiling, *, alpha: float = 0.05,
         return t if t.n and t.diff > 0 and t.p < alpha else None
 
     def where(values: dict) -> str:
-        return f" ({', '.join(f'{k.rsplit(chr(46), 1)[-1]}={v}' for k, v in values.items())})" if values else ""
+        return f" ({point_label(values, ', ')})" if values else ""
 
     f, h = (ft[0] if ft else None), (hy[0] if hy else None)
     if base and not any(beats(x, base) for x in (rag, f, h)):
