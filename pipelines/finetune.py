@@ -10,6 +10,7 @@ picks passages, so this recipe never waits for the index recipe running beside i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from ragvsft.finetune.lora import train_lora
 from ragvsft.lexical import BM25Retriever
 from ragvsft.models import load_lm
 from ragvsft.pipelines.common import ForwardFn, folder_mb, load_experiment_corpus, peak_rss_mb, step_progress
+from ragvsft.qa import QAPair
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,9 @@ class FinetuneResult:
     train_questions: int  # training questions used (finetune.train_fraction of the split)
 
 
-def build_examples(config: ExperimentConfig, corpus: Corpus) -> list[TrainExample]:
+def build_examples(config: ExperimentConfig, corpus: Corpus, train: Sequence[QAPair]) -> list[TrainExample]:
+    """The training examples of the ``train`` pairs under the configured data recipe."""
     ft = config.finetune
-    train = training_subset(corpus.split("train"), ft.train_fraction, config.seed)
     recipes = ["closed_book", "raft"] if ft.recipe == "mixed" else [ft.recipe]
     retriever = None
     if "raft" in recipes:
@@ -70,8 +72,9 @@ def main(
     if not corpus.split("train"):
         raise RagvsftError(f"{config.corpus / 'qa.jsonl'}: no training questions (no line has split \"train\", "
                            "and eval_fraction sends every unsplit line to eval); fine-tuning needs some")
-    examples = build_examples(config, corpus)
     ft = config.finetune
+    train = training_subset(corpus.split("train"), ft.train_fraction, config.seed)
+    examples = build_examples(config, corpus, train)
 
     uri = tracking.tracking_uri()
     with tracking.run(
@@ -103,10 +106,11 @@ def main(
             for n, loss in enumerate(result.losses, start=1):
                 logged.log_metrics({"train_loss": loss}, step=n)
             dropped = result.dropped_examples
+            left_out = set(dropped)
             save_adapter(result.model, adapter_dir, base_model_identity=lm.identity, base_model_path=str(lm.path),
                          settings=ft, seed=config.seed, fingerprint=fingerprint,
                          training={"wall_s": result.wall_s, "device": str(lm.model.device)},
-                         train_ids=[e.id for e in examples if e.id not in set(dropped)])
+                         train_ids=[e.id for e in examples if e.id not in left_out])
             logged.log_metrics({
                 "trainable_params": result.trainable_params, "total_params": result.total_params,
                 "trainable_share": result.trainable_params / result.total_params, "train_tokens": result.train_tokens,
@@ -124,5 +128,5 @@ def main(
     if dropped:
         console.print(f"[yellow]warning:[/] {dropped_message(dropped, len(examples), ft.max_length)}")
     return FinetuneResult(adapter_dir, adapter_uri, lm.identity, logged.run_id, len(examples), dropped, fingerprint,
-                          reused, len(training_subset(corpus.split("train"), ft.train_fraction, config.seed)))
+                          reused, len(train))
 
