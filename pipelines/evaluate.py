@@ -14,8 +14,8 @@ from typing import Any
 from rich.console import Console
 
 from ragvsft import tracking
-from ragvsft.answer_limits import HIT_LIMIT_WARNING_SHARE, AnswerLimits, answer_limits, hit_limit_share
-from ragvsft.builders import build_arms, build_judge, load_retriever, needs_judge
+from ragvsft.answer_limits import HIT_LIMIT_WARNING_SHARE, AnswerLimits, hit_limit_share
+from ragvsft.builders import build_answer_limits, build_arms, build_judge, load_retriever, needs_judge
 from ragvsft.cache import CachedGenerator, CachedMetric, ResultCache
 from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import Corpus
@@ -36,7 +36,6 @@ from ragvsft.fewshot import pick_shots
 from ragvsft.finetune.adapter import load_adapter_meta
 from ragvsft.generators import Generator
 from ragvsft.metrics import build_metrics
-from ragvsft.models import load_tokenizer
 from ragvsft.pipelines.common import ForwardFn, folder_mb, peak_rss_mb, step_progress
 from ragvsft.results import PointResult
 from ragvsft.retriever import DenseRetriever
@@ -119,11 +118,7 @@ def main(
     shots = pick_shots(questions, corpus.split("train"), config.prompt.few_shot, retriever.embedder)
     # Answer length and stop strings: as configured, else fitted to the training answers (paragraph answers must
     # not be cut to a short-fact budget in every arm alike).
-    m = config.model
-    training_answers = [q.answer for q in corpus.split("train")]
-    fit = m.max_new_tokens == 0 and bool(training_answers)  # only fitting the budget counts tokens
-    tokenize = load_tokenizer(m.base_model, cache_dir=m.cache_dir).tokenize if fit else None
-    limits = answer_limits(m.max_new_tokens, m.stop, training_answers, tokenize)
+    limits = build_answer_limits(config.model, [q.answer for q in corpus.split("train")])
     console.print(limits.why, highlight=False)
     judge = build_judge(ev.judge, config.model, environ=os.environ) if needs_judge(ev.metrics) else None
     if judge is not None and cache is not None:

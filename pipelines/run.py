@@ -209,16 +209,18 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
 def register(uri: str, corpus: str, idx: dict, ft: dict | None) -> None:
     """New ``challenger`` versions of the corpus' index and adapter; one whose fingerprint is already registered
     keeps its version (and gets the alias)."""
-    tracking.register_version(uri, name=tracking.registered_name(corpus, "index"), source=idx["artifact_uri"],
-                              run_id=idx["artifact_run_id"], description=f"FAISS index {idx['fingerprint']}",
-                              alias="challenger", tags={"fingerprint": idx["fingerprint"]},
-                              same_as=("fingerprint", idx["fingerprint"]))
+    index_version = tracking.register_version(
+        uri, name=tracking.registered_name(corpus, "index"), source=idx["artifact_uri"], run_id=idx["artifact_run_id"],
+        description=f"FAISS index {idx['fingerprint']}", alias="challenger", tags={"fingerprint": idx["fingerprint"]},
+        same_as=("fingerprint", idx["fingerprint"]))
     if ft is not None:
-        tracking.register_version(uri, name=tracking.registered_name(corpus, "adapter"), source=ft["adapter_uri"],
-                                  run_id=ft["run_id"], description=f"LoRA adapter on {ft['base_identity']}",
-                                  alias="challenger", tags={"base_model_identity": ft["base_identity"],
-                                                            "fingerprint": ft["fingerprint"]},
-                                  same_as=("fingerprint", ft["fingerprint"]))
+        # The adapter version records the index it was evaluated with: `ragvsft promote --version N` moves the pair.
+        tracking.register_version(
+            uri, name=tracking.registered_name(corpus, "adapter"), source=ft["adapter_uri"], run_id=ft["run_id"],
+            description=f"LoRA adapter on {ft['base_identity']}", alias="challenger",
+            tags={"base_model_identity": ft["base_identity"], "fingerprint": ft["fingerprint"],
+                  tracking.INDEX_VERSION_TAG: index_version},
+            same_as=("fingerprint", ft["fingerprint"]))
 
 
 SHORT_NAMES = {"token_f1": "F1", "exact_match": "EM", "answer_recall": "ans recall", "faithfulness": "faithful",

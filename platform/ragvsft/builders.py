@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ragvsft.answer_limits import AnswerLimits, answer_limits
 from ragvsft.arms import ARMS, endpoint_arm
 from ragvsft.config import ExtraArm, IndexConfig, JudgeConfig, ModelConfig
 from ragvsft.embedders import SentenceTransformerEmbedder, embedder_identity
@@ -15,6 +16,7 @@ from ragvsft.evaluation import Arm
 from ragvsft.generators import Generator, HFGenerator, OpenAIGenerator
 from ragvsft.indexing import load_index
 from ragvsft.metrics import METRICS
+from ragvsft.models import load_tokenizer
 from ragvsft.retriever import DenseRetriever
 
 
@@ -46,6 +48,19 @@ def build_generator(model: ModelConfig, *, adapter_dir: Path | None = None, name
     """A local generator for ``model.base_model`` (or ``name``), with the adapter in ``adapter_dir`` applied if given."""
     return HFGenerator(name or model.base_model, cache_dir=model.cache_dir, adapter=adapter_dir,
                        batch_size=model.batch_size, device=model.device)
+
+
+def build_answer_limits(model: ModelConfig, training_answers: Sequence[str]) -> AnswerLimits:
+    """The answer budget and stop strings every arm uses — and the server, so a served answer is the evaluated one:
+    as configured, else fitted to the training answers (paragraph answers must not be cut to a short-fact budget).
+
+    Example:
+        >>> build_answer_limits(ModelConfig(max_new_tokens=24, stop=("\\n",)), ["22 weeks"]).max_new_tokens
+        24
+    """
+    fit = model.max_new_tokens == 0 and bool(training_answers)  # only fitting the budget counts tokens
+    tokenize = load_tokenizer(model.base_model, cache_dir=model.cache_dir).tokenize if fit else None
+    return answer_limits(model.max_new_tokens, model.stop, training_answers, tokenize)
 
 
 def build_arms(names: Sequence[str], extra_arms: Sequence[ExtraArm], model: ModelConfig, *,

@@ -131,6 +131,52 @@ def report(experiment: ExperimentArg, set_: SetOpt = None) -> None:
         raise _fail(exc) from None
 
 
+@app.command()
+def serve(
+    experiment: ExperimentArg,
+    host: Annotated[str | None, typer.Option(help="Address to bind (default: serve.host, 127.0.0.1). Any other than "
+                                                  "loopback requires RAGVSFT_API_KEY in the environment.")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="TCP port (default: serve.port, 8000).")] = None,
+    set_: SetOpt = None,
+) -> None:
+    """Answer questions over HTTP with the registered champion (else the challenger) in every mode: POST /v1/ask,
+    OpenAI-compatible /v1/models and /v1/chat/completions (streaming too), /healthz, /readyz, /metrics; API docs
+    at /docs. One base model serves all modes; requests are micro-batched; a new champion is hot-reloaded."""
+    from ragvsft.pipelines import serve as recipe
+
+    try:
+        recipe.main(_load(experiment, set_), console, host=host, port=port)
+    except RagvsftError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def promote(
+    experiment: ExperimentArg,
+    version: Annotated[str | None, typer.Option(help="Adapter version to promote, with the index version it was "
+                                                     "evaluated with (a corpus without adapters: the index version). "
+                                                     "Default: the challenger.")] = None,
+    index_version: Annotated[str | None, typer.Option(help="Promote this index version instead of the paired one.")]
+    = None,
+    set_: SetOpt = None,
+) -> None:
+    """Point the registry's `champion` alias at an evaluated index + adapter pair (a running server hot-reloads)."""
+    from ragvsft import tracking
+    from ragvsft.corpus import corpus_name
+    from ragvsft.serve.versions import promote as move
+
+    try:
+        config = _load(experiment, set_)
+        for name, value in (("--version", version), ("--index-version", index_version)):
+            if value is not None and not value.isdigit():
+                raise RagvsftError(f"{name} takes a version number, got {value!r}")
+        pick = move(tracking.tracking_uri(), corpus_name(config.corpus), version=version, index_version=index_version)
+    except RagvsftError as exc:
+        raise _fail(exc) from None
+    console.print(f"champion: index v{pick.index_version}"
+                  + (f", adapter v{pick.adapter_version}" if pick.adapter_version else " (no adapter registered)"))
+
+
 @app.command("validate-metrics")
 def validate_metrics(
     experiment: ExperimentArg,

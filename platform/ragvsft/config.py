@@ -143,6 +143,34 @@ class ReportConfig:
 
 
 @dataclass(frozen=True)
+class ServeConfig:
+    """How ``ragvsft serve`` answers over HTTP: where it listens, how it batches, what it accepts."""
+
+    host: str = "127.0.0.1"
+    """Address to bind; anything but a loopback address requires ``RAGVSFT_API_KEY`` in the environment."""
+    port: int = 8000
+    """TCP port (``--port`` overrides it)."""
+    max_batch_size: int = 8
+    """Requests answered together in one ``generate`` call, whatever their modes (1: no micro-batching)."""
+    max_wait_ms: float = 20.0
+    """How long the first request of a batch waits for others to join it."""
+    max_queue: int = 256
+    """Requests waiting beyond this are refused with 429 (the client retries), instead of queueing without end."""
+    max_body_bytes: int = 65536
+    """Largest request body accepted; larger ones get 413."""
+    max_question_chars: int = 4000
+    """Longest question accepted (characters)."""
+    max_top_k: int = 20
+    """Largest ``top_k`` a request may ask for."""
+    max_new_tokens_limit: int = 512
+    """Largest ``max_new_tokens`` (``max_tokens``) a request may ask for; the default is the evaluation's."""
+    poll_s: float = 30.0
+    """How often the server asks the registry whether ``champion`` moved (0: never; no hot reload)."""
+    log_questions: bool = False
+    """Put the question text in the JSON access log (off: questions may hold personal data)."""
+
+
+@dataclass(frozen=True)
 class ExperimentConfig:
     """One experiment: a corpus and how to index, train and evaluate on it.
 
@@ -168,6 +196,7 @@ class ExperimentConfig:
     finetune: LoraSettings = field(default_factory=LoraSettings)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    serve: ServeConfig = field(default_factory=ServeConfig)
 
 
 def _type_name(tp: Any) -> str:
@@ -320,6 +349,13 @@ def _check_ranges(config: ExperimentConfig, where: str) -> None:
         (0 < config.report.alpha < 1 and 0 <= config.report.faithfulness_threshold <= 1,
          "report.alpha must be in (0, 1), report.faithfulness_threshold in [0, 1]"),
         (config.report.cpu_hour_price >= 0 and config.report.gpu_hour_price >= 0, "report prices must be >= 0"),
+        (0 < config.serve.port < 65536, "serve.port must be in 1..65535"),
+        (config.serve.max_batch_size > 0 and config.serve.max_queue > 0 and config.serve.max_wait_ms >= 0,
+         "serve.max_batch_size and max_queue must be positive, max_wait_ms >= 0"),
+        (min(config.serve.max_body_bytes, config.serve.max_question_chars, config.serve.max_top_k,
+             config.serve.max_new_tokens_limit) > 0 and config.serve.poll_s >= 0,
+         "serve limits (max_body_bytes, max_question_chars, max_top_k, max_new_tokens_limit) must be positive, "
+         "poll_s >= 0"),
         ("{question}" in config.prompt.closed_book and "{question}" in config.prompt.with_context
          and "{context}" in config.prompt.with_context,
          "prompt.closed_book needs {question}; prompt.with_context needs {question} and {context}"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ class Corpus:
 
     @property
     def name(self) -> str:
-        return self.root.name
+        return corpus_name(self.root)
 
     @property
     def documents(self) -> tuple[Document, ...]:
@@ -46,6 +47,17 @@ class Corpus:
             },
             "seeded": [p.id for p in self.qa if not p.split_from_file],
         }
+
+
+def corpus_name(root: Path) -> str:
+    """A corpus' name (its folder's), which names its MLflow experiment and registered models; known without
+    loading the corpus.
+
+    Example:
+        >>> corpus_name(Path("corpora/demo/"))
+        'demo'
+    """
+    return Path(os.path.abspath(root)).name  # abspath, not resolve: "." has a name, a symlink keeps its own
 
 
 def load_corpus(root: Path, *, seed: int = 0, eval_fraction: float = 0.3) -> Corpus:

@@ -38,6 +38,7 @@ for _name in ("mlflow", "alembic"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
 MAX_PARAM_CHARS = 6000  # MLflow rejects longer param values
+INDEX_VERSION_TAG = "index_version"  # on an adapter version: the index version it was evaluated with
 DATASET_CONTEXT_TAG = "mlflow.data.context"  # how MLflow's UI labels a dataset input (training / evaluation)
 
 
@@ -188,8 +189,35 @@ def register_version(uri: str, *, name: str, source: str, run_id: str, descripti
     if version is None:
         version = client.create_model_version(name, source=source, run_id=run_id, description=description,
                                               tags=dict(tags or {})).version
+    else:  # found again: its tags say what it was last registered with (e.g. the index it was evaluated with)
+        for key, value in (tags or {}).items():
+            client.set_model_version_tag(name, version, key, value)
     client.set_registered_model_alias(name, alias, version)
     return str(version)
+
+
+def alias_version(uri: str, name: str, alias: str) -> str | None:
+    """The version number ``alias`` points at in registered model ``name``; None when either does not exist."""
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    try:
+        return str(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
+
+
+def version_tags(uri: str, name: str, version: str) -> dict[str, str]:
+    """The tags of one registered version; raises naming the version when it does not exist."""
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    try:
+        return dict(client.get_model_version(name, version).tags)
+    except MlflowException:
+        raise RagvsftError(f"registered model {name!r} has no version {version!r} in {uri}") from None
+
+
+def set_alias(uri: str, name: str, alias: str, version: str) -> None:
+    """Point ``alias`` at ``version`` of ``name``, checked to exist."""
+    version_tags(uri, name, version)
+    mlflow.MlflowClient(tracking_uri=uri).set_registered_model_alias(name, alias, version)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ with greedy decoding a batched answer equals the answer generated alone.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,14 +70,18 @@ class HFGenerator:
         self._init(lm, net, identity, batch_size)
 
     @classmethod
-    def from_loaded(cls, lm: LoadedLM, *, adapter_model: Any | None = None, batch_size: int = 8) -> HFGenerator:
+    def from_loaded(cls, lm: LoadedLM, *, adapter_model: Any | None = None, batch_size: int = 8,
+                    identity: str | None = None) -> HFGenerator:
         """Generate with an already-loaded model, e.g. the PEFT model a fine-tune just trained.
 
-        An in-memory adapter has no folder, so its identity is a hash of its weights.
+        An in-memory adapter has no folder, so its identity is a hash of its weights, unless ``identity`` is given
+        (a model holding several named adapters, as the server's does, has no single one to hash).
         """
         _check_batch_size(batch_size)
         self = cls.__new__(cls)
-        identity = lm.identity if adapter_model is None else f"{lm.identity}+adapter@sha256:{_adapter_sha256(adapter_model)}"
+        if identity is None:
+            identity = (lm.identity if adapter_model is None
+                        else f"{lm.identity}+adapter@sha256:{_adapter_sha256(adapter_model)}")
         self._init(lm, lm.model if adapter_model is None else adapter_model, identity, batch_size)
         return self
 
@@ -116,13 +120,26 @@ class HFGenerator:
         out: list[Generation | None] = [None] * len(prompts)
         for start in range(0, len(order), self.batch_size):
             rows = order[start:start + self.batch_size]
-            for i, generation in zip(rows, self._generate_batch([prompts[i] for i in rows], max_new_tokens, stop)):
+            batch = self.generate_ids([prompts[i] for i in rows], max_new_tokens=[max_new_tokens] * len(rows), stop=stop)
+            for i, generation in zip(rows, batch):
                 out[i] = generation
         return [g for g in out if g is not None]
 
-    def _generate_batch(self, prompts: list[list[int]], max_new_tokens: int, stop: Sequence[str]) -> list[Generation]:
+    def generate_ids(
+        self,
+        prompts: Sequence[Sequence[int]],
+        *,
+        max_new_tokens: Sequence[int],
+        stop: Sequence[str] = (),
+        adapter_names: Sequence[str] | None = None,
+        on_step: StepCallback | None = None,
+    ) -> list[Generation]:
+        """One batch of already-rendered prompts (``prompt_ids``), each with its own token budget — what the server
+        batches. ``adapter_names`` picks a PEFT adapter per row (``"__base__"``: none) in one ``generate`` call;
+        ``on_step(row, new_ids)`` sees each unfinished row's new tokens after every step (streaming)."""
         import torch
 
+        limits = list(max_new_tokens)
         width = max(len(p) for p in prompts)
         input_ids = torch.full((len(prompts), width), self._pad_id, dtype=torch.long)
         attention_mask = torch.zeros((len(prompts), width), dtype=torch.long)
@@ -130,7 +147,8 @@ class HFGenerator:
             input_ids[row, width - len(ids):] = torch.tensor(ids, dtype=torch.long)
             attention_mask[row, width - len(ids):] = 1
         device = next(self._net.parameters()).device
-        stopper = _StopStrings(self._lm.tokenizer, stop, width)
+        stopper = _StopStrings(self._lm.tokenizer, stop, width, limits, self._eos_ids, on_step)
+        extra = {} if adapter_names is None else {"adapter_names": list(adapter_names)}
         was_training = self._net.training
         self._net.eval()  # dropout off: a model handed over from training may still be in train mode
         started = time.perf_counter()
@@ -141,8 +159,8 @@ class HFGenerator:
                     # Explicit greedy settings: a checkpoint's generation_config (repetition penalty,
                     # beams) must not leak into a comparison of arms.
                     do_sample=False, num_beams=1, repetition_penalty=1.0, no_repeat_ngram_size=0,
-                    max_new_tokens=max_new_tokens, pad_token_id=self._pad_id, eos_token_id=self._eos_ids,
-                    stopping_criteria=[stopper] if stop else None,
+                    max_new_tokens=max(limits), pad_token_id=self._pad_id, eos_token_id=self._eos_ids,
+                    stopping_criteria=[stopper] if stopper.needed else None, **extra,
                 )
         finally:
             if was_training:
@@ -151,26 +169,40 @@ class HFGenerator:
         generations = []
         for row, ids in enumerate(prompts):
             new = output[row, width:].tolist()
-            n = min([len(new), stopper.lengths.get(row, len(new))]
+            n = min([len(new), limits[row], stopper.lengths.get(row, len(new))]
                     + [new.index(e) + 1 for e in self._eos_ids if e in new])
             text = self._lm.tokenizer.decode(new[:n], skip_special_tokens=True)
             generations.append(Generation(truncate_at_stop(text, stop), len(ids), n, latency_ms, len(prompts)))
         return generations
 
 
-class _StopStrings:
-    """Stopping criterion: a row is done once its new text contains a stop string; records how many tokens that took."""
+StepCallback = Callable[[int, list[int]], None]
 
-    def __init__(self, tokenizer: Any, stop: Sequence[str], prompt_width: int) -> None:
-        self.tokenizer, self.stop, self.prompt_width = tokenizer, stop, prompt_width
+
+class _StopStrings:
+    """Stopping criterion: a row is done once its new text contains a stop string or it has used its own token
+    budget; records how many tokens that took, and shows each unfinished row's tokens to ``on_step``."""
+
+    def __init__(self, tokenizer: Any, stop: Sequence[str], prompt_width: int, limits: list[int],
+                 eos_ids: Sequence[int], on_step: StepCallback | None) -> None:
+        self.tokenizer, self.stop, self.prompt_width, self.limits = tokenizer, stop, prompt_width, limits
+        self.eos_ids, self.on_step = set(eos_ids), on_step
         self.lengths: dict[int, int] = {}
+        # Needed only when something beyond generate's own max_new_tokens and end tokens must stop or watch a row.
+        self.needed = bool(stop) or len(set(limits)) > 1 or on_step is not None
 
     def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
         import torch
 
         new = input_ids[:, self.prompt_width:]
         for row in range(new.shape[0]):
-            if row not in self.lengths and hits_stop(self.tokenizer.decode(new[row], skip_special_tokens=True), self.stop):
+            if row in self.lengths:
+                continue
+            ids = new[row].tolist()
+            if self.on_step is not None:
+                self.on_step(row, ids)
+            if (new.shape[1] >= self.limits[row] or ids[-1] in self.eos_ids
+                    or (self.stop and hits_stop(self.tokenizer.decode(ids, skip_special_tokens=True), self.stop))):
                 self.lengths[row] = new.shape[1]
         return torch.tensor([row in self.lengths for row in range(new.shape[0])], device=input_ids.device)
 

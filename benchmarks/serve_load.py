@@ -1,0 +1,318 @@
+"""The HTTP API under load: latency, throughput with micro-batching on vs off, memory, a long run with a hot reload,
+and how often a served answer equals the one `ragvsft run` recorded.
+
+Needs a registered challenger or champion for the experiment's corpus: run `ragvsft run EXPERIMENT` first (same
+MLFLOW_TRACKING_URI). Each part starts `ragvsft serve` as its own process on a free port and drives it with
+concurrent clients (httpx, one request after another per client, modes mixed).
+
+    .venv/bin/python benchmarks/serve_load.py experiments/demo.toml [--parts agreement,latency,throughput,memory,soak]
+        [--requests 64] [--soak-minutes 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+KEY = "benchmark-key-0123456789"
+MODES = ("base", "rag", "finetuned", "hybrid")
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+class Served:
+    """`ragvsft serve` in a process of its own."""
+
+    def __init__(self, experiment: Path, *settings: str) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        sets = [arg for setting in settings for arg in ("--set", setting)]
+        # The access log goes to a file: a pipe nobody reads would fill up and block the server.
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="ragvsft-serve-", suffix=".log")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ragvsft.cli", "serve", str(experiment), "--port", str(self.port), *sets],
+            env={**os.environ, "RAGVSFT_API_KEY": KEY}, stdout=subprocess.DEVNULL, stderr=self.log, text=True)
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.time() + 300
+        while True:
+            if self.process.poll() is not None or time.time() > deadline:
+                raise SystemExit(f"the server did not start:\n{Path(self.log.name).read_text()}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+
+    def rss_mb(self) -> float:
+        return psutil.Process(self.process.pid).memory_info().rss / 2**20
+
+    def __enter__(self) -> Served:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(120)
+        self.log.close()
+
+
+async def drive(url: str, jobs: Sequence[tuple[str, str]], clients: int) -> tuple[list[dict], float]:
+    """Send ``jobs`` (question, mode) from ``clients`` concurrent clients; each result has its latency and reply."""
+    queue: asyncio.Queue[tuple[int, tuple[str, str]]] = asyncio.Queue()
+    for item in enumerate(jobs):
+        queue.put_nowait(item)
+    results: list[dict] = [{} for _ in jobs]
+
+    async def client(http: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            i, (question, mode) = queue.get_nowait()
+            started = time.perf_counter()
+            try:
+                reply = await http.post("/v1/ask", json={"question": question, "mode": mode})
+                body = reply.json() if reply.status_code == 200 else {"error": reply.text}
+                status = reply.status_code
+            except httpx.HTTPError as exc:
+                body, status = {"error": str(exc)}, 0
+            results[i] = {"mode": mode, "question": question, "status": status, "body": body,
+                          "s": time.perf_counter() - started}
+
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=600, limits=limits,
+                                 headers={"Authorization": f"Bearer {KEY}"}) as http:
+        started = time.perf_counter()
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+        return results, time.perf_counter() - started
+
+
+def questions(experiment: Path) -> list[str]:
+    from ragvsft.config import load_config
+    from ragvsft.corpus import load_corpus
+
+    config = load_config(experiment)
+    return [q.question for q in load_corpus(config.corpus, seed=config.seed, eval_fraction=config.eval_fraction)
+            .split("eval")]
+
+
+def mixed(qs: Sequence[str], n: int, modes: Sequence[str] = MODES) -> list[tuple[str, str]]:
+    return [(qs[i % len(qs)], modes[i % len(modes)]) for i in range(n)]
+
+
+TRAFFIC = {"all four modes": MODES, "closed book (base, finetuned)": ("base", "finetuned")}
+
+
+def part_agreement(experiment: Path) -> None:
+    """Every eval question in every mode, against the answers the registered version's run recorded."""
+    import mlflow
+
+    from ragvsft import tracking
+    from ragvsft.config import load_config
+    from ragvsft.corpus import corpus_name
+    from ragvsft.serve.versions import pick_versions
+
+    config, uri = load_config(experiment), tracking.tracking_uri()
+    name = corpus_name(config.corpus)
+    pick = pick_versions(uri, name)
+    client = mlflow.MlflowClient(uri)
+    adapter = client.get_model_version(tracking.registered_name(name, "adapter"), pick.adapter_version)
+    parent = client.get_run(adapter.run_id).data.tags["mlflow.parentRunId"]
+    recorded: dict[tuple[str, str], str] = {}
+    for run in client.search_runs([client.get_run(parent).info.experiment_id],
+                                  filter_string=f"tags.mlflow.parentRunId = '{parent}'"):
+        arm = run.data.tags.get("ragvsft.arm")
+        if arm in MODES:
+            table = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/eval/{arm}.json")
+            for row in table["data"]:
+                row = dict(zip(table["columns"], row))
+                recorded[(row["question"], arm)] = row["answer"]
+    jobs = sorted(recorded, key=lambda job: (job[1], job[0]))
+    with Served(experiment) as server:
+        results, _ = asyncio.run(drive(server.url, jobs, 8))
+    print("\n| mode | questions | served = recorded | agreement |\n|---|---|---|---|")
+    for mode in MODES:
+        rows = [r for r in results if r["mode"] == mode]
+        same = sum(r["body"].get("answer") == recorded[(r["question"], mode)] for r in rows)
+        print(f"| {mode} | {len(rows)} | {same} | {same / max(len(rows), 1):.1%} |")
+    same = sum(r["body"].get("answer") == recorded[(r["question"], r["mode"])] for r in results)
+    print(f"| all | {len(results)} | {same} | **{same / len(results):.1%}** |")
+
+
+def part_latency(experiment: Path, per_mode: int) -> None:
+    qs = questions(experiment)
+    with Served(experiment) as server:
+        asyncio.run(drive(server.url, mixed(qs, 4), 1))  # warm-up
+        print("\n| mode | requests (1 client) | p50 ms | p95 ms |\n|---|---|---|---|")
+        for mode in MODES:
+            results, _ = asyncio.run(drive(server.url, [(q, mode) for q in qs[:per_mode]], 1))
+            ms = [r["s"] * 1000 for r in results]
+            print(f"| {mode} | {len(ms)} | {statistics.median(ms):,.0f} | {percentile(ms, 95):,.0f} |", flush=True)
+
+
+def part_throughput(experiment: Path, requests: int, clients: Sequence[int]) -> None:
+    qs = questions(experiment)
+    print("\n| traffic | clients | batching | requests | errors | answers/s | p50 ms | p95 ms | ratio |\n"
+          "|---|---|---|---|---|---|---|---|---|")
+    for traffic, modes in TRAFFIC.items():
+        for n in clients:
+            rates = {}
+            for label, batch in (("on (8)", 8), ("off", 1)):
+                with Served(experiment, f"serve.max_batch_size={batch}") as server:
+                    asyncio.run(drive(server.url, mixed(qs, 4, modes), 1))  # warm-up
+                    results, seconds = asyncio.run(drive(server.url, mixed(qs, requests, modes), n))
+                ms = [r["s"] * 1000 for r in results]
+                errors = sum(r["status"] != 200 for r in results)
+                rates[label] = len(results) / seconds
+                print(f"| {traffic} | {n} | {label} | {len(results)} | {errors} | {rates[label]:.2f} | "
+                      f"{statistics.median(ms):,.0f} | {percentile(ms, 95):,.0f} | |", flush=True)
+            print(f"| {traffic} | {n} | on / off | | | | | | **{rates['on (8)'] / rates['off']:.2f}x** |")
+
+
+def part_memory(experiment: Path) -> None:
+    """RSS of one server after answering in all four modes, against one process per mode, each loading only what
+    its mode needs (the one-model-per-server way)."""
+    qs = questions(experiment)
+    with Served(experiment) as server:
+        asyncio.run(drive(server.url, mixed(qs, 8), 4))
+        ours = server.rss_mb()
+    singles = {}
+    for mode in MODES:
+        out = subprocess.run([sys.executable, __file__, str(experiment), "--single-mode", mode], capture_output=True,
+                             text=True, check=True)
+        singles[mode] = json.loads(out.stdout.strip().splitlines()[-1])["rss_mb"]
+    biggest = max(singles.values())
+    print("\n| process | RSS MB |\n|---|---|")
+    for mode, mb in singles.items():
+        print(f"| one process serving only {mode} | {mb:,.0f} |")
+    print(f"| four processes, one per mode (sum) | {sum(singles.values()):,.0f} |")
+    print(f"| **ragvsft serve, all four modes** | **{ours:,.0f}** ({ours / biggest:.2f}x the largest single process, "
+          f"{ours / sum(singles.values()):.2f}x the four) |")
+
+
+def single_mode(experiment: Path, mode: str) -> None:
+    """Child of part_memory: load what ``mode`` needs, answer one question, print the RSS."""
+    from peft import PeftModel
+
+    from ragvsft import tracking
+    from ragvsft.arms import ARMS
+    from ragvsft.builders import build_embedder
+    from ragvsft.config import load_config
+    from ragvsft.corpus import corpus_name
+    from ragvsft.evaluation import Arm, answer
+    from ragvsft.generators import HFGenerator
+    from ragvsft.models import load_lm
+    from ragvsft.retriever import DenseRetriever
+    from ragvsft.serve.versions import pick_versions
+
+    config, uri = load_config(experiment), tracking.tracking_uri()
+    name, cache = corpus_name(config.corpus), config.model.cache_dir / "registry"
+    pick = pick_versions(uri, name)
+    lm = load_lm(config.model.base_model, cache_dir=config.model.cache_dir)
+    net = None
+    if ARMS[mode].adapter:
+        folder = tracking.resolve_version(uri, tracking.registered_name(name, "adapter"), pick.adapter_version, cache).path
+        net = PeftModel.from_pretrained(lm.model, str(folder)).eval()
+    contexts = None
+    from ragvsft.qa import QAPair
+
+    qa = QAPair("q", questions(experiment)[0], "", (), "eval", ())
+    if ARMS[mode].context == "retrieved":
+        from ragvsft.evaluation import retrieve_all
+        from ragvsft.indexing import load_index_version
+
+        folder = tracking.resolve_version(uri, tracking.registered_name(name, "index"), pick.index_version, cache).path
+        embedder = build_embedder(config.index)
+        store, _ = load_index_version(folder, expected_embedder=embedder.identity, hnsw_ef_search=64)
+        contexts = retrieve_all(DenseRetriever(embedder, store), [qa], config.index.top_k)
+    generator = HFGenerator.from_loaded(lm, adapter_model=net)
+    answer(Arm(ARMS[mode], generator), [qa], config.prompt, contexts=contexts, max_new_tokens=24, stop=["\n"])
+    print(json.dumps({"mode": mode, "rss_mb": psutil.Process().memory_info().rss / 2**20}))
+
+
+def part_soak(experiment: Path, minutes: float, clients: int) -> None:
+    """Mixed modes from ``clients`` clients for ``minutes``; halfway, a new adapter version is registered and
+    promoted, and the server must reload it without one failed request."""
+    from ragvsft import tracking
+    from ragvsft.config import load_config
+    from ragvsft.corpus import corpus_name
+    from ragvsft.serve.versions import pick_versions, promote
+
+    config, uri = load_config(experiment), tracking.tracking_uri()
+    name = corpus_name(config.corpus)
+    qs = questions(experiment)
+    with Served(experiment, "serve.poll_s=2") as server:
+        asyncio.run(drive(server.url, mixed(qs, 4), 1))
+        rss = [server.rss_mb()]
+        results: list[dict] = []
+        deadline, reloaded = time.time() + minutes * 60, False
+        while time.time() < deadline:
+            chunk, _ = asyncio.run(drive(server.url, mixed(qs[len(results) % len(qs):] + qs, clients * 4), clients))
+            results += chunk
+            rss.append(server.rss_mb())
+            if not reloaded and time.time() > deadline - minutes * 30:
+                # A "new" adapter: the same files registered again get a new version, hence a new identity.
+                pick = pick_versions(uri, name)
+                adapter = tracking.registered_name(name, "adapter")
+                import mlflow
+
+                current = mlflow.MlflowClient(uri).get_model_version(adapter, pick.adapter_version)
+                version = tracking.register_version(uri, name=adapter, source=current.source, run_id=current.run_id,
+                                                    description="soak-test reload", alias="challenger",
+                                                    tags=dict(current.tags))
+                promote(uri, name, version=version)
+                reloaded = True
+        errors = sum(r["status"] != 200 for r in results)
+        versions = {json.dumps(r["body"].get("versions"), sort_keys=True) for r in results if r["status"] == 200}
+    ms = [r["s"] * 1000 for r in results]
+    print(f"\n| soak ({minutes:g} min, {clients} clients, mixed modes, one hot reload) | value |\n|---|---|")
+    print(f"| requests | {len(results)} |\n| errors | **{errors}** |\n| answers/s | {len(results) / (minutes * 60):.2f} |")
+    print(f"| p50 / p95 ms | {statistics.median(ms):,.0f} / {percentile(ms, 95):,.0f} |")
+    print(f"| version pairs served | {len(versions)} (before and after the reload) |")
+    print(f"| RSS MB at start / end / max | {rss[0]:,.0f} / {rss[-1]:,.0f} / {max(rss):,.0f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("experiment", type=Path, nargs="?", default=ROOT / "experiments" / "demo.toml")
+    parser.add_argument("--parts", default="agreement,latency,throughput,memory,soak")
+    parser.add_argument("--per-mode", type=int, default=12, help="requests per mode at 1 client")
+    parser.add_argument("--requests", type=int, default=64, help="requests per throughput measurement")
+    parser.add_argument("--clients", default="8,32")
+    parser.add_argument("--soak-minutes", type=float, default=5)
+    parser.add_argument("--single-mode", choices=MODES, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.single_mode:
+        single_mode(args.experiment, args.single_mode)
+        return
+    parts = args.parts.split(",")
+    if "agreement" in parts:
+        part_agreement(args.experiment)
+    if "latency" in parts:
+        part_latency(args.experiment, args.per_mode)
+    if "throughput" in parts:
+        part_throughput(args.experiment, args.requests, [int(c) for c in args.clients.split(",")])
+    if "memory" in parts:
+        part_memory(args.experiment)
+    if "soak" in parts:
+        part_soak(args.experiment, args.soak_minutes, 8)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Serve recipe: the registered champion behind an HTTP API.
+
+    ragvsft serve experiments/demo.toml [--host 127.0.0.1] [--port 8000]
+
+1. refuse an address other than loopback without ``RAGVSFT_API_KEY``;
+2. pick the versions: ``champion``, else the ``challenger`` (said on the console and in ``/readyz``);
+3. load the base model once, the embedder, the index and the adapter (as a named PEFT adapter);
+4. answer under uvicorn, micro-batched, hot-reloading when ``champion`` moves; Ctrl-C / SIGTERM finish the
+   requests in flight first.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import sys
+from collections.abc import Mapping
+
+from rich.console import Console
+
+from ragvsft import tracking
+from ragvsft.builders import build_answer_limits, build_embedder
+from ragvsft.config import ExperimentConfig
+from ragvsft.errors import RagvsftError
+from ragvsft.models import load_lm
+from ragvsft.pipelines.common import load_experiment_corpus
+from ragvsft.serve.app import Server, create_app
+from ragvsft.serve.batcher import MicroBatcher
+from ragvsft.serve.engine import Engine
+from ragvsft.serve.live import Live, Reloader, load_pick
+from ragvsft.serve.observe import ServerMetrics
+from ragvsft.serve.versions import pick_versions
+
+API_KEY_ENV = "RAGVSFT_API_KEY"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach ``host``.
+
+    Example:
+        >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("::1"), is_loopback("0.0.0.0")
+        (True, True, True, False)
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def api_key_for(host: str, environ: Mapping[str, str]) -> str | None:
+    """The key requests must carry: ``RAGVSFT_API_KEY`` when set (on any address), and required off loopback."""
+    key = environ.get(API_KEY_ENV) or None
+    if key is None and not is_loopback(host):
+        raise RagvsftError(f"refusing to listen on {host} without an API key: set {API_KEY_ENV} in the environment "
+                           "(clients send it as 'Authorization: Bearer <key>'), or bind to 127.0.0.1")
+    if key is not None and len(key) < 16:
+        raise RagvsftError(f"{API_KEY_ENV} is {len(key)} characters long; use at least 16 (e.g. `openssl rand -hex 24`)")
+    return key
+
+
+def build(config: ExperimentConfig, console: Console, *, api_key: str | None) -> Server:
+    """Everything the app needs, loaded: the release the registry names, the engine, the batcher, the reloader."""
+    # 1. What to serve, and the settings evaluation answered with (so served answers equal evaluated ones).
+    if config.prompt.few_shot:
+        raise RagvsftError("prompt.few_shot > 0 is not served yet (the server would need the training split's "
+                           "examples); serve with --set prompt.few_shot=0")
+    corpus = load_experiment_corpus(config, console)
+    uri = tracking.tracking_uri()
+    pick = pick_versions(uri, corpus.name)
+    if pick.note:
+        console.print(f"[yellow]{pick.note}[/]; promote it with `ragvsft promote`")
+    limits = build_answer_limits(config.model, [q.answer for q in corpus.split("train")])
+    console.print(limits.why, highlight=False)
+
+    # 2. One base model, the embedder, and the picked index + adapter loaded into it.
+    lm = load_lm(config.model.base_model, cache_dir=config.model.cache_dir, device=config.model.device)
+    engine = Engine(lm, build_embedder(config.index), template=config.prompt, stop=limits.stop,
+                    hnsw_ef_search=config.index.hnsw_ef_search)
+    cache_dir = config.model.cache_dir / "registry"
+    live = Live(engine, load_pick(engine, uri, corpus.name, pick, cache_dir), pick)
+    console.print(f"serving index v{pick.index_version} ({pick.index_alias}), adapter "
+                  f"{f'v{pick.adapter_version} ({pick.adapter_alias})' if pick.adapter_version else 'none'}; "
+                  f"modes: {', '.join(live.release.modes)}")
+
+    # 3. Batching and hot reload, counted in the metrics.
+    metrics, s = ServerMetrics(), config.serve
+    batcher = MicroBatcher(engine, max_batch_size=s.max_batch_size, max_wait_ms=s.max_wait_ms, max_queue=s.max_queue,
+                           on_batch=lambda queries: metrics.batch_size.observe(len(queries)), after_batch=live.collect)
+    reloader = Reloader(live, uri=uri, corpus=corpus.name, cache_dir=cache_dir, poll_s=s.poll_s,
+                        on_reload=lambda outcome: metrics.reloads.labels(outcome=outcome).inc())
+    return Server(live, batcher, s, limits.max_new_tokens, config.index.top_k, api_key, metrics, reloader)
+
+
+def access_logging() -> None:
+    """The JSON access log and the server's own messages on stderr, one line each."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    for name in ("ragvsft.access", "ragvsft.serve"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO)
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
+def main(config: ExperimentConfig, console: Console, *, host: str | None = None, port: int | None = None,
+         environ: Mapping[str, str] = os.environ) -> None:
+    import uvicorn
+
+    host, port = host or config.serve.host, port or config.serve.port
+    server = build(config, console, api_key=api_key_for(host, environ))
+    access_logging()
+    console.print(f"listening on http://{host}:{port} (API docs at /docs"
+                  f"{'; requests need the API key' if server.api_key else ''}); Ctrl-C stops after the requests in flight")
+    uvicorn.run(create_app(server), host=host, port=port, log_level="warning", access_log=False,
+                timeout_graceful_shutdown=120)

@@ -1,0 +1,146 @@
+"""Micro-batching: requests that arrive close together are answered in one ``generate`` call, whatever their modes.
+
+One queue for every mode, one worker thread that owns the model. The first
+request of a batch waits at most ``max_wait_ms`` for others to join, and a
+batch holds at most ``max_batch_size`` requests, so batching costs a single
+client little and lets many share the CPU. Generation runs on the worker
+thread, never on the event loop, so health checks answer while a batch runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ragvsft.serve.engine import Answer, Engine, Query
+from ragvsft.serve.streaming import TextStream
+
+TextCallback = Callable[[str], None]
+
+
+class QueueFull(Exception):
+    """More requests are waiting than ``max_queue``: the caller should answer 429."""
+
+
+@dataclass
+class _Pending:
+    query: Query
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Answer]
+    on_text: TextCallback | None
+    stream: TextStream | None = None
+    enqueued: float = field(default_factory=time.perf_counter)
+
+
+class MicroBatcher:
+    """Collects queries from the event loop; answers them in batches on a worker thread.
+
+    Example:
+        >>> batcher = MicroBatcher(engine, max_batch_size=8, max_wait_ms=20, max_queue=256)  # doctest: +SKIP
+        >>> batcher.start()  # doctest: +SKIP
+        >>> answer = await batcher.submit(Query("Who signs travel?", "rag", 2, 24, release))  # doctest: +SKIP
+    """
+
+    def __init__(self, engine: Engine, *, max_batch_size: int, max_wait_ms: float, max_queue: int,
+                 on_batch: Callable[[list[Query]], None] | None = None,
+                 after_batch: Callable[[], None] | None = None) -> None:
+        self.engine = engine
+        self.max_batch_size, self.max_wait_s, self.max_queue = max_batch_size, max_wait_ms / 1000, max_queue
+        self._on_batch, self._after_batch = on_batch, after_batch
+        self._queue: queue.Queue[_Pending] = queue.Queue()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def depth(self) -> int:
+        """Requests waiting for a batch."""
+        return self._queue.qsize()
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._work, name="ragvsft-batcher", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 60.0) -> None:
+        """Answer what is queued, then end the worker (graceful shutdown)."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+    def check_room(self) -> None:
+        """Raise ``QueueFull`` when ``max_queue`` requests are waiting already."""
+        if self._queue.qsize() >= self.max_queue:
+            raise QueueFull(f"{self._queue.qsize()} requests are waiting (serve.max_queue = {self.max_queue}); "
+                            "try again shortly")
+
+    async def submit(self, query: Query, on_text: TextCallback | None = None) -> Answer:
+        """Queue ``query`` and wait for its answer; ``on_text`` receives the answer's pieces as they are generated
+        (on the event loop), adding up to ``Answer.text``."""
+        self.check_room()
+        loop = asyncio.get_running_loop()
+        pending = _Pending(query, loop, loop.create_future(), on_text,
+                           TextStream(self.engine.stop) if on_text else None)
+        self._queue.put(pending)
+        return await pending.future
+
+    def _collect(self) -> list[_Pending]:
+        try:
+            first = self._queue.get(timeout=0.05)
+        except queue.Empty:
+            return []
+        batch, deadline = [first], time.perf_counter() + self.max_wait_s
+        while len(batch) < self.max_batch_size:
+            try:
+                batch.append(self._queue.get(timeout=max(deadline - time.perf_counter(), 0)) if self.max_wait_s
+                             else self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _work(self) -> None:
+        while not (self._stopping.is_set() and self._queue.empty()):
+            batch = self._collect()
+            if not batch:
+                continue
+            if self._on_batch is not None:
+                self._on_batch([p.query for p in batch])
+            try:
+                answers = self.engine.answer([p.query for p in batch], on_step=self._streamer(batch))
+            except Exception as exc:  # noqa: BLE001 - every waiting request must hear of it, the worker goes on
+                for p in batch:
+                    _resolve(p, exception=exc)
+            else:
+                for p, a in zip(batch, answers):
+                    if p.stream is not None and p.on_text is not None and (rest := p.stream.finish(a.text)):
+                        p.loop.call_soon_threadsafe(p.on_text, rest)
+                    _resolve(p, result=a)
+            if self._after_batch is not None:
+                self._after_batch()
+
+    def _streamer(self, batch: list[_Pending]) -> Callable[[int, list[int]], None] | None:
+        if not any(p.on_text for p in batch):
+            return None
+
+        def on_step(row: int, ids: list[int]) -> None:
+            p = batch[row]
+            if p.stream is not None and p.on_text is not None and (piece := p.stream.update(self.engine.decode(ids))):
+                p.loop.call_soon_threadsafe(p.on_text, piece)
+
+        return on_step
+
+
+def _resolve(p: _Pending, *, result: Any = None, exception: BaseException | None = None) -> None:
+    def settle() -> None:
+        if p.future.done():  # the client went away and the request was cancelled
+            return
+        if exception is not None:
+            p.future.set_exception(exception)
+        else:
+            p.future.set_result(result)
+
+    p.loop.call_soon_threadsafe(settle)

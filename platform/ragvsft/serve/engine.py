@@ -1,0 +1,229 @@
+"""One base model answering every mode: the adapter versions live in it as named PEFT adapters.
+
+A batch may mix modes: rows without the adapter (``base``, ``rag``) run as
+``"__base__"`` and rows with it (``finetuned``, ``hybrid``) under their
+release's adapter name, all in one ``generate`` call. Prompts are rendered by
+the code evaluation uses (``PromptTemplate.messages`` + ``HFGenerator.prompt_ids``
+-> ``render_prompt``), so a served answer is the answer ``ragvsft run`` recorded.
+
+A *release* is the index and adapter versions served together. During a hot
+reload two releases are loaded side by side; each request is bound to one when
+it is admitted and answered with that release's index and adapter only.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ragvsft.arms import ARMS
+from ragvsft.embedders import Embedder
+from ragvsft.errors import RagvsftError
+from ragvsft.finetune.adapter import check_adapter_base
+from ragvsft.generators import HFGenerator
+from ragvsft.indexing import load_index_version
+from ragvsft.models import LoadedLM
+from ragvsft.prompts import PromptTemplate
+from ragvsft.retriever import DenseRetriever
+from ragvsft.store import Hit
+
+SERVE_MODES = ("base", "rag", "finetuned", "hybrid")  # the arms a question can be put to without gold sources
+BASE_ADAPTER = "__base__"  # PEFT's name for "no adapter on this row"
+
+
+@dataclass(frozen=True)
+class Release:
+    """The index and adapter versions served together; every answer comes from exactly one release.
+
+    Example:
+        >>> release = engine.load_release(index_dir=path, index_version="3", adapter_dir=None, adapter_version=None)
+        ... # doctest: +SKIP
+        >>> release.modes  # doctest: +SKIP
+        ('base', 'rag')
+    """
+
+    index_version: str
+    adapter_version: str | None
+    base_model: str
+    """Identity of the base model (name and weights hash)."""
+    retriever: DenseRetriever
+    adapter_name: str | None
+    """Name of this release's adapter inside the shared PEFT model (one per adapter version)."""
+
+    @property
+    def versions(self) -> dict[str, str | None]:
+        return {"index": self.index_version, "adapter": self.adapter_version, "base_model": self.base_model}
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """The modes this release can answer: the adapter modes only when it has an adapter."""
+        return tuple(m for m in SERVE_MODES if self.adapter_name or not ARMS[m].adapter)
+
+
+@dataclass(frozen=True)
+class Query:
+    """One question to answer, bound to the release that answers it."""
+
+    question: str
+    mode: str
+    top_k: int
+    max_new_tokens: int
+    release: Release
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the engine returns for a ``Query``."""
+
+    text: str
+    hits: tuple[Hit, ...]
+    retrieval_ms: float
+    generation_ms: float
+    prompt_tokens: int
+    new_tokens: int
+    finish_reason: str
+    """``stop`` (an end token or stop string) or ``length`` (the token budget ran out)."""
+    batch_rows: int
+
+
+StepCallback = Callable[[int, list[int]], None]  # (row in the batch, its new token ids so far)
+MAX_PADDING = 1.25  # a generate call may compute at most this many times the tokens its prompts hold
+
+
+def length_groups(lengths: Sequence[int], max_padding: float = MAX_PADDING) -> list[list[int]]:
+    """Rows grouped by prompt length so that padding every row of a group to its longest costs at most
+    ``max_padding`` times the real tokens: on a CPU, prefill is paid per (padded) token, so a short closed-book
+    prompt batched with 700-token RAG prompts would cost as much as one of them.
+
+    Example:
+        >>> length_groups([700, 60, 650, 70, 64])
+        [[1, 4, 3], [2, 0]]
+    """
+    groups: list[list[int]] = []
+    total = 0
+    for i in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+        if groups and (len(groups[-1]) + 1) * lengths[i] <= max_padding * (total + lengths[i]):
+            groups[-1].append(i)
+            total += lengths[i]
+        else:
+            groups.append([i])
+            total = lengths[i]
+    return groups
+
+
+class Engine:
+    """The loaded base model, its adapters and the embedder; answers batches of queries.
+
+    Example:
+        >>> engine = Engine(load_lm("SmolLM2-135M-Instruct", cache_dir=cache), embedder, template=PromptTemplate(),
+        ...                 stop=("\\n",), hnsw_ef_search=64)  # doctest: +SKIP
+        >>> release = engine.load_release(index_dir=idx, index_version="1", adapter_dir=ad, adapter_version="1")
+        ... # doctest: +SKIP
+        >>> engine.answer([Query("Who signs travel?", "hybrid", 2, 24, release)])[0].text  # doctest: +SKIP
+        'Ines Marlow'
+    """
+
+    def __init__(self, lm: LoadedLM, embedder: Embedder, *, template: PromptTemplate, stop: Sequence[str],
+                 hnsw_ef_search: int) -> None:
+        self._lm, self._embedder, self._template = lm, embedder, template
+        self.stop, self._ef_search = tuple(stop), hnsw_ef_search
+        self._peft: Any = None  # the PeftModel, once a first adapter is loaded
+        self._generator = HFGenerator.from_loaded(lm, identity=lm.identity)
+        # Loading or deleting an adapter changes the model's modules: never while a batch generates.
+        self._lock = threading.Lock()
+
+    @property
+    def base_model(self) -> str:
+        return self._lm.identity
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self._lm.tokenizer.decode(list(ids), skip_special_tokens=True)
+
+    def load_release(self, *, index_dir: Path, index_version: str, adapter_dir: Path | None,
+                     adapter_version: str | None) -> Release:
+        """Load an index version and (optionally) an adapter version beside what is already loaded."""
+        store, _ = load_index_version(index_dir, expected_embedder=self._embedder.identity,
+                                      hnsw_ef_search=self._ef_search)
+        retriever = DenseRetriever(self._embedder, store)
+        name = None
+        if adapter_dir is not None:
+            check_adapter_base(adapter_dir, self._lm.identity)
+            # One name per version: a reloaded adapter never shares an identity with the one it replaces.
+            name = f"adapter-v{adapter_version}"
+            with self._lock:
+                self._load_adapter(adapter_dir, name)
+        return Release(index_version, adapter_version, self._lm.identity, retriever, name)
+
+    def _load_adapter(self, folder: Path, name: str) -> None:
+        if self._peft is None:
+            from peft import PeftModel
+
+            self._peft = PeftModel.from_pretrained(self._lm.model, str(folder), adapter_name=name,
+                                                   is_trainable=False).eval()
+            self._generator = HFGenerator.from_loaded(self._lm, adapter_model=self._peft, identity=self._lm.identity)
+        elif name not in self._peft.peft_config:
+            try:
+                self._peft.load_adapter(str(folder), adapter_name=name, is_trainable=False)
+            except (ValueError, KeyError, RuntimeError) as exc:  # another LoRA layout than the base was wrapped with
+                raise RagvsftError(f"cannot load adapter {folder} beside the one being served: {exc}") from None
+            self._peft.eval()
+
+    def unload(self, release: Release) -> None:
+        """Free a release's adapter (the caller knows no request still uses it)."""
+        if release.adapter_name and self._peft is not None:
+            with self._lock:
+                names = list(self._peft.peft_config)
+                if release.adapter_name in names and len(names) > 1:
+                    # Rows name their adapter explicitly, so which one is "active" only matters to PEFT's bookkeeping.
+                    self._peft.set_adapter(next(n for n in names if n != release.adapter_name))
+                    self._peft.delete_adapter(release.adapter_name)
+
+    def answer(self, queries: Sequence[Query], on_step: StepCallback | None = None) -> list[Answer]:
+        """Answer a batch: one embedding call for the rows that retrieve, one ``generate`` call for all rows."""
+        if not queries:
+            return []
+        for q in queries:
+            if q.mode not in q.release.modes:
+                raise RagvsftError(f"mode {q.mode!r} is not served by this release; served: {', '.join(q.release.modes)}")
+
+        # 1. Retrieval: the questions of retrieving rows embedded together, searched in their own release's index.
+        started = time.perf_counter()
+        retrieving = [i for i, q in enumerate(queries) if ARMS[q.mode].context == "retrieved"]
+        hits: dict[int, tuple[Hit, ...]] = {}
+        if retrieving:
+            vectors = self._embedder.embed([queries[i].question for i in retrieving])
+            for i, vector in zip(retrieving, vectors):
+                q = queries[i]
+                hits[i] = tuple(q.release.retriever.store.search_many(vector.reshape(1, -1), q.top_k)[0])
+        retrieval_ms = (time.perf_counter() - started) * 1000 / max(len(retrieving), 1)
+
+        # 2. Prompts, through the same rendering as training and evaluation.
+        prompts = []
+        for i, q in enumerate(queries):
+            passages = [h.chunk.text for h in hits[i]] if i in hits else None
+            conversation = self._template.messages(q.question, passages)
+            prompts.append(self._generator.prompt_ids(conversation, max_new_tokens=q.max_new_tokens))
+
+        # 3. One generate call per group of similar prompt lengths (a closed-book prompt padded to a RAG prompt's
+        #    length would cost as much as one); each row with its release's adapter or none.
+        names = [q.release.adapter_name if ARMS[q.mode].adapter else BASE_ADAPTER for q in queries]
+        generations: list[Any] = [None] * len(queries)
+        for group in length_groups([len(p) for p in prompts]):
+            def step(row: int, ids: list[int], group: list[int] = group) -> None:
+                if on_step is not None:
+                    on_step(group[row], ids)
+
+            with self._lock:
+                out = self._generator.generate_ids(
+                    [prompts[i] for i in group], max_new_tokens=[queries[i].max_new_tokens for i in group],
+                    stop=self.stop, adapter_names=[names[i] for i in group] if self._peft is not None else None,
+                    on_step=step if on_step is not None else None)
+            for i, generation in zip(group, out):
+                generations[i] = generation
+        return [Answer(g.text, hits.get(i, ()), retrieval_ms if i in hits else 0.0, g.latency_ms, g.prompt_tokens,
+                       g.new_tokens, "length" if g.new_tokens >= q.max_new_tokens else "stop", g.batch_rows)
+                for i, (q, g) in enumerate(zip(queries, generations))]

@@ -1,0 +1,117 @@
+"""The release that answers new requests, the retired ones still finishing theirs, and the hot reload between them.
+
+A request takes the current release when it is admitted and keeps it to the
+end, so no answer mixes versions. A reload loads the new release beside the
+old one and swaps the pointer; the old adapter is freed once its last request
+is answered (on the batcher's thread, between batches).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from ragvsft import tracking
+from ragvsft.serve.engine import Engine, Release
+from ragvsft.serve.versions import Pick, pick_versions
+
+log = logging.getLogger("ragvsft.serve")
+
+
+class Live:
+    """Current release, in-flight counts per release, and retirement.
+
+    Example:
+        >>> live = Live(engine, release, pick)  # doctest: +SKIP
+        >>> r = live.acquire(); ...; live.done(r)  # doctest: +SKIP
+    """
+
+    def __init__(self, engine: Engine, release: Release, pick: Pick) -> None:
+        self.engine, self.release, self.pick = engine, release, pick
+        self._in_flight: dict[int, int] = {}
+        self._retired: list[Release] = []
+        self._lock = threading.Lock()
+
+    def acquire(self) -> Release:
+        with self._lock:
+            release = self.release
+            self._in_flight[id(release)] = self._in_flight.get(id(release), 0) + 1
+            return release
+
+    def done(self, release: Release) -> None:
+        with self._lock:
+            self._in_flight[id(release)] -= 1
+
+    def swap(self, release: Release, pick: Pick) -> None:
+        with self._lock:
+            self._retired.append(self.release)
+            self.release, self.pick = release, pick
+
+    def collect(self) -> None:
+        """Free retired releases no request uses any more (call between batches)."""
+        with self._lock:
+            idle = [r for r in self._retired if not self._in_flight.get(id(r))]
+            self._retired = [r for r in self._retired if self._in_flight.get(id(r))]
+            keep = {self.release.adapter_name} | {r.adapter_name for r in self._retired}
+            for r in idle:
+                self._in_flight.pop(id(r), None)
+        for r in idle:
+            if r.adapter_name not in keep:  # the same adapter version may serve on with a new index
+                self.engine.unload(r)
+
+
+def load_pick(engine: Engine, uri: str, corpus: str, pick: Pick, cache_dir: Path) -> Release:
+    """Download (once) and load the versions ``pick`` names."""
+    index = tracking.resolve_version(uri, tracking.registered_name(corpus, "index"), pick.index_version, cache_dir)
+    adapter = (tracking.resolve_version(uri, tracking.registered_name(corpus, "adapter"), pick.adapter_version,
+                                        cache_dir) if pick.adapter_version else None)
+    return engine.load_release(index_dir=index.path, index_version=pick.index_version,
+                               adapter_dir=adapter.path if adapter else None, adapter_version=pick.adapter_version)
+
+
+class Reloader:
+    """Polls the registry every ``poll_s``; when ``champion`` (or the challenger served meanwhile) moves, loads the
+    new versions beside the old and swaps. A failed load is logged and counted; the old release keeps serving."""
+
+    def __init__(self, live: Live, *, uri: str, corpus: str, cache_dir: Path, poll_s: float,
+                 on_reload: Callable[[str], None] | None = None) -> None:
+        self.live, self.uri, self.corpus, self.cache_dir, self.poll_s = live, uri, corpus, cache_dir, poll_s
+        self._on_reload = on_reload
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.poll_s > 0:
+            self._thread = threading.Thread(target=self._run, name="ragvsft-reloader", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(30)
+
+    def check(self) -> bool:
+        """One poll: True when a new release was swapped in."""
+        pick = pick_versions(self.uri, self.corpus)
+        if pick.key == self.live.pick.key:
+            self.live.pick = pick  # the same versions, maybe under another alias (the challenger promoted)
+            return False
+        old = self.live.release.versions
+        release = load_pick(self.live.engine, self.uri, self.corpus, pick, self.cache_dir)
+        self.live.swap(release, pick)
+        log.warning("hot reload: now serving index v%s, adapter v%s (was index v%s, adapter v%s)%s",
+                    pick.index_version, pick.adapter_version, old["index"], old["adapter"],
+                    f"; {pick.note}" if pick.note else "")
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll_s):
+            try:
+                outcome = "reloaded" if self.check() else "unchanged"
+            except Exception as exc:  # noqa: BLE001 - a bad version must not stop the server that serves the old one
+                log.error("hot reload failed, still serving the previous versions: %s", exc)
+                outcome = "failed"
+            if self._on_reload is not None:
+                self._on_reload(outcome)

@@ -1,0 +1,426 @@
+"""`ragvsft serve`: a real uvicorn server on a free loopback port, serving what a tiny `ragvsft run` registered.
+
+Covers every endpoint, the API key, the limits, streaming, the OpenAI and LangChain clients, micro-batching across
+modes, hot reload, and the property the API exists for: a served answer is the answer the evaluation recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import mlflow
+import pytest
+import uvicorn
+from rich.console import Console
+from typer.testing import CliRunner
+
+from conftest import SMALL_QA, write_corpus
+from ragvsft import tracking
+from ragvsft.cli import app as cli
+from ragvsft.config import load_config
+from ragvsft.errors import RagvsftError
+from ragvsft.pipelines import serve as recipe
+from ragvsft.serve.app import Server, create_app
+from ragvsft.serve.engine import SERVE_MODES
+from ragvsft.serve.schemas import Mode
+
+KEY = "test-key-0123456789abcdef"
+MORE_QA = [{"id": f"e{i}", "question": q, "answer": a, "sources": [s], "split": "eval"} for i, (q, a, s) in enumerate([
+    ("Who handles leave requests?", "Ines Marlow", "policies/leave.md"),
+    ("Which class are short flights?", "economy class", "policies/travel.txt"),
+])] + [{"id": f"t{i}", "question": f"Training question {i} about leave?", "answer": "22 weeks",
+        "sources": ["policies/leave.md"], "split": "train"} for i in range(3)]
+
+
+@dataclass
+class Running:
+    url: str
+    server: Server
+    experiment: Path
+    uri: str
+    evaluated: dict[str, dict[str, str]]  # arm -> question -> answer, from the run's MLflow tables
+
+    def client(self, key: str | None = KEY) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=60,
+                            headers={"Authorization": f"Bearer {key}"} if key else {})
+
+
+class ThreadedUvicorn:
+    """uvicorn in a thread on port 0 (the OS picks a free one)."""
+
+    def __init__(self, app: object) -> None:
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                                                    access_log=False, timeout_graceful_shutdown=30))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.time() + 60
+        while not self.server.started:
+            assert time.time() < deadline and self.thread.is_alive(), "server did not start"
+            time.sleep(0.02)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(60)
+
+
+def write_experiment(root: Path, corpus: Path, lm: Path, embedder: Path, extra: str = "") -> Path:
+    path = root / "exp.toml"
+    path.write_text(
+        f'corpus = "{corpus}"\noutput_dir = "{root / "out"}"\n'
+        f'[index]\nembedder = "{embedder}"\nchunk_chars = 120\nchunk_overlap_chars = 20\ntop_k = 2\n'
+        f'[model]\nbase_model = "{lm}"\ncache_dir = "{root / "cache"}"\nmax_new_tokens = 6\n'
+        f'[finetune]\nepochs = 1\nbatch_size = 2\nmax_length = 256\n'
+        f'[serve]\nmax_wait_ms = 50\npoll_s = 0.2\nmax_question_chars = 300\nmax_body_bytes = 4096\n{extra}',
+        encoding="utf-8")
+    return path
+
+
+def evaluated_answers(uri: str) -> dict[str, dict[str, str]]:
+    client = mlflow.MlflowClient(uri)
+    experiment = client.get_experiment_by_name("ragvsft/corpus")
+    out = {}
+    for run in client.search_runs([experiment.experiment_id], filter_string="tags.`ragvsft.pipeline` = 'evaluate'"):
+        arm = run.data.tags["ragvsft.arm"]
+        table = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/eval/{arm}.json")
+        rows = [dict(zip(table["columns"], row)) for row in table["data"]]
+        out[arm] = {r["question"]: r["answer"] for r in rows}
+    return out
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory, tiny_lm_dir: Path, tiny_embedder_dir: Path) -> Iterator[Running]:
+    root = tmp_path_factory.mktemp("serve")
+    corpus = write_corpus(root / "corpus", qa=SMALL_QA + MORE_QA)
+    experiment = write_experiment(root, corpus, tiny_lm_dir, tiny_embedder_dir)
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", uri)
+        result = CliRunner().invoke(cli, ["run", str(experiment)])
+        assert result.exit_code == 0, result.output
+        server = recipe.build(load_config(experiment), Console(quiet=True), api_key=KEY)
+        with ThreadedUvicorn(create_app(server)) as url:
+            yield Running(url, server, experiment, uri, evaluated_answers(uri))
+
+
+def ask(client: httpx.Client, question: str, mode: str, **extra: object) -> httpx.Response:
+    return client.post("/v1/ask", json={"question": question, "mode": mode, **extra})
+
+
+def test_mode_literal_lists_the_served_modes() -> None:
+    assert set(Mode.__args__) == set(SERVE_MODES)  # type: ignore[attr-defined]
+
+
+def test_served_answers_equal_evaluated_ones_in_every_mode_even_in_mixed_batches(running: Running) -> None:
+    questions = [q["question"] for q in SMALL_QA + MORE_QA if q["split"] == "eval"]
+    jobs = [(q, mode) for mode in SERVE_MODES for q in questions]
+    with running.client() as client, ThreadPoolExecutor(len(jobs)) as pool:
+        # All at once: the batcher puts rows of different modes (adapter on and off) into the same generate call.
+        replies = list(pool.map(lambda job: ask(client, *job), jobs))
+    assert all(r.status_code == 200 for r in replies), [r.text for r in replies]
+    for (question, mode), reply in zip(jobs, replies):
+        body = reply.json()
+        assert body["answer"] == running.evaluated[mode][question], (mode, question)
+        assert body["mode"] == mode and body["versions"]["index"] == "1" and body["versions"]["adapter"] == "1"
+        assert (len(body["sources"]) == 2) == (mode in ("rag", "hybrid"))
+        assert body["latency_ms"]["total"] >= body["latency_ms"]["generation"] > 0
+    metrics = running.client().get("/metrics").text
+    batches = {line.split()[0]: float(line.split()[1]) for line in metrics.splitlines()
+               if line.startswith("ragvsft_batch_size_")}
+    assert batches["ragvsft_batch_size_sum"] > batches["ragvsft_batch_size_count"]  # some batch held several requests
+
+
+def test_sources_carry_document_chunk_score_and_text(running: Running) -> None:
+    body = ask(running.client(), "How long is parental leave?", "rag", top_k=3).json()
+    assert len(body["sources"]) == 3
+    assert all(set(s) == {"doc_id", "chunk_id", "score", "text"} and s["chunk_id"].startswith(s["doc_id"] + "#")
+               for s in body["sources"])
+    assert [s["score"] for s in body["sources"]] == sorted((s["score"] for s in body["sources"]), reverse=True)
+
+
+def test_openai_client_lists_models_answers_and_streams(running: Running) -> None:
+    import openai
+
+    client = openai.OpenAI(base_url=f"{running.url}/v1", api_key=KEY, max_retries=0)
+    assert sorted(m.id for m in client.models.list()) == sorted(f"ragvsft-{m}" for m in SERVE_MODES)
+    assert client.models.retrieve("ragvsft-hybrid").owned_by == "ragvsft"
+    question = "How long is parental leave?"
+    for mode in SERVE_MODES:
+        completion = client.chat.completions.create(
+            model=f"ragvsft-{mode}", messages=[{"role": "system", "content": "ignored"}, {"role": "user", "content": question}])
+        assert completion.choices[0].message.content == running.evaluated[mode][question]
+        assert completion.usage.completion_tokens > 0 and completion.usage.total_tokens > completion.usage.prompt_tokens
+        chunks = list(client.chat.completions.create(model=f"ragvsft-{mode}", stream=True,
+                                                     stream_options={"include_usage": True},
+                                                     messages=[{"role": "user", "content": question}]))
+        assert len({c.id for c in chunks}) == 1 and all(c.object == "chat.completion.chunk" for c in chunks)
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == completion.choices[0].message.content
+        assert chunks[-1].choices == [] and chunks[-1].usage.total_tokens == completion.usage.total_tokens
+        assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] in ("stop", "length")
+
+
+def test_stream_ends_with_done_and_has_no_usage_unless_asked(running: Running) -> None:
+    with running.client().stream("POST", "/v1/chat/completions", json={
+            "model": "ragvsft-rag", "stream": True, "messages": [{"role": "user", "content": "Where is travel booked?"}]}) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        events = [line.removeprefix("data: ") for line in r.iter_lines() if line.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    assert all(json.loads(e)["choices"] for e in events[:-1])
+
+
+def test_langchain_chat_openai_invokes_and_streams(running: Running) -> None:
+    from langchain_openai import ChatOpenAI
+
+    question = "What is the X-200's maximum pressure?"
+    llm = ChatOpenAI(base_url=f"{running.url}/v1", api_key=KEY, model="ragvsft-hybrid", max_retries=0, stream_usage=True)
+    assert llm.invoke(question).content == running.evaluated["hybrid"][question]
+    pieces = list(llm.stream(question))
+    assert "".join(p.content for p in pieces) == running.evaluated["hybrid"][question]
+    assert any(p.usage_metadata for p in pieces)
+
+
+def test_api_key_is_required_on_the_api_but_not_on_health(running: Running) -> None:
+    for key in (None, "wrong-key-0123456789abcdef"):
+        reply = ask(running.client(key), "How long is parental leave?", "rag")
+        assert reply.status_code == 401 and reply.json()["error"]["code"] == "invalid_api_key"
+        assert running.client(key).get("/v1/models").status_code == 401
+    assert running.client(None).get("/healthz").json() == {"status": "ok"}
+    assert running.client(None).get("/docs").status_code == 200
+    assert "/v1/ask" in running.client(None).get("/openapi.json").json()["paths"]
+    ready = running.client(None).get("/readyz").json()
+    assert ready["ready"] and ready["versions"]["index"] == "1" and ready["aliases"]["index"] == "challenger"
+    assert "no champion yet" in ready["note"]
+
+
+@pytest.mark.parametrize(("body", "status", "param", "words"), [
+    ({"question": "x" * 301, "mode": "rag"}, 400, "question", "at most 300"),
+    ({"question": "", "mode": "rag"}, 400, "question", "at least 1"),
+    ({"question": "Leave?", "mode": "oracle"}, 400, "mode", "'base', 'rag', 'finetuned' or 'hybrid'"),
+    ({"question": "Leave?", "mode": "rag", "top_k": 21}, 400, "top_k", "less than or equal to 20"),
+    ({"question": "Leave?", "mode": "rag", "top_k": 0}, 400, "top_k", "greater than or equal to 1"),
+    ({"question": "Leave?", "mode": "rag", "max_new_tokens": 513}, 400, "max_new_tokens", "512"),
+    ({"question": "Leave?", "mode": "rag", "temperature": 1}, 400, "temperature", "not permitted"),
+    ({"mode": "rag"}, 400, "question", "required"),
+])
+def test_bad_ask_requests_get_openai_shaped_errors(running: Running, body: dict, status: int, param: str,
+                                                   words: str) -> None:
+    reply = running.client().post("/v1/ask", json=body)
+    assert reply.status_code == status, reply.text
+    error = reply.json()["error"]
+    assert error["param"] == param and words in error["message"] and error["type"] == "invalid_request_error"
+
+
+def test_malformed_missing_and_oversized_bodies(running: Running) -> None:
+    client = running.client()
+    reply = client.post("/v1/ask", content=b'{"question": "Leave?", "mode":', headers={"content-type": "application/json"})
+    assert reply.status_code == 400 and reply.json()["error"]["message"].startswith("malformed JSON body")
+    reply = client.post("/v1/ask")
+    assert reply.status_code == 400 and "required" in reply.json()["error"]["message"]
+    reply = client.post("/v1/ask", json={"question": "Leave? " * 1000, "mode": "rag"})
+    assert reply.status_code == 413 and reply.json()["error"]["code"] == "body_too_large"
+    assert client.get("/nowhere").json()["error"]["code"] == "not_found"
+
+
+def test_chat_errors_name_the_allowed_models_and_the_missing_question(running: Running) -> None:
+    client = running.client()
+    reply = client.post("/v1/chat/completions", json={"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
+    assert reply.status_code == 404 and "ragvsft-hybrid" in reply.json()["error"]["message"]
+    assert reply.json()["error"]["code"] == "model_not_found"
+    reply = client.post("/v1/chat/completions", json={"model": "ragvsft-rag", "messages": [{"role": "system", "content": "x"}]})
+    assert reply.status_code == 400 and reply.json()["error"]["param"] == "messages"
+    reply = client.post("/v1/chat/completions", json={"model": "ragvsft-rag", "n": 2,
+                                                      "messages": [{"role": "user", "content": "Leave?"}]})
+    assert reply.status_code == 400 and reply.json()["error"]["param"] == "n"
+    reply = client.post("/v1/chat/completions", json={"model": "ragvsft-rag",
+                                                      "messages": [{"role": "user", "content": "y" * 301}]})
+    assert reply.status_code == 400 and "300" in reply.json()["error"]["message"]
+
+
+def test_metrics_count_requests_by_mode_and_status(running: Running) -> None:
+    client = running.client()
+    ask(client, "Where is travel booked?", "finetuned")
+    text = client.get("/metrics").text
+    assert 'ragvsft_requests_total{endpoint="/v1/ask",mode="finetuned",status="200"}' in text
+    assert "ragvsft_request_seconds_bucket" in text and "ragvsft_queue_depth" in text
+
+
+def test_healthz_answers_while_a_batch_generates(running: Running) -> None:
+    with running.client() as client, ThreadPoolExecutor(9) as pool:
+        slow = [pool.submit(ask, client, "How long is parental leave?", "hybrid", max_new_tokens=200) for _ in range(8)]
+        time.sleep(0.1)
+        started = time.perf_counter()
+        assert client.get("/healthz").status_code == 200
+        health_s = time.perf_counter() - started
+        assert all(f.result().status_code == 200 for f in slow)
+    assert health_s < 1.0
+
+
+def test_hot_reload_swaps_versions_without_a_failed_or_mixed_request(running: Running) -> None:
+    # A second adapter version (same files, new version number: a new identity in the server) and promotion.
+    name = tracking.registered_name("corpus", "adapter")
+    first = mlflow.MlflowClient(running.uri).get_model_version(name, "1")
+    tracking.register_version(running.uri, name=name, source=first.source, run_id=first.run_id, description="again",
+                              alias="challenger", tags={**first.tags})
+    stop, replies = threading.Event(), []
+
+    def load() -> None:
+        with running.client() as client:
+            while not stop.is_set():
+                replies.append(ask(client, "How long is parental leave?", "hybrid"))
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    result = CliRunner().invoke(cli, ["promote", str(running.experiment)], env={"MLFLOW_TRACKING_URI": running.uri})
+    assert result.exit_code == 0 and "champion: index v1, adapter v2" in result.output, result.output
+    deadline = time.time() + 30
+    while running.server.live.release.adapter_version != "2":
+        assert time.time() < deadline, "the server did not reload"
+        time.sleep(0.1)
+    time.sleep(0.5)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert replies and all(r.status_code == 200 for r in replies)
+    pairs = {(r.json()["versions"]["index"], r.json()["versions"]["adapter"]) for r in replies}
+    assert pairs == {("1", "1"), ("1", "2")}
+    assert len({r.json()["answer"] for r in replies}) == 1  # the same adapter weights: the same answer
+    ready = running.client().get("/readyz").json()
+    assert ready["aliases"] == {"index": "champion", "adapter": "champion"} and ready["note"] == ""
+    assert 'ragvsft_reloads_total{outcome="reloaded"} 1.0' in running.client().get("/metrics").text
+
+
+def test_promote_errors(running: Running, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["promote", str(running.experiment), "--version", "99"],
+                                env={"MLFLOW_TRACKING_URI": running.uri})
+    assert result.exit_code == 2 and "no version '99'" in result.output
+    result = CliRunner().invoke(cli, ["promote", str(running.experiment), "--version", "two"],
+                                env={"MLFLOW_TRACKING_URI": running.uri})
+    assert result.exit_code == 2 and "takes a version number" in result.output
+
+
+def test_non_loopback_address_needs_a_long_enough_key() -> None:
+    with pytest.raises(RagvsftError, match="RAGVSFT_API_KEY"):
+        recipe.api_key_for("0.0.0.0", {})
+    with pytest.raises(RagvsftError, match="at least 16"):
+        recipe.api_key_for("127.0.0.1", {"RAGVSFT_API_KEY": "short"})
+    assert recipe.api_key_for("127.0.0.1", {}) is None
+    assert recipe.api_key_for("0.0.0.0", {"RAGVSFT_API_KEY": KEY}) == KEY
+
+
+def test_serve_refuses_public_address_without_key_before_loading_anything(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("RAGVSFT_API_KEY", raising=False)
+    experiment = tmp_path / "exp.toml"
+    experiment.write_text(f'corpus = "{tmp_path / "missing"}"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["serve", str(experiment), "--host", "0.0.0.0"])
+    assert result.exit_code == 2 and "without an API key" in result.output
+
+
+def test_serve_without_a_registered_index_says_what_to_run(tmp_path: Path, small_corpus: Path, mlflow_uri: str) -> None:
+    experiment = tmp_path / "exp.toml"
+    experiment.write_text(f'corpus = "{small_corpus}"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["serve", str(experiment)])
+    assert result.exit_code == 2 and "ragvsft run" in result.output and "nothing to serve" in result.output
+
+
+def test_fuzzed_requests_never_get_a_server_error(running: Running) -> None:
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis import GenerationMode
+
+    schema = schemathesis.openapi.from_url(f"{running.url}/openapi.json")
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        @settings(max_examples=40, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(case=schema.as_strategy(generation_mode=mode))
+        def check(case: schemathesis.Case) -> None:
+            reply = case.call(base_url=running.url, headers={"Authorization": f"Bearer {KEY}"})
+            assert reply.status_code < 500, (case.method, case.path, case.body, reply.text)
+            if reply.status_code >= 400:
+                assert set(reply.json()["error"]) == {"message", "type", "param", "code"}
+
+        check()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_cli_server_logs_json_lines_and_finishes_requests_in_flight_on_sigterm(running: Running) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    port = free_port()
+    env = {**os.environ, "MLFLOW_TRACKING_URI": running.uri, "RAGVSFT_API_KEY": KEY}
+    process = subprocess.Popen([sys.executable, "-m", "ragvsft.cli", "serve", str(running.experiment), "--port", str(port)],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while True:
+            assert process.poll() is None and time.time() < deadline, process.stderr.read() if process.stderr else ""
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        with ThreadPoolExecutor(1) as pool:
+            headers = {"Authorization": f"Bearer {KEY}"}
+            slow = pool.submit(httpx.post, f"{url}/v1/ask", headers=headers, timeout=60,
+                               json={"question": "Who handles leave requests?", "mode": "hybrid", "max_new_tokens": 300})
+            time.sleep(0.3)
+            process.send_signal(signal.SIGTERM)
+            assert slow.result().status_code == 200
+        # uvicorn shuts down gracefully, then re-raises the signal: the exit status says SIGTERM ended it.
+        assert process.wait(60) in (0, -signal.SIGTERM)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    out, err = process.communicate()
+    assert "listening on http://127.0.0.1" in out
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    asked = [line for line in lines if line["path"] == "/v1/ask"]
+    assert asked and asked[0]["status"] == 200 and asked[0]["mode"] == "hybrid" and "request_id" in asked[0]
+    assert "question" not in asked[0]  # questions stay out of the log unless serve.log_questions is set
+
+
+def test_a_full_queue_answers_429_in_openai_shape(running: Running) -> None:
+    from dataclasses import replace
+
+    from ragvsft.serve.batcher import MicroBatcher
+    from ragvsft.serve.observe import ServerMetrics
+
+    s = replace(running.server.settings, max_queue=1, max_batch_size=1, max_wait_ms=0)
+    engine = running.server.live.engine
+    batcher = MicroBatcher(engine, max_batch_size=1, max_wait_ms=0, max_queue=1)
+    tight = Server(running.server.live, batcher, s, 6, 2, KEY, ServerMetrics())
+    with ThreadedUvicorn(create_app(tight)) as url, httpx.Client(base_url=url, timeout=60, headers={
+            "Authorization": f"Bearer {KEY}"}) as client, ThreadPoolExecutor(2) as pool:
+        with engine._lock:  # the model is busy: the worker holds the first request, the second waits in the queue
+            first = pool.submit(ask, client, "How long is parental leave?", "rag")
+            time.sleep(0.5)  # the worker has taken the first request by now, and waits for the model
+            second = pool.submit(ask, client, "How long is parental leave?", "rag")
+            while batcher.depth < 1:
+                time.sleep(0.01)
+            refused = ask(client, "How long is parental leave?", "rag")
+        assert first.result().status_code == 200 and second.result().status_code == 200
+    assert refused.status_code == 429
+    error = refused.json()["error"]
+    assert error["type"] == "rate_limit_error" and "serve.max_queue" in error["message"]

@@ -1,0 +1,119 @@
+"""The serving engine without HTTP: one base model, named adapters, mixed-mode batches, streaming, per-row budgets;
+and once with the real packaged models: served answers equal the evaluation's, mode by mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import write_corpus
+from lm_fixtures import lora_adapter
+from ragvsft.arms import ARMS
+from ragvsft.corpus import load_corpus
+from ragvsft.embedders import SentenceTransformerEmbedder
+from ragvsft.errors import RagvsftError
+from ragvsft.evaluation import Arm, answer, retrieve_all
+from ragvsft.generators import HFGenerator
+from ragvsft.indexing import IndexSpec, build_index
+from ragvsft.models import load_lm
+from ragvsft.prompts import PromptTemplate
+from ragvsft.retriever import DenseRetriever
+from ragvsft.serve.engine import SERVE_MODES, Engine, Query, Release
+from ragvsft.serve.streaming import TextStream
+
+STOP = ("\n",)
+
+
+def served_and_evaluated(base: str, embedder_spec: str, tmp_path: Path, cache_dir: Path,
+                         max_new_tokens: int) -> tuple[list[str], list[str], Engine, Release]:
+    """Answers of the evaluation path (one model per adapter setting, as `ragvsft run` loads them) and of the engine
+    (one model, every mode in one batch) to the same questions."""
+    corpus = load_corpus(write_corpus(tmp_path / "corpus"), seed=0)
+    embedder = SentenceTransformerEmbedder(embedder_spec)
+    built = build_index(corpus.docs, lambda: embedder, tmp_path / "index",
+                        IndexSpec(embedder.identity, chunk_chars=120, chunk_overlap_chars=20))
+    lm = load_lm(base, cache_dir=cache_dir)
+    adapter = lora_adapter(Path(lm.path), tmp_path / "adapter", base_identity=lm.identity)
+    questions = list(corpus.qa)
+    retriever = DenseRetriever(embedder, built_store(built.path, embedder))
+    contexts = retrieve_all(retriever, questions, 2)
+    plain, tuned = HFGenerator(base, cache_dir=cache_dir), HFGenerator(base, cache_dir=cache_dir, adapter=adapter)
+    evaluated = [r.answer for mode in SERVE_MODES for r in answer(
+        Arm(ARMS[mode], tuned if ARMS[mode].adapter else plain), questions, PromptTemplate(), contexts=contexts,
+        max_new_tokens=max_new_tokens, stop=STOP)[0]]
+    engine = Engine(lm, embedder, template=PromptTemplate(), stop=STOP, hnsw_ef_search=64)
+    release = engine.load_release(index_dir=built.path, index_version="1", adapter_dir=adapter, adapter_version="1")
+    served = engine.answer([Query(q.question, mode, 2, max_new_tokens, release) for mode in SERVE_MODES for q in questions])
+    return [a.text for a in served], evaluated, engine, release
+
+
+def live_index(tmp_path: Path) -> Path:
+    return tmp_path / "index" / (tmp_path / "index" / "CURRENT").read_text().strip()
+
+
+def built_store(path: Path, embedder: SentenceTransformerEmbedder):  # noqa: ANN201 - a FaissStore
+    from ragvsft.indexing import load_index_version
+
+    return load_index_version(path, expected_embedder=embedder.identity, hnsw_ef_search=64)[0]
+
+
+def test_mixed_batch_equals_the_evaluation_mode_by_mode(tiny_lm_dir: Path, tiny_embedder_dir: Path,
+                                                          tmp_path: Path) -> None:
+    served, evaluated, _, _ = served_and_evaluated(str(tiny_lm_dir), str(tiny_embedder_dir), tmp_path,
+                                                   tmp_path / "cache", max_new_tokens=8)
+    assert served == evaluated
+    assert served[:3] != served[6:9]  # the adapter changes answers: the rows did not all run as the base model
+
+
+def test_packaged_models_serve_what_the_evaluation_recorded(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """The real SmolLM2 and MiniLM, a real LoRA adapter: every mode, in one mixed batch, answers as evaluated."""
+    cache_dir = Path(request.config.cache.mkdir("ragvsft-models"))
+    served, evaluated, _, _ = served_and_evaluated("SmolLM2-135M-Instruct", "all-MiniLM-L6-v2", tmp_path, cache_dir,
+                                                   max_new_tokens=16)
+    assert served == evaluated and all(served)
+
+
+def test_streamed_pieces_add_up_and_budgets_are_per_row(tiny_lm_dir: Path, tiny_embedder_dir: Path,
+                                                        tmp_path: Path) -> None:
+    _, _, engine, release = served_and_evaluated(str(tiny_lm_dir), str(tiny_embedder_dir), tmp_path,
+                                                 tmp_path / "cache", max_new_tokens=8)
+    queries = [Query("How long is parental leave?", "hybrid", 2, 3, release),
+               Query("How long is parental leave?", "base", 1, 12, release)]
+    streams, pieces = [TextStream(engine.stop) for _ in queries], [[], []]
+
+    def on_step(row: int, ids: list[int]) -> None:
+        pieces[row].append(streams[row].update(engine.decode(ids)))
+
+    answers = engine.answer(queries, on_step=on_step)
+    assert answers[0].new_tokens <= 3 and answers[1].new_tokens <= 12
+    for row, a in enumerate(answers):
+        assert "".join(pieces[row]) + streams[row].finish(a.text) == a.text
+    assert answers[0].hits and not answers[1].hits and len(answers[0].hits) == 2
+
+
+def test_a_second_adapter_version_loads_beside_and_unloads(tiny_lm_dir: Path, tiny_embedder_dir: Path,
+                                                           tmp_path: Path) -> None:
+    _, _, engine, first = served_and_evaluated(str(tiny_lm_dir), str(tiny_embedder_dir), tmp_path,
+                                               tmp_path / "cache", max_new_tokens=8)
+    second = engine.load_release(index_dir=live_index(tmp_path), index_version="1", adapter_dir=tmp_path / "adapter",
+                                 adapter_version="2")
+    both = engine.answer([Query("Where is travel booked?", "finetuned", 2, 6, r) for r in (first, second)])
+    assert both[0].text == both[1].text and second.adapter_name != first.adapter_name
+    engine.unload(first)
+    assert engine.answer([Query("Where is travel booked?", "finetuned", 2, 6, second)])[0].text == both[1].text
+    with pytest.raises(Exception, match="adapter-v1"):  # PEFT refuses a row naming an unloaded adapter
+        engine.answer([Query("Where is travel booked?", "finetuned", 2, 6, first)])
+
+
+def test_adapter_of_another_base_is_refused(tiny_lm_dir: Path, tiny_embedder_dir: Path, tmp_path: Path) -> None:
+    _, _, engine, first = served_and_evaluated(str(tiny_lm_dir), str(tiny_embedder_dir), tmp_path,
+                                               tmp_path / "cache", max_new_tokens=8)
+    other = lora_adapter(tiny_lm_dir, tmp_path / "other", base_identity="another-model@sha256:0000")
+    index_dir = live_index(tmp_path)
+    with pytest.raises(RagvsftError, match="trained on base model"):
+        engine.load_release(index_dir=index_dir, index_version="1", adapter_dir=other, adapter_version="9")
+    base_only = engine.load_release(index_dir=index_dir, index_version="1", adapter_dir=None, adapter_version=None)
+    assert base_only.modes == ("base", "rag")
+    with pytest.raises(RagvsftError, match="not served"):
+        engine.answer([Query("Where is travel booked?", "hybrid", 2, 6, base_only)])
