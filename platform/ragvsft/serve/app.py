@@ -239,10 +239,12 @@ async def _stream(server: Server, request: Request, question: str, mode: str, to
     task = asyncio.ensure_future(server.batcher.submit(query, on_text=pieces.put_nowait))
     created = int(time.time())
 
-    def event(delta: dict[str, Any], finish_reason: str | None = None, **extra: Any) -> str:
+    def event(delta: dict[str, Any] | None, finish_reason: str | None = None, **extra: Any) -> str:
+        """One server-sent event: a chunk with one choice, or (``delta`` None) with none, as the usage chunk is."""
+        choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish_reason,
+                                             "logprobs": None}]
         chunk = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
-                 "system_fingerprint": _fingerprint(release),
-                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}], **extra}
+                 "system_fingerprint": _fingerprint(release), "choices": choices, **extra}
         return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
 
     async def events() -> AsyncIterator[str]:
@@ -264,9 +266,7 @@ async def _stream(server: Server, request: Request, question: str, mode: str, to
                 return
             yield event({}, answer.finish_reason)
             if include_usage:
-                chunk = json.loads(event({})[len("data: "):])
-                chunk.update(choices=[], usage=_usage(answer))
-                yield f"data: {json.dumps(chunk)}\n\n"
+                yield event(None, usage=_usage(answer))
             yield "data: [DONE]\n\n"
         finally:
             server.live.done(release)
