@@ -183,7 +183,8 @@ class Engine:
                     self._peft.delete_adapter(release.adapter_name)
 
     def answer(self, queries: Sequence[Query], on_step: StepCallback | None = None) -> list[Answer]:
-        """Answer a batch: one embedding call for the rows that retrieve, one ``generate`` call for all rows."""
+        """Answer a batch: one embedding call for the rows that retrieve, one ``generate`` call per group of rows
+        with similar prompt lengths, modes mixed."""
         if not queries:
             return []
         for q in queries:
