@@ -215,9 +215,11 @@ def single_mode(experiment: Path, mode: str) -> None:
     from ragvsft.builders import build_embedder
     from ragvsft.config import load_config
     from ragvsft.corpus import corpus_name
-    from ragvsft.evaluation import Arm, answer
+    from ragvsft.evaluation import Arm, answer, retrieve_all
     from ragvsft.generators import HFGenerator
+    from ragvsft.indexing import load_index_version
     from ragvsft.models import load_lm
+    from ragvsft.qa import QAPair
     from ragvsft.retriever import DenseRetriever
     from ragvsft.serve.versions import pick_versions
 
@@ -230,13 +232,8 @@ def single_mode(experiment: Path, mode: str) -> None:
         folder = tracking.resolve_version(uri, tracking.registered_name(name, "adapter"), pick.adapter_version, cache).path
         net = PeftModel.from_pretrained(lm.model, str(folder)).eval()
     contexts = None
-    from ragvsft.qa import QAPair
-
     qa = QAPair("q", questions(experiment)[0], "", (), "eval", ())
     if ARMS[mode].context == "retrieved":
-        from ragvsft.evaluation import retrieve_all
-        from ragvsft.indexing import load_index_version
-
         folder = tracking.resolve_version(uri, tracking.registered_name(name, "index"), pick.index_version, cache).path
         embedder = build_embedder(config.index)
         store, _ = load_index_version(folder, expected_embedder=embedder.identity, hnsw_ef_search=64)

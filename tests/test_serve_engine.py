@@ -15,7 +15,7 @@ from ragvsft.embedders import SentenceTransformerEmbedder
 from ragvsft.errors import RagvsftError
 from ragvsft.evaluation import Arm, answer, retrieve_all
 from ragvsft.generators import HFGenerator
-from ragvsft.indexing import IndexSpec, build_index
+from ragvsft.indexing import IndexSpec, build_index, load_index_version, read_current
 from ragvsft.models import load_lm
 from ragvsft.prompts import PromptTemplate
 from ragvsft.retriever import DenseRetriever
@@ -36,7 +36,8 @@ def served_and_evaluated(base: str, embedder_spec: str, tmp_path: Path, cache_di
     lm = load_lm(base, cache_dir=cache_dir)
     adapter = lora_adapter(Path(lm.path), tmp_path / "adapter", base_identity=lm.identity)
     questions = list(corpus.qa)
-    retriever = DenseRetriever(embedder, built_store(built.path, embedder))
+    store, _ = load_index_version(built.path, expected_embedder=embedder.identity, hnsw_ef_search=64)
+    retriever = DenseRetriever(embedder, store)
     contexts = retrieve_all(retriever, questions, 2)
     plain, tuned = HFGenerator(base, cache_dir=cache_dir), HFGenerator(base, cache_dir=cache_dir, adapter=adapter)
     evaluated = [r.answer for mode in SERVE_MODES for r in answer(
@@ -49,13 +50,8 @@ def served_and_evaluated(base: str, embedder_spec: str, tmp_path: Path, cache_di
 
 
 def live_index(tmp_path: Path) -> Path:
-    return tmp_path / "index" / (tmp_path / "index" / "CURRENT").read_text().strip()
-
-
-def built_store(path: Path, embedder: SentenceTransformerEmbedder):  # noqa: ANN201 - a FaissStore
-    from ragvsft.indexing import load_index_version
-
-    return load_index_version(path, expected_embedder=embedder.identity, hnsw_ef_search=64)[0]
+    root = tmp_path / "index"
+    return root / str(read_current(root))
 
 
 def test_mixed_batch_equals_the_evaluation_mode_by_mode(tiny_lm_dir: Path, tiny_embedder_dir: Path,
