@@ -126,11 +126,11 @@ def part_agreement(experiment: Path) -> None:
     from ragvsft import tracking
     from ragvsft.config import load_config
     from ragvsft.corpus import corpus_name
-    from ragvsft.serve.versions import pick_versions
+    from ragvsft.releases import served_release
 
     config, uri = load_config(experiment), tracking.tracking_uri()
     name = corpus_name(config.corpus)
-    pick = pick_versions(uri, name)
+    pick = served_release(uri, name)
     client = mlflow.MlflowClient(uri)
     adapter = client.get_model_version(tracking.registered_name(name, "adapter"), pick.adapter_version)
     parent = client.get_run(adapter.run_id).data.tags["mlflow.parentRunId"]
@@ -220,12 +220,12 @@ def single_mode(experiment: Path, mode: str) -> None:
     from ragvsft.indexing import load_index_version
     from ragvsft.models import load_lm
     from ragvsft.qa import QAPair
+    from ragvsft.releases import served_release
     from ragvsft.retriever import DenseRetriever
-    from ragvsft.serve.versions import pick_versions
 
     config, uri = load_config(experiment), tracking.tracking_uri()
     name, cache = corpus_name(config.corpus), config.model.cache_dir / "registry"
-    pick = pick_versions(uri, name)
+    pick = served_release(uri, name)
     lm = load_lm(config.model.base_model, cache_dir=config.model.cache_dir)
     net = None
     if ARMS[mode].adapter:
@@ -249,7 +249,8 @@ def part_soak(experiment: Path, minutes: float, clients: int) -> None:
     from ragvsft import tracking
     from ragvsft.config import load_config
     from ragvsft.corpus import corpus_name
-    from ragvsft.serve.versions import pick_versions, promote
+    from ragvsft.corpus_state import CorpusState
+    from ragvsft.releases import promote, register_release, served_release
 
     config, uri = load_config(experiment), tracking.tracking_uri()
     name = corpus_name(config.corpus)
@@ -265,7 +266,7 @@ def part_soak(experiment: Path, minutes: float, clients: int) -> None:
             rss.append(server.rss_mb())
             if not reloaded and time.time() > deadline - minutes * 30:
                 # A "new" adapter: the same files registered again get a new version, hence a new identity.
-                pick = pick_versions(uri, name)
+                pick = served_release(uri, name)
                 adapter = tracking.registered_name(name, "adapter")
                 import mlflow
 
@@ -273,7 +274,11 @@ def part_soak(experiment: Path, minutes: float, clients: int) -> None:
                 version = tracking.register_version(uri, name=adapter, source=current.source, run_id=current.run_id,
                                                     description="soak-test reload", alias="challenger",
                                                     tags=dict(current.tags))
-                promote(uri, name, version=version)
+                with tracking.run(uri=uri, experiment=tracking.experiment_name(name), name="soak-reload",
+                                  description="soak-test reload") as logged:
+                    record = register_release(uri, name, index_version=pick.index_version, adapter_version=version,
+                                              state=CorpusState({}, {}), logger=logged)
+                promote(uri, name, version=record.version)
                 reloaded = True
         errors = sum(r["status"] != 200 for r in results)
         versions = {json.dumps(r["body"].get("versions"), sort_keys=True) for r in results if r["status"] == 200}

@@ -96,14 +96,19 @@ def main(
     parent_run_id: str | None = None,
     forward: ForwardFn | None = None,
     loaded: Loaded | None = None,
+    index_dir: Path | None = None,
+    label: str = "",
 ) -> list[ArmResult]:
-    # 1. Questions, the live index, the arms and the metrics; answers and scores come from the cache when it
-    #    holds them.
+    """Every arm on the eval questions. ``index_dir`` is an index version folder to retrieve from (default: the
+    live index under ``<output_dir>/index``); ``label`` names whose arms these are in run names and tags when
+    two releases answer in one run (``ragvsft retrain``: champion, challenger)."""
+    # 1. Questions, the index, the arms and the metrics; answers and scores come from the cache when it holds them.
     loaded = loaded or Loaded.for_experiment(config)
     questions = eval_questions(corpus, config.evaluate.max_questions)
     ev, cache = config.evaluate, loaded.cache
     key = (config.index.embedder, config.index.device, config.index.embed_batch_size)
-    retriever, _ = load_retriever(config.index, config.output_dir / "index", embedder=loaded.embedders.get(key))
+    retriever, _ = load_retriever(config.index, config.output_dir / "index", embedder=loaded.embedders.get(key),
+                                  version_dir=index_dir)
     loaded.embedders[key] = retriever.embedder
     for stale in [k for k in loaded.generators if k[-1] not in (None, adapter_dir)]:
         del loaded.generators[stale]  # one adapter in memory at a time (plus the base model)
@@ -154,18 +159,20 @@ def main(
                               f"{limits.max_new_tokens}-token limit; raise model.max_new_tokens")
             summary["peak_rss_mb"] = peak_rss_mb()  # of this process, up to and including this arm
             slices = _slices(records, config.seed)
-            run_id = _log_arm(uri, config, corpus, arm, limits, summary, slices, records, parent_run_id)
+            run_id = _log_arm(uri, config, corpus, arm, limits, summary, slices, records, parent_run_id, label)
             results.append(ArmResult(arm, run_id, summary, slices, records))
         step(len(arms), len(arms), "done")
     return results
 
 
 def _log_arm(uri: str, config: ExperimentConfig, corpus: Corpus, arm: Arm, limits: AnswerLimits, summary: dict,
-             slices: dict, records: list[EvalRecord], parent_run_id: str | None) -> str:
+             slices: dict, records: list[EvalRecord], parent_run_id: str | None, label: str) -> str:
     with tracking.run(
-        uri=uri, experiment=tracking.experiment_name(corpus.name), name=f"arm-{arm.name}",
-        description=f"{arm.name}: {arm.spec.description} ({arm.generator.identity}) on {len(records)} eval questions",
-        tags={"ragvsft.pipeline": "evaluate", "ragvsft.arm": arm.name, "ragvsft.experiment": config.name},
+        uri=uri, experiment=tracking.experiment_name(corpus.name), name=f"arm-{f'{label}-' if label else ''}{arm.name}",
+        description=f"{label + ' ' if label else ''}{arm.name}: {arm.spec.description} ({arm.generator.identity}) "
+                    f"on {len(records)} eval questions",
+        tags={"ragvsft.pipeline": "evaluate", "ragvsft.arm": arm.name, "ragvsft.experiment": config.name}
+        | ({"ragvsft.release": label} if label else {}),
         parent_run_id=parent_run_id,
     ) as logged:
         logged.log_params({"arm": arm.name, "context": arm.spec.context, "adapter": arm.spec.adapter,

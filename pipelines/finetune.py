@@ -21,7 +21,8 @@ from ragvsft.chunking import chunk_documents
 from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.corpus import Corpus
 from ragvsft.errors import RagvsftError
-from ragvsft.finetune.adapter import META_FILE, adapter_fingerprint, save_adapter
+from ragvsft.finetune import LoraSettings
+from ragvsft.finetune.adapter import META_FILE, adapter_fingerprint, load_adapter_meta, save_adapter
 from ragvsft.finetune.data import RECIPES, TrainExample, dropped_message, training_subset
 from ragvsft.finetune.lora import train_lora
 from ragvsft.lexical import BM25Retriever
@@ -66,7 +67,11 @@ def main(
     parent_run_id: str | None = None,
     forward: ForwardFn | None = None,
     torch_threads: int | None = None,
+    init_adapter: Path | None = None,
 ) -> FinetuneResult:
+    """Run the recipe; ``init_adapter`` (e.g. the champion's adapter, for ``ragvsft retrain``) warm-starts training
+    from its weights when it was trained with the same LoRA shape on the same base model, else training starts
+    from scratch and says why."""
     # 1. Corpus and training examples: fails fast on an empty train split, before any model loads.
     corpus = load_experiment_corpus(config, console)
     if not corpus.split("train"):
@@ -91,18 +96,23 @@ def main(
                            "device": str(lm.model.device), "dtype": str(lm.model.dtype)})
 
         # 3. Train, reporting steps, loss and ETA — unless an adapter with exactly these inputs exists: the folder
-        #    is named by their fingerprint and written all at once, so a rerun or a sweep reuses it.
-        fingerprint = adapter_fingerprint(f"{lm.identity}[{lm.model.dtype}]", examples, ft, config.seed)
+        #    is named by their fingerprint and written all at once, so a rerun or a sweep reuses it. A warm start's
+        #    starting weights are one of those inputs.
+        init_adapter = _usable_start(init_adapter, lm.identity, ft, console)
+        start = f"+init:{load_adapter_meta(init_adapter).get('fingerprint', '')}" if init_adapter else ""
+        fingerprint = adapter_fingerprint(f"{lm.identity}[{lm.model.dtype}]{start}", examples, ft, config.seed)
         adapter_dir = config.output_dir / "adapters" / fingerprint
         reused = (adapter_dir / META_FILE).is_file()
-        logged.log_params({"adapter_fingerprint": fingerprint, "adapter_reused": reused})
+        logged.log_params({"adapter_fingerprint": fingerprint, "adapter_reused": reused,
+                           "warm_start_from": str(init_adapter or "")})
         dropped: tuple[str, ...] = ()
         if reused:
             console.print(f"adapter unchanged, reusing {adapter_dir}")
         else:
             with step_progress(console, "finetune: LoRA steps", forward) as step:
                 result = train_lora(lm, examples, ft, seed=config.seed, torch_threads=torch_threads,
-                                    on_step=lambda s: step(s.step, s.total_steps, f"loss {s.loss:.3f}"))
+                                    on_step=lambda s: step(s.step, s.total_steps, f"loss {s.loss:.3f}"),
+                                    init_adapter=init_adapter)
             for n, loss in enumerate(result.losses, start=1):
                 logged.log_metrics({"train_loss": loss}, step=n)
             dropped = result.dropped_examples
@@ -130,3 +140,18 @@ def main(
     return FinetuneResult(adapter_dir, adapter_uri, lm.identity, logged.run_id, len(examples), dropped, fingerprint,
                           reused, len(train))
 
+
+
+def _usable_start(folder: Path | None, base_identity: str, settings: LoraSettings, console: Console) -> Path | None:
+    """``folder`` when an adapter there can be trained on: same base model, same rank and target modules."""
+    if folder is None:
+        return None
+    meta = load_adapter_meta(folder)
+    lora = meta.get("lora", {})
+    reason = ("it was trained on another base model" if meta.get("base_model_identity") != base_identity else
+              "its rank or target modules differ" if (lora.get("rank"), sorted(lora.get("target_modules", ())))
+              != (settings.rank, sorted(settings.target_modules)) else "")
+    if reason:
+        console.print(f"[yellow]training from scratch:[/] cannot warm-start from {folder}: {reason}")
+        return None
+    return folder

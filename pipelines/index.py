@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from ragvsft import tracking
-from ragvsft.builders import build_embedder, load_retriever
+from ragvsft.builders import build_embedder, index_spec, load_retriever
 from ragvsft.config import ExperimentConfig, config_to_dict
-from ragvsft.embedders import SentenceTransformerEmbedder, embedder_identity
-from ragvsft.indexing import BuiltIndex, IndexSpec, build_index
+from ragvsft.embedders import SentenceTransformerEmbedder
+from ragvsft.errors import RagvsftError
+from ragvsft.indexing import BuiltIndex, build_index, load_index_version
 from ragvsft.pipelines.common import ForwardFn, load_experiment_corpus, peak_rss_mb, step_progress
 from ragvsft.retrieval_eval import MRR_DEPTH, RetrievalScores, first_relevant_rank, score_retrieval
 
@@ -33,13 +35,15 @@ class IndexResult:
 
 
 def main(
-    config: ExperimentConfig, console: Console, *, parent_run_id: str | None = None, forward: ForwardFn | None = None
+    config: ExperimentConfig, console: Console, *, parent_run_id: str | None = None, forward: ForwardFn | None = None,
+    reuse_dir: Path | None = None,
 ) -> IndexResult:
-    """Run the recipe; ``parent_run_id``/``forward`` are set when `ragvsft run` starts it beside the fine-tune."""
+    """Run the recipe; ``parent_run_id``/``forward`` are set when `ragvsft run` starts it beside the fine-tune;
+    ``reuse_dir`` (an earlier index version, e.g. the champion's) makes the build embed only new chunks."""
     # 1. Load and validate the corpus: bad input fails here, before any model loads.
     corpus = load_experiment_corpus(config, console)
     cfg = config.index
-    spec = IndexSpec(embedder_identity(cfg.embedder), cfg.chunk_chars, cfg.chunk_overlap_chars, cfg.index_type, cfg.hnsw_m)
+    spec = index_spec(cfg)
     uri = tracking.tracking_uri()
     experiment = tracking.experiment_name(corpus.name)
     index_root = config.output_dir / "index"
@@ -59,10 +63,17 @@ def main(
             embedder = build_embedder(cfg)
             return embedder
 
+        reuse = None
+        if reuse_dir is not None:
+            try:
+                reuse, _ = load_index_version(reuse_dir, expected_embedder=spec.embedder_identity,
+                                              hnsw_ef_search=cfg.hnsw_ef_search)
+            except RagvsftError as exc:  # another embedder, or damaged files: embed everything
+                console.print(f"[yellow]full rebuild:[/] the earlier index cannot be reused ({exc})")
         with step_progress(console, "index: embedding chunks", forward) as step:
             built = build_index(
                 corpus.docs, make_embedder, index_root, spec, hnsw_ef_search=cfg.hnsw_ef_search,
-                on_progress=lambda _stage, done, total: step(done, total),
+                on_progress=lambda _stage, done, total: step(done, total), reuse=reuse,
             )
         counts = built.manifest["counts"]
         if built.reused:
@@ -70,7 +81,8 @@ def main(
         else:
             total_s = built.manifest["timings_s"]["total"]
             console.print(f"built {built.path}: {counts['chunks']} chunks in {total_s:.1f} s "
-                          f"({counts['chunks'] / total_s:.1f} chunks/s)")
+                          f"({counts['chunks'] / total_s:.1f} chunks/s; {counts['embedded']} embedded, "
+                          f"{counts['reused_vectors']} vectors reused)")
 
         # 3. The version's files travel as run artifacts, so a registered version never points at this machine's
         #    disk (which keeps only the newest versions); an unchanged index points at the copy already logged.
@@ -90,7 +102,7 @@ def main(
         }
         if not built.reused:
             timings = built.manifest["timings_s"]
-            metrics |= {"build_s": timings["total"], "embed_s": timings["embed"],
+            metrics |= {"build_s": timings["total"], "embed_s": timings["embed"], "chunks_embedded": counts["embedded"],
                         "chunks_per_s": counts["chunks"] / timings["total"]}
 
         # 4. Retrieval check on eval questions that name their sources.

@@ -5,117 +5,35 @@
 1. validate config, corpus and model before anything expensive;
 2. build the index and fine-tune the adapter at the same time, in two processes;
 3. put the same eval questions through every arm and score them;
-4. log it all under one MLflow parent run, register index and adapter as
+4. log it all under one MLflow parent run, register index and adapter (and the pair, as a release) as
    `challenger` versions, and print arms x metrics with the winner per metric.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing as mp
-import os
-import queue
 import subprocess
-import traceback
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from ragvsft import tracking
+from ragvsft.builders import corpus_state
 from ragvsft.config import ExperimentConfig, config_to_dict
-from ragvsft.errors import RagvsftError
 from ragvsft.evaluation import compare_arms, eval_questions, flatten_summary
 from ragvsft.finetune.data import dropped_message
 from ragvsft.pipelines import evaluate, report
-from ragvsft.pipelines.common import load_experiment_corpus, progress, quiet_libraries
+from ragvsft.pipelines.common import load_experiment_corpus
+from ragvsft.pipelines.parallel import run_in_parallel
 from ragvsft.preflight import adapter_arms, preflight
+from ragvsft.releases import register_pair
 from ragvsft.report import HEADLINE_METRICS, latency_figure, metric_figure, winners
 from ragvsft.results import ExperimentResults
 from ragvsft.stats import Estimate, PairedTest, format_p
 
 TABLE_METRICS = (*HEADLINE_METRICS, "semantic_similarity", "context_recall_at_k", "context_precision_at_k")
 PAIRED_METRICS = ("token_f1", "answer_recall", "faithfulness")  # in the console; MLflow gets every metric
-
-
-def _child(recipe: str, config: ExperimentConfig, parent_run_id: str, events: Any, threads: int) -> None:
-    """Body of a pipeline process: run one recipe, send progress and the outcome to the parent."""
-    import torch
-
-    torch.set_num_threads(threads)
-    quiet_libraries()
-    quiet = Console(quiet=True)  # the parent owns the terminal
-
-    def forward(label: str, done: int, total: int, info: str) -> None:
-        events.put(("progress", label, done, total, info))
-
-    try:
-        if recipe == "index":
-            from ragvsft.pipelines import index
-
-            out = index.main(config, quiet, parent_run_id=parent_run_id, forward=forward)
-            counts = out.built.manifest["counts"]
-            payload = {"path": str(out.built.path), "reused": out.built.reused, "chunks": counts["chunks"],
-                       "fingerprint": out.built.manifest["fingerprint"], "artifact_uri": out.artifact_uri,
-                       "artifact_run_id": out.artifact_run_id}
-        else:
-            from ragvsft.pipelines import finetune
-
-            out = finetune.main(config, quiet, parent_run_id=parent_run_id, forward=forward, torch_threads=threads)
-            payload = {"run_id": out.run_id, "adapter_dir": str(out.adapter_dir), "adapter_uri": out.adapter_uri,
-                       "base_identity": out.base_identity, "dropped_examples": list(out.dropped_examples),
-                       "examples": out.examples, "fingerprint": out.fingerprint,
-                       "train_questions": out.train_questions}
-        events.put(("done", recipe, payload))
-    except RagvsftError as exc:
-        events.put(("error", recipe, str(exc)))
-    except BaseException as exc:  # noqa: BLE001 - whatever happened, the parent must hear of it
-        events.put(("error", recipe, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"))
-
-
-def run_in_parallel(config: ExperimentConfig, parent_run_id: str, console: Console,
-                    recipes: tuple[str, ...] = ("index", "finetune")) -> dict[str, dict]:
-    """The recipes (index and fine-tune) in processes of their own; the first failure stops all and is raised."""
-    ctx = mp.get_context("spawn")  # fork would copy torch's thread pools and locks
-    events = ctx.Queue()
-    cores = os.cpu_count() or 2
-    # The index build is short; the fine-tune gets every core once it is done.
-    threads = {"index": max(1, cores // 3) if "finetune" in recipes else cores, "finetune": cores}
-    procs = {name: ctx.Process(target=_child, args=(name, config, parent_run_id, events, threads[name]),
-                               name=f"ragvsft-{name}", daemon=True) for name in recipes}
-    for proc in procs.values():
-        proc.start()
-    results: dict[str, dict] = {}
-    failure: tuple[str, str] | None = None
-    try:
-        with progress(console) as reporter:
-            while len(results) < len(procs) and failure is None:
-                try:
-                    event = events.get(timeout=0.5)
-                except queue.Empty:
-                    dead = [n for n, p in procs.items() if n not in results and not p.is_alive()]
-                    if dead and events.empty():
-                        failure = (dead[0], f"process died with exit code {procs[dead[0]].exitcode} "
-                                            "(out of memory? see the MLflow run)")
-                    continue
-                kind = event[0]
-                if kind == "progress":
-                    reporter.update(*event[1:])
-                elif kind == "done":
-                    results[event[1]] = event[2]
-                else:
-                    failure = (event[1], event[2])
-    finally:
-        # On a failure or Ctrl-C, stop whichever pipeline is still working: half a run is never promoted.
-        for name, proc in procs.items():
-            if proc.is_alive() and name not in results:
-                proc.terminate()
-            proc.join(timeout=30)
-    if failure is not None:
-        tracking.end_unfinished_children(tracking.tracking_uri(), parent_run_id)
-        raise RagvsftError(f"{failure[0]} pipeline failed: {failure[1]}")
-    return results
 
 
 def _git_commit() -> str:
@@ -197,30 +115,13 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
         #    on a subset of the questions measures too little to stand for a version.
         evaluated, eval_split = len(eval_questions(corpus, config.evaluate.max_questions)), len(corpus.split("eval"))
         if evaluated == eval_split:
-            register(uri, corpus.name, idx, ft)
+            register_pair(uri, corpus.name, idx, ft, state=corpus_state(config, corpus), logger=logged)
     if evaluated < eval_split:
         console.print(f"\n[yellow]evaluate.max_questions={config.evaluate.max_questions}: a trial on {evaluated} "
                       f"of {eval_split} eval questions — runs logged, nothing registered[/]")
     print_summary(console, results, best, paired)
     console.print(f"\nopen the runs: {tracking.ui_command(uri)}")
     return results
-
-
-def register(uri: str, corpus: str, idx: dict, ft: dict | None) -> None:
-    """New ``challenger`` versions of the corpus' index and adapter; one whose fingerprint is already registered
-    keeps its version (and gets the alias)."""
-    index_version = tracking.register_version(
-        uri, name=tracking.registered_name(corpus, "index"), source=idx["artifact_uri"], run_id=idx["artifact_run_id"],
-        description=f"FAISS index {idx['fingerprint']}", alias="challenger", tags={"fingerprint": idx["fingerprint"]},
-        same_as=("fingerprint", idx["fingerprint"]))
-    if ft is not None:
-        # The adapter version records the index it was evaluated with: `ragvsft promote --version N` moves the pair.
-        tracking.register_version(
-            uri, name=tracking.registered_name(corpus, "adapter"), source=ft["adapter_uri"], run_id=ft["run_id"],
-            description=f"LoRA adapter on {ft['base_identity']}", alias="challenger",
-            tags={"base_model_identity": ft["base_identity"], "fingerprint": ft["fingerprint"],
-                  tracking.INDEX_VERSION_TAG: index_version},
-            same_as=("fingerprint", ft["fingerprint"]))
 
 
 SHORT_NAMES = {"token_f1": "F1", "exact_match": "EM", "answer_recall": "ans recall", "faithfulness": "faithful",

@@ -3,7 +3,7 @@
     ragvsft serve experiments/demo.toml [--host 127.0.0.1] [--port 8000]
 
 1. refuse an address other than loopback without ``RAGVSFT_API_KEY``;
-2. pick the versions: ``champion``, else the ``challenger`` (said on the console and in ``/readyz``);
+2. pick the release: ``champion``, else the ``challenger`` (said on the console and in ``/readyz``);
 3. load the base model once, the embedder, the index and the adapter (as a named PEFT adapter);
 4. answer under uvicorn, micro-batched, hot-reloading when ``champion`` moves; Ctrl-C / SIGTERM finish the
    requests in flight first.
@@ -25,12 +25,12 @@ from ragvsft.config import ExperimentConfig
 from ragvsft.errors import RagvsftError
 from ragvsft.models import load_lm
 from ragvsft.pipelines.common import load_experiment_corpus
+from ragvsft.releases import served_release
 from ragvsft.serve.app import Server, create_app
 from ragvsft.serve.batcher import MicroBatcher
 from ragvsft.serve.engine import Engine
 from ragvsft.serve.live import Live, Reloader, load_pick
 from ragvsft.serve.observe import ServerMetrics
-from ragvsft.serve.versions import pick_versions
 
 API_KEY_ENV = "RAGVSFT_API_KEY"
 
@@ -69,7 +69,7 @@ def build(config: ExperimentConfig, console: Console, *, api_key: str | None) ->
                            "examples); serve with --set prompt.few_shot=0")
     corpus = load_experiment_corpus(config, console)
     uri = tracking.tracking_uri()
-    pick = pick_versions(uri, corpus.name)
+    pick = served_release(uri, corpus.name)
     if pick.note:
         console.print(f"[yellow]{pick.note}[/]; promote it with `ragvsft promote`")
     limits = build_answer_limits(config.model, [q.answer for q in corpus.split("train")])
@@ -81,9 +81,7 @@ def build(config: ExperimentConfig, console: Console, *, api_key: str | None) ->
                     hnsw_ef_search=config.index.hnsw_ef_search)
     cache_dir = config.model.cache_dir / "registry"
     live = Live(engine, load_pick(engine, uri, corpus.name, pick, cache_dir), pick)
-    console.print(f"serving index v{pick.index_version} ({pick.index_alias}), adapter "
-                  f"{f'v{pick.adapter_version} ({pick.adapter_alias})' if pick.adapter_version else 'none'}; "
-                  f"modes: {', '.join(live.release.modes)}")
+    console.print(f"serving {pick.describe} ({pick.alias}); modes: {', '.join(live.release.modes)}")
 
     # 3. Batching and hot reload, counted in the metrics.
     metrics, s = ServerMetrics(), config.serve

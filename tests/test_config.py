@@ -112,7 +112,7 @@ def _keys(cls: type, prefix: str = "") -> list[str]:
 
 def test_the_readme_table_documents_every_key() -> None:
     section = README.read_text(encoding="utf-8").split("## Experiment config", 1)[1].split("\n## ", 1)[0]
-    documented = set(re.findall(r"`([a-z_.]+)`", section))
+    documented = set(re.findall(r"`([a-z0-9_.]+)`", section))
     keys = _keys(ExperimentConfig)
     assert "finetune.grad_clip" in keys and "evaluate.judge.base_url" in keys
     missing = [k for k in keys if k not in documented]

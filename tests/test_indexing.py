@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from ragvsft.corpus import load_corpus
+from ragvsft.documents import load_documents
 from ragvsft.embedders import SentenceTransformerEmbedder, embedder_identity
 from ragvsft.errors import RagvsftError
 from ragvsft.indexing import FORMAT_VERSION, IndexSpec, build_index, load_index, load_index_version, read_current
@@ -199,3 +200,64 @@ def test_current_naming_a_missing_or_bogus_version(built, tmp_path: Path, embedd
     with pytest.raises(RagvsftError) as info:
         load_index(root, **loading(embedder))
     assert str(info.value) == f"{root / 'CURRENT'}: '../elsewhere' is not an index version name; {REBUILD}"
+
+
+class CountingEmbedder:
+    """The real embedder, counting the texts it is asked to embed."""
+
+    def __init__(self, inner: SentenceTransformerEmbedder) -> None:
+        self.inner, self.texts = inner, 0
+        self.identity, self.dim = inner.identity, inner.dim
+
+    def embed(self, texts, *, on_batch=None):
+        self.texts += len(texts)
+        return self.inner.embed(texts, on_batch=on_batch)
+
+
+@pytest.mark.parametrize("index_type", ["flat", "hnsw"])
+def test_incremental_update_searches_like_a_full_rebuild_and_embeds_only_new_chunks(
+    tmp_path: Path, embedder, index_type: str
+) -> None:
+    from conftest import SMALL_DOCS, write_corpus
+
+    spec = spec_for(embedder, index_type=index_type)
+    before = build_index(load_corpus(write_corpus(tmp_path / "a")).docs, lambda: embedder, tmp_path / "idx-a", spec)
+    old_store, _ = load_index_version(before.path, **loading(embedder))
+    # One document added, one modified, one deleted.
+    docs = {k: v for k, v in SMALL_DOCS.items() if k != "manuals/pump.html"}
+    docs["policies/travel.txt"] += " Trains are booked two weeks ahead. Taxis need a receipt."
+    docs["it/laptops.md"] = "# Laptops\n\nLaptops are replaced every four years. The helpdesk is on floor 3.\n"
+    changed = load_documents(write_corpus(tmp_path / "b", docs=docs) / "docs")
+    counting = CountingEmbedder(embedder)
+    incremental = build_index(changed, lambda: counting, tmp_path / "idx-inc", spec, reuse=old_store)
+    full = build_index(changed, lambda: embedder, tmp_path / "idx-full", spec)
+
+    counts = incremental.manifest["counts"]
+    kept = {c.text for c in old_store.chunks}
+    new_texts = [c.text for c in load_index_version(full.path, **loading(embedder))[0].chunks if c.text not in kept]
+    assert counting.texts == counts["embedded"] == len(new_texts) > 0
+    assert counts["reused_vectors"] == counts["chunks"] - counts["embedded"] > 0
+    inc_store, _ = load_index_version(incremental.path, **loading(embedder))
+    full_store, _ = load_index_version(full.path, **loading(embedder))
+    assert inc_store.chunks == full_store.chunks  # same chunks, same order; the deleted document's are gone
+    assert not any(c.doc_id == "manuals/pump.html" for c in inc_store.chunks)
+    queries = embedder.embed(["Where is travel booked?", "laptop replacement", "parental leave weeks", "helpdesk"])
+    for a, b in zip(inc_store.search_many(queries, 4), full_store.search_many(queries, 4)):
+        assert [h.chunk.id for h in a] == [h.chunk.id for h in b]
+        assert np.allclose([h.score for h in a], [h.score for h in b], atol=1e-5)
+
+
+def test_only_deletions_load_no_embedder(small_corpus: Path, tmp_path: Path, embedder) -> None:
+    from conftest import SMALL_DOCS, write_corpus
+
+    spec = spec_for(embedder)
+    before = build_index(load_corpus(small_corpus).docs, lambda: embedder, tmp_path / "idx", spec)
+    old_store, _ = load_index_version(before.path, **loading(embedder))
+    fewer = {k: v for k, v in SMALL_DOCS.items() if k != "manuals/pump.html"}
+    docs = load_documents(write_corpus(tmp_path / "b", docs=fewer) / "docs")
+
+    def no_model() -> SentenceTransformerEmbedder:
+        raise AssertionError("nothing is new: no embedder should load")
+
+    after = build_index(docs, no_model, tmp_path / "idx", spec, reuse=old_store)
+    assert after.manifest["counts"]["embedded"] == 0 and after.manifest["embedder"]["identity"] == embedder.identity

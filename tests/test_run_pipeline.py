@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from conftest import SMALL_QA, write_corpus
 from openai_stub import Stub
-from ragvsft import tracking
+from ragvsft import releases, tracking
 from ragvsft.cli import app
 from ragvsft.embedders import embedder_identity
 from ragvsft.errors import RagvsftError
@@ -115,6 +115,11 @@ def test_run_builds_trains_evaluates_and_logs(
     for kind in ("adapter", "index"):
         version = client.get_model_version_by_alias(f"ragvsft-corpus-{kind}", "challenger")
         assert str(version.version) == "1" and "challenger" in version.aliases
+    release = releases.find_release(mlflow_uri, "corpus", "challenger")  # the pair, with the corpus state it saw
+    assert release is not None and release.key == ("1", "1")
+    state = releases.release_state(mlflow_uri, "corpus", release, tmp_path / "registry")
+    assert set(state.documents) == {"policies/leave.md", "policies/travel.txt", "manuals/pump.html"}
+    assert set(state.train_ids) == {"q3", "t0", "t1", "t2"}
     adapter_meta = json.loads(next((tmp_path / "out" / "adapters").glob("*/ragvsft_adapter.json")).read_text())
     assert adapter_meta["base_model_identity"].startswith(str(tiny_lm_dir))
 

@@ -22,9 +22,10 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from conftest import SMALL_QA, write_corpus
-from ragvsft import tracking
+from ragvsft import releases, tracking
 from ragvsft.cli import app as cli
 from ragvsft.config import load_config
+from ragvsft.corpus_state import CorpusState
 from ragvsft.errors import RagvsftError
 from ragvsft.pipelines import serve as recipe
 from ragvsft.serve.app import Server, create_app
@@ -198,7 +199,8 @@ def test_api_key_is_required_on_the_api_but_not_on_health(running: Running) -> N
     assert running.client(None).get("/docs").status_code == 200
     assert "/v1/ask" in running.client(None).get("/openapi.json").json()["paths"]
     ready = running.client(None).get("/readyz").json()
-    assert ready["ready"] and ready["versions"]["index"] == "1" and ready["aliases"]["index"] == "challenger"
+    assert ready["ready"] and ready["versions"]["index"] == "1" and ready["release"] == {"version": "1",
+                                                                                     "alias": "challenger"}
     assert "no champion yet" in ready["note"]
 
 
@@ -266,11 +268,14 @@ def test_healthz_answers_while_a_batch_generates(running: Running) -> None:
 
 
 def test_hot_reload_swaps_versions_without_a_failed_or_mixed_request(running: Running) -> None:
-    # A second adapter version (same files, new version number: a new identity in the server) and promotion.
+    # A second adapter version (same files, new version number: a new identity in the server), released and promoted.
     name = tracking.registered_name("corpus", "adapter")
     first = mlflow.MlflowClient(running.uri).get_model_version(name, "1")
     tracking.register_version(running.uri, name=name, source=first.source, run_id=first.run_id, description="again",
                               alias="challenger", tags={**first.tags})
+    with tracking.run(uri=running.uri, experiment="ragvsft/corpus", name="by-hand", description="") as logged:
+        releases.register_release(running.uri, "corpus", index_version="1", adapter_version="2",
+                                  state=CorpusState({}, {}), logger=logged)
     stop, replies = threading.Event(), []
 
     def load() -> None:
@@ -283,7 +288,7 @@ def test_hot_reload_swaps_versions_without_a_failed_or_mixed_request(running: Ru
         t.start()
     time.sleep(0.5)
     result = CliRunner().invoke(cli, ["promote", str(running.experiment)], env={"MLFLOW_TRACKING_URI": running.uri})
-    assert result.exit_code == 0 and "champion: index v1, adapter v2" in result.output, result.output
+    assert result.exit_code == 0 and "champion: release v2: index v1, adapter v2" in result.output, result.output
     deadline = time.time() + 30
     while running.server.live.release.adapter_version != "2":
         assert time.time() < deadline, "the server did not reload"
@@ -297,17 +302,19 @@ def test_hot_reload_swaps_versions_without_a_failed_or_mixed_request(running: Ru
     assert pairs == {("1", "1"), ("1", "2")}
     assert len({r.json()["answer"] for r in replies}) == 1  # the same adapter weights: the same answer
     ready = running.client().get("/readyz").json()
-    assert ready["aliases"] == {"index": "champion", "adapter": "champion"} and ready["note"] == ""
+    assert ready["release"] == {"version": "2", "alias": "champion"} and ready["note"] == ""
+    for kind, version in (("index", "1"), ("adapter", "2")):  # the mirrors follow the release
+        assert tracking.alias_version(running.uri, tracking.registered_name("corpus", kind), "champion") == version
     assert 'ragvsft_reloads_total{outcome="reloaded"} 1.0' in running.client().get("/metrics").text
 
 
 def test_promote_errors(running: Running, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["promote", str(running.experiment), "--version", "99"],
                                 env={"MLFLOW_TRACKING_URI": running.uri})
-    assert result.exit_code == 2 and "no version '99'" in result.output
+    assert result.exit_code == 2 and "'ragvsft-corpus-release' has no version '99'" in result.output
     result = CliRunner().invoke(cli, ["promote", str(running.experiment), "--version", "two"],
                                 env={"MLFLOW_TRACKING_URI": running.uri})
-    assert result.exit_code == 2 and "takes a version number" in result.output
+    assert result.exit_code == 2 and "takes a release version number" in result.output
 
 
 def test_non_loopback_address_needs_a_long_enough_key() -> None:

@@ -4,17 +4,20 @@ index, the arms with their generators, and the LLM judge. Recipes call these; no
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ragvsft.answer_limits import AnswerLimits, answer_limits
 from ragvsft.arms import ARMS, endpoint_arm
-from ragvsft.config import ExtraArm, IndexConfig, JudgeConfig, ModelConfig
+from ragvsft.config import ExperimentConfig, ExtraArm, IndexConfig, JudgeConfig, ModelConfig
+from ragvsft.corpus import Corpus
+from ragvsft.corpus_state import CorpusState
 from ragvsft.embedders import SentenceTransformerEmbedder, embedder_identity
 from ragvsft.evaluation import Arm
 from ragvsft.generators import Generator, HFGenerator, OpenAIGenerator
-from ragvsft.indexing import load_index
+from ragvsft.indexing import IndexSpec, load_index, load_index_version
 from ragvsft.metrics import METRICS
 from ragvsft.models import load_tokenizer
 from ragvsft.retriever import DenseRetriever
@@ -30,17 +33,34 @@ def build_embedder(index: IndexConfig) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(index.embedder, batch_size=index.embed_batch_size, device=index.device)
 
 
-def load_retriever(index: IndexConfig, index_root: Path, *,
-                   embedder: SentenceTransformerEmbedder | None = None) -> tuple[DenseRetriever, dict[str, Any]]:
-    """The live index under ``index_root`` (checked against the configured embedder) and its manifest.
+def index_spec(index: IndexConfig) -> IndexSpec:
+    """What decides the ``[index]``'s content besides the documents (the embedder by content hash)."""
+    return IndexSpec(embedder_identity(index.embedder), index.chunk_chars, index.chunk_overlap_chars, index.index_type,
+                     index.hnsw_m)
+
+
+def corpus_state(config: ExperimentConfig, corpus: Corpus) -> CorpusState:
+    """The state a release built from ``corpus`` under ``config`` records: content hashes, and the settings that
+    decide the index and the adapter (``ragvsft retrain`` rebuilds what they decide when they change)."""
+    adapter = {"finetune": dataclasses.asdict(config.finetune), "base_model": config.model.base_model,
+               "prompt": dataclasses.asdict(config.prompt), "seed": config.seed,
+               "raft_chunks": [config.index.chunk_chars, config.index.chunk_overlap_chars]}
+    return CorpusState.of(corpus, index_settings=dataclasses.asdict(index_spec(config.index)), adapter_settings=adapter)
+
+
+def load_retriever(index: IndexConfig, index_root: Path, *, embedder: SentenceTransformerEmbedder | None = None,
+                   version_dir: Path | None = None) -> tuple[DenseRetriever, dict[str, Any]]:
+    """The live index under ``index_root`` — or the version folder ``version_dir`` — checked against the
+    configured embedder, and its manifest.
 
     The index is loaded first, so a missing or mismatched index fails before the embedder loads.
 
     Example:
         >>> retriever, manifest = load_retriever(config.index, config.output_dir / "index")  # doctest: +SKIP
     """
-    store, manifest = load_index(index_root, expected_embedder=embedder_identity(index.embedder),
-                                 hnsw_ef_search=index.hnsw_ef_search)
+    expected, ef = embedder_identity(index.embedder), index.hnsw_ef_search
+    store, manifest = (load_index_version(version_dir, expected_embedder=expected, hnsw_ef_search=ef) if version_dir
+                       else load_index(index_root, expected_embedder=expected, hnsw_ef_search=ef))
     return DenseRetriever(embedder or build_embedder(index), store), manifest
 
 

@@ -153,28 +153,56 @@ def serve(
 @app.command()
 def promote(
     experiment: ExperimentArg,
-    version: Annotated[str | None, typer.Option(help="Adapter version to promote, with the index version it was "
-                                                     "evaluated with (a corpus without adapters: the index version). "
+    version: Annotated[str | None, typer.Option(help="Release version to promote (an index + adapter pair; see the "
+                                                     "ragvsft-<corpus>-release model in `mlflow ui`). "
                                                      "Default: the challenger.")] = None,
-    index_version: Annotated[str | None, typer.Option(help="Promote this index version instead of the paired one.")]
-    = None,
     set_: SetOpt = None,
 ) -> None:
-    """Point the registry's `champion` alias at an evaluated index + adapter pair (a running server hot-reloads)."""
-    from ragvsft import tracking
+    """Make a release (an evaluated index + adapter pair) the champion: one registry write, so a running server
+    hot-reloads index and adapter together."""
+    from ragvsft import releases, tracking
     from ragvsft.corpus import corpus_name
-    from ragvsft.serve.versions import promote as move
 
     try:
         config = _load(experiment, set_)
-        for name, value in (("--version", version), ("--index-version", index_version)):
-            if value is not None and not value.isdigit():
-                raise RagvsftError(f"{name} takes a version number, got {value!r}")
-        pick = move(tracking.tracking_uri(), corpus_name(config.corpus), version=version, index_version=index_version)
+        if version is not None and not version.isdigit():
+            raise RagvsftError(f"--version takes a release version number, got {version!r}")
+        record = releases.promote(tracking.tracking_uri(), corpus_name(config.corpus), version=version)
     except RagvsftError as exc:
         raise _fail(exc) from None
-    console.print(f"champion: index v{pick.index_version}"
-                  + (f", adapter v{pick.adapter_version}" if pick.adapter_version else " (no adapter registered)"))
+    console.print(f"champion: {record.describe}")
+
+
+@app.command()
+def retrain(experiment: ExperimentArg, set_: SetOpt = None) -> None:
+    """One retraining pass: diff the corpus against the champion release; embed only new and changed chunks into a
+    new index version; retrain the adapter if its training questions (or settings) changed; answer the eval
+    questions with champion and challenger; promote only when the gates pass ([retrain.gates]). Every decision is an
+    MLflow run. Exit status: 0 promoted or nothing to do, 1 gates failed, 2 bad input, 3 another pass is running."""
+    from ragvsft.lock import LockedError
+    from ragvsft.pipelines import retrain as recipe
+
+    try:
+        result = recipe.main(_load(experiment, set_), console)
+    except LockedError as exc:
+        err_console.print(f"[bold red]locked:[/] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(code=3) from None
+    except RagvsftError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(code=result.exit_code)
+
+
+@app.command()
+def schedule(experiment: ExperimentArg, set_: SetOpt = None) -> None:
+    """Run `ragvsft retrain` on the cron expression in retrain.schedule, in this process, until Ctrl-C / SIGTERM.
+    The job store (<output_dir>/schedule.sqlite) survives restarts: a pass that fell due while the scheduler was
+    down runs once when it is back (within retrain.misfire_grace_s; later ones are logged as missed)."""
+    from ragvsft.pipelines import schedule as recipe
+
+    try:
+        recipe.main(_load(experiment, set_), console, experiment, set_ or [])
+    except RagvsftError as exc:
+        raise _fail(exc) from None
 
 
 @app.command("validate-metrics")

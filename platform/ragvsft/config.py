@@ -22,6 +22,7 @@ from ragvsft.arms import ARMS, DEFAULT_ARMS
 from ragvsft.device import DEVICE_HELP, valid_device
 from ragvsft.errors import ConfigError
 from ragvsft.finetune import LoraSettings
+from ragvsft.gates import GateSettings
 from ragvsft.metrics import JUDGE_FREE, METRICS
 from ragvsft.prompts import PromptTemplate
 
@@ -171,6 +172,27 @@ class ServeConfig:
 
 
 @dataclass(frozen=True)
+class RetrainConfig:
+    """How ``ragvsft retrain`` refreshes index and adapter and decides promotion; ``ragvsft schedule`` runs it."""
+
+    arms: tuple[str, ...] = ("rag", "finetuned", "hybrid")
+    """Arms answered by champion and challenger on the same eval questions; the challenger must pass the gates in
+    every one (arms that need an adapter are left out for a corpus without one)."""
+    gates: GateSettings = field(default_factory=GateSettings)
+    """``[retrain.gates]``: the thresholds promotion must pass."""
+    adapter_start: Literal["scratch", "champion"] = "scratch"
+    """When training questions changed: train a new adapter from a fresh initialisation, or warm-start from the
+    champion's weights (same LoRA rank and modules; otherwise from scratch, said on the console)."""
+    warm_start_epochs: int = 1
+    """Epochs of a warm start (the champion learnt the unchanged questions already)."""
+    schedule: str = "0 3 * * *"
+    """When ``ragvsft schedule`` runs a pass: a cron expression (minute hour day month weekday), local time."""
+    misfire_grace_s: int = 3600
+    """A pass that fell due while the scheduler was down still runs when it is back within this many seconds (once,
+    however many were missed); an older one is logged as missed."""
+
+
+@dataclass(frozen=True)
 class ExperimentConfig:
     """One experiment: a corpus and how to index, train and evaluate on it.
 
@@ -197,6 +219,7 @@ class ExperimentConfig:
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     serve: ServeConfig = field(default_factory=ServeConfig)
+    retrain: RetrainConfig = field(default_factory=RetrainConfig)
 
 
 def _type_name(tp: Any) -> str:
@@ -356,6 +379,16 @@ def _check_ranges(config: ExperimentConfig, where: str) -> None:
              config.serve.max_new_tokens_limit) > 0 and config.serve.poll_s >= 0,
          "serve limits (max_body_bytes, max_question_chars, max_top_k, max_new_tokens_limit) must be positive, "
          "poll_s >= 0"),
+        (not (bad := [a for a in config.retrain.arms if a not in ARMS]) and bool(config.retrain.arms),
+         f"retrain.arms: must name standard arms ({', '.join(ARMS)}), got {list(config.retrain.arms)}"),
+        (0 <= config.retrain.gates.faithfulness_floor <= 1 and config.retrain.gates.latency_p95_ratio > 0
+         and config.retrain.gates.max_latency_ms_p95 >= 0,
+         "retrain.gates: faithfulness_floor must be in [0, 1], latency_p95_ratio > 0, max_latency_ms_p95 >= 0"),
+        (config.retrain.warm_start_epochs > 0 and config.retrain.misfire_grace_s > 0,
+         "retrain.warm_start_epochs and misfire_grace_s must be positive"),
+        (len(config.retrain.schedule.split()) == 5,
+         f"retrain.schedule must be a cron expression of 5 fields (minute hour day month weekday), "
+         f"got {config.retrain.schedule!r}"),
         ("{question}" in config.prompt.closed_book and "{question}" in config.prompt.with_context
          and "{context}" in config.prompt.with_context,
          "prompt.closed_book needs {question}; prompt.with_context needs {question} and {context}"),

@@ -38,7 +38,6 @@ for _name in ("mlflow", "alembic"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
 MAX_PARAM_CHARS = 6000  # MLflow rejects longer param values
-INDEX_VERSION_TAG = "index_version"  # on an adapter version: the index version it was evaluated with
 DATASET_CONTEXT_TAG = "mlflow.data.context"  # how MLflow's UI labels a dataset input (training / evaluation)
 
 
@@ -62,8 +61,8 @@ def experiment_name(corpus_name: str) -> str:
     return f"ragvsft/{corpus_name}"
 
 
-def registered_name(corpus_name: str, kind: Literal["index", "adapter"]) -> str:
-    """The registered model holding a corpus' index or adapter versions.
+def registered_name(corpus_name: str, kind: Literal["index", "adapter", "release"]) -> str:
+    """The registered model holding a corpus' index, adapter or release (index + adapter pair) versions.
 
     Example:
         >>> registered_name("demo", "index")

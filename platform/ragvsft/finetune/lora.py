@@ -20,11 +20,12 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from peft import LoraConfig, get_peft_model
+from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import get_linear_schedule_with_warmup
 
 from ragvsft.errors import RagvsftError
@@ -141,10 +142,13 @@ def train_lora(
     seed: int = 0,
     on_step: Callable[[StepInfo], None] | None = None,
     torch_threads: int | None = None,
+    init_adapter: Path | None = None,
 ) -> TrainResult:
     """Train a LoRA adapter on ``examples``; deterministic for a given ``seed`` on one machine.
 
     ``seed`` draws the LoRA initialisation, dropout and the example order: same seed, same adapter.
+    ``init_adapter`` (a saved adapter on the same base model, same rank and target modules) warm-starts training
+    from its weights instead of a fresh initialisation.
 
     The adapter layers are injected into ``lm.model`` in place (PEFT's way):
     load a fresh model to train again.
@@ -185,9 +189,12 @@ def train_lora(
     if not answer_only:
         warnings.warn(f"{type(lm.model).__name__} cannot return logits for selected positions only "
                       "(logits_to_keep); training computes full logits at every position, which is slower", stacklevel=2)
-    config = LoraConfig(task_type="CAUSAL_LM", r=settings.rank, lora_alpha=settings.alpha,
-                        lora_dropout=settings.dropout, target_modules=list(settings.target_modules))
-    model = get_peft_model(lm.model, config)
+    if init_adapter is not None:
+        model = PeftModel.from_pretrained(lm.model, str(init_adapter), is_trainable=True)
+    else:
+        config = LoraConfig(task_type="CAUSAL_LM", r=settings.rank, lora_alpha=settings.alpha,
+                            lora_dropout=settings.dropout, target_modules=list(settings.target_modules))
+        model = get_peft_model(lm.model, config)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=settings.learning_rate, weight_decay=settings.weight_decay)
     total_steps = settings.epochs * math.ceil(len(encoded) / settings.batch_size)

@@ -121,7 +121,7 @@ def create_app(server: Server) -> FastAPI:
         """Models loaded; which versions answer, and whether they are the champion."""
         pick, release = server.live.pick, server.live.release
         return {"ready": True, "versions": release.versions, "modes": list(release.modes),
-                "aliases": {"index": pick.index_alias, "adapter": pick.adapter_alias},
+                "release": {"version": pick.version, "alias": pick.alias},
                 "note": pick.note, "queue_depth": server.batcher.depth}
 
     @app.get("/metrics", tags=["operations"], dependencies=[Depends(authorised)], responses=ERROR_RESPONSES)

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ragvsft import tracking
+from ragvsft.releases import ReleaseRecord, served_release
 from ragvsft.serve.engine import Engine, Release
-from ragvsft.serve.versions import Pick, pick_versions
 
 log = logging.getLogger("ragvsft.serve")
 
@@ -28,7 +28,7 @@ class Live:
         >>> r = live.acquire(); ...; live.done(r)  # doctest: +SKIP
     """
 
-    def __init__(self, engine: Engine, release: Release, pick: Pick) -> None:
+    def __init__(self, engine: Engine, release: Release, pick: ReleaseRecord) -> None:
         self.engine, self.release, self.pick = engine, release, pick
         self._in_flight: dict[int, int] = {}
         self._retired: list[Release] = []
@@ -44,7 +44,7 @@ class Live:
         with self._lock:
             self._in_flight[id(release)] -= 1
 
-    def swap(self, release: Release, pick: Pick) -> None:
+    def swap(self, release: Release, pick: ReleaseRecord) -> None:
         with self._lock:
             self._retired.append(self.release)
             self.release, self.pick = release, pick
@@ -62,7 +62,7 @@ class Live:
                 self.engine.unload(r)
 
 
-def load_pick(engine: Engine, uri: str, corpus: str, pick: Pick, cache_dir: Path) -> Release:
+def load_pick(engine: Engine, uri: str, corpus: str, pick: ReleaseRecord, cache_dir: Path) -> Release:
     """Download (once) and load the versions ``pick`` names."""
     index = tracking.resolve_version(uri, tracking.registered_name(corpus, "index"), pick.index_version, cache_dir)
     adapter = (tracking.resolve_version(uri, tracking.registered_name(corpus, "adapter"), pick.adapter_version,
@@ -72,8 +72,9 @@ def load_pick(engine: Engine, uri: str, corpus: str, pick: Pick, cache_dir: Path
 
 
 class Reloader:
-    """Polls the registry every ``poll_s``; when ``champion`` (or the challenger served meanwhile) moves, loads the
-    new versions beside the old and swaps. A failed load is logged and counted; the old release keeps serving."""
+    """Polls the registry every ``poll_s``; when the champion release (or the challenger served meanwhile) names
+    another index + adapter pair, loads it beside the old and swaps. A failed load is logged and counted; the old
+    release keeps serving."""
 
     def __init__(self, live: Live, *, uri: str, corpus: str, cache_dir: Path, poll_s: float,
                  on_reload: Callable[[str], None] | None = None) -> None:
@@ -94,16 +95,15 @@ class Reloader:
 
     def check(self) -> bool:
         """One poll: True when a new release was swapped in."""
-        pick = pick_versions(self.uri, self.corpus)
+        pick = served_release(self.uri, self.corpus)
         if pick.key == self.live.pick.key:
-            self.live.pick = pick  # the same versions, maybe under another alias (the challenger promoted)
+            self.live.pick = pick  # the same pair, maybe under another release or alias (the challenger promoted)
             return False
         old = self.live.release.versions
         release = load_pick(self.live.engine, self.uri, self.corpus, pick, self.cache_dir)
         self.live.swap(release, pick)
-        log.warning("hot reload: now serving index v%s, adapter v%s (was index v%s, adapter v%s)%s",
-                    pick.index_version, pick.adapter_version, old["index"], old["adapter"],
-                    f"; {pick.note}" if pick.note else "")
+        log.warning("hot reload: now serving %s (was index v%s, adapter v%s)%s", pick.describe, old["index"],
+                    old["adapter"], f"; {pick.note}" if pick.note else "")
         return True
 
     def _run(self) -> None:

@@ -1,0 +1,182 @@
+"""Releases: the index + adapter pair that answers, moved as one.
+
+A release is a version of the registered model ``ragvsft-<corpus>-release``:
+its tags name an index version and an adapter version (none for a corpus
+without adapter arms), and its files (``release.json``) hold the corpus state
+it was built from (:class:`~ragvsft.corpus_state.CorpusState`), which
+``ragvsft retrain`` diffs against. ``ragvsft run`` and ``ragvsft retrain``
+register releases as ``challenger``; promotion points the release's
+``champion`` alias at one — **one registry write**, so the server (which reads
+only that alias) never sees a new index with an old adapter, whatever moment a
+promotion is killed at.
+
+The index and adapter models carry ``champion`` aliases too, for people and
+tools that look there; they mirror the champion release and are moved after
+it. A promotion killed between the two leaves them behind for a moment;
+:func:`sync_mirrors`, called at the start of every retrain pass and promotion,
+brings them level.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ragvsft import tracking
+from ragvsft.corpus_state import CorpusState
+from ragvsft.errors import RagvsftError
+
+CHAMPION, CHALLENGER = "champion", "challenger"
+RELEASE_FILE = "release.json"
+RELEASE_KEY_TAG = "release_key"  # index/adapter/state: a release registered twice keeps one version
+
+
+@dataclass(frozen=True)
+class ReleaseRecord:
+    """A registered release: its version, the alias it was found under, and the pair it names.
+
+    Example:
+        >>> ReleaseRecord("2", "champion", "3", "2").note
+        ''
+        >>> ReleaseRecord("1", "challenger", "3", None).note
+        'no champion yet: serving the challenger (release v1: index v3, no adapter)'
+    """
+
+    version: str
+    alias: str | None
+    index_version: str
+    adapter_version: str | None
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        """What the server loads: a new release with the same pair needs no reload."""
+        return self.index_version, self.adapter_version
+
+    @property
+    def describe(self) -> str:
+        adapter = f"adapter v{self.adapter_version}" if self.adapter_version else "no adapter"
+        return f"release v{self.version}: index v{self.index_version}, {adapter}"
+
+    @property
+    def note(self) -> str:
+        """Empty when the champion is served; else what is served instead."""
+        return "" if self.alias == CHAMPION else f"no champion yet: serving the challenger ({self.describe})"
+
+
+def release_name(corpus: str) -> str:
+    """Example:
+    >>> release_name("demo")
+    'ragvsft-demo-release'
+    """
+    return tracking.registered_name(corpus, "release")
+
+
+def _record(uri: str, corpus: str, version: str, alias: str | None) -> ReleaseRecord:
+    tags = tracking.version_tags(uri, release_name(corpus), version)
+    return ReleaseRecord(version, alias, tags["index_version"], tags.get("adapter_version") or None)
+
+
+def find_release(uri: str, corpus: str, alias: str) -> ReleaseRecord | None:
+    """The release ``alias`` points at, or None."""
+    version = tracking.alias_version(uri, release_name(corpus), alias)
+    return None if version is None else _record(uri, corpus, version, alias)
+
+
+def served_release(uri: str, corpus: str) -> ReleaseRecord:
+    """The champion, else the challenger (before any promotion); an error saying what to run when neither exists."""
+    for alias in (CHAMPION, CHALLENGER):
+        if (found := find_release(uri, corpus, alias)) is not None:
+            return found
+    raise RagvsftError(f"nothing to serve: {release_name(corpus)} has no champion or challenger version in {uri}; "
+                       "a complete `ragvsft run` (or `ragvsft retrain`) registers one")
+
+
+def register_release(uri: str, corpus: str, *, index_version: str, adapter_version: str | None, state: CorpusState,
+                     logger: tracking.RunLogger, alias: str = CHALLENGER) -> ReleaseRecord:
+    """Register the pair as a release (``release.json`` logged to ``logger``'s run) and point ``alias`` at it; the
+    same pair built from the same corpus state keeps its version."""
+    body = {"format": 1, "corpus": corpus, "index_version": index_version, "adapter_version": adapter_version,
+            "state": state.to_json()}
+    state_key = hashlib.sha256(json.dumps(body["state"], sort_keys=True).encode()).hexdigest()[:16]
+    key = f"{index_version}/{adapter_version or '-'}/{state_key}"
+    logger.log_dict(body, f"release/{RELEASE_FILE}")
+    version = tracking.register_version(
+        uri, name=release_name(corpus), source=f"{logger.artifact_uri}/release", run_id=logger.run_id,
+        description=f"index v{index_version}, " + (f"adapter v{adapter_version}" if adapter_version else "no adapter"),
+        alias=alias, tags={"index_version": index_version, "adapter_version": adapter_version or "",
+                           RELEASE_KEY_TAG: key}, same_as=(RELEASE_KEY_TAG, key))
+    return ReleaseRecord(version, alias, index_version, adapter_version)
+
+
+def register_pair(uri: str, corpus: str, idx: Mapping[str, Any] | None, ft: Mapping[str, Any] | None, *,
+                  state: CorpusState, logger: tracking.RunLogger, alias: str = CHALLENGER,
+                  index_version: str | None = None, adapter_version: str | None = None) -> ReleaseRecord:
+    """Register what the index and fine-tune pipelines produced (their outcome payloads: artifact URI, run,
+    fingerprint) as versions of the index and adapter models — a fingerprint registered already keeps its version —
+    and the pair as a release under ``alias``. Without a payload, ``index_version`` / ``adapter_version`` name
+    versions registered before (what ``ragvsft retrain`` did not rebuild)."""
+    if idx is not None:
+        index_version = tracking.register_version(
+            uri, name=tracking.registered_name(corpus, "index"), source=idx["artifact_uri"],
+            run_id=idx["artifact_run_id"], description=f"FAISS index {idx['fingerprint']}", alias=alias,
+            tags={"fingerprint": idx["fingerprint"]}, same_as=("fingerprint", idx["fingerprint"]))
+    if ft is not None:
+        adapter_version = tracking.register_version(
+            uri, name=tracking.registered_name(corpus, "adapter"), source=ft["adapter_uri"], run_id=ft["run_id"],
+            description=f"LoRA adapter on {ft['base_identity']}", alias=alias,
+            tags={"base_model_identity": ft["base_identity"], "fingerprint": ft["fingerprint"]},
+            same_as=("fingerprint", ft["fingerprint"]))
+    if index_version is None:
+        raise ValueError("a release needs an index: pass the index pipeline's outcome or an index version")
+    return register_release(uri, corpus, index_version=index_version, adapter_version=adapter_version, state=state,
+                            logger=logger, alias=alias)
+
+
+def release_state(uri: str, corpus: str, record: ReleaseRecord, cache_dir: Path) -> CorpusState:
+    """The corpus state ``record`` was built from (its ``release.json``, downloaded once)."""
+    local = tracking.resolve_version(uri, release_name(corpus), record.version, cache_dir)
+    path = local.path / RELEASE_FILE
+    try:
+        return CorpusState.from_json(json.loads(path.read_text(encoding="utf-8"))["state"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RagvsftError(f"{path}: not a readable release record ({exc}); delete {local.path} to download it "
+                           "again") from None
+
+
+def sync_mirrors(uri: str, corpus: str) -> list[str]:
+    """Point the index and adapter ``champion`` aliases at the champion release's pair; returns what it moved
+    (empty when they already agree, or when there is no champion)."""
+    champion = find_release(uri, corpus, CHAMPION)
+    if champion is None:
+        return []
+    moved = []
+    for kind, version in (("index", champion.index_version), ("adapter", champion.adapter_version)):
+        name = tracking.registered_name(corpus, kind)  # type: ignore[arg-type]
+        if version is not None and tracking.alias_version(uri, name, CHAMPION) != version:
+            tracking.set_alias(uri, name, CHAMPION, version)
+            moved.append(f"{kind} v{version}")
+    return moved
+
+
+def promote(uri: str, corpus: str, *, version: str | None = None,
+            before_mirrors: Callable[[], None] | None = None) -> ReleaseRecord:
+    """Make release ``version`` (default: the challenger) the champion: one alias write, then the mirrors.
+
+    ``before_mirrors`` runs between the two (fault-injection tests kill the process there).
+    """
+    sync_mirrors(uri, corpus)
+    name = release_name(corpus)
+    if version is None:
+        version = tracking.alias_version(uri, name, CHALLENGER)
+        if version is None:
+            raise RagvsftError(f"{name} has no challenger to promote; a complete `ragvsft run` registers one")
+    record = _record(uri, corpus, version, CHAMPION)
+    tracking.set_alias(uri, name, CHAMPION, version)  # the commit point
+    if before_mirrors is not None:
+        before_mirrors()
+    sync_mirrors(uri, corpus)
+    return record
