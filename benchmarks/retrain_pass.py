@@ -34,17 +34,22 @@ def retrain(experiment: Path, root: Path, out: str, db: str) -> tuple[float, dic
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{root / db}"}
     sets = ["--set", f'corpus="{root / "corpus"}"', "--set", f'output_dir="{root / out}"',
             "--set", f'model.cache_dir="{REPO / ".cache/ragvsft"}"']
+    client = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"])
+    before = len(_retrain_runs(client))
     started = time.perf_counter()
     code = subprocess.run([sys.executable, "-m", "ragvsft.cli", "retrain", str(experiment), *sets], env=env,
                           cwd=root, stdout=subprocess.DEVNULL, check=False).returncode
     wall = time.perf_counter() - started
-    client = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"])
-    runs = [r for e in client.search_experiments() for r in client.search_runs(
+    runs = _retrain_runs(client)
+    if len(runs) == before:  # nothing changed: the pass logged no run
+        return wall, {}, code
+    print(f"{out}: exit {code}: {runs[0].data.tags.get('ragvsft.decision', '')}", flush=True)
+    return wall, runs[0].data.metrics, code
+
+
+def _retrain_runs(client: mlflow.MlflowClient) -> list:
+    return [r for e in client.search_experiments() for r in client.search_runs(
         [e.experiment_id], "tags.`ragvsft.pipeline` = 'retrain'", order_by=["attributes.start_time DESC"])]
-    metrics = runs[0].data.metrics if runs else {}
-    if runs and code in (0, 1):
-        print(f"{out}: exit {code}: {runs[0].data.tags.get('ragvsft.decision', '')}", flush=True)
-    return wall, metrics, code
 
 
 def keep_as_champion(experiment: Path, root: Path, code: int) -> None:
@@ -91,7 +96,7 @@ def main() -> None:
             wall, metrics, code = retrain(args.experiment.resolve(), root, "full", "full.db")
             rows.append(("full rebuild + retrain, same corpus", wall, metrics, code))
         wall, metrics, code = retrain(args.experiment.resolve(), root, "out", "mlflow.db")
-        rows.append(("nothing changed", wall, {}, code))
+        rows.append(("nothing changed", wall, metrics, code))
     print(f"\n{'pass':38} {'exit':>4} {'wall s':>8} {'build s':>8} {'eval s':>8} {'chunks':>7} {'embedded':>8}")
     for name, wall, m, code in rows:
         cells = [f"{m[k]:8.0f}" if k in m else f"{'–':>8}" for k in ("build_s", "evaluate_s")]

@@ -224,7 +224,7 @@ def _decide(uri: str, corpus: Corpus, champion: ReleaseRecord | None, challenger
     if gates:
         _print_gates(console, gates)
         logged.log_table([g.row() for g in gates], "retrain/gates.json")
-    failed = [f"{g.arm} {g.check} {g.challenger:.3f} (needs {g.threshold})" for g in gates if not g.passed]
+    failed = [f"{g.arm} {g.check} {g.challenger:.4f} (needs {g.threshold})" for g in gates if not g.passed]
     if outcome in ("promoted", "refreshed"):
         releases.promote(uri, corpus.name, version=challenger.version, before_mirrors=lambda: fault("promote"))
         why = ("only evaluation questions changed; the pair is the champion's" if outcome == "refreshed"

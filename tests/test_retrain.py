@@ -160,16 +160,19 @@ def test_a_new_document_reaches_the_running_server(world: World, server: str) ->
 
 
 def test_failed_gates_keep_the_champion_and_record_why(world: World) -> None:
+    before = world.champion()
+    assert before is not None
     world.add_document("it/laptops.md", "Laptops are replaced every four years.", [
         {"id": "l1", "question": "How often are laptops replaced?", "answer": "every four years",
          "sources": ["it/laptops.md"], "split": "eval"}])
     code, output = world.retrain("--set", "retrain.gates.faithfulness_floor=0.99")
-    assert code == 1 and "kept the champion (release v2" in output and "rag faithfulness floor" in output, output
-    assert world.champion().key == ("2", "2")  # type: ignore[union-attr]
+    assert code == 1 and f"kept the champion ({before.describe}" in output and "rag faithfulness floor" in output, output
+    assert world.champion() == before
     run = retrain_runs(world.uri)[0]
     assert run.data.tags["ragvsft.outcome"] == "rejected" and "faithfulness floor" in run.data.tags["ragvsft.decision"]
     challenger = releases.find_release(world.uri, "corpus", "challenger")
-    assert challenger is not None and challenger.index_version == "3" and challenger.adapter_version == "2"
+    assert challenger is not None and challenger.index_version != before.index_version
+    assert challenger.adapter_version == before.adapter_version  # only an eval question was added
     code, output = world.retrain()  # same change, default gates: adapter untouched (no training question changed)
     assert code == 0 and "adapter: unchanged" in output and "promoted release" in output, output
 
