@@ -127,14 +127,14 @@ def _pass(config: ExperimentConfig, console: Console, fault: Callable[[str], Non
                                 for change in ("added", "modified", "removed")})
 
         # 3. Index and adapter: rebuilt where their inputs changed, else the champion's.
-        challenger, seconds = _build(config, corpus, console, champion, diff, state, logged, fault)
+        challenger, seconds = _build(config, corpus, console, champion, diff, state, logged, fault, uri, cache_dir)
         if champion is not None and challenger.key == champion.key:
             # Only evaluation questions changed: the same pair, now recorded with the new state.
             result = _decide(uri, corpus, champion, challenger, [], logged, console, fault, "refreshed")
         else:
             # 4. Champion and challenger on the same questions; 5. the gates.
             evaluate_started = time.perf_counter()
-            gates = _compare(config, corpus, console, champion, challenger, cache_dir, logged, fault)
+            gates = _compare(config, corpus, console, champion, challenger, uri, cache_dir, logged, fault)
             seconds["evaluate_s"] = time.perf_counter() - evaluate_started
             outcome: Outcome = "promoted" if all(g.passed for g in gates) else "rejected"
             result = _decide(uri, corpus, champion, challenger, gates, logged, console, fault, outcome)
@@ -143,10 +143,9 @@ def _pass(config: ExperimentConfig, console: Console, fault: Callable[[str], Non
 
 
 def _build(config: ExperimentConfig, corpus: Corpus, console: Console, champion: ReleaseRecord | None,
-           diff: CorpusDiff | None, state: CorpusState, logged: tracking.RunLogger,
-           fault: Callable[[str], None]) -> tuple[ReleaseRecord, dict[str, float]]:
+           diff: CorpusDiff | None, state: CorpusState, logged: tracking.RunLogger, fault: Callable[[str], None],
+           uri: str, cache_dir: Path) -> tuple[ReleaseRecord, dict[str, float]]:
     """The challenger pair, registered (challenger aliases): new versions where inputs changed, else the champion's."""
-    uri, cache_dir = tracking.tracking_uri(), config.model.cache_dir / "registry"
     wants_adapter = adapter_arms(config)
     index_changed = diff is None or diff.docs_changed or diff.index_settings_changed
     adapter_changed = wants_adapter and (
@@ -191,10 +190,9 @@ def _version_dir(uri: str, corpus: str, kind: Literal["index", "adapter"], versi
 
 
 def _compare(config: ExperimentConfig, corpus: Corpus, console: Console, champion: ReleaseRecord | None,
-             challenger: ReleaseRecord, cache_dir: Path, logged: tracking.RunLogger,
+             challenger: ReleaseRecord, uri: str, cache_dir: Path, logged: tracking.RunLogger,
              fault: Callable[[str], None]) -> list[Gate]:
     """Both releases answer the same eval questions with ``retrain.arms``; returns the gate table."""
-    uri = tracking.tracking_uri()
     arms = tuple(a for a in config.retrain.arms if challenger.adapter_version or not ARMS[a].adapter)
     eval_config = dataclasses.replace(config, evaluate=dataclasses.replace(
         config.evaluate, arms=arms, extra_arms=(), max_questions=0))
