@@ -15,6 +15,7 @@ import argparse
 import os
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,9 +31,9 @@ def main() -> None:
     import torch
 
     from ragvsft.corpus import load_corpus
-    from ragvsft.embedders import SentenceTransformerEmbedder
+    from ragvsft.embedders import MemoEmbedder, SentenceTransformerEmbedder
     from ragvsft.generators import HFGenerator
-    from ragvsft.metrics import JUDGE_FREE, METRICS, Sample, build_metrics
+    from ragvsft.metrics import JUDGE_FREE, METRICS, Metric, Sample, build_metrics
     from ragvsft.metrics.labelled_set import build_labelled_set
 
     torch.set_num_threads(2)
@@ -47,16 +48,31 @@ def main() -> None:
     print(f"{len(samples)} answers; judge metrics on the first {args.judge_answers}; median of {args.repeats} runs\n")
     print("| metric | answers | seconds per 1,000 answers |")
     print("|---|---|---|")
-    for metric in build_metrics(names, embedder=embedder, judge=judge):
-        batch = samples if metric.name in JUDGE_FREE else samples[: args.judge_answers]
-        metric.score(batch[:8])  # warm-up: first-call allocations
-        times = []
-        for _ in range(args.repeats if metric.name in JUDGE_FREE else 1):
-            started = time.perf_counter()
-            metric.score(batch)
-            times.append(time.perf_counter() - started)
-        print(f"| `{metric.name}` | {len(batch)} | {statistics.median(times) * 1000 / len(batch):,.2f} |")
+    def fresh(name: str) -> Metric:  # a new metric each time: nothing remembered from an earlier repeat
+        return build_metrics([name], embedder=embedder, judge=judge)[0]
+
+    for name in names:
+        batch = samples if name in JUDGE_FREE else samples[: args.judge_answers]
+        fresh(name).score(batch[:8])  # warm-up: first-call allocations
+        times = [timed(fresh(name).score, batch) for _ in range(args.repeats if name in JUDGE_FREE else 1)]
+        print(f"| `{name}` | {len(batch)} | {statistics.median(times) * 1000 / len(batch):,.2f} |")
+
+    # One evaluation scores the same questions and passages for every arm. Plain: each metric embeds what it is
+    # given; shared: the metrics of one evaluation share one MemoEmbedder (what build_metrics does).
+    embedding = [n for n in JUDGE_FREE if "embedder" in getattr(METRICS[n], "requires", ())]
+    arms = 4
+    print(f"\n| embedding metrics ({', '.join(embedding)}) x {arms} arms | seconds | texts embedded | ratio |")
+    print("|---|---|---|---|")
+    rows = {}
+    for side in ("plain", "shared MemoEmbedder"):
+        counting = MemoEmbedder(embedder, max_texts=0)  # remembers nothing: counts what reaches the model
+        metrics = ([METRICS[n](embedder=counting) for n in embedding] if side == "plain"
+                   else build_metrics(embedding, embedder=counting))
+        rows[side] = timed(lambda ms: [m.score(samples) for _ in range(arms) for m in ms], metrics)
+        print(f"| {side} | {rows[side]:.1f} | {counting.embedded:,} | {rows['plain'] / rows[side]:.2f}x |", flush=True)
 
 
-if __name__ == "__main__":
-    main()
+def timed(fn: Callable[..., object], *args: object) -> float:
+    started = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - started

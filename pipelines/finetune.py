@@ -130,8 +130,8 @@ def main(
                 "peak_rss_mb": peak_rss_mb(),
             })
             console.print(f"fine-tuned {lm.identity}: {len(result.losses)} steps in {result.wall_s:.0f} s "
-                          f"({result.tokens_per_s:.0f} tokens/s), loss {result.losses[0]:.2f} -> "
-                          f"{result.losses[-1]:.2f}; adapter in {adapter_dir}")
+                          f"({result.tokens_per_s:.0f} tokens/s, peak memory {peak_rss_mb():,.0f} MiB), "
+                          f"loss {result.losses[0]:.2f} -> {result.losses[-1]:.2f}; adapter in {adapter_dir}")
         # 4. The adapter's files travel as run artifacts, so a registered version never points at this disk.
         adapter_uri = logged.log_artifacts(adapter_dir, "adapter")
         logged.log_metrics({"adapter_mb": folder_mb(adapter_dir)})

@@ -73,6 +73,8 @@ def test_overrides_are_typed_and_validated(tmp_path: Path) -> None:
     ('corpus = "c"\n[index]\ndevice = "cuda:"\n', "index.device 'cuda:' is not a device"),
     ('corpus = "c"\n[finetune]\nwarmup_ratio = 1.5\n', "finetune.warmup_ratio must be in [0, 1)"),
     ('corpus = "c"\n[finetune]\ngroup_by_length = "yes"\n', "'finetune.group_by_length' must be bool"),
+    ('corpus = "c"\n[finetune]\nmax_batch_tokens = -1\n', "finetune.max_batch_tokens must be >= 0"),
+    ('corpus = "c"\n[finetune]\ngradient_checkpointing = true\n', "'finetune.gradient_checkpointing' must be 'auto'"),
     ('corpus = "c"\n[finetune]\nseed = 3\n', "unknown key 'finetune.seed'"),
 ])
 def test_bad_configs_name_the_key(tmp_path: Path, text: str, message: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -258,6 +259,49 @@ def test_same_seed_same_losses(tiny_lm_dir: Path, tmp_path: Path) -> None:
     runs = [train_lora(fresh_lm(tiny_lm_dir, tmp_path), examples, settings, seed=seed).losses
             for seed in (7, 7, 8)]
     assert runs[0] == runs[1] and runs[0] != runs[2] and len(runs[0]) == 6
+
+
+def test_micro_batches_and_checkpointing_train_the_same_adapter(tiny_lm_dir: Path, tmp_path: Path) -> None:
+    # Examples of different lengths, so a small token budget splits every batch into uneven parts.
+    examples = [TrainExample(f"q{n}", [{"role": "user", "content": "Question: " + "why " * (n * 3) + q}], a)
+                for n, (q, a) in enumerate(FACTS)]
+    settings = dataclasses.replace(TINY, epochs=3)
+    lengths = [len(encode_example(load_lm(str(tiny_lm_dir), cache_dir=tmp_path).tokenizer, e, max_length=512).input_ids)
+               for e in examples]
+    budget = max(lengths) + 1
+    assert len(lora_module.micro_batches(lengths, range(8), budget)) >= 3  # the budget really splits the batch
+
+    def train(**how: object) -> tuple[list[float], dict[str, torch.Tensor]]:
+        result = train_lora(fresh_lm(tiny_lm_dir, tmp_path), examples, dataclasses.replace(settings, **how),
+                            seed=0, torch_threads=1)
+        weights = {n: p.detach().clone() for n, p in result.model.named_parameters() if "lora_" in n}
+        return result.losses, weights
+
+    whole_losses, whole = train(max_batch_tokens=0, gradient_checkpointing="off")
+    for how in ({"max_batch_tokens": budget, "gradient_checkpointing": "off"},
+                {"max_batch_tokens": budget, "gradient_checkpointing": "on"},
+                {"max_batch_tokens": min(lengths) + 1, "gradient_checkpointing": "auto"}):  # some rows over budget
+        losses, weights = train(**how)
+        assert losses == pytest.approx(whole_losses, rel=1e-4), how
+        assert all(torch.allclose(weights[n], whole[n], atol=1e-5) for n in whole), how
+
+
+def test_memory_settings_do_not_change_the_adapter_fingerprint() -> None:
+    from ragvsft.finetune.adapter import adapter_fingerprint
+
+    same = [adapter_fingerprint("m@sha256:1", [], LoraSettings(**how), 0)
+            for how in ({}, {"max_batch_tokens": 256}, {"gradient_checkpointing": "on"})]
+    assert len(set(same)) == 1
+    assert adapter_fingerprint("m@sha256:1", [], LoraSettings(batch_size=4), 0) not in same
+
+
+def test_micro_batches_keep_each_part_within_the_budget() -> None:
+    lengths = [90, 10, 400, 35, 35, 200, 60, 120]
+    parts = lora_module.micro_batches(lengths, range(8), 240)
+    assert sorted(i for part in parts for i in part) == list(range(8))  # every example exactly once
+    assert all(len(part) * max(lengths[i] for i in part) <= 240 or len(part) == 1 for part in parts)
+    assert [2] in parts  # longer than the budget: alone, not dropped
+    assert lora_module.micro_batches(lengths, range(8), 0) == [list(range(8))]
 
 
 def test_full_logits_fallback_trains_the_same(tiny_lm_dir: Path, tmp_path: Path, monkeypatch) -> None:

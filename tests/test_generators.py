@@ -225,6 +225,20 @@ def test_adapter_for_this_base_changes_identity_and_answers(gen: HFGenerator, ch
     assert plain_gen.identity.startswith(gen.identity + "+adapter@sha256:") and plain_gen.identity != tuned.identity
 
 
+def test_a_merged_adapter_answers_like_the_unmerged_one_under_its_own_identity(
+        gen: HFGenerator, chatty_lm_dir: Path, tmp_path: Path) -> None:
+    adapter = lora_adapter(chatty_lm_dir, tmp_path / "run-1", base_identity=gen.identity)
+    tuned = HFGenerator(str(chatty_lm_dir), cache_dir=tmp_path / "cache", adapter=adapter, batch_size=3)
+    merged = HFGenerator(str(chatty_lm_dir), cache_dir=tmp_path / "cache", adapter=adapter, batch_size=3,
+                         merge_adapter=True)
+    # Its own cache identity: the sums round differently, so a cached unmerged answer must not stand in for it.
+    assert merged.identity == tuned.identity + "+merged"
+    assert not any("lora" in name for name, _ in merged._net.named_modules())  # folded in, not applied per token
+    answers = [g.text for g in merged.generate(CONVERSATIONS, max_new_tokens=6)]
+    assert answers == [g.text for g in tuned.generate(CONVERSATIONS, max_new_tokens=6)]
+    assert answers != [g.text for g in gen.generate(CONVERSATIONS, max_new_tokens=6)]
+
+
 def test_from_loaded_reuses_an_in_memory_peft_model(chatty_lm_dir: Path, tmp_path: Path) -> None:
     from peft import LoraConfig, get_peft_model
 

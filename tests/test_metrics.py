@@ -181,6 +181,31 @@ def test_context_relevance_averages_over_passages(minilm) -> None:
     assert two < one
 
 
+def test_metrics_of_one_evaluation_embed_each_text_once_and_score_as_before(minilm) -> None:
+    from ragvsft.embedders import MemoEmbedder
+    from ragvsft.metrics import build_metrics
+
+    q = "How long is parental leave?"
+    passages = ("Parental leave is 22 weeks.", "Pizza on Fridays.", "Leave requests go to Ines Marlow.")
+    arm = [Sample(q, answer, "22 weeks", evidence=passages, retrieved_doc_ids=("a", "b", "c"))
+           for answer in ("22 weeks", "It is 22 weeks.")]
+    names = ["semantic_similarity", "answer_relevance", "context_relevance"]
+    plain = [ContextRelevance(minilm).score(arm), AnswerRelevance(minilm).score(arm)]
+    counting = MemoEmbedder(minilm, max_texts=0)  # remembers nothing itself: counts the texts the model embeds
+    metrics = build_metrics(names, embedder=counting)
+    for _ in range(2):  # two arms with the same questions and passages
+        scored = {m.name: m.score(arm) for m in metrics}
+    assert scored["context_relevance"] == pytest.approx(plain[0], abs=1e-5)
+    assert scored["answer_relevance"] == pytest.approx(plain[1], abs=1e-5)
+    # The question, 3 passages, "22 weeks" (an answer and the gold answer), "It is 22 weeks.": 6 distinct texts,
+    # each embedded once over both arms.
+    assert counting.embedded == 6
+    # Bounded: past max_texts the oldest vectors are forgotten, and answers stay right.
+    small = MemoEmbedder(minilm, max_texts=2)
+    assert small.embed(["a", "b", "c", "a"]).shape == (4, minilm.dim) and len(small._vectors) == 2
+    assert np.allclose(small.embed(["c"]), minilm.embed(["c"]), atol=1e-6)
+
+
 # --- LLM-judge metrics, with a judge that follows rules instead of a model ----------------------------------------
 
 class RuleJudge:

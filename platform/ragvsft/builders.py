@@ -42,7 +42,7 @@ def index_spec(index: IndexConfig) -> IndexSpec:
 def corpus_state(config: ExperimentConfig, corpus: Corpus) -> CorpusState:
     """The state a release built from ``corpus`` under ``config`` records: content hashes, and the settings that
     decide the index and the adapter (``ragvsft retrain`` rebuilds what they decide when they change)."""
-    adapter = {"finetune": dataclasses.asdict(config.finetune), "base_model": config.model.base_model,
+    adapter = {"finetune": config.finetune.determining(), "base_model": config.model.base_model,
                "prompt": dataclasses.asdict(config.prompt), "seed": config.seed,
                "raft_chunks": [config.index.chunk_chars, config.index.chunk_overlap_chars]}
     return CorpusState.of(corpus, index_settings=dataclasses.asdict(index_spec(config.index)), adapter_settings=adapter)
@@ -65,9 +65,10 @@ def load_retriever(index: IndexConfig, index_root: Path, *, embedder: SentenceTr
 
 
 def build_generator(model: ModelConfig, *, adapter_dir: Path | None = None, name: str = "") -> HFGenerator:
-    """A local generator for ``model.base_model`` (or ``name``), with the adapter in ``adapter_dir`` applied if given."""
+    """A local generator for ``model.base_model`` (or ``name``), with the adapter in ``adapter_dir`` merged into
+    its own copy of the weights if given (nothing else shares that copy, and merged costs no more than the base)."""
     return HFGenerator(name or model.base_model, cache_dir=model.cache_dir, adapter=adapter_dir,
-                       batch_size=model.batch_size, device=model.device)
+                       batch_size=model.batch_size, device=model.device, merge_adapter=adapter_dir is not None)
 
 
 def build_answer_limits(model: ModelConfig, training_answers: Sequence[str]) -> AnswerLimits:

@@ -102,3 +102,40 @@ class SentenceTransformerEmbedder:
             if on_batch is not None:
                 on_batch(len(idx))
         return out
+
+
+class MemoEmbedder:
+    """An embedder that embeds each distinct text once and remembers its vector (up to ``max_texts`` of them).
+
+    The metrics of one evaluation embed the same texts again and again: a question once per retrieved passage,
+    and the same retrieved passages for the rag and hybrid arms (the same gold answers for every arm). Vectors
+    are unit rows as the wrapped embedder returns them.
+
+    Example:
+        >>> memo = MemoEmbedder(SentenceTransformerEmbedder("all-MiniLM-L6-v2"))  # doctest: +SKIP
+        >>> memo.embed(["a", "b", "a"]).shape, memo.embedded  # doctest: +SKIP
+        ((3, 384), 2)
+    """
+
+    def __init__(self, inner: Embedder, *, max_texts: int = 100_000) -> None:
+        self.inner, self.max_texts = inner, max_texts
+        self._vectors: dict[str, np.ndarray] = {}  # insertion order = age, for eviction
+        self.embedded = 0  # texts the wrapped embedder was asked for
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    @property
+    def identity(self) -> str:
+        return self.inner.identity
+
+    def embed(self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        fresh = dict(zip(missing, self.inner.embed(missing, on_batch=on_batch))) if missing else {}
+        self.embedded += len(missing)
+        out = np.array([fresh[t] if t in fresh else self._vectors[t] for t in texts], dtype=np.float32)
+        self._vectors.update(fresh)
+        for old in list(self._vectors)[: max(0, len(self._vectors) - self.max_texts)]:
+            del self._vectors[old]
+        return out.reshape(len(texts), self.dim)

@@ -90,7 +90,7 @@ def adapter_fingerprint(base_model: str, examples: Sequence[Any], settings: Lora
         >>> a == adapter_fingerprint("m@sha256:1", [], LoraSettings(), 1), len(a)
         (False, 20)
     """
-    payload = [FORMAT_VERSION, base_model, dataclasses.asdict(settings), seed,
+    payload = [FORMAT_VERSION, base_model, settings.determining(), seed,
                [[e.id, e.messages, e.answer] for e in examples]]
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
 

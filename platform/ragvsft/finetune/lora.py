@@ -30,6 +30,7 @@ from transformers import get_linear_schedule_with_warmup
 
 from ragvsft.errors import RagvsftError
 from ragvsft.finetune.data import TrainExample
+from ragvsft.finetune.memory import return_large_frees_to_os
 from ragvsft.finetune.settings import LoraSettings
 from ragvsft.finetune.tokenize import IGNORE_INDEX, AnswerTooLongError, collate, encode_example
 from ragvsft.models import LoadedLM
@@ -134,6 +135,29 @@ def batch_indices(lengths: Sequence[int], batch_size: int, *, rng: random.Random
     return batches
 
 
+def micro_batches(lengths: Sequence[int], indices: Sequence[int], max_tokens: int) -> list[list[int]]:
+    """``indices`` (one optimiser step's examples) split so that each part's padded size, rows x longest row,
+    stays within ``max_tokens``; longest first, so rows of similar length share a part. ``max_tokens`` 0 keeps
+    the batch whole; an example longer than ``max_tokens`` gets a part of its own.
+
+    Example:
+        >>> micro_batches([100, 300, 120, 280], [0, 1, 2, 3], max_tokens=600)
+        [[1, 3], [2, 0]]
+        >>> micro_batches([100, 300, 120, 280], [0, 1, 2, 3], max_tokens=0)
+        [[0, 1, 2, 3]]
+    """
+    if max_tokens <= 0:
+        return [list(indices)]
+    parts: list[list[int]] = []
+    for i in sorted(indices, key=lambda i: lengths[i], reverse=True):
+        # Longest first: a part's first row sets its width, so adding a row costs exactly that width.
+        if parts and (len(parts[-1]) + 1) * lengths[parts[-1][0]] <= max_tokens:
+            parts[-1].append(i)
+        else:
+            parts.append([i])
+    return parts
+
+
 def train_lora(
     lm: LoadedLM,
     examples: Sequence[TrainExample],
@@ -165,6 +189,7 @@ def train_lora(
         raise RagvsftError("no training examples")
     if torch_threads:
         torch.set_num_threads(torch_threads)
+    return_large_frees_to_os()  # or freed activations stay resident as heap fragments
     # 1. Seed everything that draws: LoRA init (torch), dropout (torch), example order (our Random).
     random.seed(seed)
     torch.manual_seed(seed)
@@ -205,24 +230,34 @@ def train_lora(
     tokens = answer_tokens = 0
     lengths = [len(e.input_ids) for e in encoded]
     device = next(model.parameters()).device
+    checkpointing = _Checkpointing(model.get_base_model(), settings)
     model.train()
     for epoch in range(1, settings.epochs + 1):
         for indices in batch_indices(lengths, settings.batch_size, rng=order_rng, group_by_length=settings.group_by_length):
-            batch = collate([encoded[i] for i in indices], pad_token_id=pad_id)
-            batch = {name: tensor.to(device) for name, tensor in batch.items()}
-            loss = causal_lm_loss(model, batch, answer_only=answer_only)
-            loss.backward()
+            # The step's loss is the mean over all its answer tokens, so each micro-batch's mean is weighted by
+            # its share of them: the summed gradients are those of the whole batch in one pass.
+            step_answer_tokens = sum(encoded[i].answer_tokens for i in indices)
+            loss = 0.0
+            for part in micro_batches(lengths, indices, settings.max_batch_tokens):
+                checkpointing.want(len(part) * max(lengths[i] for i in part))
+                batch = collate([encoded[i] for i in part], pad_token_id=pad_id)
+                batch = {name: tensor.to(device) for name, tensor in batch.items()}
+                part_loss = causal_lm_loss(model, batch, answer_only=answer_only)
+                part_loss = part_loss * (sum(encoded[i].answer_tokens for i in part) / step_answer_tokens)
+                part_loss.backward()
+                loss += part_loss.item()
+                tokens += int(batch["attention_mask"].sum())
             if settings.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(params, settings.grad_clip)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
 
-            losses.append(loss.item())
-            tokens += int(batch["attention_mask"].sum())
-            answer_tokens += int((batch["labels"] != IGNORE_INDEX).sum())
+            losses.append(loss)
+            answer_tokens += step_answer_tokens
             if on_step:
                 on_step(StepInfo(len(losses), total_steps, epoch, losses[-1], tokens, time.perf_counter() - started))
+    checkpointing.want(0)
     model.eval()
 
     wall_s = time.perf_counter() - started
@@ -238,3 +273,22 @@ def train_lora(
         dropped_examples=tuple(dropped),
         model=model,
     )
+
+
+class _Checkpointing:
+    """Turns activation checkpointing on for the micro-batches that need it (``gradient_checkpointing``), off
+    for the rest: switching costs only a flag on each layer."""
+
+    def __init__(self, model: Any, settings: LoraSettings) -> None:
+        self.model, self.mode, self.budget, self.on = model, settings.gradient_checkpointing, settings.max_batch_tokens, False
+
+    def want(self, padded_tokens: int) -> None:
+        on = self.mode == "on" or (self.mode == "auto" and 0 < self.budget < padded_tokens)
+        if on == self.on or not getattr(self.model, "supports_gradient_checkpointing", False):
+            return
+        if on:
+            # Non-reentrant: needs no input that requires grad (the embeddings are frozen under LoRA).
+            self.model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+        else:
+            self.model.activation_checkpointing_disable()
+        self.on = on

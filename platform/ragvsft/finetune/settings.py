@@ -6,8 +6,11 @@ the training loop. It imports nothing heavy, so reading a config loads no torch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+HOW_NOT_WHAT = ("max_batch_tokens", "gradient_checkpointing")
+"""Settings that change how much memory training takes, not the adapter it trains (up to float rounding)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,24 @@ class LoraSettings:
     """AdamW weight decay on the adapter weights."""
     grad_clip: float = 1.0
     """Largest gradient norm before a step (0 turns clipping off)."""
+    max_batch_tokens: int = 1024
+    """Most tokens, padding included, that one forward/backward pass holds. A batch larger than this runs as
+    micro-batches whose gradients add up to the same optimiser step, so memory follows this number instead of
+    batch_size x max_length (0: never split)."""
+    gradient_checkpointing: Literal["auto", "on", "off"] = "auto"
+    """Keep only each layer's input during the forward pass and recompute the rest in the backward pass: about a
+    third more compute for a fraction of the activation memory. ``auto``: only for an example longer than
+    ``max_batch_tokens``, which cannot be split, so memory stays bounded by the budget whatever ``max_length``."""
     group_by_length: bool = True
     """Batch examples of similar length together (Hugging Face's ``group_by_length``): far less padding when
     short closed-book and long RAFT examples are mixed. Batch order stays random."""
+
+    def determining(self) -> dict[str, Any]:
+        """The settings the trained adapter depends on: what fingerprints it, so a memory setting changed to fit a
+        smaller machine does not train an equal adapter again.
+
+        Example:
+            >>> LoraSettings(max_batch_tokens=512).determining() == LoraSettings().determining()
+            True
+        """
+        return {k: v for k, v in asdict(self).items() if k not in HOW_NOT_WHAT}

@@ -41,6 +41,7 @@ class HFGenerator:
         batch_size: int = 8,
         device: str = "auto",
         torch_threads: int | None = None,
+        merge_adapter: bool = False,
     ) -> None:
         _check_batch_size(batch_size)  # before the load: a bad setting should not cost a model load first
         if torch_threads is not None:
@@ -67,6 +68,11 @@ class HFGenerator:
             net = PeftModel.from_pretrained(lm.model, str(adapter), is_trainable=False).eval()
             # Content, not the folder name: the same adapter downloaded from the registry has the same identity.
             identity = f"{lm.identity}+adapter@sha256:{model_dir_sha256(adapter)[:16]}"
+            if merge_adapter:
+                # W + BA folded into W once: the adapter then costs nothing per token (unmerged, each adapted layer
+                # runs two extra matrix products). The sums round differently, so a merged model is its own identity.
+                net = net.merge_and_unload().eval()
+                identity += "+merged"
         self._init(lm, net, identity, batch_size)
 
     @classmethod

@@ -11,7 +11,7 @@ Example:
 
 from collections.abc import Sequence
 
-from ragvsft.embedders import Embedder
+from ragvsft.embedders import Embedder, MemoEmbedder
 from ragvsft.generators.base import Generator
 from ragvsft.metrics.base import Metric, Sample
 from ragvsft.metrics.correctness import AnswerRecall, ExactMatch, SemanticSimilarity, TokenF1
@@ -45,8 +45,9 @@ JUDGE_FREE: tuple[str, ...] = tuple(name for name, cls in METRICS.items() if "ju
 
 def build_metrics(names: Sequence[str], *, embedder: Embedder | None = None,
                   judge: Generator | None = None) -> list[Metric]:
-    """Instantiate the named metrics, giving each what its ``requires`` lists."""
-    available = {"embedder": embedder, "judge": judge}
+    """Instantiate the named metrics, giving each what its ``requires`` lists. They share one ``MemoEmbedder``,
+    so a text that several metrics or arms score (a question, a retrieved passage) is embedded once."""
+    available = {"embedder": embedder if embedder is None else MemoEmbedder(embedder), "judge": judge}
     metrics = []
     for name in names:
         if name not in METRICS:

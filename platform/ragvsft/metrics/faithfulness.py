@@ -13,6 +13,7 @@ The LLM-judge scorer is in ``judge.py``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from ragvsft.metrics.base import Sample
@@ -21,6 +22,13 @@ from ragvsft.metrics.text import content_tokens, split_sentences, stem
 
 def _claim_words(text: str) -> set[str]:
     return {stem(t) for t in content_tokens(text)}
+
+
+@functools.lru_cache(maxsize=4096)
+def _sentence_units(passage: str) -> tuple[frozenset[str], ...]:
+    """A passage's sentences as content-word sets. Cached: every answer to a question is checked against the same
+    gold documents or retrieved chunks, in every arm."""
+    return tuple(frozenset(_claim_words(s)) for s in split_sentences(passage))
 
 
 class ClaimSupport:
@@ -50,7 +58,7 @@ class ClaimSupport:
                 scores.append(None)
                 continue
             # 2. The evidence as sentences (lines count as sentences: lists, table rows).
-            units = [_claim_words(s) for passage in sample.evidence for s in split_sentences(passage)]
+            units = [unit for passage in sample.evidence for unit in _sentence_units(passage)]
             # 3. Per claim, the best-supporting single sentence; weighted mean over claims.
             supported = sum(max((len(claim & unit) for unit in units), default=0) for claim in claims)
             scores.append(supported / sum(len(claim) for claim in claims))
