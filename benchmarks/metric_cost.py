@@ -76,3 +76,7 @@ def timed(fn: Callable[..., object], *args: object) -> float:
     started = time.perf_counter()
     fn(*args)
     return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    main()

@@ -149,7 +149,7 @@ def test_registered_versions_travel_and_an_unchanged_index_keeps_its_version(
     assert index.version == "1" and manifest["fingerprint"] == index.tags["fingerprint"]
     assert len(store) == manifest["counts"]["chunks"] > 0
     adapter = tracking.resolve_version(mlflow_uri, "ragvsft-corpus-adapter", "2", tmp_path / "registry")
-    tuned = HFGenerator(str(tiny_lm_dir), cache_dir=tmp_path / "cache", adapter=adapter.path)
+    tuned = HFGenerator(str(tiny_lm_dir), cache_dir=tmp_path / "cache", adapter=adapter.path, merge_adapter=True)
     (parent,) = client.search_runs([index_runs[1].info.experiment_id], "tags.`ragvsft.pipeline` = 'run'",
                                    order_by=["attributes.start_time DESC"], max_results=1)
     assert tuned.identity == children(mlflow_uri, parent.info.run_id)["arm-finetuned"].data.params["generator"]
