@@ -280,7 +280,8 @@ class _Checkpointing:
     for the rest: switching costs only a flag on each layer."""
 
     def __init__(self, model: Any, settings: LoraSettings) -> None:
-        self.model, self.mode, self.budget, self.on = model, settings.gradient_checkpointing, settings.max_batch_tokens, False
+        self.model, self.on = model, False
+        self.mode, self.budget = settings.gradient_checkpointing, settings.max_batch_tokens
 
     def want(self, padded_tokens: int) -> None:
         on = self.mode == "on" or (self.mode == "auto" and 0 < self.budget < padded_tokens)
