@@ -57,8 +57,9 @@ def main() -> None:
         times = [timed(fresh(name).score, batch) for _ in range(args.repeats if name in JUDGE_FREE else 1)]
         print(f"| `{name}` | {len(batch)} | {statistics.median(times) * 1000 / len(batch):,.2f} |")
 
-    # One evaluation scores the same questions and passages for every arm. Plain: each metric embeds what it is
-    # given; shared: the metrics of one evaluation share one MemoEmbedder (what build_metrics does).
+    # One evaluation scores the same questions and passages for every arm. Plain: each metric embeds the distinct
+    # texts of each call (the counting wrapper drops repeats within a call, so this understates the old cost);
+    # shared: the metrics of one evaluation share one MemoEmbedder (what build_metrics does).
     embedding = [n for n in JUDGE_FREE if "embedder" in getattr(METRICS[n], "requires", ())]
     arms = 4
     print(f"\n| embedding metrics ({', '.join(embedding)}) x {arms} arms | seconds | texts embedded | ratio |")
