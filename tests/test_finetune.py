@@ -261,13 +261,27 @@ def test_same_seed_same_losses(tiny_lm_dir: Path, tmp_path: Path) -> None:
     assert runs[0] == runs[1] and runs[0] != runs[2] and len(runs[0]) == 6
 
 
-def test_micro_batches_and_checkpointing_train_the_same_adapter(tiny_lm_dir: Path, tmp_path: Path) -> None:
+def test_micro_batches_and_checkpointing_train_the_same_adapter(tiny_lm_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    from transformers import PreTrainedModel
+
+    switched: list[str] = []  # checkpointing really turns on where asked, and off again
+
+    def recording(name: str):
+        original = getattr(PreTrainedModel, name)
+
+        def switch(self, *args, **kwargs):
+            switched.append(name.rsplit("_", 1)[-1])
+            return original(self, *args, **kwargs)
+        return switch
+
+    for name in ("activation_checkpointing_enable", "activation_checkpointing_disable"):
+        monkeypatch.setattr(PreTrainedModel, name, recording(name))
     # Examples of different lengths, so a small token budget splits every batch into uneven parts.
     examples = [TrainExample(f"q{n}", [{"role": "user", "content": "Question: " + "why " * (n * 3) + q}], a)
                 for n, (q, a) in enumerate(FACTS)]
     settings = dataclasses.replace(TINY, epochs=3)
-    lengths = [len(encode_example(load_lm(str(tiny_lm_dir), cache_dir=tmp_path).tokenizer, e, max_length=512).input_ids)
-               for e in examples]
+    tokenizer = load_lm(str(tiny_lm_dir), cache_dir=tmp_path).tokenizer
+    lengths = [len(encode_example(tokenizer, e, max_length=512).input_ids) for e in examples]
     budget = max(lengths) + 1
     assert len(lora_module.micro_batches(lengths, range(8), budget)) >= 3  # the budget really splits the batch
 
@@ -278,12 +292,16 @@ def test_micro_batches_and_checkpointing_train_the_same_adapter(tiny_lm_dir: Pat
         return result.losses, weights
 
     whole_losses, whole = train(max_batch_tokens=0, gradient_checkpointing="off")
-    for how in ({"max_batch_tokens": budget, "gradient_checkpointing": "off"},
-                {"max_batch_tokens": budget, "gradient_checkpointing": "on"},
-                {"max_batch_tokens": min(lengths) + 1, "gradient_checkpointing": "auto"}):  # some rows over budget
+    cases = [({"max_batch_tokens": budget, "gradient_checkpointing": "off"}, []),
+             ({"max_batch_tokens": budget, "gradient_checkpointing": "on"}, ["enable", "disable"]),
+             # some rows over the budget: on for those, off for the rest, several times over the epochs
+             ({"max_batch_tokens": min(lengths) + 1, "gradient_checkpointing": "auto"}, ["enable", "disable"] * 3)]
+    for how, switches in cases:
+        switched.clear()
         losses, weights = train(**how)
         assert losses == pytest.approx(whole_losses, rel=1e-4), how
         assert all(torch.allclose(weights[n], whole[n], atol=1e-5) for n in whole), how
+        assert switched[: len(switches)] == switches and len(switched) % 2 == 0, (how, switched)
 
 
 def test_memory_settings_do_not_change_the_adapter_fingerprint() -> None:

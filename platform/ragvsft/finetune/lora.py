@@ -257,7 +257,7 @@ def train_lora(
             answer_tokens += step_answer_tokens
             if on_step:
                 on_step(StepInfo(len(losses), total_steps, epoch, losses[-1], tokens, time.perf_counter() - started))
-    checkpointing.want(0)
+    checkpointing.switch(False)  # the returned model generates: nothing to recompute
     model.eval()
 
     wall_s = time.perf_counter() - started
@@ -284,7 +284,9 @@ class _Checkpointing:
         self.mode, self.budget = settings.gradient_checkpointing, settings.max_batch_tokens
 
     def want(self, padded_tokens: int) -> None:
-        on = self.mode == "on" or (self.mode == "auto" and 0 < self.budget < padded_tokens)
+        self.switch(self.mode == "on" or (self.mode == "auto" and 0 < self.budget < padded_tokens))
+
+    def switch(self, on: bool) -> None:
         if on == self.on or not getattr(self.model, "supports_gradient_checkpointing", False):
             return
         if on:
