@@ -22,7 +22,8 @@ class Stub:
 
     url: str
     requests: list[dict[str, Any]] = field(default_factory=list)
-    script: list[tuple[int, str]] = field(default_factory=list)  # (status, body) returned first, in order
+    # (status, body) or (status, body, headers) returned first, in order
+    script: list[tuple[Any, ...]] = field(default_factory=list)
     usage: bool = True
     in_flight: int = 0
     max_in_flight: int = 0
@@ -45,8 +46,10 @@ def stub() -> Iterator[Stub]:
             time.sleep(0.2 if "slow" in question else 0.05)  # slow ones finish last: the client must reorder
             with state.lock:
                 state.in_flight -= 1
+            headers: dict[str, str] = {}
             if scripted is not None:
-                status, text = scripted
+                status, text, *more = scripted
+                headers = more[0] if more else {}
             else:
                 answer = question[::-1]
                 reply: dict[str, Any] = {"choices": [{"message": {"role": "assistant", "content": answer}}]}
@@ -55,6 +58,8 @@ def stub() -> Iterator[Stub]:
                 status, text = 200, json.dumps(reply)
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(text.encode())))
             self.end_headers()
             self.wfile.write(text.encode())

@@ -53,6 +53,24 @@ def test_bad_files_are_skipped_and_counted(tmp_path: Path) -> None:
     assert "unsupported" in reasons["image.png"]
 
 
+def test_links_out_of_the_corpus_and_broken_links_are_skipped_never_read(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("RAGVSFT_TEST_SECRET", "sk-do-not-leak")
+    secret = write(tmp_path / "outside", {"secret.md": b"password: hunter2", "more/notes.md": b"hunter2 again"})
+    docs = write(tmp_path / "corpus" / "docs", {"good.md": b"content", "sub/other.md": b"more content"})
+    (docs / "passwd.md").symlink_to(secret / "secret.md")
+    (docs / "environ.txt").symlink_to("/proc/self/environ")
+    (docs / "linked-folder").symlink_to(secret / "more", target_is_directory=True)
+    (docs / "gone.md").symlink_to(tmp_path / "nowhere.md")
+    (docs / "inside.md").symlink_to(docs / "sub" / "other.md")  # a link within the corpus is fine
+    loaded = load_documents(docs)
+    assert sorted(d.id for d in loaded.documents) == ["good.md", "inside.md", "sub/other.md"]
+    assert not any("hunter2" in d.text or "sk-do-not-leak" in d.text for d in loaded.documents)
+    reasons = {Path(s.path).relative_to(docs).as_posix(): s.reason for s in loaded.skipped}
+    assert reasons["gone.md"] == "a broken link"
+    assert all("outside" in reasons[k] for k in ("passwd.md", "environ.txt", "linked-folder"))
+    assert set(reasons) == {"gone.md", "passwd.md", "environ.txt", "linked-folder"}
+
+
 def test_missing_docs_folder_is_an_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match=r"docs: folder not found"):
         load_documents(tmp_path / "docs")

@@ -355,8 +355,43 @@ def test_openai_connection_refused_names_the_url() -> None:
         OpenAIGenerator(url, "m", timeout_s=5).generate([_user("xy")], max_new_tokens=4)
 
 
+def test_openai_redirects_are_not_followed_so_the_key_stays_where_it_was_sent(stub: Stub) -> None:
+    elsewhere = stub.url.replace("127.0.0.1", "localhost") + "/chat/completions"  # another origin, same stub
+    for status in (301, 302, 303, 307, 308):
+        stub.script = [(status, "", {"Location": elsewhere})]
+        stub.requests.clear()
+        with pytest.raises(RagvsftError, match=f"HTTP {status} redirect to {elsewhere}, not followed") as err:
+            OpenAIGenerator(stub.url, "m", api_key="sk-secret").generate([_user("xy")], max_new_tokens=4)
+        assert len(stub.requests) == 1 and "sk-secret" not in str(err.value)  # the redirect target got nothing
+
+
+def test_openai_key_is_not_sent_over_plain_http_to_another_machine() -> None:
+    with pytest.raises(RagvsftError, match="unencrypted to 10.1.2.3; use https://, or set allow_plain_http"):
+        OpenAIGenerator("http://10.1.2.3:8000/v1", "m", api_key="sk-secret")
+    # Fine: no key, this machine, https, or the explicit opt-in.
+    OpenAIGenerator("http://10.1.2.3:8000/v1", "m")
+    for local in ("http://localhost:8000/v1", "http://127.0.0.5/v1", "http://[::1]:8000/v1"):
+        OpenAIGenerator(local, "m", api_key="sk-secret")
+    OpenAIGenerator("https://10.1.2.3/v1", "m", api_key="sk-secret")
+    OpenAIGenerator("http://10.1.2.3:8000/v1", "m", api_key="sk-secret", allow_plain_http=True)
+
+
+def test_openai_credentials_in_the_base_url_never_reach_identity_or_messages() -> None:
+    with socket.socket() as sock:  # nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = OpenAIGenerator(f"http://me:pa55word@127.0.0.1:{port}/v1?api-key=k3y", "m", timeout_s=5)
+    assert client.identity == f"openai:m@http://127.0.0.1:{port}/v1"
+    with pytest.raises(RagvsftError, match=f"cannot reach http://127.0.0.1:{port}/v1/chat/completions") as err:
+        client.generate([_user("xy")], max_new_tokens=4)
+    assert "pa55word" not in str(err.value) and "k3y" not in str(err.value)
+    with pytest.raises(RagvsftError, match="must be an http") as err:
+        OpenAIGenerator("ftp://me:pa55word@host/v1", "m")
+    assert "pa55word" not in str(err.value)
+
+
 def test_openai_base_url_must_be_http() -> None:
-    for bad in ("ftp://host/v1", "localhost:8000/v1", "http://"):
+    for bad in ("ftp://host/v1", "localhost:8000/v1", "http://", "http://host:port/v1"):
         with pytest.raises(RagvsftError, match="http"):
             OpenAIGenerator(bad, "m")
 

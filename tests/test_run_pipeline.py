@@ -249,6 +249,19 @@ def test_a_gpu_device_without_a_gpu_is_reported_up_front(
     assert mlflow.MlflowClient(mlflow_uri).get_experiment_by_name("ragvsft/corpus") is None  # nothing started
 
 
+def test_an_api_key_bound_for_plain_http_elsewhere_is_refused_up_front(
+    tmp_path: Path, corpus: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REMOTE_KEY", "sk-secret")
+    extra = ('[[evaluate.extra_arms]]\nname = "remote"\nbase_url = "http://10.9.8.7:8000/v1"\nmodel = "m"\n'
+             'api_key_env = "REMOTE_KEY"\n')
+    result = runner.invoke(app, ["run", str(experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir, extra))])
+    assert result.exit_code == 2 and "unencrypted to 10.9.8.7" in result.output, result.output
+    assert "sk-secret" not in result.output
+    assert mlflow.MlflowClient(mlflow_uri).get_experiment_by_name("ragvsft/corpus") is None  # nothing started
+
+
 def test_missing_model_is_reported_up_front(tmp_path: Path, corpus: Path, mlflow_uri: str) -> None:
     result = runner.invoke(app, ["run", str(experiment(tmp_path, corpus, tmp_path / "no-lm", tmp_path / "no-emb"))])
     assert result.exit_code == 2 and "no-lm' not found" in result.output, result.output

@@ -109,7 +109,8 @@ def build_arms(names: Sequence[str], extra_arms: Sequence[ExtraArm], model: Mode
             loaded[key] = build_generator(model, adapter_dir=key[-1])
         arms.append(Arm(spec, loaded[key]))
     for extra in extra_arms:
-        client = OpenAIGenerator(extra.base_url, extra.model, api_key=environ.get(extra.api_key_env))
+        client = OpenAIGenerator(extra.base_url, extra.model, api_key=environ.get(extra.api_key_env),
+                                 allow_plain_http=extra.allow_plain_http)
         arms.append(Arm(endpoint_arm(extra.name, retrieves=extra.retrieves, model=extra.model), client))
     return arms
 
@@ -127,5 +128,6 @@ def needs_judge(metric_names: Sequence[str]) -> bool:
 def build_judge(judge: JudgeConfig, model: ModelConfig, *, environ: Mapping[str, str]) -> Generator:
     """The LLM judge of ``[evaluate.judge]``: an endpoint, or a local model (default: the base model)."""
     if judge.base_url:
-        return OpenAIGenerator(judge.base_url, judge.model, api_key=environ.get(judge.api_key_env))
+        return OpenAIGenerator(judge.base_url, judge.model, api_key=environ.get(judge.api_key_env),
+                               allow_plain_http=judge.allow_plain_http)
     return build_generator(model, name=judge.model)

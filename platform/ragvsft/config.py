@@ -91,6 +91,8 @@ class ExtraArm:
     """Whether the arm gets the retrieved chunks."""
     api_key_env: str = "OPENAI_API_KEY"
     """Environment variable holding the key (never put keys in the file)."""
+    allow_plain_http: bool = False
+    """Send the key over plain ``http://`` to a host other than this machine (only on a network you trust)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,8 @@ class JudgeConfig:
     """OpenAI-compatible endpoint of the judge (empty: run ``model`` locally)."""
     api_key_env: str = "OPENAI_API_KEY"
     """Environment variable holding the endpoint's key."""
+    allow_plain_http: bool = False
+    """Send the key over plain ``http://`` to a host other than this machine (only on a network you trust)."""
 
 
 @dataclass(frozen=True)

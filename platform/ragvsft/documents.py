@@ -87,8 +87,9 @@ READERS: dict[str, Callable[[bytes], str]] = {
 def load_documents(docs_dir: Path) -> DocumentSet:
     """Load every supported file under ``docs_dir`` (recursively).
 
-    Empty, undecodable or unsupported files are skipped with a warning and
-    counted; a missing folder or a folder with nothing readable is an error.
+    Empty, undecodable or unsupported files, broken links and links to files
+    outside ``docs_dir`` are skipped with a warning and counted; a missing
+    folder or a folder with nothing readable is an error.
 
     Example:
         >>> docs = load_documents(Path("corpora/demo/docs"))  # doctest: +SKIP
@@ -101,13 +102,18 @@ def load_documents(docs_dir: Path) -> DocumentSet:
             "folder not found; a corpus needs docs/ holding one document per file "
             f"({', '.join(sorted(READERS))})",
         )
-    files = sorted(
-        p for p in docs_dir.rglob("*")
-        # Hidden files (.DS_Store, editor swap files) are never documents.
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(docs_dir).parts)
-    )
+    root = docs_dir.resolve()
     documents: list[Document] = []
     skipped: list[SkippedFile] = []
+    files = []
+    for path in sorted(docs_dir.rglob("*")):
+        if any(part.startswith(".") for part in path.relative_to(docs_dir).parts):
+            continue  # hidden files (.DS_Store, editor swap files) are never documents
+        if (reason := _link_problem(path, root)) is not None:
+            log.warning("skipping %s: %s", path, reason)
+            skipped.append(SkippedFile(str(path), reason))
+        elif path.is_file():
+            files.append(path)
     digest = hashlib.sha256()
     for path in files:
         doc_id = path.relative_to(docs_dir).as_posix()
@@ -139,3 +145,16 @@ def load_documents(docs_dir: Path) -> DocumentSet:
             f"supported types: {', '.join(sorted(READERS))}",
         )
     return DocumentSet(tuple(documents), tuple(skipped), digest.hexdigest())
+
+
+def _link_problem(path: Path, root: Path) -> str | None:
+    """Why ``path`` must not be read although it is under docs/: a broken link, or a link to a file or folder
+    that resolves outside ``root``. A link may point anywhere (/etc/passwd, /proc/self/environ
+    with the API keys), and what it points at would end up in chunks, MLflow artifacts and prompts sent to an
+    endpoint, so it is never opened."""
+    if path.is_symlink() and not path.exists():
+        return "a broken link"
+    if (path.is_file() or path.is_symlink()) and not path.resolve().is_relative_to(root):
+        # Folder links are not descended into (rglob), but a user should hear that its files were left out.
+        return f"a link to {path.resolve()}, outside {root}; copy it into the corpus to include it"
+    return None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 from ragvsft.arms import ARMS
-from ragvsft.builders import needs_judge
+from ragvsft.builders import build_arms, build_judge, needs_judge
 from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import Corpus
 from ragvsft.device import resolve_device
@@ -33,6 +35,11 @@ def preflight(config: ExperimentConfig, corpus: Corpus) -> None:
     judge = config.evaluate.judge
     if needs_judge(config.evaluate.metrics) and not judge.base_url and judge.model:
         check_lm_spec(judge.model)
+    # Endpoint clients check their URL and where the key may travel when built (no request is made), so a
+    # refused endpoint stops the run now, not after the fine-tune.
+    build_arms([], config.evaluate.extra_arms, config.model, adapter_dir=None, environ=os.environ)
+    if needs_judge(config.evaluate.metrics) and judge.base_url:
+        build_judge(judge, config.model, environ=os.environ)
 
 
 def adapter_arms(config: ExperimentConfig) -> list[str]:

@@ -3,10 +3,15 @@
 Standard library only: one POST per conversation to ``{base_url}/chat/completions``,
 a few in flight at once. The key is passed in by the caller (the pipeline reads
 it from the environment); it is never logged, and never part of the identity.
+It only travels where ``base_url`` says: redirects are not followed (urllib would
+re-send the ``Authorization`` header to whatever host a 302 names), and a key is
+not sent over plain http except to this machine, unless ``allow_plain_http``.
+Credentials written into ``base_url`` itself are cut from every message and identity.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import time
 import urllib.error
@@ -43,14 +48,25 @@ class OpenAIGenerator:
         max_concurrency: int = 4,
         retries: int = 2,
         retry_backoff_s: float = 0.5,
+        allow_plain_http: bool = False,
     ) -> None:
         parts = urllib.parse.urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise RagvsftError(f"base_url {base_url!r} must be an http:// or https:// URL, "
-                               "e.g. http://127.0.0.1:8000/v1")
+        try:
+            parts.port  # noqa: B018 - parsing it is the check
+        except ValueError:
+            parts = parts._replace(scheme="")  # a port that is not a number: not a URL
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise RagvsftError(f"base_url must be an http:// or https:// URL, e.g. http://127.0.0.1:8000/v1; got "
+                               f"{urllib.parse.urlunsplit(parts._replace(netloc=parts.hostname or ''))!r}")
+        shown = shown_url(base_url)
+        if api_key and parts.scheme == "http" and not _is_loopback(parts.hostname) and not allow_plain_http:
+            raise RagvsftError(f"base_url {shown}: an API key would cross the network unencrypted to "
+                               f"{parts.hostname}; use https://, or set allow_plain_http = true for this endpoint "
+                               "if the network is trusted")
         if max_concurrency < 1:
             raise RagvsftError(f"max_concurrency must be at least 1, got {max_concurrency}")
         self.base_url = base_url.rstrip("/")
+        self._shown = shown.rstrip("/")  # what messages and the identity say: no user:password, no query
         self.model = model
         self.timeout_s = timeout_s
         self.max_concurrency = max_concurrency
@@ -60,7 +76,7 @@ class OpenAIGenerator:
 
     @property
     def identity(self) -> str:
-        return f"openai:{self.model}@{self.base_url}"
+        return f"openai:{self.model}@{self._shown}"
 
     def generate(
         self, conversations: Sequence[list[Message]], *, max_new_tokens: int, stop: Sequence[str] = ()
@@ -79,7 +95,7 @@ class OpenAIGenerator:
         started = time.perf_counter()
         reply = self._post(body)
         latency_ms = (time.perf_counter() - started) * 1000
-        url = f"{self.base_url}/chat/completions"
+        url = f"{self._shown}/chat/completions"
         try:
             content = reply["choices"][0]["message"]["content"] or ""  # null content: a refusal or a tool call
             usage = reply.get("usage") or {}
@@ -97,18 +113,23 @@ class OpenAIGenerator:
         return Generation(text, prompt_tokens, new_tokens, latency_ms)
 
     def _post(self, body: dict[str, Any]) -> Any:
-        url = f"{self.base_url}/chat/completions"
+        target, url = f"{self.base_url}/chat/completions", f"{self._shown}/chat/completions"
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
         data = json.dumps(body).encode()
         for attempt in range(self.retries + 1):
-            request = urllib.request.Request(url, data=data, headers=headers, method="POST")
+            request = urllib.request.Request(target, data=data, headers=headers, method="POST")
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                with _OPENER.open(request, timeout=self.timeout_s) as response:
                     raw = response.read()
                 break
             except urllib.error.HTTPError as exc:
+                if 300 <= exc.code < 400:
+                    location = shown_url(urllib.parse.urljoin(target, exc.headers.get("Location") or ""))
+                    raise RagvsftError(f"{url}: HTTP {exc.code} redirect to {location}, not followed (it would "
+                                       "carry the request and its API key there); set base_url to the address "
+                                       "that answers") from None
                 detail = exc.read().decode("utf-8", "replace")[:300]
                 if exc.code in RETRY_STATUSES and attempt < self.retries:
                     time.sleep(self.retry_backoff_s * 2**attempt)
@@ -123,3 +144,34 @@ class OpenAIGenerator:
             return json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise RagvsftError(f"{url}: response is not JSON: {raw[:300].decode('utf-8', 'replace')!r}") from None
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # urllib then raises the 3xx as an HTTPError, which _post reports
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be printed or logged: without ``user:password@`` and without a query string (keys
+    sometimes ride there).
+
+    Example:
+        >>> shown_url("https://me:s3cret@llm.example.com:8443/v1?api-key=k")
+        'https://llm.example.com:8443/v1'
+    """
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
