@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from ragvsft import tracking
 from ragvsft.builders import build_embedder, index_spec, load_retriever
@@ -76,6 +77,8 @@ def main(
                 on_progress=lambda _stage, done, total: step(done, total), reuse=reuse,
             )
         counts = built.manifest["counts"]
+        if built.damaged:
+            console.print(f"[yellow]damaged index version set aside and built again:[/] {escape(built.damaged)}")
         if built.reused:
             console.print(f"index unchanged, reusing {built.path} ({counts['chunks']} chunks)")
         else:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -177,17 +178,66 @@ def test_bad_manifest_names_the_file(built, tmp_path: Path, embedder, manifest_t
     assert str(via_root.value) == str(via_folder.value) == f"{where}: {problem}"
 
 
-@pytest.mark.parametrize(("damage", "file", "problem"), [
-    (lambda folder: (folder / "index.faiss").write_bytes(b"half an index"), "index.faiss", "not a readable FAISS index"),
-    (lambda folder: (folder / "index.faiss").unlink(), "index.faiss", "file missing"),
-    (lambda folder: (folder / "chunks.jsonl").unlink(), "chunks.jsonl", "file missing"),
-    (lambda folder: (folder / "chunks.jsonl").write_text('{"id": 1}\n', encoding="utf-8"), "chunks.jsonl:1", "expected a chunk"),
-])
-def test_damaged_store_raises_through_load_index(built, tmp_path: Path, embedder, damage, file: str, problem: str) -> None:
+def _flip_last_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[-2] ^= 1
+    path.write_bytes(bytes(data))
+
+
+DAMAGES = {  # name -> (damage, file at fault, the problem the recorded sizes and checksums name)
+    "index truncated": (lambda f: (f / "index.faiss").write_bytes(b"half an index"), "index.faiss",
+                        "holds 13 bytes where"),
+    "index emptied": (lambda f: (f / "index.faiss").write_bytes(b""), "index.faiss", "holds 0 bytes where"),
+    "index missing": (lambda f: (f / "index.faiss").unlink(), "index.faiss", "file missing"),
+    "index edited, same size": (lambda f: _flip_last_byte(f / "index.faiss"), "index.faiss",
+                                "contents differ from the checksum"),
+    "chunks missing": (lambda f: (f / "chunks.jsonl").unlink(), "chunks.jsonl", "file missing"),
+    "chunks rewritten": (lambda f: (f / "chunks.jsonl").write_text('{"id": 1}\n', encoding="utf-8"), "chunks.jsonl",
+                         "holds 10 bytes where"),
+    "chunks edited, same size": (lambda f: _flip_last_byte(f / "chunks.jsonl"), "chunks.jsonl",
+                                 "contents differ from the checksum"),
+}
+
+
+@pytest.mark.parametrize("case", list(DAMAGES))
+def test_damaged_store_raises_through_load_index(built, tmp_path: Path, embedder, case: str) -> None:
+    damage, file, problem = DAMAGES[case]
     damage(built.path)
     with pytest.raises(RagvsftError) as info:
         load_index(tmp_path / "idx", **loading(embedder))
     assert str(info.value).startswith(f"{built.path / file}: {problem}") and str(info.value).endswith(REBUILD)
+
+
+@pytest.mark.parametrize("case", list(DAMAGES))
+def test_index_builds_a_damaged_version_again_instead_of_reusing_it(
+        built, small_corpus: Path, tmp_path: Path, embedder, case: str) -> None:
+    damage, file, _ = DAMAGES[case]
+    damage(built.path)
+    again = build_index(load_corpus(small_corpus).docs, lambda: embedder, tmp_path / "idx", spec_for(embedder))
+    assert not again.reused and again.path == built.path and file in again.damaged
+    store, manifest = load_index(tmp_path / "idx", **loading(embedder))
+    assert len(store) == manifest["counts"]["chunks"] == built.manifest["counts"]["chunks"]
+
+
+@pytest.mark.parametrize(("damage", "file", "problem"), [
+    (lambda folder: (folder / "index.faiss").write_bytes(b"half an index"), "index.faiss", "not a readable FAISS index"),
+    (lambda folder: (folder / "chunks.jsonl").write_text('{"id": 1}\n', encoding="utf-8"), "chunks.jsonl:1", "expected a chunk"),
+])
+def test_a_version_without_recorded_checksums_is_still_checked_by_its_reader(
+        built, tmp_path: Path, embedder, damage, file: str, problem: str) -> None:
+    manifest_path = built.path / "manifest.json"  # as written before checksums were recorded
+    manifest_path.write_text(json.dumps({k: v for k, v in built.manifest.items() if k != "files"}), encoding="utf-8")
+    damage(built.path)
+    with pytest.raises(RagvsftError) as info:
+        load_index(tmp_path / "idx", **loading(embedder))
+    assert str(info.value).startswith(f"{built.path / file}: {problem}") and str(info.value).endswith(REBUILD)
+
+
+def test_a_damaged_record_of_the_files_is_reported(built, tmp_path: Path, embedder) -> None:
+    manifest_path = built.path / "manifest.json"
+    manifest_path.write_text(json.dumps(built.manifest | {"files": {"index.faiss": "?"}}), encoding="utf-8")
+    with pytest.raises(RagvsftError, match="index.faiss: no size or checksum recorded for it"):
+        load_index(tmp_path / "idx", **loading(embedder))
 
 
 def test_current_naming_a_missing_or_bogus_version(built, tmp_path: Path, embedder) -> None:

@@ -35,11 +35,12 @@ from typing import Any, Literal
 import numpy as np
 import psutil
 
+from ragvsft.checksums import damaged_file, describe_files
 from ragvsft.chunking import chunk_documents
 from ragvsft.documents import DocumentSet
 from ragvsft.embedders import Embedder
 from ragvsft.errors import RagvsftError
-from ragvsft.store import REBUILD, FaissStore
+from ragvsft.store import REBUILD, STORE_FILES, FaissStore
 
 FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
@@ -72,6 +73,7 @@ class BuiltIndex:
     path: Path
     manifest: dict[str, Any]
     reused: bool
+    damaged: str = ""  # what was wrong with this version's earlier copy, which was set aside and built again
 
 
 def _write_json_atomic(path: Path, data: Any) -> None:
@@ -94,6 +96,13 @@ def _remove_dead_builds(root: Path) -> None:
         pid = tmp.name.split("-")[1]
         if not (pid.isdigit() and psutil.pid_exists(int(pid)) and int(pid) != os.getpid()):
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _retire(folder: Path) -> None:
+    """Move a damaged version out of the way in one rename (no reader finds it half deleted), then delete it."""
+    dead = folder.with_name(f".tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    os.rename(folder, dead)
+    shutil.rmtree(dead, ignore_errors=True)
 
 
 def _prune_versions(root: Path) -> None:
@@ -150,9 +159,16 @@ def build_index(
     fingerprint = spec.fingerprint(docs.sha256)
     version = f"v-{fingerprint}"
     final = root / version
+    damaged = ""
     if (final / MANIFEST_FILE).is_file():
-        _publish(root, version)
-        return BuiltIndex(final, json.loads((final / MANIFEST_FILE).read_text(encoding="utf-8")), reused=True)
+        try:
+            manifest = read_manifest(final)
+        except RagvsftError as exc:  # damaged since it was built: built again, never reused
+            damaged = str(exc)
+            _retire(final)
+        else:
+            _publish(root, version)
+            return BuiltIndex(final, manifest, reused=True)
 
     _remove_dead_builds(root)
     started = time.perf_counter()
@@ -200,6 +216,7 @@ def build_index(
     tmp.mkdir()
     try:
         store.save(tmp)
+        manifest["files"] = describe_files(tmp, STORE_FILES)
         _write_json_atomic(tmp / MANIFEST_FILE, manifest)  # written last: its presence marks a complete folder
         _fsync_tree(tmp)
         try:
@@ -211,7 +228,7 @@ def build_index(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     _prune_versions(root)
-    return BuiltIndex(final, manifest, reused=False)
+    return BuiltIndex(final, manifest, reused=False, damaged=damaged)
 
 
 def load_index_version(
@@ -232,6 +249,28 @@ def load_index_version(
         >>> manifest["counts"]["chunks"] == len(store)  # doctest: +SKIP
         True
     """
+    manifest = read_manifest(folder)
+    manifest_path = folder / MANIFEST_FILE
+    embedder = manifest.get("embedder")
+    built_with = embedder.get("identity") if isinstance(embedder, dict) else None
+    if not isinstance(built_with, str):
+        raise RagvsftError(f"{manifest_path}: no embedder identity recorded; {REBUILD}")
+    if built_with != expected_embedder:
+        raise RagvsftError(
+            f"{folder}: the index was built with {built_with} but the experiment's embedder is {expected_embedder}; "
+            "run `ragvsft index <experiment>` again"
+        )
+    return FaissStore.load(folder, hnsw_ef_search=hnsw_ef_search), manifest
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of one version folder, after checking it and every file it describes against the sizes and
+    checksums recorded at build time. Anything missing or damaged raises :class:`RagvsftError` naming the file.
+
+    Example:
+        >>> read_manifest(Path("artifacts/demo/index/v-0123456789abcdef0123"))["counts"]["chunks"]  # doctest: +SKIP
+        210
+    """
     manifest_path = folder / MANIFEST_FILE
     try:
         text = manifest_path.read_text(encoding="utf-8")
@@ -251,16 +290,9 @@ def load_index_version(
             f"{manifest_path}: index format {manifest.get('format')!r} is not supported "
             f"(this version reads format {FORMAT_VERSION}); {REBUILD}"
         )
-    embedder = manifest.get("embedder")
-    built_with = embedder.get("identity") if isinstance(embedder, dict) else None
-    if not isinstance(built_with, str):
-        raise RagvsftError(f"{manifest_path}: no embedder identity recorded; {REBUILD}")
-    if built_with != expected_embedder:
-        raise RagvsftError(
-            f"{folder}: the index was built with {built_with} but the experiment's embedder is {expected_embedder}; "
-            "run `ragvsft index <experiment>` again"
-        )
-    return FaissStore.load(folder, hnsw_ef_search=hnsw_ef_search), manifest
+    if (problem := damaged_file(folder, manifest.get("files"), STORE_FILES)) is not None:
+        raise RagvsftError(f"{problem}; {REBUILD}")
+    return manifest
 
 
 def load_index(root: Path, *, expected_embedder: str, hnsw_ef_search: int) -> tuple[FaissStore, dict[str, Any]]:

@@ -23,6 +23,7 @@ from ragvsft.errors import RagvsftError
 
 INDEX_FILE = "index.faiss"
 CHUNKS_FILE = "chunks.jsonl"
+STORE_FILES = (INDEX_FILE, CHUNKS_FILE)
 REBUILD = "rebuild it with `ragvsft index <experiment>`"
 _CHUNK_TYPES: dict[str, type] = get_type_hints(Chunk)  # field -> type, for checking chunks.jsonl rows
 _CHUNK_FIELDS = set(_CHUNK_TYPES)
