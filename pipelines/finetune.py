@@ -15,14 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from ragvsft import tracking
+from ragvsft.checksums import set_aside
 from ragvsft.chunking import chunk_documents
 from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.corpus import Corpus
 from ragvsft.errors import RagvsftError
 from ragvsft.finetune import LoraSettings
-from ragvsft.finetune.adapter import META_FILE, adapter_fingerprint, load_adapter_meta, save_adapter
+from ragvsft.finetune.adapter import META_FILE, adapter_fingerprint, check_adapter_base, load_adapter_meta, save_adapter
 from ragvsft.finetune.data import RECIPES, TrainExample, dropped_message, training_subset
 from ragvsft.finetune.lora import train_lora
 from ragvsft.lexical import BM25Retriever
@@ -103,6 +105,13 @@ def main(
         fingerprint = adapter_fingerprint(f"{lm.identity}[{lm.model.dtype}]{start}", examples, ft, config.seed)
         adapter_dir = config.output_dir / "adapters" / fingerprint
         reused = (adapter_dir / META_FILE).is_file()
+        if reused:
+            try:
+                check_adapter_base(adapter_dir, lm.identity)
+            except RagvsftError as exc:  # damaged since it was saved: trained again, never reused
+                console.print(f"[yellow]damaged adapter set aside and trained again:[/] {escape(str(exc))}")
+                set_aside(adapter_dir)
+                reused = False
         logged.log_params({"adapter_fingerprint": fingerprint, "adapter_reused": reused,
                            "warm_start_from": str(init_adapter or "")})
         dropped: tuple[str, ...] = ()

@@ -367,6 +367,27 @@ def test_adapter_round_trip(trained, tiny_lm_dir: Path, tmp_path: Path) -> None:
                      settings=TINY, seed=0, train_ids=ids)
 
 
+@pytest.mark.parametrize(("file", "damage", "problem"), [
+    ("adapter_model.safetensors", lambda p: p.write_bytes(p.read_bytes()[:64]), "holds 64 bytes where"),
+    ("adapter_model.safetensors", lambda p: p.unlink(), "file missing"),
+    ("adapter_config.json", lambda p: p.write_text(p.read_text().replace('"r": 16', '"r": 61')),
+     "contents differ from the checksum"),
+])
+def test_a_damaged_adapter_is_refused_naming_the_file(trained, tiny_lm_dir: Path, tmp_path: Path, file, damage,
+                                                      problem) -> None:
+    lm, result, _ = trained
+    folder = tmp_path / "adapter"
+    save_adapter(result.model, folder, base_model_identity=lm.identity, base_model_path=str(lm.path), settings=TINY,
+                 seed=0, train_ids=["q0"])
+    assert set(load_adapter_meta(folder)["files"]) == {"adapter_model.safetensors", "adapter_config.json"}
+    check_adapter_base(folder, lm.identity)  # intact
+    damage(folder / file)
+    with pytest.raises(RagvsftError, match=f"{folder / file}: {problem}.*the adapter is damaged"):
+        check_adapter_base(folder, lm.identity)
+    with pytest.raises(RagvsftError, match=problem):
+        load_adapter(fresh_lm(tiny_lm_dir, tmp_path), folder)
+
+
 def test_check_adapter_base_names_both_identities(trained, tmp_path: Path) -> None:
     lm, result, _ = trained
     folder = tmp_path / "adapter"

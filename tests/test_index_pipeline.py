@@ -57,6 +57,21 @@ def test_index_logs_a_run_and_rebuild_is_a_no_op(
     assert run2.data.metrics["index_reused"] == 1 and "build_s" not in run2.data.metrics
 
 
+def test_index_builds_a_damaged_live_version_again_instead_of_reusing_it(
+    small_corpus: Path, tmp_path: Path, tiny_embedder_dir: Path, mlflow_uri: str
+) -> None:
+    exp = experiment(tmp_path, small_corpus, tiny_embedder_dir)
+    assert runner.invoke(app, ["index", str(exp)]).exit_code == 0
+    live = tmp_path / "out" / "index" / (tmp_path / "out" / "index" / "CURRENT").read_text().strip()
+    faiss_file = live / "index.faiss"
+    faiss_file.write_bytes(faiss_file.read_bytes()[:100])  # truncated, as a full disk or a killed copy leaves it
+    assert runner.invoke(app, ["search", str(exp), "pressure"]).exit_code == 2
+    again = runner.invoke(app, ["index", str(exp)])
+    assert again.exit_code == 0, again.output
+    assert "damaged index version set aside and built again" in again.output and "unchanged" not in again.output
+    assert runner.invoke(app, ["search", str(exp), "pressure"]).exit_code == 0
+
+
 def test_search_prints_ranked_chunks(small_corpus: Path, tmp_path: Path, tiny_embedder_dir: Path, mlflow_uri: str) -> None:
     exp = experiment(tmp_path, small_corpus, tiny_embedder_dir)
     before = runner.invoke(app, ["search", str(exp), "pressure"])
@@ -73,8 +88,9 @@ def test_search_prints_ranked_chunks(small_corpus: Path, tmp_path: Path, tiny_em
 
 
 @pytest.mark.parametrize(("file", "damage", "problem"), [
-    ("index.faiss", b"half an index", "not a readable FAISS index"),
-    ("chunks.jsonl", b'{"id": "a", "doc_id": "a", "text": "t", "start_char": 0}\nnot json\n', "malformed JSON"),
+    # The manifest records each file's size and checksum: a changed file is named before anything parses it.
+    ("index.faiss", b"half an index", "holds 13 bytes where"),
+    ("chunks.jsonl", b'{"id": "a", "doc_id": "a", "text": "t", "start_char": 0}\nnot json\n', "holds 66 bytes where"),
     ("manifest.json", b"{", "malformed JSON"),
 ])
 def test_search_on_a_damaged_index_prints_one_error_line(
@@ -89,7 +105,7 @@ def test_search_on_a_damaged_index_prints_one_error_line(
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and result.exception is not None  # SystemExit from typer.Exit
     lines = result.output.strip().splitlines()
-    where = {"index.faiss": f"{version / file}:", "chunks.jsonl": f"{version / file}:2:",
+    where = {"index.faiss": f"{version / file}:", "chunks.jsonl": f"{version / file}:",
              "manifest.json": f"{version / file}:1:"}[file]
     assert len(lines) == 1 and lines[0].startswith(f"error: {where} {problem}"), result.output
 

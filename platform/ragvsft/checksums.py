@@ -7,6 +7,9 @@ written before checksums were recorded carry none and are read as before.
 
 from __future__ import annotations
 
+import os
+import secrets
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -57,3 +60,20 @@ def damaged_file(folder: Path, recorded: Any, names: Sequence[str]) -> str | Non
         if sha256_file(path) != expected.get("sha256"):
             return f"{path}: contents differ from the checksum recorded when it was written (damaged or edited)"
     return None
+
+
+def set_aside(folder: Path) -> None:
+    """Remove a damaged artifact folder: one rename first (to a ``.tmp-<pid>-*`` name, which the index treats as a
+    dead build), so no reader ever finds it half deleted, then the delete.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp()) / "v-1"
+        >>> folder.mkdir()
+        >>> set_aside(folder)
+        >>> folder.exists()
+        False
+    """
+    dead = folder.with_name(f".tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    os.rename(folder, dead)
+    shutil.rmtree(dead, ignore_errors=True)

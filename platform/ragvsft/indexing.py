@@ -35,7 +35,7 @@ from typing import Any, Literal
 import numpy as np
 import psutil
 
-from ragvsft.checksums import damaged_file, describe_files
+from ragvsft.checksums import damaged_file, describe_files, set_aside
 from ragvsft.chunking import chunk_documents
 from ragvsft.documents import DocumentSet
 from ragvsft.embedders import Embedder
@@ -98,13 +98,6 @@ def _remove_dead_builds(root: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _retire(folder: Path) -> None:
-    """Move a damaged version out of the way in one rename (no reader finds it half deleted), then delete it."""
-    dead = folder.with_name(f".tmp-{os.getpid()}-{secrets.token_hex(4)}")
-    os.rename(folder, dead)
-    shutil.rmtree(dead, ignore_errors=True)
-
-
 def _prune_versions(root: Path) -> None:
     current = read_current(root)
     versions = sorted(root.glob("v-*"), key=lambda p: p.stat().st_mtime, reverse=True)
@@ -165,7 +158,7 @@ def build_index(
             manifest = read_manifest(final)
         except RagvsftError as exc:  # damaged since it was built: built again, never reused
             damaged = str(exc)
-            _retire(final)
+            set_aside(final)
         else:
             _publish(root, version)
             return BuiltIndex(final, manifest, reused=True)

@@ -20,12 +20,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ragvsft.checksums import damaged_file, describe_files
 from ragvsft.errors import RagvsftError
 from ragvsft.finetune.settings import LoraSettings
 from ragvsft.models import LoadedLM
 
 META_FILE = "ragvsft_adapter.json"
 FORMAT_VERSION = 1
+ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")  # what PEFT writes and loads
 
 
 def save_adapter(
@@ -70,6 +72,7 @@ def save_adapter(
     tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
     try:
         peft_model.save_pretrained(str(tmp), safe_serialization=True)
+        meta["files"] = describe_files(tmp, ADAPTER_FILES)
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         for path in tmp.rglob("*"):  # flush contents before the rename makes them live
             if path.is_file():
@@ -112,14 +115,18 @@ def load_adapter_meta(folder: Path) -> dict[str, Any]:
 
 
 def check_adapter_base(folder: Path, base_identity: str) -> None:
-    """Raise unless the adapter in ``folder`` was trained on the base model ``base_identity``.
+    """Raise unless the adapter in ``folder`` is intact (its files match the sizes and checksums recorded when it
+    was saved) and was trained on the base model ``base_identity``.
 
     Example:
         >>> check_adapter_base(Path("artifacts/demo/adapters/run-1"), "other@sha256:0000")  # doctest: +SKIP
         Traceback (most recent call last):
         ragvsft.errors.RagvsftError: adapter artifacts/demo/adapters/run-1 was trained on ...
     """
-    trained_on = load_adapter_meta(folder).get("base_model_identity")
+    meta = load_adapter_meta(folder)
+    if (problem := damaged_file(Path(folder), meta.get("files"), ADAPTER_FILES)) is not None:
+        raise RagvsftError(f"{problem}; the adapter is damaged: fine-tune again, or download it from the registry")
+    trained_on = meta.get("base_model_identity")
     if trained_on != base_identity:
         raise RagvsftError(f"adapter {folder} was trained on base model {trained_on!r}, not on {base_identity!r}; "
                            "load the base model it was trained on, or fine-tune again")
