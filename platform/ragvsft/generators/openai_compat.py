@@ -50,15 +50,9 @@ class OpenAIGenerator:
         retry_backoff_s: float = 0.5,
         allow_plain_http: bool = False,
     ) -> None:
-        parts = urllib.parse.urlsplit(base_url)
-        try:
-            parts.port  # noqa: B018 - parsing it is the check
-        except ValueError:
-            parts = parts._replace(scheme="")  # a port that is not a number: not a URL
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise RagvsftError(f"base_url must be an http:// or https:// URL, e.g. http://127.0.0.1:8000/v1; got "
-                               f"{urllib.parse.urlunsplit(parts._replace(netloc=parts.hostname or ''))!r}")
-        shown = shown_url(base_url)
+        parts, shown = urllib.parse.urlsplit(base_url), shown_url(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or _port(parts) == -1:
+            raise RagvsftError(f"base_url {shown!r} must be an http:// or https:// URL, e.g. http://127.0.0.1:8000/v1")
         if api_key and parts.scheme == "http" and not _is_loopback(parts.hostname) and not allow_plain_http:
             raise RagvsftError(f"base_url {shown}: an API key would cross the network unencrypted to "
                                f"{parts.hostname}; use https://, or set allow_plain_http = true for this endpoint "
@@ -163,9 +157,17 @@ def shown_url(url: str) -> str:
         'https://llm.example.com:8443/v1'
     """
     parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
+    host, port = parts.hostname or "", _port(parts)
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port and port > 0 else "")
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _port(parts: urllib.parse.SplitResult) -> int | None:
+    """The URL's port, ``None`` when it names none, -1 when it is not a number."""
+    try:
+        return parts.port
+    except ValueError:
+        return -1
 
 
 def _is_loopback(host: str) -> bool:
