@@ -149,9 +149,9 @@ def load_documents(docs_dir: Path) -> DocumentSet:
 
 def _link_problem(path: Path, root: Path) -> str | None:
     """Why ``path`` must not be read although it is under docs/: a broken link, or a link to a file or folder
-    that resolves outside ``root``. A link may point anywhere (/etc/passwd, /proc/self/environ
-    with the API keys), and what it points at would end up in chunks, MLflow artifacts and prompts sent to an
-    endpoint, so it is never opened."""
+    that resolves outside ``root``. A link may point anywhere (/etc/passwd, /proc/self/environ with the API
+    keys), and what it points at would end up in chunks, MLflow artifacts and prompts sent to an endpoint, so
+    it is never opened."""
     if path.is_symlink() and not path.exists():
         return "a broken link"
     if (path.is_file() or path.is_symlink()) and not path.resolve().is_relative_to(root):
