@@ -152,14 +152,17 @@ def main(
 
 
 def _usable_start(folder: Path | None, base_identity: str, settings: LoraSettings, console: Console) -> Path | None:
-    """``folder`` when an adapter there can be trained on: same base model, same rank and target modules."""
+    """``folder`` when an adapter there can be trained on: intact, same base model, same rank and target modules."""
     if folder is None:
         return None
-    meta = load_adapter_meta(folder)
-    lora = meta.get("lora", {})
-    reason = ("it was trained on another base model" if meta.get("base_model_identity") != base_identity else
-              "its rank or target modules differ" if (lora.get("rank"), sorted(lora.get("target_modules", ())))
-              != (settings.rank, sorted(settings.target_modules)) else "")
+    try:
+        check_adapter_base(folder, base_identity)  # intact, and trained on this base model
+    except RagvsftError as exc:
+        reason = str(exc)
+    else:
+        lora = load_adapter_meta(folder).get("lora", {})
+        reason = ("its rank or target modules differ" if (lora.get("rank"), sorted(lora.get("target_modules", ())))
+                  != (settings.rank, sorted(settings.target_modules)) else "")
     if reason:
         console.print(f"[yellow]training from scratch:[/] cannot warm-start from {folder}: {reason}")
         return None

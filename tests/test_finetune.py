@@ -388,6 +388,26 @@ def test_a_damaged_adapter_is_refused_naming_the_file(trained, tiny_lm_dir: Path
         load_adapter(fresh_lm(tiny_lm_dir, tmp_path), folder)
 
 
+def test_a_damaged_or_foreign_adapter_is_no_warm_start(trained, tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from ragvsft.pipelines.finetune import _usable_start
+
+    lm, result, _ = trained
+    folder = tmp_path / "champion"
+    save_adapter(result.model, folder, base_model_identity=lm.identity, base_model_path=str(lm.path), settings=TINY,
+                 seed=0, train_ids=["q0"])
+    console = Console(record=True, width=400)
+    assert _usable_start(folder, lm.identity, TINY, console) == folder
+    assert _usable_start(folder, "other@sha256:0", TINY, console) is None
+    assert _usable_start(folder, lm.identity, dataclasses.replace(TINY, rank=4), console) is None
+    (folder / "adapter_model.safetensors").write_bytes(b"")
+    assert _usable_start(folder, lm.identity, TINY, console) is None
+    said = console.export_text()
+    assert "was trained on base model" in said and "rank or target modules differ" in said
+    assert "holds 0 bytes where" in said and said.count("training from scratch") == 3
+
+
 def test_check_adapter_base_names_both_identities(trained, tmp_path: Path) -> None:
     lm, result, _ = trained
     folder = tmp_path / "adapter"
