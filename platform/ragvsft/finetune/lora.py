@@ -229,6 +229,7 @@ def train_lora(
     losses: list[float] = []
     tokens = answer_tokens = 0
     lengths = [len(e.input_ids) for e in encoded]
+    answers = [e.answer_tokens for e in encoded]  # counted once: the property walks every label
     device = next(model.parameters()).device
     checkpointing = _Checkpointing(model.get_base_model(), settings)
     model.train()
@@ -236,14 +237,14 @@ def train_lora(
         for indices in batch_indices(lengths, settings.batch_size, rng=order_rng, group_by_length=settings.group_by_length):
             # The step's loss is the mean over all its answer tokens, so each micro-batch's mean is weighted by
             # its share of them: the summed gradients are those of the whole batch in one pass.
-            step_answer_tokens = sum(encoded[i].answer_tokens for i in indices)
+            step_answer_tokens = sum(answers[i] for i in indices)
             loss = 0.0
             for part in micro_batches(lengths, indices, settings.max_batch_tokens):
                 checkpointing.want(len(part) * max(lengths[i] for i in part))
                 batch = collate([encoded[i] for i in part], pad_token_id=pad_id)
                 batch = {name: tensor.to(device) for name, tensor in batch.items()}
                 part_loss = causal_lm_loss(model, batch, answer_only=answer_only)
-                part_loss = part_loss * (sum(encoded[i].answer_tokens for i in part) / step_answer_tokens)
+                part_loss = part_loss * (sum(answers[i] for i in part) / step_answer_tokens)
                 part_loss.backward()
                 loss += part_loss.item()
                 tokens += int(batch["attention_mask"].sum())
