@@ -15,10 +15,12 @@ brings one back to a local folder from wherever the tracking server keeps it.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import secrets
 import shutil
+import socket
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import mlflow
+import psutil
 from mlflow.entities import DatasetInput, InputTag, Metric, Param
 from mlflow.exceptions import MlflowException
 
@@ -37,6 +40,7 @@ from ragvsft.errors import RagvsftError
 for _name in ("mlflow", "alembic"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
+PROCESS_TAG = "ragvsft.process"  # "<host>:<pid>:<process start time>" of the process that opened a run
 MAX_PARAM_CHARS = 6000  # MLflow rejects longer param values
 DATASET_CONTEXT_TAG = "mlflow.data.context"  # how MLflow's UI labels a dataset input (training / evaluation)
 
@@ -123,6 +127,54 @@ class RunLogger:
         self.client.log_inputs(self.run_id, datasets=[entity])
 
 
+_READY_STORES: set[str] = set()
+
+
+def _client(uri: str) -> mlflow.MlflowClient:
+    """A client for ``uri``. A SQLite store is created on its first use in a process under a file lock beside it:
+    MLflow creates and migrates the schema on first connection, and two commands doing that at once on a new
+    store crash one of them (``table ... already exists``)."""
+    if uri.startswith("sqlite:///") and uri not in _READY_STORES:
+        db = Path(uri.removeprefix("sqlite:///"))
+        db.parent.mkdir(parents=True, exist_ok=True)
+        with open(db.with_name(db.name + ".lock"), "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, or by the kernel if killed
+            client = mlflow.MlflowClient(tracking_uri=uri)
+            client.search_experiments(max_results=1)  # the tracking tables
+            client.search_registered_models(max_results=1)  # the registry's, a second store on the same file
+        _READY_STORES.add(uri)
+    return mlflow.MlflowClient(tracking_uri=uri)
+
+
+def _this_process() -> str:
+    me = psutil.Process()
+    return f"{socket.gethostname()}:{me.pid}:{me.create_time():.0f}"
+
+
+def _dead(process: str) -> bool:
+    """Whether the process a :data:`PROCESS_TAG` names is known to be gone: it ran on this machine, and no process
+    with its pid and start time runs now (a pid can be reused; with the start time it cannot)."""
+    host, pid, started = process.rsplit(":", 2)
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's: it cannot be checked from here
+    try:
+        return f"{psutil.Process(int(pid)).create_time():.0f}" != started
+    except psutil.NoSuchProcess:
+        return True
+
+
+def _end_dead_runs(client: mlflow.MlflowClient, experiment_id: str) -> None:
+    """Mark FAILED the runs a killed process left RUNNING (SIGKILL or a power cut end a process with no chance to
+    close its run), so the UI never shows a run that will not finish as still running."""
+    host = socket.gethostname()
+    stale = client.search_runs([experiment_id], filter_string=f"attributes.status = 'RUNNING' and "
+                                                              f"tags.`{PROCESS_TAG}` LIKE '{host}:%'")
+    for found in stale:
+        if _dead(found.data.tags[PROCESS_TAG]):
+            client.set_tag(found.info.run_id, "ragvsft.ended", "its process died; marked failed by a later command")
+            client.set_terminated(found.info.run_id, status="FAILED")
+
+
 def _experiment_id(client: mlflow.MlflowClient, name: str) -> str:
     experiment = client.get_experiment_by_name(name)
     if experiment is None:
@@ -150,14 +202,17 @@ def run(
 ) -> Iterator[RunLogger]:
     """Open an MLflow run (a child of ``parent_run_id`` when given, from any process); yields its ``RunLogger``.
 
-    An exception marks the run FAILED (Ctrl-C: KILLED) and propagates.
+    An exception marks the run FAILED (Ctrl-C: KILLED) and propagates; a run whose process was killed outright is
+    marked FAILED by the next run opened in its experiment on the same machine.
     """
-    client = mlflow.MlflowClient(tracking_uri=uri)
+    client = _client(uri)
     all_tags = {"mlflow.note.content": description, "mlflow.source.name": "ragvsft", "mlflow.source.type": "LOCAL",
-                **(tags or {})}
+                PROCESS_TAG: _this_process(), **(tags or {})}
     if parent_run_id is not None:
         all_tags["mlflow.parentRunId"] = parent_run_id
-    created = client.create_run(_experiment_id(client, experiment), run_name=name, tags=all_tags)
+    experiment_id = _experiment_id(client, experiment)
+    _end_dead_runs(client, experiment_id)
+    created = client.create_run(experiment_id, run_name=name, tags=all_tags)
     logger = RunLogger(client, created.info.run_id, created.info.artifact_uri)
     try:
         yield logger
@@ -175,7 +230,7 @@ def register_version(uri: str, *, name: str, source: str, run_id: str, descripti
     value (e.g. the same index fingerprint) gets the alias instead of a duplicate.
     Works for any folder of files (adapters, indexes), not only MLflow-format models.
     """
-    client = mlflow.MlflowClient(tracking_uri=uri)
+    client = _client(uri)
     try:
         client.get_registered_model(name)
     except MlflowException:
@@ -197,7 +252,7 @@ def register_version(uri: str, *, name: str, source: str, run_id: str, descripti
 
 def alias_version(uri: str, name: str, alias: str) -> str | None:
     """The version number ``alias`` points at in registered model ``name``; None when either does not exist."""
-    client = mlflow.MlflowClient(tracking_uri=uri)
+    client = _client(uri)
     try:
         return str(client.get_model_version_by_alias(name, alias).version)
     except MlflowException:
@@ -206,7 +261,7 @@ def alias_version(uri: str, name: str, alias: str) -> str | None:
 
 def version_tags(uri: str, name: str, version: str) -> dict[str, str]:
     """The tags of one registered version; raises naming the version when it does not exist."""
-    client = mlflow.MlflowClient(tracking_uri=uri)
+    client = _client(uri)
     try:
         return dict(client.get_model_version(name, version).tags)
     except MlflowException:
@@ -216,7 +271,7 @@ def version_tags(uri: str, name: str, version: str) -> dict[str, str]:
 def set_alias(uri: str, name: str, alias: str, version: str) -> None:
     """Point ``alias`` at ``version`` of ``name``, checked to exist."""
     version_tags(uri, name, version)
-    mlflow.MlflowClient(tracking_uri=uri).set_registered_model_alias(name, alias, version)
+    _client(uri).set_registered_model_alias(name, alias, version)
 
 
 @dataclass(frozen=True)
@@ -239,7 +294,7 @@ def resolve_version(uri: str, name: str, ref: str, cache_dir: Path) -> LocalVers
         >>> resolve_version(uri, "ragvsft-demo-index", "champion", Path(".cache/ragvsft/registry")).path  # doctest: +SKIP
         PosixPath('.cache/ragvsft/registry/ragvsft-demo-index/v3')
     """
-    client = mlflow.MlflowClient(tracking_uri=uri)
+    client = _client(uri)
     try:
         found = client.get_model_version(name, ref) if ref.isdigit() else client.get_model_version_by_alias(name, ref)
     except MlflowException:
@@ -266,7 +321,7 @@ def resolve_version(uri: str, name: str, ref: str, cache_dir: Path) -> LocalVers
 
 def find_run(uri: str, experiment: str, tags: Mapping[str, str]) -> Any | None:
     """The newest finished run of ``experiment`` carrying all ``tags``, or None."""
-    client = mlflow.MlflowClient(tracking_uri=uri)
+    client = _client(uri)
     found = client.get_experiment_by_name(experiment)
     if found is None:
         return None
@@ -278,7 +333,7 @@ def find_run(uri: str, experiment: str, tags: Mapping[str, str]) -> Any | None:
 
 def end_unfinished_children(uri: str, parent_run_id: str) -> None:
     """Mark child runs of a killed pipeline process KILLED instead of leaving them RUNNING forever."""
-    client = mlflow.MlflowClient(tracking_uri=uri)
+    client = _client(uri)
     parent = client.get_run(parent_run_id)
     for child in client.search_runs([parent.info.experiment_id],
                                     filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}'"):
@@ -288,12 +343,12 @@ def end_unfinished_children(uri: str, parent_run_id: str) -> None:
 
 def get_run(uri: str, run_id: str) -> Any:
     """Read a run back (tests and reports)."""
-    return mlflow.MlflowClient(tracking_uri=uri).get_run(run_id)
+    return _client(uri).get_run(run_id)
 
 
 def existing_run(uri: str, run_id: str) -> RunLogger:
     """A logger for a run that exists already (finished or not), e.g. to add a report rendered again later."""
-    client = mlflow.MlflowClient(tracking_uri=uri)
+    client = _client(uri)
     try:
         found = client.get_run(run_id)
     except MlflowException:
