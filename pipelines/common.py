@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import resource
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from rich.progress import (
 
 from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import Corpus, load_corpus
+from ragvsft.preflight import preflight
 
 
 def quiet_libraries() -> None:
@@ -38,10 +39,19 @@ def load_experiment_corpus(config: ExperimentConfig, console: Console) -> Corpus
     for skipped in corpus.docs.skipped:
         console.print(f"[yellow]warning:[/] skipped {escape(skipped.path)}: {escape(skipped.reason)}")
     console.print(
-        f"corpus [bold]{corpus.name}[/]: {len(corpus.documents)} documents"
+        f"corpus [bold]{escape(corpus.name)}[/]: {len(corpus.documents)} documents"
         f"{f' ({len(corpus.docs.skipped)} skipped)' if corpus.docs.skipped else ''}, "
         f"{len(corpus.split('train'))} train / {len(corpus.split('eval'))} eval questions"
     )
+    return corpus
+
+
+def checked_corpus(config: ExperimentConfig, console: Console, *, points: Sequence[ExperimentConfig] = ()) -> Corpus:
+    """The experiment's corpus after every check a run can make up front (:func:`ragvsft.preflight.preflight`),
+    for ``config`` or each of a sweep's ``points``, with what they warn about printed once."""
+    corpus = load_experiment_corpus(config, console)
+    for note in dict.fromkeys(note for c in (points or [config]) for note in preflight(c, corpus)):
+        console.print(f"[yellow]warning:[/] {escape(note)}", highlight=False)
     return corpus
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from ragvsft import tracking
 from ragvsft.answer_limits import HIT_LIMIT_WARNING_SHARE, AnswerLimits, hit_limit_share
@@ -155,7 +156,7 @@ def main(
             summary["hit_length_limit_share"] = cut = hit_limit_share([r.new_tokens for r in records],
                                                                       limits.max_new_tokens)
             if cut > HIT_LIMIT_WARNING_SHARE:
-                console.print(f"[yellow]warning:[/] {arm.name}: {cut:.0%} of the answers stopped at the "
+                console.print(f"[yellow]warning:[/] {escape(arm.name)}: {cut:.0%} of the answers stopped at the "
                               f"{limits.max_new_tokens}-token limit; raise model.max_new_tokens")
             summary["peak_rss_mb"] = peak_rss_mb()  # of this process, up to and including this arm
             slices = _slices(records, config.seed)

@@ -116,7 +116,7 @@ def main(
                            "warm_start_from": str(init_adapter or "")})
         dropped: tuple[str, ...] = ()
         if reused:
-            console.print(f"adapter unchanged, reusing {adapter_dir}")
+            console.print(f"adapter unchanged, reusing {escape(str(adapter_dir))}")
         else:
             with step_progress(console, "finetune: LoRA steps", forward) as step:
                 result = train_lora(lm, examples, ft, seed=config.seed, torch_threads=torch_threads,
@@ -164,6 +164,6 @@ def _usable_start(folder: Path | None, base_identity: str, settings: LoraSetting
         reason = ("its rank or target modules differ" if (lora.get("rank"), sorted(lora.get("target_modules", ())))
                   != (settings.rank, sorted(settings.target_modules)) else "")
     if reason:
-        console.print(f"[yellow]training from scratch:[/] cannot warm-start from {folder}: {reason}")
+        console.print(f"[yellow]training from scratch:[/] cannot warm-start from {escape(f'{folder}: {reason}')}")
         return None
     return folder

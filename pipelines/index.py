@@ -70,7 +70,7 @@ def main(
                 reuse, _ = load_index_version(reuse_dir, expected_embedder=spec.embedder_identity,
                                               hnsw_ef_search=cfg.hnsw_ef_search)
             except RagvsftError as exc:  # another embedder, or damaged files: embed everything
-                console.print(f"[yellow]full rebuild:[/] the earlier index cannot be reused ({exc})")
+                console.print(f"[yellow]full rebuild:[/] the earlier index cannot be reused ({escape(str(exc))})")
         with step_progress(console, "index: embedding chunks", forward) as step:
             built = build_index(
                 corpus.docs, make_embedder, index_root, spec, hnsw_ef_search=cfg.hnsw_ef_search,
@@ -80,10 +80,10 @@ def main(
         if built.damaged:
             console.print(f"[yellow]damaged index version set aside and built again:[/] {escape(built.damaged)}")
         if built.reused:
-            console.print(f"index unchanged, reusing {built.path} ({counts['chunks']} chunks)")
+            console.print(f"index unchanged, reusing {escape(str(built.path))} ({counts['chunks']} chunks)")
         else:
             total_s = built.manifest["timings_s"]["total"]
-            console.print(f"built {built.path}: {counts['chunks']} chunks in {total_s:.1f} s "
+            console.print(f"built {escape(str(built.path))}: {counts['chunks']} chunks in {total_s:.1f} s "
                           f"({counts['chunks'] / total_s:.1f} chunks/s; {counts['embedded']} embedded, "
                           f"{counts['reused_vectors']} vectors reused)")
 
@@ -112,7 +112,7 @@ def main(
         questions = [qa for qa in corpus.split("eval") if qa.sources]
         scores = None
         if questions:
-            retriever, _ = load_retriever(cfg, index_root, embedder=embedder)
+            retriever, _ = load_retriever(cfg, index_root, embedder=embedder, version_dir=built.path)
             started = time.perf_counter()
             hits = retriever.search_many([qa.question for qa in questions], k=MRR_DEPTH)
             search_ms = (time.perf_counter() - started) * 1000 / len(questions)

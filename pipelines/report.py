@@ -14,6 +14,7 @@ import dataclasses
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from ragvsft import tracking
 from ragvsft.ceiling import Ceiling, analyse
@@ -33,7 +34,7 @@ def main(config: ExperimentConfig, console: Console) -> Path:
     try:
         logger: tracking.RunLogger | None = tracking.existing_run(tracking.tracking_uri(), results.run_id)
     except RagvsftError as exc:  # the files are still worth having
-        console.print(f"[yellow]warning:[/] the report is not logged to MLflow: {exc}")
+        console.print(f"[yellow]warning:[/] the report is not logged to MLflow: {escape(str(exc))}")
         logger = None
     return write(results, folder, console, logger=logger)
 

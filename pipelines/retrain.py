@@ -37,9 +37,9 @@ from ragvsft.errors import ConfigError, RagvsftError
 from ragvsft.gates import Gate, check_gates
 from ragvsft.lock import PassLock
 from ragvsft.pipelines import evaluate
-from ragvsft.pipelines.common import load_experiment_corpus, progress
+from ragvsft.pipelines.common import checked_corpus, progress
 from ragvsft.pipelines.parallel import run_in_parallel
-from ragvsft.preflight import adapter_arms, preflight
+from ragvsft.preflight import adapter_arms
 from ragvsft.releases import CHAMPION, ReleaseRecord
 
 FAULT_ENV = "RAGVSFT_FAULT_AT"  # tests: SIGKILL this pass at a stage, to prove a kill leaves the champion whole
@@ -99,8 +99,7 @@ def main(config: ExperimentConfig, console: Console, *, environ: Mapping[str, st
 def _pass(config: ExperimentConfig, console: Console, fault: Callable[[str], None]) -> PassResult:
     started = time.perf_counter()
     # 1. Bad input fails here, before any model loads; a promotion killed half-way is completed first.
-    corpus = load_experiment_corpus(config, console)
-    preflight(config, corpus)
+    corpus = checked_corpus(config, console)
     uri, cache_dir = tracking.tracking_uri(), config.model.cache_dir / "registry"
     if moved := releases.sync_mirrors(uri, corpus.name):
         console.print(f"completed an interrupted promotion: champion alias of {', '.join(moved)}")

@@ -16,21 +16,21 @@ import subprocess
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ragvsft import tracking
 from ragvsft.builders import corpus_state
 from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.evaluation import compare_arms, eval_questions, flatten_summary
-from ragvsft.finetune.data import dropped_message
 from ragvsft.pipelines import evaluate, report
-from ragvsft.pipelines.common import load_experiment_corpus
+from ragvsft.pipelines.common import checked_corpus
 from ragvsft.pipelines.parallel import run_in_parallel
-from ragvsft.preflight import adapter_arms, preflight
+from ragvsft.preflight import adapter_arms
 from ragvsft.releases import register_pair
 from ragvsft.report import HEADLINE_METRICS, latency_figure, metric_figure, winners
 from ragvsft.results import ExperimentResults
-from ragvsft.stats import Estimate, PairedTest, format_p
+from ragvsft.stats import Estimate, PairedTest, format_p, too_few_questions
 
 TABLE_METRICS = (*HEADLINE_METRICS, "semantic_similarity", "context_recall_at_k", "context_precision_at_k")
 PAIRED_METRICS = ("token_f1", "answer_recall", "faithfulness")  # in the console; MLflow gets every metric
@@ -45,8 +45,7 @@ def _git_commit() -> str:
 
 
 def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]:
-    corpus = load_experiment_corpus(config, console)
-    preflight(config, corpus)
+    corpus = checked_corpus(config, console)
     uri = tracking.tracking_uri()
     with tracking.run(
         uri=uri, experiment=tracking.experiment_name(corpus.name), name=f"run-{config.name}",
@@ -72,13 +71,12 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
         idx, ft = children["index"], children.get("finetune")
         console.print(f"index: {idx['chunks']} chunks ({'reused' if idx['reused'] else 'built'})"
                       + (f" — adapter: {ft['adapter_dir']}" if ft else ""))
-        if ft and ft["dropped_examples"]:
-            console.print("[yellow]warning:[/] "
-                          + dropped_message(ft["dropped_examples"], ft["examples"], config.finetune.max_length))
 
         # 3. Every arm on the same questions.
+        #    The index is the version this run built, never whatever CURRENT names by now: another run on the same
+        #    output folder may have published its own in the meantime.
         results = evaluate.main(config, console, corpus, adapter_dir=Path(ft["adapter_dir"]) if ft else None,
-                                parent_run_id=logged.run_id)
+                                parent_run_id=logged.run_id, index_dir=Path(idx["path"]))
 
         # 4. The report: figures, paired comparisons, winners.
         summaries = {r.arm.name: r.summary for r in results}
@@ -160,14 +158,17 @@ def print_summary(console: Console, results: list[evaluate.ArmResult], best: dic
             f1 = {r.arm.name: r.slices.get(tag, {}).get("token_f1") for r in results}
             top = winners({arm: {"token_f1": e} for arm, e in f1.items() if e}, ["token_f1"]).get("token_f1")
             n = max((e.n for e in f1.values() if e), default=0)
-            sliced.add_row(f"{tag} ({n})", *(_cell(e, arm == top) for arm, e in f1.items()))
+            sliced.add_row(f"{escape(tag)} ({n})", *(_cell(e, arm == top) for arm, e in f1.items()))
         console.print(sliced)
     console.print("best per metric: " + ", ".join(f"{SHORT_NAMES[m]} {arm}" for m, arm in best.items()))
     if paired:
+        n = max((t.n for tests in paired.values() for t in tests.values()), default=0)
+        if warning := too_few_questions(n, len(paired)):
+            console.print(f"\n[yellow]warning:[/] {warning}", highlight=False)
         console.print("\npaired comparisons on the same questions (difference [95% paired bootstrap CI], "
                       "permutation p Holm-adjusted over the arm pairs):")
         for (a, b), tests in paired.items():
             parts = [f"{t.diff:+.3f} {m} [{t.low:+.3f}, {t.high:+.3f}], {format_p(t.p)}"
                      for m in PAIRED_METRICS if (t := tests.get(m))]
             if parts:
-                console.print(f"  {a} vs {b}: " + "; ".join(parts))
+                console.print(escape(f"  {a} vs {b}: " + "; ".join(parts)), highlight=False)

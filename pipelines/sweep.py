@@ -21,8 +21,8 @@ from rich.console import Console
 from ragvsft import tracking
 from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.pipelines import evaluate, finetune, index, report
-from ragvsft.pipelines.common import load_experiment_corpus
-from ragvsft.preflight import adapter_arms, preflight
+from ragvsft.pipelines.common import checked_corpus
+from ragvsft.preflight import adapter_arms
 from ragvsft.results import ExperimentResults
 from ragvsft.sweep import Sweep
 
@@ -41,9 +41,7 @@ def _finetune_key(config: ExperimentConfig) -> tuple:
 
 def main(sweep: Sweep, console: Console) -> ExperimentResults:
     base = sweep.base
-    corpus = load_experiment_corpus(base, console)
-    for point in sweep.points:
-        preflight(point.config, corpus)
+    corpus = checked_corpus(base, console, points=[p.config for p in sweep.points])
     # Points sharing an index run together (the index folder keeps only its newest few versions), and within
     # those, points sharing an adapter (one adapter is kept loaded at a time).
     order = sorted(sweep.points, key=lambda p: (repr(_index_key(p.config)), repr(_finetune_key(p.config))))

@@ -97,6 +97,18 @@ def test_the_report_states_measured_costs_and_embeds_its_plots(tmp_path: Path) -
     assert "<table>" in page and 'src="data:image/png;base64,' in page
 
 
+def test_the_report_cautions_when_too_few_questions_can_separate_the_arms() -> None:
+    correct = {"base": 1, "rag": 4, "finetuned": 2, "hybrid": 4}
+    few = results([PointResult({}, {a: arm(a, c)[:4] for a, c in correct.items()}, {a: 20.0 for a in correct},
+                               {a: 900.0 for a in correct})])
+    many = results([point({}, correct)])
+    for res, cautioned in ((few, True), (many, False)):
+        ceiling = analyse(res, "token_f1")
+        text = render_markdown(res, ceiling, decide(res, ceiling), comparison(res, ceiling, SETTINGS), {}, SETTINGS)
+        assert ("**Caution:** only 4 eval questions: no difference between arms can reach p < 0.05 (the smallest "
+                "possible p over 6 pair(s) is 0.75)" in text) is cautioned
+
+
 def test_results_round_trip_through_json(tmp_path: Path) -> None:
     res = results([point({"index.top_k": 2}, {"base": 5, "rag": 30})], ("index.top_k",), {"index.top_k": 2})
     res.save(tmp_path / "results.json")

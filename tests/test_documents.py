@@ -91,3 +91,17 @@ def test_hash_changes_with_content_and_name_only(tmp_path: Path) -> None:
     (docs / "b.md").write_bytes(b"two")
     (docs / "b.md").rename(docs / "c.md")
     assert load_documents(docs).sha256 != first
+
+
+def test_text_is_composed_binary_is_refused_and_names_match_in_any_unicode_form(tmp_path: Path) -> None:
+    docs = write(tmp_path / "docs", {
+        "cafe\u0301.md": "Cafe\u0301 menu\r\n\x1b[1mSoup\x1b[0m of the day, page one.\x0cPage two.".encode(),
+        "zip.txt": b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00",
+        "noise.md": bytes(range(1, 32)) * 3,
+    })
+    loaded = load_documents(docs)
+    (doc,) = loaded.documents
+    assert doc.id == "caf\u00e9.md" and doc.text == "Caf\u00e9 menu\n[1mSoup[0m of the day, page one.\nPage two."
+    reasons = {Path(s.path).name: s.reason for s in loaded.skipped}
+    assert reasons == {"zip.txt": "looks like binary data (holds NUL characters), not text",
+                       "noise.md": "looks like binary data (78 control characters in 93), not text"}

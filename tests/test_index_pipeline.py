@@ -87,6 +87,37 @@ def test_search_prints_ranked_chunks(small_corpus: Path, tmp_path: Path, tiny_em
     assert "run `ragvsft index <experiment>` again" in other.output
 
 
+def test_index_checks_the_version_it_built_and_search_names_settings_that_differ(
+    small_corpus: Path, tmp_path: Path, tiny_embedder_dir: Path, mlflow_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipelines.index
+
+    build = pipelines.index.build_index
+
+    def then_another_run_publishes(*args, **kwargs):  # CURRENT moves between this build and its retrieval check
+        built = build(*args, **kwargs)
+        (tmp_path / "out" / "index" / "CURRENT").write_text("v-00000000000000000000\n", encoding="utf-8")
+        return built
+
+    monkeypatch.setattr(pipelines.index, "build_index", then_another_run_publishes)
+    exp = experiment(tmp_path, small_corpus, tiny_embedder_dir)
+    result = runner.invoke(app, ["index", str(exp)])
+    assert result.exit_code == 0 and "retrieval on 2 eval questions" in result.output, result.output
+    monkeypatch.setattr(pipelines.index, "build_index", build)
+    assert runner.invoke(app, ["index", str(exp)]).exit_code == 0
+
+    drifted = runner.invoke(app, ["search", str(exp), "pressure", "--set", "index.chunk_chars=300"])
+    assert drifted.exit_code == 0, drifted.output
+    assert "built with other settings than the experiment's (chunk_chars: built 120, configured 300)" in " ".join(
+        drifted.output.split())
+    same = runner.invoke(app, ["search", str(exp), "[bold]pressure[/] :closed_book:"])
+    assert "other settings" not in same.output and "[bold]pressure[/] :closed_book:" in same.output, same.output
+    assert "note:" not in same.output
+    long = runner.invoke(app, ["search", str(exp), "pressure " * 10_000])
+    assert long.exit_code == 0 and "(90,000 characters)" in long.output and long.output.count("pressure") < 100
+    assert "note: the question has 10,002 tokens; the embedder reads the first" in long.output, long.output
+
+
 @pytest.mark.parametrize(("file", "damage", "problem"), [
     # The manifest records each file's size and checksum: a changed file is named before anything parses it.
     ("index.faiss", b"half an index", "holds 13 bytes where"),
@@ -150,7 +181,7 @@ def test_bad_config_and_override_exit_non_zero(small_corpus: Path, tmp_path: Pat
 
 def test_skipped_files_are_reported(tmp_path: Path) -> None:
     corpus = write_corpus(tmp_path / "c", {"a.md": "Some text.", "b.md": b"\xff\xfe", "c.md": ""},
-                          [{"question": "Q", "answer": "A", "sources": ["a.md"]}])
-    result = runner.invoke(app, ["check", str(experiment(tmp_path, corpus))])
-    assert result.exit_code == 0
+                          [{"question": "Q", "answer": "A", "sources": ["a.md"], "split": "eval"}])
+    result = runner.invoke(app, ["check", str(experiment(tmp_path, corpus, extra='[evaluate]\narms = ["rag"]\n'))])
+    assert result.exit_code == 0, result.output
     assert "skipped" in result.output and "b.md: not valid UTF-8" in result.output and "(2 skipped)" in result.output

@@ -14,6 +14,8 @@ GOOD = '{"question": "Q?", "answer": "A"}'
 # (qa.jsonl text, line the error must name, words the message must contain)
 BAD_INPUTS = [
     pytest.param(GOOD + "\n{not json\n", 2, "malformed JSON", id="malformed-json"),
+    pytest.param('{"question": "Q\x01?", "answer": "A"}\n', 1, "malformed JSON (Invalid control character at column 16)",
+                 id="control-character"),
     pytest.param('["a list"]\n', 1, "expected a JSON object", id="not-an-object"),
     pytest.param('{"answer": "A"}\n', 1, "'question' missing", id="missing-question"),
     pytest.param('{"question": "Q?"}\n', 1, "'answer' missing", id="missing-answer"),
@@ -85,3 +87,16 @@ def test_seeded_split_is_deterministic_proportional_and_groups_duplicates(tmp_pa
     assert reordered == {p.question: p.split for p in first}
     # The same question, differently spaced or cased, always gets the same split: no leak.
     assert seeded_split("Who  is X?", seed=3, eval_fraction=0.5) == seeded_split("who is x?", seed=3, eval_fraction=0.5)
+
+
+def test_unicode_line_separators_inside_strings_are_text_and_line_numbers_count_newlines_only(tmp_path: Path) -> None:
+    path = tmp_path / "qa.jsonl"
+    rows = ['{"question": "Line\u2028separated\u0085question?", "answer": "A", "sources": ["cafe\u0301.md"]}',
+            '{"question": "Q2?", "answer": "22\\u0007 weeks"}']
+    path.write_bytes("\r\n".join(rows).encode())
+    with pytest.raises(CorpusError) as info:
+        load_qa(path, document_ids={"caf\u00e9.md"})  # the first line loads: its source matches once composed
+    assert str(info.value) == f"{path}:2: 'answer' holds the character U+0007, which is not text; remove it"
+    path.write_bytes(rows[0].encode())
+    (pair,) = load_qa(path, document_ids={"caf\u00e9.md"})
+    assert pair.question == "Line\u2028separated\nquestion?" and pair.sources == ("caf\u00e9.md",)

@@ -159,12 +159,23 @@ def test_registered_versions_travel_and_an_unchanged_index_keeps_its_version(
 
 
 def test_a_trial_on_some_questions_logs_runs_but_registers_nothing(
-    tmp_path: Path, corpus: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str
+    tmp_path: Path, corpus: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str,
+    monkeypatch: pytest.MonkeyPatch
 ) -> None:
     exp = experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir, extra='[evaluate]\narms = ["base", "oracle"]\n')
+    import pipelines.run
+
+    evaluate_main = pipelines.run.evaluate.main
+
+    def after_another_run_published(*args, **kwargs):  # another run on this output folder moved CURRENT meanwhile
+        (tmp_path / "out" / "index" / "CURRENT").write_text("v-00000000000000000000\n", encoding="utf-8")
+        return evaluate_main(*args, **kwargs)
+
+    monkeypatch.setattr(pipelines.run.evaluate, "main", after_another_run_published)
     result = runner.invoke(app, ["run", str(exp), "--set", "evaluate.max_questions=1"])
     assert result.exit_code == 0, result.output
     assert "a trial on 1 of 2 eval questions — runs logged, nothing registered" in result.output
+    assert "warning: only 1 eval questions: no difference between arms can reach p < 0.05" in result.output
     assert "nothing is fine-tuned" in result.output  # no arm uses an adapter
     client = mlflow.MlflowClient(mlflow_uri)
     assert client.search_registered_models() == []
@@ -237,6 +248,49 @@ def test_bad_input_fails_before_any_model_loads(
     # Models that do not exist prove nothing was loaded before the check.
     result = runner.invoke(app, ["run", str(experiment(tmp_path, corpus, tmp_path / "no-lm", tmp_path / "no-emb", extra))])
     assert result.exit_code == 2 and message in result.output, result.output
+
+
+REMOTE = '[[evaluate.extra_arms]]\nname = "remote"\nmodel = "m"\napi_key_env = "RAGVSFT_TEST_UNSET_KEY"\n'
+
+
+@pytest.mark.parametrize(("qa_split", "lm", "emb", "extra", "message"), [
+    ("train", None, None, "", "the eval split is empty"),
+    (None, "no/such/model", None, "", "model 'no/such/model' not found"),
+    (None, None, "./no-embedder", "", "embedder './no-embedder' not found"),
+    (None, None, None, REMOTE + 'base_url = "localhost:8000"\n', "base_url 'localhost:8000' must be an http://"),
+    (None, None, None, REMOTE + 'base_url = "https://api.example.com/v1"\n',
+     "extra arm 'remote': the environment variable RAGVSFT_TEST_UNSET_KEY holding its API key is not set"),
+    ("long", None, None, "--set finetune.max_length=32", "1 of 1 training answers are longer than "
+                                                       "finetune.max_length=32 tokens, so nothing can be fine-tuned"),
+])
+def test_check_refuses_what_run_refuses_before_anything_starts(
+    tmp_path: Path, corpus: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str,
+    qa_split: str | None, lm: str | None, emb: str | None, extra: str, message: str
+) -> None:
+    if qa_split == "train":
+        corpus = write_corpus(tmp_path / "c", qa=[dict(q, split="train") for q in SMALL_QA])
+    elif qa_split == "long":
+        corpus = write_corpus(tmp_path / "c", qa=[dict(q, answer="step " * 40) if q["split"] == "train" else q
+                                                  for q in SMALL_QA])
+    sets = extra.split() if extra.startswith("--set") else []
+    exp = experiment(tmp_path, corpus, lm or tiny_lm_dir, emb or tiny_embedder_dir, "" if sets else extra)
+    for command in ("check", "run"):
+        result = runner.invoke(app, [command, str(exp), *sets])
+        assert result.exit_code == 2 and message in " ".join(result.output.split()), (command, result.output)
+    assert mlflow.MlflowClient(mlflow_uri).get_experiment_by_name("ragvsft/corpus") is None  # nothing started
+
+
+def test_check_warns_up_front_about_training_answers_too_long_to_learn(
+    tmp_path: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path
+) -> None:
+    long = {"id": "long", "question": "Describe the procedure?", "answer": "step " * 300, "split": "train"}
+    corpus = write_corpus(tmp_path / "c", qa=SMALL_QA + [long])
+    result = runner.invoke(app, ["check", str(experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir))])
+    assert result.exit_code == 0, result.output
+    assert ("warning: " + str(corpus / "qa.jsonl") + ": 1 of 2 training answers are longer than "
+            "finetune.max_length=256 tokens and will be left out of fine-tuning (e.g. long)") in " ".join(
+        result.output.split())
+    assert result.output.strip().endswith("ok")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks a machine without a GPU")

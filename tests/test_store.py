@@ -95,8 +95,8 @@ def test_load_names_a_corrupt_index_file(tmp_path: Path, damage: str) -> None:
 
 
 @pytest.mark.parametrize(("line", "problem"), [
-    (b"not json", "malformed JSON (Expecting value)"),
-    (b'{"id": "d1.md#1", "doc_id": "d1.md"', "malformed JSON (Expecting ',' delimiter)"),
+    (b"not json", "malformed JSON (Expecting value at column 1)"),
+    (b'{"id": "d1.md#1", "doc_id": "d1.md"', "malformed JSON (Expecting ',' delimiter at column 36)"),
     (b'{"id": "d1.md#1"}', "expected a chunk with fields ['doc_id', 'id', 'start_char', 'text'], got ['id']"),
     (b'{"id": "a", "doc_id": "a", "text": "t", "start_char": 0, "extra": 1}',
      "expected a chunk with fields ['doc_id', 'id', 'start_char', 'text'], got ['doc_id', 'extra', 'id', 'start_char', 'text']"),

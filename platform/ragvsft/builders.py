@@ -5,6 +5,7 @@ index, the arms with their generators, and the LLM judge. Recipes call these; no
 from __future__ import annotations
 
 import dataclasses
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,10 @@ from ragvsft.config import ExperimentConfig, ExtraArm, IndexConfig, JudgeConfig,
 from ragvsft.corpus import Corpus
 from ragvsft.corpus_state import CorpusState
 from ragvsft.embedders import SentenceTransformerEmbedder, embedder_identity
+from ragvsft.errors import RagvsftError
 from ragvsft.evaluation import Arm
 from ragvsft.generators import Generator, HFGenerator, OpenAIGenerator
+from ragvsft.generators.openai_compat import is_loopback
 from ragvsft.indexing import IndexSpec, load_index, load_index_version
 from ragvsft.metrics import METRICS
 from ragvsft.models import load_tokenizer
@@ -109,10 +112,31 @@ def build_arms(names: Sequence[str], extra_arms: Sequence[ExtraArm], model: Mode
             loaded[key] = build_generator(model, adapter_dir=key[-1])
         arms.append(Arm(spec, loaded[key]))
     for extra in extra_arms:
-        client = OpenAIGenerator(extra.base_url, extra.model, api_key=environ.get(extra.api_key_env),
-                                 allow_plain_http=extra.allow_plain_http)
+        client = OpenAIGenerator(extra.base_url, extra.model, allow_plain_http=extra.allow_plain_http,
+                                 api_key=endpoint_key(f"extra arm {extra.name!r}", extra.base_url, extra.api_key_env,
+                                                      environ))
         arms.append(Arm(endpoint_arm(extra.name, retrieves=extra.retrieves, model=extra.model), client))
     return arms
+
+
+def endpoint_key(label: str, base_url: str, variable: str, environ: Mapping[str, str]) -> str | None:
+    """The API key for an endpoint, from the environment variable ``variable``. An unset variable is an error
+    (the endpoint would refuse every question, minutes into a run), except for a server on this machine (local
+    servers rarely take a key) or when ``api_key_env = ""`` says the endpoint takes none.
+
+    Example:
+        >>> endpoint_key("the judge", "http://127.0.0.1:8000/v1", "JUDGE_KEY", {}) is None
+        True
+    """
+    if not variable:
+        return None
+    if key := environ.get(variable):
+        return key
+    parts = urllib.parse.urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or is_loopback(parts.hostname):  # the client reports a bad URL
+        return None
+    raise RagvsftError(f"{label}: the environment variable {variable} holding its API key is not set; export it, "
+                       "or set api_key_env = \"\" if the endpoint takes no key")
 
 
 def needs_judge(metric_names: Sequence[str]) -> bool:
@@ -128,6 +152,6 @@ def needs_judge(metric_names: Sequence[str]) -> bool:
 def build_judge(judge: JudgeConfig, model: ModelConfig, *, environ: Mapping[str, str]) -> Generator:
     """The LLM judge of ``[evaluate.judge]``: an endpoint, or a local model (default: the base model)."""
     if judge.base_url:
-        return OpenAIGenerator(judge.base_url, judge.model, api_key=environ.get(judge.api_key_env),
-                               allow_plain_http=judge.allow_plain_http)
+        return OpenAIGenerator(judge.base_url, judge.model, allow_plain_http=judge.allow_plain_http,
+                               api_key=endpoint_key("the judge", judge.base_url, judge.api_key_env, environ))
     return build_generator(model, name=judge.model)

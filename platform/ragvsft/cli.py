@@ -22,8 +22,9 @@ app = typer.Typer(
 )
 # Piped to a file or a CI log, rich would assume 80 columns and cut every table cell short.
 _width = None if sys.stdout.isatty() else 160
-console = Console(soft_wrap=True, width=_width)
-err_console = Console(stderr=True, soft_wrap=True, width=_width)
+# emoji=False: user text (ids, questions) may hold ":name:" codes, which must print as typed.
+console = Console(soft_wrap=True, width=_width, emoji=False)
+err_console = Console(stderr=True, soft_wrap=True, width=_width, emoji=False)
 
 ExperimentArg = Annotated[Path, typer.Argument(help="Experiment file, e.g. experiments/demo.toml.", show_default=False)]
 SetOpt = Annotated[
@@ -55,12 +56,13 @@ def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show l
 
 @app.command()
 def check(experiment: ExperimentArg, set_: SetOpt = None) -> None:
-    """Validate the experiment file and its corpus (documents, qa.jsonl, split) without loading any model."""
-    from ragvsft.pipelines.common import load_experiment_corpus
+    """Validate the experiment file, its corpus (documents, qa.jsonl, split), models, devices and endpoints
+    exactly as `run` does before it starts, without loading any model (only the base model's tokenizer, to
+    count the training answers) and without calling any endpoint."""
+    from ragvsft.pipelines.common import checked_corpus
 
     try:
-        config = _load(experiment, set_)
-        load_experiment_corpus(config, console)
+        checked_corpus(_load(experiment, set_), console)
     except RagvsftError as exc:
         raise _fail(exc) from None
     console.print("[green]ok[/]")

@@ -9,6 +9,7 @@ validation, so they are checked exactly like the file.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import tomllib
 import types
@@ -24,7 +25,7 @@ from ragvsft.errors import ConfigError
 from ragvsft.finetune import LoraSettings
 from ragvsft.gates import GateSettings
 from ragvsft.metrics import JUDGE_FREE, METRICS
-from ragvsft.prompts import PromptTemplate
+from ragvsft.prompts import PromptTemplate, template_problem
 
 
 @dataclass(frozen=True)
@@ -232,6 +233,9 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # in a setting's text: tab and newline are fine (prompts)
+
+
 def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
     """Check one TOML value against a field type; TOML already gives int/float/str/bool."""
     if typing.get_origin(tp) in (typing.Union, types.UnionType):  # `X | None`: TOML has no null, so a value is an X
@@ -249,12 +253,16 @@ def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
             raise ConfigError(where, f"'{key}' must be a list, got {value!r}")
         item = typing.get_args(tp)[0]
         return tuple(_coerce(v, item, f"{key}[{i}]", where) for i, v in enumerate(value))
+    if isinstance(value, str) and _CONTROLS.search(value):
+        raise ConfigError(where, f"'{key}' holds a control character ({_CONTROLS.search(value).group()!r}); remove it")
     if tp is Path:
         if not isinstance(value, str) or not value:
             raise ConfigError(where, f"'{key}' must be a path string, got {value!r}")
         return Path(value)
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if tp is float and isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(where, f"'{key}' must be a finite number, got {value!r}")
     # bool is an int subclass; `seed = true` is a mistake, not 1.
     if not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
         raise ConfigError(where, f"'{key}' must be {_type_name(tp)}, got {value!r}")
@@ -394,9 +402,9 @@ def _check_ranges(config: ExperimentConfig, where: str) -> None:
         (len(config.retrain.schedule.split()) == 5,
          f"retrain.schedule must be a cron expression of 5 fields (minute hour day month weekday), "
          f"got {config.retrain.schedule!r}"),
-        ("{question}" in config.prompt.closed_book and "{question}" in config.prompt.with_context
-         and "{context}" in config.prompt.with_context,
-         "prompt.closed_book needs {question}; prompt.with_context needs {question} and {context}"),
+        (not (bad := template_problem(config.prompt.closed_book, ["question"])), f"prompt.closed_book: {bad}"),
+        (not (bad := template_problem(config.prompt.with_context, ["question", "context"])),
+         f"prompt.with_context: {bad}"),
     ]
     for ok, message in checks:
         if not ok:

@@ -21,7 +21,7 @@ import numpy as np
 from ragvsft.arms import ARMS
 from ragvsft.ceiling import Ceiling, base_point
 from ragvsft.results import ExperimentResults, point_label
-from ragvsft.stats import Estimate, mean_ci, percentile
+from ragvsft.stats import Estimate, mean_ci, percentile, too_few_questions
 from ragvsft.verdict import Verdict
 
 
@@ -79,6 +79,13 @@ def _num(value: float, fmt: str = ".2f") -> str:
     return "–" if value != value else format(value, fmt)
 
 
+def _caution(results: ExperimentResults, alpha: float) -> str:
+    """The small-eval-set warning for the verdict's comparisons (arm pairs at one point), if it applies."""
+    arms = max((len(p.records) for p in results.points), default=0)
+    n = max((len(rs) for p in results.points for rs in p.records.values()), default=0)
+    return too_few_questions(n, arms * (arms - 1) // 2, alpha=alpha) if arms > 1 else ""
+
+
 def render_markdown(results: ExperimentResults, ceiling: Ceiling, verdict: Verdict, rows: list[ArmRow],
                     figures: Mapping[str, str], settings: Mapping[str, Any]) -> str:
     """The report as Markdown; ``figures`` maps a caption to a PNG file name beside the report."""
@@ -98,6 +105,7 @@ def render_markdown(results: ExperimentResults, ceiling: Ceiling, verdict: Verdi
         "",
         f"(rule `{verdict.rule}`; the rules are listed in `ragvsft.verdict` and the README.)",
         "",
+        *([f"**Caution:** {caution}.", ""] if (caution := _caution(results, settings["alpha"])) else []),
         f"## The arms, measured (at the experiment file's settings, on {device})",
         "",
         f"| arm | what it is | {m} [95% CI] | hallucination rate | answers below faithfulness "

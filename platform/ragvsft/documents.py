@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ragvsft.errors import CorpusError
+from ragvsft.textforms import non_text, normalize
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,32 @@ def read_pdf(raw: bytes) -> str:
     return "\n\n".join(page.extract_text() or "" for page in reader.pages).strip()
 
 
+BINARY_CONTROL_SHARE = 0.1  # more control characters than this, and the "text" is binary data that decoded
+
+
+def clean_text(text: str) -> tuple[str, str | None]:
+    r"""(text every reader's output becomes, or why it is not text): normalised (:func:`ragvsft.textforms.normalize`:
+    ``\n`` line ends, composed Unicode), stray control characters (terminal colour codes, a bell) dropped. NUL,
+    or more than 10 % control characters, means binary data that happened to decode: refused, not indexed as
+    gibberish.
+
+    Example:
+        >>> clean_text("Cafe\u0301 menu\r\n\x1b[1mSoup\x1b[0m of the day")[0]
+        'Café menu\n[1mSoup[0m of the day'
+        >>> clean_text("PK\x03\x04\x14\x00\x06\x00")[1]
+        'looks like binary data (holds NUL characters), not text'
+    """
+    if "\x00" in text:
+        return "", "looks like binary data (holds NUL characters), not text"
+    text = normalize(text)
+    if not (drop := non_text(text)):
+        return text, None
+    if len(drop) > BINARY_CONTROL_SHARE * len(text):
+        return "", f"looks like binary data ({len(drop)} control characters in {len(text)}), not text"
+    unwanted = set(drop)
+    return "".join(c for c in text if c not in unwanted), None
+
+
 READERS: dict[str, Callable[[bytes], str]] = {
     ".md": read_text,
     ".markdown": read_text,
@@ -115,24 +142,30 @@ def load_documents(docs_dir: Path) -> DocumentSet:
         elif path.is_file():
             files.append(path)
     digest = hashlib.sha256()
+    seen: dict[str, str] = {}  # id -> the file that has it
     for path in files:
-        doc_id = path.relative_to(docs_dir).as_posix()
+        # Ids in composed form, like qa.jsonl's sources: a name saved decomposed (macOS) still matches.
+        doc_id = normalize(path.relative_to(docs_dir).as_posix())
         raw = path.read_bytes()
-        digest.update(doc_id.encode() + b"\0" + hashlib.sha256(raw).digest())
-        reason = None
+        digest.update(doc_id.encode("utf-8", "surrogateescape") + b"\0" + hashlib.sha256(raw).digest())
+        reason, text = None, ""
         reader = READERS.get(path.suffix.lower())
-        if reader is None:
+        if non_text(doc_id):
+            reason = "its name holds control characters or bytes that are not UTF-8; rename it"
+        elif doc_id in seen:
+            reason = f"same name as {seen[doc_id]} once Unicode-normalised; rename one of them"
+        elif reader is None:
             reason = f"unsupported file type '{path.suffix or '(none)'}'"
         else:
             try:
-                text = reader(raw)
+                text, reason = clean_text(reader(raw))
             except UnicodeDecodeError as exc:
                 reason = f"not valid UTF-8 (byte {exc.start}); re-save it as UTF-8"
             except Exception as exc:  # a broken PDF raises many different types
-                reason = f"could not be read: {type(exc).__name__}: {exc}"
-            else:
-                if not text.strip():
-                    reason = "empty (no text after extraction)"
+                reason = f"could not be read: {type(exc).__name__}: {' '.join(str(exc).split())}"
+            if reason is None and not text.strip():
+                reason = "empty (no text after extraction)"
+        seen.setdefault(doc_id, str(path))
         if reason is not None:
             log.warning("skipping %s: %s", path, reason)
             skipped.append(SkippedFile(str(path), reason))

@@ -9,7 +9,9 @@ from typing import Protocol
 import numpy as np
 
 from ragvsft.device import resolve_device
+from ragvsft.errors import RagvsftError
 from ragvsft.hashing import model_dir_sha256
+from ragvsft.models import looks_like_path
 
 PACKAGED_EMBEDDERS: dict[str, Callable[[], Path]] = {}
 
@@ -40,11 +42,17 @@ class Embedder(Protocol):
 
 
 def resolve_model(spec: str) -> Path | str:
-    """A packaged model name, an existing folder, or (last) a hub id left to the library."""
+    """A packaged model name, an existing folder, or (last) a hub id left to the library; a name that can only be
+    a path (:func:`ragvsft.models.looks_like_path`) and does not exist is an error naming it."""
     if spec in PACKAGED_EMBEDDERS:
         return PACKAGED_EMBEDDERS[spec]()
     path = Path(spec).expanduser()
-    return path if path.exists() else spec
+    if path.exists():
+        return path
+    if looks_like_path(spec):
+        raise RagvsftError(f"embedder {spec!r} not found: give a sentence-transformers model folder, a hub id, or one "
+                           f"of {', '.join(PACKAGED_EMBEDDERS)}")
+    return spec
 
 
 def embedder_identity(spec: str) -> str:
@@ -82,6 +90,10 @@ class SentenceTransformerEmbedder:
     @property
     def identity(self) -> str:
         return self._identity
+
+    def reads(self, text: str) -> tuple[int, int]:
+        """(tokens in ``text``, tokens the model reads): the model silently ignores anything past its limit."""
+        return len(self.model.tokenizer(text)["input_ids"]), int(self.model.max_seq_length)
 
     def embed(self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         # Sorting by length keeps padding low; encode() sorts only within one call,

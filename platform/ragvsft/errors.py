@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 
@@ -31,3 +32,19 @@ class CorpusError(InputError):
 
 class ConfigError(InputError):
     """An experiment file or a command-line override is invalid."""
+
+
+def json_problem(exc: json.JSONDecodeError) -> str:
+    """What is wrong with a JSON text and where, for messages that already name the file and line.
+
+    Python's own messages sometimes end in "at" ("Invalid control character at"), so the column is joined to suit.
+
+    Example:
+        >>> try:
+        ...     json.loads('{"a": "b\x01"}')
+        ... except json.JSONDecodeError as exc:
+        ...     json_problem(exc)
+        'malformed JSON (Invalid control character at column 9)'
+    """
+    joint = " " if exc.msg.endswith(" at") else " at "
+    return f"malformed JSON ({exc.msg}{joint}column {exc.colno})"

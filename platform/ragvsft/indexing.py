@@ -39,7 +39,7 @@ from ragvsft.checksums import damaged_file, describe_files, set_aside
 from ragvsft.chunking import chunk_documents
 from ragvsft.documents import DocumentSet
 from ragvsft.embedders import Embedder
-from ragvsft.errors import RagvsftError
+from ragvsft.errors import RagvsftError, json_problem
 from ragvsft.store import REBUILD, STORE_FILES, FaissStore
 
 FORMAT_VERSION = 1
@@ -275,7 +275,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     try:
         manifest = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise RagvsftError(f"{manifest_path}:{exc.lineno}: malformed JSON ({exc.msg}); {REBUILD}") from None
+        raise RagvsftError(f"{manifest_path}:{exc.lineno}: {json_problem(exc)}; {REBUILD}") from None
     if not isinstance(manifest, dict):
         raise RagvsftError(f"{manifest_path}: expected a JSON object, got {type(manifest).__name__}; {REBUILD}")
     if manifest.get("format") != FORMAT_VERSION:
@@ -286,6 +286,24 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     if (problem := damaged_file(folder, manifest.get("files"), STORE_FILES)) is not None:
         raise RagvsftError(f"{problem}; {REBUILD}")
     return manifest
+
+
+def settings_differences(manifest: dict[str, Any], spec: IndexSpec) -> list[str]:
+    """How the version described by ``manifest`` was built differently from ``spec`` (chunking, index type), one
+    ``"name: built X, configured Y"`` per setting; empty when they agree.
+
+    Example:
+        >>> m = {"chunking": {"chunk_chars": 800, "chunk_overlap_chars": 100}, "index": {"type": "flat", "hnsw_m": 32}}
+        >>> settings_differences(m, IndexSpec("e", chunk_chars=400, chunk_overlap_chars=100))
+        ['chunk_chars: built 800, configured 400']
+    """
+    chunking, index = manifest.get("chunking") or {}, manifest.get("index") or {}
+    built = {"chunk_chars": chunking.get("chunk_chars"), "chunk_overlap_chars": chunking.get("chunk_overlap_chars"),
+             "index_type": index.get("type")}
+    if spec.index_type == "hnsw":
+        built["hnsw_m"] = index.get("hnsw_m")
+    return [f"{name}: built {value}, configured {getattr(spec, name)}" for name, value in built.items()
+            if value != getattr(spec, name)]
 
 
 def load_index(root: Path, *, expected_embedder: str, hnsw_ef_search: int) -> tuple[FaissStore, dict[str, Any]]:

@@ -69,6 +69,23 @@ def resolve_lm(spec: str, cache_dir: Path, *, identity: bool = True) -> tuple[Pa
     return spec, spec  # a hub id: only resolvable where a hub (or its cache) is reachable
 
 
+_WEIGHT_FILES = (".gguf", ".safetensors", ".bin", ".pt", ".onnx")
+
+
+def looks_like_path(spec: str) -> bool:
+    """Whether a model name can only mean a place on disk: hub ids are ``name`` or ``owner/name``, so a name that
+    starts with ``.``, ``/`` or ``~``, holds a backslash or several slashes, names a weights file, or whose first
+    folder exists here, is a path (and a missing path must fail at once, not be retried against the hub).
+
+    Example:
+        >>> [looks_like_path(s) for s in ("gpt2", "HuggingFaceTB/SmolLM2-135M", "./m", "a/b/c", "m.gguf")]
+        [False, False, True, True, True]
+    """
+    if spec.startswith((".", "/", "~")) or "\\" in spec or spec.count("/") > 1 or spec.endswith(_WEIGHT_FILES):
+        return True
+    return "/" in spec and Path(spec.split("/")[0]).is_dir()
+
+
 def check_lm_spec(spec: str) -> None:
     """Fail fast on a model that cannot load, without loading or converting anything."""
     if spec in PACKAGED_LMS:
@@ -78,7 +95,7 @@ def check_lm_spec(spec: str) -> None:
     path = Path(spec).expanduser()
     if path.is_dir() and not (path / "config.json").is_file():
         raise RagvsftError(f"{path}: not a Hugging Face model folder (no config.json)")
-    if not path.is_dir() and (path.exists() or spec.startswith((".", "/", "~"))):
+    if not path.is_dir() and (path.exists() or looks_like_path(spec)):
         raise RagvsftError(f"model {spec!r} not found: give a model folder, a hub id, or one of {', '.join(PACKAGED_LMS)}")
 
 

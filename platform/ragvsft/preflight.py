@@ -9,12 +9,18 @@ from ragvsft.builders import build_arms, build_judge, needs_judge
 from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import Corpus
 from ragvsft.device import resolve_device
+from ragvsft.embedders import resolve_model
 from ragvsft.errors import RagvsftError
-from ragvsft.models import check_lm_spec
+from ragvsft.finetune.tokenize import answer_ids
+from ragvsft.models import check_lm_spec, load_tokenizer
 
 
-def preflight(config: ExperimentConfig, corpus: Corpus) -> None:
-    """Every error a run can know about up front, raised before any model loads."""
+def preflight(config: ExperimentConfig, corpus: Corpus) -> list[str]:
+    """Every error a run can know about up front, raised before any model loads (only the base model's tokenizer
+    is read, to count the training answers); returns warnings to show (what the run will work around).
+
+    ``ragvsft check`` runs exactly this, so what it passes, ``run`` does not refuse later.
+    """
     qa_path = config.corpus / "qa.jsonl"
     if not corpus.split("eval"):
         raise RagvsftError(f"{qa_path}: the eval split is empty; mark some lines \"split\": \"eval\" "
@@ -30,6 +36,7 @@ def preflight(config: ExperimentConfig, corpus: Corpus) -> None:
         raise RagvsftError(f"{qa_path}: prompt.few_shot={config.prompt.few_shot} takes its examples from the "
                            "training questions, and there are none")
     check_lm_spec(config.model.base_model)
+    resolve_model(config.index.embedder)
     resolve_device(config.model.device)
     resolve_device(config.index.device)
     judge = config.evaluate.judge
@@ -40,6 +47,24 @@ def preflight(config: ExperimentConfig, corpus: Corpus) -> None:
     build_arms([], config.evaluate.extra_arms, config.model, adapter_dir=None, environ=os.environ)
     if needs_judge(config.evaluate.metrics) and judge.base_url:
         build_judge(judge, config.model, environ=os.environ)
+    return _overlong_answers(config, corpus) if adapter_arms(config) else []
+
+
+def _overlong_answers(config: ExperimentConfig, corpus: Corpus) -> list[str]:
+    """Training answers with no room left for a prompt in ``finetune.max_length``: fine-tuning leaves them out
+    (a warning), and when that is all of them there is nothing to train (an error) — found now, not minutes into
+    the fine-tune."""
+    tokenizer = load_tokenizer(config.model.base_model, cache_dir=config.model.cache_dir)
+    train, limit = corpus.split("train"), config.finetune.max_length
+    over = [q.id for q in train if len(answer_ids(tokenizer, q.answer)) >= limit]
+    where = f"{config.corpus / 'qa.jsonl'}: {len(over)} of {len(train)} training answers"
+    if len(over) == len(train):
+        raise RagvsftError(f"{where} are longer than finetune.max_length={limit} tokens, so nothing can be "
+                           "fine-tuned; raise finetune.max_length")
+    if over:
+        return [f"{where} are longer than finetune.max_length={limit} tokens and will be left out of fine-tuning "
+                f"(e.g. {', '.join(over[:3])}); raise finetune.max_length to train on them"]
+    return []
 
 
 def adapter_arms(config: ExperimentConfig) -> list[str]:

@@ -8,6 +8,7 @@ served) on exactly the prompts it was trained on.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,31 @@ class PromptTemplate:
             turns += [{"role": "user", "content": self.closed_book.format(question=shot_question)},
                       {"role": "assistant", "content": shot_answer}]
         return turns + [{"role": "user", "content": user}]
+
+
+def template_problem(template: str, placeholders: Sequence[str]) -> str:
+    """What is wrong with a prompt template that must hold each of ``placeholders`` (``"question"``) and nothing
+    else in braces; empty when it is fine. Literal braces are written doubled, ``{{`` and ``}}``.
+
+    Example:
+        >>> template_problem("Q: {question} {x}", ["question"])
+        'unknown placeholder {x} (allowed: {question}; write {{ and }} for literal braces)'
+        >>> template_problem("Q: {question}", ["question"])
+        ''
+    """
+    allowed = ", ".join(f"{{{p}}}" for p in placeholders)
+    try:
+        fields = [(name, conversion, spec) for _, name, spec, conversion in string.Formatter().parse(template)
+                  if name is not None]
+    except ValueError as exc:  # a lone "{" or "}"
+        return f"{exc} (write {{{{ and }}}} for literal braces)"
+    for name, conversion, spec in fields:
+        if name not in placeholders or conversion or spec:
+            shown = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            return f"unknown placeholder {shown} (allowed: {allowed}; write {{{{ and }}}} for literal braces)"
+    if missing := [p for p in placeholders if p not in {name for name, _, _ in fields}]:
+        return f"needs {', '.join(f'{{{p}}}' for p in missing)}"
+    return ""
 
 
 def prompt_text(tokenizer: Any, conversation: Sequence[Message]) -> str:

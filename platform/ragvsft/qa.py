@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ragvsft.errors import CorpusError
+from ragvsft.errors import CorpusError, json_problem
+from ragvsft.textforms import non_text, normalize
 
 Split = Literal["train", "eval"]
 SPLITS: tuple[Split, ...] = ("train", "eval")
@@ -67,17 +68,27 @@ def seeded_split(question: str, *, seed: int, eval_fraction: float) -> Split:
     return "eval" if int.from_bytes(digest[:8], "big") / 2**64 < eval_fraction else "train"
 
 
+def _text(value: str, field: str, path: Path, line: int) -> str:
+    """A string field in the form documents are read in (:func:`ragvsft.textforms.normalize`); control characters
+    and lone surrogates (``"\\ud800"`` is valid JSON, but no text) are refused, naming the field."""
+    text = normalize(value)
+    if bad := non_text(text):
+        raise CorpusError(path, f"'{field}' holds the character U+{ord(bad[0]):04X}, which is not text; remove it",
+                          line=line)
+    return text
+
+
 def _string_list(value: object, field: str, path: Path, line: int) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise CorpusError(path, f"'{field}' must be a list of non-empty strings, got {value!r}", line=line)
-    return tuple(value)
+    return tuple(_text(v, field, path, line) for v in value)
 
 
 def _parse_line(text: str, path: Path, line: int) -> dict:
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CorpusError(path, f"malformed JSON ({exc.msg} at column {exc.colno})", line=line) from None
+        raise CorpusError(path, json_problem(exc), line=line) from None
     if not isinstance(obj, dict):
         raise CorpusError(path, f"expected a JSON object, got {type(obj).__name__}", line=line)
     unknown = sorted(set(obj) - _FIELDS)
@@ -106,7 +117,10 @@ def load_qa(
     if not path.is_file():
         raise CorpusError(path, "file not found; a corpus needs qa.jsonl with one question/answer object per line")
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        # Lines end at "\n" only, as in every editor and JSON writer: splitlines() would also split at U+2028,
+        # form feeds and the like, which JSON strings may hold unescaped, and number lines unlike the editor.
+        # (read_text would also turn a lone "\r" into a line end.)
+        lines = [line.removesuffix("\r") for line in path.read_bytes().decode("utf-8-sig").split("\n")]
     except UnicodeDecodeError as exc:
         raise CorpusError(path, f"not valid UTF-8 (byte {exc.start}); re-save it as UTF-8") from None
     known = set(document_ids)
@@ -119,6 +133,7 @@ def load_qa(
         qa_id = obj.get("id", f"line-{number}")
         if not isinstance(qa_id, str) or not qa_id.strip():
             raise CorpusError(path, f"'id' must be a non-empty string, got {qa_id!r}", line=number)
+        qa_id = _text(qa_id, "id", path, number)
         if qa_id in id_lines:
             raise CorpusError(path, f"duplicate id '{qa_id}' (first used on line {id_lines[qa_id]})", line=number)
         id_lines[qa_id] = number
@@ -135,8 +150,8 @@ def load_qa(
         pairs.append(
             QAPair(
                 id=qa_id,
-                question=obj["question"].strip(),
-                answer=obj["answer"].strip(),
+                question=_text(obj["question"], "question", path, number).strip(),
+                answer=_text(obj["answer"], "answer", path, number).strip(),
                 sources=sources,
                 split=split or seeded_split(obj["question"], seed=seed, eval_fraction=eval_fraction),
                 tags=tags,

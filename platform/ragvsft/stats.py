@@ -95,6 +95,32 @@ def paired_test(
     return PairedTest(float(diffs.mean()), low, high, (extreme + 1) / (resamples + 1), int(diffs.size))
 
 
+MIN_QUESTIONS_TO_COMPARE = 10  # below this a bootstrap interval is too unstable to read, whatever p can reach
+
+
+def too_few_questions(n: int, comparisons: int, *, alpha: float = 0.05) -> str:
+    """Why ``n`` paired questions cannot separate arms over ``comparisons`` Holm-adjusted pairs; empty when they can.
+
+    The smallest two-sided sign-flip p-value on ``n`` questions is 2 / 2**n (every question favours the same arm),
+    and Holm multiplies the smallest one by the number of pairs.
+
+    Example:
+        >>> too_few_questions(4, 6).split(";")[0]
+        'only 4 eval questions: no difference between arms can reach p < 0.05 (the smallest possible p over 6 pair(s) is 0.75)'
+        >>> too_few_questions(40, 6)
+        ''
+    """
+    smallest = min(1.0, max(comparisons, 1) * 2.0 ** (1 - n))
+    if smallest >= alpha:
+        reason = (f"no difference between arms can reach p < {alpha:g} (the smallest possible p over {comparisons} "
+                  f"pair(s) is {smallest:.2g})")
+    elif n < MIN_QUESTIONS_TO_COMPARE:
+        reason = "confidence intervals from so few questions are unreliable"
+    else:
+        return ""
+    return f"only {n} eval questions: {reason}; add eval questions before reading the comparisons"
+
+
 def holm(p_values: Sequence[float]) -> list[float]:
     """Holm-Bonferroni adjusted p-values (family-wise error over several arm pairs), in the input order.
 

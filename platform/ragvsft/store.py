@@ -19,7 +19,7 @@ import faiss
 import numpy as np
 
 from ragvsft.chunking import Chunk
-from ragvsft.errors import RagvsftError
+from ragvsft.errors import RagvsftError, json_problem
 
 INDEX_FILE = "index.faiss"
 CHUNKS_FILE = "chunks.jsonl"
@@ -171,7 +171,7 @@ def _read_chunks(path: Path) -> list[Chunk]:
         except UnicodeDecodeError:
             raise RagvsftError(f"{where}: not valid UTF-8; {REBUILD}") from None
         except json.JSONDecodeError as exc:
-            raise RagvsftError(f"{where}: malformed JSON ({exc.msg}); {REBUILD}") from None
+            raise RagvsftError(f"{where}: {json_problem(exc)}; {REBUILD}") from None
         if not isinstance(row, dict) or set(row) != _CHUNK_FIELDS:
             found = sorted(row) if isinstance(row, dict) else type(row).__name__
             raise RagvsftError(f"{where}: expected a chunk with fields {sorted(_CHUNK_FIELDS)}, got {found}; {REBUILD}")

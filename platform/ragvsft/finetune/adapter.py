@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ragvsft.checksums import damaged_file, describe_files
-from ragvsft.errors import RagvsftError
+from ragvsft.errors import RagvsftError, json_problem
 from ragvsft.finetune.settings import LoraSettings
 from ragvsft.models import LoadedLM
 
@@ -111,7 +111,7 @@ def load_adapter_meta(folder: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise RagvsftError(f"{folder}: not a ragvsft adapter (no {META_FILE})") from None
     except json.JSONDecodeError as exc:
-        raise RagvsftError(f"{path}: unreadable ({exc.msg} at line {exc.lineno})") from None
+        raise RagvsftError(f"{path}:{exc.lineno}: {json_problem(exc)}") from None
 
 
 def check_adapter_base(folder: Path, base_identity: str) -> None:

@@ -44,6 +44,12 @@ class EncodedExample:
         return sum(label != IGNORE_INDEX for label in self.labels)
 
 
+def answer_ids(tokenizer: Any, answer: str) -> list[int]:
+    """The tokens training learns for an answer: its text, then the end-of-turn token. Leaves no room for a prompt
+    when it holds ``max_length`` tokens or more (``ragvsft check`` counts them up front)."""
+    return tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+
+
 def encode_example(tokenizer: Any, example: TrainExample, *, max_length: int) -> EncodedExample:
     """Tokenize one example; a prompt that does not fit loses tokens from its start, never the answer.
 
@@ -51,7 +57,7 @@ def encode_example(tokenizer: Any, example: TrainExample, *, max_length: int) ->
     ChatML models such as SmolLM2 and Qwen): generation stops there, so the
     model must learn to emit it after the answer.
     """
-    answer = tokenizer(example.answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+    answer = answer_ids(tokenizer, example.answer)
     room = max_length - len(answer)
     if room < 1:
         raise AnswerTooLongError(f"example {example.id}: the answer is {len(answer)} tokens, too long for "

@@ -53,7 +53,7 @@ class OpenAIGenerator:
         parts, shown = urllib.parse.urlsplit(base_url), shown_url(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname or _port(parts) == -1:
             raise RagvsftError(f"base_url {shown!r} must be an http:// or https:// URL, e.g. http://127.0.0.1:8000/v1")
-        if api_key and parts.scheme == "http" and not _is_loopback(parts.hostname) and not allow_plain_http:
+        if api_key and parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_plain_http:
             raise RagvsftError(f"base_url {shown}: an API key would cross the network unencrypted to "
                                f"{parts.hostname}; use https://, or set allow_plain_http = true for this endpoint "
                                "if the network is trusted")
@@ -170,7 +170,8 @@ def _port(parts: urllib.parse.SplitResult) -> int | None:
         return -1
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` (a URL's host name) is this machine."""
     if host == "localhost":
         return True
     try:
