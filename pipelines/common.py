@@ -23,6 +23,7 @@ from rich.progress import (
 
 from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import Corpus, load_corpus
+from ragvsft.errors import CorpusError
 from ragvsft.preflight import preflight
 
 
@@ -36,6 +37,9 @@ def quiet_libraries() -> None:
 
 def load_experiment_corpus(config: ExperimentConfig, console: Console) -> Corpus:
     corpus = load_corpus(config.corpus, seed=config.seed, eval_fraction=config.eval_fraction)
+    if config.strict_corpus and (skipped := corpus.docs.skipped):
+        raise CorpusError(skipped[0].path, f"{skipped[0].reason} (strict_corpus = true: {len(skipped)} file(s) "
+                                           "skipped in docs/ are errors; fix them or set strict_corpus = false)")
     for skipped in corpus.docs.skipped:
         console.print(f"[yellow]warning:[/] skipped {escape(skipped.path)}: {escape(skipped.reason)}")
     console.print(

@@ -107,6 +107,9 @@ def main(
     loaded = loaded or Loaded.for_experiment(config)
     questions = eval_questions(corpus, config.evaluate.max_questions)
     ev, cache = config.evaluate, loaded.cache
+    if cache is not None and cache.damaged:
+        console.print(f"[yellow]warning:[/] {escape(cache.damaged)}", highlight=False)
+        cache.damaged = ""  # said once per process
     key = (config.index.embedder, config.index.device, config.index.embed_batch_size)
     retriever, _ = load_retriever(config.index, config.output_dir / "index", embedder=loaded.embedders.get(key),
                                   version_dir=index_dir)

@@ -24,7 +24,7 @@ from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.corpus import Corpus
 from ragvsft.errors import RagvsftError
 from ragvsft.finetune import LoraSettings
-from ragvsft.finetune.adapter import META_FILE, adapter_fingerprint, check_adapter_base, load_adapter_meta, save_adapter
+from ragvsft.finetune.adapter import adapter_fingerprint, check_adapter_base, load_adapter_meta, save_adapter
 from ragvsft.finetune.data import RECIPES, TrainExample, dropped_message, training_subset
 from ragvsft.finetune.lora import train_lora
 from ragvsft.lexical import BM25Retriever
@@ -104,14 +104,7 @@ def main(
         start = f"+init:{load_adapter_meta(init_adapter).get('fingerprint', '')}" if init_adapter else ""
         fingerprint = adapter_fingerprint(f"{lm.identity}[{lm.model.dtype}]{start}", examples, ft, config.seed)
         adapter_dir = config.output_dir / "adapters" / fingerprint
-        reused = (adapter_dir / META_FILE).is_file()
-        if reused:
-            try:
-                check_adapter_base(adapter_dir, lm.identity)
-            except RagvsftError as exc:  # damaged since it was saved: trained again, never reused
-                console.print(f"[yellow]damaged adapter set aside and trained again:[/] {escape(str(exc))}")
-                set_aside(adapter_dir)
-                reused = False
+        reused = reusable_adapter(adapter_dir, lm.identity, console)
         logged.log_params({"adapter_fingerprint": fingerprint, "adapter_reused": reused,
                            "warm_start_from": str(init_adapter or "")})
         dropped: tuple[str, ...] = ()
@@ -149,6 +142,20 @@ def main(
     return FinetuneResult(adapter_dir, adapter_uri, lm.identity, logged.run_id, len(examples), dropped, fingerprint,
                           reused, len(train))
 
+
+
+def reusable_adapter(folder: Path, base_identity: str, console: Console) -> bool:
+    """Whether the adapter saved in ``folder`` can be reused. One damaged since it was saved (any file changed,
+    cut short or missing) is set aside, so it is trained again into the same folder, never reused."""
+    if not folder.exists():
+        return False
+    try:
+        check_adapter_base(folder, base_identity)
+    except RagvsftError as exc:
+        console.print(f"[yellow]damaged adapter set aside and trained again:[/] {escape(str(exc))}", highlight=False)
+        set_aside(folder)
+        return False
+    return True
 
 
 def _usable_start(folder: Path | None, base_identity: str, settings: LoraSettings, console: Console) -> Path | None:

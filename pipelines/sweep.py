@@ -17,6 +17,7 @@ import dataclasses
 import time
 
 from rich.console import Console
+from rich.markup import escape
 
 from ragvsft import tracking
 from ragvsft.config import ExperimentConfig, config_to_dict
@@ -66,9 +67,9 @@ def main(sweep: Sweep, console: Console) -> ExperimentResults:
         current_index: tuple | None = None
         for n, point in enumerate(order, start=1):
             config = point.config
-            console.rule(f"point {n}/{len(order)}: {point.label}")
+            console.rule(escape(f"point {n}/{len(order)}: {point.label}"))
             ikey = _index_key(config)
-            if ikey != current_index:  # also makes it the live version evaluate reads
+            if ikey != current_index:  # built (or found) once per run of points sharing it
                 indexes[ikey] = index.main(config, quiet, parent_run_id=parent.run_id)
                 current_index = ikey
             ft = None
@@ -83,7 +84,8 @@ def main(sweep: Sweep, console: Console) -> ExperimentResults:
                               parent_run_id=parent.run_id) as child:
                 child.log_params({f"sweep.{k}": v for k, v in point.values.items()})
                 arm_results = evaluate.main(config, console, corpus, adapter_dir=ft.adapter_dir if ft else None,
-                                            parent_run_id=child.run_id, loaded=loaded)
+                                            parent_run_id=child.run_id, loaded=loaded,
+                                            index_dir=indexes[ikey].built.path)
                 child.log_metrics({f"{r.arm.name}/{k}": v for r in arm_results
                                    for k, v in evaluate.flatten_summary(r.summary).items()
                                    if not k.endswith(("_ci_low", "_ci_high"))})

@@ -185,3 +185,7 @@ def test_skipped_files_are_reported(tmp_path: Path) -> None:
     result = runner.invoke(app, ["check", str(experiment(tmp_path, corpus, extra='[evaluate]\narms = ["rag"]\n'))])
     assert result.exit_code == 0, result.output
     assert "skipped" in result.output and "b.md: not valid UTF-8" in result.output and "(2 skipped)" in result.output
+    strict = runner.invoke(app, ["check", str(experiment(tmp_path, corpus, extra='[evaluate]\narms = ["rag"]\n')),
+                                 "--set", "strict_corpus=true"])
+    assert strict.exit_code == 2 and "b.md: not valid UTF-8" in strict.output
+    assert "(strict_corpus = true: 2 file(s) skipped in docs/ are errors" in " ".join(strict.output.split())

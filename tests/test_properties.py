@@ -53,7 +53,7 @@ def _is_clean(text: str) -> bool:
 # --- qa.jsonl -------------------------------------------------------------------------------------------------
 
 
-@examples(300)
+@examples(1000)
 @given(NASTY_BYTES)
 def test_qa_jsonl_of_any_bytes_loads_or_names_file_and_line(raw: bytes) -> None:
     path = _tmp() / "qa.jsonl"
@@ -73,7 +73,7 @@ ROW = st.fixed_dictionaries(
     optional={"id": TEXT, "tags": st.lists(TEXT, max_size=2), "split": st.sampled_from(["train", "eval"])})
 
 
-@examples(300)
+@examples(1000)
 @given(st.lists(ROW, min_size=1, max_size=6), st.booleans(), st.booleans(), st.booleans())
 def test_qa_jsonl_written_by_any_json_writer_reads_back_line_for_line(
     rows: list[dict], ascii_only: bool, crlf: bool, bom: bool
@@ -96,7 +96,7 @@ def test_qa_jsonl_written_by_any_json_writer_reads_back_line_for_line(
 # --- documents ------------------------------------------------------------------------------------------------
 
 
-@examples(300)
+@examples(1000)
 @given(st.sampled_from([".md", ".txt", ".html", ".pdf", ".htm"]), NASTY_BYTES)
 def test_a_document_of_any_bytes_is_read_clean_or_skipped_with_a_reason(suffix: str, raw: bytes) -> None:
     docs = _tmp() / "docs"
@@ -111,7 +111,7 @@ def test_a_document_of_any_bytes_is_read_clean_or_skipped_with_a_reason(suffix: 
     assert all(s.reason and "\n" not in s.reason for s in skipped)
 
 
-@examples(200)
+@examples(500)
 @given(st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=200), st.booleans())
 def test_plain_text_reads_back_as_written_in_composed_form(text: str, bom: bool) -> None:
     docs = _tmp() / "docs"
@@ -125,7 +125,7 @@ def test_plain_text_reads_back_as_written_in_composed_form(text: str, bom: bool)
         assert [d.text for d in loaded.documents] == [unicodedata.normalize("NFC", text)]
 
 
-@examples(50)
+@examples(100)
 @given(st.text(st.characters(min_codepoint=32, max_codepoint=126, blacklist_characters="()\\`'"), min_size=1,
                max_size=60).filter(str.strip))
 def test_pdf_text_is_extracted(text: str) -> None:
@@ -164,7 +164,7 @@ def _toml(value: object) -> str:
     return json.dumps(value) if isinstance(value, str) else str(value)  # a JSON string is a TOML basic string
 
 
-@examples(300)
+@examples(1000)
 @given(st.dictionaries(KEYS, TOML_VALUE, max_size=3))
 @example({"finetune.learning_rate": float("inf")})
 @example({"prompt.closed_book": "{question} {x}"})
@@ -181,7 +181,7 @@ def test_an_experiment_file_of_any_values_loads_or_names_the_problem(values: dic
     _load_or_explain(path)
 
 
-@examples(300)
+@examples(1000)
 @given(NASTY_BYTES)
 def test_an_experiment_file_of_any_bytes_loads_or_names_the_problem(raw: bytes) -> None:
     path = _tmp() / "exp.toml"

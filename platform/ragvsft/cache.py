@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -74,23 +75,41 @@ class ResultCache:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.damaged = ""  # why an earlier cache file was set aside (``<name>.damaged``) and a new one started
         try:
-            self._db = sqlite3.connect(self.path, timeout=60)
-            with self._db:
-                self._db.execute("CREATE TABLE IF NOT EXISTS generations (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-                self._db.execute("CREATE TABLE IF NOT EXISTS scores "
-                                 "(metric TEXT, key TEXT, value REAL, PRIMARY KEY (metric, key))")
+            self._db = self._open()
         except sqlite3.DatabaseError as exc:
-            raise RagvsftError(f"{self.path}: not a usable cache ({exc}); delete the file to start a new one") from None
+            # Only a cache: everything in it can be computed again, so a damaged file never stops a run.
+            self.damaged = f"{self.path}: not a usable cache ({exc}); kept as {self.path.name}.damaged, starting anew"
+            os.replace(self.path, self.path.with_name(self.path.name + ".damaged"))
+            try:
+                self._db = self._open()
+            except sqlite3.DatabaseError as again:
+                raise RagvsftError(f"{self.path}: cannot create a cache ({again})") from None
         self.generations = HitRate()
         self.scores = HitRate()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=60)
+        try:
+            # quick_check reads every page: a file cut short or overwritten fails here, not on some later lookup.
+            if (verdict := db.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
+                raise sqlite3.DatabaseError(verdict)
+            with db:
+                db.execute("CREATE TABLE IF NOT EXISTS generations (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                db.execute("CREATE TABLE IF NOT EXISTS scores "
+                           "(metric TEXT, key TEXT, value REAL, PRIMARY KEY (metric, key))")
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     def get_generations(self, keys: Sequence[str]) -> dict[str, Generation]:
         found = {}
         for chunk in _chunks(list(set(keys))):
             rows = self._db.execute(f"SELECT key, value FROM generations WHERE key IN ({','.join('?' * len(chunk))})",
                                     chunk)
-            found |= {key: Generation(**json.loads(value)) for key, value in rows}
+            found |= {key: generation for key, value in rows if (generation := _generation(value)) is not None}
         return found
 
     def put_generations(self, items: dict[str, Generation]) -> None:
@@ -103,7 +122,8 @@ class ResultCache:
         for chunk in _chunks(list(set(keys))):
             rows = self._db.execute(f"SELECT key, value FROM scores WHERE metric = ? AND key IN "
                                     f"({','.join('?' * len(chunk))})", [metric, *chunk])
-            found |= dict(rows.fetchall())
+            # A value that is not a number was not written by put_scores: a miss, computed and written again.
+            found |= {key: value for key, value in rows if value is None or isinstance(value, float)}
         return found
 
     def put_scores(self, metric: str, values: dict[str, float | None]) -> None:
@@ -113,6 +133,15 @@ class ResultCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _generation(value: str) -> Generation | None:
+    """A stored answer, or None (a miss) for an entry that is not one: edited by hand, or from a broken copy."""
+    try:
+        generation = Generation(**json.loads(value))
+    except (TypeError, ValueError):  # not JSON, not an object, other fields
+        return None
+    return generation if isinstance(generation.text, str) else None
 
 
 def _chunks(keys: list[str], size: int = 500) -> list[list[str]]:

@@ -217,6 +217,9 @@ class ExperimentConfig:
     """Share of ``qa.jsonl`` lines without a ``split`` that go to evaluation."""
     output_dir: Path = Path()
     """Where indexes, adapters and reports go; defaults to ``artifacts/<name>``."""
+    strict_corpus: bool = False
+    """Make any file skipped in ``docs/`` (a link leading outside it, a broken link, an empty, binary, unreadable
+    or unsupported file) an error instead of a warning: for corpora checked in CI."""
     index: IndexConfig = field(default_factory=IndexConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     prompt: PromptTemplate = field(default_factory=PromptTemplate)

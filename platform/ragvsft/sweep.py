@@ -32,7 +32,7 @@ from ragvsft.config import ExperimentConfig, config_from_data, parse_override, r
 from ragvsft.errors import ConfigError
 from ragvsft.results import point_label
 
-FIXED = ("corpus", "name", "output_dir", "eval_fraction", "evaluate.max_questions", "evaluate.arms",
+FIXED = ("corpus", "strict_corpus", "name", "output_dir", "eval_fraction", "evaluate.max_questions", "evaluate.arms",
          "evaluate.extra_arms", "evaluate.cache", "report")
 MAX_POINTS = 200  # a typo'd grid should fail, not queue a week of CPU
 

@@ -21,13 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from ragvsft.checksums import damaged_file, describe_files
-from ragvsft.errors import RagvsftError, json_problem
+from ragvsft.errors import RagvsftError
 from ragvsft.finetune.settings import LoraSettings
+from ragvsft.jsonfile import read_json_object
 from ragvsft.models import LoadedLM
 
 META_FILE = "ragvsft_adapter.json"
 FORMAT_VERSION = 1
 ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")  # what PEFT writes and loads
+ADAPTER_FIX = "the adapter is damaged: fine-tune again, or download it from the registry"
 
 
 def save_adapter(
@@ -105,13 +107,7 @@ def load_adapter_meta(folder: Path) -> dict[str, Any]:
         >>> load_adapter_meta(Path("artifacts/demo/adapters/run-1"))["recipe"]  # doctest: +SKIP
         'mixed'
     """
-    path = Path(folder) / META_FILE
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RagvsftError(f"{folder}: not a ragvsft adapter (no {META_FILE})") from None
-    except json.JSONDecodeError as exc:
-        raise RagvsftError(f"{path}:{exc.lineno}: {json_problem(exc)}") from None
+    return read_json_object(Path(folder) / META_FILE, missing="missing, so not a ragvsft adapter", fix=ADAPTER_FIX)
 
 
 def check_adapter_base(folder: Path, base_identity: str) -> None:
@@ -125,7 +121,7 @@ def check_adapter_base(folder: Path, base_identity: str) -> None:
     """
     meta = load_adapter_meta(folder)
     if (problem := damaged_file(Path(folder), meta.get("files"), ADAPTER_FILES)) is not None:
-        raise RagvsftError(f"{problem}; the adapter is damaged: fine-tune again, or download it from the registry")
+        raise RagvsftError(f"{problem}; {ADAPTER_FIX}")
     trained_on = meta.get("base_model_identity")
     if trained_on != base_identity:
         raise RagvsftError(f"adapter {folder} was trained on base model {trained_on!r}, not on {base_identity!r}; "

@@ -1,0 +1,108 @@
+"""The kill matrix: `ragvsft index` and `ragvsft run` killed with SIGKILL at each stage, in a real subprocess,
+as the kernel's out-of-memory killer would (no cleanup runs; the pipeline processes follow their parent).
+
+After each kill the same command runs again and must complete; nothing half-written may be loaded or registered:
+the live index verifies against its manifest, no build folder is left behind, every registered version comes from
+a complete run, and no MLflow run is left RUNNING. Each case's stage is the last line the command printed before
+the kill; the README's Reliability section tables them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mlflow
+import pytest
+
+from conftest import SMALL_QA, write_corpus
+from ragvsft import tracking
+from ragvsft.embedders import embedder_identity
+from ragvsft.indexing import load_index
+
+
+def experiment(tmp_path: Path, lm: Path, embedder: Path) -> Path:
+    more = [{"id": f"t{i}", "question": f"Training question {i} about leave?", "answer": "22 weeks",
+             "sources": ["policies/leave.md"], "split": "train"} for i in range(4)]
+    corpus = write_corpus(tmp_path / "corpus", qa=SMALL_QA + more)
+    path = tmp_path / "exp.toml"
+    path.write_text(
+        f'corpus = "{corpus}"\noutput_dir = "{tmp_path / "out"}"\n'
+        f'[index]\nembedder = "{embedder}"\nchunk_chars = 120\nchunk_overlap_chars = 20\ntop_k = 2\n'
+        f'[model]\nbase_model = "{lm}"\ncache_dir = "{tmp_path / "cache"}"\nmax_new_tokens = 4\n'
+        f'[finetune]\nepochs = 2\nbatch_size = 2\nmax_length = 256\n', encoding="utf-8")
+    return path
+
+
+def run_cli(args: list[str], uri: str, *, kill_after: str | None = None, timeout: float = 300) -> tuple[int, str]:
+    """Run ``ragvsft args``; with ``kill_after``, SIGKILL it as soon as a line containing that text is printed.
+    Returns (exit code, everything printed)."""
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "ragvsft.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=env)
+    lines, deadline = [], time.monotonic() + timeout
+    for line in proc.stdout:  # type: ignore[union-attr]
+        lines.append(line)
+        if kill_after is not None and kill_after in line:
+            proc.send_signal(signal.SIGKILL)
+            break
+        assert time.monotonic() < deadline, "".join(lines)
+    code = proc.wait(timeout=timeout)
+    time.sleep(1.5)  # the pipeline processes notice their parent died within 0.5 s and end themselves
+    return code, "".join(lines)
+
+
+def assert_nothing_half_written(out: Path, uri: str, embedder: Path) -> None:
+    root = out / "index"
+    store, manifest = load_index(root, expected_embedder=embedder_identity(str(embedder)), hnsw_ef_search=64)
+    assert len(store) == manifest["counts"]["chunks"] > 0
+    assert not list(root.glob(".tmp-*")), "a build folder was left behind"
+    assert not [p for p in (out / "adapters").glob(".*")] if (out / "adapters").exists() else True
+    client = mlflow.MlflowClient(uri)
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    assert {r.info.status for r in runs} <= {"FINISHED", "FAILED", "KILLED"}, "a run was left RUNNING"
+    for model in client.search_registered_models():
+        for version in client.search_model_versions(f"name = '{model.name}'"):
+            run = client.get_run(version.run_id)
+            assert run.info.status == "FINISHED", f"{model.name} v{version.version} is from an unfinished run"
+
+
+SLOW = pytest.mark.slow  # the whole matrix takes ~6 min: `scripts/test.sh -m slow` runs it; one case per command by default
+INDEX_STAGES = [pytest.param("corpus ", marks=SLOW), "built ", pytest.param("retrieval on ", marks=SLOW)]
+
+
+@pytest.mark.parametrize("stage", INDEX_STAGES)
+def test_index_killed_at_each_stage_then_run_again(tmp_path: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path,
+                                                    stage: str) -> None:
+    exp, uri = experiment(tmp_path, tiny_lm_dir, tiny_embedder_dir), f"sqlite:///{tmp_path / 'mlflow.db'}"
+    code, printed = run_cli(["index", str(exp)], uri, kill_after=stage)
+    assert code == -signal.SIGKILL, printed
+    code, printed = run_cli(["index", str(exp)], uri)
+    assert code == 0, printed
+    assert_nothing_half_written(tmp_path / "out", uri, tiny_embedder_dir)
+
+
+RUN_STAGES = [pytest.param("in parallel", marks=SLOW), pytest.param("index: ", marks=SLOW), "answers: up to",
+              pytest.param("arms x metrics", marks=SLOW), pytest.param("open the runs", marks=SLOW)]
+
+
+@pytest.mark.parametrize("stage", RUN_STAGES)
+def test_run_killed_at_each_stage_then_run_again(tmp_path: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path,
+                                                  stage: str) -> None:
+    exp, uri = experiment(tmp_path, tiny_lm_dir, tiny_embedder_dir), f"sqlite:///{tmp_path / 'mlflow.db'}"
+    code, printed = run_cli(["run", str(exp)], uri, kill_after=stage)
+    assert code == -signal.SIGKILL, printed
+    registered_before = len(mlflow.MlflowClient(uri).search_registered_models())
+    assert registered_before == 0 or stage == "open the runs"  # only a complete run registers
+    code, printed = run_cli(["run", str(exp)], uri)
+    assert code == 0, printed
+    assert_nothing_half_written(tmp_path / "out", uri, tiny_embedder_dir)
+    registered = tracking.resolve_version(uri, "ragvsft-corpus-index", "challenger", tmp_path / "registry")
+    assert registered.path.is_dir()
+    # Index and adapter are the same in both runs: one version each, whether or not the killed run registered.
+    client = mlflow.MlflowClient(uri)
+    assert [len(client.search_model_versions(f"name = 'ragvsft-corpus-{kind}'")) for kind in ("index", "adapter")] == [1, 1]
