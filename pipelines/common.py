@@ -59,6 +59,30 @@ def checked_corpus(config: ExperimentConfig, console: Console, *, points: Sequen
     return corpus
 
 
+def report_leaks(config: ExperimentConfig, corpus: Corpus, console: Console) -> int:
+    """Count eval questions with a paraphrase in the training split (``near_duplicate_similarity``, with the
+    index's embedder) and say so: a fine-tuned arm answering them recalls a trained question. Returns the count."""
+    from ragvsft.builders import build_embedder
+    from ragvsft.near_duplicates import train_eval_leaks
+
+    threshold = config.near_duplicate_similarity
+    found = train_eval_leaks(corpus.qa, build_embedder(config.index), threshold)
+    # A paraphrase tagged seen_fact is there on purpose: the slice that measures what fine-tuning memorised.
+    declared = {q.id for q in corpus.split("eval") if "seen_fact" in q.tags}
+    leaks = [leak for leak in found if leak.eval_id not in declared]
+    evals = len(corpus.split("eval"))
+    note = f"; {len(found) - len(leaks)} more are tagged seen_fact, on purpose" if len(found) > len(leaks) else ""
+    if not leaks:
+        console.print(f"near-duplicate check: none of the {evals} eval questions repeats a training question in "
+                      f"other words (cosine ≥ {threshold:g}, same answer){note}", highlight=False)
+        return 0
+    shown = ", ".join(f"{leak.eval_id} ~ {leak.train_id} ({leak.similarity:.2f})" for leak in leaks[:5])
+    console.print(f"[yellow]warning:[/] {len(leaks)} of {evals} eval questions have a near-duplicate in train "
+                  f"(cosine ≥ {threshold:g}): {escape(shown)}{' …' if len(leaks) > 5 else ''}; give each pair the "
+                  f"same split, or tag it seen_fact if that is the point{note}", highlight=False)
+    return len(leaks)
+
+
 # (label, done, total, info): how a recipe running in a child process reports progress to the parent.
 ForwardFn = Callable[[str, int, int, str], None]
 StepFn = Callable[..., None]  # (done, total, info="")

@@ -10,6 +10,7 @@ picks passages, so this recipe never waits for the index recipe running beside i
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,15 +19,19 @@ from rich.console import Console
 from rich.markup import escape
 
 from ragvsft import tracking
+from ragvsft.builders import build_answer_limits, build_judge
+from ragvsft.cache import CachedGenerator, ResultCache
 from ragvsft.checksums import set_aside
 from ragvsft.chunking import chunk_documents
 from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.corpus import Corpus
+from ragvsft.distill import labeller_targets
 from ragvsft.errors import RagvsftError
 from ragvsft.finetune import LoraSettings
 from ragvsft.finetune.adapter import adapter_fingerprint, check_adapter_base, load_adapter_meta, save_adapter
 from ragvsft.finetune.data import RECIPES, TrainExample, dropped_message, training_subset
 from ragvsft.finetune.lora import train_lora
+from ragvsft.generators import Generator
 from ragvsft.lexical import BM25Retriever
 from ragvsft.models import load_lm
 from ragvsft.pipelines.common import ForwardFn, folder_mb, load_experiment_corpus, peak_rss_mb, step_progress
@@ -81,6 +86,9 @@ def main(
                            "and eval_fraction sends every unsplit line to eval); fine-tuning needs some")
     ft = config.finetune
     train = training_subset(corpus.split("train"), ft.train_fraction, config.seed)
+    teacher = ""
+    if ft.targets == "labeller":
+        train, teacher = _labeller_targets(config, corpus, train, console)
     examples = build_examples(config, corpus, train)
 
     uri = tracking.tracking_uri()
@@ -90,7 +98,7 @@ def main(
                     f"{len(examples)} examples x {ft.epochs} epochs",
         tags={"ragvsft.pipeline": "finetune", "ragvsft.experiment": config.name}, parent_run_id=parent_run_id,
     ) as logged:
-        logged.log_params(config_to_dict(config) | {"train_examples": len(examples)})
+        logged.log_params(config_to_dict(config) | {"train_examples": len(examples), "targets_from": teacher or "gold"})
 
         # 2. Base model (the packaged GGUF is converted to safetensors once, then cached).
         lm = load_lm(config.model.base_model, cache_dir=config.model.cache_dir, device=config.model.device)
@@ -142,6 +150,22 @@ def main(
     return FinetuneResult(adapter_dir, adapter_uri, lm.identity, logged.run_id, len(examples), dropped, fingerprint,
                           reused, len(train))
 
+
+
+def _labeller_targets(config: ExperimentConfig, corpus: Corpus, train: Sequence[QAPair],
+                      console: Console) -> tuple[list[QAPair], str]:
+    """The training pairs with the labeller's answers (cached like every answer), and the labeller's identity."""
+    labeller: Generator = build_judge(config.synthesize.labeller, config.model, environ=os.environ,
+                                      label="the labeller")
+    identity = labeller.identity
+    if config.evaluate.cache:
+        labeller = CachedGenerator(labeller, ResultCache(config.output_dir / "cache.sqlite"))
+    budget = build_answer_limits(config.model, [q.answer for q in train]).max_new_tokens  # the arms' budget
+    taught, kept_gold = labeller_targets(train, {d.id: d.text for d in corpus.documents}, labeller, config.prompt,
+                                         max_new_tokens=budget)
+    console.print(f"training answers from {escape(identity)} for {len(taught)} questions"
+                  + (f" ({kept_gold} empty replies kept their gold answer)" if kept_gold else ""), highlight=False)
+    return taught, identity
 
 
 def reusable_adapter(folder: Path, base_identity: str, console: Console) -> bool:

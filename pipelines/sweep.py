@@ -37,7 +37,7 @@ def _finetune_key(config: ExperimentConfig) -> tuple:
     """What the training examples and the adapter depend on (few-shot and top_k do not)."""
     m = config.model
     return (config.finetune, m.base_model, m.device, dataclasses.replace(config.prompt, few_shot=0), config.seed,
-            config.index.chunk_chars, config.index.chunk_overlap_chars)
+            config.index.chunk_chars, config.index.chunk_overlap_chars, config.synthesize.labeller)
 
 
 def main(sweep: Sweep, console: Console) -> ExperimentResults:

@@ -18,13 +18,15 @@ import pytest
 
 @dataclass
 class Stub:
-    """An OpenAI-compatible stub: answers with the last user message reversed, after any scripted replies."""
+    """An OpenAI-compatible stub: answers with the last user message reversed (or what ``respond`` makes of it),
+    after any scripted replies."""
 
     url: str
     requests: list[dict[str, Any]] = field(default_factory=list)
     # (status, body) or (status, body, headers) returned first, in order
     script: list[tuple[Any, ...]] = field(default_factory=list)
     usage: bool = True
+    respond: Any = None  # (last user message) -> reply text, instead of reversing it
     in_flight: int = 0
     max_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -51,7 +53,7 @@ def stub() -> Iterator[Stub]:
                 status, text, *more = scripted
                 headers = more[0] if more else {}
             else:
-                answer = question[::-1]
+                answer = state.respond(question) if state.respond else question[::-1]
                 reply: dict[str, Any] = {"choices": [{"message": {"role": "assistant", "content": answer}}]}
                 if state.usage:
                     reply["usage"] = {"prompt_tokens": 11, "completion_tokens": 3}

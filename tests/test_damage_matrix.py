@@ -170,6 +170,7 @@ def test_a_damaged_converted_model_is_converted_again(tmp_path: Path, file: str,
     assert _damaged_conversion(folder).startswith(str(folder / (CONVERTED_RECORD if file == CONVERTED_RECORD else file)))
 
 
+@pytest.mark.slow  # ~40 s: `scripts/test.sh -m slow`
 def test_the_packaged_model_damaged_after_conversion_is_converted_again(request: pytest.FixtureRequest,
                                                                        tmp_path: Path) -> None:
     """The real path, once: a cut-short weights file is found, set aside and converted again (~20 s)."""

@@ -250,6 +250,29 @@ def test_bad_input_fails_before_any_model_loads(
     assert result.exit_code == 2 and message in result.output, result.output
 
 
+def test_distillation_trains_on_the_labellers_answers(
+    tmp_path: Path, corpus: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str, stub: Stub
+) -> None:
+    stub.respond = lambda message: "twenty-two weeks"
+    teacher = (f'targets = "labeller"\n[synthesize.labeller]\nbase_url = "{stub.url}"\nmodel = "teacher"\n'
+               'api_key_env = ""\n[evaluate]\narms = ["finetuned"]\n')
+    exp = experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir, teacher)
+    result = runner.invoke(app, ["run", str(exp)])
+    assert result.exit_code == 0, result.output
+    # One question per training pair, asked with its source document in view.
+    asked = [r["body"]["messages"][-1]["content"] for r in stub.requests]
+    assert len(asked) == 4 and all(a.startswith("Context:\n[1] ") for a in asked)
+    assert sum("Parental leave at Orvane Instruments is 22 weeks." in a for a in asked) == 3  # t0-t2; q3: travel
+    client = mlflow.MlflowClient(mlflow_uri)
+    (tuned,) = client.search_runs([client.get_experiment_by_name("ragvsft/corpus").experiment_id],
+                                  filter_string="tags.`ragvsft.pipeline` = 'finetune'")
+    assert tuned.data.params["targets_from"] == f"openai:teacher@{stub.url}"
+    # Without a labeller there is no one to learn from: refused up front.
+    alone = experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir, 'targets = "labeller"\n')
+    refused = runner.invoke(app, ["check", str(alone)])
+    assert refused.exit_code == 2 and "[synthesize.labeller] names none" in refused.output
+
+
 REMOTE = '[[evaluate.extra_arms]]\nname = "remote"\nmodel = "m"\napi_key_env = "RAGVSFT_TEST_UNSET_KEY"\n'
 
 

@@ -48,6 +48,8 @@ def corpus_state(config: ExperimentConfig, corpus: Corpus) -> CorpusState:
     adapter = {"finetune": config.finetune.determining(), "base_model": config.model.base_model,
                "prompt": dataclasses.asdict(config.prompt), "seed": config.seed,
                "raft_chunks": [config.index.chunk_chars, config.index.chunk_overlap_chars]}
+    if config.finetune.targets == "labeller":  # whose answers the adapter learns decides it too
+        adapter["labeller"] = dataclasses.asdict(config.synthesize.labeller)
     return CorpusState.of(corpus, index_settings=dataclasses.asdict(index_spec(config.index)), adapter_settings=adapter)
 
 
@@ -149,9 +151,11 @@ def needs_judge(metric_names: Sequence[str]) -> bool:
     return any("judge" in getattr(METRICS[m], "requires", ()) for m in metric_names)
 
 
-def build_judge(judge: JudgeConfig, model: ModelConfig, *, environ: Mapping[str, str]) -> Generator:
-    """The LLM judge of ``[evaluate.judge]``: an endpoint, or a local model (default: the base model)."""
+def build_judge(judge: JudgeConfig, model: ModelConfig, *, environ: Mapping[str, str],
+                label: str = "the judge") -> Generator:
+    """The LLM judge of ``[evaluate.judge]`` — or another helper model configured alike (the labeller of
+    ``[synthesize.labeller]``): an endpoint, or a local model (default: the base model)."""
     if judge.base_url:
         return OpenAIGenerator(judge.base_url, judge.model, allow_plain_http=judge.allow_plain_http,
-                               api_key=endpoint_key("the judge", judge.base_url, judge.api_key_env, environ))
+                               api_key=endpoint_key(label, judge.base_url, judge.api_key_env, environ))
     return build_generator(model, name=judge.model)

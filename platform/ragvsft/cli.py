@@ -19,6 +19,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts quote TOML tables ("[sweep]", "[retrain.gates]"): print them as written
 )
 # Piped to a file or a CI log, rich would assume 80 columns and cut every table cell short.
 _width = None if sys.stdout.isatty() else 160
@@ -57,12 +58,14 @@ def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show l
 @app.command()
 def check(experiment: ExperimentArg, set_: SetOpt = None) -> None:
     """Validate the experiment file, its corpus (documents, qa.jsonl, split), models, devices and endpoints
-    exactly as `run` does before it starts, without loading any model (only the base model's tokenizer, to
-    count the training answers) and without calling any endpoint."""
-    from ragvsft.pipelines.common import checked_corpus
+    exactly as `run` does before it starts, without calling any endpoint; then count eval questions with a
+    near-duplicate in the training split (near_duplicate_similarity). Loads only the base model's tokenizer (to
+    count the training answers) and the embedder (to compare questions)."""
+    from ragvsft.pipelines.common import checked_corpus, report_leaks
 
     try:
-        checked_corpus(_load(experiment, set_), console)
+        config = _load(experiment, set_)
+        report_leaks(config, checked_corpus(config, console), console)
     except RagvsftError as exc:
         raise _fail(exc) from None
     console.print("[green]ok[/]")
@@ -203,6 +206,32 @@ def schedule(experiment: ExperimentArg, set_: SetOpt = None) -> None:
 
     try:
         recipe.main(_load(experiment, set_), console, experiment, set_ or [])
+    except RagvsftError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def synthesize(
+    experiment: ExperimentArg,
+    per_chunk: Annotated[int | None, typer.Option(min=1, help="Questions asked per chunk (synthesize.per_chunk).",
+                                                  show_default=False)] = None,
+    max_questions: Annotated[int | None, typer.Option(min=0, help="Stop once this many pairs are kept; 0: every chunk "
+                                                                  "(synthesize.max_questions).", show_default=False)]
+    = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing qa.synthetic.jsonl.")] = False,
+    set_: SetOpt = None,
+) -> None:
+    """Have a labeller model (synthesize.labeller: an OpenAI-compatible endpoint, or a local model) write
+    question/answer pairs from the corpus' chunks into <corpus>/qa.synthetic.jsonl, which the corpus loader reads
+    beside qa.jsonl. Pairs whose answer the question gives away, whose answer its chunk does not support, or that
+    repeat a question already kept are dropped and counted; splits are leak-free and eval pairs are tagged
+    seen_fact / unseen_fact. Logs an MLflow run."""
+    from ragvsft.pipelines import synthesize as recipe
+
+    flags = [f"synthesize.{key}={value}" for key, value in (("per_chunk", per_chunk), ("max_questions", max_questions))
+             if value is not None]
+    try:
+        recipe.main(_load(experiment, [*(set_ or []), *flags]), console, overwrite=overwrite)
     except RagvsftError as exc:
         raise _fail(exc) from None
 

@@ -177,6 +177,25 @@ class ServeConfig:
 
 
 @dataclass(frozen=True)
+class SynthesizeConfig:
+    """``ragvsft synthesize``: a labeller model writes question/answer pairs from the corpus' chunks."""
+
+    labeller: JudgeConfig = field(default_factory=JudgeConfig)
+    """``[synthesize.labeller]``: ``model``, ``base_url``, ``api_key_env``, ``allow_plain_http`` as for the judge; by
+    default the experiment's base model, run locally (it works, poorly: a large endpoint model is the usual case)."""
+    per_chunk: int = 2
+    """Questions asked for each chunk."""
+    max_questions: int = 0
+    """Stop asking once this many pairs are kept (0: every chunk)."""
+    min_chunk_chars: int = 200
+    """Chunks shorter than this (headings, fragments) are not asked about."""
+    support_threshold: float = 0.6
+    """An answer is kept when the default ``faithfulness`` scorer finds at least this share of it in its chunk."""
+    max_new_tokens: int = 160
+    """The labeller's reply budget per chunk."""
+
+
+@dataclass(frozen=True)
 class RetrainConfig:
     """How ``ragvsft retrain`` refreshes index and adapter and decides promotion; ``ragvsft schedule`` runs it."""
 
@@ -217,6 +236,10 @@ class ExperimentConfig:
     """Share of ``qa.jsonl`` lines without a ``split`` that go to evaluation."""
     output_dir: Path = Path()
     """Where indexes, adapters and reports go; defaults to ``artifacts/<name>``."""
+    near_duplicate_similarity: float = 0.8
+    """Two pairs whose questions' embedding cosine is at least this, with the same answer and the same codes and
+    numbers, are one question asked twice: ``synthesize`` keeps one, and ``check`` counts eval questions with such
+    a twin in the training split (a leak, unless tagged ``seen_fact``)."""
     strict_corpus: bool = False
     """Make any file skipped in ``docs/`` (a link leading outside it, a broken link, an empty, binary, unreadable
     or unsupported file) an error instead of a warning: for corpora checked in CI."""
@@ -228,6 +251,7 @@ class ExperimentConfig:
     report: ReportConfig = field(default_factory=ReportConfig)
     serve: ServeConfig = field(default_factory=ServeConfig)
     retrain: RetrainConfig = field(default_factory=RetrainConfig)
+    synthesize: SynthesizeConfig = field(default_factory=SynthesizeConfig)
 
 
 def _type_name(tp: Any) -> str:
@@ -387,6 +411,14 @@ def _check_ranges(config: ExperimentConfig, where: str) -> None:
          f"report.metric {config.report.metric!r} is not among evaluate.metrics ({', '.join(ev.metrics)})"),
         (0 < config.report.alpha < 1 and 0 <= config.report.faithfulness_threshold <= 1,
          "report.alpha must be in (0, 1), report.faithfulness_threshold in [0, 1]"),
+        (0 < config.near_duplicate_similarity <= 1, "near_duplicate_similarity must be in (0, 1]"),
+        (config.synthesize.per_chunk > 0 and config.synthesize.max_questions >= 0
+         and config.synthesize.min_chunk_chars >= 0 and config.synthesize.max_new_tokens > 0
+         and 0 <= config.synthesize.support_threshold <= 1,
+         "synthesize: per_chunk and max_new_tokens must be positive, max_questions and min_chunk_chars >= 0, "
+         "support_threshold in [0, 1]"),
+        (bool(config.synthesize.labeller.model) or not config.synthesize.labeller.base_url,
+         "synthesize.labeller.base_url is set, so synthesize.labeller.model must name the endpoint's model"),
         (config.report.cpu_hour_price >= 0 and config.report.gpu_hour_price >= 0, "report prices must be >= 0"),
         (0 < config.serve.port < 65536, "serve.port must be in 1..65535"),
         (config.serve.max_batch_size > 0 and config.serve.max_queue > 0 and config.serve.max_wait_ms >= 0,

@@ -60,9 +60,25 @@ def corpus_name(root: Path) -> str:
     return Path(os.path.abspath(root)).name  # abspath, not resolve: "." has a name, a symlink keeps its own
 
 
+QA_FILE, SYNTHETIC_QA_FILE = "qa.jsonl", "qa.synthetic.jsonl"
+
+
+def qa_files(root: Path) -> list[Path]:
+    """The question files of a corpus: ``qa.jsonl`` (written by people) and ``qa.synthetic.jsonl`` (written by
+    ``ragvsft synthesize``), whichever exist, read as one set; ``qa.jsonl`` alone when neither does (its
+    absence is then the error)."""
+    found = [root / name for name in (QA_FILE, SYNTHETIC_QA_FILE) if (root / name).is_file()]
+    return found or [root / QA_FILE]
+
+
 def load_corpus(root: Path, *, seed: int = 0, eval_fraction: float = 0.3) -> Corpus:
-    """Load ``root/docs`` and ``root/qa.jsonl``; raises ``CorpusError`` naming the file and line at fault."""
+    """Load ``root/docs`` and the question files (:func:`qa_files`); raises ``CorpusError`` naming the file and
+    line at fault."""
     docs = load_documents(root / "docs")
-    qa_path = root / "qa.jsonl"
-    qa = load_qa(qa_path, document_ids={d.id for d in docs.documents}, seed=seed, eval_fraction=eval_fraction)
-    return Corpus(root=root, docs=docs, qa=qa, qa_sha256=hashlib.sha256(qa_path.read_bytes()).hexdigest())
+    first, *more = qa_files(root)
+    qa = load_qa(first, document_ids={d.id for d in docs.documents}, seed=seed, eval_fraction=eval_fraction,
+                 more=more)
+    digest = hashlib.sha256(first.read_bytes())
+    for extra in more:  # qa.jsonl alone keeps the digest it always had
+        digest.update(b"\0" + extra.read_bytes())
+    return Corpus(root=root, docs=docs, qa=qa, qa_sha256=digest.hexdigest())

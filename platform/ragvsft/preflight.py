@@ -47,6 +47,16 @@ def preflight(config: ExperimentConfig, corpus: Corpus) -> list[str]:
     build_arms([], config.evaluate.extra_arms, config.model, adapter_dir=None, environ=os.environ)
     if needs_judge(config.evaluate.metrics) and judge.base_url:
         build_judge(judge, config.model, environ=os.environ)
+    labeller = config.synthesize.labeller
+    if config.finetune.targets == "labeller" and adapter_arms(config):
+        if not (labeller.model or labeller.base_url):
+            raise RagvsftError("finetune.targets = \"labeller\" trains on a labeller model's answers, and "
+                               "[synthesize.labeller] names none (it would be the base model itself): set its model "
+                               "or base_url")
+        if labeller.base_url:
+            build_judge(labeller, config.model, environ=os.environ, label="the labeller")
+        else:
+            check_lm_spec(labeller.model)
     return _overlong_answers(config, corpus) if adapter_arms(config) else []
 
 

@@ -1,10 +1,12 @@
 """Reading ``qa.jsonl``: the corpus' questions, their gold answers and sources.
 
 One JSON object per line: ``question`` and ``answer`` (required strings),
-optional ``id``, ``sources`` (document ids), ``split`` ("train" | "eval") and
-``tags``. Lines without ``split`` are assigned one by a seeded hash of the
-question text, so the split is stable when lines are added or reordered and
-identical questions always land on the same side (no train/eval leak).
+optional ``id``, ``sources`` (document ids), ``split`` ("train" | "eval"),
+``tags`` and ``provenance`` (an object of strings; ``ragvsft synthesize``
+records its labeller, prompt version and chunk there). Lines without ``split``
+are assigned one by a seeded hash of the question text, so the split is stable
+when lines are added or reordered and identical questions always land on the
+same side (no train/eval leak).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -22,7 +24,7 @@ from ragvsft.textforms import non_text, normalize
 
 Split = Literal["train", "eval"]
 SPLITS: tuple[Split, ...] = ("train", "eval")
-_FIELDS = {"id", "question", "answer", "sources", "split", "tags"}
+_FIELDS = {"id", "question", "answer", "sources", "split", "tags", "provenance"}
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,9 @@ class QAPair:
     split: Split
     tags: tuple[str, ...]
     split_from_file: bool = True  # False when the seeded hash chose the split
-    line: int = 0  # 1-based line in qa.jsonl, for error messages
+    line: int = 0  # 1-based line in its file, for error messages
+    file: Path = Path("qa.jsonl")  # the file it was read from (qa.jsonl, or qa.synthetic.jsonl)
+    provenance: tuple[tuple[str, str], ...] = ()  # for synthesised pairs: labeller, prompt version, chunk id
 
 
 def normalize_question(text: str) -> str:
@@ -108,14 +112,28 @@ def load_qa(
     document_ids: Collection[str],
     seed: int = 0,
     eval_fraction: float = 0.3,
+    more: Sequence[Path] = (),
 ) -> tuple[QAPair, ...]:
-    """Load and validate ``qa.jsonl``; every problem names the file and line.
+    """Load and validate ``qa.jsonl`` (then each of ``more``, e.g. ``qa.synthetic.jsonl``, as one set: ids unique
+    and no question on both sides of the split across all of them); every problem names the file and line.
 
     Example:
         >>> pairs = load_qa(Path("corpora/demo/qa.jsonl"), document_ids=ids)  # doctest: +SKIP
     """
+    known = set(document_ids)
+    pairs: list[QAPair] = []
+    first_use: dict[str, tuple[Path, int]] = {}  # id -> (file, line)
+    for file in (path, *more):
+        pairs += _read_file(file, known, first_use, seed=seed, eval_fraction=eval_fraction)
+    _check_no_leak(pairs)
+    return tuple(pairs)
+
+
+def _read_file(path: Path, known: set[str], first_use: dict[str, tuple[Path, int]], *, seed: int,
+               eval_fraction: float) -> list[QAPair]:
     if not path.is_file():
-        raise CorpusError(path, "file not found; a corpus needs qa.jsonl with one question/answer object per line")
+        raise CorpusError(path, "file not found; a corpus needs qa.jsonl with one question/answer object per line "
+                                "(or run `ragvsft synthesize` to have a labeller model write qa.synthetic.jsonl)")
     try:
         # Lines end at "\n" only, as in every editor and JSON writer: splitlines() would also split at U+2028,
         # form feeds and the like, which JSON strings may hold unescaped, and number lines unlike the editor.
@@ -123,9 +141,7 @@ def load_qa(
         lines = [line.removesuffix("\r") for line in path.read_bytes().decode("utf-8-sig").split("\n")]
     except UnicodeDecodeError as exc:
         raise CorpusError(path, f"not valid UTF-8 (byte {exc.start}); re-save it as UTF-8") from None
-    known = set(document_ids)
     pairs: list[QAPair] = []
-    id_lines: dict[str, int] = {}
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
@@ -134,9 +150,10 @@ def load_qa(
         if not isinstance(qa_id, str) or not qa_id.strip():
             raise CorpusError(path, f"'id' must be a non-empty string, got {qa_id!r}", line=number)
         qa_id = _text(qa_id, "id", path, number)
-        if qa_id in id_lines:
-            raise CorpusError(path, f"duplicate id '{qa_id}' (first used on line {id_lines[qa_id]})", line=number)
-        id_lines[qa_id] = number
+        if qa_id in first_use:
+            raise CorpusError(path, f"duplicate id '{qa_id}' (first used on {_where(*first_use[qa_id], path)})",
+                              line=number)
+        first_use[qa_id] = (path, number)
         sources = _string_list(obj.get("sources", []), "sources", path, number)
         for source in sources:
             if source not in known:
@@ -157,19 +174,32 @@ def load_qa(
                 tags=tags,
                 split_from_file=split is not None,
                 line=number,
+                file=path,
+                provenance=_provenance(obj.get("provenance", {}), path, number),
             )
         )
     if not pairs:
         raise CorpusError(path, "no question/answer lines")
-    _check_no_leak(pairs, path)
-    return tuple(pairs)
+    return pairs
 
 
-def _check_no_leak(pairs: list[QAPair], path: Path) -> None:
+def _provenance(value: object, path: Path, line: int) -> tuple[tuple[str, str], ...]:
+    """Where a synthesised pair came from (labeller, prompt version, chunk): an object of strings."""
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise CorpusError(path, f"'provenance' must be an object of strings, got {value!r}", line=line)
+    return tuple((k, _text(v, "provenance", path, line)) for k, v in sorted(value.items()))
+
+
+def _check_no_leak(pairs: list[QAPair]) -> None:
     """An eval question that also appears in training would measure memorisation, not answering."""
-    train_lines = {question_key(p.question): p.line for p in pairs if p.split == "train"}
+    train = {question_key(p.question): p for p in pairs if p.split == "train"}
     for pair in pairs:
-        if pair.split == "eval" and (other := train_lines.get(question_key(pair.question))):
-            raise CorpusError(
-                path, f"eval question is also a train question (line {other}); give both the same split", line=pair.line
-            )
+        if pair.split == "eval" and (other := train.get(question_key(pair.question))):
+            raise CorpusError(pair.file, f"eval question is also a train question "
+                                         f"({_where(other.file, other.line, pair.file)}); give both the same split",
+                              line=pair.line)
+
+
+def _where(file: Path, line: int, seen_from: Path) -> str:
+    """``line 3`` within the same file, ``qa.jsonl:3`` from another."""
+    return f"line {line}" if file == seen_from else f"{file.name}:{line}"

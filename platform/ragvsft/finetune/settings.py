@@ -27,6 +27,10 @@ class LoraSettings:
     """``closed_book``: question -> answer. ``raft``: question + passages (gold in ``gold_fraction`` of examples,
     distractors otherwise) -> answer. ``mixed``: both, so the model learns the facts and to read context.
     RAFT examples carry ``context_k`` passages, about 8x the tokens of a closed-book one: on a CPU, closed_book."""
+    targets: Literal["gold", "labeller"] = "gold"
+    """What the adapter learns to answer: the gold answers of ``qa.jsonl``, or ``labeller``: the answers the
+    ``[synthesize.labeller]`` model gives to the same questions with their source documents in view (distillation:
+    a small model trained on a large model's answers)."""
     train_fraction: float = 1.0
     """Share of the training questions used (a seeded, nested subset: the questions of 0.25 are among those of
     0.5), for the curve of quality against training examples."""

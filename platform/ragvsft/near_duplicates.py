@@ -1,0 +1,80 @@
+"""Questions asked twice in other words: for de-duplication and the train/eval leak check.
+
+Two pairs are near-duplicates when their questions' embedding cosine is at least ``threshold``, their answers
+agree (token F1 ≥ 0.5) and their questions name the same codes and numbers. Embeddings alone confuse templated
+questions: with MiniLM, "What caused incident X?" and "What first brought incident X to notice?" are at 0.92
+(other answers), and the same question about incidents X and Y at 0.86 (other codes).
+
+An eval question whose paraphrase is in the training split measures recall of a trained question, not answering:
+the fine-tuned arm looks better than it is (unless that is the point: a ``seen_fact`` slice). Exact repeats are
+refused when ``qa.jsonl`` loads; paraphrases need an embedder, so ``ragvsft check`` counts them and
+``ragvsft synthesize`` never writes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ragvsft.embedders import Embedder
+from ragvsft.metrics.correctness import token_f1
+from ragvsft.metrics.text import tokens
+from ragvsft.qa import QAPair
+
+SAME_ANSWER_F1 = 0.5  # answers at least this token F1 apart say the same thing ("22 weeks" / "22 weeks of leave")
+
+
+@dataclass(frozen=True)
+class Leak:
+    """An eval question, the training question it repeats, and their questions' cosine."""
+
+    eval_id: str
+    train_id: str
+    similarity: float
+
+
+def keep_distinct(questions: Sequence[str], answers: Sequence[str], embedder: Embedder, threshold: float) -> list[int]:
+    """Indices of the pairs to keep, in order: a pair is dropped when it near-duplicates one already kept.
+
+    Example:
+        >>> keep_distinct(["How long is leave?", "How long is the leave?"], ["22 weeks", "22 weeks"], emb, 0.9)  # doctest: +SKIP
+        [0]
+    """
+    if not questions:
+        return []
+    vectors = embedder.embed(list(questions))  # unit rows: the product is the cosine
+    similarity = vectors @ vectors.T
+    kept: list[int] = []
+    for i in range(len(questions)):
+        if not any(similarity[i, j] >= threshold and _same(questions[i], answers[i], questions[j], answers[j])
+                   for j in kept):
+            kept.append(i)
+    return kept
+
+
+def train_eval_leaks(pairs: Sequence[QAPair], embedder: Embedder, threshold: float) -> list[Leak]:
+    """Eval pairs that near-duplicate a training pair, most similar first."""
+    train = [p for p in pairs if p.split == "train"]
+    evals = [p for p in pairs if p.split == "eval"]
+    if not train or not evals:
+        return []
+    similarity = embedder.embed([p.question for p in evals]) @ embedder.embed([p.question for p in train]).T
+    leaks = []
+    for i, e in enumerate(evals):
+        twins = [(float(similarity[i, j]), t.id) for j, t in enumerate(train)
+                 if similarity[i, j] >= threshold and _same(e.question, e.answer, t.question, t.answer)]
+        if twins:
+            best, twin = max(twins)
+            leaks.append(Leak(e.id, twin, best))
+    return sorted(leaks, key=lambda leak: -leak.similarity)
+
+
+
+def _same(question: str, answer: str, other_question: str, other_answer: str) -> bool:
+    """Whether two similar questions ask the same thing: same codes and numbers, answers that agree."""
+    return _codes(question) == _codes(other_question) and token_f1(answer, other_answer) >= SAME_ANSWER_F1
+
+
+def _codes(text: str) -> set[str]:
+    """Tokens holding a digit: ids, codes, numbers, dates — what embeddings blur and a question's meaning hangs on."""
+    return {t for t in tokens(text) if any(ch.isdigit() for ch in t)}
