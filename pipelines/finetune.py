@@ -24,7 +24,7 @@ from ragvsft.cache import CachedGenerator, ResultCache
 from ragvsft.checksums import set_aside
 from ragvsft.chunking import chunk_documents
 from ragvsft.config import ExperimentConfig, config_to_dict
-from ragvsft.corpus import Corpus
+from ragvsft.corpus import Corpus, qa_where
 from ragvsft.distill import labeller_targets
 from ragvsft.errors import RagvsftError
 from ragvsft.finetune import LoraSettings
@@ -82,7 +82,7 @@ def main(
     # 1. Corpus and training examples: fails fast on an empty train split, before any model loads.
     corpus = load_experiment_corpus(config, console)
     if not corpus.split("train"):
-        raise RagvsftError(f"{config.corpus / 'qa.jsonl'}: no training questions (no line has split \"train\", "
+        raise RagvsftError(f"{qa_where(config.corpus)}: no training questions (no line has split \"train\", "
                            "and eval_fraction sends every unsplit line to eval); fine-tuning needs some")
     ft = config.finetune
     train = training_subset(corpus.split("train"), ft.train_fraction, config.seed)

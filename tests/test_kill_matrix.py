@@ -71,7 +71,7 @@ def assert_nothing_half_written(out: Path, uri: str, embedder: Path) -> None:
             assert run.info.status == "FINISHED", f"{model.name} v{version.version} is from an unfinished run"
 
 
-SLOW = pytest.mark.slow  # the whole matrix takes ~6 min: `scripts/test.sh -m slow` runs it; one case per command by default
+SLOW = pytest.mark.slow  # the whole matrix takes ~6 min: `scripts/test.sh -m slow` runs it; one index case by default
 INDEX_STAGES = [pytest.param("corpus ", marks=SLOW), "built ", pytest.param("retrieval on ", marks=SLOW)]
 
 
@@ -86,7 +86,8 @@ def test_index_killed_at_each_stage_then_run_again(tmp_path: Path, tiny_lm_dir: 
     assert_nothing_half_written(tmp_path / "out", uri, tiny_embedder_dir)
 
 
-RUN_STAGES = [pytest.param("in parallel", marks=SLOW), pytest.param("index: ", marks=SLOW), "answers: up to",
+RUN_STAGES = [pytest.param("in parallel", marks=SLOW), pytest.param("index: ", marks=SLOW),
+              pytest.param("answers: up to", marks=SLOW),
               pytest.param("arms x metrics", marks=SLOW), pytest.param("open the runs", marks=SLOW)]
 
 

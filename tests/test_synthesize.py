@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from conftest import SMALL_DOCS, write_corpus
 from openai_stub import Stub
 from ragvsft.cli import app
-from ragvsft.corpus import load_corpus
+from ragvsft.corpus import load_corpus, qa_where
 from ragvsft.errors import CorpusError
 from ragvsft.synthesis import adds_to_question, parse_reply
 
@@ -122,6 +122,7 @@ def test_both_question_files_load_as_one_set(tmp_path: Path) -> None:
     synthetic.write_text('{"id": "s1", "question": "Who books travel?", "answer": "Tripdesk", "provenance": '
                          '{"chunk": "policies/travel.txt#0"}}\n')
     both = load_corpus(corpus)
+    assert qa_where(corpus) == f"{corpus / 'qa.jsonl'} + qa.synthetic.jsonl"  # how preflight errors name them
     assert [q.id for q in both.qa] == ["a", "s1"] and both.qa[1].provenance == (("chunk", "policies/travel.txt#0"),)
     alone = load_corpus(write_corpus(tmp_path / "other", qa=[{"question": "Q?", "answer": "A"}]))
     assert both.qa_sha256 != alone.qa_sha256

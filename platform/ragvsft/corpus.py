@@ -71,6 +71,13 @@ def qa_files(root: Path) -> list[Path]:
     return found or [root / QA_FILE]
 
 
+def qa_where(root: Path) -> str:
+    """The question files, as messages name them: ``corpora/x/qa.jsonl``, or ``corpora/x/qa.jsonl +
+    qa.synthetic.jsonl`` when both are read."""
+    first, *more = qa_files(root)
+    return " + ".join([str(first), *(p.name for p in more)])
+
+
 def load_corpus(root: Path, *, seed: int = 0, eval_fraction: float = 0.3) -> Corpus:
     """Load ``root/docs`` and the question files (:func:`qa_files`); raises ``CorpusError`` naming the file and
     line at fault."""

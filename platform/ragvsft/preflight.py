@@ -7,7 +7,7 @@ import os
 from ragvsft.arms import ARMS
 from ragvsft.builders import build_arms, build_judge, needs_judge
 from ragvsft.config import ExperimentConfig
-from ragvsft.corpus import Corpus
+from ragvsft.corpus import Corpus, qa_where
 from ragvsft.device import resolve_device
 from ragvsft.embedders import resolve_model
 from ragvsft.errors import RagvsftError
@@ -21,7 +21,7 @@ def preflight(config: ExperimentConfig, corpus: Corpus) -> list[str]:
 
     ``ragvsft check`` runs exactly this, so what it passes, ``run`` does not refuse later.
     """
-    qa_path = config.corpus / "qa.jsonl"
+    qa_path = qa_where(config.corpus)
     if not corpus.split("eval"):
         raise RagvsftError(f"{qa_path}: the eval split is empty; mark some lines \"split\": \"eval\" "
                            "or raise eval_fraction")
@@ -67,7 +67,7 @@ def _overlong_answers(config: ExperimentConfig, corpus: Corpus) -> list[str]:
     tokenizer = load_tokenizer(config.model.base_model, cache_dir=config.model.cache_dir)
     train, limit = corpus.split("train"), config.finetune.max_length
     over = [q.id for q in train if len(answer_ids(tokenizer, q.answer)) >= limit]
-    where = f"{config.corpus / 'qa.jsonl'}: {len(over)} of {len(train)} training answers"
+    where = f"{qa_where(config.corpus)}: {len(over)} of {len(train)} training answers"
     if len(over) == len(train):
         raise RagvsftError(f"{where} are longer than finetune.max_length={limit} tokens, so nothing can be "
                            "fine-tuned; raise finetune.max_length")

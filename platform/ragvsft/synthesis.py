@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ragvsft.chunking import Chunk
-from ragvsft.embedders import Embedder
+from ragvsft.embedders import Embedder, MemoEmbedder
 from ragvsft.generators.base import Generator
 from ragvsft.metrics.base import Sample
 from ragvsft.metrics.faithfulness import ClaimSupport
@@ -112,6 +112,7 @@ def synthesize(chunks: Sequence[Chunk], labeller: Generator, embedder: Embedder,
     (question, answer)) is dropped too. ``on_progress(chunks done, chunks, kept)`` after each batch."""
     result = SynthesisResult([])
     support = ClaimSupport()
+    embedder = MemoEmbedder(embedder)  # every batch compares against all kept questions: embed each once
     candidates: list[tuple[str, str, Chunk]] = []
     kept: list[tuple[str, str]] = list(existing)  # (question, answer) of every pair a new one must not repeat
     for start in range(0, len(chunks), batch_size):
