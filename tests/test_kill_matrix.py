@@ -71,39 +71,27 @@ def assert_nothing_half_written(out: Path, uri: str, embedder: Path) -> None:
             assert run.info.status == "FINISHED", f"{model.name} v{version.version} is from an unfinished run"
 
 
-SLOW = pytest.mark.slow  # the whole matrix takes ~6 min: `scripts/test.sh -m slow` runs it; one index case by default
-INDEX_STAGES = [pytest.param("corpus ", marks=SLOW), "built ", pytest.param("retrieval on ", marks=SLOW)]
+SLOW = pytest.mark.slow  # the whole matrix takes ~7 min: `scripts/test.sh -m slow` runs it; one index case by default
+CASES = [pytest.param("index", "corpus ", marks=SLOW), ("index", "built "),
+         pytest.param("index", "retrieval on ", marks=SLOW)] + [
+    pytest.param("run", stage, marks=SLOW)
+    for stage in ("in parallel", "index: ", "answers: up to", "arms x metrics", "open the runs")]
 
 
-@pytest.mark.parametrize("stage", INDEX_STAGES)
-def test_index_killed_at_each_stage_then_run_again(tmp_path: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path,
-                                                    stage: str) -> None:
+@pytest.mark.parametrize(("command", "stage"), CASES)
+def test_killed_at_each_stage_then_run_again(tmp_path: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path,
+                                             command: str, stage: str) -> None:
     exp, uri = experiment(tmp_path, tiny_lm_dir, tiny_embedder_dir), f"sqlite:///{tmp_path / 'mlflow.db'}"
-    code, printed = run_cli(["index", str(exp)], uri, kill_after=stage)
+    code, printed = run_cli([command, str(exp)], uri, kill_after=stage)
     assert code == -signal.SIGKILL, printed
-    code, printed = run_cli(["index", str(exp)], uri)
-    assert code == 0, printed
-    assert_nothing_half_written(tmp_path / "out", uri, tiny_embedder_dir)
-
-
-RUN_STAGES = [pytest.param("in parallel", marks=SLOW), pytest.param("index: ", marks=SLOW),
-              pytest.param("answers: up to", marks=SLOW),
-              pytest.param("arms x metrics", marks=SLOW), pytest.param("open the runs", marks=SLOW)]
-
-
-@pytest.mark.parametrize("stage", RUN_STAGES)
-def test_run_killed_at_each_stage_then_run_again(tmp_path: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path,
-                                                  stage: str) -> None:
-    exp, uri = experiment(tmp_path, tiny_lm_dir, tiny_embedder_dir), f"sqlite:///{tmp_path / 'mlflow.db'}"
-    code, printed = run_cli(["run", str(exp)], uri, kill_after=stage)
-    assert code == -signal.SIGKILL, printed
-    registered_before = len(mlflow.MlflowClient(uri).search_registered_models())
-    assert registered_before == 0 or stage == "open the runs"  # only a complete run registers
-    code, printed = run_cli(["run", str(exp)], uri)
-    assert code == 0, printed
-    assert_nothing_half_written(tmp_path / "out", uri, tiny_embedder_dir)
-    registered = tracking.resolve_version(uri, "ragvsft-corpus-index", "challenger", tmp_path / "registry")
-    assert registered.path.is_dir()
-    # Index and adapter are the same in both runs: one version each, whether or not the killed run registered.
     client = mlflow.MlflowClient(uri)
-    assert [len(client.search_model_versions(f"name = 'ragvsft-corpus-{kind}'")) for kind in ("index", "adapter")] == [1, 1]
+    assert not client.search_registered_models() or stage == "open the runs"  # only a complete run registers
+    code, printed = run_cli([command, str(exp)], uri)
+    assert code == 0, printed
+    assert_nothing_half_written(tmp_path / "out", uri, tiny_embedder_dir)
+    if command == "run":
+        registered = tracking.resolve_version(uri, "ragvsft-corpus-index", "challenger", tmp_path / "registry")
+        assert registered.path.is_dir()
+        # Index and adapter are the same in both runs: one version each, whether or not the killed run registered.
+        versions = [len(client.search_model_versions(f"name = 'ragvsft-corpus-{kind}'")) for kind in ("index", "adapter")]
+        assert versions == [1, 1]

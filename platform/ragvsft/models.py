@@ -108,18 +108,27 @@ def check_lm_spec(spec: str) -> None:
         raise RagvsftError(f"model {spec!r} not found: give a model folder, a hub id, or one of {', '.join(PACKAGED_LMS)}")
 
 
+_VERIFIED: set[tuple] = set()  # folders found intact in this process, as (path, size and mtime of every file)
+
+
 def _damaged_conversion(folder: Path) -> str | None:
     """What is wrong with a converted folder (missing, or a file changed since it was written); None when intact.
     Checking every checksum costs about 0.4 s for SmolLM2-135M, against ~18 s to convert again and a traceback
-    deep in transformers for a damaged file."""
+    deep in transformers for a damaged file; a process checks a folder once while its files stay as they were
+    (a run resolves the model several times)."""
     record = folder / CONVERTED_RECORD
     if not record.is_file():
         return f"{record}: missing"
+    seen = (str(folder), *sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir()))
+    if seen in _VERIFIED:
+        return None
     try:
         files = json.loads(record.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return f"{record}: unreadable ({exc})"
-    return damaged_file(folder, files, sorted(files) if isinstance(files, dict) else [])
+    if (problem := damaged_file(folder, files, sorted(files) if isinstance(files, dict) else [])) is None:
+        _VERIFIED.add(seen)
+    return problem
 
 
 def _convert_gguf(gguf: Path, folder: Path) -> None:
