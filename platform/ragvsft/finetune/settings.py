@@ -11,6 +11,9 @@ from typing import Any, Literal
 
 HOW_NOT_WHAT = ("max_batch_tokens", "gradient_checkpointing")
 """Settings that change how much memory training takes, not the adapter it trains (up to float rounding)."""
+LATER_DEFAULTS = {"targets": "gold"}
+"""Settings added after adapters were fingerprinted: at these values they are left out of the fingerprint, so the
+adapters (and retrain's corpus state) of earlier runs stay valid."""
 
 
 @dataclass(frozen=True)
@@ -79,5 +82,8 @@ class LoraSettings:
         Example:
             >>> LoraSettings(max_batch_tokens=512).determining() == LoraSettings().determining()
             True
+            >>> "targets" in LoraSettings().determining(), LoraSettings(targets="labeller").determining()["targets"]
+            (False, 'labeller')
         """
-        return {k: v for k, v in asdict(self).items() if k not in HOW_NOT_WHAT}
+        return {k: v for k, v in asdict(self).items()
+                if k not in HOW_NOT_WHAT and (k not in LATER_DEFAULTS or LATER_DEFAULTS[k] != v)}
