@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from pathlib import Path
+from typing import Any
 
 from ragvsft.arms import ARMS
 from ragvsft.builders import build_arms, build_judge, needs_judge
@@ -60,11 +63,17 @@ def preflight(config: ExperimentConfig, corpus: Corpus) -> list[str]:
     return _overlong_answers(config, corpus) if adapter_arms(config) else []
 
 
+@functools.lru_cache(maxsize=4)
+def _tokenizer(base_model: str, cache_dir: Path) -> Any:
+    """One tokenizer per base model, however many sweep points preflight checks (each load hashes the weights)."""
+    return load_tokenizer(base_model, cache_dir=cache_dir)
+
+
 def _overlong_answers(config: ExperimentConfig, corpus: Corpus) -> list[str]:
     """Training answers with no room left for a prompt in ``finetune.max_length``: fine-tuning leaves them out
     (a warning), and when that is all of them there is nothing to train (an error) — found now, not minutes into
     the fine-tune."""
-    tokenizer = load_tokenizer(config.model.base_model, cache_dir=config.model.cache_dir)
+    tokenizer = _tokenizer(config.model.base_model, config.model.cache_dir)
     train, limit = corpus.split("train"), config.finetune.max_length
     over = [q.id for q in train if len(answer_ids(tokenizer, q.answer)) >= limit]
     where = f"{qa_where(config.corpus)}: {len(over)} of {len(train)} training answers"
