@@ -1,14 +1,19 @@
 """Validate-metrics recipe: can the faithfulness scorers tell supported answers from unsupported ones?
 
-    ragvsft validate-metrics experiments/demo.toml [--judge] [--max-questions 40]
+    ragvsft validate-metrics experiments/demo.toml [--judge] [--max-questions 40] [--labelled judged.jsonl]
 
-1. build a labelled set from the eval questions: gold answers and evidence
-   sentences (supported); swapped numbers and names, invented details, other
-   questions' answers (unsupported) — see ``ragvsft/metrics/labelled_set.py``;
+1. take a labelled set: built from the eval questions (gold answers, evidence
+   sentences, restatements and rewordings: supported; swapped numbers and names,
+   invented details, other answers, restatements with one detail wrong, true
+   sentences from other documents: unsupported — see
+   ``ragvsft/metrics/labelled_set.py``), or a team's own judged answers
+   (``--labelled``, see ``ragvsft/metrics/labelled_file.py``);
 2. score it with every faithfulness scorer (and the LLM judge when asked),
    twice, to time them and check they are deterministic;
-3. report AUROC overall and per kind of unsupported answer, and how the
-   correctness metrics correlate with the labels;
+3. report AUROC with its bootstrap interval, per kind of answer, and over pairs
+   of answers of similar length (a scorer that measures length is exposed
+   there), and how the correctness metrics correlate with the labels (built-in
+   set only: a judged file has no gold answers);
 4. log it all to one MLflow run and print a table plus the worst misses.
 """
 
@@ -19,6 +24,7 @@ import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -27,8 +33,11 @@ from rich.table import Table
 from ragvsft import tracking
 from ragvsft.builders import build_embedder, build_judge
 from ragvsft.config import ExperimentConfig
+from ragvsft.corpus import corpus_name
 from ragvsft.errors import RagvsftError
+from ragvsft.hashing import sha256_file
 from ragvsft.metrics import build_metrics
+from ragvsft.metrics.labelled_file import read_labelled
 from ragvsft.metrics.labelled_set import LabelledAnswer, build_labelled_set
 from ragvsft.metrics.validation import ScorerReport, validate
 from ragvsft.pipelines.common import load_experiment_corpus, step_progress
@@ -36,8 +45,6 @@ from ragvsft.pipelines.common import load_experiment_corpus, step_progress
 FAITHFULNESS_SCORERS = ("faithfulness", "faithfulness_token_support")
 CORRECTNESS_METRICS = ("token_f1", "answer_recall", "semantic_similarity")
 AUROC_GOAL = 0.85
-KIND_LABELS = {"swapped_number": "number", "swapped_name": "name", "fabricated_detail": "invented",
-               "other_answer": "other ans", "sentence_wrong_fact": "wrong fact"}
 
 
 @dataclass(frozen=True)
@@ -48,18 +55,26 @@ class Validation:
 
 
 def main(config: ExperimentConfig, console: Console, *, judge: bool = False, max_questions: int = 0,
-         repeat: bool = True) -> Validation:
-    corpus = load_experiment_corpus(config, console)
-    questions = list(corpus.split("eval"))[: max_questions or None]
-    labelled = build_labelled_set(questions, {d.id: d.text for d in corpus.documents}, seed=config.seed)
-    if not labelled:
-        raise RagvsftError(f"{config.corpus / 'qa.jsonl'}: no eval question names its source documents "
-                           "(\"sources\"), so there is no evidence to label answers against")
+         repeat: bool = True, labelled_file: Path | None = None) -> Validation:
+    if labelled_file is not None:
+        labelled = read_labelled(labelled_file)
+        name, source = corpus_name(config.corpus), f"{labelled_file}, sha256 {sha256_file(labelled_file)[:12]}"
+        questions = len({a.qa_id for a in labelled})
+    else:
+        corpus = load_experiment_corpus(config, console)
+        eval_split = list(corpus.split("eval"))[: max_questions or None]
+        labelled = build_labelled_set(eval_split, {d.id: d.text for d in corpus.documents}, seed=config.seed)
+        if not labelled:
+            raise RagvsftError(f"{config.corpus / 'qa.jsonl'}: no eval question names its source documents "
+                               "(\"sources\"), so there is no evidence to label answers against")
+        name, source, questions = corpus.name, f"built from {corpus.name}", len(eval_split)
     supported = sum(a.supported for a in labelled)
-    console.print(f"labelled set: {len(labelled)} answers to {len({a.qa_id for a in labelled})} questions "
-                  f"({supported} supported, {len(labelled) - supported} unsupported)")
+    console.print(f"labelled set ({source}): {len(labelled)} answers to {len({a.qa_id for a in labelled})} "
+                  f"questions ({supported} supported, {len(labelled) - supported} unsupported)")
 
-    names = [*FAITHFULNESS_SCORERS, *(["faithfulness_judge"] if judge else []), *CORRECTNESS_METRICS]
+    # A judged file has no gold answers: the correctness metrics have nothing to compare with.
+    names = [*FAITHFULNESS_SCORERS, *(["faithfulness_judge"] if judge else []),
+             *(CORRECTNESS_METRICS if labelled_file is None else ())]
     judge_model = build_judge(config.evaluate.judge, config.model, environ=os.environ) if judge else None
     metrics = build_metrics(names, embedder=build_embedder(config.index), judge=judge_model)
     reports = []
@@ -69,11 +84,11 @@ def main(config: ExperimentConfig, console: Console, *, judge: bool = False, max
 
     uri = tracking.tracking_uri()
     with tracking.run(
-        uri=uri, experiment=tracking.experiment_name(corpus.name), name=f"validate-metrics-{config.name}",
-        description=f"faithfulness scorers on a labelled set of {len(labelled)} answers built from {corpus.name}",
+        uri=uri, experiment=tracking.experiment_name(name), name=f"validate-metrics-{config.name}",
+        description=f"faithfulness scorers on a labelled set of {len(labelled)} answers, {source}",
         tags={"ragvsft.pipeline": "validate-metrics", "ragvsft.experiment": config.name},
     ) as logged:
-        logged.log_params({"corpus": str(config.corpus), "seed": config.seed, "questions": len(questions),
+        logged.log_params({"corpus": str(config.corpus), "labelled": source, "seed": config.seed, "questions": questions,
                              "answers": len(labelled), "supported": supported, "embedder": config.index.embedder,
                              "judge": judge_model.identity if judge_model else "none"})
         logged.log_metrics(_flat(reports))
@@ -88,7 +103,8 @@ def main(config: ExperimentConfig, console: Console, *, judge: bool = False, max
 def _flat(reports: Sequence[ScorerReport]) -> dict[str, float]:
     out: dict[str, float] = {}
     for r in reports:
-        out |= {f"auroc/{r.name}": r.auroc, f"correlation/{r.name}": r.correlation,
+        out |= {f"auroc/{r.name}": r.auroc, f"auroc_low/{r.name}": r.interval[0], f"auroc_high/{r.name}": r.interval[1],
+                f"auroc_length_matched/{r.name}": r.length_matched, f"correlation/{r.name}": r.correlation,
                 f"seconds_per_1000/{r.name}": r.seconds_per_1000, f"unscored/{r.name}": float(r.unscored)}
         out |= {f"auroc/{r.name}/{kind}": v for kind, v in r.auroc_by_kind.items()}
         if r.parse_failures is not None:
@@ -104,23 +120,38 @@ def _rows(labelled: Sequence[LabelledAnswer], reports: Sequence[ScorerReport]) -
 
 
 def print_report(console: Console, labelled: Sequence[LabelledAnswer], reports: Sequence[ScorerReport]) -> None:
-    kinds = sorted({k for r in reports for k in r.auroc_by_kind})
     table = Table(title=f"AUROC: supported vs unsupported answers (goal for the default scorer: >= {AUROC_GOAL})")
-    table.add_column("scorer", no_wrap=True)
-    for column in ("AUROC", *(KIND_LABELS.get(k, k) for k in kinds), "corr", "s/1000", "unscored", "parse fail",
+    for column in ("scorer", "AUROC [95% CI]", "length-matched", "corr", "s/1000", "unscored", "parse fail",
                    "same twice"):
-        table.add_column(column, justify="right")
+        table.add_column(column, justify="left" if column == "scorer" else "right", no_wrap=column == "scorer")
+    pairs = reports[0].length_matched_pairs if reports else 0
     for r in reports:
-        table.add_row(r.name, f"{r.auroc:.3f}", *(f"{r.auroc_by_kind[k]:.3f}" for k in kinds), f"{r.correlation:.3f}",
-                      f"{r.seconds_per_1000:.2f}", str(r.unscored),
+        table.add_row(r.name, f"{r.auroc:.3f} [{r.interval[0]:.3f}, {r.interval[1]:.3f}]",
+                      f"{r.length_matched:.3f}" if r.length_matched_pairs else "–",
+                      f"{r.correlation:.3f}", f"{r.seconds_per_1000:.2f}", str(r.unscored),
                       "–" if r.parse_failures is None else str(r.parse_failures),
                       "–" if r.deterministic is None else ("yes" if r.deterministic else "[red]no[/]"))
     console.print(table)
-    console.print("per-kind columns: AUROC of supported answers against one kind of unsupported answer; "
-                  "corr: correlation with the labels; s/1000: seconds to score 1,000 answers here")
+    console.print(f"length-matched: AUROC over the {pairs} supported/unsupported pairs whose answers differ by at most "
+                  "2 words or 25 %: a scorer that measures length is near 0.5 there; corr: correlation with the "
+                  "labels; s/1000: seconds to score 1,000 answers here")
+    counts = Counter((a.kind, a.supported) for a in labelled)
+    kinds = Table(title="AUROC per kind: the kind's answers against every answer of the other label")
+    kinds.add_column("kind", no_wrap=True)
+    kinds.add_column("label")
+    kinds.add_column("n", justify="right")
+    for r in reports:
+        kinds.add_column(r.name, justify="right")
+    for kind in sorted({a.kind for a in labelled}, key=lambda k: (not counts[k, True], k)):
+        label = "/".join(name for flag, name in ((True, "supported"), (False, "unsupported")) if counts[kind, flag])
+        kinds.add_row(kind, label, str(counts[kind, True] + counts[kind, False]),
+                      *(f"{r.auroc_by_kind[kind]:.3f}" for r in reports))
+    console.print(kinds)
     default = next(r for r in reports if r.name == "faithfulness")
     verdict = "[green]meets[/]" if default.auroc >= AUROC_GOAL else "[red]misses[/]"
     console.print(f"default faithfulness scorer: AUROC {default.auroc:.3f}, {verdict} the {AUROC_GOAL} goal")
+    if judge := next((r for r in reports if r.name == "faithfulness_judge"), None):
+        console.print(escape(judge_advice(judge, default)))
     # Where it fails: unsupported answers it fully believes, supported ones it doubts.
     values = [v or 0.0 for v in default.scores]
     ranked = sorted(range(len(labelled)), key=values.__getitem__)
@@ -130,8 +161,19 @@ def print_report(console: Console, labelled: Sequence[LabelledAnswer], reports: 
     if believed:
         console.print("unsupported answers it scores 1.0: " + ", ".join(f"{n} {k}" for k, n in believed.most_common()))
     if misses:
-        console.print("where the default scorer fails (score, kind, gold -> answer):")
+        console.print("where the default scorer fails (score, kind, gold answer or question -> answer):")
     for i in misses:
         a = labelled[i]
-        console.print(f"    {values[i]:.2f} {a.kind:<20} {escape(a.gold_answer[:40])!r} -> "
+        console.print(f"    {values[i]:.2f} {a.kind:<20} {escape((a.gold_answer or a.question)[:40])!r} -> "
                       f"{escape(a.answer[:90])!r}", highlight=False)
+
+
+def judge_advice(judge: ScorerReport, default: ScorerReport) -> str:
+    """Whether the judge earns its cost on this labelled set: only when its AUROC interval lies above the default
+    scorer's AUROC (it costs hundreds of times more per answer)."""
+    cost = f"{judge.seconds_per_1000 / max(default.seconds_per_1000, 1e-9):,.0f}x the default's time"
+    if judge.interval[0] > default.auroc:
+        return (f"judge: AUROC {judge.auroc:.3f} [{judge.interval[0]:.3f}, {judge.interval[1]:.3f}] beats the default "
+                f"scorer's {default.auroc:.3f} at {cost}: worth adding faithfulness_judge to evaluate.metrics")
+    return (f"judge: AUROC {judge.auroc:.3f} [{judge.interval[0]:.3f}, {judge.interval[1]:.3f}] does not beat the default "
+            f"scorer's {default.auroc:.3f} ({cost}): keep it off, or configure a more capable [evaluate.judge]")

@@ -53,13 +53,14 @@ def tiny_lm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_lm(tmp_path_factory.mktemp("tiny-lm"))
 
 
-def lora_adapter(base_dir: Path, out: Path, *, base_identity: str | None) -> Path:
+def lora_adapter(base_dir: Path, out: Path, *, base_identity: str | None,
+                 targets: tuple[str, ...] = ("q_proj", "v_proj")) -> Path:
     """A real LoRA adapter with non-zero weights (so it changes answers), optionally with our metadata file."""
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(base_dir)
-    config = LoraConfig(r=4, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    config = LoraConfig(r=4, lora_alpha=64, target_modules=list(targets), init_lora_weights=False)
     get_peft_model(model, config).save_pretrained(out)
     if base_identity is not None:
         (out / "ragvsft_adapter.json").write_text(json.dumps({"base_model_identity": base_identity}))

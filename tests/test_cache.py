@@ -58,6 +58,8 @@ def test_scores_are_cached_per_metric_scorer_and_sample(tmp_path: Path) -> None:
     CachedMetric(f1, cache, scorer="embedder-b").score(samples)  # another embedder: scored again
     metric.score([Sample("q", "22 weeks", "21 weeks")])
     assert cache.scores.misses == 5
+    f1.version = 2  # the metric's definition changed: its old scores are not reused
+    assert metric.score(samples) == [1.0, 0.0] and cache.scores.misses == 7
 
 
 # A damaged cache file or entry: see test_damage_matrix.py (set aside and started anew; a bad entry is a miss).

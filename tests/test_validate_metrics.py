@@ -6,13 +6,16 @@ import json
 from pathlib import Path
 
 import mlflow
+import pytest
 from typer.testing import CliRunner
 
 from conftest import SMALL_QA, write_corpus
 from ragvsft.cli import app
 from ragvsft.corpus import load_corpus
+from ragvsft.errors import InputError
 from ragvsft.metrics import ClaimSupport, TokenSupport
-from ragvsft.metrics.labelled_set import SUPPORTED_KINDS, UNSUPPORTED_KINDS, build_labelled_set
+from ragvsft.metrics.labelled_file import read_labelled
+from ragvsft.metrics.labelled_set import SUPPORTED_KINDS, UNSUPPORTED_KINDS, LabelledAnswer, build_labelled_set
 from ragvsft.metrics.text import normalize_answer
 from ragvsft.metrics.validation import validate
 from ragvsft.qa import QAPair
@@ -48,6 +51,13 @@ def test_labelled_set_kinds_and_labels() -> None:
         if not a.supported and a.kind != "fabricated_detail":
             assert normalize_answer(a.gold_answer) not in normalize_answer(a.answer), a
     assert by["q3", "sentence_wrong_fact"].answer.startswith("Parental leave is ")
+    # The harder kinds: long answers of both labels, a reworded true one, a true sentence from elsewhere.
+    assert by["q2", "restated_gold"].answer == "Who approves leave: Tomas Weller."
+    assert by["q1", "restated_wrong_detail"].answer.startswith("X-200 maximum pressure: ")
+    assert by["q1", "restated_wrong_detail"].answer != by["q1", "restated_gold"].answer
+    assert by["q2", "paraphrase"].answer == "Leave requests are signed off by Tomas Weller."
+    assert by["q1", "true_elsewhere"].answer in {"Parental leave is 22 weeks.", "Leave requests are approved by Tomas Weller.",
+                                                 "Payroll is run by Dana Okafor."}
     assert build_labelled_set(QUESTIONS, DOCS, seed=0) == labelled  # deterministic
     assert build_labelled_set(QUESTIONS, DOCS, seed=1) != labelled
 
@@ -68,9 +78,75 @@ def test_default_faithfulness_meets_the_auroc_goal_on_the_demo_corpus() -> None:
     corpus = load_corpus(Path("corpora/demo"))
     labelled = build_labelled_set(corpus.split("eval"), {d.id: d.text for d in corpus.documents}, seed=0)
     claim, token = validate(ClaimSupport(), labelled, repeat=False), validate(TokenSupport(), labelled, repeat=False)
-    assert len(labelled) > 900
-    assert claim.auroc >= 0.85
-    assert claim.auroc > token.auroc  # locality is what the default adds over a bag of words
+    assert len(labelled) > 1500
+    assert claim.interval[0] >= 0.95 and claim.length_matched >= 0.95
+    # What the bag of words misses: restating the question is not support, and one wrong name or figure matters.
+    for kind in ("restated_gold", "restated_wrong_detail", "swapped_name", "swapped_number"):
+        assert claim.auroc_by_kind[kind] > token.auroc_by_kind[kind] + 0.05, kind
+    assert claim.auroc > token.interval[1]
+
+
+def test_length_matched_auroc_exposes_a_scorer_that_measures_length() -> None:
+    class Brevity:  # shorter is "more faithful": perfect on a set where every wrong answer is long
+        name = "brevity"
+
+        def score(self, samples):
+            return [1 / len(s.answer.split()) for s in samples]
+
+    def answer(i: int, text: str, supported: bool) -> LabelledAnswer:
+        return LabelledAnswer(f"q{i}", "Limit?", text, "14 bar", ("Limit: 14 bar.",), "k", supported)
+
+    labelled = ([answer(i, "14 bar", True) for i in range(10)]
+                + [answer(i, "The limit of the pump is 20 bar in every mode", False) for i in range(10)]
+                + [answer(10, "The limit is 14 bar", True), answer(10, "The limit is 20 bar", False)])
+    report = validate(Brevity(), labelled, repeat=False)
+    assert report.auroc > 0.9 and report.length_matched == 0.5 and report.length_matched_pairs == 1
+    assert report.interval[0] <= report.auroc <= report.interval[1]
+
+
+JUDGED = Path("corpora/judged/answers.jsonl")
+
+
+def test_read_labelled_reads_our_judged_example() -> None:
+    labelled = read_labelled(JUDGED)
+    assert len(labelled) == 32 and sum(a.supported for a in labelled) == 16
+    assert {a.kind for a in labelled} == {"short_right", "long_hallucinated"}
+    assert len({a.qa_id for a in labelled}) == 16 and all(a.evidence and a.evidence[0] for a in labelled)
+    report = validate(ClaimSupport(), labelled, repeat=False)
+    assert report.auroc >= 0.9 > validate(TokenSupport(), labelled, repeat=False).auroc
+
+
+GOOD = '{"question": "Limit?", "evidence": "Limit: 14 bar.", "answer": "14 bar", "label": 1}'
+BAD_LINES = {
+    "not json": ("{oops", "malformed JSON"),
+    "not an object": ("[1]", "expected a JSON object, got list"),
+    "label 2": (GOOD.replace('"label": 1', '"label": 2'), "'label' must be 1 (supported) or 0 (not supported), got 2"),
+    "label as text": (GOOD.replace('"label": 1', '"label": "1"'), "'label' must be 1"),
+    "no evidence": (GOOD.replace('"evidence": "Limit: 14 bar.", ', ""), "missing 'evidence'"),
+    "empty evidence list": (GOOD.replace('"Limit: 14 bar."', "[]"), "'evidence' must be a non-empty string or a list"),
+    "blank question": (GOOD.replace('"Limit?"', '"  "'), "'question' must be a non-empty string"),
+    "answer not text": (GOOD.replace('"14 bar"', "14"), "'answer' must be a string"),
+    "typo in a field": (GOOD.replace('"label"', '"lable"'), "unknown field(s) ['lable']"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_LINES))
+def test_bad_judged_lines_name_file_and_line(tmp_path: Path, case: str) -> None:
+    line, message = BAD_LINES[case]
+    judged = tmp_path / "judged.jsonl"
+    judged.write_text(f"{GOOD}\n\n{line}\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_labelled(judged)
+    assert info.value.line == 3 and message in info.value.message, info.value
+
+
+def test_a_judged_file_needs_both_labels_and_must_exist(tmp_path: Path) -> None:
+    judged = tmp_path / "judged.jsonl"
+    judged.write_text(GOOD + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="every answer has label 1 \\(supported\\); AUROC needs answers of both"):
+        read_labelled(judged)
+    with pytest.raises(InputError, match="missing.jsonl: file not found"):
+        read_labelled(tmp_path / "missing.jsonl")
 
 
 def test_validate_metrics_command_logs_to_mlflow(tmp_path: Path, tiny_embedder_dir: Path, mlflow_uri: str) -> None:
@@ -91,6 +167,28 @@ def test_validate_metrics_command_logs_to_mlflow(tmp_path: Path, tiny_embedder_d
     assert int(run.data.params["answers"]) == len(table["data"]) > 0
 
 
+def test_validate_metrics_on_a_judged_file(tmp_path: Path, tiny_embedder_dir: Path, mlflow_uri: str) -> None:
+    corpus = write_corpus(tmp_path / "corpus")
+    exp = tmp_path / "exp.toml"
+    exp.write_text(f'corpus = "{corpus}"\n[index]\nembedder = "{tiny_embedder_dir}"\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate-metrics", str(exp), "--labelled", str(JUDGED)])
+    assert result.exit_code == 0, result.output
+    assert "labelled set (corpora/judged/answers.jsonl, sha256 " in result.output
+    assert "long_hallucinated" in result.output and "token_f1" not in result.output  # no gold answers to compare
+    client = mlflow.MlflowClient(mlflow_uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("ragvsft/corpus").experiment_id])
+    metrics = run.data.metrics
+    assert metrics["auroc_low/faithfulness"] <= metrics["auroc/faithfulness"] <= metrics["auroc_high/faithfulness"]
+    assert metrics["auroc/faithfulness"] >= 0.9
+    # Every right answer there is short and every wrong one long: no pair of similar length, so no such AUROC.
+    assert "auroc_length_matched/faithfulness" not in metrics and "over the 0 supported/unsupported pairs" in result.output
+    assert run.data.params["answers"] == "32"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "q", "answer": "a", "label": 1}\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate-metrics", str(exp), "--labelled", str(bad)])
+    assert result.exit_code == 2 and "bad.jsonl:1: missing 'evidence'" in result.output, result.output
+
+
 def test_validate_metrics_with_a_local_judge_reports_parse_failures(
     tmp_path: Path, tiny_embedder_dir: Path, tiny_lm_dir: Path, mlflow_uri: str
 ) -> None:
@@ -100,6 +198,7 @@ def test_validate_metrics_with_a_local_judge_reports_parse_failures(
                    f'[model]\nbase_model = "{tiny_lm_dir}"\ncache_dir = "{tmp_path / "cache"}"\n', encoding="utf-8")
     result = CliRunner().invoke(app, ["validate-metrics", str(exp), "--judge", "--max-questions", "1"])
     assert result.exit_code == 0, result.output
+    assert "keep it off, or configure a more capable [evaluate.judge]" in " ".join(result.output.split())
     client = mlflow.MlflowClient(mlflow_uri)
     (run,) = client.search_runs([client.get_experiment_by_name("ragvsft/corpus").experiment_id])
     metrics = run.data.metrics
@@ -116,3 +215,16 @@ def test_validate_metrics_needs_sources(tmp_path: Path, mlflow_uri: str) -> None
     exp.write_text(f'corpus = "{corpus}"\n', encoding="utf-8")
     result = CliRunner().invoke(app, ["validate-metrics", str(exp)])
     assert result.exit_code == 2 and "no eval question names its source documents" in result.output, result.output
+
+
+def test_judge_advice_wants_the_judge_to_beat_the_default_beyond_doubt() -> None:
+    from ragvsft.metrics.validation import ScorerReport
+    from ragvsft.pipelines.validate_metrics import judge_advice
+
+    def report(name: str, auroc: float, low: float, seconds: float) -> ScorerReport:
+        return ScorerReport(name, [], auroc, (low, min(auroc + 0.02, 1.0)), {}, auroc, 10, 0.5, seconds, 0, None, True)
+
+    default = report("faithfulness", 0.90, 0.88, 0.1)
+    assert "worth adding faithfulness_judge" in judge_advice(report("faithfulness_judge", 0.97, 0.95, 900), default)
+    assert "keep it off" in judge_advice(report("faithfulness_judge", 0.93, 0.89, 900), default)  # within doubt
+    assert "9,000x the default's time" in judge_advice(report("faithfulness_judge", 0.97, 0.95, 900), default)

@@ -180,7 +180,8 @@ class CachedGenerator:
 class CachedMetric:
     """A deterministic metric whose scores are looked up before they are computed.
 
-    ``scorer`` names what the metric computes with (the embedder's identity), so a new embedder misses.
+    ``scorer`` names what the metric computes with (the embedder's identity), so a new embedder misses; so does
+    a metric whose definition changed (its class's ``version``).
     LLM-judge metrics are not wrapped: their judge is a ``CachedGenerator`` instead, which keeps their count of
     unreadable replies right.
     """
@@ -192,7 +193,7 @@ class CachedMetric:
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
         return _read_through(
-            [digest("score", self.name, self.scorer, asdict(s)) for s in samples],
+            [digest("score", self.name, getattr(self.inner, "version", 1), self.scorer, asdict(s)) for s in samples],
             partial(self.cache.get_scores, self.name), partial(self.cache.put_scores, self.name), self.cache.scores,
             lambda missing: self.inner.score([samples[i] for i in missing]))
 

@@ -245,14 +245,21 @@ def validate_metrics(
                                                            "questions (0: all).")] = 0,
     repeat: Annotated[bool, typer.Option(help="Score everything twice to check the scores are deterministic "
                                               "(--no-repeat halves the time a judge takes).")] = True,
+    labelled: Annotated[Path | None, typer.Option(
+        "--labelled", metavar="FILE.jsonl",
+        help="Validate on your own judged answers instead: one JSON object per line with question, evidence (a "
+             "string or a list), answer, label (1 supported, 0 not) and optional kind and id.")] = None,
     set_: SetOpt = None,
 ) -> None:
-    """Check the faithfulness scorers on a labelled set built from the corpus (gold answers vs swapped numbers and
-    names, invented details, other answers): AUROC per scorer, cost, determinism; logs an MLflow run."""
+    """Check the faithfulness scorers on a labelled set: built from the corpus (gold answers, copied, restated and
+    reworded ones vs swapped numbers and names, invented details, other answers, restatements with one detail
+    wrong, true sentences from other documents), or your own judged answers (--labelled). Reports AUROC with a
+    95 % interval, per kind and over answers of similar length, cost and determinism; logs an MLflow run."""
     from ragvsft.pipelines import validate_metrics as recipe
 
     try:
-        recipe.main(_load(experiment, set_), console, judge=judge, max_questions=max_questions, repeat=repeat)
+        recipe.main(_load(experiment, set_), console, judge=judge, max_questions=max_questions, repeat=repeat,
+                    labelled_file=labelled)
     except RagvsftError as exc:
         raise _fail(exc) from None
 

@@ -37,9 +37,11 @@ class GateSettings:
     metric: str = "token_f1"
     """Primary metric: the challenger fails when (challenger - champion) is below zero with its whole 95 % paired
     bootstrap interval."""
-    faithfulness_floor: float = 0.5
-    """Mean ``faithfulness`` every arm that answers from passages (rag, hybrid) must reach: most answer sentences
-    supported by what the arm was given."""
+    faithfulness_floor: float = 0.4
+    """Mean ``faithfulness`` every arm that answers from passages (rag, hybrid) must reach. Set for the question-aware
+    scorer (2026-11-26), which no longer credits restated question words or half a wrong figure: the demo's
+    SmolLM2-135M rag and hybrid arms measure 0.45 and 0.44 with it (0.51 and 0.60 with the earlier scorer, when
+    this floor was 0.5)."""
     latency_p95_ratio: float = 1.5
     """The challenger's p95 latency may be at most this multiple of the champion's, measured on the same questions
     (a cached answer keeps the latency measured when it was generated)."""

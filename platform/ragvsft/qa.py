@@ -12,14 +12,14 @@ same side (no train/eval leak).
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ragvsft.errors import CorpusError, json_problem
+from ragvsft.errors import CorpusError
+from ragvsft.jsonfile import jsonl_objects
 from ragvsft.textforms import non_text, normalize
 
 Split = Literal["train", "eval"]
@@ -88,13 +88,7 @@ def _string_list(value: object, field: str, path: Path, line: int) -> tuple[str,
     return tuple(_text(v, field, path, line) for v in value)
 
 
-def _parse_line(text: str, path: Path, line: int) -> dict:
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CorpusError(path, json_problem(exc), line=line) from None
-    if not isinstance(obj, dict):
-        raise CorpusError(path, f"expected a JSON object, got {type(obj).__name__}", line=line)
+def _check_fields(obj: dict, path: Path, line: int) -> dict:
     unknown = sorted(set(obj) - _FIELDS)
     if unknown:
         raise CorpusError(path, f"unknown field(s) {unknown}; allowed: {sorted(_FIELDS)}", line=line)
@@ -134,18 +128,9 @@ def _read_file(path: Path, known: set[str], first_use: dict[str, tuple[Path, int
     if not path.is_file():
         raise CorpusError(path, "file not found; a corpus needs qa.jsonl with one question/answer object per line "
                                 "(or run `ragvsft synthesize` to have a labeller model write qa.synthetic.jsonl)")
-    try:
-        # Lines end at "\n" only, as in every editor and JSON writer: splitlines() would also split at U+2028,
-        # form feeds and the like, which JSON strings may hold unescaped, and number lines unlike the editor.
-        # (read_text would also turn a lone "\r" into a line end.)
-        lines = [line.removesuffix("\r") for line in path.read_bytes().decode("utf-8-sig").split("\n")]
-    except UnicodeDecodeError as exc:
-        raise CorpusError(path, f"not valid UTF-8 (byte {exc.start}); re-save it as UTF-8") from None
     pairs: list[QAPair] = []
-    for number, text in enumerate(lines, start=1):
-        if not text.strip():
-            continue
-        obj = _parse_line(text, path, number)
+    for number, obj in jsonl_objects(path, CorpusError):
+        _check_fields(obj, path, number)
         qa_id = obj.get("id", f"line-{number}")
         if not isinstance(qa_id, str) or not qa_id.strip():
             raise CorpusError(path, f"'id' must be a non-empty string, got {qa_id!r}", line=number)

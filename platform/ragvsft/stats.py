@@ -157,6 +157,57 @@ def auroc(scores: Sequence[float | None], labels: Sequence[bool]) -> float:
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
+def auroc_ci(scores: Sequence[float | None], labels: Sequence[bool], groups: Sequence[str], *, seed: int = 0,
+             resamples: int = 1000, level: float = 0.95) -> Estimate:
+    """AUROC with a percentile bootstrap interval that resamples whole ``groups`` (answers to one question move
+    together: they share evidence, so they are not independent).
+
+    Example:
+        >>> e = auroc_ci([0.9, 0.2, 0.8, 0.3, 0.4, 0.6], [True, False] * 3, ["a", "a", "b", "b", "c", "c"])
+        >>> e.mean, e.n, e.low <= e.mean <= e.high
+        (0.8888888888888888, 6, True)
+    """
+    point = auroc(scores, labels)
+    members: dict[str, list[int]] = {}
+    for i, group in enumerate(groups):
+        members.setdefault(group, []).append(i)
+    blocks = [np.array(ix) for ix in members.values()]
+    values, positive = np.array([0.0 if s is None else s for s in scores]), np.asarray(labels, dtype=bool)
+    rng, draws = np.random.default_rng(seed), []
+    for _ in range(resamples):
+        ix = np.concatenate([blocks[b] for b in rng.integers(0, len(blocks), len(blocks))])
+        if positive[ix].any() and not positive[ix].all():
+            draws.append(auroc(values[ix], positive[ix]))
+    if not draws or point != point:
+        return Estimate(point, float("nan"), float("nan"), len(values))
+    tail = (1 - level) / 2
+    return Estimate(point, float(np.quantile(draws, tail)), float(np.quantile(draws, 1 - tail)), len(values))
+
+
+def length_matched_auroc(scores: Sequence[float | None], labels: Sequence[bool], lengths: Sequence[int], *,
+                         tolerance: float = 0.25, slack: int = 2) -> tuple[float, int]:
+    """AUROC over only the (positive, negative) pairs of similar length, and how many such pairs there are.
+
+    Two answers are of similar length when their word counts differ by at most ``slack`` words or ``tolerance``
+    of the longer one. A scorer that ranks by length alone is near 0.5 here, however well it does overall (the
+    example: 0.75 overall, a coin toss among pairs of equal length).
+
+    Example:
+        >>> length_matched_auroc([1.0, 0.9, 0.1, 0.95], [True, True, False, False], [2, 12, 2, 12])
+        (0.5, 2)
+    """
+    values = np.array([0.0 if s is None else s for s in scores])
+    positive, words = np.asarray(labels, dtype=bool), np.asarray(lengths, dtype=float)
+    neg_values, neg_words = values[~positive], words[~positive]
+    wins, pairs = 0.0, 0
+    for value, length in zip(values[positive], words[positive]):
+        close = np.abs(neg_words - length) <= np.maximum(slack, tolerance * np.maximum(neg_words, length))
+        against = neg_values[close]
+        wins += float((value > against).sum() + 0.5 * (value == against).sum())
+        pairs += int(close.sum())
+    return (wins / pairs if pairs else float("nan")), pairs
+
+
 def correlation(scores: Sequence[float | None], labels: Sequence[bool]) -> float:
     """Pearson correlation of scores with 0/1 labels (point-biserial); ``None`` scores count as 0.
 

@@ -290,9 +290,16 @@ class _Checkpointing:
     def switch(self, on: bool) -> None:
         if on == self.on or not getattr(self.model, "supports_gradient_checkpointing", False):
             return
+        # transformers 5.2x renamed gradient_checkpointing_* to activation_checkpointing_*; older 5.x and 4.x
+        # (which pyproject allows, and GPU images ship) have only the old names.
+        renamed = hasattr(self.model, "activation_checkpointing_enable")
         if on:
             # Non-reentrant: needs no input that requires grad (the embeddings are frozen under LoRA).
-            self.model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+            kwargs = {"use_reentrant": False}
+            if renamed:
+                self.model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+            else:
+                self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
         else:
-            self.model.activation_checkpointing_disable()
+            (self.model.activation_checkpointing_disable if renamed else self.model.gradient_checkpointing_disable)()
         self.on = on

@@ -4,11 +4,15 @@ Batching is the CPU speed-up that matters (~5x at batch 8 on SmolLM2-135M,
 see DESIGN.md). Conversations are sorted by prompt length before batching so
 a batch holds prompts of similar length and little compute goes to padding.
 Padding is on the left, so every row's next token sits in the last column;
-with greedy decoding a batched answer equals the answer generated alone.
+with greedy decoding in float32 a batched answer equals the answer generated
+alone. In bfloat16 (GPUs that support it) it need not: the matrix products
+round differently for other batch shapes, and after some tokens a near-tie
+can flip (seen on an H200 with the test model after about 8 tokens).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -68,7 +72,12 @@ class HFGenerator:
             net = PeftModel.from_pretrained(lm.model, str(adapter), is_trainable=False).eval()
             # Content, not the folder name: the same adapter downloaded from the registry has the same identity.
             identity = f"{lm.identity}+adapter@sha256:{model_dir_sha256(adapter)[:16]}"
-            if merge_adapter:
+            if merge_adapter and _adapts_tied_weights(lm.model, net):
+                # lm_head shares its weight with the input embeddings: folding B·A into it would change the
+                # embeddings too, and the model would answer garbage. Answer unmerged instead (slower, correct).
+                logging.getLogger(__name__).warning(
+                    "%s: the adapter adapts lm_head, whose weights the input embeddings share; not merging it", adapter)
+            elif merge_adapter:
                 # W + BA folded into W once: the adapter then costs nothing per token (unmerged, each adapted layer
                 # runs two extra matrix products). The sums round differently, so a merged model is its own identity.
                 net = net.merge_and_unload().eval()
@@ -211,6 +220,14 @@ class _StopStrings:
                     or (self.stop and hits_stop(self.tokenizer.decode(ids, skip_special_tokens=True), self.stop))):
                 self.lengths[row] = new.shape[1]
         return torch.tensor([row in self.lengths for row in range(new.shape[0])], device=input_ids.device)
+
+
+def _adapts_tied_weights(base: Any, peft_model: Any) -> bool:
+    """Whether the adapter has LoRA layers on the output projection of a model that ties it to the input
+    embeddings (SmolLM2 does; the default ``target_modules`` leave lm_head out)."""
+    if not getattr(base.config, "tie_word_embeddings", False):
+        return False
+    return any(name.endswith("lm_head") and hasattr(module, "lora_A") for name, module in peft_model.named_modules())
 
 
 def _check_batch_size(batch_size: int) -> None:

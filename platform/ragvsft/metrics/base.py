@@ -31,8 +31,9 @@ class Sample:
 class Metric(Protocol):
     """Scores a batch of samples; ``None`` where the metric does not apply (e.g. no sources).
 
-    Implementations also carry ``requires`` (constructor arguments, see ``METRICS``)
-    and, for LLM judges, ``parse_failures`` (replies of the last call that could not be read).
+    Implementations also carry ``requires`` (constructor arguments, see ``METRICS``), ``version`` where
+    their definition changed since the first release (cached scores of another version are not reused), and,
+    for LLM judges, ``parse_failures`` (replies of the last call that could not be read).
     """
 
     name: str

@@ -1,10 +1,12 @@
-"""Faithfulness, judge-free: how much of what the answer asserts the evidence supports.
+"""Faithfulness, judge-free: how much of what the answer adds to the question the evidence supports.
 
 Two deterministic scorers, validated on a labelled set by ``ragvsft validate-metrics``
-(supported answers vs swapped numbers and names, invented details, other answers):
+(supported answers — short, copied, restated, reworded — against swapped numbers and
+names, invented details, other answers, restatements with one detail wrong, and true
+sentences from elsewhere):
 
-- ``ClaimSupport`` (the default ``faithfulness``): each claim must be supported by
-  one evidence sentence, so a number copied from the wrong line does not count;
+- ``ClaimSupport`` (the default ``faithfulness``): question-aware, claim by claim,
+  names and numbers checked, one evidence sentence per claim;
 - ``TokenSupport``: the bag-of-words version (K-Precision, Adlakha et al. 2024),
   kept as a baseline — it accepts any word found anywhere in the evidence.
 
@@ -14,14 +16,28 @@ The LLM-judge scorer is in ``judge.py``.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 
 from ragvsft.metrics.base import Sample
-from ragvsft.metrics.text import content_tokens, split_sentences, stem
+from ragvsft.metrics.text import content_tokens, split_sentences, stem, tokens
+
+_POLAR = frozenset({"yes", "no"})
+_DIGIT = re.compile(r"\d")
+_POSSESSIVE = re.compile(r"['’]s\b")
 
 
 def _claim_words(text: str) -> set[str]:
-    return {stem(t) for t in content_tokens(text)}
+    # "X-200's" and "X-200" are one thing: without the possessive they normalise alike (x200).
+    return {stem(t) for t in content_tokens(_POSSESSIVE.sub("", text))}
+
+
+def _key_words(sentence: str) -> set[str]:
+    """The names and numbers of a sentence (capitalised words after its first, words with digits), as claim words:
+    the details a wrong answer most often gets wrong."""
+    raw = sentence.split()
+    return {w for i, token in enumerate(raw) if _DIGIT.search(token) or (i and token[:1].isupper())
+            for w in _claim_words(token)}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -32,37 +48,73 @@ def _sentence_units(passage: str) -> tuple[frozenset[str], ...]:
 
 
 class ClaimSupport:
-    """Share of the answer's content words that one evidence sentence supports, claim by claim.
+    """How much of what each claim adds to the question one evidence sentence supports, names and numbers strictly.
 
-    Each sentence of the answer is a claim. A claim's support is the largest
-    share of its content words (stemmed; numbers exact) found together in a
-    single sentence or line of the evidence. The answer's score is the mean
-    over claims weighted by their word counts. ``None`` when the answer asserts
-    nothing (no content words) or there is no evidence.
+    Each sentence of the answer is a claim. Per claim:
+
+    1. What it adds: its content words (stemmed; numbers exact) that the
+       question does not already contain. Restating the question proves
+       nothing, and a long answer made of the question's words with one detail
+       changed is the typical hallucination. (A claim that only restates the
+       question keeps all its words; a bare "yes"/"no" claims the question's
+       own words.)
+    2. Per evidence sentence (lines count: lists, table rows): the share of the
+       added words it contains, times the share of the added *names and
+       numbers* it contains (so one wrong figure costs more than one reworded
+       verb), times 0.8 + 0.2 × how many question words the sentence shares
+       relative to the best-matching sentence (a figure copied from a line
+       about something else is not the answer to this question). The anchor
+       is gentle on purpose — the sentence stating the answer of a multi-hop
+       question may share few of its words — so a figure from a line about a
+       neighbouring thing still scores about 0.9 (the third example).
+    3. The claim's support is its best sentence's value.
+
+    The answer's score is the mean over claims weighted by their added words;
+    ``None`` when the answer asserts nothing or there is no evidence.
 
     Example:
         >>> evidence = ("The X-200 limit is 14 bar.\\nThe X-300 limit is 20 bar.",)
-        >>> ClaimSupport().score([Sample("X-200 limit?", "The X-200 limit is 14 bar.", "14 bar", evidence),
-        ...                       Sample("X-200 limit?", "The X-200 limit is 20 bar.", "14 bar", evidence)])
-        [1.0, 0.75]
+        >>> [round(s, 2) for s in ClaimSupport().score([
+        ...     Sample("X-200 limit?", "14 bar", "14 bar", evidence),
+        ...     Sample("X-200 limit?", "The X-200 limit is 16 bar.", "14 bar", evidence),
+        ...     Sample("X-200 limit?", "The X-200 limit is 20 bar.", "14 bar", evidence),
+        ...     Sample("X-200 limit?", "It is 14 bar, set by Orrin Talwyn.", "14 bar", evidence)])]
+        [1.0, 0.0, 0.9, 0.13]
     """
 
     name = "faithfulness"
+    version = 2  # cached scores of an earlier definition miss (see ``cache.CachedMetric``)
+    anchor_weight = 0.2
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
-        scores: list[float | None] = []
-        for sample in samples:
-            # 1. Claims: the answer's sentences, each as a set of content words.
-            claims = [words for s in split_sentences(sample.answer) if (words := _claim_words(s))]
-            if not claims or not sample.evidence:
-                scores.append(None)
-                continue
-            # 2. The evidence as sentences (lines count as sentences: lists, table rows).
-            units = [unit for passage in sample.evidence for unit in _sentence_units(passage)]
-            # 3. Per claim, the best-supporting single sentence; weighted mean over claims.
-            supported = sum(max((len(claim & unit) for unit in units), default=0) for claim in claims)
-            scores.append(supported / sum(len(claim) for claim in claims))
-        return scores
+        return [self._score(sample) for sample in samples]
+
+    def _score(self, sample: Sample) -> float | None:
+        asked = _claim_words(sample.question)
+        units = [unit for passage in sample.evidence for unit in _sentence_units(passage)]
+        claims = [(words, _key_words(s)) for s in split_sentences(sample.answer) if (words := _claim_words(s))]
+        if not claims and tokens(sample.answer)[:1] and tokens(sample.answer)[0] in _POLAR:
+            claims = [(asked, set())]  # "Yes." asserts what the question asks
+        if not claims or not units:
+            return None
+        # How well each sentence matches the question, relative to the best match (no match anywhere: no anchor).
+        overlap = [len(asked & unit) for unit in units]
+        best_overlap = max(overlap)
+        anchors = [1 - self.anchor_weight + self.anchor_weight * o / best_overlap if best_overlap else 1.0
+                   for o in overlap]
+        supported = total = 0.0
+        for words, keys in claims:
+            added = (words - asked) or words
+            added_keys = added & keys
+            best = 0.0
+            for unit, anchor in zip(units, anchors):
+                share = len(added & unit) / len(added)
+                if added_keys:
+                    share *= len(added_keys & unit) / len(added_keys)
+                best = max(best, share * anchor)
+            supported += best * len(added)
+            total += len(added)
+        return supported / total
 
 
 class TokenSupport:

@@ -2,34 +2,76 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from ragvsft.embedders import Embedder
 from ragvsft.generators.base import Generator
 from ragvsft.metrics.base import Sample, cosine_pairs
+from ragvsft.metrics.text import content_tokens, stem, tokens
 
 
 class AnswerRelevance:
-    """Cosine similarity of question and answer embeddings (0 for an empty answer).
+    """Does the answer address the question, judged by what it adds rather than by how much it echoes it?
 
-    Cheap and judge-free, but it rewards answers that restate the question: a
-    terse correct "27 days" scores below "Full-time employees get paid leave".
-    ``ReverseQuestionRelevance`` does not have that bias.
+    ``adds × type_fit × on_topic``, where
+
+    - ``adds`` is 0 when the answer has no content word the question lacks (it
+      restates the question, or says nothing), else 1 — a bare yes/no to a
+      yes/no question adds the verdict;
+    - ``type_fit`` is 0.5 when a how-many/how-long/when-style question gets an
+      answer with no number or quantity word (English wording), else 1;
+    - ``on_topic`` is the cosine of the question with question + answer: an
+      answer about something else pulls the pair away from the question, while
+      a short on-topic answer barely moves it.
+
+    The plain cosine of question and answer (this metric before version 2)
+    rewarded restating the question: a terse correct "27 days" scored below
+    "Full-time employees get paid leave". This form scores a correct short
+    answer and its restated form alike. ``ReverseQuestionRelevance`` is the
+    judge-based alternative.
 
     Example:
-        >>> AnswerRelevance(embedder).score([Sample("How long is leave?", "22 weeks", "22 weeks")])  # doctest: +SKIP
-        [0.41]
+        >>> AnswerRelevance(embedder).score([Sample("How long is leave?", "22 weeks", "22 weeks"),
+        ...                                  Sample("How long is leave?", "Leave is long.", "22 weeks")])
+        ... # doctest: +SKIP
+        [0.93, 0.0]
     """
 
     name = "answer_relevance"
+    version = 2  # cached scores of the plain cosine (version 1) are not reused
     requires = ("embedder",)
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
-        cosines = cosine_pairs(self.embedder, [s.question for s in samples], [s.answer for s in samples])
-        return [c if s.answer.strip() else 0.0 for s, c in zip(samples, cosines)]
+        on_topic = cosine_pairs(self.embedder, [s.question for s in samples],
+                                [f"{s.question} {s.answer}" for s in samples])
+        return [_adds(s.question, s.answer) * _type_fit(s.question, s.answer) * c for s, c in zip(samples, on_topic)]
+
+
+_POLAR_QUESTION = re.compile(r"^(is|are|was|were|do|does|did|can|could|may|must|should|will|would|has|have|had)\b",
+                             re.IGNORECASE)
+_QUANTITY_QUESTION = re.compile(
+    r"^(?:\w+ )?(?:how (?:many|much|long|often|old|far|soon|big|large|high|fast|early|late)|when|by when|until when"
+    r"|what (?:percentage|percent|number|amount|proportion|fraction|size|length|year|date|time|day|deadline))\b",
+    re.IGNORECASE)
+_QUANTITY = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+                       r"fifty|hundred|thousand|million|billion|half|once|twice|none|daily|weekly|monthly|yearly|"
+                       r"annually|hourly|immediately|never|always)\b", re.IGNORECASE)
+
+
+def _adds(question: str, answer: str) -> float:
+    asked = {stem(t) for t in content_tokens(question)}
+    if {stem(t) for t in content_tokens(answer)} - asked:
+        return 1.0
+    words = tokens(answer)
+    return 1.0 if words and words[0] in ("yes", "no") and _POLAR_QUESTION.match(question.strip()) else 0.0
+
+
+def _type_fit(question: str, answer: str) -> float:
+    return 0.5 if _QUANTITY_QUESTION.match(question.strip()) and not _QUANTITY.search(answer) else 1.0
 
 
 REVERSE_PROMPT = (

@@ -5,8 +5,8 @@ Example:
     >>> labelled = [LabelledAnswer("q1", "Limit?", "14 bar", "14 bar", ("Limit: 14 bar.",), "gold", True),
     ...             LabelledAnswer("q1", "Limit?", "20 bar", "14 bar", ("Limit: 14 bar.",), "swapped_number", False)]
     >>> report = validate(TokenSupport(), labelled)
-    >>> report.auroc, report.auroc_by_kind, report.deterministic
-    (1.0, {'swapped_number': 1.0}, True)
+    >>> report.auroc, report.auroc_by_kind, report.deterministic, report.length_matched
+    (1.0, {'gold': 1.0, 'swapped_number': 1.0}, True, 1.0)
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ragvsft.metrics.base import Metric, Sample
-from ragvsft.metrics.labelled_set import SUPPORTED_KINDS, LabelledAnswer
-from ragvsft.stats import auroc, correlation
+from ragvsft.metrics.labelled_set import LabelledAnswer
+from ragvsft.stats import auroc, auroc_ci, correlation, length_matched_auroc
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,13 @@ class ScorerReport:
     scores: list[float | None]
     auroc: float
     """Chance a supported answer scores above an unsupported one (ties half, ``None`` as 0)."""
+    interval: tuple[float, float]
+    """95 % bootstrap interval of ``auroc``, resampling questions (their answers together)."""
     auroc_by_kind: dict[str, float]
-    """The same, supported answers against one kind of unsupported answer: where the scorer fails."""
+    """The same for one kind of answer against every answer of the other label: where the scorer fails."""
+    length_matched: float
+    """AUROC over supported/unsupported pairs of similar length only: near 0.5 for a scorer that measures length."""
+    length_matched_pairs: int
     correlation: float
     """Point-biserial correlation of the scores with the labels."""
     seconds_per_1000: float
@@ -59,12 +64,19 @@ def validate(metric: Metric, labelled: Sequence[LabelledAnswer], *, repeat: bool
     if repeat:  # the same scorer on the same answers must give the same numbers
         again, _ = _score(metric, samples, lambda done: report(len(samples) + done, total))
         deterministic = again == scores
-    by_kind = {}
-    for kind in sorted({a.kind for a in labelled} - set(SUPPORTED_KINDS)):
-        keep = [i for i, a in enumerate(labelled) if a.supported or a.kind == kind]
+    by_kind, labels_of = {}, {}
+    for a in labelled:
+        labels_of.setdefault(a.kind, set()).add(a.supported)
+    for kind in sorted(labels_of):
+        # This kind's answers against every answer of the other label (a kind holding both labels: against none
+        # outside it, so its AUROC is within the kind).
+        keep = [i for i, a in enumerate(labelled) if a.kind == kind or a.supported not in labels_of[kind]]
         by_kind[kind] = auroc([scores[i] for i in keep], [labels[i] for i in keep])
+    estimate = auroc_ci(scores, labels, [a.qa_id for a in labelled])
+    matched, pairs = length_matched_auroc(scores, labels, [len(a.answer.split()) for a in labelled])
     return ScorerReport(
-        name=metric.name, scores=scores, auroc=auroc(scores, labels), auroc_by_kind=by_kind,
+        name=metric.name, scores=scores, auroc=estimate.mean, interval=(estimate.low, estimate.high),
+        auroc_by_kind=by_kind, length_matched=matched, length_matched_pairs=pairs,
         correlation=correlation(scores, labels), seconds_per_1000=seconds * 1000 / max(len(samples), 1),
         unscored=sum(s is None for s in scores), parse_failures=failures, deterministic=deterministic,
     )
