@@ -316,7 +316,11 @@ def test_micro_batches_and_checkpointing_train_the_same_adapter(tiny_lm_dir: Pat
         switched.clear()
         losses, weights = train(**how)
         assert losses == pytest.approx(whole_losses, rel=1e-4), how
-        assert all(torch.allclose(weights[n], whole[n], atol=1e-5) for n in whole), how
+        # Summed in another order, bfloat16 activations (a GPU) move the weights by more than float32 rounding
+        # (seen on an H200): the losses above must still agree; the weights to 1e-5 only in float32.
+        atol = 1e-5 if whole[next(iter(whole))].device.type == "cpu" else 5e-3
+        worst = max(float((weights[n] - whole[n]).abs().max()) for n in whole)
+        assert worst <= atol, (how, worst)
         assert switched[: len(switches)] == switches and len(switched) % 2 == 0, (how, switched)
 
 
