@@ -125,12 +125,14 @@ def build_labelled_set(
     """Supported and unsupported answers for every question with sources (see the module docstring)."""
     rng = random.Random(seed)
     names = sorted({n for q in questions for n in _names(q.answer)})
+    # Every document's sentences of five words or more, split once: the pool of true statements from elsewhere.
+    statements = {d: [s for s in split_sentences(text) if len(s.split()) >= 5] for d, text in documents.items()}
     out: list[LabelledAnswer] = []
     for qa in questions:
         if not qa.sources or not all(s in documents for s in qa.sources):
             continue
         evidence = tuple(documents[s] for s in qa.sources)
-        elsewhere = [documents[d] for d in sorted(documents) if d not in qa.sources]
+        elsewhere = [s for d in sorted(statements) if d not in qa.sources for s in statements[d]]
         for kind, answer in _variants(qa, "\n".join(evidence), questions, names, elsewhere, rng):
             supported = kind in SUPPORTED_KINDS
             # An "unsupported" answer that states the gold answer after all is not one: drop it.
@@ -141,6 +143,8 @@ def build_labelled_set(
 
 def _variants(qa: QAPair, text: str, questions: Sequence[QAPair], names: Sequence[str], elsewhere: Sequence[str],
               rng: random.Random) -> Iterator[tuple[str, str | None]]:
+    """The labelled answers to ``qa`` as (kind, answer), ``None`` where a kind does not apply; ``elsewhere`` holds
+    the sentences of the documents that are not its evidence."""
     # 1. Supported: the gold answer, the sentence stating it, the question restated with it, the sentence reworded.
     yield "gold", qa.answer
     sentence = next((s for s in split_sentences(text) if _contains(s, qa.answer)), None)
@@ -166,7 +170,7 @@ def _variants(qa: QAPair, text: str, questions: Sequence[QAPair], names: Sequenc
     #    question's answer) — and a true sentence from a document that is not the evidence.
     wrong = swapped_number or swapped_name or (rng.choice(foreign) if foreign else None)
     yield "restated_wrong_detail", _restate(qa.question, wrong) if wrong else None
-    facts = [s for doc in elsewhere for s in split_sentences(doc) if len(s.split()) >= 5 and not _contains(s, qa.answer)]
+    facts = [s for s in elsewhere if not _contains(s, qa.answer)]
     yield "true_elsewhere", rng.choice(facts) if facts else None
 
 
