@@ -28,7 +28,9 @@ class AnswerRelevance:
     The plain cosine of question and answer (this metric before version 2)
     rewarded restating the question: a terse correct "27 days" scored below
     "Full-time employees get paid leave". This form scores a correct short
-    answer and its restated form alike. ``ReverseQuestionRelevance`` is the
+    answer and its restated form alike. The price: a short off-topic answer
+    barely moves the pair either, so off-topic answers are told apart less
+    sharply than by the plain cosine. ``ReverseQuestionRelevance`` is the
     judge-based alternative.
 
     Example:
