@@ -92,6 +92,8 @@ def test_lexical_metrics_table(case: str) -> None:
 def test_faithfulness_needs_evidence() -> None:
     for metric in (ClaimSupport(), TokenSupport()):
         assert metric.score([Sample("q", "14 bar", "14 bar")]) == [None]
+    # A bare "yes" to a question of stopwords only asserts nothing checkable.
+    assert ClaimSupport().score([Sample("Is it?", "Yes.", "yes", EVIDENCE)]) == [None]
 
 
 def test_text_helpers() -> None:

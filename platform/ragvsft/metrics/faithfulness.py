@@ -93,8 +93,8 @@ class ClaimSupport:
         asked = _claim_words(sample.question)
         units = [unit for passage in sample.evidence for unit in _sentence_units(passage)]
         claims = [(words, _key_words(s)) for s in split_sentences(sample.answer) if (words := _claim_words(s))]
-        if not claims and tokens(sample.answer)[:1] and tokens(sample.answer)[0] in _POLAR:
-            claims = [(asked, set())]  # "Yes." asserts what the question asks
+        if not claims and asked and tokens(sample.answer)[:1] and tokens(sample.answer)[0] in _POLAR:
+            claims = [(asked, set())]  # "Yes." asserts what the question asks (when it asks anything)
         if not claims or not units:
             return None
         # How well each sentence matches the question, relative to the best match (no match anywhere: no anchor).
