@@ -36,7 +36,7 @@ from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import corpus_name
 from ragvsft.errors import RagvsftError
 from ragvsft.hashing import sha256_file
-from ragvsft.metrics import build_metrics
+from ragvsft.metrics import METRICS, build_metrics
 from ragvsft.metrics.labelled_file import read_labelled
 from ragvsft.metrics.labelled_set import LabelledAnswer, build_labelled_set
 from ragvsft.metrics.validation import ScorerReport, validate
@@ -76,7 +76,10 @@ def main(config: ExperimentConfig, console: Console, *, judge: bool = False, max
     names = [*FAITHFULNESS_SCORERS, *(["faithfulness_judge"] if judge else []),
              *(CORRECTNESS_METRICS if labelled_file is None else ())]
     judge_model = build_judge(config.evaluate.judge, config.model, environ=os.environ) if judge else None
-    metrics = build_metrics(names, embedder=build_embedder(config.index), judge=judge_model)
+    # The embedder is loaded only for a metric that needs one (not for a judged file's faithfulness scorers).
+    needs_embedder = any("embedder" in getattr(METRICS[n], "requires", ()) for n in names)
+    metrics = build_metrics(names, embedder=build_embedder(config.index) if needs_embedder else None,
+                            judge=judge_model)
     reports = []
     for metric in metrics:
         with step_progress(console, f"validate: {metric.name}") as step:
