@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,9 +39,13 @@ from ragvsft.finetune.adapter import load_adapter_meta
 from ragvsft.generators import Generator
 from ragvsft.metrics import build_metrics
 from ragvsft.pipelines.common import ForwardFn, folder_mb, peak_rss_mb, step_progress
+from ragvsft.releases import Evaluation
 from ragvsft.results import PointResult
 from ragvsft.retriever import DenseRetriever
+from ragvsft.review import headline_by_arm, rounded
 from ragvsft.stats import Estimate
+
+ANSWERS_TABLE = "eval/answers.json"  # each arm run's per-question table: arm, question, answer, every score
 
 
 @dataclass(frozen=True)
@@ -144,51 +149,65 @@ def main(
     with step_progress(console, "evaluate: arms", forward) as step:
         for n, arm in enumerate(arms):
             step(n, len(arms), f"answering with {arm.name}")
-            context = contexts.get(arm.spec.context)
-            records, tokens_per_s = answer(arm, questions, config.prompt, contexts=context, shots=shots,
-                                           max_new_tokens=limits.max_new_tokens, stop=limits.stop)
-            if arm.spec.evidence == "context":
-                evidence = {r.qa_id: tuple(chunk_text[c] for c in r.chunk_ids) for r in records}
-            else:
-                evidence = _closed_book_evidence(records, corpus, retriever, k)
-            records = score(records, metrics, evidence, context)
-            summary = summarize(records, tokens_per_s=tokens_per_s, seed=config.seed)
-            # A judge that could not be parsed is reported, not hidden in a smaller n.
-            summary |= {f"{metric.name}_parse_failures": float(metric.parse_failures) for metric in metrics
-                        if hasattr(metric, "parse_failures")}
-            summary["hit_length_limit_share"] = cut = hit_limit_share([r.new_tokens for r in records],
-                                                                      limits.max_new_tokens)
-            if cut > HIT_LIMIT_WARNING_SHARE:
-                console.print(f"[yellow]warning:[/] {escape(arm.name)}: {cut:.0%} of the answers stopped at the "
-                              f"{limits.max_new_tokens}-token limit; raise model.max_new_tokens")
-            summary["peak_rss_mb"] = peak_rss_mb()  # of this process, up to and including this arm
-            slices = _slices(records, config.seed)
-            run_id = _log_arm(uri, config, corpus, arm, limits, summary, slices, records, parent_run_id, label)
-            results.append(ArmResult(arm, run_id, summary, slices, records))
+            # The arm's run is open while it answers, so its duration in MLflow is the arm's real time.
+            with _arm_run(uri, config, corpus, arm, len(questions), parent_run_id, label) as logged:
+                context = contexts.get(arm.spec.context)
+                records, tokens_per_s = answer(arm, questions, config.prompt, contexts=context, shots=shots,
+                                               max_new_tokens=limits.max_new_tokens, stop=limits.stop)
+                if arm.spec.evidence == "context":
+                    evidence = {r.qa_id: tuple(chunk_text[c] for c in r.chunk_ids) for r in records}
+                else:
+                    evidence = _closed_book_evidence(records, corpus, retriever, k)
+                records = score(records, metrics, evidence, context)
+                summary = summarize(records, tokens_per_s=tokens_per_s, seed=config.seed)
+                # A judge that could not be parsed is reported, not hidden in a smaller n.
+                summary |= {f"{metric.name}_parse_failures": float(metric.parse_failures) for metric in metrics
+                            if hasattr(metric, "parse_failures")}
+                summary["hit_length_limit_share"] = cut = hit_limit_share([r.new_tokens for r in records],
+                                                                          limits.max_new_tokens)
+                if cut > HIT_LIMIT_WARNING_SHARE:
+                    console.print(f"[yellow]warning:[/] {escape(arm.name)}: {cut:.0%} of the answers stopped at the "
+                                  f"{limits.max_new_tokens}-token limit; raise model.max_new_tokens")
+                summary["peak_rss_mb"] = peak_rss_mb()  # of this process, up to and including this arm
+                slices = _slices(records, config.seed)
+                _log_arm(logged, config, arm, limits, summary, slices, records)
+            results.append(ArmResult(arm, logged.run_id, summary, slices, records))
         step(len(arms), len(arms), "done")
     return results
 
 
-def _log_arm(uri: str, config: ExperimentConfig, corpus: Corpus, arm: Arm, limits: AnswerLimits, summary: dict,
-             slices: dict, records: list[EvalRecord], parent_run_id: str | None, label: str) -> str:
-    with tracking.run(
+def _arm_run(uri: str, config: ExperimentConfig, corpus: Corpus, arm: Arm, questions: int, parent_run_id: str | None,
+             label: str) -> AbstractContextManager[tracking.RunLogger]:
+    return tracking.run(
         uri=uri, experiment=tracking.experiment_name(corpus.name), name=f"arm-{f'{label}-' if label else ''}{arm.name}",
         description=f"{label + ' ' if label else ''}{arm.name}: {arm.spec.description} ({arm.generator.identity}) "
-                    f"on {len(records)} eval questions",
-        tags={"ragvsft.pipeline": "evaluate", "ragvsft.arm": arm.name, "ragvsft.experiment": config.name}
-        | ({"ragvsft.release": label} if label else {}),
-        parent_run_id=parent_run_id,
-    ) as logged:
-        logged.log_params({"arm": arm.name, "context": arm.spec.context, "adapter": arm.spec.adapter,
-                           "evidence": arm.spec.evidence, "generator": arm.generator.identity,
-                           "questions": len(records), "few_shot": config.prompt.few_shot,
-                           "max_new_tokens": limits.max_new_tokens, "stop": list(limits.stop),
-                           "top_k": config.index.top_k if arm.spec.context != "none" else 0})
-        logged.log_metrics(flatten_summary(summary))
-        logged.log_metrics({f"slice/{tag}/{k}": v for tag, est in slices.items() for k, v in flatten_summary(est).items()
-                            if not k.endswith(("_low", "_high"))})
-        logged.log_table([r.row() for r in records], f"eval/{arm.name}.json")
-    return logged.run_id
+                    f"on {questions} eval questions",
+        tags={"ragvsft.pipeline": "evaluate", "ragvsft.arm": arm.name, "ragvsft.experiment": config.name,
+              "ragvsft.device": resolve_device(config.model.device)} | ({"ragvsft.release": label} if label else {}),
+        parent_run_id=parent_run_id)
+
+
+def _log_arm(logged: tracking.RunLogger, config: ExperimentConfig, arm: Arm, limits: AnswerLimits, summary: dict,
+             slices: dict, records: list[EvalRecord]) -> None:
+    logged.log_params({"arm": arm.name, "context": arm.spec.context, "adapter": arm.spec.adapter,
+                       "evidence": arm.spec.evidence, "generator": arm.generator.identity,
+                       "questions": len(records), "few_shot": config.prompt.few_shot,
+                       "max_new_tokens": limits.max_new_tokens, "stop": list(limits.stop),
+                       "top_k": config.index.top_k if arm.spec.context != "none" else 0})
+    logged.log_metrics({k: rounded(v) for k, v in flatten_summary(summary).items()})
+    logged.log_metrics({f"slice/{tag}/{k}": rounded(v) for tag, est in slices.items()
+                        for k, v in flatten_summary(est).items() if not k.endswith(("_low", "_high"))})
+    # One table name for every arm, so MLflow's artifact comparison lines the arms up question by question.
+    logged.log_table([r.row() for r in records], ANSWERS_TABLE)
+
+
+def evaluation_of(run_id: str, config: ExperimentConfig, corpus: Corpus, results: list[ArmResult]) -> Evaluation:
+    """What a release's registry versions say it measured (``releases.annotate``)."""
+    return Evaluation(
+        run_id=run_id, docs_sha256=corpus.docs.sha256, base_model=config.model.base_model,
+        arms=headline_by_arm({r.arm.name: r.summary for r in results}, ("token_f1", "faithfulness", "answer_relevance")),
+        retrieval_arms=frozenset(r.arm.name for r in results if r.arm.spec.context != "none"),
+        adapter_arms=frozenset(r.arm.name for r in results if r.arm.spec.adapter))
 
 
 def point_result(values: dict[str, Any], results: list[ArmResult], *, index_dir: Path, adapter_dir: Path | None,

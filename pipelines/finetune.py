@@ -25,6 +25,7 @@ from ragvsft.checksums import set_aside
 from ragvsft.chunking import chunk_documents
 from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.corpus import Corpus, qa_where
+from ragvsft.device import resolve_device
 from ragvsft.distill import labeller_targets
 from ragvsft.errors import RagvsftError
 from ragvsft.finetune import LoraSettings
@@ -93,10 +94,12 @@ def main(
 
     uri = tracking.tracking_uri()
     with tracking.run(
-        uri=uri, experiment=tracking.experiment_name(corpus.name), name=f"finetune-{config.name}",
+        uri=uri, experiment=tracking.experiment_name(corpus.name), name=f"finetune-{config.name}" if parent_run_id else
+        tracking.run_title(f"finetune-{config.name}", corpus.name, config.model.base_model),
         description=f"LoRA r={ft.rank} on {config.model.base_model}, recipe {ft.recipe}, "
                     f"{len(examples)} examples x {ft.epochs} epochs",
-        tags={"ragvsft.pipeline": "finetune", "ragvsft.experiment": config.name}, parent_run_id=parent_run_id,
+        tags={"ragvsft.pipeline": "finetune", "ragvsft.experiment": config.name,
+              "ragvsft.device": resolve_device(config.model.device)}, parent_run_id=parent_run_id,
     ) as logged:
         logged.log_params(config_to_dict(config) | {"train_examples": len(examples), "targets_from": teacher or "gold"})
 

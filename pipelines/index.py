@@ -50,7 +50,8 @@ def main(
     index_root = config.output_dir / "index"
 
     with tracking.run(
-        uri=uri, experiment=experiment, name=f"index-{config.name}",
+        uri=uri, experiment=experiment, name=f"index-{config.name}" if parent_run_id else
+        tracking.run_title(f"index-{config.name}", corpus.name, cfg.embedder),
         description=f"FAISS index of {corpus.name} ({cfg.embedder}, {cfg.chunk_chars}-char chunks) and a retrieval check",
         tags={"ragvsft.pipeline": "index", "ragvsft.experiment": config.name}, parent_run_id=parent_run_id,
     ) as logged:

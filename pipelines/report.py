@@ -59,6 +59,8 @@ def write(results: ExperimentResults, folder: Path, console: Console, *,
             for p in curve.points:
                 logger.log_metrics({f"ceiling/{name}/{metric}": p.estimate.mean}, step=int(p.x))
         logger.set_tags({"ragvsft.verdict": verdict.rule})
+        logger.describe(f"**Verdict: {verdict.advice}** {verdict.evidence}\n\n"
+                        f"Decision report: [report.html]({logger.artifact_link('report/report.html')})")
     console.print(f"\n[bold]verdict:[/] {verdict.advice}\n{verdict.evidence}", highlight=False)
     console.print(f"report: {folder / 'report.html'} (and report.md)")
     return folder / "report.md"

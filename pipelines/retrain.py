@@ -115,7 +115,8 @@ def _pass(config: ExperimentConfig, console: Console, fault: Callable[[str], Non
     console.print(f"changes since the champion ({champion.describe}): {diff.summary()}" if champion and diff else
                   "no champion yet: building the first release")
     with tracking.run(
-        uri=uri, experiment=tracking.experiment_name(corpus.name), name=f"retrain-{config.name}",
+        uri=uri, experiment=tracking.experiment_name(corpus.name),
+        name=tracking.run_title(f"retrain-{config.name}", corpus.name, config.model.base_model),
         description=f"retrain pass on {corpus.name}: " + (diff.summary() if diff else "first release"),
         tags={"ragvsft.pipeline": "retrain", "ragvsft.experiment": config.name},
     ) as logged:
@@ -212,6 +213,9 @@ def _compare(config: ExperimentConfig, corpus: Corpus, console: Console, champio
                                     forward=forward, loaded=loaded, label=label,
                                     index_dir=_version_dir(uri, corpus.name, "index", release.index_version, cache_dir))
             answered[label] = {r.arm.name: r.records for r in results}
+            if label == "challenger":
+                releases.annotate(uri, corpus.name, challenger, evaluate.evaluation_of(logged.run_id, config, corpus,
+                                                                                       results))
     return check_gates(answered.get("champion"), answered["challenger"], config.retrain.gates, seed=config.seed)
 
 

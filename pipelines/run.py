@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ragvsft import tracking
+from ragvsft import review, tracking
 from ragvsft.builders import corpus_state
 from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.evaluation import compare_arms, eval_questions, flatten_summary
@@ -27,7 +27,7 @@ from ragvsft.pipelines import evaluate, report
 from ragvsft.pipelines.common import checked_corpus
 from ragvsft.pipelines.parallel import run_in_parallel
 from ragvsft.preflight import adapter_arms
-from ragvsft.releases import register_pair
+from ragvsft.releases import annotate, register_pair
 from ragvsft.report import HEADLINE_METRICS, latency_figure, metric_figure, winners
 from ragvsft.results import ExperimentResults
 from ragvsft.stats import Estimate, PairedTest, format_p, too_few_questions
@@ -48,7 +48,8 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
     corpus = checked_corpus(config, console)
     uri = tracking.tracking_uri()
     with tracking.run(
-        uri=uri, experiment=tracking.experiment_name(corpus.name), name=f"run-{config.name}",
+        uri=uri, experiment=tracking.experiment_name(corpus.name),
+        name=tracking.run_title(f"run-{config.name}", corpus.name, config.model.base_model),
         description=f"RAG vs LoRA on {corpus.name}: arms {', '.join(config.evaluate.arms)}; "
                     f"base {config.model.base_model}, recipe {config.finetune.recipe}",
         tags={"ragvsft.pipeline": "run", "ragvsft.experiment": config.name,
@@ -78,7 +79,8 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
         results = evaluate.main(config, console, corpus, adapter_dir=Path(ft["adapter_dir"]) if ft else None,
                                 parent_run_id=logged.run_id, index_dir=Path(idx["path"]))
 
-        # 4. The report: figures, paired comparisons, winners.
+        # 4. The report: figures, paired comparisons, winners; the parent carries the headline numbers per arm and
+        #    the tables a reviewer reads first (the full numbers stay in report/summary.json).
         summaries = {r.arm.name: r.summary for r in results}
         best = winners(summaries, (*TABLE_METRICS, "latency_ms_p50"))
         logged.log_figure(metric_figure(summaries), "report/metrics_by_arm.png")
@@ -86,15 +88,18 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
                           "report/latency_by_arm.png")
         paired = compare_arms({r.arm.name: r.records for r in results},
                               sorted({k for r in results for x in r.records for k in x.scores}), seed=config.seed)
-        logged.log_metrics({f"paired/{a}_vs_{b}/{m}_{part}": value for (a, b), tests in paired.items()
-                            for m, t in tests.items()
-                            for part, value in (("diff", t.diff), ("ci_low", t.low), ("ci_high", t.high), ("p", t.p))})
+        logged.log_metrics(review.headline_metrics(summaries))
+        logged.log_table(review.arms_table(summaries, (*TABLE_METRICS, "latency_ms_p50", "latency_ms_p95")),
+                         "report/arms.json")
+        logged.log_table(review.paired_table(paired), "report/paired.json")
         logged.log_dict({"winners": best, "arms": {a: flatten_summary(s) for a, s in summaries.items()},
                          "arm_specs": {r.arm.name: dataclasses.asdict(r.arm.spec) for r in results},
                          "paired": {f"{a} vs {b}": {m: dataclasses.asdict(t) for m, t in tests.items()}
                                     for (a, b), tests in paired.items()}},
                         "report/summary.json")
         logged.log_params({f"winner.{m}": arm for m, arm in best.items()})
+        if not any(r.slices for r in results):
+            logged.set_tags({"ragvsft.slices": "none: no eval question has tags, so no per-tag breakdown"})
 
         # 5. The evidence file and the decision report (`ragvsft report` renders it again).
         evidence = ExperimentResults(
@@ -113,13 +118,34 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
         #    on a subset of the questions measures too little to stand for a version.
         evaluated, eval_split = len(eval_questions(corpus, config.evaluate.max_questions)), len(corpus.split("eval"))
         if evaluated == eval_split:
-            register_pair(uri, corpus.name, idx, ft, state=corpus_state(config, corpus), logger=logged)
+            release = register_pair(uri, corpus.name, idx, ft, state=corpus_state(config, corpus), logger=logged)
+            annotate(uri, corpus.name, release, evaluate.evaluation_of(logged.run_id, config, corpus, results))
     if evaluated < eval_split:
         console.print(f"\n[yellow]evaluate.max_questions={config.evaluate.max_questions}: a trial on {evaluated} "
                       f"of {eval_split} eval questions — runs logged, nothing registered[/]")
     print_summary(console, results, best, paired)
-    console.print(f"\nopen the runs: {tracking.ui_command(uri)}")
+    if not any(r.slices for r in results):
+        console.print("no per-tag breakdown: no eval question has tags (qa.jsonl's `tags` field)")
+    view = review_room(uri, corpus.name, config.corpus, logged)
+    console.print(f"\nopen the runs: {tracking.ui_command(uri)}, then\n  the arms side by side: "
+                  f"{tracking.ui_base(uri)}/{view}\n  this run: "
+                  f"{tracking.run_url(uri, tracking.experiment_id(uri, tracking.experiment_name(corpus.name)), logged.run_id)}",
+                  highlight=False, soft_wrap=True)
     return results
+
+
+def review_room(uri: str, corpus_name: str, corpus_path: Path, logged: tracking.RunLogger) -> str:
+    """Save the view that lines this run's arms up and link it from the experiment's description; returns the
+    view's link (relative to the UI's address)."""
+    experiment = tracking.experiment_id(uri, tracking.experiment_name(corpus_name))
+    name = tracking.get_run(uri, logged.run_id).info.run_name
+    tracking.save_view(uri, experiment, logged.run_id[:12], f"arms of {name}", review.comparison_view(logged.run_id))
+    link = tracking.view_link(experiment, logged.run_id[:12])
+    # One paragraph: MLflow's runs page shows only the first, and the link is what a reviewer came for.
+    tracking.describe_experiment(uri, experiment, (
+        f"**Arms side by side, newest run: [{name}]({link})** — RAG against fine-tuning on the corpus "
+        f"**{corpus_name}** (`{corpus_path}`) by ragvsft; every run's comparison is under *Views*."))
+    return link
 
 
 SHORT_NAMES = {"token_f1": "F1", "exact_match": "EM", "answer_recall": "ans recall", "faithfulness": "faithful",

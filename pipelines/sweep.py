@@ -25,6 +25,7 @@ from ragvsft.pipelines import evaluate, finetune, index, report
 from ragvsft.pipelines.common import checked_corpus
 from ragvsft.preflight import adapter_arms
 from ragvsft.results import ExperimentResults
+from ragvsft.review import rounded
 from ragvsft.sweep import Sweep
 
 
@@ -52,7 +53,8 @@ def main(sweep: Sweep, console: Console) -> ExperimentResults:
     loaded = evaluate.Loaded.for_experiment(base)
     quiet = Console(quiet=True)
     with tracking.run(
-        uri=uri, experiment=tracking.experiment_name(corpus.name), name=f"sweep-{base.name}",
+        uri=uri, experiment=tracking.experiment_name(corpus.name),
+        name=tracking.run_title(f"sweep-{base.name}", corpus.name, base.model.base_model),
         description=f"sweep of {corpus.name} over {', '.join(sweep.axes)}: {len(order)} points",
         tags={"ragvsft.pipeline": "sweep", "ragvsft.experiment": base.name, "ragvsft.docs_sha256": corpus.docs.sha256},
     ) as parent:
@@ -86,7 +88,7 @@ def main(sweep: Sweep, console: Console) -> ExperimentResults:
                 arm_results = evaluate.main(config, console, corpus, adapter_dir=ft.adapter_dir if ft else None,
                                             parent_run_id=child.run_id, loaded=loaded,
                                             index_dir=indexes[ikey].built.path)
-                child.log_metrics({f"{r.arm.name}/{k}": v for r in arm_results
+                child.log_metrics({f"{r.arm.name}/{k}": rounded(v) for r in arm_results
                                    for k, v in evaluate.flatten_summary(r.summary).items()
                                    if not k.endswith(("_ci_low", "_ci_high"))})
             results.points.append(evaluate.point_result(

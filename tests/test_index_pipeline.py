@@ -39,7 +39,7 @@ def test_index_logs_a_run_and_rebuild_is_a_no_op(
     assert metrics["retrieval_questions"] == 2  # the two eval questions with sources
     assert 0 <= metrics["hit_at_1"] <= metrics["hit_at_5"] <= 1 and 0 <= metrics["mrr"] <= 1
     assert params["index.chunk_chars"] == "120" and params["corpus"] == str(small_corpus)
-    assert run.data.tags["mlflow.runName"] == "index-exp"
+    assert run.data.tags["mlflow.runName"].startswith("index-exp · corpus · ")
     experiment_ = tracking.mlflow.get_experiment(run.info.experiment_id)
     assert experiment_.name == "ragvsft/corpus"
 

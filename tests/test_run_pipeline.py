@@ -70,7 +70,7 @@ def test_run_builds_trains_evaluates_and_logs(
     client = mlflow.MlflowClient(mlflow_uri)
     (parent,) = client.search_runs(
         [client.get_experiment_by_name("ragvsft/corpus").experiment_id], filter_string="tags.`ragvsft.pipeline` = 'run'")
-    assert parent.info.status == "FINISHED" and parent.info.run_name == "run-exp"
+    assert parent.info.status == "FINISHED" and parent.info.run_name.startswith(f"run-exp · corpus · {tiny_lm_dir.name} · ")
     assert parent.data.tags["mlflow.source.git.commit"] and parent.data.params["docs_sha256"]
     assert {i.dataset.name for i in client.get_run(parent.info.run_id).inputs.dataset_inputs} == {
         "corpus-train", "corpus-eval"}
@@ -103,18 +103,47 @@ def test_run_builds_trains_evaluates_and_logs(
     # Every pair of arms compared on the same questions, in MLflow and on the console.
     assert len(summary["paired"]) == 6 and set(summary["paired"]["hybrid vs finetuned"]["token_f1"]) == {
         "diff", "low", "high", "p", "n"}
+    # The parent leads with the verdict and a handful of rounded numbers per arm; the pairs are one table.
     pm = parent.data.metrics
-    diff = pm["paired/rag_vs_base/token_f1_diff"]
-    assert pm["paired/rag_vs_base/token_f1_ci_low"] <= diff <= pm["paired/rag_vs_base/token_f1_ci_high"]
-    assert diff == pytest.approx(kids["arm-rag"].data.metrics["token_f1"] - kids["arm-base"].data.metrics["token_f1"])
-    assert 0 < pm["paired/rag_vs_base/token_f1_p"] <= 1
+    assert not any(k.startswith("paired/") for k in pm)
+    assert pm["rag/token_f1"] == round(kids["arm-rag"].data.metrics["token_f1"], 3)
+    assert {f"{arm}/answer_relevance" for arm in ("base", "rag", "finetuned", "hybrid")} <= set(pm)
+    assert parent.data.tags["mlflow.note.content"].startswith("**Verdict: ")
+    assert "report/report.html" in parent.data.tags["mlflow.note.content"]
+    paired = client.load_table(parent.info.experiment_id, "report/paired.json", run_ids=[parent.info.run_id])
+    row = paired[(paired.a == "rag") & (paired.b == "base") & (paired.metric == "token_f1")].iloc[0]
+    assert row.ci_low <= row["diff"] <= row.ci_high and 0 < row.p <= 1
+    assert row["diff"] == pytest.approx(summary["arms"]["rag"]["token_f1"] - summary["arms"]["base"]["token_f1"],
+                                        abs=1e-4)
+    arms = client.load_table(parent.info.experiment_id, "report/arms.json", run_ids=[parent.info.run_id]).set_index("arm")
+    assert arms.loc["rag", "n"] == 2 and arms.loc["rag", "token_f1"].count("[") == 1
     assert "rag vs base: " in result.output and "finetuned vs rag: " in result.output
-    table = json.loads((Path(kids["arm-rag"].info.artifact_uri.removeprefix("file://")) / "eval" / "rag.json").read_text())
-    assert len(table["data"]) == 2  # one row per eval question
+    # Every arm logs its answers under one table name, so MLflow's artifact view lines them up.
+    for name in ("arm-base", "arm-rag", "arm-finetuned", "arm-hybrid"):
+        table = json.loads((Path(kids[name].info.artifact_uri.removeprefix("file://")) / "eval" / "answers.json")
+                           .read_text())
+        assert len(table["data"]) == 2 and {"arm", "id", "question", "answer", "chunk_ids", "token_f1"} <= set(
+            table["columns"])
+        # Each arm's run spans its work (it is open while the arm answers), and says where it ran.
+        assert kids[name].info.end_time - kids[name].info.start_time > 50
+        assert kids[name].data.tags["ragvsft.device"] == "cpu" and "cores" in kids[name].data.tags["ragvsft.load"]
+    # The console ends with the links a reviewer opens; the experiment's description links the comparison.
+    experiment_ = client.get_experiment(parent.info.experiment_id)
+    view_key = parent.info.run_id[:12]
+    assert f"viewStateShareKey={view_key}" in experiment_.tags["mlflow.note.content"]
+    assert f"#/experiments/{parent.info.experiment_id}/runs/{parent.info.run_id}" in " ".join(result.output.split())
+    view = json.loads(json.loads(experiment_.tags[f"mlflow.sharedViewState.{view_key}"])["state"])
+    assert parent.info.run_id in view["searchFilter"] and "metrics.`faithfulness`" in view["selectedColumns"]
+    assert "no per-tag breakdown" not in result.output  # the small corpus' questions carry tags
 
-    for kind in ("adapter", "index"):
+    for kind, arm in (("adapter", "hybrid"), ("index", "rag")):
         version = client.get_model_version_by_alias(f"ragvsft-corpus-{kind}", "challenger")
         assert str(version.version) == "1" and "challenger" in version.aliases
+        # A version says what it measured, where, on what: in its description and as tags.
+        assert version.tags["eval_run_id"] == parent.info.run_id and version.tags["docs_sha256"]
+        assert float(version.tags[f"{arm}.token_f1"]) == pytest.approx(pm[f"{arm}/token_f1"])
+        assert parent.info.run_id in version.description and f"{arm}: token_f1" in version.description
+        assert client.get_registered_model(f"ragvsft-corpus-{kind}").description.startswith(("FAISS", "LoRA"))
     release = releases.find_release(mlflow_uri, "corpus", "challenger")  # the pair, with the corpus state it saw
     assert release is not None and release.key == ("1", "1")
     state = releases.release_state(mlflow_uri, "corpus", release, tmp_path / "registry")

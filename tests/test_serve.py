@@ -93,7 +93,7 @@ def evaluated_answers(uri: str) -> dict[str, dict[str, str]]:
     out = {}
     for run in client.search_runs([experiment.experiment_id], filter_string="tags.`ragvsft.pipeline` = 'evaluate'"):
         arm = run.data.tags["ragvsft.arm"]
-        table = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/eval/{arm}.json")
+        table = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/eval/answers.json")
         rows = [dict(zip(table["columns"], row)) for row in table["data"]]
         out[arm] = {r["question"]: r["answer"] for r in rows}
     return out

@@ -67,6 +67,16 @@ class ReleaseRecord:
         return "" if self.alias == CHAMPION else f"no champion yet: serving the challenger ({self.describe})"
 
 
+MODEL_DESCRIPTIONS = {
+    "index": "FAISS indexes of the corpus {corpus} (chunks, embeddings, manifest), one version per distinct build.",
+    "adapter": "LoRA adapters fine-tuned on the corpus {corpus}'s training questions (PEFT files and the training "
+               "record), one version per distinct training.",
+    "release": "Index + adapter pairs of the corpus {corpus} that answer together. `champion` is what `ragvsft serve` "
+               "answers with; `challenger` is the newest measured pair (`ragvsft promote` or `ragvsft retrain` "
+               "moves champion).",
+}
+
+
 def release_name(corpus: str) -> str:
     """Example:
     >>> release_name("demo")
@@ -107,8 +117,9 @@ def register_release(uri: str, corpus: str, *, index_version: str, adapter_versi
     version = tracking.register_version(
         uri, name=release_name(corpus), source=f"{logger.artifact_uri}/release", run_id=logger.run_id,
         description=f"index v{index_version}, " + (f"adapter v{adapter_version}" if adapter_version else "no adapter"),
-        alias=alias, tags={"index_version": index_version, "adapter_version": adapter_version or "",
-                           RELEASE_KEY_TAG: key}, same_as=(RELEASE_KEY_TAG, key))
+        model_description=MODEL_DESCRIPTIONS["release"].format(corpus=corpus), alias=alias,
+        tags={"index_version": index_version, "adapter_version": adapter_version or "", RELEASE_KEY_TAG: key},
+        same_as=(RELEASE_KEY_TAG, key))
     return ReleaseRecord(version, alias, index_version, adapter_version)
 
 
@@ -123,17 +134,61 @@ def register_pair(uri: str, corpus: str, idx: Mapping[str, Any] | None, ft: Mapp
         index_version = tracking.register_version(
             uri, name=tracking.registered_name(corpus, "index"), source=idx["artifact_uri"],
             run_id=idx["artifact_run_id"], description=f"FAISS index {idx['fingerprint']}", alias=alias,
+            model_description=MODEL_DESCRIPTIONS["index"].format(corpus=corpus),
             tags={"fingerprint": idx["fingerprint"]}, same_as=("fingerprint", idx["fingerprint"]))
     if ft is not None:
         adapter_version = tracking.register_version(
             uri, name=tracking.registered_name(corpus, "adapter"), source=ft["adapter_uri"], run_id=ft["run_id"],
             description=f"LoRA adapter on {ft['base_identity']}", alias=alias,
+            model_description=MODEL_DESCRIPTIONS["adapter"].format(corpus=corpus),
             tags={"base_model_identity": ft["base_identity"], "fingerprint": ft["fingerprint"]},
             same_as=("fingerprint", ft["fingerprint"]))
     if index_version is None:
         raise ValueError("a release needs an index: pass the index pipeline's outcome or an index version")
     return register_release(uri, corpus, index_version=index_version, adapter_version=adapter_version, state=state,
                             logger=logger, alias=alias)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What a release measured, for its registry versions: the run that measured it, the corpus and model it saw,
+    and each arm's headline numbers (``arm -> metric -> value``) with whether the arm used the index or adapter."""
+
+    run_id: str
+    docs_sha256: str
+    base_model: str
+    arms: dict[str, dict[str, float]]
+    retrieval_arms: frozenset[str]
+    adapter_arms: frozenset[str]
+
+    def lines(self, arms: frozenset[str] | set[str]) -> str:
+        """``rag: token_f1 0.412, faithfulness 0.45; hybrid: ...`` for the arms named."""
+        return "; ".join(f"{arm}: " + ", ".join(f"{m} {v:g}" for m, v in numbers.items())
+                         for arm, numbers in self.arms.items() if arm in arms)
+
+    def tags(self, arms: frozenset[str] | set[str]) -> dict[str, str]:
+        return {"eval_run_id": self.run_id, "docs_sha256": self.docs_sha256, "base_model": self.base_model,
+                **{f"{arm}.{m}": f"{v:g}" for arm, numbers in self.arms.items() if arm in arms
+                   for m, v in numbers.items()}}
+
+
+def annotate(uri: str, corpus: str, record: ReleaseRecord, evaluation: Evaluation) -> None:
+    """Write what ``evaluation`` measured into the release's registry versions (and its index and adapter
+    versions): a description a reviewer can act on, and tags (run id, corpus digest, base model, each arm's
+    headline numbers) that searches and the UI show."""
+    measured = f"measured in run {evaluation.run_id} on {evaluation.base_model}"
+    everything = frozenset(evaluation.arms)
+    tracking.update_version(uri, release_name(corpus), record.version, tags=evaluation.tags(everything),
+                            description=f"{record.describe}; {measured}: {evaluation.lines(everything)}")
+    for kind, version, arms, what in (
+            ("index", record.index_version, evaluation.retrieval_arms, "FAISS index (with its chunks and manifest)"),
+            ("adapter", record.adapter_version, evaluation.adapter_arms, "LoRA adapter (PEFT files and the "
+                                                                         "training record)")):
+        if version is not None:
+            tracking.update_version(uri, tracking.registered_name(corpus, kind), version,  # type: ignore[arg-type]
+                                    tags=evaluation.tags(arms),
+                                    description=f"{what} of release v{record.version}; {measured}: "
+                                                f"{evaluation.lines(arms) or 'no arm used it'}")
 
 
 def release_state(uri: str, corpus: str, record: ReleaseRecord, cache_dir: Path) -> CorpusState:

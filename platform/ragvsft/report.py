@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -41,40 +42,70 @@ def _mean(value: Estimate | float | None) -> float | None:
 
 
 def metric_figure(summaries: Mapping[str, Mapping[str, Estimate | float]], metrics: Sequence[str] = HEADLINE_METRICS) -> Any:
-    """One panel per metric: the mean per arm with its 95 % interval as an error bar."""
+    """One panel per metric: each arm's mean as a labelled bar with its 95 % interval, ``n`` under the arm's name.
+
+    An arm without a value says "no value" instead of drawing nothing; a zero mean still shows its label.
+    """
     import matplotlib
 
     matplotlib.use("Agg")  # no display on servers and CI
     import matplotlib.pyplot as plt
 
     arms = list(summaries)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 3.4), squeeze=False)
-    for ax, metric in zip(axes[0], metrics):
+    cols = min(3, len(metrics))
+    rows = -(-len(metrics) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(max(4.2, 0.75 * len(arms) + 1.6) * cols, 3.9 * rows + 0.4),
+                             squeeze=False)
+    for ax in axes.flat[len(metrics):]:
+        ax.set_visible(False)
+    for n, (ax, metric) in enumerate(zip(axes.flat, metrics)):
         ests = [summaries[a].get(metric) for a in arms]
-        means = [e.mean if isinstance(e, Estimate) and e.n else 0.0 for e in ests]
-        lows = [m - e.low if isinstance(e, Estimate) and e.n else 0.0 for m, e in zip(means, ests)]
-        highs = [e.high - m if isinstance(e, Estimate) and e.n else 0.0 for m, e in zip(means, ests)]
-        ax.bar(arms, means, yerr=[lows, highs], capsize=4, color="#4c72b0")
-        ax.set_title(metric)
-        ax.set_ylim(0, 1)
-        ax.tick_params(axis="x", rotation=30)
-    fig.suptitle("metric by arm (mean, 95% bootstrap CI)")
+        valued = [isinstance(e, Estimate) and e.n > 0 for e in ests]
+        means = [e.mean if ok else 0.0 for e, ok in zip(ests, valued)]
+        err = [[m - e.low if ok else 0.0 for m, e, ok in zip(means, ests, valued)],
+               [e.high - m if ok else 0.0 for m, e, ok in zip(means, ests, valued)]]
+        xs = range(len(arms))
+        ax.bar(xs, means, yerr=err, capsize=5, color="#4c72b0", ecolor="#333333", width=0.65)
+        for x, m, e, ok in zip(xs, means, ests, valued):
+            top = e.high if ok else 0.0
+            ax.annotate(f"{m:.2f}" if ok else "no value", (x, top), xytext=(0, 3), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=9, color="black" if ok else "#999999")
+        labels = [f"{a}\nn={e.n}" if ok else a for a, e, ok in zip(arms, ests, valued)]
+        ax.set_xticks(list(xs), labels, fontsize=9)
+        ax.axhline(0, color="#333333", linewidth=0.8)  # a zero bar sits on a visible floor
+        ax.set_title(metric.replace("_", " "), fontsize=11)
+        ax.set_ylabel("mean score (0–1)" if n % cols == 0 else "")
+        ax.set_ylim(0, 1.12)
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle("metric by arm: mean with 95% bootstrap interval (n = questions scored)", fontsize=11)
     fig.tight_layout()
     return fig
 
 
 def latency_figure(latencies_ms: Mapping[str, Sequence[float]]) -> Any:
-    """Distribution of per-answer latency for each arm (box plot, log scale)."""
+    """Per-answer latency for each arm: box plot on a log axis with readable ticks, the median written on each box."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    fig, ax = plt.subplots(figsize=(6, 3.4))
-    ax.boxplot(list(latencies_ms.values()), tick_labels=list(latencies_ms))
+    arms = list(latencies_ms)
+    data = [[max(float(v), 1e-3) for v in latencies_ms[a]] or [float("nan")] for a in arms]
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(arms) + 2), 4.2))
+    ax.boxplot(data, tick_labels=[f"{a}\nn={len(latencies_ms[a])}" for a in arms], whis=1.5)
     ax.set_yscale("log")
-    ax.set_ylabel("latency per answer (ms)")
-    ax.set_title("latency by arm (retrieval + generation)")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    for x, values in enumerate(data, start=1):
+        median = statistics.median(values)
+        if median == median:  # an arm with no answers has no box
+            ax.annotate(f"{median:,.0f} ms", (x + 0.27, median), va="center", fontsize=8)
+    ax.set_ylabel("latency per answer (ms, log scale)")
+    ax.set_title("latency by arm (retrieval + generation)\nbox: quartiles and median; whiskers: 1.5 × IQR; "
+                 "circles: answers beyond", fontsize=10)
+    ax.grid(axis="y", alpha=0.3, which="major")
     fig.tight_layout()
     return fig
 

@@ -16,6 +16,7 @@ brings one back to a local folder from wherever the tracking server keeps it.
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import secrets
@@ -40,9 +41,17 @@ from ragvsft.errors import RagvsftError
 for _name in ("mlflow", "alembic"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
+WHAT_TAG = "ragvsft.what"  # the description a run was opened with, kept when a verdict is put above it
 PROCESS_TAG = "ragvsft.process"  # "<host>:<pid>:<process start time>" of the process that opened a run
 MAX_PARAM_CHARS = 6000  # MLflow rejects longer param values
 DATASET_CONTEXT_TAG = "mlflow.data.context"  # how MLflow's UI labels a dataset input (training / evaluation)
+# MLflow 3.17's UI opens an experiment in its GenAI pages unless the URL (or the reviewer's last toggle) asks for
+# "machine learning" (its GenAI run page even lists no artifacts); every link we print asks for it. The UI ignores
+# the experiment-kind tag when it picks the page; we set it for MLflow's own lists and for other MLflow versions.
+ML_WORKFLOW = "workflowType=machine_learning"
+EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+VIEW_TAG_PREFIX = "mlflow.sharedViewState."  # an experiment tag MLflow's runs page opens as a saved view
+UI_DEFAULT = "http://127.0.0.1:5000"  # where `mlflow ui` listens unless told otherwise
 
 
 def tracking_uri(environ: Mapping[str, str] = os.environ, cwd: Path | None = None) -> str:
@@ -61,8 +70,38 @@ def ui_command(uri: str) -> str:
 
 
 def experiment_name(corpus_name: str) -> str:
-    """One MLflow experiment per corpus, so runs on the same documents line up."""
+    """One MLflow experiment per corpus, so runs on the same documents line up (model and date go in run names)."""
     return f"ragvsft/{corpus_name}"
+
+
+def run_title(name: str, corpus: str, model: str, when: float | None = None) -> str:
+    """The name of a top-level run: what was run, on which corpus, with which model, when.
+
+    Example:
+        >>> run_title("run-demo", "demo", "/models/SmolLM2-135M-Instruct", when=0)
+        'run-demo · demo · SmolLM2-135M-Instruct · 1970-01-01 00:00'
+    """
+    stamp = time.strftime("%Y-%m-%d %H:%M", time.gmtime(time.time() if when is None else when))
+    return f"{name} · {corpus} · {Path(model).name or model} · {stamp}"
+
+
+def ui_base(uri: str) -> str:
+    """Where a browser finds the runs: the tracking server itself, or ``mlflow ui``'s default address."""
+    return uri.rstrip("/") if uri.startswith(("http://", "https://")) else UI_DEFAULT
+
+
+def run_url(uri: str, experiment_id: str, run_id: str) -> str:
+    """Example:
+    >>> run_url("sqlite:///mlflow.db", "1", "abc")
+    'http://127.0.0.1:5000/#/experiments/1/runs/abc?workflowType=machine_learning'
+    """
+    return f"{ui_base(uri)}/#/experiments/{experiment_id}/runs/{run_id}?{ML_WORKFLOW}"
+
+
+def view_link(experiment_id: str, view_key: str) -> str:
+    """A link, relative to the UI's address, that opens a saved view of an experiment's runs table (MLflow opens
+    links in descriptions in a new tab, which is what applies a saved view: a page load)."""
+    return f"#/experiments/{experiment_id}/runs?{ML_WORKFLOW}&viewStateShareKey={view_key}"
 
 
 def registered_name(corpus_name: str, kind: Literal["index", "adapter", "release"]) -> str:
@@ -90,12 +129,25 @@ class RunLogger:
         for key, value in tags.items():
             self.client.set_tag(self.run_id, key, value)
 
+    def describe(self, lead: str) -> None:
+        """Put ``lead`` (Markdown, e.g. the verdict) above what the run's description said when it was opened."""
+        what = self.client.get_run(self.run_id).data.tags.get(WHAT_TAG, "")
+        self.client.set_tag(self.run_id, "mlflow.note.content", f"{lead}\n\n{what}".strip())
+
+    def artifact_link(self, path: str) -> str:
+        """A link, relative to the UI's address, to one of this run's artifacts."""
+        experiment = self.client.get_run(self.run_id).info.experiment_id
+        return f"#/experiments/{experiment}/runs/{self.run_id}/artifacts/{path}?{ML_WORKFLOW}"
+
     def log_params(self, params: Mapping[str, Any]) -> None:
         self.client.log_batch(self.run_id, params=[Param(k, str(v)[:MAX_PARAM_CHARS]) for k, v in params.items()])
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         now = int(time.time() * 1000)
         self.client.log_batch(self.run_id, metrics=[Metric(k, float(v), now, step or 0) for k, v in metrics.items()])
+
+    def log_text(self, text: str, artifact_file: str) -> None:
+        self.client.log_text(self.run_id, text, artifact_file)
 
     def log_dict(self, data: Any, artifact_file: str) -> None:
         self.client.log_dict(self.run_id, data, artifact_file)
@@ -146,6 +198,13 @@ def _client(uri: str) -> mlflow.MlflowClient:
     return mlflow.MlflowClient(tracking_uri=uri)
 
 
+def _machine_tags() -> dict[str, str]:
+    """Where a run ran and how busy the machine was when it started: timings mean little without both."""
+    cores = os.cpu_count() or 1
+    return {"ragvsft.host": socket.gethostname(),
+            "ragvsft.load": f"{os.getloadavg()[0]:.2f} (1-min load average at start; {cores} cores)"}
+
+
 def _this_process() -> str:
     me = psutil.Process()
     return f"{socket.gethostname()}:{me.pid}:{me.create_time():.0f}"
@@ -179,7 +238,7 @@ def _experiment_id(client: mlflow.MlflowClient, name: str) -> str:
     experiment = client.get_experiment_by_name(name)
     if experiment is None:
         try:
-            return client.create_experiment(name)
+            return client.create_experiment(name, tags=EXPERIMENT_KIND)
         except MlflowException:  # created meanwhile by a pipeline running beside this one
             experiment = client.get_experiment_by_name(name)
             if experiment is None:
@@ -207,7 +266,7 @@ def run(
     """
     client = _client(uri)
     all_tags = {"mlflow.note.content": description, "mlflow.source.name": "ragvsft", "mlflow.source.type": "LOCAL",
-                PROCESS_TAG: _this_process(), **(tags or {})}
+                WHAT_TAG: description, PROCESS_TAG: _this_process(), **_machine_tags(), **(tags or {})}
     if parent_run_id is not None:
         all_tags["mlflow.parentRunId"] = parent_run_id
     experiment_id = _experiment_id(client, experiment)
@@ -222,19 +281,44 @@ def run(
     client.set_terminated(logger.run_id, status="FINISHED")
 
 
+def experiment_id(uri: str, name: str) -> str:
+    """The id of experiment ``name`` (created when missing)."""
+    return _experiment_id(_client(uri), name)
+
+
+def describe_experiment(uri: str, experiment_id: str, markdown: str) -> None:
+    """Set the experiment's description (the list of experiments shows it) and its kind."""
+    client = _client(uri)
+    for key, value in {"mlflow.note.content": markdown, **EXPERIMENT_KIND}.items():
+        client.set_experiment_tag(experiment_id, key, value)
+
+
+def save_view(uri: str, experiment_id: str, key: str, name: str, state: Mapping[str, Any]) -> None:
+    """Store a runs-table view (filter, order, columns) as an experiment tag MLflow's UI lists under "Views" and
+    opens from :func:`view_link`. The envelope is MLflow 3.17's saved-view format: a name, times in ms, and the
+    view state as a JSON string."""
+    now = int(time.time() * 1000)
+    envelope = {"name": name, "createdAt": now, "updatedAt": now, "state": json.dumps(dict(state))}
+    _client(uri).set_experiment_tag(experiment_id, VIEW_TAG_PREFIX + key, json.dumps(envelope))
+
+
 def register_version(uri: str, *, name: str, source: str, run_id: str, description: str, alias: str,
-                     tags: Mapping[str, str] | None = None, same_as: tuple[str, str] | None = None) -> str:
+                     tags: Mapping[str, str] | None = None, same_as: tuple[str, str] | None = None,
+                     model_description: str = "") -> str:
     """Register ``source`` (an artifact URI of ``run_id``) as a new version of ``name`` and point ``alias`` at it.
 
     With ``same_as=(tag, value)``, a version already registered with that tag
     value (e.g. the same index fingerprint) gets the alias instead of a duplicate.
+    ``model_description`` says what the registered model holds (set when it differs).
     Works for any folder of files (adapters, indexes), not only MLflow-format models.
     """
     client = _client(uri)
     try:
-        client.get_registered_model(name)
+        found = client.get_registered_model(name)
+        if model_description and found.description != model_description:
+            client.update_registered_model(name, description=model_description)
     except MlflowException:
-        client.create_registered_model(name, description=f"ragvsft {name}")
+        client.create_registered_model(name, description=model_description or f"ragvsft {name}")
     version = None
     if same_as is not None:
         tag, value = same_as
@@ -248,6 +332,14 @@ def register_version(uri: str, *, name: str, source: str, run_id: str, descripti
             client.set_model_version_tag(name, version, key, value)
     client.set_registered_model_alias(name, alias, version)
     return str(version)
+
+
+def update_version(uri: str, name: str, version: str, *, description: str, tags: Mapping[str, str]) -> None:
+    """Replace a registered version's description and add (or overwrite) tags."""
+    client = _client(uri)
+    client.update_model_version(name, version, description=description)
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
 
 
 def alias_version(uri: str, name: str, alias: str) -> str | None:
