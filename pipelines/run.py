@@ -126,26 +126,14 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
     print_summary(console, results, best, paired)
     if not any(r.slices for r in results):
         console.print("no per-tag breakdown: no eval question has tags (qa.jsonl's `tags` field)")
-    view = review_room(uri, corpus.name, config.corpus, logged)
+    view = review.open_room(uri, corpus.name, config.corpus, logged.run_id, review.comparison_view(
+        logged.run_id, pipeline="evaluate", group_tag="ragvsft.arm", metrics=list(review.HEADLINE),
+        params=["generator", "questions"]), "arms side by side")
     console.print(f"\nopen the runs: {tracking.ui_command(uri)}, then\n  the arms side by side: "
                   f"{tracking.ui_base(uri)}/{view}\n  this run: "
                   f"{tracking.run_url(uri, tracking.experiment_id(uri, tracking.experiment_name(corpus.name)), logged.run_id)}",
                   highlight=False, soft_wrap=True)
     return results
-
-
-def review_room(uri: str, corpus_name: str, corpus_path: Path, logged: tracking.RunLogger) -> str:
-    """Save the view that lines this run's arms up and link it from the experiment's description; returns the
-    view's link (relative to the UI's address)."""
-    experiment = tracking.experiment_id(uri, tracking.experiment_name(corpus_name))
-    name = tracking.get_run(uri, logged.run_id).info.run_name
-    tracking.save_view(uri, experiment, logged.run_id[:12], f"arms of {name}", review.comparison_view(logged.run_id))
-    link = tracking.view_link(experiment, logged.run_id[:12])
-    # One paragraph: MLflow's runs page shows only the first, and the link is what a reviewer came for.
-    tracking.describe_experiment(uri, experiment, (
-        f"**Arms side by side, newest run: [{name}]({link})** — RAG against fine-tuning on the corpus "
-        f"**{corpus_name}** (`{corpus_path}`) by ragvsft; every run's comparison is under *Views*."))
-    return link
 
 
 SHORT_NAMES = {"token_f1": "F1", "exact_match": "EM", "answer_recall": "ans recall", "faithfulness": "faithful",

@@ -19,13 +19,12 @@ import time
 from rich.console import Console
 from rich.markup import escape
 
-from ragvsft import tracking
+from ragvsft import review, tracking
 from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.pipelines import evaluate, finetune, index, report
 from ragvsft.pipelines.common import checked_corpus
 from ragvsft.preflight import adapter_arms
 from ragvsft.results import ExperimentResults
-from ragvsft.review import rounded
 from ragvsft.sweep import Sweep
 
 
@@ -82,13 +81,14 @@ def main(sweep: Sweep, console: Console) -> ExperimentResults:
                 ft = adapters[fkey]
             with tracking.run(uri=uri, experiment=tracking.experiment_name(corpus.name), name=f"point-{point.label}",
                               description=f"sweep point {n}/{len(order)}: {point.label}",
-                              tags={"ragvsft.pipeline": "sweep-point", "ragvsft.experiment": base.name},
+                              tags={"ragvsft.pipeline": "sweep-point", "ragvsft.experiment": base.name,
+                                    "ragvsft.point": point.label},
                               parent_run_id=parent.run_id) as child:
                 child.log_params({f"sweep.{k}": v for k, v in point.values.items()})
                 arm_results = evaluate.main(config, console, corpus, adapter_dir=ft.adapter_dir if ft else None,
                                             parent_run_id=child.run_id, loaded=loaded,
                                             index_dir=indexes[ikey].built.path)
-                child.log_metrics({f"{r.arm.name}/{k}": rounded(v) for r in arm_results
+                child.log_metrics({f"{r.arm.name}/{k}": review.rounded(v) for r in arm_results
                                    for k, v in evaluate.flatten_summary(r.summary).items()
                                    if not k.endswith(("_ci_low", "_ci_high"))})
             results.points.append(evaluate.point_result(
@@ -104,6 +104,12 @@ def main(sweep: Sweep, console: Console) -> ExperimentResults:
         report.write(results, base.output_dir / "report", console, logger=parent)
     if loaded.cache is not None:
         console.print(f"cache hits: answers {loaded.cache.generations}, scores {loaded.cache.scores}")
+    arms = list(results.arm_specs)
+    view = review.open_room(uri, corpus.name, base.corpus, parent.run_id, review.comparison_view(
+        parent.run_id, pipeline="sweep-point", group_tag="ragvsft.point",
+        metrics=[f"{arm}/{m}" for m in ("token_f1", "faithfulness") for arm in arms],
+        params=[f"sweep.{axis}" for axis in sweep.axes]), "sweep points side by side")
     console.print(f"sweep of {len(order)} points in {time.perf_counter() - started:.0f} s; "
-                  f"open the runs: {tracking.ui_command(uri)}")
+                  f"open the runs: {tracking.ui_command(uri)}, then\n  the points side by side: "
+                  f"{tracking.ui_base(uri)}/{view}", highlight=False, soft_wrap=True)
     return results

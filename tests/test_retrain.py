@@ -151,6 +151,10 @@ def test_a_new_document_reaches_the_running_server(world: World, server: str) ->
     arm_runs = {r.info.run_name for r in mlflow.MlflowClient(world.uri).search_runs(
         [run.info.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'")}
     assert {"arm-champion-rag", "arm-challenger-rag", "arm-challenger-hybrid", "index-exp", "finetune-exp"} <= arm_runs
+    # The challenger's registry versions say what the pass measured.
+    release = mlflow.MlflowClient(world.uri).get_model_version("ragvsft-corpus-release", "2")
+    assert release.tags["eval_run_id"] == run.info.run_id and "hybrid.token_f1" in release.tags
+    assert run.info.run_id in release.description
 
     wait_for_pair(server, ("2", "2"))
     reply = httpx.post(f"{server}/v1/ask", json={"question": "What is the access code of the Harlow vault?",

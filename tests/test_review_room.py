@@ -144,7 +144,7 @@ def test_the_printed_link_opens_the_arms_side_by_side(store: dict, ui: str, brow
     assert set(arm_f1) == set(ARMS)
     # The list of experiments says what each holds and names the newest comparison.
     _open(browser, f"{ui}/#/experiments")
-    _wait_for(browser, lambda d: "Arms side by side, newest run" in _text(d), "the experiment's description")
+    _wait_for(browser, lambda d: "Newest comparison (arms side by side)" in _text(d), "the experiment's description")
     browser.save_screenshot(str(SHOTS / "1-experiments.png"))
 
     # Above the experiment's runs table, the description's first line links the comparison (MLflow opens it in a

@@ -64,6 +64,15 @@ def test_sweep_runs_every_point_reuses_everything_on_rerun_and_reports(
     metrics = client.get_run(parent.info.run_id).data.metrics
     assert "ceiling/rag_top_k/plateau_x" in metrics and metrics["ceiling/rag_top_k/plateau_x"] in (0, 1, 2)
     assert "ceiling/finetuned_examples/token_f1" in metrics
+    # A saved view lines the points up (the printed link opens it), and the parent states the verdict.
+    key = parent.info.run_id[:12]
+    assert f"viewStateShareKey={key}" in " ".join(first.output.split())
+    view = json.loads(json.loads(client.get_experiment(exp_id).tags[f"mlflow.sharedViewState.{key}"])["state"])
+    assert "'sweep-point'" in view["searchFilter"] and "metrics.`rag/token_f1`" in view["selectedColumns"]
+    assert "params.`sweep.index.top_k`" in view["selectedColumns"]
+    assert {k.data.tags["ragvsft.point"] for k in kids if k.info.run_name.startswith("point-")} == {
+        n.removeprefix("point-") for n in names if n.startswith("point-")}
+    assert client.get_run(parent.info.run_id).data.tags["mlflow.note.content"].startswith("**Verdict: ")
 
     report = tmp_path / "out" / "report"
     results = json.loads((report / "results.json").read_text())

@@ -11,8 +11,10 @@ of experiments the comparison is one click away.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from ragvsft import tracking
 from ragvsft.stats import Estimate, PairedTest, format_p
 
 # Per arm on the parent run and as the comparison view's columns: quality first, then what it costs.
@@ -90,24 +92,39 @@ def paired_table(paired: Mapping[tuple[str, str], Mapping[str, PairedTest]]) -> 
             for (a, b), tests in paired.items() for m, t in tests.items()]
 
 
-def comparison_view(parent_run_id: str) -> dict[str, Any]:
-    """The runs-table state that lines up one run's arms: only its arm runs, in the order they were run, with the
-    headline metrics and the arm's generator as columns."""
-    columns = [f"metrics.`{m}`" for m in HEADLINE] + ["params.`generator`", "params.`questions`"]
-    return {"searchFilter": f"tags.`mlflow.parentRunId` = '{parent_run_id}' and tags.`ragvsft.pipeline` = 'evaluate'",
+def comparison_view(parent_run_id: str, *, pipeline: str, group_tag: str, metrics: list[str],
+                    params: list[str]) -> dict[str, Any]:
+    """The runs-table state that lines up one parent's children of one kind (``ragvsft.pipeline``): only those
+    runs, in the order they ran, one group per ``group_tag`` value (a group row shows its runs' metrics, whatever
+    MLflow does with the parent's nesting: a saved view cannot expand it), ``metrics`` then ``params`` as columns.
+
+    Example:
+        >>> comparison_view("abc", pipeline="evaluate", group_tag="ragvsft.arm", metrics=["token_f1"],
+        ...                 params=[])["selectedColumns"]
+        ['metrics.`token_f1`']
+    """
+    columns = [f"metrics.`{m}`" for m in metrics] + [f"params.`{p}`" for p in params]
+    return {"searchFilter": f"tags.`mlflow.parentRunId` = '{parent_run_id}' and tags.`ragvsft.pipeline` = '{pipeline}'",
             "orderByKey": "attributes.start_time", "orderByAsc": True, "startTime": "ALL",
             "lifecycleFilter": "Active", "datasetsFilter": [], "modelVersionFilter": "All Runs",
             "selectedColumns": columns, "columnOrder": columns, "columnWidths": {},
             "runsHiddenMode": "SHOW_ALL", "viewMaximized": False, "runListHidden": False,
             "isAccordionReordered": False, "useGroupedValuesInCharts": True, "hideEmptyCharts": True,
-            # One group per arm: a group row shows its runs' metrics whatever MLflow does with the parent's nesting.
-            "groupBy": {"aggregateFunction": "average", "groupByKeys": [{"mode": "tag", "groupByData": "ragvsft.arm"}]},
+            "groupBy": {"aggregateFunction": "average", "groupByKeys": [{"mode": "tag", "groupByData": group_tag}]},
             "groupsExpanded": {}, "compareRunCharts": None, "compareRunSections": None,
             "globalLineChartConfig": {"xAxisKey": "step", "lineSmoothness": 0, "selectedXAxisMetricKey": ""}}
 
 
-def arm_line(arm: str, summary: Mapping[str, Estimate | float]) -> str:
-    """``rag: token F1 0.412, faithfulness 0.450`` (what descriptions and registry versions say about an arm)."""
-    parts = [f"{m.replace('_', ' ').replace('token f1', 'token F1')} {v:.3f}"
-             for m in ("token_f1", "faithfulness") if (v := _mean(summary.get(m))) is not None]
-    return f"{arm}: " + ", ".join(parts) if parts else arm
+def open_room(uri: str, corpus_name: str, corpus_path: Path, run_id: str, view: Mapping[str, Any], what: str) -> str:
+    """Save ``view`` for run ``run_id`` (listed under *Views* as "<what> of <run name>") and link it from the top of
+    the experiment's description; returns the view's link, relative to the UI's address."""
+    experiment = tracking.experiment_id(uri, tracking.experiment_name(corpus_name))
+    name = tracking.get_run(uri, run_id).info.run_name
+    key = run_id[:12]
+    tracking.save_view(uri, experiment, key, f"{what} of {name}", view)
+    link = tracking.view_link(experiment, key)
+    # One paragraph: MLflow's runs page shows only the first, and the link is what a reviewer came for.
+    tracking.describe_experiment(uri, experiment, (
+        f"**Newest comparison ({what}): [{name}]({link})** — RAG against fine-tuning on the corpus "
+        f"**{corpus_name}** (`{corpus_path}`) by ragvsft; every run's comparison is under *Views*."))
+    return link

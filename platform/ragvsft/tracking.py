@@ -163,7 +163,11 @@ class RunLogger:
         return f"{self.artifact_uri}/{artifact_path}"
 
     def log_figure(self, figure: Any, artifact_file: str) -> None:
+        """Log a matplotlib figure, then close it (pyplot keeps every open figure; a sweep draws many)."""
+        import matplotlib.pyplot as plt
+
         self.client.log_figure(self.run_id, figure, artifact_file)
+        plt.close(figure)
 
     def log_dataset(self, rows: list[dict[str, Any]], *, name: str, source: str, digest: str, context: str) -> None:
         """Record the questions a run used as an MLflow dataset input (lineage shown in the run page)."""
