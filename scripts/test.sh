@@ -12,4 +12,13 @@ if ! command -v chromedriver >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-
     || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null; } \
     || echo "warning: could not install Chromium; the browser test will be skipped"
 fi
+# The shared-server test starts a real PostgreSQL in a temporary folder (Debian's postgresql package: initdb,
+# pg_ctl); installed the same way. Where it is missing, that test fails and says how to install it.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null \
+    && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing PostgreSQL for the shared-server test (once)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null; } \
+    || echo "warning: could not install PostgreSQL; the shared-server test will fail and say so"
+fi
 exec python -m pytest -q "$@"

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +16,7 @@ import mlflow
 import pytest
 from typer.testing import CliRunner
 
-from conftest import SMALL_QA, write_corpus
+from conftest import SMALL_QA, free_port, wait_until_healthy, write_corpus
 from ragvsft.cli import app
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium") or shutil.which("chromium-browser"), shutil.which("chromedriver")
@@ -30,11 +28,6 @@ SHOTS = Path(os.environ.get("RAGVSFT_SCREENSHOTS", Path(__file__).parents[1] / "
 ARMS = ("base", "rag", "finetuned", "hybrid")
 ML = "workflowType=machine_learning"  # what every link ragvsft prints carries: MLflow's runs pages, not its GenAI ones
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -64,23 +57,13 @@ def store(tmp_path_factory: pytest.TempPathFactory, tiny_lm_dir: Path, tiny_embe
 @pytest.fixture(scope="module")
 def ui(store: dict) -> Iterator[str]:
     """``mlflow ui`` over the store, on a free loopback port; yields its address."""
-    port = _free_port()
+    port = free_port()
     log = open(Path(store["uri"].removeprefix("sqlite:///")).with_name("ui.log"), "w")
     server = subprocess.Popen([sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", store["uri"],
                                "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
     address = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{address}/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, \
-                Path(log.name).read_text()[-2000:]
-            time.sleep(0.5)
+        wait_until_healthy(address, server, Path(log.name))
         yield address
     finally:
         server.terminate()

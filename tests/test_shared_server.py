@@ -1,0 +1,131 @@
+"""The shared tracking server: a real PostgreSQL started in a temporary folder, `mlflow server` on it with proxied
+artifacts, `ragvsft run` logging there from one folder ("machine A") and `ragvsft serve` answering from another
+("machine B") with nothing but the server in common. No engine is skipped: if PostgreSQL cannot start, the test
+fails and says why."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import mlflow
+import pytest
+from rich.console import Console
+from test_serve import KEY, MORE_QA, ThreadedUvicorn, write_experiment
+from typer.testing import CliRunner
+
+from conftest import SMALL_QA, free_port, wait_until_healthy, write_corpus
+from ragvsft.cli import app
+from ragvsft.config import load_config
+from ragvsft.pipelines import serve as recipe
+from ragvsft.serve.app import create_app
+
+
+def _pg_bin() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found and (initdb := shutil.which("initdb")):
+        found = [initdb]
+    if not found:
+        pytest.fail("PostgreSQL's server programs (initdb, pg_ctl) are not installed: `apt-get install postgresql` "
+                    "(scripts/test.sh does it when it runs as root)")
+    return Path(found[-1]).parent
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on a free loopback port; yields the database URI MLflow's server uses."""
+    # Not under pytest's temporary root: that is private to this user, and the server may run as another.
+    bindir, folder, port = _pg_bin(), Path(tempfile.mkdtemp(prefix="ragvsft-pg-")), free_port()
+    # PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` account the package made.
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_user:
+        shutil.chown(folder, "postgres")
+
+    def pg(*args: str) -> None:
+        done = subprocess.run([*as_user, *args], capture_output=True, text=True, timeout=120)
+        if done.returncode:
+            log = folder / "server.log"
+            pytest.fail(f"{' '.join(args[:2])} failed: {done.stderr or done.stdout}"
+                        + (log.read_text()[-1500:] if log.exists() else ""))
+
+    pg(str(bindir / "initdb"), "-D", str(folder / "data"), "-A", "trust", "-U", "ragvsft", "--no-sync")
+    pg(str(bindir / "pg_ctl"), "-D", str(folder / "data"), "-l", str(folder / "server.log"), "-w", "start",
+       "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off")
+    try:
+        pg(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "ragvsft", "mlflow")
+        yield f"postgresql://ragvsft@127.0.0.1:{port}/mlflow"
+    finally:
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(folder / "data"), "-m", "fast", "stop"],
+                       capture_output=True, timeout=120)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def tracking_server(postgres: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`mlflow server` on the PostgreSQL store, artifacts proxied to its own folder; yields its address."""
+    folder, port = tmp_path_factory.mktemp("mlflow-server"), free_port()
+    upgrade = subprocess.run([sys.executable, "-m", "mlflow", "db", "upgrade", postgres], capture_output=True,
+                             text=True, timeout=300)
+    assert upgrade.returncode == 0, upgrade.stderr[-2000:]
+    log = open(folder / "server.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", postgres,
+         "--artifacts-destination", str(folder / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1"], stdout=log, stderr=subprocess.STDOUT)
+    address = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(address, server, folder / "server.log")
+        yield address
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def test_run_on_machine_a_is_served_on_machine_b_through_the_postgres_backed_server(
+    tracking_server: str, tmp_path: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_server)
+    machine_a, machine_b = tmp_path / "a", tmp_path / "b"
+    corpus = write_corpus(tmp_path / "corpus", qa=SMALL_QA + MORE_QA)
+    machine_a.mkdir()
+    monkeypatch.chdir(machine_a)  # nothing may land beside the working folder either
+    result = CliRunner().invoke(app, ["run", str(write_experiment(machine_a, corpus, tiny_lm_dir, tiny_embedder_dir))])
+    assert result.exit_code == 0, result.output
+    assert f"{tracking_server}/#/experiments/" in " ".join(result.output.split())  # links point at the server
+    assert not (machine_a / "mlruns").exists() and not (machine_a / "mlflow.db").exists()
+
+    # Every file a run produced lives in the server's artifact store, addressed through it.
+    client = mlflow.MlflowClient(tracking_server)
+    for kind in ("index", "adapter", "release"):
+        version = client.get_model_version_by_alias(f"ragvsft-corpus-{kind}", "challenger")
+        assert version.source.startswith("mlflow-artifacts:/"), (kind, version.source)
+    promoted = CliRunner().invoke(app, ["promote", str(machine_a / "exp.toml")])
+    assert promoted.exit_code == 0, promoted.output
+    evaluated = {}
+    for run in client.search_runs([client.get_experiment_by_name("ragvsft/corpus").experiment_id],
+                                  "tags.`ragvsft.pipeline` = 'evaluate'"):
+        table = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/eval/answers.json")
+        evaluated[run.data.tags["ragvsft.arm"]] = {row[2]: row[4] for row in table["data"]}  # question -> answer
+    shutil.rmtree(machine_a)  # machine A is gone: B has the corpus, the models and the server's address
+
+    machine_b.mkdir()
+    monkeypatch.chdir(machine_b)
+    experiment_b = write_experiment(machine_b, corpus, tiny_lm_dir, tiny_embedder_dir)
+    server = recipe.build(load_config(experiment_b), Console(quiet=True), api_key=KEY)
+    assert server.live.pick.version == "1" and server.live.release.versions["index"] == "1"
+    assert (machine_b / "cache" / "registry" / "ragvsft-corpus-index" / "v1").is_dir()  # fetched through the server
+    with ThreadedUvicorn(create_app(server)) as url:
+        with httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {KEY}"}) as http:
+            for mode in ("rag", "hybrid"):
+                question = "How long is parental leave?"
+                reply = http.post("/v1/ask", json={"question": question, "mode": mode}).json()
+                assert reply["answer"] == evaluated[mode][question], mode  # what `run` measured on machine A
+                assert reply["versions"]["index"] == "1"
