@@ -248,6 +248,9 @@ def test_paragraph_answers_get_room_to_finish_and_no_newline_stop(
     # The random tiny model never says it is done: every answer runs to the cap, and the run says so.
     assert arm.metrics["hit_length_limit_share"] == 1.0
     assert f"base: 100% of the answers stopped at the {expected.max_new_tokens}-token limit" in result.output
+    # No eval question has tags: the run says the per-tag breakdown was skipped, on the console and in MLflow.
+    assert "no per-tag breakdown: no eval question has tags" in " ".join(result.output.split())
+    assert parent.data.tags["ragvsft.slices"].startswith("none")
 
 
 def test_a_failing_pipeline_stops_the_run_and_promotes_nothing(
