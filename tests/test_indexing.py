@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -10,7 +11,15 @@ from ragvsft.corpus import load_corpus
 from ragvsft.documents import load_documents
 from ragvsft.embedders import SentenceTransformerEmbedder, embedder_identity
 from ragvsft.errors import RagvsftError
-from ragvsft.indexing import FORMAT_VERSION, IndexSpec, build_index, load_index, load_index_version, read_current
+from ragvsft.indexing import (
+    FORMAT_VERSION,
+    IndexSpec,
+    build_index,
+    load_index,
+    load_index_version,
+    read_current,
+    settings_differences,
+)
 from ragvsft.store import FaissStore
 
 
@@ -131,6 +140,24 @@ def test_hnsw_index_builds_and_searches(small_corpus: Path, tmp_path: Path, embe
     query = embedder.embed([store.chunks[1].text])[0]
     assert store.search(query, 1)[0].chunk == store.chunks[1]
     assert np.isclose(store.search(query, 1)[0].score, 1.0, atol=1e-4)
+
+
+def test_ivf_index_builds_records_its_settings_and_keeps_other_fingerprints(
+    small_corpus: Path, tmp_path: Path, embedder
+) -> None:
+    docs = load_corpus(small_corpus).docs
+    built = build_index(docs, lambda: embedder, tmp_path / "idx", spec_for(embedder, index_type="ivf", ivf_probe=4))
+    store, _ = load_index(tmp_path / "idx", expected_embedder=embedder.identity, hnsw_ef_search=64)
+    assert built.manifest["index"] | {"ivf_lists": 1, "ivf_probe": 4} == built.manifest["index"]  # 3 chunks: 1 list
+    query = embedder.embed([store.chunks[1].text])[0]
+    assert store.search(query, 1)[0].chunk == store.chunks[1]
+    # A new probe count is a new version (it lives in index.faiss); the IVF settings leave other types' alone.
+    flat = spec_for(embedder)
+    assert spec_for(embedder, index_type="ivf", ivf_probe=8).fingerprint("d") != spec_for(
+        embedder, index_type="ivf", ivf_probe=4).fingerprint("d")
+    assert dataclasses.replace(flat, ivf_probe=99, ivf_lists=7).fingerprint("d") == flat.fingerprint("d")
+    assert settings_differences(built.manifest, spec_for(embedder, index_type="ivf", ivf_probe=8)) == [
+        "ivf_probe: built 4, configured 8"]
 
 
 REBUILD = "rebuild it with `ragvsft index <experiment>`"
@@ -264,7 +291,7 @@ class CountingEmbedder:
         return self.inner.embed(texts, on_batch=on_batch)
 
 
-@pytest.mark.parametrize("index_type", ["flat", "hnsw"])
+@pytest.mark.parametrize("index_type", ["flat", "hnsw", "ivf"])
 def test_incremental_update_searches_like_a_full_rebuild_and_embeds_only_new_chunks(
     tmp_path: Path, embedder, index_type: str
 ) -> None:

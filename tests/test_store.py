@@ -36,6 +36,32 @@ def test_search_matches_brute_force(index_type: str) -> None:
         assert hits[0].score == pytest.approx(float(query @ vectors[top]), abs=1e-5)
 
 
+def test_ivf_probing_every_list_is_exact_and_fewer_lists_trade_recall(tmp_path: Path) -> None:
+    vectors, queries = random_unit(2000, 16), random_unit(50, 16, seed=1)
+    expected = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]
+
+    def recall(store: FaissStore) -> float:
+        got = [[int(h.chunk.id.split("#")[1]) for h in hits] for hits in store.search_many(queries, k=10)]
+        return float(np.mean([len(set(g) & set(e)) / 10 for g, e in zip(got, expected.tolist())]))
+
+    every = FaissStore(16, index_type="ivf", ivf_lists=16, ivf_probe=16)
+    every.add(vectors, chunks(2000))
+    assert recall(every) == 1.0  # all 16 clusters searched: exact
+    few = FaissStore(16, index_type="ivf", ivf_lists=16, ivf_probe=2)
+    few.add(vectors, chunks(2000))
+    assert 0.2 < recall(few) < 1.0  # 2 of 16 clusters: approximate, by design
+    # The probe count travels in index.faiss; stored vectors come back whole (incremental builds copy them).
+    few.save(tmp_path)
+    loaded = FaissStore.load(tmp_path)
+    assert recall(loaded) == recall(few)
+    np.testing.assert_allclose(loaded.vectors([0, 1999]), vectors[[0, 1999]], atol=1e-6)
+    # Training draws a fixed sample: two builds are the same index.
+    again = FaissStore(16, index_type="ivf", ivf_lists=16, ivf_probe=2)
+    again.add(vectors, chunks(2000))
+    assert [[h.chunk.id for h in r] for r in again.search_many(queries, 10)] == [
+        [h.chunk.id for h in r] for r in few.search_many(queries, 10)]
+
+
 def test_save_load_roundtrip_without_pickle(tmp_path: Path) -> None:
     store = FaissStore(8)
     store.add(random_unit(30, 8), chunks(30))

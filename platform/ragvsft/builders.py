@@ -39,7 +39,7 @@ def build_embedder(index: IndexConfig) -> SentenceTransformerEmbedder:
 def index_spec(index: IndexConfig) -> IndexSpec:
     """What decides the ``[index]``'s content besides the documents (the embedder by content hash)."""
     return IndexSpec(embedder_identity(index.embedder), index.chunk_chars, index.chunk_overlap_chars, index.index_type,
-                     index.hnsw_m)
+                     index.hnsw_m, index.ivf_lists, index.ivf_probe)
 
 
 def corpus_state(config: ExperimentConfig, corpus: Corpus) -> CorpusState:

@@ -59,11 +59,14 @@ class IndexSpec:
     embedder_identity: str
     chunk_chars: int
     chunk_overlap_chars: int
-    index_type: Literal["flat", "hnsw"] = "flat"
+    index_type: Literal["flat", "hnsw", "ivf"] = "flat"
     hnsw_m: int = 32
+    ivf_lists: int = 0
+    ivf_probe: int = 64
 
     def fingerprint(self, docs_sha256: str) -> str:
-        payload = json.dumps({"format": FORMAT_VERSION, "docs": docs_sha256, **self.__dict__}, sort_keys=True)
+        settings = {k: v for k, v in self.__dict__.items() if self.index_type == "ivf" or not k.startswith("ivf_")}
+        payload = json.dumps({"format": FORMAT_VERSION, "docs": docs_sha256, **settings}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
@@ -190,7 +193,9 @@ def build_index(
     if kept:
         vectors[kept] = reuse.vectors([stored[chunks[i].text] for i in kept])  # type: ignore[union-attr]
     embedded = time.perf_counter()
-    store = FaissStore(dim, index_type=spec.index_type, hnsw_m=spec.hnsw_m, hnsw_ef_search=hnsw_ef_search)
+    lists = (spec.ivf_lists or ivf_lists_for(len(chunks))) if spec.index_type == "ivf" else 0
+    store = FaissStore(dim, index_type=spec.index_type, hnsw_m=spec.hnsw_m, hnsw_ef_search=hnsw_ef_search,
+                       ivf_lists=lists, ivf_probe=spec.ivf_probe)
     store.add(vectors, chunks)
     total_s = time.perf_counter() - started
     manifest = {
@@ -201,7 +206,8 @@ def build_index(
         "embedder": {"identity": spec.embedder_identity, "dim": dim},
         "chunking": {"splitter": "langchain RecursiveCharacterTextSplitter", "chunk_chars": spec.chunk_chars,
                      "chunk_overlap_chars": spec.chunk_overlap_chars},
-        "index": {"type": spec.index_type, "metric": "inner_product", "hnsw_m": spec.hnsw_m},
+        "index": {"type": spec.index_type, "metric": "inner_product", "hnsw_m": spec.hnsw_m}
+        | ({"ivf_lists": lists, "ivf_probe": spec.ivf_probe} if spec.index_type == "ivf" else {}),
         "counts": {"chunks": len(chunks), "embedded": len(missing), "reused_vectors": len(kept)},
         "timings_s": {"chunk": round(chunked - started, 3), "embed": round(embedded - chunked, 3),
                       "total": round(total_s, 3)},
@@ -278,6 +284,16 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
+def ivf_lists_for(chunks: int) -> int:
+    """The automatic IVF cluster count: about 4·√chunks, capped so each cluster trains on at least 39 chunks.
+
+    Example:
+        >>> ivf_lists_for(100_000), ivf_lists_for(2_000), ivf_lists_for(10)
+        (1265, 51, 1)
+    """
+    return max(1, min(round(4 * chunks ** 0.5), chunks // 39))
+
+
 def settings_differences(manifest: dict[str, Any], spec: IndexSpec) -> list[str]:
     """How the version described by ``manifest`` was built differently from ``spec`` (chunking, index type), one
     ``"name: built X, configured Y"`` per setting; empty when they agree.
@@ -292,6 +308,10 @@ def settings_differences(manifest: dict[str, Any], spec: IndexSpec) -> list[str]
              "index_type": index.get("type")}
     if spec.index_type == "hnsw":
         built["hnsw_m"] = index.get("hnsw_m")
+    if spec.index_type == "ivf":
+        built["ivf_probe"] = index.get("ivf_probe")
+        if spec.ivf_lists:  # 0 asks for the automatic count, whatever it came to
+            built["ivf_lists"] = index.get("ivf_lists")
     return [f"{name}: built {value}, configured {getattr(spec, name)}" for name, value in built.items()
             if value != getattr(spec, name)]
 

@@ -52,9 +52,11 @@ class FaissStore:
         self,
         dim: int,
         *,
-        index_type: Literal["flat", "hnsw"] = "flat",
+        index_type: Literal["flat", "hnsw", "ivf"] = "flat",
         hnsw_m: int = 32,
         hnsw_ef_search: int = 64,
+        ivf_lists: int = 1,
+        ivf_probe: int = 64,
         index: faiss.Index | None = None,
         chunks: list[Chunk] | None = None,
     ) -> None:
@@ -63,8 +65,11 @@ class FaissStore:
                 index = faiss.IndexFlatIP(dim)
             elif index_type == "hnsw":
                 index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            elif index_type == "ivf":  # the factory owns its coarse quantizer (no Python reference to keep alive)
+                index = faiss.index_factory(dim, f"IVF{max(ivf_lists, 1)},Flat", faiss.METRIC_INNER_PRODUCT)
+                faiss.extract_index_ivf(index).nprobe = ivf_probe  # written into index.faiss with the index
             else:
-                raise ValueError(f"index_type must be 'flat' or 'hnsw', got {index_type!r}")
+                raise ValueError(f"index_type must be 'flat', 'hnsw' or 'ivf', got {index_type!r}")
         if isinstance(index, faiss.IndexHNSW):
             index.hnsw.efSearch = hnsw_ef_search
         self.index = index
@@ -77,7 +82,10 @@ class FaissStore:
     def add(self, vectors: np.ndarray, chunks: list[Chunk]) -> None:
         if vectors.shape != (len(chunks), self.dim):
             raise ValueError(f"expected vectors of shape ({len(chunks)}, {self.dim}), got {vectors.shape}")
-        self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if not self.index.is_trained:  # IVF: cluster centres from the first vectors added (the whole corpus)
+            self.index.train(_training_sample(vectors, faiss.extract_index_ivf(self.index).nlist))
+        self.index.add(vectors)
         self.chunks.extend(chunks)
 
     def search_many(self, queries: np.ndarray, k: int) -> list[list[Hit]]:
@@ -95,7 +103,7 @@ class FaissStore:
         return self.search_many(query.reshape(1, -1), k)[0]
 
     def vectors(self, positions: Sequence[int]) -> np.ndarray:
-        """The stored vectors of the chunks at ``positions`` (flat and HNSW indexes keep them whole).
+        """The stored vectors of the chunks at ``positions`` (flat, HNSW and IVF-flat indexes keep them whole).
 
         Example:
             >>> store = FaissStore(dim=2)
@@ -103,6 +111,9 @@ class FaissStore:
             >>> store.vectors([1]).tolist()
             [[0.0, 1.0]]
         """
+        ivf = faiss.try_extract_index_ivf(self.index)
+        if ivf is not None and ivf.direct_map.type == faiss.DirectMap.NoMap:
+            ivf.make_direct_map()  # IVF keeps vectors by cluster: a position -> vector map, built on demand
         return np.stack([self.index.reconstruct(int(i)) for i in positions]) if positions else np.empty((0, self.dim))
 
     def save(self, folder: Path) -> None:
@@ -140,6 +151,14 @@ class FaissStore:
                 f"{REBUILD}"
             )
         return cls(index.d, index=index, chunks=chunks, hnsw_ef_search=hnsw_ef_search)
+
+
+def _training_sample(vectors: np.ndarray, lists: int) -> np.ndarray:
+    """At most 256 vectors per cluster (FAISS' own cap), drawn with a fixed seed so a rebuild is identical."""
+    cap = 256 * lists
+    if len(vectors) <= cap:
+        return vectors
+    return vectors[np.sort(np.random.default_rng(0).choice(len(vectors), cap, replace=False))]
 
 
 def _read_index(path: Path) -> faiss.Index:
