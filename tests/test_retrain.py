@@ -211,13 +211,19 @@ def test_a_warm_start_trains_from_the_champion_adapter(world: World) -> None:
 FAULTS = ["detect", "embed", "train", "evaluate", "register"]
 
 
-def test_a_pass_killed_at_any_stage_leaves_the_champion_whole_and_the_api_answering(world: World, server: str) -> None:
+# The default run kills at the last stage (after the challenger is registered, before promotion); every stage is
+# ~2 minutes more: `scripts/test.sh -m slow` runs it.
+@pytest.mark.parametrize("faults", [pytest.param(FAULTS[-1:], id="register"),
+                                    pytest.param(FAULTS, id="every-stage", marks=pytest.mark.slow)])
+def test_a_pass_killed_at_any_stage_leaves_the_champion_whole_and_the_api_answering(
+    world: World, server: str, faults: list[str]
+) -> None:
     """The fault matrix of the README: each row's pass is SIGKILLed at its stage; the champion and the served pair
     stay as they were; the next pass (the next row's, killed later, and finally a clean one) reuses what was left."""
     before = world.champion()
     assert before is not None
     wait_for_pair(server, before.key)  # type: ignore[arg-type]
-    for n, stage in enumerate(FAULTS):
+    for n, stage in enumerate(faults):
         # A new document and training question each time: the killed pass must embed and train again.
         world.add_document(f"hr/perk{n}.md", f"Perk {n}: bike leasing after {n + 3} months of employment.", [
             {"id": f"b{n}", "question": f"When can staff lease a bike under perk {n}?", "answer": f"after {n + 3} months",

@@ -25,7 +25,7 @@ def winners(summaries: Mapping[str, Mapping[str, Estimate | float]], metrics: Se
     """
     out = {}
     for metric in metrics:
-        values = {arm: _mean(s.get(metric)) for arm, s in summaries.items()}
+        values = {arm: mean_of(s.get(metric)) for arm, s in summaries.items()}
         values = {arm: v for arm, v in values.items() if v is not None}
         if len(set(values.values())) > 1:
             pick = min if metric in LOWER_IS_BETTER else max
@@ -35,7 +35,8 @@ def winners(summaries: Mapping[str, Mapping[str, Estimate | float]], metrics: Se
     return out
 
 
-def _mean(value: Estimate | float | None) -> float | None:
+def mean_of(value: Estimate | float | None) -> float | None:
+    """A summary entry's mean: None for an estimate over no answers, a missing value or NaN."""
     if isinstance(value, Estimate):
         return value.mean if value.n else None
     return None if value is None or value != value else float(value)

@@ -4,8 +4,8 @@ A run's parent carries a handful of headline numbers per arm (rounded the way
 they are read), the arm x metric table and the paired comparisons as table
 artifacts (one row each, instead of hundreds of metrics), and a saved view of
 the runs table that lines the arms up with those numbers as columns. The
-experiment's description links to the newest such view, so from MLflow's list
-of experiments the comparison is one click away.
+first line of the experiment's description (shown above its runs table)
+links the newest such view.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ragvsft import tracking
+from ragvsft.report import mean_of
 from ragvsft.stats import Estimate, PairedTest, format_p
 
 # Per arm on the parent run and as the comparison view's columns: quality first, then what it costs.
@@ -31,12 +32,6 @@ def rounded(value: float) -> float:
     return float(round(value)) if abs(value) >= 100 else round(value, 3)
 
 
-def _mean(value: Estimate | float | None) -> float | None:
-    if isinstance(value, Estimate):
-        return value.mean if value.n else None
-    return None if value is None or value != value else float(value)
-
-
 def headline_by_arm(summaries: Mapping[str, Mapping[str, Estimate | float]],
                     metrics: tuple[str, ...] = HEADLINE) -> dict[str, dict[str, float]]:
     """``arm -> metric -> mean``, rounded, for the metrics each arm has a value of.
@@ -45,7 +40,7 @@ def headline_by_arm(summaries: Mapping[str, Mapping[str, Estimate | float]],
         >>> headline_by_arm({"rag": {"token_f1": Estimate(0.41234, 0.3, 0.5, 9), "faithfulness": Estimate(0, 0, 0, 0)}})
         {'rag': {'token_f1': 0.412}}
     """
-    return {arm: {m: rounded(v) for m in metrics if (v := _mean(s.get(m))) is not None}
+    return {arm: {m: rounded(v) for m in metrics if (v := mean_of(s.get(m))) is not None}
             for arm, s in summaries.items()}
 
 
@@ -74,7 +69,7 @@ def arms_table(summaries: Mapping[str, Mapping[str, Estimate | float]], metrics:
             value = summary.get(m)
             if isinstance(value, Estimate):
                 row[m] = f"{value.mean:.3f} [{value.low:.3f}, {value.high:.3f}]" if value.n else "–"
-            elif (plain := _mean(value)) is not None:
+            elif (plain := mean_of(value)) is not None:
                 row[m] = f"{rounded(plain):g}"
         rows.append(row)
     return rows
