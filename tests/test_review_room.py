@@ -14,6 +14,7 @@ from pathlib import Path
 
 import mlflow
 import pytest
+from test_serve import MORE_QA, write_experiment
 from typer.testing import CliRunner
 
 from conftest import SMALL_QA, free_port, wait_until_healthy, write_corpus
@@ -34,15 +35,7 @@ ML = "workflowType=machine_learning"  # what every link ragvsft prints carries: 
 def store(tmp_path_factory: pytest.TempPathFactory, tiny_lm_dir: Path, tiny_embedder_dir: Path) -> Iterator[dict]:
     """One complete run logged to its own SQLite store; yields the store's URI, the parent run and the console."""
     root = tmp_path_factory.mktemp("review")
-    corpus = write_corpus(root / "corpus", qa=SMALL_QA + [
-        {"id": f"t{i}", "question": f"Training question {i} about leave?", "answer": "22 weeks",
-         "sources": ["policies/leave.md"], "split": "train"} for i in range(3)])
-    exp = root / "exp.toml"
-    exp.write_text(
-        f'corpus = "{corpus}"\noutput_dir = "{root / "out"}"\n'
-        f'[index]\nembedder = "{tiny_embedder_dir}"\nchunk_chars = 120\nchunk_overlap_chars = 20\ntop_k = 2\n'
-        f'[model]\nbase_model = "{tiny_lm_dir}"\ncache_dir = "{root / "cache"}"\nmax_new_tokens = 4\n'
-        f'[finetune]\nepochs = 1\nbatch_size = 2\nmax_length = 256\ncontext_k = 2\n', encoding="utf-8")
+    exp = write_experiment(root, write_corpus(root / "corpus", qa=SMALL_QA + MORE_QA), tiny_lm_dir, tiny_embedder_dir)
     uri = f"sqlite:///{root / 'mlflow.db'}"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_TRACKING_URI", uri)
