@@ -1,11 +1,15 @@
 """Index recipe: corpus -> chunks -> embeddings -> FAISS, then a retrieval check, logged to MLflow.
 
-    ragvsft index experiments/demo.toml [--set index.chunk_chars=400]
+    ragvsft index experiments/demo.toml [--set index.chunk_chars=400] [--ray ADDRESS]
+
+With ``--ray`` (or ``[ray] address``) the chunks are embedded by Ray Data actors (``ragvsft.ray_embedding``) and
+the FAISS index is built here from their vectors: the same index as a local build.
 """
 
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,13 +17,14 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from ragvsft import tracking
+from ragvsft import ray_cluster, tracking
 from ragvsft.builders import build_embedder, index_spec, load_retriever
 from ragvsft.config import ExperimentConfig, config_to_dict
-from ragvsft.embedders import SentenceTransformerEmbedder
+from ragvsft.embedders import Embedder, SentenceTransformerEmbedder
 from ragvsft.errors import RagvsftError
 from ragvsft.indexing import BuiltIndex, build_index, load_index_version
 from ragvsft.pipelines.common import ForwardFn, load_experiment_corpus, peak_rss_mb, step_progress
+from ragvsft.ray_embedding import RayDataEmbedder, actor_gpus
 from ragvsft.retrieval_eval import MRR_DEPTH, RetrievalScores, first_relevant_rank, score_retrieval
 
 LOGGED_TAG = "ragvsft.index.logged_fingerprint"  # on the run whose artifacts hold that index version
@@ -57,11 +62,18 @@ def main(
     ) as logged:
         logged.log_params(config_to_dict(config))
 
-        # 2. Build the index, or reuse the published one when nothing changed.
+        # 2. Build the index, or reuse the published one when nothing changed; on Ray, actors embed the chunks.
         embedder: SentenceTransformerEmbedder | None = None
+        cluster = ExitStack()  # a Ray connection, made only when chunks need embedding
 
-        def make_embedder() -> SentenceTransformerEmbedder:
+        def make_embedder() -> Embedder:
             nonlocal embedder
+            if config.ray.address is not None:
+                ray = cluster.enter_context(ray_cluster.connected(config.ray.address))
+                gpus = actor_gpus(config.ray, cfg.device, ray.cluster_resources().get("GPU", 0))
+                console.print(f"{ray_cluster.cluster_line(ray)}; embedding with {config.ray.embed_actors} actors "
+                              f"(cpus={config.ray.cpus:g}, gpus={gpus:g} each)")
+                return RayDataEmbedder(cfg, config.ray, gpus=gpus)
             embedder = build_embedder(cfg)
             return embedder
 
@@ -72,7 +84,7 @@ def main(
                                               hnsw_ef_search=cfg.hnsw_ef_search)
             except RagvsftError as exc:  # another embedder, or damaged files: embed everything
                 console.print(f"[yellow]full rebuild:[/] the earlier index cannot be reused ({escape(str(exc))})")
-        with step_progress(console, "index: embedding chunks", forward) as step:
+        with cluster, step_progress(console, "index: embedding chunks", forward) as step:
             built = build_index(
                 corpus.docs, make_embedder, index_root, spec, hnsw_ef_search=cfg.hnsw_ef_search,
                 on_progress=lambda _stage, done, total: step(done, total), reuse=reuse,

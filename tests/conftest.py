@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -54,6 +56,14 @@ SMALL_QA = [
      "sources": ["policies/travel.txt"], "split": "train"},
 ]
 
+# Eval questions beside SMALL_QA's, and training questions, for tests that train and answer (serve, review room).
+MORE_QA = [{"id": f"e{i}", "question": q, "answer": a, "sources": [s], "split": "eval"} for i, (q, a, s) in enumerate([
+    ("Who handles leave requests?", "Ines Marlow", "policies/leave.md"),
+    ("Which class are short flights?", "economy class", "policies/travel.txt"),
+])] + [{"id": f"t{i}", "question": f"Training question {i} about leave?", "answer": "22 weeks",
+        "sources": ["policies/leave.md"], "split": "train"} for i in range(3)]
+
+
 
 def write_corpus(root: Path, docs: dict[str, str | bytes] | None = None, qa: list[dict] | str | None = None) -> Path:
     """Write a corpus folder: ``docs`` maps ids to content, ``qa`` is rows or raw qa.jsonl text."""
@@ -65,6 +75,45 @@ def write_corpus(root: Path, docs: dict[str, str | bytes] | None = None, qa: lis
     text = rows if isinstance(rows, str) else "".join(json.dumps(r) + "\n" for r in rows)
     (root / "qa.jsonl").write_text(text, encoding="utf-8")
     return root
+
+
+def write_experiment(root: Path, corpus: Path, lm: Path, embedder: Path, extra: str = "") -> Path:
+    """``root/exp.toml``: the tiny models on ``corpus``, small enough for a whole `ragvsft run` in seconds."""
+    path = root / "exp.toml"
+    path.write_text(
+        f'corpus = "{corpus}"\noutput_dir = "{root / "out"}"\n'
+        f'[index]\nembedder = "{embedder}"\nchunk_chars = 120\nchunk_overlap_chars = 20\ntop_k = 2\n'
+        f'[model]\nbase_model = "{lm}"\ncache_dir = "{root / "cache"}"\nmax_new_tokens = 6\n'
+        f'[finetune]\nepochs = 1\nbatch_size = 2\nmax_length = 256\n'
+        f'[serve]\nmax_wait_ms = 50\npoll_s = 0.2\nmax_question_chars = 300\nmax_body_bytes = 4096\n{extra}',
+        encoding="utf-8")
+    return path
+
+
+@dataclass(frozen=True)
+class TinyRun:
+    """A complete `ragvsft run` of the tiny models, logged to its own SQLite store."""
+
+    experiment: Path
+    uri: str
+    output: str  # what the run printed, whitespace collapsed
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory, tiny_lm_dir: Path, tiny_embedder_dir: Path) -> TinyRun:
+    """One run shared by the tests that only read it (the review room) and the server tests (which register and
+    promote more versions afterwards, so readers must not count versions)."""
+    from typer.testing import CliRunner
+
+    from ragvsft.cli import app
+
+    root = tmp_path_factory.mktemp("tiny-run")
+    experiment = write_experiment(root, write_corpus(root / "corpus", qa=SMALL_QA + MORE_QA), tiny_lm_dir,
+                                  tiny_embedder_dir)
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    result = CliRunner().invoke(app, ["run", str(experiment)], env={"MLFLOW_TRACKING_URI": uri})
+    assert result.exit_code == 0, result.output
+    return TinyRun(experiment, uri, " ".join(result.output.split()))
 
 
 @pytest.fixture
@@ -127,3 +176,30 @@ def wait_until_healthy(address: str, process: subprocess.Popen, log: Path, timeo
             pass
         assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
         time.sleep(0.5)
+
+
+@pytest.fixture(scope="session")
+def ray_head() -> Iterator[str]:
+    """A real one-node Ray cluster (`ray start --head --num-cpus 2` on loopback); yields its address for --ray.
+
+    Started once for the session and stopped at its end. If Ray cannot start, the tests using it fail with the
+    reason: nothing is skipped."""
+    import shutil
+    import sys
+    import tempfile
+
+    ray = str(Path(sys.executable).with_name("ray"))
+    # As Ray recommends for every cluster: a token shared by the head, its workers and the drivers (the tests).
+    os.environ["RAY_AUTH_MODE"] = "token"
+    folder, port = Path(tempfile.mkdtemp(prefix="ray-", dir="/tmp")), free_port()  # Ray's sockets need a short path
+    started = subprocess.run(
+        [ray, "start", "--head", "--num-cpus", "2", "--num-gpus", "0", "--port", str(port), "--node-ip-address",
+         "127.0.0.1", "--include-dashboard=false", "--disable-usage-stats", "--temp-dir", str(folder)],
+        capture_output=True, text=True, timeout=180)
+    if started.returncode:
+        pytest.fail(f"`ray start --head` failed: {started.stderr[-2000:] or started.stdout[-2000:]}")
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -14,11 +14,8 @@ from pathlib import Path
 
 import mlflow
 import pytest
-from test_serve import MORE_QA, write_experiment
-from typer.testing import CliRunner
 
-from conftest import SMALL_QA, free_port, wait_until_healthy, write_corpus
-from ragvsft.cli import app
+from conftest import SMALL_QA, TinyRun, free_port, wait_until_healthy
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium") or shutil.which("chromium-browser"), shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(
@@ -32,19 +29,12 @@ ML = "workflowType=machine_learning"  # what every link ragvsft prints carries: 
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory, tiny_lm_dir: Path, tiny_embedder_dir: Path) -> Iterator[dict]:
-    """One complete run logged to its own SQLite store; yields the store's URI, the parent run and the console."""
-    root = tmp_path_factory.mktemp("review")
-    exp = write_experiment(root, write_corpus(root / "corpus", qa=SMALL_QA + MORE_QA), tiny_lm_dir, tiny_embedder_dir)
-    uri = f"sqlite:///{root / 'mlflow.db'}"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_TRACKING_URI", uri)
-        result = CliRunner().invoke(app, ["run", str(exp)])
-    assert result.exit_code == 0, result.output
-    client = mlflow.MlflowClient(uri)
+def store(tiny_run: TinyRun) -> dict:
+    """The session's tiny run: its store's URI, the parent run, what it printed, a client."""
+    client = mlflow.MlflowClient(tiny_run.uri)
     experiment = client.get_experiment_by_name("ragvsft/corpus")
     (parent,) = client.search_runs([experiment.experiment_id], filter_string="tags.`ragvsft.pipeline` = 'run'")
-    yield {"uri": uri, "parent": parent, "output": " ".join(result.output.split()), "client": client}
+    return {"uri": tiny_run.uri, "parent": parent, "output": tiny_run.output, "client": client}
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import uvicorn
 from rich.console import Console
 from typer.testing import CliRunner
 
-from conftest import SMALL_QA, write_corpus
+from conftest import MORE_QA, SMALL_QA, TinyRun
 from ragvsft import releases, tracking
 from ragvsft.cli import app as cli
 from ragvsft.config import load_config
@@ -33,12 +33,6 @@ from ragvsft.serve.engine import SERVE_MODES
 from ragvsft.serve.schemas import Mode
 
 KEY = "test-key-0123456789abcdef"
-MORE_QA = [{"id": f"e{i}", "question": q, "answer": a, "sources": [s], "split": "eval"} for i, (q, a, s) in enumerate([
-    ("Who handles leave requests?", "Ines Marlow", "policies/leave.md"),
-    ("Which class are short flights?", "economy class", "policies/travel.txt"),
-])] + [{"id": f"t{i}", "question": f"Training question {i} about leave?", "answer": "22 weeks",
-        "sources": ["policies/leave.md"], "split": "train"} for i in range(3)]
-
 
 @dataclass
 class Running:
@@ -75,18 +69,6 @@ class ThreadedUvicorn:
         self.thread.join(60)
 
 
-def write_experiment(root: Path, corpus: Path, lm: Path, embedder: Path, extra: str = "") -> Path:
-    path = root / "exp.toml"
-    path.write_text(
-        f'corpus = "{corpus}"\noutput_dir = "{root / "out"}"\n'
-        f'[index]\nembedder = "{embedder}"\nchunk_chars = 120\nchunk_overlap_chars = 20\ntop_k = 2\n'
-        f'[model]\nbase_model = "{lm}"\ncache_dir = "{root / "cache"}"\nmax_new_tokens = 6\n'
-        f'[finetune]\nepochs = 1\nbatch_size = 2\nmax_length = 256\n'
-        f'[serve]\nmax_wait_ms = 50\npoll_s = 0.2\nmax_question_chars = 300\nmax_body_bytes = 4096\n{extra}',
-        encoding="utf-8")
-    return path
-
-
 def evaluated_answers(uri: str) -> dict[str, dict[str, str]]:
     client = mlflow.MlflowClient(uri)
     experiment = client.get_experiment_by_name("ragvsft/corpus")
@@ -100,18 +82,12 @@ def evaluated_answers(uri: str) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory, tiny_lm_dir: Path, tiny_embedder_dir: Path) -> Iterator[Running]:
-    root = tmp_path_factory.mktemp("serve")
-    corpus = write_corpus(root / "corpus", qa=SMALL_QA + MORE_QA)
-    experiment = write_experiment(root, corpus, tiny_lm_dir, tiny_embedder_dir)
-    uri = f"sqlite:///{root / 'mlflow.db'}"
+def running(tiny_run: TinyRun) -> Iterator[Running]:
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_TRACKING_URI", uri)
-        result = CliRunner().invoke(cli, ["run", str(experiment)])
-        assert result.exit_code == 0, result.output
-        server = recipe.build(load_config(experiment), Console(quiet=True), api_key=KEY)
+        mp.setenv("MLFLOW_TRACKING_URI", tiny_run.uri)
+        server = recipe.build(load_config(tiny_run.experiment), Console(quiet=True), api_key=KEY)
         with ThreadedUvicorn(create_app(server)) as url:
-            yield Running(url, server, experiment, uri, evaluated_answers(uri))
+            yield Running(url, server, tiny_run.experiment, tiny_run.uri, evaluated_answers(tiny_run.uri))
 
 
 def ask(client: httpx.Client, question: str, mode: str, **extra: object) -> httpx.Response:

@@ -18,10 +18,10 @@ import httpx
 import mlflow
 import pytest
 from rich.console import Console
-from test_serve import KEY, MORE_QA, ThreadedUvicorn, write_experiment
+from test_serve import KEY, ThreadedUvicorn
 from typer.testing import CliRunner
 
-from conftest import SMALL_QA, free_port, wait_until_healthy, write_corpus
+from conftest import MORE_QA, SMALL_QA, free_port, wait_until_healthy, write_corpus, write_experiment
 from ragvsft.cli import app
 from ragvsft.config import load_config
 from ragvsft.pipelines import serve as recipe
@@ -129,3 +129,45 @@ def test_run_on_machine_a_is_served_on_machine_b_through_the_postgres_backed_ser
                 reply = http.post("/v1/ask", json={"question": question, "mode": mode}).json()
                 assert reply["answer"] == evaluated[mode][question], mode  # what `run` measured on machine A
                 assert reply["versions"]["index"] == "1"
+
+
+def test_a_two_point_sweep_through_ray_logs_to_the_postgres_backed_server_and_resumes_locally(
+    tracking_server: str, ray_head: str, tmp_path: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_server)
+    monkeypatch.chdir(tmp_path)
+    corpus = write_corpus(tmp_path / "corpus", qa=SMALL_QA + MORE_QA)
+    experiment = write_experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir,
+                                  '[evaluate]\narms = ["rag", "finetuned"]\n[sweep]\n"index.top_k" = [1, 2]\n')
+    result = CliRunner().invoke(app, ["sweep", str(experiment), "--ray", ray_head])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert "Ray: 1 node, 2 CPUs" in output and "queued 1 index builds, 1 fine-tunes and 2 points" in output
+    assert "point 2/2 done" in output
+
+    # Every task logged to the server, under the sweep's run; the index and adapter files went to its artifacts.
+    client = mlflow.MlflowClient(tracking_server)
+    experiment_id = client.get_experiment_by_name("ragvsft/corpus").experiment_id
+    (parent,) = client.search_runs([experiment_id], "tags.`ragvsft.pipeline` = 'sweep'")
+    children = client.search_runs([experiment_id], f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+    by_kind: dict[str, list] = {}
+    for child in children:
+        by_kind.setdefault(child.data.tags["ragvsft.pipeline"], []).append(child)
+    assert sorted((k, len(v)) for k, v in by_kind.items()) == [("finetune", 1), ("index", 1), ("sweep-point", 2)]
+    assert all(run.info.status == "FINISHED" for run in children)
+    points = {run.data.tags["ragvsft.point"]: run.data.metrics for run in by_kind["sweep-point"]}
+    assert set(points) == {"top_k=1", "top_k=2"}
+    assert all(0 <= m["rag/token_f1"] <= 1 and 0 <= m["finetuned/token_f1"] <= 1 for m in points.values())
+    assert by_kind["index"][0].data.params["index_artifact_uri"].startswith("mlflow-artifacts:/")
+    # Generated on Ray: only the closed-book arm's answers can repeat across top_k (one point may find the other's)
+    assert parent.data.metrics["cache/generation_hit_rate"] <= 0.25
+
+    # The local sweep finds everything the Ray tasks produced: same fingerprints, same cached answers.
+    again = CliRunner().invoke(app, ["sweep", str(experiment)])
+    assert again.exit_code == 0, again.output
+    assert "adapter unchanged, reusing" in again.output
+    (rerun,) = [r for r in client.search_runs([experiment_id], "tags.`ragvsft.pipeline` = 'sweep'")
+                if r.info.run_id != parent.info.run_id]
+    assert rerun.data.metrics["cache/generation_hit_rate"] == 1.0
+    assert rerun.data.metrics["cache/score_hit_rate"] == 1.0

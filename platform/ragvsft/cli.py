@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from pathlib import Path
@@ -33,9 +34,22 @@ SetOpt = Annotated[
     typer.Option("--set", "-s", help="Override a config value: --set index.chunk_chars=400 (repeatable)."),
 ]
 
+RayOpt = Annotated[
+    str | None,
+    typer.Option("--ray", metavar="ADDRESS", show_default=False,
+                 help="Run on Ray (sets [ray] address): 'local' starts a Ray instance on this machine, 'auto' joins "
+                      "the cluster this machine belongs to, HOST:PORT a cluster's head, ray://HOST:10001 through Ray "
+                      "Client. Needs pip install 'ragvsft[ray]'."),
+]
+
 
 def _load(experiment: Path, overrides: list[str] | None) -> ExperimentConfig:
     return load_config(experiment, overrides or [])
+
+
+def _with_ray(overrides: list[str] | None, address: str | None) -> list[str]:
+    """``--ray ADDRESS`` as the ``--set`` it stands for (a JSON string is a TOML string: any address is quoted)."""
+    return [*(overrides or []), *([f"ray.address={json.dumps(address)}"] if address is not None else [])]
 
 
 def _fail(exc: Exception) -> typer.Exit:
@@ -72,12 +86,14 @@ def check(experiment: ExperimentArg, set_: SetOpt = None) -> None:
 
 
 @app.command()
-def index(experiment: ExperimentArg, set_: SetOpt = None) -> None:
-    """Build (or reuse) the FAISS index and score retrieval on the eval questions; logs an MLflow run."""
+def index(experiment: ExperimentArg, set_: SetOpt = None, ray: RayOpt = None) -> None:
+    """Build (or reuse) the FAISS index and score retrieval on the eval questions; logs an MLflow run. With --ray,
+    Ray Data actors embed the chunks ([ray] embed_actors, cpus, gpus) and the index is built here: the same index
+    a local build makes."""
     from ragvsft.pipelines import index as recipe
 
     try:
-        recipe.main(_load(experiment, set_), console)
+        recipe.main(_load(experiment, _with_ray(set_, ray)), console)
     except RagvsftError as exc:
         raise _fail(exc) from None
 
@@ -111,15 +127,16 @@ def run(experiment: ExperimentArg, set_: SetOpt = None) -> None:
 
 
 @app.command()
-def sweep(experiment: ExperimentArg, set_: SetOpt = None) -> None:
+def sweep(experiment: ExperimentArg, set_: SetOpt = None, ray: RayOpt = None) -> None:
     """Run the experiment at every point of its [sweep] table (a grid of "key" = [values], or [[sweep.points]]):
     indexes, adapters, answers and scores whose inputs did not change are reused, so a rerun resumes and a new
-    value computes only the new points. Ends with the ceiling analysis and the decision report."""
+    value computes only the new points. Ends with the ceiling analysis and the decision report. With --ray, index
+    builds, fine-tunes and points are Ray tasks ([ray] cpus, gpus each), all logging to the same tracking store."""
     from ragvsft.pipelines import sweep as recipe
     from ragvsft.sweep import load_sweep
 
     try:
-        recipe.main(load_sweep(experiment, set_ or []), console)
+        recipe.main(load_sweep(experiment, _with_ray(set_, ray)), console)
     except RagvsftError as exc:
         raise _fail(exc) from None
 

@@ -224,6 +224,24 @@ class RetrainConfig:
 
 
 @dataclass(frozen=True)
+class RayConfig:
+    """``[ray]``: run ``ragvsft sweep`` and ``ragvsft index`` on a Ray cluster (``--ray ADDRESS`` sets ``address``)."""
+
+    address: str | None = None
+    """Unset: no Ray. ``"local"``: a Ray instance started on this machine for the command; ``"auto"``: the cluster
+    this machine belongs to (``ray start`` ran here); ``"host:6379"``: a cluster's head; ``"ray://host:10001"``: a
+    cluster through Ray Client."""
+    cpus: float = 1.0
+    """CPUs each sweep task (an index build, a fine-tune, a point's evaluation) and each embedding actor asks for;
+    also its torch thread count."""
+    gpus: float = 0.0
+    """GPUs each asks for (0.5 lets two share one). Ray hides GPUs from a task that asks for none; for embedding
+    actors 0 means one GPU each when the cluster has GPUs and ``index.device`` is not ``cpu``."""
+    embed_actors: int = 2
+    """Embedding actors ``ragvsft index --ray`` runs at once (one model copy each)."""
+
+
+@dataclass(frozen=True)
 class ExperimentConfig:
     """One experiment: a corpus and how to index, train and evaluate on it.
 
@@ -259,6 +277,7 @@ class ExperimentConfig:
     serve: ServeConfig = field(default_factory=ServeConfig)
     retrain: RetrainConfig = field(default_factory=RetrainConfig)
     synthesize: SynthesizeConfig = field(default_factory=SynthesizeConfig)
+    ray: RayConfig = field(default_factory=RayConfig)
 
 
 def _type_name(tp: Any) -> str:
@@ -428,6 +447,11 @@ def _check_ranges(config: ExperimentConfig, where: str) -> None:
         (bool(config.synthesize.labeller.model) or not config.synthesize.labeller.base_url,
          "synthesize.labeller.base_url is set, so synthesize.labeller.model must name the endpoint's model"),
         (config.report.cpu_hour_price >= 0 and config.report.gpu_hour_price >= 0, "report prices must be >= 0"),
+        (config.ray.cpus > 0 and config.ray.gpus >= 0 and config.ray.embed_actors > 0,
+         "ray: cpus and embed_actors must be positive, gpus >= 0"),
+        (config.ray.address is None or bool(config.ray.address.strip()),
+         "ray.address is empty: write \"local\" for a Ray instance on this machine, \"auto\" for the cluster it "
+         "belongs to, or the head's host:port"),
         (0 < config.serve.port < 65536, "serve.port must be in 1..65535"),
         (config.serve.max_batch_size > 0 and config.serve.max_queue > 0 and config.serve.max_wait_ms >= 0,
          "serve.max_batch_size and max_queue must be positive, max_wait_ms >= 0"),

@@ -64,6 +64,22 @@ def embedder_identity(spec: str) -> str:
     return f"{spec}@sha256:{model_dir_sha256(source)[:16]}" if isinstance(source, Path) else spec
 
 
+def length_sorted_slices(texts: Sequence[str], batch_size: int) -> list[np.ndarray]:
+    """Positions of ``texts`` in the groups an embedder encodes together: longest first, so padding stays low.
+
+    ``encode()`` sorts only within one call, so encoding a length-sorted list slice by slice keeps that benefit
+    while leaving room to report progress between slices. Whoever encodes the same slices (a Ray actor) gets the
+    same vectors as :meth:`SentenceTransformerEmbedder.embed`.
+
+    Example:
+        >>> [s.tolist() for s in length_sorted_slices(["a", "ccc", "bb"], batch_size=1)][0]
+        [1, 2, 0]
+    """
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    step = batch_size * 4
+    return [order[start : start + step] for start in range(0, len(texts), step)]
+
+
 class SentenceTransformerEmbedder:
     """sentence-transformers model, batched, normalised, on ``device`` (``auto``: CUDA when available, else CPU).
 
@@ -95,22 +111,15 @@ class SentenceTransformerEmbedder:
         """(tokens in ``text``, tokens the model reads): the model silently ignores anything past its limit."""
         return len(self.model.tokenizer(text)["input_ids"]), int(self.model.max_seq_length)
 
+    def encode_slice(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length float32 vectors of one slice."""
+        return self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=False)
+
     def embed(self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None) -> np.ndarray:
-        # Sorting by length keeps padding low; encode() sorts only within one call,
-        # so calling it per slice of a length-sorted list keeps that benefit while
-        # letting us report progress between slices.
-        order = np.argsort([-len(t) for t in texts], kind="stable")
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        step = self.batch_size * 4
-        for start in range(0, len(texts), step):
-            idx = order[start : start + step]
-            out[idx] = self.model.encode(
-                [texts[i] for i in idx],
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+        for idx in length_sorted_slices(texts, self.batch_size):
+            out[idx] = self.encode_slice([texts[i] for i in idx])
             if on_batch is not None:
                 on_batch(len(idx))
         return out

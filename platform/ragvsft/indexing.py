@@ -184,7 +184,8 @@ def build_index(
 
     if missing or reuse is None:
         embedder = make_embedder()
-        dim, fresh = embedder.dim, embedder.embed([chunks[i].text for i in missing], on_batch=on_batch)
+        fresh = embedder.embed([chunks[i].text for i in missing], on_batch=on_batch)
+        dim = embedder.dim  # after embedding: an embedder on a cluster learns it from the vectors
     else:  # only removals: no model to load
         dim, fresh = reuse.dim, np.empty((0, reuse.dim), dtype=np.float32)
     vectors = np.empty((len(chunks), dim), dtype=np.float32)

@@ -33,7 +33,7 @@ from ragvsft.errors import ConfigError
 from ragvsft.results import point_label
 
 FIXED = ("corpus", "strict_corpus", "name", "output_dir", "eval_fraction", "evaluate.max_questions", "evaluate.arms",
-         "evaluate.extra_arms", "evaluate.cache", "report")
+         "evaluate.extra_arms", "evaluate.cache", "report", "ray")
 MAX_POINTS = 200  # a typo'd grid should fail, not queue a week of CPU
 
 

@@ -394,22 +394,31 @@ def resolve_version(uri: str, name: str, ref: str, cache_dir: Path) -> LocalVers
         raise RagvsftError(f"registered model {name!r} has no version {ref!r} in {uri}; a complete "
                            "`ragvsft run` registers one (alias challenger)") from None
     dest = cache_dir / name / f"v{found.version}"
-    if not dest.is_dir():
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
-        try:
-            local = mlflow.artifacts.download_artifacts(artifact_uri=found.source, dst_path=str(tmp), tracking_uri=uri)
-            try:
-                os.rename(local, dest)
-            except OSError:
-                if not dest.is_dir():  # not a concurrent download that finished first
-                    raise
-        except MlflowException as exc:
-            raise RagvsftError(f"cannot download version {found.version} of {name!r} from {found.source}: "
-                               f"{exc.message}") from None
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        fetch_artifacts(uri, found.source, dest)
+    except RagvsftError as exc:
+        raise RagvsftError(f"cannot download version {found.version} of {name!r}: {exc}") from None
     return LocalVersion(name, str(found.version), dest, dict(found.tags))
+
+
+def fetch_artifacts(uri: str, artifact_uri: str, dest: Path) -> None:
+    """The artifact folder ``artifact_uri`` (through the tracking server ``uri``, or from its store) into ``dest``,
+    all or nothing; an existing ``dest`` is kept as it is."""
+    if dest.is_dir():
+        return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        local = mlflow.artifacts.download_artifacts(artifact_uri=artifact_uri, dst_path=str(tmp), tracking_uri=uri)
+        try:
+            os.rename(local, dest)
+        except OSError:
+            if not dest.is_dir():  # not a concurrent download that finished first
+                raise
+    except MlflowException as exc:
+        raise RagvsftError(f"cannot download {artifact_uri}: {exc.message}") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def find_run(uri: str, experiment: str, tags: Mapping[str, str]) -> Any | None:
