@@ -184,13 +184,16 @@ def ray_head() -> Iterator[str]:
 
     Started once for the session and stopped at its end. If Ray cannot start, the tests using it fail with the
     reason: nothing is skipped."""
+    import secrets
     import shutil
     import sys
     import tempfile
 
     ray = str(Path(sys.executable).with_name("ray"))
-    # As Ray recommends for every cluster: a token shared by the head, its workers and the drivers (the tests).
+    # As Ray recommends for every cluster: a token shared by the head, its workers and the drivers (the tests); a
+    # fresh one, so nothing is read from or written to ~/.ray.
     os.environ["RAY_AUTH_MODE"] = "token"
+    os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
     folder, port = Path(tempfile.mkdtemp(prefix="ray-", dir="/tmp")), free_port()  # Ray's sockets need a short path
     started = subprocess.run(
         [ray, "start", "--head", "--num-cpus", "2", "--num-gpus", "0", "--port", str(port), "--node-ip-address",
