@@ -7,6 +7,7 @@ values) is built from the same vectors through ``FaissStore``, so training sampl
 product's own.
 
     .venv/bin/python benchmarks/ivf_recall.py --chunks 20000
+    .venv/bin/python benchmarks/ivf_recall.py --chunks 100000 --ray 2   # embedded by 2 Ray Data actors
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=20000, help="size of the generated corpus")
     parser.add_argument("--queries", type=int, default=500, help="query sentences drawn from the corpus")
     parser.add_argument("--probes", default="1,4,16,64", help="ivf_probe values to measure")
+    parser.add_argument("--ray", type=int, default=0, metavar="ACTORS",
+                        help="embed the chunks with this many Ray Data actors on a local Ray instance (one core each)")
     args = parser.parse_args()
 
     from ragvsft.chunking import chunk_documents
@@ -44,8 +47,19 @@ def main() -> None:
         chunks = chunk_documents(docs, chunk_chars=CHUNK_CHARS, chunk_overlap_chars=OVERLAP_CHARS)
         embedder = SentenceTransformerEmbedder("all-MiniLM-L6-v2", device="cpu")
         started = time.perf_counter()
-        vectors = embedder.embed([c.text for c in chunks])
-        print(f"embedded {len(chunks):,} chunks in {time.perf_counter() - started:.0f} s", flush=True)
+        if args.ray:
+            from ragvsft import ray_cluster
+            from ragvsft.config import IndexConfig, RayConfig
+            from ragvsft.ray_embedding import RayDataEmbedder
+
+            with ray_cluster.connected(ray_cluster.LOCAL):
+                vectors = RayDataEmbedder(IndexConfig(device="cpu"), RayConfig(embed_actors=args.ray)).embed(
+                    [c.text for c in chunks])
+        else:
+            vectors = embedder.embed([c.text for c in chunks])
+        wall = time.perf_counter() - started
+        print(f"embedded {len(chunks):,} chunks in {wall:.0f} s ({len(chunks) / wall:.1f} chunks/s"
+              f"{f', {args.ray} Ray Data actors' if args.ray else ''})", flush=True)
         sentences = [s.strip() for d in docs for s in d.text.split("\n") if len(s.strip()) > 30]
         queries = embedder.embed(random.Random(1).sample(sentences, args.queries))
 
