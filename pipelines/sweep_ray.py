@@ -65,7 +65,7 @@ def _local(folder: dict[str, str], config: ExperimentConfig, kind: str) -> Path:
 
 
 def _point_task(config: ExperimentConfig, values: dict[str, Any], position: str, parent_run_id: str,
-                built: dict[str, str], trained: dict[str, Any] | None) -> tuple[Any, dict[str, dict], dict[str, int]]:
+                built: dict[str, str], trained: dict[str, Any] | None) -> tuple[Any, dict[str, dict], tuple | None]:
     console = _task_setup(config)
     corpus = load_experiment_corpus(config, console)
     ft = None
@@ -74,11 +74,8 @@ def _point_task(config: ExperimentConfig, values: dict[str, Any], position: str,
     loaded = evaluate.Loaded.for_experiment(config)
     result, specs = evaluate_point(config, values, position, corpus, parent_run_id, _local(built, config, "index"), ft,
                                    loaded, console)
-    cache = loaded.cache
-    hits = {} if cache is None else {"generation_hits": cache.generations.hits, "generation_misses":
-                                     cache.generations.misses, "score_hits": cache.scores.hits,
-                                     "score_misses": cache.scores.misses}
-    return result, specs, hits
+    lookups = None if loaded.cache is None else (loaded.cache.generations, loaded.cache.scores)
+    return result, specs, lookups
 
 
 def _on_ray(config: ExperimentConfig) -> ExperimentConfig:
@@ -91,7 +88,8 @@ def run_points(order: list[SweepPoint], base: ExperimentConfig, parent_run_id: s
     """Every point as a Ray task on the ``[ray]`` cluster; ``keep`` hears each point as it finishes. The first failure
     cancels what is left and is raised, naming the point."""
     settings = base.ray
-    with ray_cluster.connected(settings.address or ray_cluster.LOCAL) as ray:
+    assert settings.address is not None  # the sweep recipe comes here only when Ray is configured
+    with ray_cluster.connected(settings.address) as ray:
         console.print(f"{ray_cluster.cluster_line(ray)}; each task asks for cpus={settings.cpus:g}, "
                       f"gpus={settings.gpus:g}", highlight=False)
         options = {"num_cpus": settings.cpus, "num_gpus": settings.gpus}
@@ -121,11 +119,11 @@ def run_points(order: list[SweepPoint], base: ExperimentConfig, parent_run_id: s
                 (ref,), _ = ray.wait(list(pending), num_returns=1)
                 n, point = pending.pop(ref)
                 try:
-                    result, specs, hits = ray.get(ref)
+                    result, specs, lookups = ray.get(ref)
                 except ray.exceptions.RayError as exc:
                     raise RagvsftError(f"sweep point {point.label} failed on Ray: {_cause(exc)}") from None
                 keep(n, result, specs)
-                _count_hits(loaded, hits)
+                _count_lookups(loaded, lookups)
                 console.print(f"point {len(order) - len(pending)}/{len(order)} done: {escape(point.label)} "
                               f"({time.perf_counter() - started:.0f} s)", highlight=False)
         finally:
@@ -145,12 +143,10 @@ def _cause(exc: Exception) -> str:
     return str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
 
 
-def _count_hits(loaded: evaluate.Loaded, hits: dict[str, int]) -> None:
-    """Add a task's cache lookups to the driver's, so the sweep's hit rates cover every point."""
-    if loaded.cache is None or not hits:
+def _count_lookups(loaded: evaluate.Loaded, lookups: tuple | None) -> None:
+    """Add a task's cache lookups (answers, scores) to the driver's, so the sweep's hit rates cover every point."""
+    if loaded.cache is None or lookups is None:
         return
-    loaded.cache.generations.hits += hits["generation_hits"]
-    loaded.cache.generations.misses += hits["generation_misses"]
-    loaded.cache.scores.hits += hits["score_hits"]
-    loaded.cache.scores.misses += hits["score_misses"]
-
+    for mine, theirs in zip((loaded.cache.generations, loaded.cache.scores), lookups):
+        mine.hits += theirs.hits
+        mine.misses += theirs.misses
