@@ -4,7 +4,8 @@ Same packaged SmolLM2-135M-Instruct, same demo eval questions, greedy, up to ``-
 newline stop; prompts closed book and with the top-3 BM25 chunks (~700 tokens, like the rag arm):
 
 - ``fp32``: the default path (``HFGenerator``), the reference every other row is compared with;
-- ``bf16``: the same weights in bfloat16 (fast only where the CPU computes bfloat16 natively, see the header);
+- ``bf16``: the same weights in bfloat16 — the default (``model.dtype = "auto"``) on a CPU that computes bfloat16
+  natively (AMX or AVX-512 BF16, see the header), 3x slower than fp32 where it is emulated;
 - ``int8``: PyTorch dynamic int8 quantisation of every linear layer;
 - ``adapter unmerged`` / ``adapter merged``: a rank-16 LoRA adapter on every projection, applied per token
   (PEFT) or folded into a copy of the weights (what evaluation does); agreement is merged vs unmerged;
@@ -44,6 +45,7 @@ def main() -> None:
 
     from ragvsft.chunking import chunk_documents
     from ragvsft.corpus import load_corpus
+    from ragvsft.device import inference_dtype, native_bfloat16
     from ragvsft.generators import HFGenerator
     from ragvsft.lexical import BM25Retriever
     from ragvsft.models import load_lm
@@ -57,8 +59,8 @@ def main() -> None:
     prompts = {"closed book": [template.messages(q) for q in questions],
                "3 chunks": [template.messages(q, [h.chunk.text for h in retriever.search(q, 3)]) for q in questions]}
     print(f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}, native bfloat16 "
-          f"{torch.ops.mkldnn._is_mkldnn_bf16_supported()}; {len(questions)} questions, greedy, "
-          f"<= {args.max_new_tokens} new tokens\n")
+          f"{native_bfloat16('cpu')} (model.dtype auto = {inference_dtype('cpu', 'auto')}); {len(questions)} "
+          f"questions, greedy, <= {args.max_new_tokens} new tokens\n")
     print("| path | prompts | batch | new tokens/s | median s per call | vs fp32 | same answers |")
     print("|---|---|---|---|---|---|---|")
 
@@ -82,7 +84,7 @@ def main() -> None:
         gen = build()
         gen.generate(prompts["closed book"][:2], max_new_tokens=4)  # warm-up: first-call allocations
         for name, conversations in prompts.items():
-            for batch in (8, 1) if path == "fp32" else (8,):
+            for batch in (8, 1) if path in ("fp32", "bf16") else (8,):
                 gen.batch_size = batch
                 started = time.perf_counter()
                 out = gen.generate(conversations, max_new_tokens=args.max_new_tokens, stop=STOP)

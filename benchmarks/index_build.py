@@ -1,10 +1,17 @@
 """Index build: ragvsft's pipeline against LangChain's own ``FAISS.from_documents``.
 
-Both sides get the same documents, the same splitter settings (800/100
-characters) and the same packaged all-MiniLM-L6-v2 embedder on the CPU. Each
-build runs in a fresh subprocess, so model loading is counted equally on both
-sides and peak memory (ru_maxrss) belongs to that build alone. Sides alternate
-within a repeat so machine noise hits both; the table shows medians.
+All sides get the same documents, the same splitter settings (800/100
+characters) and the same packaged all-MiniLM-L6-v2 embedder on the CPU:
+
+- ``ours``: the default, ``index.dtype = "auto"`` (bfloat16 on a CPU with AMX or AVX-512 BF16, else float32);
+- ``ours-fp32``: ``index.dtype = "float32"``, the reference path (what ``ours`` was before bfloat16);
+- ``langchain``: ``HuggingFaceEmbeddings`` + ``FAISS.from_documents``, float32.
+
+Each build runs in a fresh subprocess, so model loading is counted equally on
+all sides and peak memory (ru_maxrss) belongs to that build alone. Sides
+alternate within a repeat so machine noise hits all; the table shows medians.
+On a corpus whose questions name their sources (the demo), ours also reports
+hit@5 over the eval questions, so a faster precision shows what it costs.
 
     .venv/bin/python benchmarks/index_build.py                 # demo corpus, 3 repeats
     .venv/bin/python benchmarks/index_build.py --chunks 20000  # plus a generated 20,000-chunk corpus
@@ -25,17 +32,27 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHUNK_CHARS, OVERLAP_CHARS = 800, 100
+IMPLS = {"ours": "auto", "ours-fp32": "float32", "langchain": None}  # name -> our index.dtype
 
 
-def build_ours(corpus: Path, out: Path) -> int:
+def build_ours(corpus: Path, out: Path, dtype: str) -> tuple[int, float | None]:
+    """(chunks, hit@5 over the eval questions that name sources, None without any)."""
     from ragvsft.corpus import load_corpus
-    from ragvsft.embedders import SentenceTransformerEmbedder, embedder_identity
-    from ragvsft.indexing import IndexSpec, build_index
+    from ragvsft.embedders import SentenceTransformerEmbedder
+    from ragvsft.indexing import IndexSpec, build_index, load_index_version
+    from ragvsft.retrieval_eval import score_retrieval
+    from ragvsft.retriever import DenseRetriever
 
-    docs = load_corpus(corpus).docs
-    spec = IndexSpec(embedder_identity("all-MiniLM-L6-v2"), CHUNK_CHARS, OVERLAP_CHARS)
-    built = build_index(docs, lambda: SentenceTransformerEmbedder("all-MiniLM-L6-v2"), out, spec)
-    return built.manifest["counts"]["chunks"]
+    loaded = load_corpus(corpus)
+    embedder = SentenceTransformerEmbedder("all-MiniLM-L6-v2", device="cpu", dtype=dtype)
+    spec = IndexSpec(embedder.identity, CHUNK_CHARS, OVERLAP_CHARS)
+    built = build_index(loaded.docs, lambda: embedder, out, spec)
+    questions = [qa for qa in loaded.split("eval") if qa.sources]
+    if not questions:
+        return built.manifest["counts"]["chunks"], None
+    store, _ = load_index_version(built.path, expected_embedder=embedder.identity, hnsw_ef_search=64)
+    hits = DenseRetriever(embedder, store).search_many([qa.question for qa in questions], k=5)
+    return built.manifest["counts"]["chunks"], score_retrieval(hits, [qa.sources for qa in questions]).hit_at_5
 
 
 def build_langchain(corpus: Path, out: Path) -> int:
@@ -62,10 +79,12 @@ def build_langchain(corpus: Path, out: Path) -> int:
 def worker(impl: str, corpus: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        chunks = (build_ours if impl == "ours" else build_langchain)(corpus, Path(tmp) / "index")
+        dtype = IMPLS[impl]
+        chunks, hit5 = build_ours(corpus, Path(tmp) / "index", dtype) if dtype else (
+            build_langchain(corpus, Path(tmp) / "index"), None)
         seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "chunks": chunks, "peak_rss_mb": peak_mb}))
+    print(json.dumps({"seconds": seconds, "chunks": chunks, "peak_rss_mb": peak_mb, "hit_at_5": hit5}))
 
 
 def generate_corpus(target_chunks: int, dest: Path) -> Path:
@@ -109,23 +128,29 @@ def main() -> None:
             corpora.append((f"generated-{args.chunks}", generate_corpus(args.chunks, Path(tmp) / "gen"), args.big_repeats))
         rows = []
         for name, path, repeats in corpora:
-            runs: dict[str, list[dict]] = {"ours": [], "langchain": []}
+            runs: dict[str, list[dict]] = {impl: [] for impl in IMPLS}
             for r in range(repeats):
-                for impl in (("ours", "langchain") if r % 2 == 0 else ("langchain", "ours")):
+                order = list(IMPLS)[r % len(IMPLS):] + list(IMPLS)[:r % len(IMPLS)]  # each side goes first in turn
+                for impl in order:
                     runs[impl].append(measure(impl, path))
                     print(f"  {name} {impl} #{r + 1}: {runs[impl][-1]['seconds']:.1f} s", file=sys.stderr)
             med = {impl: statistics.median(x["seconds"] for x in rs) for impl, rs in runs.items()}
             # Chunk counts differ slightly (ours splits at sentence ends too), so compare chunks/s.
             rate = {impl: rs[0]["chunks"] / med[impl] for impl, rs in runs.items()}
             for impl, rs in runs.items():
+                hit5 = rs[0]["hit_at_5"]
                 rows.append((name, impl, rs[0]["chunks"], len(rs), med[impl], rate[impl],
-                             max(x["peak_rss_mb"] for x in rs), rate[impl] / rate["langchain"]))
-    header = ("corpus", "build", "chunks", "runs", "median s", "chunks/s", "peak RSS MB", "chunks/s vs langchain")
+                             max(x["peak_rss_mb"] for x in rs), rate[impl] / rate["langchain"],
+                             "-" if hit5 is None else f"{hit5:.3f}"))
+    from ragvsft.device import inference_dtype
+
+    print(f"ours = index.dtype auto, which is {inference_dtype('cpu', 'auto')} on this CPU\n")
+    header = ("corpus", "build", "chunks", "runs", "median s", "chunks/s", "peak RSS MB", "chunks/s vs langchain",
+              "hit@5")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
-    for name, impl, chunks, n, sec, cps, peak, ratio in rows:
-        print(f"| {name} | {impl} | {chunks} | {n} | {sec:.1f} | {cps:.1f} | {peak:.0f} | {ratio:.2f}x |")
-
+    for name, impl, chunks, n, sec, cps, peak, ratio, hit5 in rows:
+        print(f"| {name} | {impl} | {chunks} | {n} | {sec:.1f} | {cps:.1f} | {peak:.0f} | {ratio:.2f}x | {hit5} |")
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "worker":

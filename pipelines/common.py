@@ -66,7 +66,7 @@ def report_leaks(config: ExperimentConfig, corpus: Corpus, console: Console) -> 
     from ragvsft.near_duplicates import train_eval_leaks
 
     threshold = config.near_duplicate_similarity
-    found = train_eval_leaks(corpus.qa, build_embedder(config.index), threshold)
+    found = train_eval_leaks(corpus.qa, build_embedder(config.index, measuring=True), threshold)
     # A paraphrase tagged seen_fact is there on purpose: the slice that measures what fine-tuning memorised.
     declared = {q.id for q in corpus.split("eval") if "seen_fact" in q.tags}
     leaks = [leak for leak in found if leak.eval_id not in declared]

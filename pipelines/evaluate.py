@@ -17,7 +17,7 @@ from rich.markup import escape
 
 from ragvsft import tracking
 from ragvsft.answer_limits import HIT_LIMIT_WARNING_SHARE, AnswerLimits, hit_limit_share
-from ragvsft.builders import build_answer_limits, build_arms, build_judge, load_retriever, needs_judge
+from ragvsft.builders import build_answer_limits, build_arms, build_embedder, build_judge, load_retriever, needs_judge
 from ragvsft.cache import CachedGenerator, CachedMetric, ResultCache
 from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import Corpus
@@ -115,10 +115,13 @@ def main(
     if cache is not None and cache.damaged:
         console.print(f"[yellow]warning:[/] {escape(cache.damaged)}", highlight=False)
         cache.damaged = ""  # said once per process
-    key = (config.index.embedder, config.index.device, config.index.embed_batch_size)
+    key = (config.index.embedder, config.index.device, config.index.dtype, config.index.embed_batch_size)
     retriever, _ = load_retriever(config.index, config.output_dir / "index", embedder=loaded.embedders.get(key),
                                   version_dir=index_dir)
-    loaded.embedders[key] = retriever.embedder
+    loaded.embedders[key] = scorer = retriever.embedder
+    if scorer.dtype != "float32":  # metrics embed in float32: a score must not depend on the machine's bfloat16
+        scorer = loaded.embedders.get(key + ("measuring",)) or build_embedder(config.index, measuring=True)
+        loaded.embedders[key + ("measuring",)] = scorer
     for stale in [k for k in loaded.generators if k[-1] not in (None, adapter_dir)]:
         del loaded.generators[stale]  # one adapter in memory at a time (plus the base model)
     arms = build_arms(ev.arms, ev.extra_arms, config.model, adapter_dir=adapter_dir, environ=os.environ,
@@ -137,9 +140,9 @@ def main(
     judge = build_judge(ev.judge, config.model, environ=os.environ) if needs_judge(ev.metrics) else None
     if judge is not None and cache is not None:
         judge = CachedGenerator(judge, cache)  # judge metrics re-read cached replies, so parse failures still count
-    metrics = build_metrics(ev.metrics, embedder=retriever.embedder, judge=judge)
+    metrics = build_metrics(ev.metrics, embedder=scorer, judge=judge)
     if cache is not None:
-        metrics = [m if "judge" in getattr(m, "requires", ()) else CachedMetric(m, cache, retriever.embedder.identity)
+        metrics = [m if "judge" in getattr(m, "requires", ()) else CachedMetric(m, cache, scorer.identity)
                    for m in metrics]
 
     # 2. Every arm answers the same questions; its answers are scored against the evidence its spec names.
@@ -170,7 +173,7 @@ def main(
                                   f"{limits.max_new_tokens}-token limit; raise model.max_new_tokens")
                 summary["peak_rss_mb"] = peak_rss_mb()  # of this process, up to and including this arm
                 slices = _slices(records, config.seed)
-                _log_arm(logged, config, arm, limits, summary, slices, records)
+                _log_arm(logged, config, arm, limits, summary, slices, records, scorer.identity)
             results.append(ArmResult(arm, logged.run_id, summary, slices, records))
         step(len(arms), len(arms), "done")
     return results
@@ -188,9 +191,9 @@ def _arm_run(uri: str, config: ExperimentConfig, corpus: Corpus, arm: Arm, quest
 
 
 def _log_arm(logged: tracking.RunLogger, config: ExperimentConfig, arm: Arm, limits: AnswerLimits, summary: dict,
-             slices: dict, records: list[EvalRecord]) -> None:
+             slices: dict, records: list[EvalRecord], scorer: str) -> None:
     logged.log_params({"arm": arm.name, "context": arm.spec.context, "adapter": arm.spec.adapter,
-                       "evidence": arm.spec.evidence, "generator": arm.generator.identity,
+                       "evidence": arm.spec.evidence, "generator": arm.generator.identity, "metric_embedder": scorer,
                        "questions": len(records), "few_shot": config.prompt.few_shot,
                        "max_new_tokens": limits.max_new_tokens, "stop": list(limits.stop),
                        "top_k": config.index.top_k if arm.spec.context != "none" else 0})

@@ -80,9 +80,13 @@ def main(
         reuse = None
         if reuse_dir is not None:
             try:
-                reuse, _ = load_index_version(reuse_dir, expected_embedder=spec.embedder_identity,
-                                              hnsw_ef_search=cfg.hnsw_ef_search)
+                reuse, earlier = load_index_version(reuse_dir, expected_embedder=spec.embedder_identity,
+                                                    hnsw_ef_search=cfg.hnsw_ef_search)
+                if earlier["embedder"]["identity"] != spec.embedder_identity:  # one index, one precision
+                    raise RagvsftError(f"its vectors come from {earlier['embedder']['identity']}, this build's "
+                                       f"from {spec.embedder_identity}")
             except RagvsftError as exc:  # another embedder, or damaged files: embed everything
+                reuse = None
                 console.print(f"[yellow]full rebuild:[/] the earlier index cannot be reused ({escape(str(exc))})")
         with cluster, step_progress(console, "index: embedding chunks", forward) as step:
             built = build_index(

@@ -76,7 +76,8 @@ def build(config: ExperimentConfig, console: Console, *, api_key: str | None) ->
     console.print(limits.why, highlight=False)
 
     # 2. One base model, the embedder, and the picked index + adapter loaded into it.
-    lm = load_lm(config.model.base_model, cache_dir=config.model.cache_dir, device=config.model.device)
+    lm = load_lm(config.model.base_model, cache_dir=config.model.cache_dir, device=config.model.device,
+                 dtype=config.model.dtype)
     engine = Engine(lm, build_embedder(config.index), template=config.prompt, stop=limits.stop,
                     hnsw_ef_search=config.index.hnsw_ef_search)
     cache_dir = config.model.cache_dir / "registry"

@@ -38,7 +38,7 @@ KeepFn = Callable[[int, PointResult, dict[str, dict]], None]  # (position in the
 
 def index_key(config: ExperimentConfig) -> tuple:
     i = config.index
-    return i.embedder, i.chunk_chars, i.chunk_overlap_chars, i.index_type, i.hnsw_m
+    return i.embedder, i.dtype, i.chunk_chars, i.chunk_overlap_chars, i.index_type, i.hnsw_m
 
 
 def finetune_key(config: ExperimentConfig) -> tuple:

@@ -60,7 +60,7 @@ def main(config: ExperimentConfig, console: Console, *, overwrite: bool = False)
 
     # 2. Ask and filter.
     labeller = build_judge(cfg.labeller, config.model, environ=os.environ, label="the labeller")
-    embedder = build_embedder(config.index)
+    embedder = build_embedder(config.index, measuring=True)
     console.print(f"asking {escape(labeller.identity)} about {len(chunks)} chunks, {cfg.per_chunk} question(s) each"
                   + (f", until {cfg.max_questions} are kept" if cfg.max_questions else ""), highlight=False)
     started = time.perf_counter()

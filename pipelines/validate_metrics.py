@@ -78,7 +78,7 @@ def main(config: ExperimentConfig, console: Console, *, judge: bool = False, max
     judge_model = build_judge(config.evaluate.judge, config.model, environ=os.environ) if judge else None
     # The embedder is loaded only for a metric that needs one (not for a judged file's faithfulness scorers).
     needs_embedder = any("embedder" in getattr(METRICS[n], "requires", ()) for n in names)
-    metrics = build_metrics(names, embedder=build_embedder(config.index) if needs_embedder else None,
+    metrics = build_metrics(names, embedder=build_embedder(config.index, measuring=True) if needs_embedder else None,
                             judge=judge_model)
     reports = []
     for metric in metrics:

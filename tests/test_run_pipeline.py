@@ -84,9 +84,9 @@ def test_run_builds_trains_evaluates_and_logs(
         assert ARM_KEYS <= set(metrics), name
         assert RETRIEVAL_KEYS & set(metrics) == (RETRIEVAL_KEYS if name.endswith(("rag", "hybrid")) else set())
         assert 0 <= metrics["token_f1"] <= 1 and metrics["token_f1_ci_low"] <= metrics["token_f1"]
-    base_identity = kids["arm-base"].data.params["generator"]
+    base_identity = kids["arm-base"].data.params["generator"].removesuffix("[bfloat16]")  # model.dtype is auto
     assert "+" not in base_identity
-    assert kids["arm-finetuned"].data.params["generator"].startswith(base_identity + "+")  # base + adapter hash
+    assert kids["arm-finetuned"].data.params["generator"].startswith(base_identity + "+adapter@")  # base + adapter
 
     ft = kids["finetune-exp"].data.metrics
     assert 0 < ft["trainable_params"] < ft["total_params"] and ft["tokens_per_s"] > 0
@@ -178,7 +178,8 @@ def test_registered_versions_travel_and_an_unchanged_index_keeps_its_version(
     assert index.version == "1" and manifest["fingerprint"] == index.tags["fingerprint"]
     assert len(store) == manifest["counts"]["chunks"] > 0
     adapter = tracking.resolve_version(mlflow_uri, "ragvsft-corpus-adapter", "2", tmp_path / "registry")
-    tuned = HFGenerator(str(tiny_lm_dir), cache_dir=tmp_path / "cache", adapter=adapter.path, merge_adapter=True)
+    tuned = HFGenerator(str(tiny_lm_dir), cache_dir=tmp_path / "cache", adapter=adapter.path, merge_adapter=True,
+                        dtype="auto")  # as the run's default model.dtype
     (parent,) = client.search_runs([index_runs[1].info.experiment_id], "tags.`ragvsft.pipeline` = 'run'",
                                    order_by=["attributes.start_time DESC"], max_results=1)
     assert tuned.identity == children(mlflow_uri, parent.info.run_id)["arm-finetuned"].data.params["generator"]

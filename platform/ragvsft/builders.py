@@ -15,6 +15,7 @@ from ragvsft.arms import ARMS, endpoint_arm
 from ragvsft.config import ExperimentConfig, ExtraArm, IndexConfig, JudgeConfig, ModelConfig
 from ragvsft.corpus import Corpus
 from ragvsft.corpus_state import CorpusState
+from ragvsft.device import inference_dtype
 from ragvsft.embedders import SentenceTransformerEmbedder, embedder_identity
 from ragvsft.errors import RagvsftError
 from ragvsft.evaluation import Arm
@@ -26,20 +27,23 @@ from ragvsft.models import load_tokenizer
 from ragvsft.retriever import DenseRetriever
 
 
-def build_embedder(index: IndexConfig) -> SentenceTransformerEmbedder:
-    """The ``[index]`` embedder, on ``index.device``.
+def build_embedder(index: IndexConfig, *, measuring: bool = False) -> SentenceTransformerEmbedder:
+    """The ``[index]`` embedder, on ``index.device``, in ``index.dtype`` — or in float32 when ``measuring``
+    (metrics, leak checks, synthesis filters: a measurement must not depend on the machine's bfloat16 support).
 
     Example:
         >>> build_embedder(IndexConfig()).dim  # doctest: +SKIP
         384
     """
-    return SentenceTransformerEmbedder(index.embedder, batch_size=index.embed_batch_size, device=index.device)
+    return SentenceTransformerEmbedder(index.embedder, batch_size=index.embed_batch_size, device=index.device,
+                                       dtype="float32" if measuring else index.dtype)
 
 
 def index_spec(index: IndexConfig) -> IndexSpec:
-    """What decides the ``[index]``'s content besides the documents (the embedder by content hash)."""
-    return IndexSpec(embedder_identity(index.embedder), index.chunk_chars, index.chunk_overlap_chars, index.index_type,
-                     index.hnsw_m, index.ivf_lists, index.ivf_probe)
+    """What decides the ``[index]``'s content besides the documents (the embedder by content hash and precision)."""
+    identity = embedder_identity(index.embedder, inference_dtype(index.device, index.dtype))
+    return IndexSpec(identity, index.chunk_chars, index.chunk_overlap_chars, index.index_type, index.hnsw_m,
+                     index.ivf_lists, index.ivf_probe)
 
 
 def corpus_state(config: ExperimentConfig, corpus: Corpus) -> CorpusState:
@@ -63,7 +67,7 @@ def load_retriever(index: IndexConfig, index_root: Path, *, embedder: SentenceTr
     Example:
         >>> retriever, manifest = load_retriever(config.index, config.output_dir / "index")  # doctest: +SKIP
     """
-    expected, ef = embedder_identity(index.embedder), index.hnsw_ef_search
+    expected, ef = index_spec(index).embedder_identity, index.hnsw_ef_search
     store, manifest = (load_index_version(version_dir, expected_embedder=expected, hnsw_ef_search=ef) if version_dir
                        else load_index(index_root, expected_embedder=expected, hnsw_ef_search=ef))
     return DenseRetriever(embedder or build_embedder(index), store), manifest
@@ -73,7 +77,8 @@ def build_generator(model: ModelConfig, *, adapter_dir: Path | None = None, name
     """A local generator for ``model.base_model`` (or ``name``), with the adapter in ``adapter_dir`` merged into
     its own copy of the weights if given (nothing else shares that copy, and merged costs no more than the base)."""
     return HFGenerator(name or model.base_model, cache_dir=model.cache_dir, adapter=adapter_dir,
-                       batch_size=model.batch_size, device=model.device, merge_adapter=adapter_dir is not None)
+                       batch_size=model.batch_size, device=model.device, merge_adapter=adapter_dir is not None,
+                       dtype=model.dtype)
 
 
 def build_answer_limits(model: ModelConfig, training_answers: Sequence[str]) -> AnswerLimits:
@@ -109,7 +114,8 @@ def build_arms(names: Sequence[str], extra_arms: Sequence[ExtraArm], model: Mode
         spec = ARMS[name]
         if spec.adapter and adapter_dir is None:
             raise ValueError(f"arm {name!r} needs a fine-tuned adapter, and none was given")
-        key = (model.base_model, model.cache_dir, model.batch_size, model.device, adapter_dir if spec.adapter else None)
+        key = (model.base_model, model.cache_dir, model.batch_size, model.device, model.dtype,
+               adapter_dir if spec.adapter else None)
         if key not in loaded:
             loaded[key] = build_generator(model, adapter_dir=key[-1])
         arms.append(Arm(spec, loaded[key]))
@@ -158,4 +164,5 @@ def build_judge(judge: JudgeConfig, model: ModelConfig, *, environ: Mapping[str,
     if judge.base_url:
         return OpenAIGenerator(judge.base_url, judge.model, allow_plain_http=judge.allow_plain_http,
                                api_key=endpoint_key(label, judge.base_url, judge.api_key_env, environ))
-    return build_generator(model, name=judge.model)
+    # float32: a judge's verdicts and a labeller's answers are measurements and training data, not served answers.
+    return build_generator(dataclasses.replace(model, dtype="float32"), name=judge.model)

@@ -1,8 +1,18 @@
-"""Where models run: the ``device`` settings (``auto``, ``cpu``, ``cuda``, ``cuda:N``) and the dtype that follows.
+"""Where models run: the ``device`` settings (``auto``, ``cpu``, ``cuda``, ``cuda:N``) and the dtypes that follow.
 
-``auto`` picks CUDA when torch sees a GPU, else the CPU. Weights are bfloat16
-on GPUs that support it (half the memory, tensor cores) and float32 elsewhere:
-float16 training without loss scaling is fragile, and CPUs compute float32.
+``auto`` picks CUDA when torch sees a GPU, else the CPU.
+
+Training weights are bfloat16 on GPUs that support it (half the memory, tensor
+cores) and float32 elsewhere: float16 training without loss scaling is fragile,
+and a CPU has no float32 master copy to fall back on.
+
+Inference (generation, embedding) has its own ``dtype`` setting. ``auto`` picks
+bfloat16 where the hardware computes it natively: a CUDA GPU that supports it,
+or a CPU with AMX or AVX-512 BF16 instructions, which oneDNN uses for PyTorch's
+bfloat16 matrix products (measured on a 2-core Xeon with AMX: 2.3x the float32
+generation speed on 3-passage RAG prompts, 2.9x for MiniLM embeddings). On an
+AVX2-only CPU PyTorch emulates bfloat16 and runs ~3x *slower* than float32, so
+``auto`` stays float32 there.
 """
 
 from __future__ import annotations
@@ -13,6 +23,8 @@ from typing import Any
 from ragvsft.errors import RagvsftError
 
 DEVICE_HELP = "use auto (CUDA when available, else CPU), cpu, cuda or cuda:N"
+DTYPES = ("auto", "float32", "bfloat16")
+"""Inference precisions: ``auto`` resolves to one of the other two on the machine that loads the model."""
 _DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
 
 
@@ -64,3 +76,38 @@ def dtype_for(device: str) -> Any:
     if device.startswith("cuda") and torch.cuda.is_bf16_supported():
         return torch.bfloat16
     return torch.float32
+
+
+def native_bfloat16(device: str) -> bool:
+    """Whether ``device`` (resolved: ``cpu``, ``cuda``, ``cuda:N``) computes bfloat16 in hardware.
+
+    Example:
+        >>> native_bfloat16("cpu") in (True, False)
+        True
+    """
+    import torch
+
+    if device.startswith("cuda"):
+        return bool(torch.cuda.is_bf16_supported())
+    # torch.cpu's probes are private but stable since 2.3; a build without them is treated as "no native bf16",
+    # the safe answer (float32 is never slower than emulated bfloat16).
+    probes = [getattr(torch.cpu, name, None) for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")]
+    return any(probe is not None and probe() for probe in probes)
+
+
+def inference_dtype(device: str, setting: str) -> str:
+    """The dtype name (``float32`` or ``bfloat16``) a model for inference on ``device`` (a device setting, see
+    :func:`resolve_device`) loads in, for the ``dtype`` setting ``setting`` (``auto``: bfloat16 where
+    :func:`native_bfloat16`, else float32).
+
+    Example:
+        >>> inference_dtype("cpu", "float32")
+        'float32'
+        >>> inference_dtype("cpu", "auto") in DTYPES
+        True
+    """
+    if setting not in DTYPES:
+        raise RagvsftError(f"dtype {setting!r}: use one of {', '.join(DTYPES)}")
+    if setting != "auto":
+        return setting
+    return "bfloat16" if native_bfloat16(resolve_device(device)) else "float32"

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ragvsft.device import resolve_device
+from ragvsft.device import inference_dtype, resolve_device
 from ragvsft.errors import RagvsftError
 from ragvsft.hashing import model_dir_sha256
 from ragvsft.models import looks_like_path
@@ -55,13 +55,29 @@ def resolve_model(spec: str) -> Path | str:
     return spec
 
 
-def embedder_identity(spec: str) -> str:
-    """``spec@sha256:<16 hex>`` of the model files, computed without loading the model.
+def embedder_identity(spec: str, dtype: str = "float32") -> str:
+    """``spec@sha256:<16 hex>`` of the model files, computed without loading the model, with ``[bfloat16]`` after it
+    for vectors computed in bfloat16 (they differ from float32's in the third decimal).
 
     A hub id cannot be hashed offline; its identity is the id alone.
     """
     source = resolve_model(spec)
-    return f"{spec}@sha256:{model_dir_sha256(source)[:16]}" if isinstance(source, Path) else spec
+    identity = f"{spec}@sha256:{model_dir_sha256(source)[:16]}" if isinstance(source, Path) else spec
+    return identity if dtype == "float32" else f"{identity}[{dtype}]"
+
+
+def same_model(identity: str, other: str) -> bool:
+    """Whether two embedder identities name the same model, whatever precision each computes in.
+
+    An index's vectors and a question's vector from the same model in float32 and bfloat16 have cosine >= 0.996
+    to each other (MiniLM, measured), so an index built on a machine with native bfloat16 answers questions
+    embedded on one without it — only the order of near-ties can differ.
+
+    Example:
+        >>> same_model("m@sha256:ab[bfloat16]", "m@sha256:ab"), same_model("m@sha256:ab", "n@sha256:cd")
+        (True, False)
+    """
+    return identity.removesuffix("[bfloat16]") == other.removesuffix("[bfloat16]")
 
 
 def length_sorted_slices(texts: Sequence[str], batch_size: int) -> list[np.ndarray]:
@@ -81,7 +97,8 @@ def length_sorted_slices(texts: Sequence[str], batch_size: int) -> list[np.ndarr
 
 
 class SentenceTransformerEmbedder:
-    """sentence-transformers model, batched, normalised, on ``device`` (``auto``: CUDA when available, else CPU).
+    """sentence-transformers model, batched, normalised, on ``device`` (``auto``: CUDA when available, else CPU), in
+    ``dtype`` (``float32``, the reference; ``bfloat16``; ``auto``: bfloat16 where the hardware computes it natively).
 
     Example:
         >>> emb = SentenceTransformerEmbedder("all-MiniLM-L6-v2")  # doctest: +SKIP
@@ -89,14 +106,19 @@ class SentenceTransformerEmbedder:
         (1, 384)
     """
 
-    def __init__(self, spec: str, *, batch_size: int = 32, device: str = "auto") -> None:
+    def __init__(self, spec: str, *, batch_size: int = 32, device: str = "auto", dtype: str = "float32") -> None:
+        import torch
         from sentence_transformers import SentenceTransformer
 
         self.spec = spec
         self.batch_size = batch_size
         self.source = resolve_model(spec)
-        self.model = SentenceTransformer(str(self.source), device=resolve_device(device))
-        self._identity = embedder_identity(spec)
+        device = resolve_device(device)
+        self.dtype = inference_dtype(device, dtype)
+        self.model = SentenceTransformer(str(self.source), device=device)
+        if self.dtype != "float32":
+            self.model.to(getattr(torch, self.dtype))
+        self._identity = embedder_identity(spec, self.dtype)
         self._dim = int(self.model.get_embedding_dimension())
 
     @property
@@ -113,8 +135,13 @@ class SentenceTransformerEmbedder:
 
     def encode_slice(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length float32 vectors of one slice."""
-        return self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                 convert_to_numpy=True, show_progress_bar=False)
+        vectors = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                    convert_to_numpy=True, show_progress_bar=False)
+        if self.dtype == "float32":
+            return vectors
+        # Normalised in bfloat16, a row's length is off by up to ~1e-3: normalise again in float32.
+        vectors = np.asarray(vectors, dtype=np.float32)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
     def embed(self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)

@@ -38,7 +38,7 @@ import psutil
 from ragvsft.checksums import damaged_file, describe_files, set_aside
 from ragvsft.chunking import chunk_documents
 from ragvsft.documents import DocumentSet
-from ragvsft.embedders import Embedder
+from ragvsft.embedders import Embedder, same_model
 from ragvsft.errors import RagvsftError
 from ragvsft.jsonfile import read_json_object
 from ragvsft.store import REBUILD, STORE_FILES, FaissStore
@@ -239,8 +239,9 @@ def load_index_version(
     """One ``v-<fingerprint>`` folder: its manifest, checked, then its store.
 
     ``expected_embedder`` is the identity (``embedder_identity(spec)``) of the
-    embedder that will encode questions; an index built with another one would
-    rank nonsense without failing, so it is refused. A missing or damaged
+    embedder that will encode questions; an index built with another model would
+    rank nonsense without failing, so it is refused (the same model in another
+    precision is accepted: :func:`ragvsft.embedders.same_model`). A missing or damaged
     ``manifest.json``, an unsupported format or a damaged store raises
     :class:`RagvsftError` naming the file at fault.
 
@@ -257,7 +258,7 @@ def load_index_version(
     built_with = embedder.get("identity") if isinstance(embedder, dict) else None
     if not isinstance(built_with, str):
         raise RagvsftError(f"{manifest_path}: no embedder identity recorded; {REBUILD}")
-    if built_with != expected_embedder:
+    if not same_model(built_with, expected_embedder):
         raise RagvsftError(
             f"{folder}: the index was built with {built_with} but the experiment's embedder is {expected_embedder}; "
             "run `ragvsft index <experiment>` again"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ragvsft.checksums import damaged_file, describe_files, set_aside
-from ragvsft.device import dtype_for, resolve_device
+from ragvsft.device import dtype_for, inference_dtype, resolve_device
 from ragvsft.errors import RagvsftError
 from ragvsft.hashing import model_dir_sha256, sha256_file
 
@@ -165,22 +165,26 @@ def load_tokenizer(spec: str, *, cache_dir: Path) -> Any:
         raise RagvsftError(f"cannot load the tokenizer of {spec!r}: {exc}") from None
 
 
-def load_lm(spec: str, *, cache_dir: Path, device: str = "auto") -> LoadedLM:
-    """Load a causal LM and its tokenizer for generation or fine-tuning, on ``device`` (see ``ragvsft.device``):
-    bfloat16 weights on a GPU that supports it, float32 elsewhere.
+def load_lm(spec: str, *, cache_dir: Path, device: str = "auto", dtype: str | None = None) -> LoadedLM:
+    """Load a causal LM and its tokenizer for generation or fine-tuning, on ``device`` (see ``ragvsft.device``).
+
+    ``dtype`` is an inference setting (``auto``, ``float32``, ``bfloat16``: :func:`ragvsft.device.inference_dtype`);
+    unset, the weights are for training: bfloat16 on a GPU that supports it, float32 elsewhere.
 
     Example:
         >>> lm = load_lm("SmolLM2-135M-Instruct", cache_dir=Path(".cache/ragvsft"))  # doctest: +SKIP
         >>> lm.identity  # doctest: +SKIP
         'SmolLM2-135M-Instruct@sha256:1f3c5a0e9b2d4c67'
     """
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     device = resolve_device(device)
     source, identity = resolve_lm(spec, cache_dir)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype_for(device)).to(device)
+        weights = dtype_for(device) if dtype is None else getattr(torch, inference_dtype(device, dtype))
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=weights).to(device)
     except OSError as exc:
         raise RagvsftError(f"cannot load model {spec!r}: {exc}") from None
     if tokenizer.pad_token is None:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ragvsft.config import IndexConfig, RayConfig
+from ragvsft.device import inference_dtype
 from ragvsft.embedders import SentenceTransformerEmbedder, embedder_identity, length_sorted_slices
 from ragvsft.ray_cluster import task_threads
 
@@ -26,11 +27,11 @@ from ragvsft.ray_cluster import task_threads
 class _EmbedActor:
     """One Ray actor: loads the embedder once, then encodes one slice per call."""
 
-    def __init__(self, spec: str, batch_size: int, device: str, threads: int) -> None:
+    def __init__(self, spec: str, batch_size: int, device: str, dtype: str, threads: int) -> None:
         import torch
 
         torch.set_num_threads(threads)
-        self.embedder = SentenceTransformerEmbedder(spec, batch_size=batch_size, device=device)
+        self.embedder = SentenceTransformerEmbedder(spec, batch_size=batch_size, device=device, dtype=dtype)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:
         vectors = [self.embedder.encode_slice(list(texts)) for texts in batch["texts"]]
@@ -56,12 +57,14 @@ class RayDataEmbedder:
     """The ``[index]`` embedder run by ``ray.embed_actors`` Ray actors with ``gpus`` each (see :func:`actor_gpus`);
     needs a Ray connection (``ray_cluster.connected``).
 
-    It has the local embedder's identity: the vectors are the same, so an index it built is the same index.
+    It has the local embedder's identity: the vectors are the same, so an index it built is the same index. The
+    precision (``index.dtype``) is decided here, on the machine that builds the index, and every actor uses it.
     """
 
     def __init__(self, index: IndexConfig, ray_settings: RayConfig, *, gpus: float = 0.0) -> None:
         self.index, self.settings, self.gpus = index, ray_settings, gpus
-        self._identity = embedder_identity(index.embedder)
+        self.dtype = inference_dtype(index.device, index.dtype)
+        self._identity = embedder_identity(index.embedder, self.dtype)
         self._dim: int | None = None
 
     @property
@@ -84,7 +87,8 @@ class RayDataEmbedder:
             _EmbedActor, batch_size=1, compute=ray.data.ActorPoolStrategy(size=self.settings.embed_actors),
             num_cpus=self.settings.cpus, num_gpus=self.gpus or None,
             fn_constructor_kwargs={"spec": self.index.embedder, "batch_size": self.index.embed_batch_size,
-                                   "device": self.index.device, "threads": task_threads(self.settings.cpus)})
+                                   "device": self.index.device, "dtype": self.dtype,
+                                   "threads": task_threads(self.settings.cpus)})
         out: np.ndarray | None = None
         for row in dataset.iter_rows():
             dim = int(row["dim"])

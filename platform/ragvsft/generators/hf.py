@@ -5,9 +5,10 @@ see DESIGN.md). Conversations are sorted by prompt length before batching so
 a batch holds prompts of similar length and little compute goes to padding.
 Padding is on the left, so every row's next token sits in the last column;
 with greedy decoding in float32 a batched answer equals the answer generated
-alone. In bfloat16 (GPUs that support it) it need not: the matrix products
-round differently for other batch shapes, and after some tokens a near-tie
-can flip (seen on an H200 with the test model after about 8 tokens).
+alone. In bfloat16 (``dtype``; the default of experiments on hardware that
+computes it natively) it need not: the matrix products round differently for
+other batch shapes, and after some tokens a near-tie can flip (seen on an H200
+with the test model after about 8 tokens).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from ragvsft.prompts import Message, render_prompt
 
 
 class HFGenerator:
-    """Greedy answers from a local causal LM, optionally with a LoRA adapter applied.
+    """Greedy answers from a local causal LM, optionally with a LoRA adapter applied, in ``dtype`` (``float32``, the
+    reference; ``bfloat16``; ``auto``: bfloat16 where the hardware computes it natively, see ``ragvsft.device``).
 
     Example:
         >>> gen = HFGenerator("SmolLM2-135M-Instruct", cache_dir=Path(".cache/ragvsft"), batch_size=8)  # doctest: +SKIP
@@ -46,6 +48,7 @@ class HFGenerator:
         device: str = "auto",
         torch_threads: int | None = None,
         merge_adapter: bool = False,
+        dtype: str = "float32",
     ) -> None:
         _check_batch_size(batch_size)  # before the load: a bad setting should not cost a model load first
         if torch_threads is not None:
@@ -56,7 +59,7 @@ class HFGenerator:
             adapter = Path(adapter)
             if not (adapter / "adapter_config.json").is_file():
                 raise RagvsftError(f"{adapter}: not a PEFT adapter folder (no adapter_config.json)")
-        lm = load_lm(model, cache_dir=Path(cache_dir), device=device)
+        lm = load_lm(model, cache_dir=Path(cache_dir), device=device, dtype=dtype)
         identity = lm.identity
         net = lm.model
         if adapter is not None:
@@ -101,7 +104,7 @@ class HFGenerator:
         return self
 
     def _init(self, lm: LoadedLM, net: Any, identity: str, batch_size: int) -> None:
-        # The same weights in bfloat16 (a GPU) answer a little differently from float32: part of the identity.
+        # The same weights in bfloat16 answer a little differently from float32: part of the identity.
         dtype = str(lm.model.dtype).removeprefix("torch.")
         self._identity = identity if dtype == "float32" else f"{identity}[{dtype}]"
         self._lm, self._net, self.batch_size = lm, net, batch_size
