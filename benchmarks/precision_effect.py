@@ -16,8 +16,6 @@ import argparse
 import os
 
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-ANSWERS_TABLE = "eval/answers.json"  # pipelines/evaluate.py's per-question table of each arm run
-METRICS = ("token_f1", "exact_match", "answer_recall", "faithfulness", "answer_relevance")
 
 
 def latest_arm_runs(uri: str) -> dict[str, object]:
@@ -36,6 +34,8 @@ def latest_arm_runs(uri: str) -> dict[str, object]:
 def answers(uri: str, run) -> dict[str, dict]:
     import mlflow
 
+    from ragvsft.pipelines.evaluate import ANSWERS_TABLE
+
     mlflow.set_tracking_uri(uri)
     table = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/{ANSWERS_TABLE}")
     rows = [dict(zip(table["columns"], row, strict=True)) for row in table["data"]]
@@ -48,7 +48,8 @@ def main() -> None:
     parser.add_argument("--candidate", required=True, help="tracking URI of the candidate run (e.g. bfloat16)")
     args = parser.parse_args()
 
-    from ragvsft.stats import paired_test
+    from ragvsft.report import HEADLINE_METRICS
+    from ragvsft.stats import format_p, paired_test
 
     reference, candidate = latest_arm_runs(args.reference), latest_arm_runs(args.candidate)
     print("| arm | answers differing | metric | reference mean [95 % CI] | candidate mean | candidate - reference "
@@ -58,7 +59,7 @@ def main() -> None:
         ref, cand = answers(args.reference, reference[arm]), answers(args.candidate, candidate[arm])
         ids = sorted(set(ref) & set(cand))
         differ = sum(ref[i]["answer"] != cand[i]["answer"] for i in ids)
-        for metric in METRICS:
+        for metric in HEADLINE_METRICS:
             if metric not in reference[arm].data.metrics:
                 continue
             m = reference[arm].data.metrics
@@ -66,7 +67,7 @@ def main() -> None:
             test = paired_test([cand[i].get(metric) for i in ids], [ref[i].get(metric) for i in ids])
             cand_mean = candidate[arm].data.metrics.get(metric, float("nan"))
             print(f"| {arm} | {differ}/{len(ids)} | {metric} | {m[metric]:.3f} [{low:.3f}, {high:.3f}] | "
-                  f"{cand_mean:.3f} | {test.mean:+.3f} [{test.low:+.3f}, {test.high:+.3f}] | {test.p:.2f} | "
+                  f"{cand_mean:.3f} | {test.diff:+.3f} [{test.low:+.3f}, {test.high:+.3f}] | {format_p(test.p)} | "
                   f"{'yes' if cand_mean >= low else '**no**'} |")
 
 

@@ -126,6 +126,7 @@ def part_agreement(experiment: Path) -> None:
     from ragvsft import tracking
     from ragvsft.config import load_config
     from ragvsft.corpus import corpus_name
+    from ragvsft.pipelines.evaluate import ANSWERS_TABLE
     from ragvsft.releases import served_release
 
     config, uri = load_config(experiment), tracking.tracking_uri()
@@ -139,7 +140,7 @@ def part_agreement(experiment: Path) -> None:
                                   filter_string=f"tags.mlflow.parentRunId = '{parent}'"):
         arm = run.data.tags.get("ragvsft.arm")
         if arm in MODES:
-            table = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/eval/{arm}.json")
+            table = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/{ANSWERS_TABLE}")
             for row in table["data"]:
                 row = dict(zip(table["columns"], row))
                 recorded[(row["question"], arm)] = row["answer"]

@@ -64,7 +64,7 @@ class IndexConfig:
     """Where the embedder runs: ``auto`` (CUDA when available, else CPU), ``cpu``, ``cuda`` or ``cuda:N``."""
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     """Precision of the embedder that builds the index and embeds questions: ``auto`` is bfloat16 where the hardware
-    computes it natively (a CPU with AMX or AVX-512 BF16, a recent GPU; 2.9x faster than float32 on such a CPU),
+    computes it natively (a CPU with AMX, a recent GPU; 2.7x faster than float32 on such a CPU),
     float32 elsewhere. Metrics always embed in float32, so their values do not depend on the machine."""
 
 
@@ -89,7 +89,7 @@ class ModelConfig:
     ``cuda`` or ``cuda:N``. Training weights are bfloat16 on GPUs that support it, float32 elsewhere."""
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     """Precision of the arms' answers and the server's: ``auto`` is bfloat16 where the hardware computes it natively
-    (a CPU with AMX or AVX-512 BF16, a recent GPU; 2.3x faster than float32 on RAG prompts on such a CPU), float32
+    (a CPU with AMX, a recent GPU; 2.3x faster than float32 on RAG prompts on such a CPU), float32
     elsewhere; ``float32`` is the reference. A local judge and labeller always run in float32."""
 
 
