@@ -4,7 +4,8 @@
 
 Training weights are bfloat16 on GPUs that support it (half the memory, tensor
 cores) and float32 elsewhere: float16 training without loss scaling is fragile,
-and a CPU has no float32 master copy to fall back on.
+and on a CPU with AMX bfloat16 training measured only 1.2x faster, for a
+different adapter.
 
 Inference (generation, embedding) has its own ``dtype`` setting. ``auto`` picks
 bfloat16 where the hardware computes it natively: a CUDA GPU that supports it,
