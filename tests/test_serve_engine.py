@@ -70,6 +70,24 @@ def test_packaged_models_serve_what_the_evaluation_recorded(request: pytest.Fixt
     assert served == evaluated and all(served)
 
 
+def test_one_mode_batches_skip_the_per_row_adapter_path_and_answer_the_same(
+        tiny_lm_dir: Path, tiny_embedder_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch whose rows all use the same adapter (or none) runs PEFT's plain path (faster), with the answers
+    of the mixed path and of the evaluation."""
+    served, evaluated, engine, release = served_and_evaluated(str(tiny_lm_dir), str(tiny_embedder_dir), tmp_path,
+                                                              tmp_path / "cache", max_new_tokens=8)
+    peft, calls = engine._peft, []
+    for method in ("disable_adapter", "set_adapter"):
+        original = getattr(peft, method)
+        monkeypatch.setattr(peft, method, lambda *a, _m=method, _o=original, **k: calls.append(_m) or _o(*a, **k))
+    questions = [q.question for q in load_corpus(tmp_path / "corpus", seed=0).qa]
+    for n, mode in enumerate(SERVE_MODES):
+        alone = [a.text for a in engine.answer([Query(q, mode, 2, 8, release) for q in questions])]
+        rows = slice(n * len(questions), (n + 1) * len(questions))
+        assert alone == evaluated[rows] == served[rows]
+    assert calls.count("disable_adapter") == 2 and calls.count("set_adapter") == 2  # base, rag / finetuned, hybrid
+
+
 def test_streamed_pieces_add_up_and_budgets_are_per_row(tiny_lm_dir: Path, tiny_embedder_dir: Path,
                                                         tmp_path: Path) -> None:
     _, _, engine, release = served_and_evaluated(str(tiny_lm_dir), str(tiny_embedder_dir), tmp_path,

@@ -14,9 +14,11 @@ served answers differed from the evaluated ones for that reason).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -167,12 +169,12 @@ class HFGenerator:
             attention_mask[row, width - len(ids):] = 1
         device = next(self._net.parameters()).device
         stopper = _StopStrings(self._lm.tokenizer, stop, width, limits, self._eos_ids, on_step)
-        extra = {} if adapter_names is None else {"adapter_names": list(adapter_names)}
+        extra, scope = self._adapter_rows(adapter_names)
         was_training = self._net.training
         self._net.eval()  # dropout off: a model handed over from training may still be in train mode
         started = time.perf_counter()
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), scope:
                 output = self._net.generate(
                     input_ids=input_ids.to(device), attention_mask=attention_mask.to(device),
                     # Explicit greedy settings: a checkpoint's generation_config (repetition penalty,
@@ -195,6 +197,27 @@ class HFGenerator:
         return generations
 
 
+    def _adapter_rows(self, adapter_names: Sequence[str] | None) -> tuple[dict[str, Any], AbstractContextManager]:
+        """``generate``'s extra arguments and the context to run it in for per-row adapters.
+
+        PEFT's per-row path gathers and scatters every row group at every adapted layer and step: measured in
+        bfloat16 on 8 closed-book prompts, 2.12 s with every row on ``"__base__"``, 1.71 s with the adapters
+        disabled instead, 1.09 s for the plain model. So a batch whose rows all name the same adapter (or none)
+        runs PEFT's ordinary path, which computes the same sums for those rows (tested against the per-row path).
+        """
+        if adapter_names is None:
+            return {}, contextlib.nullcontext()
+        names = set(adapter_names)
+        if len(names) > 1:
+            return {"adapter_names": list(adapter_names)}, contextlib.nullcontext()
+        (name,) = names
+        if name == BASE_ROWS:
+            return {}, self._net.disable_adapter()
+        self._net.set_adapter(name, inference_mode=True)  # the caller serialises batches (the server's lock)
+        return {}, contextlib.nullcontext()
+
+
+BASE_ROWS = "__base__"  # PEFT's adapter name for "no adapter on this row"
 StepCallback = Callable[[int, list[int]], None]
 
 

@@ -25,6 +25,7 @@ from ragvsft.embedders import Embedder
 from ragvsft.errors import RagvsftError
 from ragvsft.finetune.adapter import check_adapter_base
 from ragvsft.generators import HFGenerator
+from ragvsft.generators.hf import BASE_ROWS
 from ragvsft.indexing import load_index_version
 from ragvsft.models import LoadedLM
 from ragvsft.prompts import PromptTemplate
@@ -32,7 +33,6 @@ from ragvsft.retriever import DenseRetriever
 from ragvsft.store import Hit
 
 SERVE_MODES = ("base", "rag", "finetuned", "hybrid")  # the arms a question can be put to without gold sources
-BASE_ADAPTER = "__base__"  # PEFT's name for "no adapter on this row"
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ class Engine:
 
         # 3. One generate call per group of similar prompt lengths (a closed-book prompt padded to a RAG prompt's
         #    length would cost as much as one); each row with its release's adapter or none.
-        names = [q.release.adapter_name if ARMS[q.mode].adapter else BASE_ADAPTER for q in queries]
+        names = [q.release.adapter_name if ARMS[q.mode].adapter else BASE_ROWS for q in queries]
         generations: list[Any] = [None] * len(queries)
         for group in length_groups([len(p) for p in prompts]):
             def step(row: int, ids: list[int], group: list[int] = group) -> None:
