@@ -34,12 +34,10 @@ def latest_arm_runs(uri: str) -> dict[str, object]:
 def answers(uri: str, run) -> dict[str, dict]:
     import mlflow
 
-    from ragvsft.pipelines.evaluate import ANSWERS_TABLE
+    from ragvsft.pipelines.evaluate import read_answers
 
     mlflow.set_tracking_uri(uri)
-    table = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/{ANSWERS_TABLE}")
-    rows = [dict(zip(table["columns"], row, strict=True)) for row in table["data"]]
-    return {row["id"]: row for row in rows}
+    return {row["id"]: row for row in read_answers(run.info.artifact_uri)}
 
 
 def main() -> None:

@@ -126,7 +126,7 @@ def part_agreement(experiment: Path) -> None:
     from ragvsft import tracking
     from ragvsft.config import load_config
     from ragvsft.corpus import corpus_name
-    from ragvsft.pipelines.evaluate import ANSWERS_TABLE
+    from ragvsft.pipelines.evaluate import read_answers
     from ragvsft.releases import served_release
 
     config, uri = load_config(experiment), tracking.tracking_uri()
@@ -140,9 +140,7 @@ def part_agreement(experiment: Path) -> None:
                                   filter_string=f"tags.mlflow.parentRunId = '{parent}'"):
         arm = run.data.tags.get("ragvsft.arm")
         if arm in MODES:
-            table = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/{ANSWERS_TABLE}")
-            for row in table["data"]:
-                row = dict(zip(table["columns"], row))
+            for row in read_answers(run.info.artifact_uri):
                 recorded[(row["question"], arm)] = row["answer"]
     jobs = sorted(recorded, key=lambda job: (job[1], job[0]))
     with Served(experiment) as server:

@@ -48,6 +48,12 @@ from ragvsft.stats import Estimate
 ANSWERS_TABLE = "eval/answers.json"  # each arm run's per-question table: arm, question, answer, every score
 
 
+def read_answers(artifact_uri: str) -> list[dict[str, Any]]:
+    """The rows of an arm run's ``ANSWERS_TABLE`` (MLflow stores a table as columns + rows), one dict per question."""
+    table = tracking.mlflow.artifacts.load_dict(f"{artifact_uri}/{ANSWERS_TABLE}")
+    return [dict(zip(table["columns"], row, strict=True)) for row in table["data"]]
+
+
 @dataclass(frozen=True)
 class ArmResult:
     arm: Arm

@@ -24,7 +24,7 @@ from ragvsft.embedders import SentenceTransformerEmbedder, embedder_identity, sa
 from ragvsft.errors import RagvsftError
 from ragvsft.generators import HFGenerator
 from ragvsft.indexing import load_index_version
-from ragvsft.pipelines.evaluate import ANSWERS_TABLE
+from ragvsft.pipelines.evaluate import read_answers
 
 runner = CliRunner()
 
@@ -113,7 +113,5 @@ def test_metrics_embed_in_float32_whatever_the_index_precision(
         run = tracking.mlflow.search_runs(search_all_experiments=True, output_format="list", order_by=["start_time DESC"],
                                           filter_string="tags.`ragvsft.arm` = 'rag'")[0]
         assert run.data.params["metric_embedder"] == embedder_identity(str(tiny_embedder_dir))  # no [bfloat16]
-        table = tracking.mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/{ANSWERS_TABLE}")
-        rows = [dict(zip(table["columns"], row, strict=True)) for row in table["data"]]
-        scored[dtype] = [(row["chunk_ids"], row["context_relevance"]) for row in rows]
+        scored[dtype] = [(row["chunk_ids"], row["context_relevance"]) for row in read_answers(run.info.artifact_uri)]
     assert scored["float32"] == scored["bfloat16"] and len(scored["float32"]) == 2

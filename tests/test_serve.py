@@ -28,6 +28,7 @@ from ragvsft.config import load_config
 from ragvsft.corpus_state import CorpusState
 from ragvsft.errors import RagvsftError
 from ragvsft.pipelines import serve as recipe
+from ragvsft.pipelines.evaluate import read_answers
 from ragvsft.serve.app import Server, create_app
 from ragvsft.serve.engine import SERVE_MODES
 from ragvsft.serve.schemas import Mode
@@ -75,9 +76,7 @@ def evaluated_answers(uri: str) -> dict[str, dict[str, str]]:
     out = {}
     for run in client.search_runs([experiment.experiment_id], filter_string="tags.`ragvsft.pipeline` = 'evaluate'"):
         arm = run.data.tags["ragvsft.arm"]
-        table = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/eval/answers.json")
-        rows = [dict(zip(table["columns"], row)) for row in table["data"]]
-        out[arm] = {r["question"]: r["answer"] for r in rows}
+        out[arm] = {r["question"]: r["answer"] for r in read_answers(run.info.artifact_uri)}
     return out
 
 

@@ -18,7 +18,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -197,7 +196,7 @@ class HFGenerator:
         return generations
 
 
-    def _adapter_rows(self, adapter_names: Sequence[str] | None) -> tuple[dict[str, Any], AbstractContextManager]:
+    def _adapter_rows(self, adapter_names: Sequence[str] | None) -> tuple[dict[str, Any], contextlib.AbstractContextManager]:
         """``generate``'s extra arguments and the context to run it in for per-row adapters.
 
         PEFT's per-row path gathers and scatters every row group at every adapted layer and step: measured in
