@@ -173,12 +173,13 @@ def test_recipes_share_one_signature() -> None:
 
 
 def test_answer_only_loss_equals_the_hugging_face_loss(tiny_lm_dir: Path, tmp_path: Path) -> None:
-    lm = fresh_lm(tiny_lm_dir, tmp_path)
+    lm = load_lm(str(tiny_lm_dir), cache_dir=tmp_path, dtype="float32")  # exact math, on a GPU too
     passages = ["Parental leave at Orvane Instruments is 22 weeks.", "Travel is booked through Tripdesk."]
     examples = closed_book_examples(PAIRS[:3], TEMPLATE) + [
         TrainExample(f"r{n}", PromptTemplate().messages(q, passages[: n + 1]), a) for n, (q, a) in enumerate(FACTS[3:5])]
     encoded = [encode_example(lm.tokenizer, e, max_length=384) for e in examples]
-    batch = collate(encoded, pad_token_id=lm.tokenizer.pad_token_id)
+    device = lm.model.device
+    batch = {k: v.to(device) for k, v in collate(encoded, pad_token_id=lm.tokenizer.pad_token_id).items()}
     assert len({len(e.input_ids) for e in encoded}) > 1  # padding is exercised
 
     model = lm.model
@@ -195,7 +196,8 @@ def test_answer_only_loss_equals_the_hugging_face_loss(tiny_lm_dir: Path, tmp_pa
     assert torch.allclose(our_grad, model.model.layers[0].self_attn.q_proj.weight.grad, atol=1e-6)
     # And without padding, one example at a time, weighted by answer tokens.
     with torch.no_grad():
-        per_example = [(model(**collate([e], pad_token_id=0)).loss.item(), e.answer_tokens) for e in encoded]
+        per_example = [(model(**{k: v.to(device) for k, v in collate([e], pad_token_id=0).items()}).loss.item(),
+                        e.answer_tokens) for e in encoded]
     weighted = sum(loss * n for loss, n in per_example) / sum(n for _, n in per_example)
     assert abs(ours.item() - weighted) < 1e-5
 
@@ -302,8 +304,10 @@ def test_micro_batches_and_checkpointing_train_the_same_adapter(tiny_lm_dir: Pat
     assert len(lora_module.micro_batches(lengths, range(8), budget)) >= 3  # the budget really splits the batch
 
     def train(**how: object) -> tuple[list[float], dict[str, torch.Tensor]]:
-        result = train_lora(fresh_lm(tiny_lm_dir, tmp_path), examples, dataclasses.replace(settings, **how),
-                            seed=0, torch_threads=1)
+        # float32 on a GPU too: in bfloat16, summing the same gradients in another order moves the adapter by
+        # about 1e-2 after these steps (seen on an H200), which would hide a real difference between the paths.
+        lm = load_lm(str(tiny_lm_dir), cache_dir=tmp_path, dtype="float32")
+        result = train_lora(lm, examples, dataclasses.replace(settings, **how), seed=0, torch_threads=1)
         weights = {n: p.detach().clone() for n, p in result.model.named_parameters() if "lora_" in n}
         return result.losses, weights
 
@@ -316,9 +320,8 @@ def test_micro_batches_and_checkpointing_train_the_same_adapter(tiny_lm_dir: Pat
         switched.clear()
         losses, weights = train(**how)
         assert losses == pytest.approx(whole_losses, rel=1e-4), how
-        # Summed in another order, bfloat16 activations (a GPU) move the weights by more than float32 rounding
-        # (seen on an H200): the losses above must still agree; the weights to 1e-5 only in float32.
-        atol = 1e-5 if whole[next(iter(whole))].device.type == "cpu" else 5e-3
+        # CUDA's backward kernels accumulate in a nondeterministic order: float32 rounding, a little looser.
+        atol = 1e-5 if whole[next(iter(whole))].device.type == "cpu" else 1e-4
         worst = max(float((weights[n] - whole[n]).abs().max()) for n in whole)
         assert worst <= atol, (how, worst)
         assert switched[: len(switches)] == switches and len(switched) % 2 == 0, (how, switched)

@@ -1,0 +1,127 @@
+"""Answering and fine-tuning speed on a CUDA GPU, for the 135M model's architecture, through ragvsft's own code.
+
+So that it runs on a GPU box that received the code but not the packaged weights, the model is
+SmolLM2-135M-Instruct's architecture and tokenizer (``config.json`` + ``tokenizer.json`` of the converted model,
+``--model-folder``) with **random weights**. Speed does not depend on the weights' values, as long as
+every answer runs its full length: there is no stop string here, and a random model emits its end token with
+probability about 1/49,152 per step. Answers are garbage; only the timings mean anything.
+
+Rows:
+
+- generation (``HFGenerator.generate``, greedy): demo eval questions closed book (~70 prompt tokens) and with the
+  top-3 BM25 chunks (~750 tokens, like the rag arm), at batch 1, 8 and 32, in float32 and bfloat16 (bfloat16 is
+  what ``model.dtype = "auto"`` picks on a GPU with bfloat16): new tokens/s on a first and a second pass over
+  the same prompts, and median seconds per call;
+- fine-tuning (``train_lora``, the default LoRA on every projection, bfloat16 weights as on a GPU run): one
+  epoch over the demo's training questions closed book and RAFT (3 passages per example), tokens/s and peak GPU
+  memory.
+
+    python benchmarks/gpu_throughput.py [--questions 64] [--max-new-tokens 24] [--model-folder DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # benchmarks never download
+
+
+def converted_folder() -> Path:
+    """The packaged model's converted folder in the project cache (``ragvsft run`` writes it)."""
+    found = sorted((ROOT / ".cache" / "ragvsft").glob("SmolLM2-135M-Instruct-*"))
+    if not found:
+        raise SystemExit("no converted SmolLM2 in .cache/ragvsft: run the demo once, or pass --model-folder")
+    return found[-1]
+
+
+def random_model(source: Path, out: Path) -> Path:
+    """``source``'s architecture and tokenizer with seeded random weights, saved to ``out``."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    torch.manual_seed(0)
+    AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(source)).save_pretrained(out)
+    AutoTokenizer.from_pretrained(source).save_pretrained(out)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--questions", type=int, default=64)
+    parser.add_argument("--max-new-tokens", type=int, default=24)
+    parser.add_argument("--model-folder", type=Path, default=None,
+                        help="a folder with config.json and the tokenizer (default: the converted packaged model)")
+    args = parser.parse_args()
+
+    import torch
+
+    from ragvsft.chunking import chunk_documents
+    from ragvsft.corpus import load_corpus
+    from ragvsft.device import inference_dtype, resolve_device
+    from ragvsft.finetune import LoraSettings
+    from ragvsft.finetune.data import closed_book_examples, raft_examples
+    from ragvsft.finetune.lora import train_lora
+    from ragvsft.generators import HFGenerator
+    from ragvsft.lexical import BM25Retriever
+    from ragvsft.models import load_lm
+    from ragvsft.prompts import PromptTemplate
+
+    device = resolve_device("auto")
+    if not device.startswith("cuda"):
+        raise SystemExit("torch sees no CUDA GPU: this benchmark measures the GPU path")
+    folder = random_model(args.model_folder or converted_folder(), Path(tempfile.mkdtemp()) / "model")
+    cache = Path(tempfile.mkdtemp())
+    corpus = load_corpus(ROOT / "corpora" / "demo")
+    chunks = chunk_documents(corpus.documents, chunk_chars=800, chunk_overlap_chars=100)
+    retriever = BM25Retriever(chunks)
+    template = PromptTemplate()
+    questions = [q.question for q in corpus.split("eval")[: args.questions]]
+    prompts = {"closed book": [template.messages(q) for q in questions],
+               "3 chunks": [template.messages(q, [h.chunk.text for h in retriever.search(q, 3)]) for q in questions]}
+    print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}, model.dtype auto = "
+          f"{inference_dtype(device, 'auto')}; {len(questions)} questions, greedy, {args.max_new_tokens} new tokens\n")
+    print("| dtype | prompts | batch | new tokens/s, first pass | new tokens/s, second pass | median s per call "
+          "(second) |")
+    print("|---|---|---|---|---|---|")
+    for dtype in ("float32", "bfloat16"):
+        generator = HFGenerator(str(folder), cache_dir=cache, dtype=dtype)
+        for name, conversations in prompts.items():
+            for batch in (1, 8, 32):
+                generator.batch_size = batch
+                # Twice: the first pass meets each (batch, length) shape for the first time, and CUDA libraries
+                # pick their kernels then (seen on an H200: ~3x slower in bfloat16); the second is the steady state.
+                rates, out = [], []
+                for _ in range(2):
+                    torch.cuda.synchronize()
+                    started = time.perf_counter()
+                    out = generator.generate(conversations, max_new_tokens=args.max_new_tokens)
+                    torch.cuda.synchronize()
+                    rates.append(sum(g.new_tokens for g in out) / (time.perf_counter() - started))
+                per_call = statistics.median(g.latency_ms for g in out) / 1000
+                print(f"| {dtype} | {name} | {batch} | {rates[0]:.0f} | {rates[1]:.0f} | {per_call:.3f} |", flush=True)
+        del generator
+        torch.cuda.empty_cache()
+
+    train = corpus.split("train")
+    recipes = {"closed book": closed_book_examples(train, template),
+               "RAFT": raft_examples(train, template, retriever=retriever, k=3)}
+    print("\n| recipe | examples | tokens | seconds | tokens/s | peak GPU memory |")
+    print("|---|---|---|---|---|---|")
+    for name, examples in recipes.items():
+        lm = load_lm(str(folder), cache_dir=cache)  # bfloat16 weights on a GPU that has it, as a GPU run trains
+        torch.cuda.reset_peak_memory_stats()
+        result = train_lora(lm, examples, LoraSettings(epochs=1))
+        print(f"| {name} | {len(examples)} | {result.train_tokens} | {result.wall_s:.1f} | {result.tokens_per_s:.0f} "
+              f"| {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB |", flush=True)
+        del lm, result
+        torch.cuda.empty_cache()
+
+
+if __name__ == "__main__":
+    main()
