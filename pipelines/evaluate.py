@@ -204,7 +204,7 @@ def _log_arm(logged: tracking.RunLogger, config: ExperimentConfig, arm: Arm, lim
                        "max_new_tokens": limits.max_new_tokens, "stop": list(limits.stop),
                        "top_k": config.index.top_k if arm.spec.context != "none" else 0})
     logged.log_metrics({k: rounded(v) for k, v in flatten_summary(summary).items()})
-    logged.log_metrics({f"slice/{tag}/{k}": rounded(v) for tag, est in slices.items()
+    logged.log_metrics({f"slice/{tracking.metric_key_part(tag)}/{k}": rounded(v) for tag, est in slices.items()
                         for k, v in flatten_summary(est).items() if not k.endswith(("_low", "_high"))})
     # One table name for every arm, so MLflow's artifact comparison lines the arms up question by question.
     logged.log_table([r.row() for r in records], ANSWERS_TABLE)

@@ -23,11 +23,13 @@ from rich.table import Table
 
 from ragvsft import tracking
 from ragvsft.builders import build_embedder, build_judge
+from ragvsft.cache import CachedGenerator, ResultCache
 from ragvsft.chunking import chunk_documents
 from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import QA_FILE, SYNTHETIC_QA_FILE, corpus_name
 from ragvsft.documents import load_documents
 from ragvsft.errors import RagvsftError
+from ragvsft.generators.base import Generator
 from ragvsft.pipelines.common import step_progress
 from ragvsft.qa import load_qa
 from ragvsft.synthesis import STEPS, synthesize
@@ -58,11 +60,14 @@ def main(config: ExperimentConfig, console: Console, *, overwrite: bool = False)
     existing = [(q.question, q.answer) for q in load_qa(written, document_ids={d.id for d in docs.documents})] \
         if written.is_file() else []
 
-    # 2. Ask and filter.
-    labeller = build_judge(cfg.labeller, config.model, environ=os.environ, label="the labeller")
+    # 2. Ask and filter. Replies are cached as they come (like every answer): a run stopped by a dead endpoint or
+    #    Ctrl-C asks again only about the chunks it had not reached.
+    labeller: Generator = build_judge(cfg.labeller, config.model, environ=os.environ, label="the labeller")
+    asking = f"asking {escape(labeller.identity)} about {len(chunks)} chunks, {cfg.per_chunk} question(s) each"
+    if config.evaluate.cache:
+        labeller = CachedGenerator(labeller, ResultCache(config.output_dir / "cache.sqlite"))
     embedder = build_embedder(config.index, measuring=True)
-    console.print(f"asking {escape(labeller.identity)} about {len(chunks)} chunks, {cfg.per_chunk} question(s) each"
-                  + (f", until {cfg.max_questions} are kept" if cfg.max_questions else ""), highlight=False)
+    console.print(asking + (f", until {cfg.max_questions} are kept" if cfg.max_questions else ""), highlight=False)
     started = time.perf_counter()
     with step_progress(console, "synthesize: chunks") as step:
         result = synthesize(chunks, labeller, embedder, per_chunk=cfg.per_chunk, max_questions=cfg.max_questions,
@@ -88,6 +93,9 @@ def main(config: ExperimentConfig, console: Console, *, overwrite: bool = False)
     _print(console, result.counts, len(result.rows), out, result.replies, wall_s, per_1000)
     if result.surplus:
         console.print(f"({result.surplus} pairs beyond the {cfg.per_chunk} asked per chunk were left unread)")
+    if isinstance(labeller, CachedGenerator) and labeller.cache.generations.hits:
+        console.print(f"({labeller.cache.generations.hits} replies came from {escape(str(labeller.cache.path))}, "
+                      "an earlier run's: the time covers only the rest)", highlight=False)
     uri = tracking.tracking_uri()
     with tracking.run(uri=uri, experiment=tracking.experiment_name(corpus_name(config.corpus)),
                       name=f"synthesize-{config.name}", description=f"questions written by {labeller.identity}",

@@ -56,11 +56,14 @@ SMALL_QA = [
      "sources": ["policies/travel.txt"], "split": "train"},
 ]
 
+# The tags `ragvsft synthesize` writes: free text, with characters MLflow refuses in a metric key.
+SYNTHETIC_TAGS = ["synthetic", "labeller=openai:big-labeller@http://127.0.0.1:8000/v1"]
 # Eval questions beside SMALL_QA's, and training questions, for tests that train and answer (serve, review room).
-MORE_QA = [{"id": f"e{i}", "question": q, "answer": a, "sources": [s], "split": "eval"} for i, (q, a, s) in enumerate([
-    ("Who handles leave requests?", "Ines Marlow", "policies/leave.md"),
-    ("Which class are short flights?", "economy class", "policies/travel.txt"),
-])] + [{"id": f"t{i}", "question": f"Training question {i} about leave?", "answer": "22 weeks",
+MORE_QA = [{"id": f"e{i}", "question": q, "answer": a, "sources": [s], "split": "eval", "tags": SYNTHETIC_TAGS}
+           for i, (q, a, s) in enumerate([
+               ("Who handles leave requests?", "Ines Marlow", "policies/leave.md"),
+               ("Which class are short flights?", "economy class", "policies/travel.txt"),
+           ])] + [{"id": f"t{i}", "question": f"Training question {i} about leave?", "answer": "22 weeks",
         "sources": ["policies/leave.md"], "split": "train"} for i in range(3)]
 
 

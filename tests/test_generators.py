@@ -411,6 +411,12 @@ def test_openai_credentials_in_the_base_url_never_reach_identity_or_messages() -
     assert "pa55word" not in str(err.value)
 
 
+def test_an_endpoint_too_slow_for_timeout_s_says_which_settings_help(stub: Stub) -> None:
+    client = OpenAIGenerator(stub.url, "m", timeout_s=0.05, max_concurrency=1)  # the stub takes 0.2 s for "slow"
+    with pytest.raises(RagvsftError, match=r"no answer within 0.05 s \(up to 1 request\(s\) in flight\); .* larger timeout_s"):
+        client.generate([_user("slow question")], max_new_tokens=4)
+
+
 def test_openai_base_url_must_be_http() -> None:
     for bad in ("ftp://host/v1", "localhost:8000/v1", "http://", "http://host:port/v1"):
         with pytest.raises(RagvsftError, match="http"):

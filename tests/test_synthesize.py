@@ -98,6 +98,33 @@ def test_synthesize_writes_filtered_tagged_pairs_the_corpus_loads(
     assert len((corpus / "qa.synthetic.jsonl").read_text().splitlines()) == 1
 
 
+def test_replies_are_cached_so_a_rerun_asks_the_labeller_nothing_twice(
+    tmp_path: Path, tiny_embedder_dir: Path, stub: Stub, mlflow_uri: str
+) -> None:
+    stub.respond = labeller_reply
+    corpus = write_corpus(tmp_path / "corpus", qa=[])
+    (corpus / "qa.jsonl").unlink()
+    exp = experiment(tmp_path, corpus, tiny_embedder_dir, stub.url)
+    exp.write_text(exp.read_text() + "max_concurrency = 1\ntimeout_s = 30\n")  # one at a time, like llama.cpp
+    assert runner.invoke(app, ["synthesize", str(exp)]).exit_code == 0
+    asked, first = len(stub.requests), (corpus / "qa.synthetic.jsonl").read_text()
+    assert asked == 3 and stub.max_in_flight == 1
+
+    again = runner.invoke(app, ["synthesize", str(exp), "--overwrite"])
+    assert again.exit_code == 0, again.output
+    assert len(stub.requests) == asked and (corpus / "qa.synthetic.jsonl").read_text() == first
+    assert "3 replies came from" in " ".join(again.output.split())
+
+
+@pytest.mark.parametrize("setting", ["max_concurrency = 0", "timeout_s = 0"])
+def test_bad_endpoint_settings_are_refused(tmp_path: Path, tiny_embedder_dir: Path, setting: str) -> None:
+    exp = experiment(tmp_path, write_corpus(tmp_path / "corpus"), tiny_embedder_dir, "http://127.0.0.1:9/v1")
+    exp.write_text(exp.read_text() + setting + "\n")
+    result = runner.invoke(app, ["check", str(exp)])
+    assert result.exit_code == 2
+    assert "synthesize.labeller: timeout_s must be positive and max_concurrency at least 1" in " ".join(result.output.split())
+
+
 def test_a_labeller_that_writes_nothing_usable_is_an_error_with_the_counts(
     tmp_path: Path, tiny_embedder_dir: Path, stub: Stub, mlflow_uri: str
 ) -> None:

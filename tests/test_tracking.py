@@ -56,3 +56,18 @@ def test_a_run_left_running_by_a_killed_process_is_marked_failed_by_the_next(tmp
     (dead,) = client.search_runs([exp], filter_string="attributes.run_name = 'killed'")
     assert dead.data.tags["ragvsft.ended"].startswith("its process died")
     assert status("alive") == status("inner") == "FINISHED"
+
+
+def test_any_tag_text_becomes_slice_metrics_mlflow_accepts(tiny_run) -> None:  # noqa: ANN001 - conftest's TinyRun
+    # Synthesised pairs carry "labeller=openai:…@http://…": '=' and '@' are not allowed in MLflow metric keys.
+    from conftest import SYNTHETIC_TAGS
+
+    client = mlflow.MlflowClient(tiny_run.uri)
+    experiment = client.get_experiment_by_name("ragvsft/corpus")
+    runs = client.search_runs([experiment.experiment_id], filter_string="tags.`ragvsft.arm` = 'base'")
+    metrics = runs[-1].data.metrics  # the oldest: the tiny run itself (server tests add more later)
+    labeller = tracking.metric_key_part(SYNTHETIC_TAGS[1])
+    assert labeller.startswith("labeller_openai_big-labeller_http_127.0.0.1_8000_v1-")
+    assert {f"slice/{tag}/token_f1" for tag in ("numeric", "synthetic", labeller)} <= set(metrics)
+    assert metrics[f"slice/{labeller}/token_f1"] == metrics["slice/synthetic/token_f1"]  # the same two questions
+

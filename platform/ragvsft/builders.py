@@ -163,6 +163,7 @@ def build_judge(judge: JudgeConfig, model: ModelConfig, *, environ: Mapping[str,
     ``[synthesize.labeller]``): an endpoint, or a local model (default: the base model)."""
     if judge.base_url:
         return OpenAIGenerator(judge.base_url, judge.model, allow_plain_http=judge.allow_plain_http,
-                               api_key=endpoint_key(label, judge.base_url, judge.api_key_env, environ))
+                               api_key=endpoint_key(label, judge.base_url, judge.api_key_env, environ),
+                               timeout_s=judge.timeout_s, max_concurrency=judge.max_concurrency)
     # float32: a judge's verdicts and a labeller's answers are measurements and training data, not served answers.
     return build_generator(dataclasses.replace(model, dtype="float32"), name=judge.model)

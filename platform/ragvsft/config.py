@@ -124,6 +124,11 @@ class JudgeConfig:
     """Environment variable holding the endpoint's key."""
     allow_plain_http: bool = False
     """Send the key over plain ``http://`` to a host other than this machine (only on a network you trust)."""
+    timeout_s: float = 60
+    """Seconds to wait for one reply, queueing at the endpoint included."""
+    max_concurrency: int = 4
+    """Requests in flight at once; 1 for a server that answers one at a time (llama.cpp, Ollama on a laptop),
+    where the others would only wait in its queue and run out of ``timeout_s``."""
 
 
 @dataclass(frozen=True)
@@ -454,6 +459,9 @@ def _check_ranges(config: ExperimentConfig, where: str) -> None:
          "support_threshold in [0, 1]"),
         (bool(config.synthesize.labeller.model) or not config.synthesize.labeller.base_url,
          "synthesize.labeller.base_url is set, so synthesize.labeller.model must name the endpoint's model"),
+        (not (bad := [name for name, j in (("evaluate.judge", ev.judge), ("synthesize.labeller", config.synthesize.labeller))
+                      if not (j.timeout_s > 0 and j.max_concurrency >= 1)]),
+         f"{', '.join(bad)}: timeout_s must be positive and max_concurrency at least 1"),
         (config.report.cpu_hour_price >= 0 and config.report.gpu_hour_price >= 0, "report prices must be >= 0"),
         (config.ray.cpus > 0 and config.ray.gpus >= 0 and config.ray.embed_actors > 0,
          "ray: cpus and embed_actors must be positive, gpus >= 0"),

@@ -16,9 +16,11 @@ brings one back to a local folder from wherever the tracking server keeps it.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -52,6 +54,7 @@ ML_WORKFLOW = "workflowType=machine_learning"
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
 VIEW_TAG_PREFIX = "mlflow.sharedViewState."  # an experiment tag MLflow's runs page opens as a saved view
 UI_DEFAULT = "http://127.0.0.1:5000"  # where `mlflow ui` listens unless told otherwise
+_KEY_UNSAFE = re.compile(r"[^\w.\- ]+")  # what MLflow refuses in a metric key part (or reads as a path)
 
 
 def tracking_uri(environ: Mapping[str, str] = os.environ, cwd: Path | None = None) -> str:
@@ -67,6 +70,23 @@ def tracking_uri(environ: Mapping[str, str] = os.environ, cwd: Path | None = Non
 def ui_command(uri: str) -> str:
     """The command that opens the runs in a browser."""
     return f"mlflow ui --backend-store-uri {uri}" if uri.startswith("sqlite:") else f"open {uri} in a browser"
+
+
+def metric_key_part(text: str) -> str:
+    """``text`` (a user's tag, say) as one ``/``-separated part of an MLflow metric key.
+
+    Unchanged where MLflow takes it as it is (letters, digits, ``_ - .`` and spaces; ``:`` too, but not on
+    Windows, so not here). Otherwise every run of other characters becomes ``_``, the result is cut to 80
+    characters, and 8 hex digits of the text's sha256 follow, so two texts never share a key.
+
+    Example:
+        >>> metric_key_part("multi_doc"), metric_key_part("labeller=openai:big")
+        ('multi_doc', 'labeller_openai_big-7dfb37f7')
+    """
+    safe = _KEY_UNSAFE.sub("_", text)
+    if safe == text and len(text) <= 80 and text.strip(" .") and text == text.strip():
+        return text
+    return f"{safe.strip()[:80] or '_'}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
 
 def experiment_name(corpus_name: str) -> str:

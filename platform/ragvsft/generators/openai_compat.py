@@ -133,7 +133,9 @@ class OpenAIGenerator:
             except urllib.error.URLError as exc:
                 raise RagvsftError(f"cannot reach {url}: {exc.reason}; is the server running?") from None
             except TimeoutError:
-                raise RagvsftError(f"{url}: no answer within {self.timeout_s:g} s") from None
+                raise RagvsftError(f"{url}: no answer within {self.timeout_s:g} s (up to {self.max_concurrency} "
+                                   "request(s) in flight); a slow or one-at-a-time endpoint needs a larger timeout_s "
+                                   "or max_concurrency = 1") from None
         try:
             return json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError):
