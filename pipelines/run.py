@@ -123,7 +123,6 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
     if evaluated < eval_split:
         console.print(f"\n[yellow]evaluate.max_questions={config.evaluate.max_questions}: a trial on {evaluated} "
                       f"of {eval_split} eval questions — runs logged, nothing registered[/]")
-    print_summary(console, results, best, paired)
     if not any(r.slices for r in results):
         console.print("no per-tag breakdown: no eval question has tags (qa.jsonl's `tags` field)")
     view = review.open_room(uri, corpus.name, config.corpus, logged.run_id, review.comparison_view(
