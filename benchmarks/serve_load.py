@@ -6,7 +6,7 @@ MLFLOW_TRACKING_URI). Each part starts `ragvsft serve` as its own process on a f
 concurrent clients (httpx, one request after another per client, modes mixed).
 
     .venv/bin/python benchmarks/serve_load.py experiments/demo.toml [--parts agreement,latency,throughput,memory,soak]
-        [--requests 64] [--soak-minutes 5]
+        [--requests 64] [--clients 8,32] [--batch-sizes 8] [--soak-minutes 5]
 """
 
 from __future__ import annotations
@@ -165,14 +165,16 @@ def part_latency(experiment: Path, per_mode: int) -> None:
             print(f"| {mode} | {len(ms)} | {statistics.median(ms):,.0f} | {percentile(ms, 95):,.0f} |", flush=True)
 
 
-def part_throughput(experiment: Path, requests: int, clients: Sequence[int]) -> None:
+def part_throughput(experiment: Path, requests: int, clients: Sequence[int], batch_sizes: Sequence[int]) -> None:
+    """Answers/s with micro-batching at each ``serve.max_batch_size`` in ``batch_sizes`` and off (1), one server
+    each; a size above the number of clients cannot fill, so it is measured only where the clients can."""
     qs = questions(experiment)
     print("\n| traffic | clients | batching | requests | errors | answers/s | p50 ms | p95 ms | ratio |\n"
           "|---|---|---|---|---|---|---|---|---|")
     for traffic, modes in TRAFFIC.items():
         for n in clients:
             rates = {}
-            for label, batch in (("on (8)", 8), ("off", 1)):
+            for label, batch in [(f"on ({b})", b) for b in batch_sizes if b <= n] + [("off", 1)]:
                 with Served(experiment, f"serve.max_batch_size={batch}") as server:
                     asyncio.run(drive(server.url, mixed(qs, 4, modes), 1))  # warm-up
                     results, seconds = asyncio.run(drive(server.url, mixed(qs, requests, modes), n))
@@ -181,7 +183,8 @@ def part_throughput(experiment: Path, requests: int, clients: Sequence[int]) -> 
                 rates[label] = len(results) / seconds
                 print(f"| {traffic} | {n} | {label} | {len(results)} | {errors} | {rates[label]:.2f} | "
                       f"{statistics.median(ms):,.0f} | {percentile(ms, 95):,.0f} | |", flush=True)
-            print(f"| {traffic} | {n} | on / off | | | | | | **{rates['on (8)'] / rates['off']:.2f}x** |")
+            for label in [label for label in rates if label != "off"]:
+                print(f"| {traffic} | {n} | {label} / off | | | | | | **{rates[label] / rates['off']:.2f}x** |")
 
 
 def part_memory(experiment: Path) -> None:
@@ -296,6 +299,7 @@ def main() -> None:
     parser.add_argument("--per-mode", type=int, default=12, help="requests per mode at 1 client")
     parser.add_argument("--requests", type=int, default=64, help="requests per throughput measurement")
     parser.add_argument("--clients", default="8,32")
+    parser.add_argument("--batch-sizes", default="8", help="serve.max_batch_size values to measure against off")
     parser.add_argument("--soak-minutes", type=float, default=5)
     parser.add_argument("--single-mode", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -308,7 +312,8 @@ def main() -> None:
     if "latency" in parts:
         part_latency(args.experiment, args.per_mode)
     if "throughput" in parts:
-        part_throughput(args.experiment, args.requests, [int(c) for c in args.clients.split(",")])
+        part_throughput(args.experiment, args.requests, [int(c) for c in args.clients.split(",")],
+                        [int(b) for b in args.batch_sizes.split(",")])
     if "memory" in parts:
         part_memory(args.experiment)
     if "soak" in parts:
