@@ -1,4 +1,4 @@
-"""What one server batch of mixed modes costs: base rows beside adapter rows, one ``generate`` call.
+"""What one server batch of mixed modes costs: base rows beside adapter rows, run four ways, one of them the server's.
 
 The packaged SmolLM2-135M-Instruct with a rank-16 LoRA on every projection (``generation_backends.py``'s), in the
 dtype ``model.dtype = "auto"`` picks here, 8 demo eval questions per batch, every other row on the adapter, closed
