@@ -140,11 +140,15 @@ def main(
                 "answer_tokens": result.answer_tokens, "tokens_per_s": result.tokens_per_s,
                 "train_wall_s": result.wall_s, "final_loss": result.losses[-1],
                 "truncated_examples": result.truncated_examples, "dropped_examples": len(dropped),
-                "peak_rss_mb": peak_rss_mb(),
+                "peak_rss_mb": peak_rss_mb(), "lean_heap_from_step": result.lean_heap_from_step,
             })
             console.print(f"fine-tuned {lm.identity}: {len(result.losses)} steps in {result.wall_s:.0f} s "
                           f"({result.tokens_per_s:.0f} tokens/s, peak memory {peak_rss_mb():,.0f} MiB), "
                           f"loss {result.losses[0]:.2f} -> {result.losses[-1]:.2f}; adapter in {adapter_dir}")
+            if result.lean_heap_from_step:
+                console.print(f"memory: from step {result.lean_heap_from_step} on, training held more than half the "
+                              "memory free when it began, so freed memory went straight back to the system "
+                              "(slower steps, same adapter)", highlight=False)
         # 4. The adapter's files travel as run artifacts, so a registered version never points at this disk.
         adapter_uri = logged.log_artifacts(adapter_dir, "adapter")
         logged.log_metrics({"adapter_mb": folder_mb(adapter_dir)})

@@ -11,7 +11,7 @@ import torch
 
 from ragvsft.chunking import Chunk
 from ragvsft.errors import RagvsftError
-from ragvsft.finetune import LoraSettings
+from ragvsft.finetune import LoraSettings, head_loss
 from ragvsft.finetune import lora as lora_module
 from ragvsft.finetune.adapter import META_FILE, check_adapter_base, load_adapter, load_adapter_meta, save_adapter
 from ragvsft.finetune.data import RECIPES, TrainExample, closed_book_examples, raft_examples
@@ -172,7 +172,9 @@ def test_recipes_share_one_signature() -> None:
 # --- the answer-only loss -------------------------------------------------------------------------------------------
 
 
-def test_answer_only_loss_equals_the_hugging_face_loss(tiny_lm_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("head", ["answer", "chunked"])
+def test_answer_only_loss_equals_the_hugging_face_loss(tiny_lm_dir: Path, tmp_path: Path, monkeypatch,
+                                                       head: str) -> None:
     lm = load_lm(str(tiny_lm_dir), cache_dir=tmp_path, dtype="float32")  # exact math, on a GPU too
     passages = ["Parental leave at Orvane Instruments is 22 weeks.", "Travel is booked through Tripdesk."]
     examples = closed_book_examples(PAIRS[:3], TEMPLATE) + [
@@ -185,7 +187,13 @@ def test_answer_only_loss_equals_the_hugging_face_loss(tiny_lm_dir: Path, tmp_pa
     model = lm.model
     if not lora_module.answer_only_logits_supported(model):  # transformers 5.17 (the GPU image's): full logits
         pytest.skip("this transformers cannot compute logits for the answer tokens only; training uses all of them")
-    ours = causal_lm_loss(model, batch, answer_only=True)
+    if head == "chunked":
+        assert not head_loss.chunked_head_supported(model)  # a head that trains keeps transformers' loss
+        model.requires_grad_(False)
+        model.model.layers[0].self_attn.q_proj.weight.requires_grad_(True)  # a gradient to compare below
+        assert head_loss.chunked_head_supported(model)  # a llama with a plain, frozen head
+        monkeypatch.setattr(head_loss, "CHUNK_FLOATS", 3 * model.config.vocab_size)  # 3 rows a chunk: several
+    ours = causal_lm_loss(model, batch, head=head)
     ours.backward()
     our_grad = model.model.layers[0].self_attn.q_proj.weight.grad.clone()
     model.zero_grad()
@@ -350,6 +358,7 @@ def test_full_logits_fallback_trains_the_same(tiny_lm_dir: Path, tmp_path: Path,
     settings = LoraSettings(rank=4, alpha=8, dropout=0.0, learning_rate=1e-2, epochs=2, batch_size=4)
     fast = train_lora(fresh_lm(tiny_lm_dir, tmp_path), examples, settings).losses
     monkeypatch.setattr(lora_module, "answer_only_logits_supported", lambda model: False)
+    monkeypatch.setattr(lora_module, "chunked_head_supported", lambda model: False)
     with pytest.warns(UserWarning, match="full logits"):
         slow = train_lora(fresh_lm(tiny_lm_dir, tmp_path), examples, settings).losses
     assert fast == pytest.approx(slow, abs=1e-4)

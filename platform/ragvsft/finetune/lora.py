@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -30,7 +30,9 @@ from transformers import get_linear_schedule_with_warmup
 
 from ragvsft.errors import RagvsftError
 from ragvsft.finetune.data import TrainExample
-from ragvsft.finetune.memory import return_large_frees_to_os
+from ragvsft.finetune.head_loss import chunked_head_supported, head_cross_entropy
+from ragvsft.finetune.lora_dropout import cheap_lora_dropout
+from ragvsft.finetune.memory import HeapGuard
 from ragvsft.finetune.settings import LoraSettings
 from ragvsft.finetune.tokenize import IGNORE_INDEX, AnswerTooLongError, collate, encode_example
 from ragvsft.models import LoadedLM
@@ -67,6 +69,7 @@ class TrainResult:
     wall_s: float  # the whole call: tokenizing, adapter setup and training
     truncated_examples: int  # prompts cut from the left to fit max_length
     dropped_examples: tuple[str, ...]  # ids of examples left out: their answer alone exceeds max_length
+    lean_heap_from_step: int  # the step after which freed memory went straight back to the kernel; 0: never
     model: Any  # peft.PeftModel, in eval mode
 
 
@@ -90,12 +93,17 @@ def answer_only_logits_supported(model: Any) -> bool:
     return tuple(slice_logits_to_keep(torch.zeros(2, 3, 1), mask).shape) == (3, 1)
 
 
-def causal_lm_loss(model: Any, batch: dict[str, torch.Tensor], *, answer_only: bool = True) -> torch.Tensor:
+HeadMode = Literal["chunked", "answer", "full"]
+"""How the loss reaches the LM head: ``chunked`` (:mod:`ragvsft.finetune.head_loss`, least memory), ``answer``
+(transformers computes logits at the labelled positions only), ``full`` (logits everywhere: the fallback)."""
+
+
+def causal_lm_loss(model: Any, batch: dict[str, torch.Tensor], *, head: HeadMode = "answer") -> torch.Tensor:
     """Mean next-token cross-entropy over the labelled tokens of a right-padded batch.
 
-    With ``answer_only`` the LM head runs only at positions whose next token
-    has a label; the result equals the full-logits loss (Hugging Face's
-    ``model(labels=...)``) up to float rounding.
+    With ``answer`` or ``chunked`` the LM head runs only at positions whose
+    next token has a label; the result equals the full-logits loss (Hugging
+    Face's ``model(labels=...)``) up to float rounding.
 
     Example:
         >>> batch = collate([encode_example(lm.tokenizer, e, max_length=384) for e in examples[:8]],
@@ -105,10 +113,12 @@ def causal_lm_loss(model: Any, batch: dict[str, torch.Tensor], *, answer_only: b
     """
     inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"], "use_cache": False}
     targets = batch["labels"][:, 1:]  # position t predicts token t + 1
-    if not answer_only:
+    if head == "full":
         logits = model(**inputs).logits[:, :-1]
         return F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), ignore_index=IGNORE_INDEX)
     keep = F.pad(targets != IGNORE_INDEX, (0, 1), value=False)  # the last position predicts nothing
+    if head == "chunked":
+        return head_cross_entropy(model, batch, keep, targets[targets != IGNORE_INDEX])
     logits = model(**inputs, logits_to_keep=keep).logits  # (labelled tokens, vocab), rows in (batch, position) order
     return F.cross_entropy(logits.float(), targets[targets != IGNORE_INDEX])
 
@@ -189,7 +199,6 @@ def train_lora(
         raise RagvsftError("no training examples")
     if torch_threads:
         torch.set_num_threads(torch_threads)
-    return_large_frees_to_os()  # or freed activations stay resident as heap fragments
     # 1. Seed everything that draws: LoRA init (torch), dropout (torch), example order (our Random).
     random.seed(seed)
     torch.manual_seed(seed)
@@ -210,16 +219,18 @@ def train_lora(
     pad_id = lm.tokenizer.pad_token_id if lm.tokenizer.pad_token_id is not None else lm.tokenizer.eos_token_id
 
     # 3. Wrap the model: only the LoRA matrices train.
-    answer_only = answer_only_logits_supported(lm.model)
-    if not answer_only:
-        warnings.warn(f"{type(lm.model).__name__} cannot return logits for selected positions only "
-                      "(logits_to_keep); training computes full logits at every position, which is slower", stacklevel=2)
     if init_adapter is not None:
         model = PeftModel.from_pretrained(lm.model, str(init_adapter), is_trainable=True)
     else:
         config = LoraConfig(task_type="CAUSAL_LM", r=settings.rank, lora_alpha=settings.alpha,
                             lora_dropout=settings.dropout, target_modules=list(settings.target_modules))
         model = get_peft_model(lm.model, config)
+    # The head is frozen once wrapped: the cheapest way to it that this model family allows.
+    head: HeadMode = ("chunked" if chunked_head_supported(model) else
+                      "answer" if answer_only_logits_supported(lm.model) else "full")
+    if head == "full":
+        warnings.warn(f"{type(lm.model).__name__} cannot return logits for selected positions only "
+                      "(logits_to_keep); training computes full logits at every position, which is slower", stacklevel=2)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=settings.learning_rate, weight_decay=settings.weight_decay)
     total_steps = settings.epochs * math.ceil(len(encoded) / settings.batch_size)
@@ -232,32 +243,36 @@ def train_lora(
     answers = [e.answer_tokens for e in encoded]  # counted once: the property walks every label
     device = next(model.parameters()).device
     checkpointing = _Checkpointing(model.get_base_model(), settings)
+    heap, lean_from = HeapGuard(), 0
     model.train()
-    for epoch in range(1, settings.epochs + 1):
-        for indices in batch_indices(lengths, settings.batch_size, rng=order_rng, group_by_length=settings.group_by_length):
-            # The step's loss is the mean over all its answer tokens, so each micro-batch's mean is weighted by
-            # its share of them: the summed gradients are those of the whole batch in one pass.
-            step_answer_tokens = sum(answers[i] for i in indices)
-            loss = 0.0
-            for part in micro_batches(lengths, indices, settings.max_batch_tokens):
-                checkpointing.want(len(part) * max(lengths[i] for i in part))
-                batch = collate([encoded[i] for i in part], pad_token_id=pad_id)
-                batch = {name: tensor.to(device) for name, tensor in batch.items()}
-                part_loss = causal_lm_loss(model, batch, answer_only=answer_only)
-                part_loss = part_loss * (sum(answers[i] for i in part) / step_answer_tokens)
-                part_loss.backward()
-                loss += part_loss.item()
-                tokens += int(batch["attention_mask"].sum())
-            if settings.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(params, settings.grad_clip)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
+    with cheap_lora_dropout(model):  # PEFT's nn.Dropout draws and keeps 4x more than it needs on a CPU
+        for epoch in range(1, settings.epochs + 1):
+            for indices in batch_indices(lengths, settings.batch_size, rng=order_rng, group_by_length=settings.group_by_length):
+                # The step's loss is the mean over all its answer tokens, so each micro-batch's mean is weighted by
+                # its share of them: the summed gradients are those of the whole batch in one pass.
+                step_answer_tokens = sum(answers[i] for i in indices)
+                loss = 0.0
+                for part in micro_batches(lengths, indices, settings.max_batch_tokens):
+                    checkpointing.want(len(part) * max(lengths[i] for i in part))
+                    batch = collate([encoded[i] for i in part], pad_token_id=pad_id)
+                    batch = {name: tensor.to(device) for name, tensor in batch.items()}
+                    part_loss = causal_lm_loss(model, batch, head=head)
+                    part_loss = part_loss * (sum(answers[i] for i in part) / step_answer_tokens)
+                    part_loss.backward()
+                    loss += part_loss.item()
+                    tokens += int(batch["attention_mask"].sum())
+                if settings.grad_clip > 0:
+                    torch.nn.utils.clip_grad_norm_(params, settings.grad_clip)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
 
-            losses.append(loss)
-            answer_tokens += step_answer_tokens
-            if on_step:
-                on_step(StepInfo(len(losses), total_steps, epoch, losses[-1], tokens, time.perf_counter() - started))
+                losses.append(loss)
+                if heap.check():  # the process outgrew its share of the machine: memory before speed from here on
+                    lean_from = len(losses)
+                answer_tokens += step_answer_tokens
+                if on_step:
+                    on_step(StepInfo(len(losses), total_steps, epoch, losses[-1], tokens, time.perf_counter() - started))
     checkpointing.switch(False)  # the returned model generates: nothing to recompute
     model.eval()
 
@@ -272,6 +287,7 @@ def train_lora(
         wall_s=wall_s,
         truncated_examples=sum(e.truncated for e in encoded),
         dropped_examples=tuple(dropped),
+        lean_heap_from_step=lean_from,
         model=model,
     )
 

@@ -1,0 +1,198 @@
+"""What makes a training step cheaper without changing what it computes: LoRA dropout drawn cheaply
+(ragvsft.finetune.lora_dropout), the chunked LM-head loss (ragvsft.finetune.head_loss) and the heap policy
+(ragvsft.finetune.memory)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from peft import LoraConfig, get_peft_model
+from torch import nn
+
+from ragvsft.finetune import LoraSettings, head_loss, memory
+from ragvsft.finetune import lora as lora_module
+from ragvsft.finetune.data import closed_book_examples
+from ragvsft.finetune.lora import train_lora
+from ragvsft.finetune.lora_dropout import DroppedLinear, _DroppedLinear, cheap_lora_dropout, keep_mask
+from ragvsft.models import load_lm
+from ragvsft.prompts import PromptTemplate
+from ragvsft.qa import QAPair
+
+TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+def saved_bytes(fn) -> int:
+    """Bytes of distinct tensor storage autograd keeps for backward while ``fn`` runs (parameters excluded)."""
+    storages: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        if not isinstance(t, nn.Parameter):
+            storages[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        fn()
+    return sum(storages.values())
+
+
+# --- LoRA dropout ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("p", [0.05, 0.3, 0.5])
+def test_keep_mask_keeps_one_minus_p_and_follows_the_seed(p: float) -> None:
+    torch.manual_seed(0)
+    mask = keep_mask((1000, 1001), p)  # odd count: the last int32 word is half used
+    assert mask.dtype == torch.bool and mask.shape == (1000, 1001)
+    assert abs(mask.float().mean().item() - (1 - p)) < 0.002  # 1e6 draws: the standard error is < 5e-4
+    assert abs(mask[:, 0].float().mean().item() - (1 - p)) < 0.08  # no column is special (both 16-bit halves)
+    torch.manual_seed(0)
+    assert torch.equal(keep_mask((1000, 1001), p), mask)
+    assert not torch.equal(keep_mask((1000, 1001), p), mask)  # the stream moved on
+    assert keep_mask((50, 50), 0.0).all()
+
+
+def test_dropped_linear_gradients_equal_dropout_then_linear() -> None:
+    torch.manual_seed(0)
+    x = torch.randn(4, 6, 10, dtype=torch.float64, requires_grad=True)
+    weight = torch.randn(3, 10, dtype=torch.float64, requires_grad=True)
+    keep, p = keep_mask(x.shape, 0.25), 0.25
+    ours = _DroppedLinear.apply(x, weight, keep, 1 / (1 - p))
+    reference = F.linear(x * keep / (1 - p), weight)
+    assert torch.allclose(ours, reference)
+    upstream = torch.randn_like(reference)
+    grads = torch.autograd.grad(ours, (x, weight), upstream)
+    expected = torch.autograd.grad(reference, (x, weight), upstream)
+    assert all(torch.allclose(a, b) for a, b in zip(grads, expected, strict=True))
+
+
+def test_dropped_linear_keeps_about_half_of_what_dropout_and_linear_keep() -> None:
+    x = torch.randn(64, 256, requires_grad=True) * 1  # a non-leaf input, as inside a model
+    linear = nn.Linear(256, 16, bias=False)
+    peft_way = saved_bytes(lambda: linear(nn.Dropout(0.1)(x)))
+    ours = saved_bytes(lambda: DroppedLinear(linear, 0.1).train()(x))
+    # PEFT: a mask + the dropped input (9 bytes an element); ours: the input + a 1-byte mask (5), and the input
+    # is the one the layer's other projections keep anyway.
+    assert peft_way >= 8 * x.numel() and ours == 5 * x.numel()
+
+
+def tiny_peft(tiny_lm_dir: Path, tmp_path: Path, dropout: float):
+    lm = load_lm(str(tiny_lm_dir), cache_dir=tmp_path, dtype="float32")
+    return get_peft_model(lm.model, LoraConfig(task_type="CAUSAL_LM", r=4, lora_alpha=8, lora_dropout=dropout,
+                                               target_modules=TARGETS))
+
+
+def test_swap_covers_every_lora_layer_and_puts_peft_back(tiny_lm_dir: Path, tmp_path: Path) -> None:
+    model = tiny_peft(tiny_lm_dir, tmp_path, 0.1)
+    layers = [m for m in model.modules() if hasattr(m, "lora_dropout")]
+    before = [(m.lora_A["default"], m.lora_dropout["default"]) for m in layers]
+    ids = torch.tensor([[5, 6, 7, 8, 9]])
+    model.eval()
+    with torch.no_grad():
+        reference = model(input_ids=ids).logits
+    with cheap_lora_dropout(model) as swapped:
+        assert swapped == len(layers) == 2 * len(TARGETS)  # the tiny model's 2 layers
+        assert all(isinstance(m.lora_A["default"], DroppedLinear) for m in layers)
+        with torch.no_grad():
+            assert torch.equal(model(input_ids=ids).logits, reference)  # eval mode: no dropout, same numbers
+        model.train()
+        model(input_ids=ids).logits.sum().backward()
+    assert [(m.lora_A["default"], m.lora_dropout["default"]) for m in layers] == before
+    assert all(m.lora_A["default"].weight.grad is not None for m in layers)  # the trained weights are PEFT's
+    assert all(m.lora_A["default"].training for m in layers)  # the mode set inside carries over
+    with cheap_lora_dropout(tiny_peft(tiny_lm_dir, tmp_path, 0.0)) as swapped:
+        assert swapped == 0  # no dropout: PEFT's Identity stays
+
+
+def test_training_with_dropout_is_seeded_and_leaves_peft_modules(tiny_lm_dir: Path, tmp_path: Path) -> None:
+    pairs = [QAPair(f"q{n}", f"What is item {n}?", f"item {n} is blue", (), "train", ()) for n in range(6)]
+    examples = closed_book_examples(pairs, PromptTemplate(system=""))
+    settings = LoraSettings(rank=4, alpha=8, dropout=0.2, learning_rate=1e-2, epochs=3, batch_size=3)
+    runs = [train_lora(load_lm(str(tiny_lm_dir), cache_dir=tmp_path), examples, settings, seed=s, torch_threads=1)
+            for s in (3, 3)]
+    assert runs[0].losses == runs[1].losses
+    assert runs[0].losses[-1] < runs[0].losses[0]
+    dropouts = [m.lora_dropout["default"] for m in runs[0].model.modules() if hasattr(m, "lora_dropout")]
+    assert dropouts and all(type(d) is nn.Dropout and d.p == 0.2 for d in dropouts)
+
+
+# --- the chunked LM-head loss ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_head_cross_entropy_equals_logits_then_cross_entropy(bias: bool, monkeypatch) -> None:
+    torch.manual_seed(0)
+    monkeypatch.setattr(head_loss, "CHUNK_FLOATS", 4 * 50)  # 4 rows a chunk: 23 rows make 6 chunks, the last short
+    rows = torch.randn(23, 8, dtype=torch.float64, requires_grad=True)
+    weight = torch.randn(50, 8, dtype=torch.float64)
+    b = torch.randn(50, dtype=torch.float64) if bias else None
+    targets = torch.randint(0, 50, (23,))
+    ours = head_loss._HeadCrossEntropy.apply(rows, weight, b, targets)
+    reference = F.cross_entropy(F.linear(rows, weight, b), targets)
+    assert torch.allclose(ours, reference)
+    (ours * 3).backward()
+    ours_grad = rows.grad.clone()
+    rows.grad = None
+    (reference * 3).backward()
+    assert torch.allclose(ours_grad, rows.grad)
+    with torch.no_grad():  # no gradient wanted: the loss alone
+        assert torch.allclose(head_loss._HeadCrossEntropy.apply(rows, weight, b, targets), reference)
+
+
+def test_chunked_head_only_where_logits_are_the_head_alone(tiny_lm_dir: Path, tmp_path: Path) -> None:
+    model = tiny_peft(tiny_lm_dir, tmp_path, 0.0)
+    assert head_loss.chunked_head_supported(model)
+    model.get_base_model().config.model_type = "gemma2"  # soft-caps its logits after the head
+    assert not head_loss.chunked_head_supported(model)
+    with_head = load_lm(str(tiny_lm_dir), cache_dir=tmp_path, dtype="float32").model
+    with_head = get_peft_model(with_head, LoraConfig(task_type="CAUSAL_LM", r=4, target_modules=[*TARGETS, "lm_head"]))
+    assert not head_loss.chunked_head_supported(with_head)  # the head trains: transformers' loss
+
+
+# --- the heap: fast while there is room --------------------------------------------------------------------------------
+
+
+def test_heap_guard_turns_lean_once_past_its_share_of_the_machine(monkeypatch) -> None:
+    resident = iter([1_000, 1_400, 1_600, 1_700])  # at the start, then one value per check
+    monkeypatch.setattr(memory, "resident_bytes", lambda: next(resident))
+    monkeypatch.setattr(memory, "available_bytes", lambda: 1_000)
+    turned: list[bool] = []
+    monkeypatch.setattr(memory, "make_heap_lean", lambda: turned.append(True) or True)
+    guard = memory.HeapGuard()
+    assert guard.limit == 1_000 + memory.ROOM_SHARE * 1_000
+    assert [guard.check(), guard.check(), guard.check()] == [False, True, False]  # 1,400 within; 1,600 past; once
+    assert guard.lean and turned == [True]
+
+
+def test_heap_guard_does_nothing_where_memory_cannot_be_read(monkeypatch) -> None:
+    monkeypatch.setattr(memory, "available_bytes", lambda: None)
+    monkeypatch.setattr(memory, "make_heap_lean", lambda: pytest.fail("turned lean without knowing the memory"))
+    guard = memory.HeapGuard()
+    assert guard.limit is None and not guard.check() and not guard.lean
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_make_heap_lean_takes_in_a_fresh_process() -> None:
+    # In its own process: the setting lasts for the life of a process, and would slow the rest of the tests.
+    code = ("from ragvsft.finetune.memory import make_heap_lean, resident_bytes, available_bytes\n"
+            "print(make_heap_lean(), resident_bytes() > 0, available_bytes() > 0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert out.split() == ["True", "True", "True"]
+
+
+def test_training_reports_when_the_heap_turned_lean(tiny_lm_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    class LeanAtStep2(memory.HeapGuard):
+        def check(self) -> bool:
+            self.calls = getattr(self, "calls", 0) + 1
+            return self.calls == 2
+
+    examples = closed_book_examples([QAPair(f"q{n}", f"Q{n}?", f"A{n}", (), "train", ()) for n in range(6)],
+                                    PromptTemplate(system=""))
+    settings = LoraSettings(rank=4, alpha=8, epochs=2, batch_size=3)
+    assert train_lora(load_lm(str(tiny_lm_dir), cache_dir=tmp_path), examples, settings).lean_heap_from_step == 0
+    monkeypatch.setattr(lora_module, "HeapGuard", LeanAtStep2)
+    assert train_lora(load_lm(str(tiny_lm_dir), cache_dir=tmp_path), examples, settings).lean_heap_from_step == 2
