@@ -1,4 +1,4 @@
-"""Fine-tune throughput: ragvsft's ``train_lora`` against a plain Hugging Face ``Trainer`` + PEFT.
+"""Fine-tune throughput: ragvsft's ``train_lora`` against a plain Hugging Face ``Trainer`` + PEFT, and against itself before.
 
 Both sides get the same base model, the same ``LoraConfig`` (r=16, alpha=32,
 all attention and MLP projections), the same tokenized examples (prompt +
@@ -8,7 +8,10 @@ example exactly once. The differences under test: the Trainer computes
 logits over the whole 49k vocabulary at every position, ours only where the
 loss is taken; and ours batches examples of similar length together, which
 cuts padding (``--trainer-group-by-length`` gives the Trainer its own length
-grouping, to separate the two effects). Each side runs in a fresh subprocess,
+grouping, to separate the two effects). A third side is ``train_lora`` as it
+was on 2026-11-26, before its LoRA dropout, chunked head loss and heap policy
+(ragvsft.finetune.lora_dropout, .head_loss, .memory), so their gain is
+measured in the same run. Each side runs in a fresh subprocess,
 timed from the loaded base model (adapter setup + tokenization + training) to
 the last step.
 
@@ -70,9 +73,17 @@ def make_examples(n: int, seed: int = 0) -> list[dict]:
     return [{"id": f"{e.id}/{i}", "messages": e.messages, "answer": e.answer} for i, e in enumerate(picked)]
 
 
-def run_ours(lm, examples: list, settings, threads: int | None) -> dict:
+def run_ours(lm, examples: list, settings, threads: int | None, before: bool = False) -> dict:
+    from ragvsft.finetune import lora
     from ragvsft.finetune.lora import train_lora
 
+    if before:  # train_lora as of 2026-11-26: PEFT's nn.Dropout, transformers' answer-only logits, lean heap
+        import contextlib
+        import ctypes
+
+        lora.cheap_lora_dropout = lambda model: contextlib.nullcontext(0)
+        lora.chunked_head_supported = lambda model: False
+        ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD: every block of 1 MiB mapped alone
     cpu_started = time.process_time()
     result = train_lora(lm, examples, settings, seed=SEED, torch_threads=threads)
     return {"steps": len(result.losses), "tokens": result.train_tokens, "seconds": result.wall_s,
@@ -122,8 +133,8 @@ def worker(method: str, model: str, examples_file: Path, batch_size: int, max_le
     examples = [TrainExample(**e) for e in json.loads(examples_file.read_text(encoding="utf-8"))]
     settings = LoraSettings(batch_size=batch_size, max_length=max_length, epochs=1)
     lm = load_lm(model, cache_dir=CACHE_DIR)
-    if method == "ours":
-        row = run_ours(lm, examples, settings, threads)
+    if method in ("ours", "ours-before"):
+        row = run_ours(lm, examples, settings, threads, before=method == "ours-before")
     else:
         row = run_trainer(lm, examples, settings, threads, group_by_length=method == "trainer-grouped")
     print(json.dumps(row))
@@ -157,12 +168,14 @@ def main() -> None:
         examples_file.write_text(json.dumps(make_examples(args.steps * args.batch_size)), encoding="utf-8")
         rows = {}
         trainer = "trainer-grouped" if args.trainer_group_by_length else "trainer"
-        for method in ("ours", trainer):
+        for method in ("ours", "ours-before", trainer):
             rows[method] = measure(method, args, examples_file)
             print(f"  {method}: {rows[method]['seconds']:.1f} s, loss {rows[method]['first_loss']:.3f} -> "
                   f"{rows[method]['last_loss']:.3f}", file=sys.stderr)
     rate = {m: r["tokens"] / r["seconds"] for m, r in rows.items()}
-    labels = {"ours": "ragvsft train_lora (answer-only logits, length-grouped)", "trainer": "HF Trainer + PEFT",
+    labels = {"ours": "ragvsft train_lora (answer-only logits, length-grouped)",
+              "ours-before": "ragvsft train_lora as of 2026-11-26 (PEFT dropout, unchunked head, lean heap)",
+              "trainer": "HF Trainer + PEFT",
               "trainer-grouped": "HF Trainer + PEFT, group_by_length"}
     print(f"model {args.model}, batch {args.batch_size}, max_length {args.max_length}, threads {args.threads or 'default'}")
     # CPU seconds too: on a shared machine wall time also measures the neighbours.

@@ -146,9 +146,9 @@ def main(
                           f"({result.tokens_per_s:.0f} tokens/s, peak memory {peak_rss_mb():,.0f} MiB), "
                           f"loss {result.losses[0]:.2f} -> {result.losses[-1]:.2f}; adapter in {adapter_dir}")
             if result.lean_heap_from_step:
-                console.print(f"memory: from step {result.lean_heap_from_step} on, training held more than half the "
-                              "memory free when it began, so freed memory went straight back to the system "
-                              "(slower steps, same adapter)", highlight=False)
+                console.print(f"memory: from step {result.lean_heap_from_step} on, freed memory went straight back to "
+                              f"the system (finetune.lean_heap_share={ft.lean_heap_share}): slower steps, same adapter",
+                              highlight=False)
         # 4. The adapter's files travel as run artifacts, so a registered version never points at this disk.
         adapter_uri = logged.log_artifacts(adapter_dir, "adapter")
         logged.log_metrics({"adapter_mb": folder_mb(adapter_dir)})

@@ -162,8 +162,8 @@ def test_heap_guard_turns_lean_once_past_its_share_of_the_machine(monkeypatch) -
     monkeypatch.setattr(memory, "available_bytes", lambda: 1_000)
     turned: list[bool] = []
     monkeypatch.setattr(memory, "make_heap_lean", lambda: turned.append(True) or True)
-    guard = memory.HeapGuard()
-    assert guard.limit == 1_000 + memory.ROOM_SHARE * 1_000
+    guard = memory.HeapGuard(0.5)
+    assert guard.limit == 1_000 + 0.5 * 1_000
     assert [guard.check(), guard.check(), guard.check()] == [False, True, False]  # 1,400 within; 1,600 past; once
     assert guard.lean and turned == [True]
 
@@ -171,8 +171,13 @@ def test_heap_guard_turns_lean_once_past_its_share_of_the_machine(monkeypatch) -
 def test_heap_guard_does_nothing_where_memory_cannot_be_read(monkeypatch) -> None:
     monkeypatch.setattr(memory, "available_bytes", lambda: None)
     monkeypatch.setattr(memory, "make_heap_lean", lambda: pytest.fail("turned lean without knowing the memory"))
-    guard = memory.HeapGuard()
+    guard = memory.HeapGuard(0.5)
     assert guard.limit is None and not guard.check() and not guard.lean
+
+
+def test_a_zero_share_is_lean_from_the_start(monkeypatch) -> None:
+    monkeypatch.setattr(memory, "make_heap_lean", lambda: True)
+    assert memory.HeapGuard(0.0).lean
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
@@ -185,7 +190,7 @@ def test_make_heap_lean_takes_in_a_fresh_process() -> None:
 
 
 def test_training_reports_when_the_heap_turned_lean(tiny_lm_dir: Path, tmp_path: Path, monkeypatch) -> None:
-    class LeanAtStep2(memory.HeapGuard):
+    class LeanAfterStep2(memory.HeapGuard):
         def check(self) -> bool:
             self.calls = getattr(self, "calls", 0) + 1
             return self.calls == 2
@@ -194,5 +199,22 @@ def test_training_reports_when_the_heap_turned_lean(tiny_lm_dir: Path, tmp_path:
                                     PromptTemplate(system=""))
     settings = LoraSettings(rank=4, alpha=8, epochs=2, batch_size=3)
     assert train_lora(load_lm(str(tiny_lm_dir), cache_dir=tmp_path), examples, settings).lean_heap_from_step == 0
-    monkeypatch.setattr(lora_module, "HeapGuard", LeanAtStep2)
-    assert train_lora(load_lm(str(tiny_lm_dir), cache_dir=tmp_path), examples, settings).lean_heap_from_step == 2
+    monkeypatch.setattr(lora_module, "HeapGuard", LeanAfterStep2)
+    assert train_lora(load_lm(str(tiny_lm_dir), cache_dir=tmp_path), examples, settings).lean_heap_from_step == 3
+
+
+def test_checkpointing_redraws_the_same_dropout_masks(tiny_lm_dir: Path, tmp_path: Path) -> None:
+    # Recomputed activations must see the masks of the first pass, or the gradients would be silently wrong.
+    pairs = [QAPair(f"q{n}", f"What is item {n}?", f"item {n} is blue", (), "train", ()) for n in range(6)]
+    examples = closed_book_examples(pairs, PromptTemplate(system=""))
+    runs = []
+    for checkpointing in ("off", "on"):
+        settings = LoraSettings(rank=4, alpha=8, dropout=0.3, learning_rate=1e-2, epochs=2, batch_size=3,
+                                gradient_checkpointing=checkpointing)
+        result = train_lora(load_lm(str(tiny_lm_dir), cache_dir=tmp_path, dtype="float32"), examples, settings,
+                            seed=1, torch_threads=1)
+        runs.append((result.losses, {n: p.detach().clone() for n, p in result.model.named_parameters()
+                                     if "lora_" in n}))
+    (plain_losses, plain), (ckpt_losses, ckpt) = runs
+    assert ckpt_losses == pytest.approx(plain_losses, rel=1e-5)
+    assert max(float((plain[n] - ckpt[n]).abs().max()) for n in plain) < 1e-5

@@ -428,6 +428,7 @@ def _check_ranges(config: ExperimentConfig, where: str) -> None:
         (ft.epochs > 0 and ft.batch_size > 0 and ft.learning_rate > 0, "finetune.epochs, batch_size, learning_rate must be > 0"),
         (ft.max_length >= 32, "finetune.max_length must be at least 32"),
         (ft.max_batch_tokens >= 0, "finetune.max_batch_tokens must be >= 0 (0: never split a batch)"),
+        (0 <= ft.lean_heap_share <= 1, "finetune.lean_heap_share must be in [0, 1] (0: lean from the start)"),
         (0 <= ft.warmup_ratio < 1 and ft.weight_decay >= 0 and ft.grad_clip >= 0,
          "finetune.warmup_ratio must be in [0, 1), weight_decay and grad_clip >= 0"),
         (0 <= ft.gold_fraction <= 1 and ft.context_k > 0, "finetune.gold_fraction must be in [0, 1], context_k positive"),

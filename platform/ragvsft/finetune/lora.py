@@ -9,6 +9,9 @@ the full forward would give there. On SmolLM2-135M with 384-token examples
 the head is about a quarter of a step, so this saves ~1.3x; grouping examples
 of similar length into batches saves as much again when short closed-book and
 long RAFT examples are mixed, because padding costs as much as real tokens.
+On a CPU three more things pay, each in its own module: LoRA dropout drawn and
+kept cheaply (``lora_dropout``), the head's loss in chunks (``head_loss``) and
+glibc's heap left fast while the machine has room (``memory``).
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ class TrainResult:
     wall_s: float  # the whole call: tokenizing, adapter setup and training
     truncated_examples: int  # prompts cut from the left to fit max_length
     dropped_examples: tuple[str, ...]  # ids of examples left out: their answer alone exceeds max_length
-    lean_heap_from_step: int  # the step after which freed memory went straight back to the kernel; 0: never
+    lean_heap_from_step: int  # the first step whose freed memory went straight back to the kernel; 0: none
     model: Any  # peft.PeftModel, in eval mode
 
 
@@ -243,7 +246,8 @@ def train_lora(
     answers = [e.answer_tokens for e in encoded]  # counted once: the property walks every label
     device = next(model.parameters()).device
     checkpointing = _Checkpointing(model.get_base_model(), settings)
-    heap, lean_from = HeapGuard(), 0
+    heap = HeapGuard(settings.lean_heap_share)
+    lean_from = 1 if heap.lean else 0
     model.train()
     with cheap_lora_dropout(model):  # PEFT's nn.Dropout draws and keeps 4x more than it needs on a CPU
         for epoch in range(1, settings.epochs + 1):
@@ -269,7 +273,7 @@ def train_lora(
 
                 losses.append(loss)
                 if heap.check():  # the process outgrew its share of the machine: memory before speed from here on
-                    lean_from = len(losses)
+                    lean_from = len(losses) + 1
                 answer_tokens += step_answer_tokens
                 if on_step:
                     on_step(StepInfo(len(losses), total_steps, epoch, losses[-1], tokens, time.perf_counter() - started))

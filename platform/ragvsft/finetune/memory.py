@@ -9,9 +9,10 @@ Sending them straight back (``mallopt(M_MMAP_THRESHOLD, 1 MiB)``: every block of
 mapping, unmapped when freed) costs time instead: each new block arrives as fresh pages the kernel faults in and
 zeroes, and a demo training step took 1.5x as long. Neither setting changes a number the model computes.
 
-So the heap stays fast while the process holds less than half of the memory that was available when training
-began, and turns lean (and hands back what it holds free) the first time it holds more: a machine with room
-trains at full speed, one without it trains within bounds.
+So the heap stays fast while the process has grown by less than a share (``finetune.lean_heap_share``, half by
+default) of the memory that was available when training began, and turns lean (and hands back what it holds
+free) the first time it has grown by more: a machine with room trains at full speed, one without it trains
+within bounds.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from pathlib import Path
 
 M_MMAP_THRESHOLD = -3  # mallopt parameter number, from glibc's malloc.h
 LARGE_BLOCK_BYTES = 1 << 20
-ROOM_SHARE = 0.5  # of the memory available at the start, what training may take before the heap turns lean
 
 
 @cache
@@ -76,19 +76,20 @@ def available_bytes() -> int | None:
 
 class HeapGuard:
     """Call :meth:`check` after each optimiser step: it makes the heap lean, once, when the process has grown by
-    more than ``ROOM_SHARE`` of the memory available when the guard was made.
+    more than ``share`` of the memory available when the guard was made (``finetune.lean_heap_share``; 0: at the
+    first check).
 
     Example:
-        >>> guard = HeapGuard()
+        >>> guard = HeapGuard(0.5)
         >>> for batch in batches:  # doctest: +SKIP
         ...     step(batch)
         ...     guard.check()
     """
 
-    def __init__(self) -> None:
+    def __init__(self, share: float) -> None:
         resident, available = resident_bytes(), available_bytes()
-        self.limit = None if resident is None or available is None else resident + ROOM_SHARE * available
-        self.lean = False
+        self.limit = None if resident is None or available is None else resident + share * available
+        self.lean = share == 0 and make_heap_lean()
 
     def check(self) -> bool:
         """Whether the heap turned lean in this call."""
