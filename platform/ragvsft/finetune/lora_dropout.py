@@ -121,5 +121,5 @@ def cheap_lora_dropout(model: nn.Module) -> Iterator[int]:
         yield len(swapped)
     finally:
         for layer, name, dropout, linear in swapped:
-            linear.train(layer.lora_A[name].training)
-            layer.lora_A[name], layer.lora_dropout[name] = linear, dropout
+            mode = layer.lora_A[name].training  # as the loop left it
+            layer.lora_A[name], layer.lora_dropout[name] = linear.train(mode), dropout.train(mode)
