@@ -28,6 +28,11 @@ PLAIN_HEAD_FAMILIES = frozenset({"llama", "mistral", "qwen2", "qwen3", "phi3"})
 CHUNK_FLOATS = 1 << 23  # logits per chunk: 32 MB of float32, ~170 rows of a 49k vocabulary
 
 
+def _unwrapped(model: Any) -> Any:
+    """The transformers model under a PEFT wrapper (or the model itself)."""
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
+
+
 def chunked_head_supported(model: Any) -> bool:
     """Whether :func:`head_cross_entropy` may stand in for ``model``'s own head and loss (a PEFT model or not).
 
@@ -35,7 +40,7 @@ def chunked_head_supported(model: Any) -> bool:
         >>> chunked_head_supported(peft_model)  # SmolLM2 is a llama  # doctest: +SKIP
         True
     """
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    base = _unwrapped(model)
     head = base.get_output_embeddings() if hasattr(base, "get_output_embeddings") else None
     return (getattr(base.config, "model_type", None) in PLAIN_HEAD_FAMILIES and type(head) is nn.Linear
             and hasattr(base, "get_decoder") and not any(p.requires_grad for p in head.parameters()))
@@ -81,7 +86,7 @@ def head_cross_entropy(model: Any, batch: dict[str, torch.Tensor], keep: torch.T
     Example:
         >>> head_cross_entropy(model, batch, keep, targets).backward()  # doctest: +SKIP
     """
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    base = _unwrapped(model)
     hidden = base.get_decoder()(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
                                 use_cache=False).last_hidden_state
     head = base.get_output_embeddings()
