@@ -35,7 +35,6 @@ CASES = {
     "token budget 1024 + checkpointing": ({"gradient_checkpointing": "on"}, False),
     "token budget 1024, 1 MiB blocks mapped alone": ({}, True),
 }
-M_MMAP_THRESHOLD = -3  # mallopt parameter number, from glibc's malloc.h
 
 
 def child(length: int, case: str, batch_size: int, steps: int) -> None:
@@ -46,15 +45,14 @@ def child(length: int, case: str, batch_size: int, steps: int) -> None:
     from ragvsft.corpus import load_corpus
     from ragvsft.finetune import LoraSettings, lora
     from ragvsft.finetune.data import TrainExample
+    from ragvsft.finetune.memory import make_heap_lean
     from ragvsft.models import load_lm
     from ragvsft.pipelines.common import peak_rss_mb
 
     torch.set_num_threads(2)
     overrides, blocks_alone = CASES[case]
     if blocks_alone:  # freed blocks go back to the kernel at once; every new one is faulted in afresh
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, 1 << 20)
+        make_heap_lean()  # what finetune.lean_heap_share = 0 does
     lm = load_lm("SmolLM2-135M-Instruct", cache_dir=CACHE_DIR)
     words = " ".join(d.text for d in load_corpus(ROOT / "corpora" / "demo").documents).split()
     rng = random.Random(0)

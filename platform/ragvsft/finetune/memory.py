@@ -76,8 +76,8 @@ def available_bytes() -> int | None:
 
 class HeapGuard:
     """Call :meth:`check` after each optimiser step: it makes the heap lean, once, when the process has grown by
-    more than ``share`` of the memory available when the guard was made (``finetune.lean_heap_share``; 0: at the
-    first check).
+    more than ``share`` of the memory available when the guard was made (``finetune.lean_heap_share``; 0: lean
+    from the start).
 
     Example:
         >>> guard = HeapGuard(0.5)
