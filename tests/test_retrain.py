@@ -274,10 +274,16 @@ def command_appending_to(marker: Path) -> list[str]:
     return [sys.executable, "-c", f"open({str(marker)!r}, 'a').write('ran\\n')"]
 
 
+# A daily pass 12 hours from now (the scheduler's clock is local time): a test run at any hour is far from a real
+# due time, so "moved on to the next pass" and "nothing is due" cannot meet a genuine one (0 3 * * * failed a run
+# that started at 02:59).
+DAILY = f"0 {(datetime.now().hour + 12) % 24} * * *"
+
+
 def fall_due_while_down(store: Path, command: list[str], grace_s: int) -> None:
     """A scheduler whose job falls due 1 s after it is shut down (a stopping scheduler still processes what is
     due at that moment, so the due time must come after), then 2.5 s of downtime."""
-    scheduler = start_scheduler(store, "0 3 * * *", command, grace_s=grace_s)
+    scheduler = start_scheduler(store, DAILY, command, grace_s=grace_s)
     next_run = scheduler.get_job(JOB_ID).next_run_time
     assert next_run > datetime.now(next_run.tzinfo)
     scheduler.modify_job(JOB_ID, next_run_time=datetime.now(next_run.tzinfo) + timedelta(seconds=1))
@@ -291,7 +297,7 @@ def test_the_scheduler_catches_up_a_missed_pass_once_and_never_twice(tmp_path: P
     fall_due_while_down(store, command, grace_s=3600)
     assert not marker.exists()
 
-    back = start_scheduler(store, "0 3 * * *", command, grace_s=3600)  # back up: runs the missed pass, once
+    back = start_scheduler(store, DAILY, command, grace_s=3600)  # back up: runs the missed pass, once
     deadline = time.time() + 20
     while not marker.exists():
         assert time.time() < deadline, "the missed pass did not run after the restart"
@@ -299,9 +305,9 @@ def test_the_scheduler_catches_up_a_missed_pass_once_and_never_twice(tmp_path: P
     time.sleep(0.5)
     next_run = back.get_job(JOB_ID).next_run_time
     back.shutdown(wait=True)
-    assert next_run > datetime.now(next_run.tzinfo) + timedelta(minutes=1)  # moved on to the next 03:00
+    assert next_run > datetime.now(next_run.tzinfo) + timedelta(minutes=1)  # moved on to the next day's pass
 
-    again = start_scheduler(store, "0 3 * * *", command, grace_s=3600)  # restarted again: nothing is due
+    again = start_scheduler(store, DAILY, command, grace_s=3600)  # restarted again: nothing is due
     time.sleep(1.0)
     again.shutdown(wait=True)
     assert marker.read_text().splitlines() == ["ran"]
@@ -312,7 +318,7 @@ def test_a_pass_missed_beyond_the_grace_time_is_logged_not_run(tmp_path: Path, c
     command = command_appending_to(marker)
     fall_due_while_down(store, command, grace_s=1)
     with caplog.at_level(logging.WARNING, logger="ragvsft.schedule"):
-        back = start_scheduler(store, "0 3 * * *", command, grace_s=1)
+        back = start_scheduler(store, DAILY, command, grace_s=1)
         deadline = time.time() + 10
         while not any('"event": "missed"' in r.getMessage() for r in caplog.records):
             assert time.time() < deadline, "the missed pass was not logged"
