@@ -4,8 +4,10 @@ Same packaged SmolLM2-135M-Instruct, same demo eval questions, greedy, up to ``-
 newline stop; prompts closed book and with the top-3 BM25 chunks (~700 tokens, like the rag arm):
 
 - ``fp32``: the default path (``HFGenerator``), the reference every other row is compared with;
-- ``bf16``: the same weights in bfloat16 — the default (``model.dtype = "auto"``) on a CPU that computes bfloat16
-  natively (AMX or AVX-512 BF16, see the header), 3x slower than fp32 where it is emulated;
+- ``bf16 unpacked``: the same weights in bfloat16 — the default (``model.dtype = "auto"``) on a CPU that computes
+  bfloat16 natively (AMX, see the header), 3x slower than fp32 where it is emulated — as it ran before packing;
+- ``bf16``: the default there now: bfloat16 with each weight also packed for decoding (``model.pack_weights``,
+  ``ragvsft.generators.packed_weights``); its "same answers" are counted against ``bf16 unpacked``;
 - ``int8``: PyTorch dynamic int8 quantisation of every linear layer;
 - ``adapter unmerged`` / ``adapter merged``: a rank-16 LoRA adapter on every projection, applied per token
   (PEFT) or folded into a copy of the weights (what evaluation does); agreement is merged vs unmerged;
@@ -30,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = ROOT / ".cache" / "ragvsft"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # benchmarks never download
 STOP = ["\n"]
-PATHS = ("bf16", "int8", "adapter unmerged", "adapter merged", "llama.cpp")
+SAME_AS = {"adapter merged": "adapter unmerged", "bf16": "bf16 unpacked"}  # whose answers a path must equal
+PATHS = ("bf16 unpacked", "bf16", "int8", "adapter unmerged", "adapter merged", "llama.cpp")
 
 
 def main() -> None:
@@ -70,6 +73,7 @@ def main() -> None:
 
     paths = {
         "fp32": lambda: HFGenerator.from_loaded(lm_copy()),
+        "bf16 unpacked": lambda: HFGenerator.from_loaded(lm_copy(lambda m: m.to(torch.bfloat16)), pack_weights=False),
         "bf16": lambda: HFGenerator.from_loaded(lm_copy(lambda m: m.to(torch.bfloat16))),
         "int8": lambda: HFGenerator.from_loaded(lm_copy(
             lambda m: torch.ao.quantization.quantize_dynamic(m, {torch.nn.Linear}, dtype=torch.qint8))),
@@ -84,21 +88,22 @@ def main() -> None:
         gen = build()
         gen.generate(prompts["closed book"][:2], max_new_tokens=4)  # warm-up: first-call allocations
         for name, conversations in prompts.items():
-            for batch in (8, 1) if path in ("fp32", "bf16") else (8,):
+            for batch in (8, 1) if path in ("fp32", "bf16 unpacked", "bf16") else (8,):
                 gen.batch_size = batch
                 started = time.perf_counter()
                 out = gen.generate(conversations, max_new_tokens=args.max_new_tokens, stop=STOP)
                 seconds = time.perf_counter() - started
                 texts = [g.text for g in out]
-                ref_key = ("adapter unmerged" if path == "adapter merged" else "fp32", name, batch)
+                ref_key = (SAME_AS.get(path, "fp32"), name, batch)
                 reference.setdefault((path, name, batch), texts)
                 rate = sum(g.new_tokens for g in out) / seconds
                 rates[(path, name, batch)] = rate
                 base = rates.get(("fp32", name, batch), rate)
-                same = sum(a == b for a, b in zip(texts, reference.get(ref_key, texts)))
+                same = (f"{sum(a == b for a, b in zip(texts, reference[ref_key]))}/{len(texts)}"
+                        if ref_key in reference else "- (its reference path did not run)")
                 per_call = statistics.median(g.latency_ms for g in out) / 1000
-                print(f"| {path} | {name} | {batch} | {rate:.1f} | {per_call:.2f} | {rate / base:.2f}x "
-                      f"| {same}/{len(texts)} |", flush=True)
+                print(f"| {path} | {name} | {batch} | {rate:.1f} | {per_call:.2f} | {rate / base:.2f}x | {same} |",
+                      flush=True)
         del gen
     if "llama.cpp" in args.paths:
         llama_cpp_rows(prompts, reference, rates, args.max_new_tokens)

@@ -6,7 +6,7 @@ MLFLOW_TRACKING_URI). Each part starts `ragvsft serve` as its own process on a f
 concurrent clients (httpx, one request after another per client, modes mixed).
 
     .venv/bin/python benchmarks/serve_load.py experiments/demo.toml [--parts agreement,latency,throughput,memory,soak]
-        [--requests 64] [--clients 8,32] [--batch-sizes 8] [--soak-minutes 5]
+        [--requests 64] [--clients 8,32] [--batch-sizes 8] [--soak-minutes 5] [--set KEY=VALUE ...]
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 KEY = "benchmark-key-0123456789"
 MODES = ("base", "rag", "finetuned", "hybrid")
+SETTINGS: list[str] = []  # --set KEY=VALUE, for every server this run starts (and the one-mode processes)
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -46,7 +47,7 @@ class Served:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        sets = [arg for setting in settings for arg in ("--set", setting)]
+        sets = [arg for setting in (*SETTINGS, *settings) for arg in ("--set", setting)]
         # The access log goes to a file: a pipe nobody reads would fill up and block the server.
         self.log = tempfile.NamedTemporaryFile("w+", prefix="ragvsft-serve-", suffix=".log")
         self.process = subprocess.Popen(
@@ -129,7 +130,7 @@ def part_agreement(experiment: Path) -> None:
     from ragvsft.pipelines.evaluate import read_answers
     from ragvsft.releases import served_release
 
-    config, uri = load_config(experiment), tracking.tracking_uri()
+    config, uri = load_config(experiment, SETTINGS), tracking.tracking_uri()
     name = corpus_name(config.corpus)
     pick = served_release(uri, name)
     client = mlflow.MlflowClient(uri)
@@ -196,8 +197,9 @@ def part_memory(experiment: Path) -> None:
         ours = server.rss_mb()
     singles = {}
     for mode in MODES:
-        out = subprocess.run([sys.executable, __file__, str(experiment), "--single-mode", mode], capture_output=True,
-                             text=True, check=True)
+        sets = [arg for setting in SETTINGS for arg in ("--set", setting)]
+        out = subprocess.run([sys.executable, __file__, str(experiment), "--single-mode", mode, *sets],
+                             capture_output=True, text=True, check=True)
         singles[mode] = json.loads(out.stdout.strip().splitlines()[-1])["rss_mb"]
     biggest = max(singles.values())
     print("\n| process | RSS MB |\n|---|---|")
@@ -225,10 +227,12 @@ def single_mode(experiment: Path, mode: str) -> None:
     from ragvsft.releases import served_release
     from ragvsft.retriever import DenseRetriever
 
-    config, uri = load_config(experiment), tracking.tracking_uri()
+    config, uri = load_config(experiment, SETTINGS), tracking.tracking_uri()
     name, cache = corpus_name(config.corpus), config.model.cache_dir / "registry"
     pick = served_release(uri, name)
-    lm = load_lm(config.model.base_model, cache_dir=config.model.cache_dir)
+    # As the server loads it (dtype, packed weights): the comparison is one process per mode, not another precision.
+    lm = load_lm(config.model.base_model, cache_dir=config.model.cache_dir, device=config.model.device,
+                 dtype=config.model.dtype)
     net = None
     if ARMS[mode].adapter:
         folder = tracking.resolve_version(uri, tracking.registered_name(name, "adapter"), pick.adapter_version, cache).path
@@ -240,7 +244,7 @@ def single_mode(experiment: Path, mode: str) -> None:
         embedder = build_embedder(config.index)
         store, _ = load_index_version(folder, expected_embedder=embedder.identity, hnsw_ef_search=64)
         contexts = retrieve_all(DenseRetriever(embedder, store), [qa], config.index.top_k)
-    generator = HFGenerator.from_loaded(lm, adapter_model=net)
+    generator = HFGenerator.from_loaded(lm, adapter_model=net, pack_weights=config.model.pack_weights)
     answer(Arm(ARMS[mode], generator), [qa], config.prompt, contexts=contexts, max_new_tokens=24, stop=["\n"])
     print(json.dumps({"mode": mode, "rss_mb": psutil.Process().memory_info().rss / 2**20}))
 
@@ -254,7 +258,7 @@ def part_soak(experiment: Path, minutes: float, clients: int) -> None:
     from ragvsft.corpus_state import CorpusState
     from ragvsft.releases import promote, register_release, served_release
 
-    config, uri = load_config(experiment), tracking.tracking_uri()
+    config, uri = load_config(experiment, SETTINGS), tracking.tracking_uri()
     name = corpus_name(config.corpus)
     qs = questions(experiment)
     with Served(experiment, "serve.poll_s=2") as server:
@@ -301,8 +305,11 @@ def main() -> None:
     parser.add_argument("--clients", default="8,32")
     parser.add_argument("--batch-sizes", default="8", help="serve.max_batch_size values to measure against off")
     parser.add_argument("--soak-minutes", type=float, default=5)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="an experiment setting for every server started, e.g. model.pack_weights=false")
     parser.add_argument("--single-mode", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    SETTINGS.extend(args.set)
     if args.single_mode:
         single_mode(args.experiment, args.single_mode)
         return

@@ -78,7 +78,7 @@ def build_generator(model: ModelConfig, *, adapter_dir: Path | None = None, name
     its own copy of the weights if given (nothing else shares that copy, and merged costs no more than the base)."""
     return HFGenerator(name or model.base_model, cache_dir=model.cache_dir, adapter=adapter_dir,
                        batch_size=model.batch_size, device=model.device, merge_adapter=adapter_dir is not None,
-                       dtype=model.dtype)
+                       dtype=model.dtype, pack_weights=model.pack_weights)
 
 
 def build_answer_limits(model: ModelConfig, training_answers: Sequence[str]) -> AnswerLimits:
