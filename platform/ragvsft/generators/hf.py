@@ -31,6 +31,8 @@ from ragvsft.prompts import Message, render_prompt
 class HFGenerator:
     """Greedy answers from a local causal LM, optionally with a LoRA adapter applied, in ``dtype`` (``float32``, the
     reference; ``bfloat16``; ``auto``: bfloat16 where the hardware computes it natively, see ``ragvsft.device``).
+    ``pack_weights``: in bfloat16 on a CPU with AMX, decode with weights packed once for oneDNN (the same answers,
+    faster, a second copy of the weights; ``ragvsft.generators.packed_weights``).
 
     Example:
         >>> gen = HFGenerator("SmolLM2-135M-Instruct", cache_dir=Path(".cache/ragvsft"), batch_size=8)  # doctest: +SKIP
