@@ -1,11 +1,11 @@
 """bfloat16 decoding on a CPU with AMX: each weight reordered for oneDNN once, not on every matrix product.
 
 Why: a decoding step multiplies every weight by a handful of rows (one per answer being generated). For such
-products in bfloat16, ``F.linear`` hands oneDNN a plain weight, which it reorders into its blocked layout on every
-call; on this project's AMX Xeon that made a batch-1 decoding step of SmolLM2-135M spend 27 of its 42 ms in matrix
-products. With each weight reordered once (``torch.ops.mkldnn._reorder_linear_weight``) the same products took
-19 ms at 1 row and 18 instead of 29 ms at 8 rows (``benchmarks/generation_backends.py`` has the whole-answer
-figures).
+products in bfloat16, ``F.linear`` hands oneDNN a plain weight, which (as we read the timings) it reorders into its
+blocked layout on every call; on this project's AMX Xeon a batch-1 decoding step of SmolLM2-135M spent 27 of its
+42 ms in matrix products. With each weight reordered once (``torch.ops.mkldnn._reorder_linear_weight``) the
+same products took 19 ms at 1 row and 18 instead of 29 ms at 8 rows (``benchmarks/generation_backends.py`` has
+the whole-answer figures).
 
 The plain weight stays, for everything else: prefill (hundreds of rows, where the plain path is as fast), PEFT's
 merge and state dicts, training. So packing costs a second copy of every packed weight, i.e. as many bytes
