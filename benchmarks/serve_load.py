@@ -35,6 +35,11 @@ MODES = ("base", "rag", "finetuned", "hybrid")
 SETTINGS: list[str] = []  # --set KEY=VALUE, for every server this run starts (and the one-mode processes)
 
 
+def set_flags(settings: Sequence[str]) -> list[str]:
+    """``--set KEY=VALUE`` command-line flags for ``settings``."""
+    return [arg for setting in settings for arg in ("--set", setting)]
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
@@ -47,7 +52,7 @@ class Served:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        sets = [arg for setting in (*SETTINGS, *settings) for arg in ("--set", setting)]
+        sets = set_flags((*SETTINGS, *settings))
         # The access log goes to a file: a pipe nobody reads would fill up and block the server.
         self.log = tempfile.NamedTemporaryFile("w+", prefix="ragvsft-serve-", suffix=".log")
         self.process = subprocess.Popen(
@@ -197,8 +202,7 @@ def part_memory(experiment: Path) -> None:
         ours = server.rss_mb()
     singles = {}
     for mode in MODES:
-        sets = [arg for setting in SETTINGS for arg in ("--set", setting)]
-        out = subprocess.run([sys.executable, __file__, str(experiment), "--single-mode", mode, *sets],
+        out = subprocess.run([sys.executable, __file__, str(experiment), "--single-mode", mode, *set_flags(SETTINGS)],
                              capture_output=True, text=True, check=True)
         singles[mode] = json.loads(out.stdout.strip().splitlines()[-1])["rss_mb"]
     biggest = max(singles.values())
