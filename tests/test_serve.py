@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -245,6 +245,28 @@ def test_healthz_answers_while_a_batch_generates(running: Running) -> None:
 
 
 def test_hot_reload_swaps_versions_without_a_failed_or_mixed_request(running: Running) -> None:
+    stop, replies = threading.Event(), []
+
+    def load() -> None:
+        with running.client() as client:
+            while not stop.is_set():
+                replies.append(ask(client, "How long is parental leave?", "hybrid"))
+
+    def wait_for(condition: Callable[[], bool], what: str) -> None:
+        deadline = time.time() + 60
+        while not condition():
+            assert time.time() < deadline, what
+            time.sleep(0.05)
+
+    def adapters_seen() -> set[str]:
+        return {r.json()["versions"]["adapter"] for r in list(replies) if r.status_code == 200}
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for t in threads:
+        t.start()
+    # Requests must be answered by the old version before the new one exists: with no champion the server follows
+    # the challenger, so it may reload as soon as the release below is registered, before `promote`.
+    wait_for(lambda: "1" in adapters_seen(), "no request was answered before the reload")
     # A second adapter version (same files, new version number: a new identity in the server), released and promoted.
     name = tracking.registered_name("corpus", "adapter")
     first = mlflow.MlflowClient(running.uri).get_model_version(name, "1")
@@ -253,24 +275,10 @@ def test_hot_reload_swaps_versions_without_a_failed_or_mixed_request(running: Ru
     with tracking.run(uri=running.uri, experiment="ragvsft/corpus", name="by-hand", description="") as logged:
         releases.register_release(running.uri, "corpus", index_version="1", adapter_version="2",
                                   state=CorpusState({}, {}), logger=logged)
-    stop, replies = threading.Event(), []
-
-    def load() -> None:
-        with running.client() as client:
-            while not stop.is_set():
-                replies.append(ask(client, "How long is parental leave?", "hybrid"))
-
-    threads = [threading.Thread(target=load) for _ in range(4)]
-    for t in threads:
-        t.start()
-    time.sleep(0.5)
     result = CliRunner().invoke(cli, ["promote", str(running.experiment)], env={"MLFLOW_TRACKING_URI": running.uri})
     assert result.exit_code == 0 and "champion: release v2: index v1, adapter v2" in result.output, result.output
-    deadline = time.time() + 30
-    while running.server.live.release.adapter_version != "2":
-        assert time.time() < deadline, "the server did not reload"
-        time.sleep(0.1)
-    time.sleep(0.5)
+    wait_for(lambda: running.server.live.release.adapter_version == "2", "the server did not reload")
+    wait_for(lambda: "2" in adapters_seen(), "no request was answered after the reload")
     stop.set()
     for t in threads:
         t.join()
