@@ -379,7 +379,10 @@ def test_cli_server_logs_json_lines_and_finishes_requests_in_flight_on_sigterm(r
             headers = {"Authorization": f"Bearer {KEY}"}
             slow = pool.submit(httpx.post, f"{url}/v1/ask", headers=headers, timeout=60,
                                json={"question": "Who handles leave requests?", "mode": "hybrid", "max_new_tokens": 300})
-            time.sleep(0.3)
+            deadline = time.time() + 60  # SIGTERM once the request is in a batch (metrics count batches as they start)
+            while "ragvsft_batch_size_count 1.0" not in httpx.get(f"{url}/metrics", headers=headers, timeout=5).text:
+                assert time.time() < deadline, "the request never reached a batch"
+                time.sleep(0.05)
             process.send_signal(signal.SIGTERM)
             assert slow.result().status_code == 200
         # uvicorn shuts down gracefully, then re-raises the signal: the exit status says SIGTERM ended it.
@@ -403,13 +406,14 @@ def test_a_full_queue_answers_429_in_openai_shape(running: Running) -> None:
 
     s = replace(running.server.settings, max_queue=1, max_batch_size=1, max_wait_ms=0)
     engine = running.server.live.engine
-    batcher = MicroBatcher(engine, max_batch_size=1, max_wait_ms=0, max_queue=1)
+    taken = threading.Event()
+    batcher = MicroBatcher(engine, max_batch_size=1, max_wait_ms=0, max_queue=1, on_batch=lambda queries: taken.set())
     tight = Server(running.server.live, batcher, s, 6, 2, KEY, ServerMetrics())
     with ThreadedUvicorn(create_app(tight)) as url, httpx.Client(base_url=url, timeout=60, headers={
             "Authorization": f"Bearer {KEY}"}) as client, ThreadPoolExecutor(2) as pool:
         with engine._lock:  # the model is busy: the worker holds the first request, the second waits in the queue
             first = pool.submit(ask, client, "How long is parental leave?", "rag")
-            time.sleep(0.5)  # the worker has taken the first request by now, and waits for the model
+            assert taken.wait(60), "the worker never took the first request"  # it now waits for the model
             second = pool.submit(ask, client, "How long is parental leave?", "rag")
             while batcher.depth < 1:
                 time.sleep(0.01)
