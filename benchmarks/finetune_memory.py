@@ -27,13 +27,14 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = ROOT / ".cache" / "ragvsft"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # benchmarks never download
 
-# name -> (LoraSettings overrides, whether glibc maps every block of 1 MiB or more on its own: the default until
-# 2026-11-27, which kept resident memory near the live tensors but made a step ~1.4x slower in page faults)
+# name -> LoraSettings overrides ("glibc's own heap": its mmap threshold climbing to 32 MiB, the training default
+# from the morning of 2026-11-27 until the bounded heap that evening)
 CASES = {
-    "whole batch, no token budget": ({"max_batch_tokens": 0, "gradient_checkpointing": "off"}, False),
-    "token budget 1024, checkpointing auto (default)": ({}, False),
-    "token budget 1024 + checkpointing": ({"gradient_checkpointing": "on"}, False),
-    "token budget 1024, 1 MiB blocks mapped alone": ({}, True),
+    "whole batch, no token budget": {"max_batch_tokens": 0, "gradient_checkpointing": "off"},
+    "token budget 1024, checkpointing auto (default)": {},
+    "token budget 1024 + checkpointing": {"gradient_checkpointing": "on"},
+    "token budget 1024, lean heap from the start": {"lean_heap_share": 0.0},
+    "token budget 1024, glibc's own heap": {"bound_heap": False},
 }
 
 
@@ -45,14 +46,11 @@ def child(length: int, case: str, batch_size: int, steps: int) -> None:
     from ragvsft.corpus import load_corpus
     from ragvsft.finetune import LoraSettings, lora
     from ragvsft.finetune.data import TrainExample
-    from ragvsft.finetune.memory import make_heap_lean
     from ragvsft.models import load_lm
     from ragvsft.pipelines.common import peak_rss_mb
 
     torch.set_num_threads(2)
-    overrides, blocks_alone = CASES[case]
-    if blocks_alone:  # freed blocks go back to the kernel at once; every new one is faulted in afresh
-        make_heap_lean()  # what finetune.lean_heap_share = 0 does
+    overrides = CASES[case]
     lm = load_lm("SmolLM2-135M-Instruct", cache_dir=CACHE_DIR)
     words = " ".join(d.text for d in load_corpus(ROOT / "corpora" / "demo").documents).split()
     rng = random.Random(0)

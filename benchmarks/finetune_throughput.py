@@ -79,12 +79,11 @@ def run_ours(lm, examples: list, settings, threads: int | None, before: bool = F
 
     if before:  # train_lora as of 2026-11-26: PEFT's nn.Dropout, transformers' answer-only logits, lean heap
         import contextlib
-
-        from ragvsft.finetune.memory import make_heap_lean
+        import dataclasses
 
         lora.cheap_lora_dropout = lambda model: contextlib.nullcontext(0)
         lora.chunked_head_supported = lambda model: False
-        make_heap_lean()  # every block of 1 MiB or more mapped alone, as every fine-tune did then
+        settings = dataclasses.replace(settings, lean_heap_share=0.0)  # every block of 1 MiB or more mapped alone
     cpu_started = time.process_time()
     result = train_lora(lm, examples, settings, seed=SEED, torch_threads=threads)
     return {"steps": len(result.losses), "tokens": result.train_tokens, "seconds": result.wall_s,

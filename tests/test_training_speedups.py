@@ -153,40 +153,67 @@ def test_chunked_head_only_where_logits_are_the_head_alone(tiny_lm_dir: Path, tm
     assert not head_loss.chunked_head_supported(with_head)  # the head trains: transformers' loss
 
 
-# --- the heap: fast while there is room --------------------------------------------------------------------------------
+# --- the heap: bounded while there is room, lean past a share of the machine ----------------------------------------
 
 
-def test_heap_guard_turns_lean_once_past_its_share_of_the_machine(monkeypatch) -> None:
+@pytest.fixture
+def heap_calls(monkeypatch) -> list[str]:
+    """The heap settings a guard asks for, recorded instead of made (they last for the life of a process)."""
+    calls: list[str] = []
+    for name in ("bounded", "lean", "restored"):
+        setting = "restore_heap" if name == "restored" else f"make_heap_{name}"
+        monkeypatch.setattr(memory, setting, lambda name=name: calls.append(name) or True)
+    return calls
+
+
+def test_heap_guard_bounds_the_heap_turns_lean_once_past_its_share_and_restores_it(monkeypatch,
+                                                                                   heap_calls: list[str]) -> None:
     resident = iter([1_000, 1_400, 1_600, 1_700])  # at the start, then one value per check
     monkeypatch.setattr(memory, "resident_bytes", lambda: next(resident))
     monkeypatch.setattr(memory, "available_bytes", lambda: 1_000)
-    turned: list[bool] = []
-    monkeypatch.setattr(memory, "make_heap_lean", lambda: turned.append(True) or True)
-    guard = memory.HeapGuard(0.5)
-    assert guard.limit == 1_000 + 0.5 * 1_000
-    assert [guard.check(), guard.check(), guard.check()] == [False, True, False]  # 1,400 within; 1,600 past; once
-    assert guard.lean and turned == [True]
+    with memory.HeapGuard(0.5) as guard:
+        assert guard.limit == 1_000 + 0.5 * 1_000 and heap_calls == ["bounded"] and not guard.lean
+        assert [guard.check(), guard.check(), guard.check()] == [False, True, False]  # 1,400 within; 1,600 past; once
+        assert guard.lean and heap_calls == ["bounded", "lean"]
+    assert heap_calls == ["bounded", "lean", "restored"]
 
 
-def test_heap_guard_does_nothing_where_memory_cannot_be_read(monkeypatch) -> None:
+def test_heap_guard_only_bounds_where_memory_cannot_be_read(monkeypatch, heap_calls: list[str]) -> None:
     monkeypatch.setattr(memory, "available_bytes", lambda: None)
-    monkeypatch.setattr(memory, "make_heap_lean", lambda: pytest.fail("turned lean without knowing the memory"))
-    guard = memory.HeapGuard(0.5)
-    assert guard.limit is None and not guard.check() and not guard.lean
+    with memory.HeapGuard(0.5) as guard:
+        assert guard.limit is None and not guard.check() and not guard.lean
+    assert heap_calls == ["bounded", "restored"]
 
 
-def test_a_zero_share_is_lean_from_the_start(monkeypatch) -> None:
-    monkeypatch.setattr(memory, "make_heap_lean", lambda: True)
-    assert memory.HeapGuard(0.0).lean
+def test_glibc_keeps_its_own_heap_unless_bounded(heap_calls: list[str]) -> None:
+    with memory.HeapGuard(0.5, bounded=False) as guard:
+        assert not guard.lean
+    assert heap_calls == ["restored"]
+
+
+def test_a_zero_share_is_lean_from_the_start_and_restored_after_a_failure(heap_calls: list[str]) -> None:
+    with pytest.raises(RuntimeError), memory.HeapGuard(0.0) as guard:
+        assert guard.lean
+        raise RuntimeError("a step failed")
+    assert heap_calls == ["lean", "restored"]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
-def test_make_heap_lean_takes_in_a_fresh_process() -> None:
-    # In its own process: the setting lasts for the life of a process, and would slow the rest of the tests.
-    code = ("from ragvsft.finetune.memory import make_heap_lean, resident_bytes, available_bytes\n"
-            "print(make_heap_lean(), resident_bytes() > 0, available_bytes() > 0)")
+@pytest.mark.parametrize("setting", ["make_heap_bounded", "make_heap_lean", "restore_heap"])
+def test_the_heap_settings_take_in_a_fresh_process(setting: str) -> None:
+    # In its own process: a setting lasts for the life of a process. A block just under the threshold comes from
+    # the heap (the [heap] region of /proc/self/maps) and one at it gets its own mapping, outside that region.
+    size = {"make_heap_bounded": memory.BOUNDED_BLOCK_BYTES, "make_heap_lean": memory.LEAN_BLOCK_BYTES,
+            "restore_heap": memory.GLIBC_MMAP_THRESHOLD_MAX}[setting]
+    code = (f"import ctypes\nfrom ragvsft.finetune.memory import {setting}, resident_bytes, available_bytes\n"
+            "libc = ctypes.CDLL('libc.so.6'); libc.malloc.restype = ctypes.c_void_p\n"
+            f"took = {setting}()\n"
+            f"small, large = libc.malloc({size} - 65536), libc.malloc({size})\n"
+            "line = next(x for x in open('/proc/self/maps') if x.rstrip().endswith('[heap]'))\n"
+            "low, high = (int(a, 16) for a in line.split()[0].split('-'))\n"
+            "print(took, low <= small < high, not low <= large < high, resident_bytes() > 0, available_bytes() > 0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
-    assert out.split() == ["True", "True", "True"]
+    assert out.split() == ["True"] * 5
 
 
 def test_training_reports_when_the_heap_turned_lean(tiny_lm_dir: Path, tmp_path: Path, monkeypatch) -> None:

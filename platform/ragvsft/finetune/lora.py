@@ -11,7 +11,7 @@ of similar length into batches saves as much again when short closed-book and
 long RAFT examples are mixed, because padding costs as much as real tokens.
 On a CPU three more things pay, each in its own module: LoRA dropout drawn and
 kept cheaply (``lora_dropout``), the head's loss in chunks (``head_loss``) and
-glibc's heap left fast while the machine has room (``memory``).
+glibc's heap bounded, not lean, while the machine has room (``memory``).
 """
 
 from __future__ import annotations
@@ -246,10 +246,11 @@ def train_lora(
     answers = [e.answer_tokens for e in encoded]  # counted once: the property walks every label
     device = next(model.parameters()).device
     checkpointing = _Checkpointing(model.get_base_model(), settings)
-    heap = HeapGuard(settings.lean_heap_share)
-    lean_from = 1 if heap.lean else 0
     model.train()
-    with cheap_lora_dropout(model):  # nn.Dropout: 4x the random draws, 9 bytes kept per element instead of 5
+    # The heap bounded for the loop, restored after it; cheap dropout (nn.Dropout: 4x the random draws, 9 bytes kept
+    # per element instead of 5).
+    with HeapGuard(settings.lean_heap_share, bounded=settings.bound_heap) as heap, cheap_lora_dropout(model):
+        lean_from = 1 if heap.lean else 0
         for epoch in range(1, settings.epochs + 1):
             for indices in batch_indices(lengths, settings.batch_size, rng=order_rng, group_by_length=settings.group_by_length):
                 # The step's loss is the mean over all its answer tokens, so each micro-batch's mean is weighted by
