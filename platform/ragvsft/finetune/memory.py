@@ -117,11 +117,10 @@ def restore_heap() -> bool:
 
 
 class HeapGuard:
-    """The heap for the length of a training loop: entering bounds it (unless ``bounded`` is False; lean at once
-    when ``share`` is 0),
-    :meth:`check` after each optimiser step makes it lean, once, when the process has grown by more than ``share``
-    of the memory available when the guard was made (``finetune.lean_heap_share``), and leaving restores it for
-    whatever the process does next (generating answers, in a sweep).
+    """The heap for the length of a training loop. Entering bounds it (unless ``bounded`` is False), or makes it
+    lean at once when ``share`` is 0; :meth:`check` after each optimiser step makes it lean, once, when the process
+    has grown by more than ``share`` of the memory available on entry (``finetune.lean_heap_share``); leaving
+    restores it for whatever the process does next (generating answers, in a sweep), also after a failure.
 
     Example:
         >>> with HeapGuard(0.5) as guard:  # doctest: +SKIP
@@ -131,7 +130,8 @@ class HeapGuard:
     """
 
     def __init__(self, share: float, *, bounded: bool = True) -> None:
-        self.share, self.bounded, self.limit, self.lean = share, bounded, None, False
+        self.share, self.bounded, self.lean = share, bounded, False
+        self.limit: float | None = None
 
     def __enter__(self) -> HeapGuard:
         resident, available = resident_bytes(), available_bytes()
