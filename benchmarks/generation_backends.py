@@ -8,6 +8,8 @@ newline stop; prompts closed book and with the top-3 BM25 chunks (~700 tokens, l
   bfloat16 natively (AMX, see the header), 3x slower than fp32 where it is emulated — as it ran before packing;
 - ``bf16``: the default there now: bfloat16 with each weight also packed for decoding (``model.pack_weights``,
   ``ragvsft.generators.packed_weights``); its "same answers" are counted against ``bf16 unpacked``;
+- ``bf16 batch-invariant``: ``bf16`` with ``model.batch_invariant`` (each prompt prefilled alone, decoding
+  attention row by row; ``ragvsft.generators.batch_invariant``);
 - ``int8``: PyTorch dynamic int8 quantisation of every linear layer;
 - ``adapter unmerged`` / ``adapter merged``: a rank-16 LoRA adapter on every projection, applied per token
   (PEFT) or folded into a copy of the weights (what evaluation does); agreement is merged vs unmerged;
@@ -15,7 +17,8 @@ newline stop; prompts closed book and with the top-3 BM25 chunks (~700 tokens, l
   (only when ``llama_cpp`` is installed: ``pip install llama-cpp-python`` compiles llama.cpp, ~10 minutes on 2 cores).
 
 Per row, from the median of ``--repeats`` passes: new tokens per second, median seconds per call (what a caller
-waits: one batch), and how many answers equal the reference's. (llama.cpp rows: one pass.)
+waits: one batch), how many answers equal the reference's, and for a path run at both batch sizes how many of its
+batch-8 answers equal its own batch-1 ones (what batching changes). (llama.cpp rows: one pass.)
 
     .venv/bin/python benchmarks/generation_backends.py [--questions 16] [--max-new-tokens 24] [--repeats 3]
 """
@@ -32,8 +35,10 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = ROOT / ".cache" / "ragvsft"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # benchmarks never download
 STOP = ["\n"]
-SAME_AS = {"adapter merged": "adapter unmerged", "bf16": "bf16 unpacked"}  # whose answers a path must equal
-PATHS = ("bf16 unpacked", "bf16", "int8", "adapter unmerged", "adapter merged", "llama.cpp")
+SAME_AS = {"adapter merged": "adapter unmerged", "bf16": "bf16 unpacked",  # whose answers a path must equal
+           "bf16 batch-invariant": "bf16"}
+BOTH_BATCHES = ("fp32", "bf16 unpacked", "bf16", "bf16 batch-invariant")  # run at batch 1, then 8
+PATHS = ("bf16 unpacked", "bf16", "bf16 batch-invariant", "int8", "adapter unmerged", "adapter merged", "llama.cpp")
 
 
 def main() -> None:
@@ -65,8 +70,8 @@ def main() -> None:
     print(f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}, native bfloat16 "
           f"{native_bfloat16('cpu')} (model.dtype auto = {inference_dtype('cpu', 'auto')}); {len(questions)} "
           f"questions, greedy, <= {args.max_new_tokens} new tokens\n")
-    print("| path | prompts | batch | new tokens/s | median s per call | vs fp32 | same answers |")
-    print("|---|---|---|---|---|---|---|")
+    print("| path | prompts | batch | new tokens/s | median s per call | vs fp32 | same answers | = its batch 1 |")
+    print("|---|---|---|---|---|---|---|---|")
 
     def lm_copy(convert=None):
         lm = load_lm("SmolLM2-135M-Instruct", cache_dir=CACHE_DIR)
@@ -76,6 +81,8 @@ def main() -> None:
         "fp32": lambda: HFGenerator.from_loaded(lm_copy()),
         "bf16 unpacked": lambda: HFGenerator.from_loaded(lm_copy(lambda m: m.to(torch.bfloat16)), pack_weights=False),
         "bf16": lambda: HFGenerator.from_loaded(lm_copy(lambda m: m.to(torch.bfloat16))),
+        "bf16 batch-invariant": lambda: HFGenerator.from_loaded(lm_copy(lambda m: m.to(torch.bfloat16)),
+                                                                batch_invariant=True),
         "int8": lambda: HFGenerator.from_loaded(lm_copy(
             lambda m: torch.ao.quantization.quantize_dynamic(m, {torch.nn.Linear}, dtype=torch.qint8))),
         "adapter unmerged": lambda: adapter_generator(lm_copy(), merge=False),
@@ -89,7 +96,7 @@ def main() -> None:
         gen = build()
         gen.generate(prompts["closed book"][:2], max_new_tokens=4)  # warm-up: first-call allocations
         for name, conversations in prompts.items():
-            for batch in (8, 1) if path in ("fp32", "bf16 unpacked", "bf16") else (8,):
+            for batch in (1, 8) if path in BOTH_BATCHES else (8,):
                 gen.batch_size = batch
                 runs = []  # (seconds, generations), repeated: a 16-answer pass is short, this machine noisy
                 for _ in range(args.repeats):
@@ -106,8 +113,10 @@ def main() -> None:
                 same = (f"{sum(a == b for a, b in zip(texts, reference[ref_key]))}/{len(texts)}"
                         if ref_key in reference else "- (its reference path did not run)")
                 per_call = statistics.median(g.latency_ms for g in out) / 1000
-                print(f"| {path} | {name} | {batch} | {rate:.1f} | {per_call:.2f} | {rate / base:.2f}x | {same} |",
-                      flush=True)
+                alone = reference.get((path, name, 1)) if batch > 1 else None
+                as_alone = f"{sum(a == b for a, b in zip(texts, alone))}/{len(texts)}" if alone else ""
+                print(f"| {path} | {name} | {batch} | {rate:.1f} | {per_call:.2f} | {rate / base:.2f}x | {same} "
+                      f"| {as_alone} |", flush=True)
         del gen
     if "llama.cpp" in args.paths:
         llama_cpp_rows(prompts, reference, rates, args.max_new_tokens)
@@ -138,7 +147,7 @@ def llama_cpp_rows(prompts, reference, rates, max_new_tokens: int) -> None:
     try:
         import llama_cpp
     except ImportError:
-        print("| llama.cpp | - | - | not installed (pip install llama-cpp-python) | | | |")
+        print("| llama.cpp | - | - | not installed (pip install llama-cpp-python) | | | | |")
         return
     from ragvsft.generators.base import hits_stop, truncate_at_stop
     from ragvsft.models import PACKAGED_LMS, load_tokenizer
@@ -165,7 +174,7 @@ def llama_cpp_rows(prompts, reference, rates, max_new_tokens: int) -> None:
         rate = tokens / (time.perf_counter() - started)
         same = sum(a == b for a, b in zip(texts, reference[("fp32", name, 1)]))
         print(f"| llama.cpp Q4_1 | {name} | 1 | {rate:.1f} | {statistics.median(calls):.2f} "
-              f"| {rate / rates[('fp32', name, 1)]:.2f}x | {same}/{len(texts)} |", flush=True)
+              f"| {rate / rates[('fp32', name, 1)]:.2f}x | {same}/{len(texts)} | |", flush=True)
 
 
 if __name__ == "__main__":

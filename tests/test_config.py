@@ -77,6 +77,7 @@ def test_overrides_are_typed_and_validated(tmp_path: Path) -> None:
     ('corpus = "c"\n[finetune]\nmax_batch_tokens = -1\n', "finetune.max_batch_tokens must be >= 0"),
     ('corpus = "c"\n[finetune]\nlean_heap_share = 1.5\n', "finetune.lean_heap_share must be in [0, 1]"),
     ('corpus = "c"\n[model]\npack_weights = "yes"\n', "'model.pack_weights' must be bool"),
+    ('corpus = "c"\n[model]\nbatch_invariant = 1\n', "'model.batch_invariant' must be bool"),
     ('corpus = "c"\n[finetune]\nbound_heap = 1\n', "'finetune.bound_heap' must be bool"),
     ('corpus = "c"\n[finetune]\ngradient_checkpointing = true\n', "'finetune.gradient_checkpointing' must be 'auto'"),
     ('corpus = "c"\n[finetune]\nseed = 3\n', "unknown key 'finetune.seed'"),

@@ -95,6 +95,11 @@ class ModelConfig:
     """bfloat16 on a CPU with AMX: keep a second copy of each weight in oneDNN's layout for decoding (closed-book
     answers 1.1-1.2x faster, the same answers, as many bytes again as the linear layers: +251 MB for
     SmolLM2-135M); ``false`` keeps one copy. No effect elsewhere."""
+    batch_invariant: bool = False
+    """Every answer the same in any batch (of up to 32 rows), bfloat16 included, so the server answers exactly what
+    evaluation recorded: each prompt is prefilled alone, decoding attends row by row, adapters stay unmerged in
+    evaluation and compute in the model's dtype. Costs a forward pass per prompt (``ragvsft.generators.batch_invariant``).
+    Without it a bfloat16 answer can change with its batch; float32 answers barely do."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ alone. In bfloat16 (``dtype``; the default of experiments on hardware that
 computes it natively) it need not: the matrix products round differently for
 other batch shapes, and after some tokens a near-tie can flip (seen on an H200
 with the test model after about 8 tokens; on a CPU with AMX, 20 % of the demo's
-served answers differed from the evaluated ones for that reason).
+served answers differed from the evaluated ones for that reason), unless
+``batch_invariant`` is set (``ragvsft.generators.batch_invariant``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ class HFGenerator:
     """Greedy answers from a local causal LM, optionally with a LoRA adapter applied, in ``dtype`` (``float32``, the
     reference; ``bfloat16``; ``auto``: bfloat16 where the hardware computes it natively, see ``ragvsft.device``).
     ``pack_weights``: in bfloat16 on a CPU with AMX, decode with weights packed once for oneDNN (the same answers,
-    faster, a second copy of the weights; ``ragvsft.generators.packed_weights``).
+    faster, a second copy of the weights; ``ragvsft.generators.packed_weights``). ``batch_invariant``: each answer
+    the same in any batch of up to 32 rows, bfloat16 included, at the cost of a forward pass per prompt
+    (``ragvsft.generators.batch_invariant``).
 
     Example:
         >>> gen = HFGenerator("SmolLM2-135M-Instruct", cache_dir=Path(".cache/ragvsft"), batch_size=8)  # doctest: +SKIP
@@ -54,6 +57,7 @@ class HFGenerator:
         merge_adapter: bool = False,
         dtype: str = "float32",
         pack_weights: bool = True,
+        batch_invariant: bool = False,
     ) -> None:
         _check_batch_size(batch_size)  # before the load: a bad setting should not cost a model load first
         if torch_threads is not None:
@@ -90,11 +94,12 @@ class HFGenerator:
                 # runs two extra matrix products). The sums round differently, so a merged model is its own identity.
                 net = net.merge_and_unload().eval()
                 identity += "+merged"
-        self._init(lm, net, identity, batch_size, pack_weights)
+        self._init(lm, net, identity, batch_size, pack_weights, batch_invariant)
 
     @classmethod
     def from_loaded(cls, lm: LoadedLM, *, adapter_model: Any | None = None, batch_size: int = 8,
-                    identity: str | None = None, pack_weights: bool = True) -> HFGenerator:
+                    identity: str | None = None, pack_weights: bool = True,
+                    batch_invariant: bool = False) -> HFGenerator:
         """Generate with an already-loaded model, e.g. the PEFT model a fine-tune just trained.
 
         An in-memory adapter has no folder, so its identity is a hash of its weights, unless ``identity`` is given
@@ -107,10 +112,12 @@ class HFGenerator:
         if identity is None:
             identity = (lm.identity if adapter_model is None
                         else f"{lm.identity}+adapter@sha256:{_adapter_sha256(adapter_model)}")
-        self._init(lm, lm.model if adapter_model is None else adapter_model, identity, batch_size, pack_weights)
+        self._init(lm, lm.model if adapter_model is None else adapter_model, identity, batch_size, pack_weights,
+                   batch_invariant)
         return self
 
-    def _init(self, lm: LoadedLM, net: Any, identity: str, batch_size: int, pack_weights: bool) -> None:
+    def _init(self, lm: LoadedLM, net: Any, identity: str, batch_size: int, pack_weights: bool,
+              batch_invariant: bool) -> None:
         if pack_weights:
             from ragvsft.generators.packed_weights import pack_for_decoding
 
@@ -118,6 +125,12 @@ class HFGenerator:
         # The same weights in bfloat16 answer a little differently from float32: part of the identity.
         dtype = str(lm.model.dtype).removeprefix("torch.")
         self._identity = identity if dtype == "float32" else f"{identity}[{dtype}]"
+        self._batch_invariant = batch_invariant
+        if batch_invariant:  # other sums than the batched path's, so other answers (in bfloat16): its own identity
+            from ragvsft.generators.batch_invariant import use_rowwise_attention
+
+            use_rowwise_attention(lm.model)
+            self._identity += "+batch-invariant"
         self._lm, self._net, self.batch_size = lm, net, batch_size
         tokenizer = lm.tokenizer
         self._pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
@@ -177,11 +190,12 @@ class HFGenerator:
             attention_mask[row, width - len(ids):] = 1
         device = next(self._net.parameters()).device
         stopper = _StopStrings(self._lm.tokenizer, stop, width, limits, self._eos_ids, on_step)
-        extra, scope = self._adapter_rows(adapter_names)
         was_training = self._net.training
         self._net.eval()  # dropout off: a model handed over from training may still be in train mode
         started = time.perf_counter()
         try:
+            cache = self._prefill_alone(prompts, width, adapter_names)
+            extra, scope = self._adapter_rows(adapter_names)
             with torch.inference_mode(), scope:
                 output = self._net.generate(
                     input_ids=input_ids.to(device), attention_mask=attention_mask.to(device),
@@ -189,7 +203,7 @@ class HFGenerator:
                     # beams) must not leak into a comparison of arms.
                     do_sample=False, num_beams=1, repetition_penalty=1.0, no_repeat_ngram_size=0,
                     max_new_tokens=max(limits), pad_token_id=self._pad_id, eos_token_id=self._eos_ids,
-                    stopping_criteria=[stopper] if stopper.needed else None, **extra,
+                    stopping_criteria=[stopper] if stopper.needed else None, cache=cache, **extra,
                 )
         finally:
             if was_training:
@@ -204,6 +218,23 @@ class HFGenerator:
             generations.append(Generation(truncate_at_stop(text, stop), len(ids), n, latency_ms, len(prompts)))
         return generations
 
+
+    def _prefill_alone(self, prompts: Sequence[Sequence[int]], width: int,
+                       adapter_names: Sequence[str] | None) -> Any:
+        """With ``batch_invariant``: the batch's cache, each prompt prefilled alone with its own adapter (else None:
+        ``generate`` prefills the padded batch)."""
+        if not self._batch_invariant or min(len(p) for p in prompts) < 2:  # a 1-token prompt has nothing to cache
+            return None
+        import torch
+
+        from ragvsft.generators.batch_invariant import match_adapter_dtype, prefill_rows
+
+        match_adapter_dtype(self._net)  # here, not at load: the server loads adapters into the model later
+        def alone(row: int) -> contextlib.AbstractContextManager:
+            return self._adapter_rows(None if adapter_names is None else [adapter_names[row]])[1]
+
+        with torch.inference_mode():
+            return prefill_rows(self._net, prompts, width, alone)
 
     def _adapter_rows(self, adapter_names: Sequence[str] | None) -> tuple[dict[str, Any], contextlib.AbstractContextManager]:
         """``generate``'s extra arguments and the context to run it in for per-row adapters.

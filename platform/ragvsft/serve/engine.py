@@ -128,12 +128,13 @@ class Engine:
     """
 
     def __init__(self, lm: LoadedLM, embedder: Embedder, *, template: PromptTemplate, stop: Sequence[str],
-                 hnsw_ef_search: int, pack_weights: bool = True) -> None:
+                 hnsw_ef_search: int, pack_weights: bool = True, batch_invariant: bool = False) -> None:
         self._lm, self._embedder, self._template = lm, embedder, template
-        self.stop, self._ef_search, self._pack = tuple(stop), hnsw_ef_search, pack_weights
+        self.stop, self._ef_search = tuple(stop), hnsw_ef_search
+        self._how = {"pack_weights": pack_weights, "batch_invariant": batch_invariant}  # model.* settings
         self._peft: Any = None  # the PeftModel, once a first adapter is loaded
         # Packs the base model's weights (model.pack_weights) before any adapter wraps them: adapters never merge here.
-        self._generator = HFGenerator.from_loaded(lm, identity=lm.identity, pack_weights=pack_weights)
+        self._generator = HFGenerator.from_loaded(lm, identity=lm.identity, **self._how)
         # Loading or deleting an adapter changes the model's modules: never while a batch generates.
         self._lock = threading.Lock()
 
@@ -166,7 +167,7 @@ class Engine:
             self._peft = PeftModel.from_pretrained(self._lm.model, str(folder), adapter_name=name,
                                                    is_trainable=False).eval()
             self._generator = HFGenerator.from_loaded(self._lm, adapter_model=self._peft, identity=self._lm.identity,
-                                                      pack_weights=self._pack)
+                                                      **self._how)
         elif name not in self._peft.peft_config:
             try:
                 self._peft.load_adapter(str(folder), adapter_name=name, is_trainable=False)

@@ -1,0 +1,99 @@
+"""Answers that do not depend on the batch they are generated in, bfloat16 included (``model.batch_invariant``).
+
+Why: in bfloat16 a row's numbers depend on its batch. Measured on this project's AMX Xeon with SmolLM2-135M:
+
+- oneDNN picks its kernel by the number of rows of a matrix product, and a row's result changes between row
+  counts up to 32, about 180 and about 360 (a prompt's prefill computes prompt tokens x rows at once);
+- attention over a left-padded batch sums each row's scores in other groups than the row alone does (same
+  tokens, shifted by the padding), even when decoding.
+
+So greedy answers changed with the batch: 27 and 25 of 32 demo answers (closed book, 3 chunks) generated in
+batches of 8 equalled the ones generated alone, and only 80 % of served answers equalled the evaluated ones.
+
+What this module changes, so that a row's numbers are the same in any batch:
+
+- **prefill**: each prompt but its last token runs alone (no padding, one row count per prompt); the key/value
+  caches are then stacked, left-padded, into one batch cache (``prefill_rows``);
+- **decoding attention**: row by row, each over its own tokens only (``ATTENTION``; left padding makes them one
+  contiguous slice of the cache);
+- what stays batched: decoding's matrix products, a row per answer. On this CPU a bfloat16 product's row does not
+  change between 1 and 32 rows (``packed_weights`` keeps to that range too), so batches of up to 32 rows
+  are covered; larger batches are not;
+- LoRA adapters compute in the model's dtype (``match_adapter_dtype``): PEFT keeps their weights in float32, and
+  float32's small products (16 x 576) do change with the row count (1 row against 2 or more, measured).
+
+The cost is a forward pass per prompt instead of one per batch: about 30 ms of per-pass work on this CPU, which
+short prompts feel most (measured in ``benchmarks/generation_backends.py``, path ``bf16 batch-invariant``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+import torch
+
+ATTENTION = "ragvsft_rowwise"  # the attention implementation's name in transformers' registry
+
+
+def use_rowwise_attention(model: Any) -> None:
+    """Switch ``model`` (a transformers model; a PEFT model shares its modules) to row-by-row decoding attention."""
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+
+    AttentionInterface.register(ATTENTION, _rowwise_attention)
+    AttentionMaskInterface.register(ATTENTION, sdpa_mask)  # the masks SDPA gets: True where a row may attend
+    model.set_attn_implementation(ATTENTION)
+
+
+def _rowwise_attention(module: Any, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+                       attention_mask: torch.Tensor | None, **kwargs: Any) -> tuple[torch.Tensor, None]:
+    """SDPA, but a decoding step (one query token) attends row by row over each row's own, unpadded tokens."""
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    if query.shape[2] > 1:  # prefill: prompts arrive alone (``prefill_rows``), so there is no batch to split
+        return sdpa_attention_forward(module, query, key, value, attention_mask, **kwargs)
+    rows = []
+    for row in range(query.shape[0]):
+        start = 0
+        if attention_mask is not None:  # left padding: a row's tokens are the cache from its first unmasked slot
+            allowed = attention_mask[row, 0, -1]
+            allowed = allowed if allowed.dtype == torch.bool else allowed == 0
+            start = int(allowed.to(torch.int8).argmax())
+        out, _ = sdpa_attention_forward(module, query[row:row + 1], key[row:row + 1, :, start:],
+                                        value[row:row + 1, :, start:], None, **kwargs)
+        rows.append(out)
+    return torch.cat(rows), None
+
+
+def prefill_rows(net: Any, prompts: Sequence[Sequence[int]], width: int,
+                 scope: Callable[[int], AbstractContextManager]) -> Any:
+    """The key/value cache of every prompt but its last token, each computed alone (``scope(row)``: the context
+    its adapter is set in), stacked into one cache left-padded to ``width - 1`` tokens, the batch's prompt width.
+
+    ``generate`` given this cache and the padded prompts computes only each row's last prompt token, in the batch.
+    """
+    from transformers import DynamicCache
+
+    device = next(net.parameters()).device
+    caches = []
+    for row, ids in enumerate(prompts):
+        with scope(row):
+            caches.append(net(input_ids=torch.tensor([list(ids[:-1])], device=device), use_cache=True).cache)
+
+    def stacked(part: Callable[[Any], torch.Tensor]) -> torch.Tensor:
+        return torch.cat([torch.nn.functional.pad(part(cache), (0, 0, width - len(ids), 0))
+                          for ids, cache in zip(prompts, caches)])
+
+    layers = [(stacked(lambda c, i=i: c.layers[i].keys), stacked(lambda c, i=i: c.layers[i].values))
+              for i in range(len(caches[0].layers))]
+    return DynamicCache(layers, config=net.config)
+
+
+def match_adapter_dtype(net: Any) -> None:
+    """Cast every LoRA weight of ``net`` to its base weights' dtype (a no-op for a plain model or float32)."""
+    dtype = net.get_input_embeddings().weight.dtype
+    for name, param in net.named_parameters():
+        if "lora_" in name and param.dtype != dtype:
+            param.data = param.data.to(dtype)

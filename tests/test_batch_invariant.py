@@ -1,0 +1,101 @@
+"""Batch-invariant generation (``model.batch_invariant``, ``ragvsft.generators.batch_invariant``): in bfloat16 a
+row's logits at every step are the same bits alone and in a padded batch, with adapters mixed per row as the server
+runs them; evaluation then keeps adapters unmerged, as the server does.
+
+Bit-for-bit holds where oneDNN computes bfloat16 natively (AMX), what was measured; elsewhere those tests skip.
+float32 is not covered: MKL's one-row products differ from many-row ones in the last bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from lm_fixtures import lora_adapter
+from ragvsft.builders import build_generator
+from ragvsft.config import ModelConfig
+from ragvsft.device import native_bfloat16
+from ragvsft.generators import HFGenerator
+from ragvsft.generators.hf import BASE_ROWS
+from ragvsft.models import load_lm
+from ragvsft.prompts import PromptTemplate
+
+native_only = pytest.mark.skipif(not native_bfloat16("cpu"), reason="measured where the CPU computes bfloat16 (AMX)")
+QUESTIONS = ["Who books travel?", "How long is parental leave at Orvane Instruments, and who approves requests?",
+             "What does error E17 mean?",
+             "What is the X-200's maximum pressure? " + "Answer from the manual, citing the section. " * 6]
+
+
+def _decoding_logits(generator: HFGenerator, prompts: Sequence[Sequence[int]], row: int,
+                     adapter_names: Sequence[str] | None = None) -> list[torch.Tensor]:
+    """``row``'s next-token logits at every step ``generate`` computed for the batch ``prompts``."""
+    seen: list[torch.Tensor] = []
+
+    def keep(module: Any, args: Any, out: torch.Tensor) -> None:
+        if out.shape[0] == len(prompts) and out.shape[1] == 1:  # a step of the batch, not a prompt prefilled alone
+            seen.append(out[row, -1].float().clone())
+
+    head = generator._lm.model.get_output_embeddings()
+    hook = head.register_forward_hook(keep)
+    try:
+        generator.generate_ids(prompts, max_new_tokens=[8] * len(prompts), adapter_names=adapter_names)
+    finally:
+        hook.remove()
+    return seen
+
+
+def _prompts(generator: HFGenerator) -> list[tuple[int, ...]]:
+    return [generator.prompt_ids(PromptTemplate().messages(q), max_new_tokens=8) for q in QUESTIONS]
+
+
+def _assert_same_bits(alone: list[torch.Tensor], batched: list[torch.Tensor]) -> None:
+    steps = min(len(alone), len(batched))
+    assert steps >= 2
+    for step in range(steps):
+        assert torch.equal(alone[step], batched[step]), f"step {step}: {(alone[step] - batched[step]).abs().max()}"
+
+
+@native_only
+def test_a_rows_logits_are_the_same_bits_alone_and_in_a_padded_batch(tiny_lm_dir: Path, tmp_path: Path) -> None:
+    generator = HFGenerator(str(tiny_lm_dir), cache_dir=tmp_path, dtype="bfloat16", batch_invariant=True)
+    prompts = _prompts(generator)
+    assert len({len(p) for p in prompts}) == len(prompts)  # every row but the longest is left-padded
+    for row in range(len(prompts)):
+        _assert_same_bits(_decoding_logits(generator, [prompts[row]], 0), _decoding_logits(generator, prompts, row))
+    assert generator.identity.endswith("+batch-invariant")  # other answers than the batched path: other cache keys
+
+
+@native_only
+def test_mixed_adapter_rows_answer_as_each_row_alone(tiny_lm_dir: Path, tmp_path: Path) -> None:
+    """The server's batch (adapter and base rows mixed) against each row alone; the adapter stays float32 on disk
+    and is computed in bfloat16 like the model (float32's small products change with the row count)."""
+    from peft import PeftModel
+
+    adapter = lora_adapter(tiny_lm_dir, tmp_path / "adapter", base_identity=None)
+    lm = load_lm(str(tiny_lm_dir), cache_dir=tmp_path, device="cpu", dtype="bfloat16")
+    peft = PeftModel.from_pretrained(lm.model, str(adapter), adapter_name="a", is_trainable=False).eval()
+    generator = HFGenerator.from_loaded(lm, adapter_model=peft, identity=lm.identity, batch_invariant=True)
+    prompts = _prompts(generator)
+    names = ["a", BASE_ROWS, "a", BASE_ROWS]
+    for row, name in enumerate(names):
+        _assert_same_bits(_decoding_logits(generator, [prompts[row]], 0, [name]),
+                          _decoding_logits(generator, prompts, row, names))
+    assert {p.dtype for n, p in peft.named_parameters() if "lora_" in n} == {torch.bfloat16}
+    # The adapter changes answers, so the rows above did run on it.
+    adapted, plain = (generator.generate_ids(prompts[:1], max_new_tokens=[8], adapter_names=[n])[0].text
+                      for n in ("a", BASE_ROWS))
+    assert adapted != plain
+
+
+def test_evaluation_keeps_the_adapter_unmerged_when_answers_must_be_batch_invariant(tiny_lm_dir: Path,
+                                                                                     tmp_path: Path) -> None:
+    adapter = lora_adapter(tiny_lm_dir, tmp_path / "adapter", base_identity=None)
+    model = ModelConfig(base_model=str(tiny_lm_dir), cache_dir=tmp_path, dtype="bfloat16")
+    merged = build_generator(model, adapter_dir=adapter)
+    invariant = build_generator(ModelConfig(**{**model.__dict__, "batch_invariant": True}), adapter_dir=adapter)
+    assert "+merged" in merged.identity and "+merged" not in invariant.identity
+    assert invariant.identity.endswith("[bfloat16]+batch-invariant")
