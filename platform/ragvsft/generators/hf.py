@@ -230,6 +230,7 @@ class HFGenerator:
         from ragvsft.generators.batch_invariant import match_adapter_dtype, prefill_rows
 
         match_adapter_dtype(self._net)  # here, not at load: the server loads adapters into the model later
+
         def alone(row: int) -> contextlib.AbstractContextManager:
             return self._adapter_rows(None if adapter_names is None else [adapter_names[row]])[1]
 
