@@ -188,7 +188,8 @@ class ServeConfig:
     max_batch_size: int = 8
     """Requests answered together in one ``generate`` call, whatever their modes (1: no micro-batching)."""
     max_wait_ms: float = 20.0
-    """How long the first request of a batch waits for others to join it."""
+    """How long a batch being gathered waits for its next request; the wait restarts with every arrival, so a
+    batch starts after this long without one (or when full): at most ``max_batch_size`` times this."""
     max_queue: int = 256
     """Requests waiting beyond this are refused with 429 (the client retries), instead of queueing without end."""
     max_body_bytes: int = 65536

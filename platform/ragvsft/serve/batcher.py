@@ -1,10 +1,17 @@
 """Micro-batching: requests that arrive close together are answered in one ``generate`` call, whatever their modes.
 
-One queue for every mode, one worker thread that owns the model. The first
-request of a batch waits at most ``max_wait_ms`` for others to join, and a
-batch holds at most ``max_batch_size`` requests, so batching costs a single
-client little and lets many share the CPU. Generation runs on the worker
-thread, never on the event loop, so health checks answer while a batch runs.
+One queue for every mode, one worker thread that owns the model. A batch
+being gathered waits up to ``max_wait_ms`` for its next request, the wait
+restarting with every arrival, and holds at most ``max_batch_size`` requests,
+so batching costs a single client one wait and lets many share the CPU.
+Why the wait restarts: clients answered by the same batch send their next
+requests together, but those arrive spread over tens of milliseconds (the
+event loop writes every reply and reads every new request). A window fixed
+from the first arrival split 32 clients into batches of 32 and of 4 to 13
+(measured), and each small batch paid for a whole decoding loop.
+
+Generation runs on the worker thread, never on the event loop, so health
+checks answer while a batch runs.
 """
 
 from __future__ import annotations
@@ -93,11 +100,10 @@ class MicroBatcher:
             first = self._queue.get(timeout=0.05)
         except queue.Empty:
             return []
-        batch, deadline = [first], time.perf_counter() + self.max_wait_s
+        batch = [first]
         while len(batch) < self.max_batch_size:
-            try:
-                batch.append(self._queue.get(timeout=max(deadline - time.perf_counter(), 0)) if self.max_wait_s
-                             else self._queue.get_nowait())
+            try:  # the wait restarts with every arrival: a batch starts after max_wait_s without one
+                batch.append(self._queue.get(timeout=self.max_wait_s) if self.max_wait_s else self._queue.get_nowait())
             except queue.Empty:
                 break
         return batch
