@@ -4,13 +4,17 @@ The packaged SmolLM2-135M-Instruct with a rank-16 LoRA on every projection (``ge
 dtype ``model.dtype = "auto"`` picks here, 8 demo eval questions per batch, every other row on the adapter, closed
 book and with the top-3 BM25 chunks. Each way is timed ``--repeats`` times, alternating, and the median reported:
 
-- ``PEFT per-row``: what the server does, PEFT's ``adapter_names`` path (each row group at every adapted layer);
+- ``row scaling``: what the server does since 2026-11-27: prefill through PEFT's per-row path, then every
+  decoding step through PEFT's ordinary path with each adapter's scale set per row (``row_adapters``);
+- ``PEFT per-row``: what the server did before, PEFT's ``adapter_names`` path (each row group at every adapted
+  layer) at every step;
 - ``two calls``: the base rows, then the adapter rows, each its own ``generate`` call (PEFT's ordinary path);
 - ``merged copy, two calls``: the base rows on the plain model, the adapter rows on a second copy of the weights
   with the adapter merged in (what evaluation runs): no LoRA cost per token, one more copy of the weights;
 - ``plain model``: every row without any adapter and without PEFT (no adapter's cost at all: the floor).
 
-"same answers" counts rows equal to the per-row path's.
+"same answers" counts rows equal to the per-row path's (float32 would give the same answers both ways; in
+bfloat16 sums that round differently can flip a near-tie).
 
     .venv/bin/python benchmarks/mixed_batch.py [--repeats 3] [--max-new-tokens 24]
 """
@@ -70,7 +74,17 @@ def main() -> None:
                 out[i] = g
         return [out[i] for i in range(len(prompts))]
 
-    ways = {"PEFT per-row": lambda p: mixed.generate_ids(p, max_new_tokens=budget, stop=STOP, adapter_names=names),
+    def per_row(prompts):
+        import ragvsft.generators.row_adapters as row_adapters
+
+        supported, row_adapters.supports_row_scaling = row_adapters.supports_row_scaling, lambda *_: False
+        try:
+            return mixed.generate_ids(prompts, max_new_tokens=budget, stop=STOP, adapter_names=names)
+        finally:
+            row_adapters.supports_row_scaling = supported
+
+    ways = {"PEFT per-row": per_row,
+            "row scaling": lambda p: mixed.generate_ids(p, max_new_tokens=budget, stop=STOP, adapter_names=names),
             "two calls": two_calls,
             "merged copy, two calls": lambda p: two_calls(p, base=plain, adapted=merged),
             "plain model": lambda p: plain.generate_ids(p, max_new_tokens=budget, stop=STOP)}

@@ -13,7 +13,7 @@ batches of 8 equalled the ones generated alone, and only 80 % of served answers 
 What this module changes, so that a row's numbers are the same in any batch:
 
 - **prefill**: each prompt but its last token runs alone (no padding, one row count per prompt); the key/value
-  caches are then stacked, left-padded, into one batch cache (``prefill_rows``);
+  caches are then stacked, left-padded, into one batch cache (``ragvsft.generators.prefill``);
 - **decoding attention**: row by row, each over its own tokens only (``ATTENTION``; left padding makes them one
   contiguous slice of the cache);
 - what stays batched: decoding's matrix products, a row per answer. On this CPU a bfloat16 product's row does not
@@ -28,8 +28,6 @@ short prompts feel most (measured in ``benchmarks/generation_backends.py``, path
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from typing import Any
 
 import torch
@@ -52,7 +50,7 @@ def _rowwise_attention(module: Any, query: torch.Tensor, key: torch.Tensor, valu
     """SDPA, but a decoding step (one query token) attends row by row over each row's own, unpadded tokens."""
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
-    if query.shape[2] > 1:  # prefill: prompts arrive alone (``prefill_rows``), so there is no batch to split
+    if query.shape[2] > 1:  # prefill: prompts arrive alone (``prefill_groups``), so there is no batch to split
         return sdpa_attention_forward(module, query, key, value, attention_mask, **kwargs)
     rows = []
     for row in range(query.shape[0]):
@@ -65,30 +63,6 @@ def _rowwise_attention(module: Any, query: torch.Tensor, key: torch.Tensor, valu
                                         value[row:row + 1, :, start:], None, **kwargs)
         rows.append(out)
     return torch.cat(rows), None
-
-
-def prefill_rows(net: Any, prompts: Sequence[Sequence[int]], width: int,
-                 scope: Callable[[int], AbstractContextManager]) -> Any:
-    """The key/value cache of every prompt but its last token, each computed alone (``scope(row)``: the context
-    its adapter is set in), stacked into one cache left-padded to ``width - 1`` tokens, the batch's prompt width.
-
-    ``generate`` given this cache and the padded prompts computes only each row's last prompt token, in the batch.
-    """
-    from transformers import DynamicCache
-
-    device = next(net.parameters()).device
-    caches = []
-    for row, ids in enumerate(prompts):
-        with scope(row):
-            caches.append(net(input_ids=torch.tensor([list(ids[:-1])], device=device), use_cache=True).cache)
-
-    def stacked(part: Callable[[Any], torch.Tensor]) -> torch.Tensor:
-        return torch.cat([torch.nn.functional.pad(part(cache), (0, 0, width - len(ids), 0))
-                          for ids, cache in zip(prompts, caches)])
-
-    layers = [(stacked(lambda c, i=i: c.layers[i].keys), stacked(lambda c, i=i: c.layers[i].values))
-              for i in range(len(caches[0].layers))]
-    return DynamicCache(layers, config=net.config)
 
 
 def match_adapter_dtype(net: Any) -> None:

@@ -175,10 +175,14 @@ class HFGenerator:
         stop: Sequence[str] = (),
         adapter_names: Sequence[str] | None = None,
         on_step: StepCallback | None = None,
+        by_length: bool = False,
     ) -> list[Generation]:
         """One batch of already-rendered prompts (``prompt_ids``), each with its own token budget — what the server
         batches. ``adapter_names`` picks a PEFT adapter per row (``"__base__"``: none) in one ``generate`` call;
-        ``on_step(row, new_ids)`` sees each unfinished row's new tokens after every step (streaming)."""
+        ``on_step(row, new_ids)`` sees each unfinished row's new tokens after every step (streaming). ``by_length``:
+        prefill the prompts by length group and decode them together (``ragvsft.generators.prefill``), for batches
+        of mixed lengths; evaluation's batches (sorted by length already, one adapter) keep ``generate``'s prefill,
+        so the answers cached under this generator's identity stay what they were."""
         import torch
 
         limits = list(max_new_tokens)
@@ -194,7 +198,7 @@ class HFGenerator:
         self._net.eval()  # dropout off: a model handed over from training may still be in train mode
         started = time.perf_counter()
         try:
-            cache = self._prefill_alone(prompts, width, adapter_names)
+            cache = self._prefill(prompts, width, adapter_names, by_length)
             extra, scope = self._adapter_rows(adapter_names)
             with torch.inference_mode(), scope:
                 output = self._net.generate(
@@ -218,37 +222,56 @@ class HFGenerator:
             generations.append(Generation(truncate_at_stop(text, stop), len(ids), n, latency_ms, len(prompts)))
         return generations
 
-
-    def _prefill_alone(self, prompts: Sequence[Sequence[int]], width: int,
-                       adapter_names: Sequence[str] | None) -> Any:
-        """With ``batch_invariant``: the batch's cache, each prompt prefilled alone with its own adapter (else None:
-        ``generate`` prefills the padded batch)."""
-        if not self._batch_invariant or min(len(p) for p in prompts) < 2:  # a 1-token prompt has nothing to cache
-            return None
+    def _prefill(self, prompts: Sequence[Sequence[int]], width: int, adapter_names: Sequence[str] | None,
+                 by_length: bool) -> Any:
+        """The batch's cache, prefilled in parts (``ragvsft.generators.prefill``): each prompt alone under
+        ``batch_invariant``, else by length group where ``by_length`` asks or the rows mix adapters (whose decoding
+        then scales each adapter by row, which prefill must not: see ``_adapter_rows``). None where ``generate``'s own
+        prefill of the padded batch does the same (one length group, one adapter)."""
+        mixed = len(set(adapter_names or ())) > 1
+        if min(len(p) for p in prompts) < 2 or not (self._batch_invariant or by_length or mixed):
+            return None  # (a 1-token prompt has nothing to cache)
         import torch
 
-        from ragvsft.generators.batch_invariant import match_adapter_dtype, prefill_rows
+        from ragvsft.generators.prefill import length_groups, prefill_groups
 
-        match_adapter_dtype(self._net)  # here, not at load: the server loads adapters into the model later
+        if self._batch_invariant:
+            from ragvsft.generators.batch_invariant import match_adapter_dtype
 
-        def alone(row: int) -> contextlib.AbstractContextManager:
-            return self._adapter_rows(None if adapter_names is None else [adapter_names[row]])[1]
+            match_adapter_dtype(self._net)  # here, not at load: the server loads adapters into the model later
+            groups = [[row] for row in range(len(prompts))]  # alone: a row's numbers do not depend on the others
+        else:
+            groups = length_groups([len(p) for p in prompts])
+            if len(groups) == 1 and not mixed:
+                return None
+
+        def scope(group: Sequence[int]) -> tuple[dict[str, Any], contextlib.AbstractContextManager]:
+            # Prefill keeps PEFT's per-row path: with per-row scaling, base rows would pay for the adapter too.
+            return self._adapter_rows(None if adapter_names is None else [adapter_names[i] for i in group],
+                                      decoding=False)
 
         with torch.inference_mode():
-            return prefill_rows(self._net, prompts, width, alone)
+            return prefill_groups(self._net, prompts, groups, width, scope)
 
-    def _adapter_rows(self, adapter_names: Sequence[str] | None) -> tuple[dict[str, Any], contextlib.AbstractContextManager]:
-        """``generate``'s extra arguments and the context to run it in for per-row adapters.
+    def _adapter_rows(self, adapter_names: Sequence[str] | None, *, decoding: bool = True,
+                      ) -> tuple[dict[str, Any], contextlib.AbstractContextManager]:
+        """A forward pass's extra arguments and the context to run it in for per-row adapters.
 
         PEFT's per-row path gathers and scatters every row group at every adapted layer and step: measured in
         bfloat16 on 8 closed-book prompts, 2.12 s with every row on ``"__base__"``, 1.71 s with the adapters
         disabled instead, 1.09 s for the plain model. So a batch whose rows all name the same adapter (or none)
-        runs PEFT's ordinary path, which computes the same sums for those rows (tested against the per-row path).
+        runs PEFT's ordinary path, which computes the same sums for those rows (tested against the per-row path),
+        and the decoding of mixed rows scales each adapter's update by row (``ragvsft.generators.row_adapters``;
+        not under ``batch_invariant``, whose bit-for-bit guarantee is tested on the per-row path).
         """
         if adapter_names is None:
             return {}, contextlib.nullcontext()
         names = set(adapter_names)
         if len(names) > 1:
+            from ragvsft.generators.row_adapters import row_scaling, supports_row_scaling
+
+            if decoding and not self._batch_invariant and supports_row_scaling(self._net, adapter_names):
+                return {}, row_scaling(self._net, adapter_names)
             return {"adapter_names": list(adapter_names)}, contextlib.nullcontext()
         (name,) = names
         if name == BASE_ROWS:
@@ -258,7 +281,7 @@ class HFGenerator:
 
 
 BASE_ROWS = "__base__"  # PEFT's adapter name for "no adapter on this row"
-StepCallback = Callable[[int, list[int]], None]
+StepCallback = Callable[[int, list[int]], None]  # (row in the batch, its new token ids so far)
 
 
 class _StopStrings:

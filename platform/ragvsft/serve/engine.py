@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from ragvsft.embedders import Embedder
 from ragvsft.errors import RagvsftError
 from ragvsft.finetune.adapter import check_adapter_base
 from ragvsft.generators import HFGenerator
-from ragvsft.generators.hf import BASE_ROWS
+from ragvsft.generators.hf import BASE_ROWS, StepCallback
 from ragvsft.indexing import load_index_version
 from ragvsft.models import LoadedLM
 from ragvsft.prompts import PromptTemplate
@@ -88,31 +88,6 @@ class Answer:
     finish_reason: str
     """``stop`` (an end token or stop string) or ``length`` (the token budget ran out)."""
     batch_rows: int
-
-
-StepCallback = Callable[[int, list[int]], None]  # (row in the batch, its new token ids so far)
-MAX_PADDING = 1.25  # a generate call may compute at most this many times the tokens its prompts hold
-
-
-def length_groups(lengths: Sequence[int], max_padding: float = MAX_PADDING) -> list[list[int]]:
-    """Rows grouped by prompt length so that padding every row of a group to its longest costs at most
-    ``max_padding`` times the real tokens: on a CPU, prefill is paid per (padded) token, so a short closed-book
-    prompt batched with 700-token RAG prompts would cost as much as one of them.
-
-    Example:
-        >>> length_groups([700, 60, 650, 70, 64])
-        [[1, 4, 3], [2, 0]]
-    """
-    groups: list[list[int]] = []
-    total = 0
-    for i in sorted(range(len(lengths)), key=lambda i: lengths[i]):
-        if groups and (len(groups[-1]) + 1) * lengths[i] <= max_padding * (total + lengths[i]):
-            groups[-1].append(i)
-            total += lengths[i]
-        else:
-            groups.append([i])
-            total = lengths[i]
-    return groups
 
 
 class Engine:
@@ -186,8 +161,7 @@ class Engine:
                     self._peft.delete_adapter(release.adapter_name)
 
     def answer(self, queries: Sequence[Query], on_step: StepCallback | None = None) -> list[Answer]:
-        """Answer a batch: one embedding call for the rows that retrieve, one ``generate`` call per group of rows
-        with similar prompt lengths, modes mixed."""
+        """Answer a batch: one embedding call for the rows that retrieve, one ``generate`` call, modes mixed."""
         if not queries:
             return []
         for q in queries:
@@ -212,22 +186,13 @@ class Engine:
             conversation = self._template.messages(q.question, passages)
             prompts.append(self._generator.prompt_ids(conversation, max_new_tokens=q.max_new_tokens))
 
-        # 3. One generate call per group of similar prompt lengths (a closed-book prompt padded to a RAG prompt's
-        #    length would cost as much as one); each row with its release's adapter or none.
+        # 3. One generate call, each row with its release's adapter or none; prompts are prefilled by length group
+        #    (a closed-book prompt padded to a RAG prompt's length would cost as much as one), then decoded together.
         names = [q.release.adapter_name if ARMS[q.mode].adapter else BASE_ROWS for q in queries]
-        generations: list[Any] = [None] * len(queries)
-        for group in length_groups([len(p) for p in prompts]):
-            def step(row: int, ids: list[int], group: list[int] = group) -> None:
-                if on_step is not None:
-                    on_step(group[row], ids)
-
-            with self._lock:
-                out = self._generator.generate_ids(
-                    [prompts[i] for i in group], max_new_tokens=[queries[i].max_new_tokens for i in group],
-                    stop=self.stop, adapter_names=[names[i] for i in group] if self._peft is not None else None,
-                    on_step=step if on_step is not None else None)
-            for i, generation in zip(group, out):
-                generations[i] = generation
+        with self._lock:
+            generations = self._generator.generate_ids(
+                prompts, max_new_tokens=[q.max_new_tokens for q in queries], stop=self.stop,
+                adapter_names=names if self._peft is not None else None, on_step=on_step, by_length=True)
         return [Answer(g.text, hits.get(i, ()), retrieval_ms if i in hits else 0.0, g.latency_ms, g.prompt_tokens,
                        g.new_tokens, "length" if g.new_tokens >= q.max_new_tokens else "stop", g.batch_rows)
                 for i, (q, g) in enumerate(zip(queries, generations))]
