@@ -55,10 +55,13 @@ def tiny_lm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def lora_adapter(base_dir: Path, out: Path, *, base_identity: str | None,
                  targets: tuple[str, ...] = ("q_proj", "v_proj")) -> Path:
-    """A real LoRA adapter with non-zero weights (so it changes answers), optionally with our metadata file."""
+    """A real LoRA adapter with non-zero weights (so it changes answers), optionally with our metadata file.
+    Its random weights are seeded: the same adapter whichever tests ran before."""
+    import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
+    torch.manual_seed(0)
     model = AutoModelForCausalLM.from_pretrained(base_dir)
     config = LoraConfig(r=4, lora_alpha=64, target_modules=list(targets), init_lora_weights=False)
     get_peft_model(model, config).save_pretrained(out)
