@@ -185,14 +185,12 @@ class HFGenerator:
         so the answers cached under this generator's identity stay what they were."""
         import torch
 
+        from ragvsft.generators.prefill import left_padded
+
         limits = list(max_new_tokens)
-        width = max(len(p) for p in prompts)
-        input_ids = torch.full((len(prompts), width), self._pad_id, dtype=torch.long)
-        attention_mask = torch.zeros((len(prompts), width), dtype=torch.long)
-        for row, ids in enumerate(prompts):  # left padding: the last column is every row's last prompt token
-            input_ids[row, width - len(ids):] = torch.tensor(ids, dtype=torch.long)
-            attention_mask[row, width - len(ids):] = 1
         device = next(self._net.parameters()).device
+        padded = left_padded(prompts, self._pad_id, device)  # the last column is every row's last prompt token
+        width = padded["input_ids"].shape[1]
         stopper = _StopStrings(self._lm.tokenizer, stop, width, limits, self._eos_ids, on_step)
         was_training = self._net.training
         self._net.eval()  # dropout off: a model handed over from training may still be in train mode
@@ -202,7 +200,7 @@ class HFGenerator:
             extra, scope = self._adapter_rows(adapter_names)
             with torch.inference_mode(), scope:
                 output = self._net.generate(
-                    input_ids=input_ids.to(device), attention_mask=attention_mask.to(device),
+                    input_ids=padded["input_ids"], attention_mask=padded["attention_mask"],
                     # Explicit greedy settings: a checkpoint's generation_config (repetition penalty,
                     # beams) must not leak into a comparison of arms.
                     do_sample=False, num_beams=1, repetition_penalty=1.0, no_repeat_ngram_size=0,
@@ -251,7 +249,7 @@ class HFGenerator:
                                       decoding=False)
 
         with torch.inference_mode():
-            return prefill_groups(self._net, prompts, groups, width, scope)
+            return prefill_groups(self._net, prompts, groups, width, self._pad_id, scope)
 
     def _adapter_rows(self, adapter_names: Sequence[str] | None, *, decoding: bool = True,
                       ) -> tuple[dict[str, Any], contextlib.AbstractContextManager]:

@@ -40,7 +40,7 @@ def length_groups(lengths: Sequence[int], max_padding: float = MAX_PADDING) -> l
 
 
 def prefill_groups(net: Any, prompts: Sequence[Sequence[int]], groups: Sequence[Sequence[int]], width: int,
-                   scope: Callable[[Sequence[int]], tuple[dict[str, Any], AbstractContextManager]]) -> Any:
+                   pad_id: int, scope: Callable[[Sequence[int]], tuple[dict[str, Any], AbstractContextManager]]) -> Any:
     """The key/value cache of every prompt but its last token, one forward pass per group of rows, stacked into
     one cache left-padded to ``width - 1`` tokens (the batch's prompt width). ``scope(group)`` gives the forward
     pass's extra arguments and the context to run it in (the group's adapters).
@@ -58,7 +58,7 @@ def prefill_groups(net: Any, prompts: Sequence[Sequence[int]], groups: Sequence[
         if len(group) == 1:  # alone: no padding, no mask (the path batch_invariant's bit-for-bit tests pin)
             inputs: dict[str, Any] = {"input_ids": torch.tensor([list(prompts[group[0]][:-1])], device=device)}
         else:
-            inputs = _left_padded([prompts[i][:-1] for i in group], device)
+            inputs = left_padded([prompts[i][:-1] for i in group], pad_id, device)
         with context:
             cache = net(**inputs, use_cache=True, **extra).cache
         group_width = inputs["input_ids"].shape[1]
@@ -74,13 +74,14 @@ def prefill_groups(net: Any, prompts: Sequence[Sequence[int]], groups: Sequence[
     return DynamicCache([(stacked(layer, 0), stacked(layer, 1)) for layer in range(n_layers)], config=net.config)
 
 
-def _left_padded(rows: Sequence[Sequence[int]], device: Any) -> dict[str, Any]:
-    """Input ids, attention mask and position ids of ``rows`` padded on the left; positions count real tokens only
-    (as ``generate`` computes them), so a padded row sees the positions it would see alone."""
+def left_padded(rows: Sequence[Sequence[int]], pad_id: int, device: Any = "cpu") -> dict[str, Any]:
+    """Input ids, attention mask and position ids of ``rows`` padded on the left with ``pad_id``, so every row's
+    last token sits in the last column; positions count real tokens only (as ``generate`` computes them), so a
+    padded row sees the positions it would see alone."""
     import torch
 
     width = max(len(ids) for ids in rows)
-    input_ids = torch.zeros((len(rows), width), dtype=torch.long)
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(rows), width), dtype=torch.long)
     for r, ids in enumerate(rows):
         input_ids[r, width - len(ids):] = torch.tensor(list(ids), dtype=torch.long)
