@@ -36,9 +36,9 @@ CACHE_DIR = ROOT / ".cache" / "ragvsft"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # benchmarks never download
 STOP = ["\n"]
 SAME_AS = {"adapter merged": "adapter unmerged", "bf16": "bf16 unpacked",  # whose answers a path must equal
-           "bf16 batch-invariant": "bf16"}
-BOTH_BATCHES = ("fp32", "bf16 unpacked", "bf16", "bf16 batch-invariant")  # run at batch 1, then 8
-PATHS = ("bf16 unpacked", "bf16", "bf16 batch-invariant", "int8", "adapter unmerged", "adapter merged", "llama.cpp")
+           "bf16 int4": "bf16", "bf16 batch-invariant": "bf16"}
+BOTH_BATCHES = ("fp32", "bf16 unpacked", "bf16", "bf16 int4", "bf16 batch-invariant")  # run at batch 1, then 8
+PATHS = ("bf16 unpacked", "bf16", "bf16 int4", "bf16 batch-invariant", "int8", "adapter unmerged", "adapter merged", "llama.cpp")
 
 
 def main() -> None:
@@ -81,6 +81,7 @@ def main() -> None:
         "fp32": lambda: HFGenerator.from_loaded(lm_copy()),
         "bf16 unpacked": lambda: HFGenerator.from_loaded(lm_copy(lambda m: m.to(torch.bfloat16)), pack_weights=False),
         "bf16": lambda: HFGenerator.from_loaded(lm_copy(lambda m: m.to(torch.bfloat16))),
+        "bf16 int4": lambda: HFGenerator.from_loaded(lm_copy(lambda m: m.to(torch.bfloat16)), int4_decoding=True),
         "bf16 batch-invariant": lambda: HFGenerator.from_loaded(lm_copy(lambda m: m.to(torch.bfloat16)),
                                                                 batch_invariant=True),
         "int8": lambda: HFGenerator.from_loaded(lm_copy(

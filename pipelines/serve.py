@@ -80,7 +80,7 @@ def build(config: ExperimentConfig, console: Console, *, api_key: str | None) ->
                  dtype=config.model.dtype)
     engine = Engine(lm, build_embedder(config.index), template=config.prompt, stop=limits.stop,
                     hnsw_ef_search=config.index.hnsw_ef_search, pack_weights=config.model.pack_weights,
-                    batch_invariant=config.model.batch_invariant)
+                    int4_decoding=config.model.int4_decoding, batch_invariant=config.model.batch_invariant)
     cache_dir = config.model.cache_dir / "registry"
     live = Live(engine, load_pick(engine, uri, corpus.name, pick, cache_dir), pick)
     console.print(f"serving {pick.describe} ({pick.alias}); modes: {', '.join(live.release.modes)}")

@@ -77,11 +77,13 @@ def build_generator(model: ModelConfig, *, adapter_dir: Path | None = None, name
     """A local generator for ``model.base_model`` (or ``name``), with the adapter in ``adapter_dir`` merged into
     its own copy of the weights if given (nothing else shares that copy, and merged costs no more than the base) —
     unless answers must be batch-invariant: the server runs adapters unmerged, and in bfloat16 a merged weight
-    rounds the adapter's update away in part (25 of 32 demo answers equal to the unmerged ones)."""
+    rounds the adapter's update away in part (25 of 32 demo answers equal to the unmerged ones). (With
+    ``model.int4_decoding`` on a CPU the generator keeps it unmerged itself.)"""
     return HFGenerator(name or model.base_model, cache_dir=model.cache_dir, adapter=adapter_dir,
                        batch_size=model.batch_size, device=model.device,
                        merge_adapter=adapter_dir is not None and not model.batch_invariant, dtype=model.dtype,
-                       pack_weights=model.pack_weights, batch_invariant=model.batch_invariant)
+                       pack_weights=model.pack_weights, int4_decoding=model.int4_decoding,
+                       batch_invariant=model.batch_invariant)
 
 
 def build_answer_limits(model: ModelConfig, training_answers: Sequence[str]) -> AnswerLimits:

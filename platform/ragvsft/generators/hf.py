@@ -33,7 +33,9 @@ class HFGenerator:
     """Greedy answers from a local causal LM, optionally with a LoRA adapter applied, in ``dtype`` (``float32``, the
     reference; ``bfloat16``; ``auto``: bfloat16 where the hardware computes it natively, see ``ragvsft.device``).
     ``pack_weights``: in bfloat16 on a CPU with AMX, decode with weights packed once for oneDNN (the same answers,
-    faster, a second copy of the weights; ``ragvsft.generators.packed_weights``). ``batch_invariant``: each answer
+    faster, a second copy of the weights; ``ragvsft.generators.packed_weights``). ``int4_decoding``: on a CPU, decode
+    with a 4-bit copy of the weights instead (faster at up to ~8 rows, other answers;
+    ``ragvsft.generators.int4_weights``). ``batch_invariant``: each answer
     the same in any batch of up to 32 rows, bfloat16 included, at the cost of a forward pass per prompt
     (``ragvsft.generators.batch_invariant``).
 
@@ -57,6 +59,7 @@ class HFGenerator:
         merge_adapter: bool = False,
         dtype: str = "float32",
         pack_weights: bool = True,
+        int4_decoding: bool = False,
         batch_invariant: bool = False,
     ) -> None:
         _check_batch_size(batch_size)  # before the load: a bad setting should not cost a model load first
@@ -84,6 +87,9 @@ class HFGenerator:
             net = PeftModel.from_pretrained(lm.model, str(adapter), is_trainable=False).eval()
             # Content, not the folder name: the same adapter downloaded from the registry has the same identity.
             identity = f"{lm.identity}+adapter@sha256:{model_dir_sha256(adapter)[:16]}"
+            # Rounded to 4 bits with the weight it is merged into, most of the adapter's update is lost (the demo's
+            # finetuned arm: token F1 0.171 -> 0.144 on 48 questions); unmerged, on top of the 4-bit weight, it stays.
+            merge_adapter = merge_adapter and not (int4_decoding and lm.model.device.type == "cpu")
             if merge_adapter and _adapts_tied_weights(lm.model, net):
                 # lm_head shares its weight with the input embeddings: folding B·A into it would change the
                 # embeddings too, and the model would answer garbage. Answer unmerged instead (slower, correct).
@@ -94,11 +100,11 @@ class HFGenerator:
                 # runs two extra matrix products). The sums round differently, so a merged model is its own identity.
                 net = net.merge_and_unload().eval()
                 identity += "+merged"
-        self._init(lm, net, identity, batch_size, pack_weights, batch_invariant)
+        self._init(lm, net, identity, batch_size, pack_weights, int4_decoding, batch_invariant)
 
     @classmethod
     def from_loaded(cls, lm: LoadedLM, *, adapter_model: Any | None = None, batch_size: int = 8,
-                    identity: str | None = None, pack_weights: bool = True,
+                    identity: str | None = None, pack_weights: bool = True, int4_decoding: bool = False,
                     batch_invariant: bool = False) -> HFGenerator:
         """Generate with an already-loaded model, e.g. the PEFT model a fine-tune just trained.
 
@@ -113,18 +119,25 @@ class HFGenerator:
             identity = (lm.identity if adapter_model is None
                         else f"{lm.identity}+adapter@sha256:{_adapter_sha256(adapter_model)}")
         self._init(lm, lm.model if adapter_model is None else adapter_model, identity, batch_size, pack_weights,
-                   batch_invariant)
+                   int4_decoding, batch_invariant)
         return self
 
     def _init(self, lm: LoadedLM, net: Any, identity: str, batch_size: int, pack_weights: bool,
-              batch_invariant: bool) -> None:
-        if pack_weights:
-            from ragvsft.generators.packed_weights import pack_for_decoding
-
-            pack_for_decoding(net)  # bfloat16 on AMX only; the same answers, decoded faster
+              int4_decoding: bool, batch_invariant: bool) -> None:
         # The same weights in bfloat16 answer a little differently from float32: part of the identity.
         dtype = str(lm.model.dtype).removeprefix("torch.")
         self._identity = identity if dtype == "float32" else f"{identity}[{dtype}]"
+        if int4_decoding:
+            from ragvsft.generators.int4_weights import MAX_ROWS, quantize_for_decoding
+
+            # Other weights, other answers: part of the identity. The logits layer keeps its weight (and packing).
+            if quantize_for_decoding(net, keep=lm.model.get_output_embeddings(),
+                                     max_rows=None if batch_invariant else MAX_ROWS):
+                self._identity += "+int4-decoding"
+        if pack_weights:
+            from ragvsft.generators.packed_weights import pack_for_decoding
+
+            pack_for_decoding(net)  # bfloat16 on AMX only; the same answers, decoded faster; skips 4-bit layers
         self._batch_invariant = batch_invariant
         if batch_invariant:  # other sums than the batched path's, so other answers (in bfloat16): its own identity
             from ragvsft.generators.batch_invariant import use_rowwise_attention

@@ -103,10 +103,12 @@ class Engine:
     """
 
     def __init__(self, lm: LoadedLM, embedder: Embedder, *, template: PromptTemplate, stop: Sequence[str],
-                 hnsw_ef_search: int, pack_weights: bool = True, batch_invariant: bool = False) -> None:
+                 hnsw_ef_search: int, pack_weights: bool = True, int4_decoding: bool = False,
+                 batch_invariant: bool = False) -> None:
         self._lm, self._embedder, self._template = lm, embedder, template
         self.stop, self._ef_search = tuple(stop), hnsw_ef_search
-        self._how = {"pack_weights": pack_weights, "batch_invariant": batch_invariant}  # model.* settings
+        self._how = {"pack_weights": pack_weights, "int4_decoding": int4_decoding,  # model.* settings
+                     "batch_invariant": batch_invariant}
         self._peft: Any = None  # the PeftModel, once a first adapter is loaded
         # Packs the base model's weights (model.pack_weights) before any adapter wraps them: adapters never merge here.
         self._generator = HFGenerator.from_loaded(lm, identity=lm.identity, **self._how)
