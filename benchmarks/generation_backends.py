@@ -8,6 +8,8 @@ newline stop; prompts closed book and with the top-3 BM25 chunks (~700 tokens, l
   bfloat16 natively (AMX, see the header), 3x slower than fp32 where it is emulated — as it ran before packing;
 - ``bf16``: the default there now: bfloat16 with each weight also packed for decoding (``model.pack_weights``,
   ``ragvsft.generators.packed_weights``); its "same answers" are counted against ``bf16 unpacked``;
+- ``bf16 int4``: ``bf16`` with ``model.int4_decoding`` (decoding steps on a 4-bit copy of every layer but the
+  logits one, ``ragvsft.generators.int4_weights``); its "same answers" are counted against ``bf16``;
 - ``bf16 batch-invariant``: ``bf16`` with ``model.batch_invariant`` (each prompt prefilled alone, decoding
   attention row by row; ``ragvsft.generators.batch_invariant``);
 - ``int8``: PyTorch dynamic int8 quantisation of every linear layer;

@@ -54,7 +54,7 @@ def tiny_lm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def lora_adapter(base_dir: Path, out: Path, *, base_identity: str | None,
-                 targets: tuple[str, ...] = ("q_proj", "v_proj")) -> Path:
+                 targets: tuple[str, ...] = ("q_proj", "v_proj"), rank: int = 4) -> Path:
     """A real LoRA adapter with non-zero weights (so it changes answers), optionally with our metadata file.
     Its random weights are seeded: the same adapter whichever tests ran before."""
     import torch
@@ -63,7 +63,7 @@ def lora_adapter(base_dir: Path, out: Path, *, base_identity: str | None,
 
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_pretrained(base_dir)
-    config = LoraConfig(r=4, lora_alpha=64, target_modules=list(targets), init_lora_weights=False)
+    config = LoraConfig(r=rank, lora_alpha=16 * rank, target_modules=list(targets), init_lora_weights=False)
     get_peft_model(model, config).save_pretrained(out)
     if base_identity is not None:
         (out / "ragvsft_adapter.json").write_text(json.dumps({"base_model_identity": base_identity}))

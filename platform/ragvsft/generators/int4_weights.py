@@ -36,7 +36,8 @@ from torch import nn
 
 GROUP = 32  # inputs per scale and offset: the kernel takes 32, 64, 128 or 256; 32 rounds least
 LEVELS = 15  # 4 bits: values 0..15
-MAX_ROWS = 12  # rows per step up to which the 4-bit product beats the plain bfloat16 one (the timings above)
+OUTPUT_BLOCK = 16  # the kernel packs outputs in blocks of 16: a layer with another count keeps its weight
+MAX_ROWS = 12  # rows per step up to which the 4-bit product beats the plain bfloat16 one it falls back to (above)
 
 
 def int4_supported() -> bool:
@@ -48,26 +49,31 @@ def int4_supported() -> bool:
 
 
 def quantize_for_decoding(model: nn.Module, *, keep: nn.Module | None = None, max_rows: int | None = MAX_ROWS) -> int:
-    """Give every ``nn.Linear`` of ``model`` on a CPU whose inputs split into groups of ``GROUP`` a 4-bit copy of its
-    weight, used for one-token-per-row products (see the module's docstring); returns how many layers have one.
-    ``keep`` (the model's output embeddings, the logits layer) keeps its full-precision weight: see below.
-    ``max_rows``: steps of more rows take the full-precision weight; ``None``: every step takes the 4-bit one
-    (``model.batch_invariant``: which weight a row gets must not depend on its batch).
+    """Give every ``nn.Linear`` of ``model`` on a CPU whose inputs split into groups of ``GROUP`` (and outputs into
+    blocks of ``OUTPUT_BLOCK``) a 4-bit copy of its weight, used for one-token-per-row products (see the module's
+    docstring); returns how many layers have one.
 
-    Layers already quantised are left as they are, and counted (the server builds a generator for the base model,
-    then one for the PEFT model wrapped around it).
+    ``keep`` (the model's output embeddings, the logits layer) keeps its full-precision weight only. ``max_rows``:
+    steps of more rows take the full-precision weight; ``None``: every step takes the 4-bit one (for
+    ``model.batch_invariant``: which weight a row gets must not depend on its batch).
+
+    A LoRA adapter's own layers (PEFT's ``lora_A`` and ``lora_B``) are left alone: they stay as trained. Layers
+    already quantised are left as they are, and counted (the server builds a generator for the base model, then
+    one for the PEFT model wrapped around it).
 
     Example:
-        >>> quantize_for_decoding(lm.model)  # doctest: +SKIP
-        211
+        >>> quantize_for_decoding(lm.model, keep=lm.model.get_output_embeddings())  # doctest: +SKIP
+        210
     """
     if not int4_supported():
         return 0
     count = 0
     with torch.no_grad():
-        for module in model.modules():
-            if (type(module) is nn.Linear and module is not keep and module.weight.device.type == "cpu"
-                    and module.weight.dtype.is_floating_point and module.in_features % GROUP == 0):
+        for name, module in model.named_modules():
+            if (type(module) is nn.Linear and module is not keep and "lora_" not in name
+                    and module.weight.device.type == "cpu"
+                    and module.weight.dtype.is_floating_point and module.in_features % GROUP == 0
+                    and module.out_features % OUTPUT_BLOCK == 0):
                 module.int4_weight, module.int4_scales = quantize(module.weight)
                 module.__class__ = Int4Linear  # still an nn.Linear to PEFT, state dicts and isinstance checks
             if isinstance(module, Int4Linear):
@@ -99,10 +105,10 @@ class Int4Linear(nn.Linear):
     int4_max_rows: int | None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        rows = x.numel() // max(self.in_features, 1)
+        rows = x.numel() // self.in_features
         if (x.dim() >= 2 and x.shape[-2] == 1 and not torch.is_grad_enabled()
                 and (self.int4_max_rows is None or rows <= self.int4_max_rows)):
-            flat = x.reshape(rows, self.in_features).contiguous()
+            flat = x.reshape(rows, self.in_features).contiguous()  # the kernel takes contiguous rows only
             out = torch.ops.aten._weight_int4pack_mm_for_cpu(flat, self.int4_weight, GROUP, self.int4_scales)
             if self.bias is not None:
                 out = out + self.bias

@@ -1,0 +1,116 @@
+"""4-bit weights for decoding (``model.int4_decoding``, ``ragvsft.generators.int4_weights``): which products take the
+4-bit copy, that its rounding is the one documented, that a row's result does not depend on its batch, and that an
+adapter still applies (unmerged) in evaluation and in the server's mixed batches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from lm_fixtures import lora_adapter
+from ragvsft.builders import build_generator
+from ragvsft.config import ModelConfig
+from ragvsft.generators import HFGenerator
+from ragvsft.generators.hf import BASE_ROWS
+from ragvsft.generators.int4_weights import GROUP, LEVELS, MAX_ROWS, Int4Linear, int4_supported, quantize, quantize_for_decoding
+from ragvsft.models import load_lm
+from ragvsft.prompts import PromptTemplate
+
+pytestmark = pytest.mark.skipif(not int4_supported(), reason="this torch build lacks the CPU 4-bit kernels")
+
+
+def _layer(outputs: int = 48, inputs: int = 64, *, bias: bool = False, dtype: torch.dtype = torch.float32) -> nn.Linear:
+    torch.manual_seed(0)
+    return nn.Linear(inputs, outputs, bias=bias).to(dtype)
+
+
+def test_each_weight_is_rounded_to_one_of_16_levels_of_its_group() -> None:
+    layer = _layer()
+    packed, scales = quantize(layer.weight)
+    # The kernel times the identity gives back the weight it computes with, one input per row.
+    dequantized = torch.ops.aten._weight_int4pack_mm_for_cpu(torch.eye(64), packed, GROUP, scales).t()
+    weight = layer.weight.detach()
+    groups = weight.reshape(48, 64 // GROUP, GROUP)
+    step = ((groups.amax(-1) - groups.amin(-1)) / LEVELS).repeat_interleave(GROUP, dim=1)
+    assert (dequantized - weight).abs().le(step / 2 + 1e-6).all()  # within half a level of the weight
+    assert not torch.equal(dequantized, weight)
+    levels = ((dequantized - groups.amin(-1).repeat_interleave(GROUP, dim=1)) / step).round()
+    assert levels.min() == 0 and levels.max() == LEVELS and levels.unique().numel() == LEVELS + 1
+
+
+def test_one_token_per_row_takes_the_4_bit_copy_and_everything_else_the_full_weight() -> None:
+    layer = _layer(bias=True)
+    full = nn.Linear(64, 48, bias=True)
+    full.load_state_dict(layer.state_dict())
+    assert quantize_for_decoding(layer) == 1 and isinstance(layer, Int4Linear)
+    step, prompt = torch.randn(3, 1, 64), torch.randn(3, 5, 64)
+    with torch.no_grad():
+        decoded = layer(step)
+        assert not torch.equal(decoded, full(step))
+        assert torch.allclose(decoded, full(step), atol=0.15)  # rounded, not garbage
+        assert torch.equal(layer(prompt), full(prompt))  # prefill: the full weight, bit for bit
+        many = torch.randn(MAX_ROWS + 1, 1, 64)
+        assert torch.equal(layer(many), full(many))  # more rows than pay: the full weight
+    assert torch.equal(layer(step), full(step))  # gradients on (training): the full weight
+    assert layer.state_dict().keys() == full.state_dict().keys()  # the copy is not a parameter or a buffer
+
+
+def test_a_rows_4_bit_product_is_the_same_bits_in_any_batch() -> None:
+    for dtype in (torch.float32, torch.bfloat16):
+        layer = _layer(dtype=dtype)
+        quantize_for_decoding(layer, max_rows=None)
+        rows = torch.randn(40, 1, 64).to(dtype)
+        with torch.no_grad():
+            together = layer(rows)
+            for count in (1, 2, 7, 13, 32):
+                assert torch.equal(layer(rows[:count]), together[:count]), (dtype, count)
+
+
+def test_layers_the_kernel_cannot_take_keep_their_weight() -> None:
+    model = nn.Sequential(nn.Linear(64, 48), nn.Linear(48, 48), nn.Linear(64, 40), nn.Linear(64, 32))
+    assert quantize_for_decoding(model, keep=model[3]) == 1  # 48 inputs (groups of 32), 40 outputs (blocks of 16)
+    assert [type(m) for m in model] == [Int4Linear, nn.Linear, nn.Linear, nn.Linear]
+    assert quantize_for_decoding(model) == 2  # quantised layers are counted, not quantised again
+
+
+def test_the_generator_keeps_the_logits_layer_and_the_adapter_as_trained(tiny_lm_dir: Path, tmp_path: Path) -> None:
+    # Rank 16: the adapter's own layers (32 -> 16) have shapes the 4-bit kernel takes, and must still be left alone.
+    adapter = lora_adapter(tiny_lm_dir, tmp_path / "adapter", base_identity=None, rank=16)
+    config = ModelConfig(base_model=str(tiny_lm_dir), cache_dir=tmp_path, dtype="float32")
+    quantized = ModelConfig(**{**config.__dict__, "int4_decoding": True})
+    plain, four_bit = build_generator(config), build_generator(quantized)
+    assert four_bit.identity == plain.identity + "+int4-decoding"  # other answers: other cache keys
+    model = four_bit._lm.model
+    assert not isinstance(model.get_output_embeddings(), Int4Linear)
+    assert sum(isinstance(m, Int4Linear) for m in model.modules()) == 14  # 2 layers x 7 projections
+    adapted = build_generator(quantized, adapter_dir=adapter)
+    assert "+merged" in build_generator(config, adapter_dir=adapter).identity
+    assert "+merged" not in adapted.identity and adapted.identity.endswith("+int4-decoding")
+    layers = dict(adapted._net.named_modules())
+    assert sum(isinstance(m, Int4Linear) for m in layers.values()) == 14
+    assert not any(isinstance(m, Int4Linear) for name, m in layers.items() if "lora_" in name)
+    questions = [PromptTemplate().messages(q) for q in ("Who books travel?", "What does error E17 mean?")]
+    with_adapter = [g.text for g in adapted.generate(questions, max_new_tokens=8)]
+    assert with_adapter != [g.text for g in four_bit.generate(questions, max_new_tokens=8)]  # the adapter applies
+
+
+def test_the_servers_mixed_batch_answers_as_each_row_alone(tiny_lm_dir: Path, tmp_path: Path) -> None:
+    """Base and adapter rows in one decoding loop over 4-bit layers (row scaling on top), against each row alone."""
+    from peft import PeftModel
+
+    adapter = lora_adapter(tiny_lm_dir, tmp_path / "adapter", base_identity=None, rank=16)
+    lm = load_lm(str(tiny_lm_dir), cache_dir=tmp_path, device="cpu", dtype="float32")
+    peft = PeftModel.from_pretrained(lm.model, str(adapter), adapter_name="a", is_trainable=False).eval()
+    generator = HFGenerator.from_loaded(lm, adapter_model=peft, identity=lm.identity, int4_decoding=True)
+    assert any(isinstance(m, Int4Linear) for m in peft.modules())
+    questions = ["Who books travel?", "How long is parental leave?", "What does error E17 mean?", "Who approves?"]
+    prompts = [generator.prompt_ids(PromptTemplate().messages(q), max_new_tokens=8) for q in questions]
+    names = ["a", BASE_ROWS, "a", BASE_ROWS]
+    together = generator.generate_ids(prompts, max_new_tokens=[8] * 4, adapter_names=names, by_length=True)
+    alone = [generator.generate_ids([p], max_new_tokens=[8], adapter_names=[n])[0] for p, n in zip(prompts, names)]
+    assert [g.text for g in together] == [g.text for g in alone]
+    assert together[0].text != generator.generate_ids(prompts[:1], max_new_tokens=[8], adapter_names=[BASE_ROWS])[0].text
+
