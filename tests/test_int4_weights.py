@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from lm_fixtures import lora_adapter
 from ragvsft.builders import build_generator
 from ragvsft.config import ModelConfig
+from ragvsft.device import native_bfloat16
 from ragvsft.generators import HFGenerator
 from ragvsft.generators.hf import BASE_ROWS
 from ragvsft.generators.int4_weights import GROUP, LEVELS, MAX_ROWS, Int4Linear, int4_supported, quantize, quantize_for_decoding
@@ -42,35 +44,37 @@ def test_each_weight_is_rounded_to_one_of_16_levels_of_its_group() -> None:
 
 
 def test_one_token_per_row_takes_the_4_bit_copy_and_everything_else_the_full_weight() -> None:
-    layer = _layer(bias=True)
-    full = nn.Linear(64, 48, bias=True)
+    layer = _layer(bias=True, dtype=torch.bfloat16)
+    full = nn.Linear(64, 48, bias=True).to(torch.bfloat16)
     full.load_state_dict(layer.state_dict())
     assert quantize_for_decoding(layer) == 1 and isinstance(layer, Int4Linear)
-    step, prompt = torch.randn(3, 1, 64), torch.randn(3, 5, 64)
+    step, prompt = torch.randn(3, 1, 64).to(torch.bfloat16), torch.randn(3, 5, 64).to(torch.bfloat16)
     with torch.no_grad():
         decoded = layer(step)
         assert not torch.equal(decoded, full(step))
         assert torch.allclose(decoded, full(step), atol=0.15)  # rounded, not garbage
         assert torch.equal(layer(prompt), full(prompt))  # prefill: the full weight, bit for bit
-        many = torch.randn(MAX_ROWS + 1, 1, 64)
+        many = torch.randn(MAX_ROWS + 1, 1, 64).to(torch.bfloat16)
         assert torch.equal(layer(many), full(many))  # more rows than pay: the full weight
     assert torch.equal(layer(step), full(step))  # gradients on (training): the full weight
     assert layer.state_dict().keys() == full.state_dict().keys()  # the copy is not a parameter or a buffer
 
 
 def test_a_rows_4_bit_product_is_the_same_bits_in_any_batch() -> None:
-    for dtype in (torch.float32, torch.bfloat16):
-        layer = _layer(dtype=dtype)
-        quantize_for_decoding(layer, max_rows=None)
-        rows = torch.randn(40, 1, 64).to(dtype)
-        with torch.no_grad():
-            together = layer(rows)
-            for count in (1, 2, 7, 13, 32):
-                assert torch.equal(layer(rows[:count]), together[:count]), (dtype, count)
+    layer = _layer(dtype=torch.bfloat16)
+    quantize_for_decoding(layer, max_rows=None)  # as under model.batch_invariant: 4 bits at any row count
+    rows = torch.randn(40, 1, 64).to(torch.bfloat16)
+    with torch.no_grad():
+        together = layer(rows)
+        assert not torch.equal(together, F.linear(rows, layer.weight))  # the 4-bit copy computed these
+        for count in (1, 2, 7, 13, 32):
+            assert torch.equal(layer(rows[:count]), together[:count]), count
 
 
 def test_layers_the_kernel_cannot_take_keep_their_weight() -> None:
     model = nn.Sequential(nn.Linear(64, 48), nn.Linear(48, 48), nn.Linear(64, 40), nn.Linear(64, 32))
+    assert quantize_for_decoding(model) == 0  # float32: the kernel has no fast path for it
+    model = model.to(torch.bfloat16)
     assert quantize_for_decoding(model, keep=model[3]) == 1  # 48 inputs (groups of 32), 40 outputs (blocks of 16)
     assert [type(m) for m in model] == [Int4Linear, nn.Linear, nn.Linear, nn.Linear]
     assert quantize_for_decoding(model) == 2  # quantised layers are counted, not quantised again
@@ -79,7 +83,7 @@ def test_layers_the_kernel_cannot_take_keep_their_weight() -> None:
 def test_the_generator_keeps_the_logits_layer_and_the_adapter_as_trained(tiny_lm_dir: Path, tmp_path: Path) -> None:
     # Rank 16: the adapter's own layers (32 -> 16) have shapes the 4-bit kernel takes, and must still be left alone.
     adapter = lora_adapter(tiny_lm_dir, tmp_path / "adapter", base_identity=None, rank=16)
-    config = ModelConfig(base_model=str(tiny_lm_dir), cache_dir=tmp_path, dtype="float32")
+    config = ModelConfig(base_model=str(tiny_lm_dir), cache_dir=tmp_path, dtype="bfloat16")
     quantized = ModelConfig(**{**config.__dict__, "int4_decoding": True})
     plain, four_bit = build_generator(config), build_generator(quantized)
     assert four_bit.identity == plain.identity + "+int4-decoding"  # other answers: other cache keys
@@ -95,17 +99,22 @@ def test_the_generator_keeps_the_logits_layer_and_the_adapter_as_trained(tiny_lm
     questions = [PromptTemplate().messages(q) for q in ("Who books travel?", "What does error E17 mean?")]
     with_adapter = [g.text for g in adapted.generate(questions, max_new_tokens=8)]
     assert with_adapter != [g.text for g in four_bit.generate(questions, max_new_tokens=8)]  # the adapter applies
+    float32 = build_generator(ModelConfig(**{**quantized.__dict__, "dtype": "float32"}), adapter_dir=adapter)
+    assert "+int4" not in float32.identity and "+merged" in float32.identity  # no 4-bit copy: merged as usual
 
 
+@pytest.mark.skipif(not native_bfloat16("cpu"), reason="bit for bit where the CPU computes bfloat16 (AMX)")
 def test_the_servers_mixed_batch_answers_as_each_row_alone(tiny_lm_dir: Path, tmp_path: Path) -> None:
-    """Base and adapter rows in one decoding loop over 4-bit layers (row scaling on top), against each row alone."""
+    """Base and adapter rows in one batch over 4-bit layers, against each row alone: batch-invariant answers still
+    hold with 4-bit decoding, which then takes the 4-bit copy at every row count."""
     from peft import PeftModel
 
     adapter = lora_adapter(tiny_lm_dir, tmp_path / "adapter", base_identity=None, rank=16)
-    lm = load_lm(str(tiny_lm_dir), cache_dir=tmp_path, device="cpu", dtype="float32")
+    lm = load_lm(str(tiny_lm_dir), cache_dir=tmp_path, device="cpu", dtype="bfloat16")
     peft = PeftModel.from_pretrained(lm.model, str(adapter), adapter_name="a", is_trainable=False).eval()
-    generator = HFGenerator.from_loaded(lm, adapter_model=peft, identity=lm.identity, int4_decoding=True)
-    assert any(isinstance(m, Int4Linear) for m in peft.modules())
+    generator = HFGenerator.from_loaded(lm, adapter_model=peft, identity=lm.identity, int4_decoding=True,
+                                        batch_invariant=True)
+    assert {m.int4_max_rows for m in peft.modules() if isinstance(m, Int4Linear)} == {None}
     questions = ["Who books travel?", "How long is parental leave?", "What does error E17 mean?", "Who approves?"]
     prompts = [generator.prompt_ids(PromptTemplate().messages(q), max_new_tokens=8) for q in questions]
     names = ["a", BASE_ROWS, "a", BASE_ROWS]

@@ -96,10 +96,10 @@ class ModelConfig:
     answers 1.1-1.2x faster, the same answers, as many bytes again as the linear layers: +251 MB for
     SmolLM2-135M); ``false`` keeps one copy. No effect elsewhere."""
     int4_decoding: bool = False
-    """On a CPU: decode with a 4-bit copy of every linear layer's weight but the logits layer (groups of 32 with a
+    """bfloat16 on a CPU: decode with a 4-bit copy of every linear layer's weight but the logits layer (groups of 32 with a
     scale and an offset each, like llama.cpp's Q4_1), for steps of up to 12 rows; prefill keeps the full weights,
     and adapters stay unmerged on top. Batch-1 answers 1.4-1.6x faster here, other answers; a batched evaluation of
-    adapter arms is slower (``ragvsft.generators.int4_weights``). No effect on a GPU."""
+    adapter arms is slower (``ragvsft.generators.int4_weights``). No effect on a GPU or on float32 weights."""
     batch_invariant: bool = False
     """Every answer the same in any batch (of up to 32 rows), bfloat16 included, so the server answers exactly what
     evaluation recorded: each prompt is prefilled alone, decoding attends row by row, adapters stay unmerged in

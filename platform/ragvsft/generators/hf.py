@@ -33,10 +33,10 @@ class HFGenerator:
     """Greedy answers from a local causal LM, optionally with a LoRA adapter applied, in ``dtype`` (``float32``, the
     reference; ``bfloat16``; ``auto``: bfloat16 where the hardware computes it natively, see ``ragvsft.device``).
     ``pack_weights``: in bfloat16 on a CPU with AMX, decode with weights packed once for oneDNN (the same answers,
-    faster, a second copy of the weights; ``ragvsft.generators.packed_weights``). ``int4_decoding``: on a CPU, decode
-    with a 4-bit copy of the weights instead (faster at up to ~8 rows, other answers;
-    ``ragvsft.generators.int4_weights``). ``batch_invariant``: each answer
-    the same in any batch of up to 32 rows, bfloat16 included, at the cost of a forward pass per prompt
+    faster, a second copy of the weights; ``ragvsft.generators.packed_weights``). ``int4_decoding``: bfloat16 on a CPU,
+    decode with a 4-bit copy of every weight but the logits layer's instead (faster for steps of up to 12 rows, other
+    answers; adapters stay unmerged; ``ragvsft.generators.int4_weights``). ``batch_invariant``: each answer the same
+    in any batch of up to 32 rows, bfloat16 included, at the cost of a forward pass per prompt
     (``ragvsft.generators.batch_invariant``).
 
     Example:
@@ -89,7 +89,10 @@ class HFGenerator:
             identity = f"{lm.identity}+adapter@sha256:{model_dir_sha256(adapter)[:16]}"
             # Rounded to 4 bits with the weight it is merged into, most of the adapter's update is lost (the demo's
             # finetuned arm: token F1 0.171 -> 0.144 on 48 questions); unmerged, on top of the 4-bit weight, it stays.
-            merge_adapter = merge_adapter and not (int4_decoding and lm.model.device.type == "cpu")
+            if int4_decoding:
+                from ragvsft.generators.int4_weights import int4_applies
+
+                merge_adapter = merge_adapter and not int4_applies(lm.model)
             if merge_adapter and _adapts_tied_weights(lm.model, net):
                 # lm_head shares its weight with the input embeddings: folding B·A into it would change the
                 # embeddings too, and the model would answer garbage. Answer unmerged instead (slower, correct).

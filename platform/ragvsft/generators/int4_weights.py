@@ -20,7 +20,9 @@ What stays as it was:
 - LoRA adapters apply on top, unmerged and in full precision (as QLoRA trains them): merged into the weight before
   rounding to 4 bits, most of an adapter's small update would be rounded away;
 - the kernel's result for a row does not depend on how many rows share the product (checked for 1 to 40 rows, all
-  of SmolLM2-135M's shapes, bfloat16 and float32), so ``model.batch_invariant`` still holds with it.
+  of SmolLM2-135M's shapes, bfloat16 and float32), so ``model.batch_invariant`` still holds with it;
+- float32 models: the kernel has no fast float32 path (704 against 28 us for a 1536 x 576 product at 1 row here),
+  so only bfloat16 weights get a 4-bit copy.
 
 The rounding: groups of ``GROUP`` consecutive inputs of an output row share a scale and an offset, from the
 group's minimum and maximum (llama.cpp's Q4_1 rounds the same way): an error of about 7 % of a random normal
@@ -48,9 +50,16 @@ def int4_supported() -> bool:
         return False
 
 
+def int4_applies(model: nn.Module) -> bool:
+    """Whether ``quantize_for_decoding`` would give ``model``'s layers 4-bit copies: bfloat16 weights on a CPU."""
+    first = next(model.parameters(), None)
+    return (first is not None and first.device.type == "cpu" and first.dtype == torch.bfloat16
+            and int4_supported())
+
+
 def quantize_for_decoding(model: nn.Module, *, keep: nn.Module | None = None, max_rows: int | None = MAX_ROWS) -> int:
-    """Give every ``nn.Linear`` of ``model`` on a CPU whose inputs split into groups of ``GROUP`` (and outputs into
-    blocks of ``OUTPUT_BLOCK``) a 4-bit copy of its weight, used for one-token-per-row products (see the module's
+    """Give every bfloat16 ``nn.Linear`` of ``model`` on a CPU whose inputs split into groups of ``GROUP`` (and outputs
+    into blocks of ``OUTPUT_BLOCK``) a 4-bit copy of its weight, used for one-token-per-row products (see the module's
     docstring); returns how many layers have one.
 
     ``keep`` (the model's output embeddings, the logits layer) keeps its full-precision weight only. ``max_rows``:
@@ -65,14 +74,14 @@ def quantize_for_decoding(model: nn.Module, *, keep: nn.Module | None = None, ma
         >>> quantize_for_decoding(lm.model, keep=lm.model.get_output_embeddings())  # doctest: +SKIP
         210
     """
-    if not int4_supported():
+    if not int4_applies(model):
         return 0
     count = 0
     with torch.no_grad():
         for name, module in model.named_modules():
             if (type(module) is nn.Linear and module is not keep and "lora_" not in name
-                    and module.weight.device.type == "cpu"
-                    and module.weight.dtype.is_floating_point and module.in_features % GROUP == 0
+                    and module.weight.device.type == "cpu" and module.weight.dtype == torch.bfloat16
+                    and module.in_features % GROUP == 0
                     and module.out_features % OUTPUT_BLOCK == 0):
                 module.int4_weight, module.int4_scales = quantize(module.weight)
                 module.__class__ = Int4Linear  # still an nn.Linear to PEFT, state dicts and isinstance checks
