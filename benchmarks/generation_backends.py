@@ -10,7 +10,6 @@ newline stop; prompts closed book and with the top-3 BM25 chunks (~700 tokens, l
   ``ragvsft.generators.packed_weights``); its "same answers" are counted against ``bf16 unpacked``;
 - ``bf16 int4``: ``bf16`` with ``model.int4_decoding`` (decoding steps on a 4-bit copy of every layer but the
   logits one, ``ragvsft.generators.int4_weights``); its "same answers" are counted against ``bf16``;
-- ``fp32 int4``: the same over float32 weights (what a CPU without AMX would run);
 - ``bf16 batch-invariant``: ``bf16`` with ``model.batch_invariant`` (each prompt prefilled alone, decoding
   attention row by row; ``ragvsft.generators.batch_invariant``);
 - ``int8``: PyTorch dynamic int8 quantisation of every linear layer;
@@ -40,9 +39,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # benchmarks never download
 STOP = ["\n"]
 SAME_AS = {"adapter merged": "adapter unmerged", "bf16": "bf16 unpacked",  # whose answers a path must equal
            "bf16 int4": "bf16", "bf16 batch-invariant": "bf16"}
-BOTH_BATCHES = ("fp32", "bf16 unpacked", "bf16", "bf16 int4", "fp32 int4", "bf16 batch-invariant")  # run at batch 1, then 8
-PATHS = ("bf16 unpacked", "bf16", "bf16 int4", "fp32 int4", "bf16 batch-invariant", "int8", "adapter unmerged",
-         "adapter merged", "llama.cpp")
+BOTH_BATCHES = ("fp32", "bf16 unpacked", "bf16", "bf16 int4", "bf16 batch-invariant")  # run at batch 1, then 8
+PATHS = ("bf16 unpacked", "bf16", "bf16 int4", "bf16 batch-invariant", "int8", "adapter unmerged", "adapter merged",
+         "llama.cpp")
 
 
 def main() -> None:
@@ -86,7 +85,6 @@ def main() -> None:
         "bf16 unpacked": lambda: HFGenerator.from_loaded(lm_copy(lambda m: m.to(torch.bfloat16)), pack_weights=False),
         "bf16": lambda: HFGenerator.from_loaded(lm_copy(lambda m: m.to(torch.bfloat16))),
         "bf16 int4": lambda: HFGenerator.from_loaded(lm_copy(lambda m: m.to(torch.bfloat16)), int4_decoding=True),
-        "fp32 int4": lambda: HFGenerator.from_loaded(lm_copy(), int4_decoding=True),
         "bf16 batch-invariant": lambda: HFGenerator.from_loaded(lm_copy(lambda m: m.to(torch.bfloat16)),
                                                                 batch_invariant=True),
         "int8": lambda: HFGenerator.from_loaded(lm_copy(

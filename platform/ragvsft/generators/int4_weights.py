@@ -7,9 +7,9 @@ bytes read. SmolLM2-135M's products in one batch-1 step, each layer's weight rea
 4-bit weights 5.1 ms. That is how llama.cpp's 4-bit files decode short prompts about 3x faster than bfloat16
 PyTorch here. The kernel (``torch.ops.aten._weight_int4pack_mm_for_cpu``, what torchao's int4 weight-only
 quantisation calls on a CPU) reads the packed 4-bit weight and dequantises it on the fly, row by row of the
-input: its cost grows with the rows (8 rows: 15.4 ms; 16 rows: 27.7 ms, where bfloat16 takes 24.5 ms plain and
-18.0 ms packed). So a step of more than ``MAX_ROWS`` rows takes the full-precision weight, unless answers must be
-batch-invariant; the 4-bit copy pays at ``serve.max_batch_size`` 8 (the default), not 32.
+input: its cost grows with the rows (8 rows: 15.4 ms; 16 rows: 27.7 ms; bfloat16 took about 24.5 ms plain from 1
+to 8 rows, and 18.0 ms packed at 16). So a step of more than ``MAX_ROWS`` rows takes the full-precision weight,
+unless answers must be batch-invariant; the 4-bit copy pays at ``serve.max_batch_size`` 8 (the default), not 32.
 
 What stays as it was:
 
@@ -39,7 +39,7 @@ from torch import nn
 GROUP = 32  # inputs per scale and offset: the kernel takes 32, 64, 128 or 256; 32 rounds least
 LEVELS = 15  # 4 bits: values 0..15
 OUTPUT_BLOCK = 16  # the kernel packs outputs in blocks of 16: a layer with another count keeps its weight
-MAX_ROWS = 12  # rows per step up to which the 4-bit product beats the plain bfloat16 one it falls back to (above)
+MAX_ROWS = 12  # rows per step up to which the 4-bit product should beat the plain one it falls back to (interpolated)
 
 
 def int4_supported() -> bool:
@@ -123,4 +123,3 @@ class Int4Linear(nn.Linear):
                 out = out + self.bias
             return out.reshape(*x.shape[:-1], self.out_features)
         return super().forward(x)
-
