@@ -99,6 +99,21 @@ def native_bfloat16(device: str) -> bool:
     return bool(probe is not None and probe())
 
 
+def bfloat16_on_cpu(model: Any) -> bool:
+    """Whether ``model`` (a torch module) holds bfloat16 weights on a CPU, as read from its first parameter: what
+    the CPU decoding paths (``ragvsft.generators.packed_weights``, ``int4_weights``) need.
+
+    Example:
+        >>> import torch
+        >>> bfloat16_on_cpu(torch.nn.Linear(2, 2).to(torch.bfloat16)), bfloat16_on_cpu(torch.nn.Linear(2, 2))
+        (True, False)
+    """
+    import torch
+
+    first = next(model.parameters(), None)
+    return first is not None and first.device.type == "cpu" and first.dtype == torch.bfloat16
+
+
 def inference_dtype(device: str, setting: str) -> str:
     """The dtype name (``float32`` or ``bfloat16``) a model for inference on ``device`` (a device setting, see
     :func:`resolve_device`) loads in, for the ``dtype`` setting ``setting`` (``auto``: bfloat16 where

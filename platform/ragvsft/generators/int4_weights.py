@@ -36,6 +36,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ragvsft.device import bfloat16_on_cpu
+
 GROUP = 32  # inputs per scale and offset: the kernel takes 32, 64, 128 or 256; 32 rounds least
 LEVELS = 15  # 4 bits: values 0..15
 OUTPUT_BLOCK = 16  # the kernel packs outputs in blocks of 16: a layer with another count keeps its weight
@@ -52,9 +54,7 @@ def int4_supported() -> bool:
 
 def int4_applies(model: nn.Module) -> bool:
     """Whether ``quantize_for_decoding`` would give ``model``'s layers 4-bit copies: bfloat16 weights on a CPU."""
-    first = next(model.parameters(), None)
-    return (first is not None and first.device.type == "cpu" and first.dtype == torch.bfloat16
-            and int4_supported())
+    return bfloat16_on_cpu(model) and int4_supported()
 
 
 def quantize_for_decoding(model: nn.Module, *, keep: nn.Module | None = None, max_rows: int | None = MAX_ROWS) -> int:

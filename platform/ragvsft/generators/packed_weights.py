@@ -28,15 +28,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ragvsft.device import native_bfloat16
+from ragvsft.device import bfloat16_on_cpu, native_bfloat16
 
 DECODE_ROWS = 32  # the server's default batch is 8 rows; the README's setting for many clients is 32
 
 
 def packing_supported(model: nn.Module) -> bool:
     """Whether ``model`` can be packed: bfloat16 weights on a CPU with AMX (where bfloat16 is the default)."""
-    first = next(model.parameters(), None)
-    if first is None or first.device.type != "cpu" or first.dtype != torch.bfloat16 or not native_bfloat16("cpu"):
+    if not bfloat16_on_cpu(model) or not native_bfloat16("cpu"):
         return False
     try:  # private oneDNN ops (what torch.compile's CPU backend packs weights with): a build without them says no
         return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
