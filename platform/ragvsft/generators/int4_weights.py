@@ -4,7 +4,7 @@
 Why: a decoding step reads every weight of the model to produce one token per row, so on a CPU its cost is the
 bytes read. SmolLM2-135M's products in one batch-1 step, each layer's weight read from memory as in a real step
 (ad-hoc timing on this project's AMX Xeon): bfloat16 packed for oneDNN 17.4 ms, int8 weights 13.0 ms, these
-4-bit weights 5.1 ms. That is how llama.cpp's 4-bit files decode short prompts about 3x faster than bfloat16
+4-bit weights 5.1 ms. That is how llama.cpp's 4-bit files decoded short prompts 2.2-2.9x faster than bfloat16
 PyTorch here. The kernel (``torch.ops.aten._weight_int4pack_mm_for_cpu``, what torchao's int4 weight-only
 quantisation calls on a CPU) reads the packed 4-bit weight and dequantises it on the fly, row by row of the
 input: its cost grows with the rows (8 rows: 15.4 ms; 16 rows: 27.7 ms; bfloat16 took about 24.5 ms plain from 1
