@@ -77,11 +77,12 @@ def main() -> None:
     def per_row(prompts):
         import ragvsft.generators.row_adapters as row_adapters
 
-        supported, row_adapters.supports_row_scaling = row_adapters.supports_row_scaling, lambda *_: False
+        switch = row_adapters.AdapterRows
+        supported, switch.supports_row_scaling = switch.supports_row_scaling, lambda *_: False
         try:
             return mixed.generate_ids(prompts, max_new_tokens=budget, stop=STOP, adapter_names=names)
         finally:
-            row_adapters.supports_row_scaling = supported
+            switch.supports_row_scaling = supported
 
     ways = {"PEFT per-row": per_row,
             "row scaling": lambda p: mixed.generate_ids(p, max_new_tokens=budget, stop=STOP, adapter_names=names),

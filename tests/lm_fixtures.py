@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,3 +69,17 @@ def lora_adapter(base_dir: Path, out: Path, *, base_identity: str | None,
     if base_identity is not None:
         (out / "ragvsft_adapter.json").write_text(json.dumps({"base_model_identity": base_identity}))
     return out
+
+
+def decoded_together(generator: Any, prompts: list[Any], adapter_names: list[str] | None, max_new_tokens: int,
+                     stop: tuple[str, ...] = ()) -> list[str]:
+    """The answers to ``prompts`` (token ids) decoded in one running batch, as the server decodes them."""
+    from ragvsft.generators.continuous import Row
+
+    batch = generator.running_batch(stop=stop)
+    batch.admit([Row(p, max_new_tokens, None if adapter_names is None else adapter_names[i], tag=i)
+                 for i, p in enumerate(prompts)])
+    texts: dict[int, str] = {}
+    while batch.rows:
+        texts.update((row.tag, batch.generation(row).text) for row in batch.step())
+    return [texts[i] for i in range(len(prompts))]

@@ -34,17 +34,24 @@ def _decoding_logits(generator: HFGenerator, prompts: Sequence[Sequence[int]], r
                      adapter_names: Sequence[str] | None = None) -> list[torch.Tensor]:
     """``row``'s next-token logits at every step ``generate`` computed for the batch ``prompts``."""
     seen: list[torch.Tensor] = []
+    tokens_per_row: list[int] = []
+
+    def read(module: Any, args: Any) -> None:
+        tokens_per_row.append(args[0].shape[1])
 
     def keep(module: Any, args: Any, out: torch.Tensor) -> None:
-        if out.shape[0] == len(prompts) and out.shape[1] == 1:  # a step of the batch, not a prompt prefilled alone
+        # A step of the batch, not a prompt prefilled alone (whose logits are its last token's only).
+        if out.shape[0] == len(prompts) and tokens_per_row[-1] == 1:
             seen.append(out[row, -1].float().clone())
 
-    head = generator._lm.model.get_output_embeddings()
-    hook = head.register_forward_hook(keep)
+    model = generator._lm.model
+    hooks = [model.get_input_embeddings().register_forward_pre_hook(read),
+             model.get_output_embeddings().register_forward_hook(keep)]
     try:
         generator.generate_ids(prompts, max_new_tokens=[8] * len(prompts), adapter_names=adapter_names)
     finally:
-        hook.remove()
+        for hook in hooks:
+            hook.remove()
     return seen
 
 

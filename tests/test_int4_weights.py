@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lm_fixtures import lora_adapter
+from lm_fixtures import decoded_together, lora_adapter
 from ragvsft.builders import build_generator
 from ragvsft.config import ModelConfig
 from ragvsft.device import native_bfloat16
@@ -118,8 +118,8 @@ def test_the_servers_mixed_batch_answers_as_each_row_alone(tiny_lm_dir: Path, tm
     questions = ["Who books travel?", "How long is parental leave?", "What does error E17 mean?", "Who approves?"]
     prompts = [generator.prompt_ids(PromptTemplate().messages(q), max_new_tokens=8) for q in questions]
     names = ["a", BASE_ROWS, "a", BASE_ROWS]
-    together = generator.generate_ids(prompts, max_new_tokens=[8] * 4, adapter_names=names, by_length=True)
+    together = decoded_together(generator, prompts, names, 8)
     alone = [generator.generate_ids([p], max_new_tokens=[8], adapter_names=[n])[0] for p, n in zip(prompts, names)]
-    assert [g.text for g in together] == [g.text for g in alone]
-    assert together[0].text != generator.generate_ids(prompts[:1], max_new_tokens=[8], adapter_names=[BASE_ROWS])[0].text
+    assert together == [g.text for g in alone]
+    assert together[0] != generator.generate_ids(prompts[:1], max_new_tokens=[8], adapter_names=[BASE_ROWS])[0].text
 

@@ -1,6 +1,6 @@
-"""One LoRA adapter per row by per-row scaling (``ragvsft.generators.row_adapters``), and the server's batch
-path that decodes with it: base rows bit for bit the base model, adapter rows the adapter, PEFT's per-row path
-left to prefill."""
+"""Which adapter each row runs with, set on the LoRA layers (``ragvsft.generators.row_adapters``), and the server's
+running batch that decodes with it: base rows bit for bit the base model, adapter rows the adapter, PEFT's
+per-row path left to prefill."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from lm_fixtures import lora_adapter
+from lm_fixtures import decoded_together, lora_adapter
+from ragvsft.errors import RagvsftError
 from ragvsft.generators.hf import BASE_ROWS
-from ragvsft.generators.row_adapters import row_scaling, supports_row_scaling
+from ragvsft.generators.row_adapters import AdapterRows
 from ragvsft.models import load_lm
 
 
@@ -36,11 +37,17 @@ def test_base_rows_get_the_base_model_bit_for_bit_and_adapter_rows_the_adapter(t
         with peft.disable_adapter():
             base = peft(input_ids=ids).logits
         tuned = peft(input_ids=ids).logits
-        with row_scaling(peft, [BASE_ROWS, "default", BASE_ROWS]):
+        rows = AdapterRows(peft)
+        with rows.scope([BASE_ROWS, "default", BASE_ROWS]):
             mixed = peft(input_ids=ids).logits
+        with rows.scope([BASE_ROWS] * 3):
+            switched_off = peft(input_ids=ids).logits
+        with peft.disable_adapter(), rows.scope(["default"] * 3):
+            switched_on = peft(input_ids=ids).logits
     assert not torch.allclose(base, tuned, atol=1e-3)  # the adapter changes the logits: the test can tell them apart
     assert torch.equal(mixed[0], base[0]) and torch.equal(mixed[2], base[2])  # + 0, exactly
     torch.testing.assert_close(mixed[1], tuned[1], atol=1e-5, rtol=1e-5)
+    assert torch.equal(switched_off, base) and torch.equal(switched_on, tuned)  # PEFT's own switches, bit for bit
 
 
 def test_scaling_and_active_adapter_are_restored_after_the_block_even_on_error(tiny_lm_dir: Path,
@@ -48,17 +55,22 @@ def test_scaling_and_active_adapter_are_restored_after_the_block_even_on_error(t
     peft = _peft(tiny_lm_dir, tmp_path)
     layer = peft.base_model.model.model.layers[0].self_attn.q_proj
     before = dict(layer.scaling)
-    with pytest.raises(RuntimeError, match="boom"), row_scaling(peft, ["default", BASE_ROWS]):
+    with pytest.raises(RuntimeError, match="boom"), AdapterRows(peft).scope(["default", BASE_ROWS]):
         assert isinstance(layer.scaling["default"], torch.Tensor)
         raise RuntimeError("boom")
     assert layer.scaling == before and isinstance(before["default"], float)
-    assert peft.active_adapter == "default"
+    with AdapterRows(peft).scope([BASE_ROWS]):
+        assert layer.disable_adapters
+    assert not layer.disable_adapters and layer.active_adapters == ["default"] and peft.active_adapter == "default"
+    with pytest.raises(RagvsftError, match="adapter gone is not loaded; loaded: default"):
+        with AdapterRows(peft).scope(["gone", BASE_ROWS]):
+            pass
 
 
 def test_only_plain_lora_linear_layers_take_row_scaling(tiny_lm_dir: Path, tmp_path: Path) -> None:
-    assert supports_row_scaling(_peft(tiny_lm_dir, tmp_path / "linear"), ["default", BASE_ROWS])
+    assert AdapterRows(_peft(tiny_lm_dir, tmp_path / "linear")).supports_row_scaling(["default", BASE_ROWS])
     embedding = _peft(tiny_lm_dir, tmp_path / "embedding", targets=("q_proj", "embed_tokens"))
-    assert not supports_row_scaling(embedding, ["default", BASE_ROWS])  # its update is not scaled per row here
+    assert not AdapterRows(embedding).supports_row_scaling(["default", BASE_ROWS])  # not scaled per row here
 
 
 def test_server_batches_decode_mixed_rows_by_row_scaling_and_prefill_them_by_per_row_path(
@@ -75,8 +87,7 @@ def test_server_batches_decode_mixed_rows_by_row_scaling_and_prefill_them_by_per
                         lambda self, x, *a, **k: per_row_inputs.append(x.shape[1]) or original(self, x, *a, **k))
     prompts = [[5, 17, 42, 8, 99, 3] * 8, [7, 11, 3], [5, 17, 42, 8, 99, 3] * 7, [9, 4, 21, 6]]
     names = [BASE_ROWS, "default", "default", BASE_ROWS]
-    together = gen.generate_ids(prompts, max_new_tokens=[6] * 4, adapter_names=names, by_length=True)
+    together = decoded_together(gen, prompts, names, 6)
     assert per_row_inputs and min(per_row_inputs) > 1  # prefill only: no decoding step (1 token) went through it
     alone = [gen.generate_ids([p], max_new_tokens=[6], adapter_names=[n])[0] for p, n in zip(prompts, names)]
-    assert [g.text for g in together] == [g.text for g in alone]  # float32: the same answers as one at a time
-    assert [g.new_tokens for g in together] == [g.new_tokens for g in alone]
+    assert together == [g.text for g in alone]  # float32: the same answers as one at a time

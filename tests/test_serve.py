@@ -416,7 +416,7 @@ def test_a_full_queue_answers_429_in_openai_shape(running: Running) -> None:
     s = replace(running.server.settings, max_queue=1, max_batch_size=1, max_wait_ms=0)
     engine = running.server.live.engine
     taken = threading.Event()
-    batcher = MicroBatcher(engine, max_batch_size=1, max_wait_ms=0, max_queue=1, on_batch=lambda queries: taken.set())
+    batcher = MicroBatcher(engine, max_batch_size=1, max_wait_ms=0, max_queue=1, on_batch=lambda rows: taken.set())
     tight = Server(running.server.live, batcher, s, 6, 2, KEY, ServerMetrics())
     with ThreadedUvicorn(create_app(tight)) as url, httpx.Client(base_url=url, timeout=60, headers={
             "Authorization": f"Bearer {KEY}"}) as client, ThreadPoolExecutor(2) as pool:

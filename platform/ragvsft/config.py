@@ -191,7 +191,7 @@ class ServeConfig:
     port: int = 8000
     """TCP port (``--port`` overrides it)."""
     max_batch_size: int = 8
-    """Requests answered together in one ``generate`` call, whatever their modes (1: no micro-batching)."""
+    """Requests decoded together, whatever their modes (1: no batching); each leaves the batch when answered."""
     max_wait_ms: float = 20.0
     """How long a batch being gathered waits for its next request; the wait restarts with every arrival, so a
     batch starts after this long without one (or when full): at most ``max_batch_size`` times this."""

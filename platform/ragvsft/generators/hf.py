@@ -20,13 +20,16 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ragvsft.errors import RagvsftError
 from ragvsft.generators.base import Generation, hits_stop, truncate_at_stop
 from ragvsft.hashing import model_dir_sha256
 from ragvsft.models import LoadedLM, load_lm
 from ragvsft.prompts import Message, render_prompt
+
+if TYPE_CHECKING:
+    from ragvsft.generators.continuous import RunningBatch
 
 
 class HFGenerator:
@@ -148,6 +151,7 @@ class HFGenerator:
             use_rowwise_attention(lm.model)
             self._identity += "+batch-invariant"
         self._lm, self._net, self.batch_size = lm, net, batch_size
+        self._adapter_rows_switch: Any = None  # ragvsft.generators.row_adapters.AdapterRows, made on first use
         tokenizer = lm.tokenizer
         self._pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         generation_eos = getattr(getattr(lm.model, "generation_config", None), "eos_token_id", None)
@@ -191,14 +195,12 @@ class HFGenerator:
         stop: Sequence[str] = (),
         adapter_names: Sequence[str] | None = None,
         on_step: StepCallback | None = None,
-        by_length: bool = False,
     ) -> list[Generation]:
-        """One batch of already-rendered prompts (``prompt_ids``), each with its own token budget — what the server
-        batches. ``adapter_names`` picks a PEFT adapter per row (``"__base__"``: none) in one ``generate`` call;
-        ``on_step(row, new_ids)`` sees each unfinished row's new tokens after every step (streaming). ``by_length``:
-        prefill the prompts by length group and decode them together (``ragvsft.generators.prefill``), for batches
-        of mixed lengths; evaluation's batches (sorted by length already, one adapter) keep ``generate``'s prefill,
-        so the answers cached under this generator's identity stay what they were."""
+        """One batch of already-rendered prompts (``prompt_ids``), each with its own token budget, decoded to its
+        end in one ``generate`` call. ``adapter_names`` picks a PEFT adapter per row (``"__base__"``: none);
+        ``on_step(row, new_ids)`` sees each unfinished row's new tokens after every step. Evaluation's batches
+        (sorted by length already, one adapter) keep ``generate``'s own prefill, so the answers cached under this
+        generator's identity stay what they were. The server decodes with a ``running_batch`` instead."""
         import torch
 
         from ragvsft.generators.prefill import left_padded
@@ -212,7 +214,11 @@ class HFGenerator:
         self._net.eval()  # dropout off: a model handed over from training may still be in train mode
         started = time.perf_counter()
         try:
-            cache = self._prefill(prompts, width, adapter_names, by_length)
+            # Prefilled in parts where a row's numbers must not depend on the others, or where the rows mix adapters
+            # (whose decoding then scales each adapter by row, which prefill must not: see ``_adapter_rows``).
+            mixed = len(set(adapter_names or ())) > 1
+            cache = (self.prefill([p[:-1] for p in prompts], adapter_names)[0] if min(len(p) for p in prompts) > 1
+                     and (self._batch_invariant or mixed) else None)
             extra, scope = self._adapter_rows(adapter_names)
             with torch.inference_mode(), scope:
                 output = self._net.generate(
@@ -236,15 +242,11 @@ class HFGenerator:
             generations.append(Generation(truncate_at_stop(text, stop), len(ids), n, latency_ms, len(prompts)))
         return generations
 
-    def _prefill(self, prompts: Sequence[Sequence[int]], width: int, adapter_names: Sequence[str] | None,
-                 by_length: bool) -> Any:
-        """The batch's cache, prefilled in parts (``ragvsft.generators.prefill``): each prompt alone under
-        ``batch_invariant``, else by length group where ``by_length`` asks or the rows mix adapters (whose decoding
-        then scales each adapter by row, which prefill must not: see ``_adapter_rows``). None where ``generate``'s own
-        prefill of the padded batch does the same (one length group, one adapter)."""
-        mixed = len(set(adapter_names or ())) > 1
-        if min(len(p) for p in prompts) < 2 or not (self._batch_invariant or by_length or mixed):
-            return None  # (a 1-token prompt has nothing to cache)
+    def prefill(self, prompts: Sequence[Sequence[int]], adapter_names: Sequence[str] | None = None) -> tuple[Any, Any]:
+        """The key/value cache of ``prompts`` (token ids, at least one each), left-padded to one width, and each
+        prompt's next-token logits ([rows, vocabulary], float32) (``ragvsft.generators.prefill``): each prompt alone
+        under ``batch_invariant``, else by length group, each group under its rows' adapters (PEFT's per-row path:
+        with per-row scaling, base rows would pay for the adapter too)."""
         import torch
 
         from ragvsft.generators.prefill import length_groups, prefill_groups
@@ -256,16 +258,49 @@ class HFGenerator:
             groups = [[row] for row in range(len(prompts))]  # alone: a row's numbers do not depend on the others
         else:
             groups = length_groups([len(p) for p in prompts])
-            if len(groups) == 1 and not mixed:
-                return None
 
         def scope(group: Sequence[int]) -> tuple[dict[str, Any], contextlib.AbstractContextManager]:
-            # Prefill keeps PEFT's per-row path: with per-row scaling, base rows would pay for the adapter too.
             return self._adapter_rows(None if adapter_names is None else [adapter_names[i] for i in group],
                                       decoding=False)
 
         with torch.inference_mode():
-            return prefill_groups(self._net, prompts, groups, width, self._pad_id, scope)
+            return prefill_groups(self._net, prompts, groups, self._pad_id, scope)
+
+    @property
+    def batch_invariant(self) -> bool:
+        return self._batch_invariant
+
+    def running_batch(self, *, stop: Sequence[str] = ()) -> RunningBatch:
+        """An empty batch that prompts can join and leave between decoding steps
+        (``ragvsft.generators.continuous``): what the server decodes with."""
+        from ragvsft.generators.continuous import RunningBatch
+
+        self._net.eval()
+        return RunningBatch(self, stop=stop)
+
+    def decode_step(self, tokens: Any, attention_mask: Any, positions: Any, cache: Any,
+                    adapter_names: Sequence[str] | None) -> Any:
+        """One decoding step of a running batch: each row's next-token logits (float32, [rows, vocabulary]) after
+        ``tokens`` ([rows, 1]), the cache grown by one column."""
+        import torch
+
+        extra, scope = self._adapter_rows(adapter_names)
+        with torch.inference_mode(), scope:
+            out = self._net(input_ids=tokens, attention_mask=attention_mask, position_ids=positions, cache=cache,
+                            use_cache=True, **extra)
+        return out.logits[:, -1].float()
+
+    @property
+    def tokenizer(self) -> Any:
+        return self._lm.tokenizer
+
+    @property
+    def eos_ids(self) -> list[int]:
+        return self._eos_ids
+
+    @property
+    def model_config(self) -> Any:
+        return self._lm.model.config
 
     def _adapter_rows(self, adapter_names: Sequence[str] | None, *, decoding: bool = True,
                       ) -> tuple[dict[str, Any], contextlib.AbstractContextManager]:
@@ -275,23 +310,21 @@ class HFGenerator:
         bfloat16 on 8 closed-book prompts, 2.12 s with every row on ``"__base__"``, 1.71 s with the adapters
         disabled instead, 1.09 s for the plain model. So a batch whose rows all name the same adapter (or none)
         runs PEFT's ordinary path, which computes the same sums for those rows (tested against the per-row path),
-        and the decoding of mixed rows scales each adapter's update by row (``ragvsft.generators.row_adapters``;
-        not under ``batch_invariant``, whose bit-for-bit guarantee is tested on the per-row path).
+        and the decoding of mixed rows scales each adapter's update by row; both set on the LoRA layers directly
+        (``ragvsft.generators.row_adapters``). Prefill of mixed rows, and every pass under ``batch_invariant``
+        (whose bit-for-bit guarantee is tested on it), keep PEFT's per-row path.
         """
         if adapter_names is None:
             return {}, contextlib.nullcontext()
-        names = set(adapter_names)
-        if len(names) > 1:
-            from ragvsft.generators.row_adapters import row_scaling, supports_row_scaling
+        if self._adapter_rows_switch is None:
+            from ragvsft.generators.row_adapters import AdapterRows
 
-            if decoding and not self._batch_invariant and supports_row_scaling(self._net, adapter_names):
-                return {}, row_scaling(self._net, adapter_names)
+            self._adapter_rows_switch = AdapterRows(self._net)
+        switch = self._adapter_rows_switch
+        if len(set(adapter_names)) > 1 and (not decoding or self._batch_invariant
+                                            or not switch.supports_row_scaling(adapter_names)):
             return {"adapter_names": list(adapter_names)}, contextlib.nullcontext()
-        (name,) = names
-        if name == BASE_ROWS:
-            return {}, self._net.disable_adapter()
-        self._net.set_adapter(name, inference_mode=True)  # the caller serialises batches (the server's lock)
-        return {}, contextlib.nullcontext()
+        return {}, switch.scope(adapter_names)
 
 
 BASE_ROWS = "__base__"  # PEFT's adapter name for "no adapter on this row"

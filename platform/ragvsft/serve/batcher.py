@@ -1,17 +1,20 @@
-"""Micro-batching: requests that arrive close together are answered in one ``generate`` call, whatever their modes.
+"""Micro-batching: requests that arrive close together decode in one running batch, whatever their modes, and
+each leaves it the step its answer ends.
 
-One queue for every mode, one worker thread that owns the model. A batch
-being gathered waits up to ``max_wait_ms`` for its next request, the wait
-restarting with every arrival, and holds at most ``max_batch_size`` requests,
-so batching costs a single client one wait and lets many share the CPU.
-Why the wait restarts: clients answered by the same batch send their next
-requests together, but those arrive spread over tens of milliseconds (the
-event loop writes every reply and reads every new request). A window fixed
-from the first arrival split 32 clients into batches of 32 and of 4 to 13
-(measured), and each small batch paid for a whole decoding loop.
+One queue for every mode, one worker thread that owns the model. While nothing decodes, a new batch gathers up to
+``max_batch_size`` requests, waiting up to ``max_wait_ms`` for each next one, the wait restarting with every
+arrival: clients answered together send their next requests together, but those arrive spread over tens of
+milliseconds (the event loop writes every reply and reads every new request). The batch then decodes
+(``ragvsft.generators.continuous``): a row whose answer ended leaves, so the last rows decode faster, and its
+answer goes back at once.
 
-Generation runs on the worker thread, never on the event loop, so health
-checks answer while a batch runs.
+New requests wait for the next batch rather than joining the running one: joining, although the running batch
+can take rows at any step, measured slower here. 8 clients, mixed modes, 64 requests, two runs each
+(``benchmarks/serve_load.py``): join at any step 1.28 / 1.29 answers/s, join when half the rows are free 1.34 /
+1.37, next batch **1.56 / 1.51**. A prompt joining alone pays a prefill pass of its own (prefill is most of
+the cost of a RAG answer on a CPU), and each join stalls the rows decoding.
+
+Generation runs on the worker thread, never on the event loop, so health checks answer while a batch runs.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ragvsft.serve.engine import Answer, Engine, Query
+from ragvsft.serve.engine import Answer, BatchFailed, Engine, Query
 from ragvsft.serve.streaming import TextStream
 
 TextCallback = Callable[[str], None]
@@ -54,7 +57,7 @@ class MicroBatcher:
     """
 
     def __init__(self, engine: Engine, *, max_batch_size: int, max_wait_ms: float, max_queue: int,
-                 on_batch: Callable[[list[Query]], None] | None = None,
+                 on_batch: Callable[[int], None] | None = None,
                  after_batch: Callable[[], None] | None = None) -> None:
         self.engine = engine
         self.max_batch_size, self.max_wait_s, self.max_queue = max_batch_size, max_wait_ms / 1000, max_queue
@@ -95,49 +98,48 @@ class MicroBatcher:
         self._queue.put(pending)
         return await pending.future
 
-    def _collect(self) -> list[_Pending]:
+    def _collect(self, room: int) -> list[_Pending]:
+        """Up to ``room`` queued requests: a first one waited for briefly, then more, each waited for up to
+        ``max_wait_s`` after the last arrival."""
+        joining: list[_Pending] = []
         try:
-            first = self._queue.get(timeout=0.05)
+            joining.append(self._queue.get(timeout=0.05))
+            while len(joining) < room:
+                joining.append(self._queue.get(timeout=self.max_wait_s) if self.max_wait_s else self._queue.get_nowait())
         except queue.Empty:
-            return []
-        batch = [first]
-        while len(batch) < self.max_batch_size:
-            try:  # the wait restarts with every arrival: a batch starts after max_wait_s without one
-                batch.append(self._queue.get(timeout=self.max_wait_s) if self.max_wait_s else self._queue.get_nowait())
-            except queue.Empty:
-                break
-        return batch
+            pass
+        return joining
 
     def _work(self) -> None:
-        while not (self._stopping.is_set() and self._queue.empty()):
-            batch = self._collect()
-            if not batch:
+        batch = self.engine.new_batch()
+        while not (self._stopping.is_set() and self._queue.empty() and not batch.rows):
+            joining = [] if batch.rows else self._collect(self.max_batch_size)
+            if joining:
+                if self._on_batch is not None:
+                    self._on_batch(len(joining))
+                try:
+                    self.engine.join(batch, [p.query for p in joining], joining)
+                except Exception as exc:  # noqa: BLE001 - these requests hear of it; the rows decoding go on
+                    for p in joining:
+                        _resolve(p, exception=exc)
+            if not batch.rows:
                 continue
-            if self._on_batch is not None:
-                self._on_batch([p.query for p in batch])
             try:
-                answers = self.engine.answer([p.query for p in batch], on_step=self._streamer(batch))
-            except Exception as exc:  # noqa: BLE001 - every waiting request must hear of it, the worker goes on
-                for p in batch:
-                    _resolve(p, exception=exc)
-            else:
-                for p, a in zip(batch, answers):
-                    if p.stream is not None and p.on_text is not None and (rest := p.stream.finish(a.text)):
-                        p.loop.call_soon_threadsafe(p.on_text, rest)
-                    _resolve(p, result=a)
-            if self._after_batch is not None:
+                finished = self.engine.step(batch, on_step=self._stream)
+            except BatchFailed as failed:
+                for p in failed.tags:
+                    _resolve(p, exception=failed.__cause__ or failed)
+                finished = []
+            for p, answer in finished:
+                if p.stream is not None and p.on_text is not None and (rest := p.stream.finish(answer.text)):
+                    p.loop.call_soon_threadsafe(p.on_text, rest)
+                _resolve(p, result=answer)
+            if (finished or not batch.rows) and self._after_batch is not None:
                 self._after_batch()
 
-    def _streamer(self, batch: list[_Pending]) -> Callable[[int, list[int]], None] | None:
-        if not any(p.on_text for p in batch):
-            return None
-
-        def on_step(row: int, ids: list[int]) -> None:
-            p = batch[row]
-            if p.stream is not None and p.on_text is not None and (piece := p.stream.update(self.engine.decode(ids))):
-                p.loop.call_soon_threadsafe(p.on_text, piece)
-
-        return on_step
+    def _stream(self, p: _Pending, ids: list[int]) -> None:
+        if p.stream is not None and p.on_text is not None and (piece := p.stream.update(self.engine.decode(ids))):
+            p.loop.call_soon_threadsafe(p.on_text, piece)
 
 
 def _resolve(p: _Pending, *, result: Any = None, exception: BaseException | None = None) -> None:

@@ -2,7 +2,9 @@
 
 A batch may mix modes: rows without the adapter (``base``, ``rag``) run as
 ``"__base__"`` and rows with it (``finetuned``, ``hybrid``) under their
-release's adapter name, all in one ``generate`` call. Prompts are rendered by
+release's adapter name, all decoding together in one running batch
+(``ragvsft.generators.continuous``), which queries join and leave between
+decoding steps. Prompts are rendered by
 the code evaluation uses (``PromptTemplate.messages`` + ``HFGenerator.prompt_ids``
 -> ``render_prompt``), so a served answer is the answer ``ragvsft run`` recorded.
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,8 @@ from ragvsft.embedders import Embedder
 from ragvsft.errors import RagvsftError
 from ragvsft.finetune.adapter import check_adapter_base
 from ragvsft.generators import HFGenerator
-from ragvsft.generators.hf import BASE_ROWS, StepCallback
+from ragvsft.generators.continuous import Row, RunningBatch
+from ragvsft.generators.hf import BASE_ROWS
 from ragvsft.indexing import load_index_version
 from ragvsft.models import LoadedLM
 from ragvsft.prompts import PromptTemplate
@@ -88,6 +91,7 @@ class Answer:
     finish_reason: str
     """``stop`` (an end token or stop string) or ``length`` (the token budget ran out)."""
     batch_rows: int
+    """Rows decoding together just after this query joined the running batch."""
 
 
 class Engine:
@@ -162,10 +166,13 @@ class Engine:
                     self._peft.set_adapter(next(n for n in names if n != release.adapter_name))
                     self._peft.delete_adapter(release.adapter_name)
 
-    def answer(self, queries: Sequence[Query], on_step: StepCallback | None = None) -> list[Answer]:
-        """Answer a batch: one embedding call for the rows that retrieve, one ``generate`` call, modes mixed."""
-        if not queries:
-            return []
+    def new_batch(self) -> RunningBatch:
+        """An empty running batch on this engine's model: queries ``join`` it and leave it as they are answered."""
+        return self._generator.running_batch(stop=self.stop)
+
+    def join(self, batch: RunningBatch, queries: Sequence[Query], tags: Sequence[Any]) -> None:
+        """Retrieve for ``queries`` (one embedding call), render their prompts and prefill them into ``batch``,
+        each with its caller's ``tag``. When this fails, ``batch`` is as it was."""
         for q in queries:
             if q.mode not in q.release.modes:
                 raise RagvsftError(f"mode {q.mode!r} is not served by this release; served: {', '.join(q.release.modes)}")
@@ -181,20 +188,62 @@ class Engine:
                 hits[i] = tuple(q.release.retriever.store.search_many(vector.reshape(1, -1), q.top_k)[0])
         retrieval_ms = (time.perf_counter() - started) * 1000 / max(len(retrieving), 1)
 
-        # 2. Prompts, through the same rendering as training and evaluation.
-        prompts = []
-        for i, q in enumerate(queries):
+        # 2. Prompts, through the same rendering as training and evaluation; each row with its release's adapter or
+        #    none. The prompts are prefilled by length group, then decode with the rows already running, modes mixed.
+        rows = []
+        for i, (q, tag) in enumerate(zip(queries, tags)):
             passages = [h.chunk.text for h in hits[i]] if i in hits else None
-            conversation = self._template.messages(q.question, passages)
-            prompts.append(self._generator.prompt_ids(conversation, max_new_tokens=q.max_new_tokens))
-
-        # 3. One generate call, each row with its release's adapter or none; prompts are prefilled by length group
-        #    (a closed-book prompt padded to a RAG prompt's length would cost as much as one), then decoded together.
-        names = [q.release.adapter_name if ARMS[q.mode].adapter else BASE_ROWS for q in queries]
+            prompt = self._generator.prompt_ids(self._template.messages(q.question, passages),
+                                                max_new_tokens=q.max_new_tokens)
+            adapter = (q.release.adapter_name if ARMS[q.mode].adapter else BASE_ROWS) if self._peft is not None else None
+            rows.append(Row(prompt, q.max_new_tokens, adapter, _Job(q, hits.get(i, ()), retrieval_ms if i in hits
+                                                                    else 0.0, tag)))
         with self._lock:
-            generations = self._generator.generate_ids(
-                prompts, max_new_tokens=[q.max_new_tokens for q in queries], stop=self.stop,
-                adapter_names=names if self._peft is not None else None, on_step=on_step, by_length=True)
-        return [Answer(g.text, hits.get(i, ()), retrieval_ms if i in hits else 0.0, g.latency_ms, g.prompt_tokens,
-                       g.new_tokens, "length" if g.new_tokens >= q.max_new_tokens else "stop", g.batch_rows)
-                for i, (q, g) in enumerate(zip(queries, generations))]
+            batch.admit(rows)
+
+    def step(self, batch: RunningBatch, on_step: Callable[[Any, list[int]], None] | None = None,
+             ) -> list[tuple[Any, Answer]]:
+        """One decoding step of ``batch``; the (tag, answer) of each query it finished. ``on_step(tag, new_ids)``
+        sees every row's tokens so far (streaming). When the step fails, the batch is emptied and ``BatchFailed``
+        names the tags it held."""
+        tags = [row.tag.tag for row in batch.rows]
+        try:
+            with self._lock:
+                finished = batch.step(None if on_step is None else lambda row: on_step(row.tag.tag, row.new))
+        except Exception as exc:  # the batch is gone: every query in it must hear of it
+            raise BatchFailed(tags) from exc
+        answers = []
+        for row in finished:
+            g, job = batch.generation(row), row.tag
+            answers.append((job.tag, Answer(g.text, job.hits, job.retrieval_ms, g.latency_ms, g.prompt_tokens,
+                                            g.new_tokens, "length" if g.new_tokens >= row.limit else "stop",
+                                            g.batch_rows)))
+        return answers
+
+    def answer(self, queries: Sequence[Query], on_step: Callable[[int, list[int]], None] | None = None,
+               ) -> list[Answer]:
+        """Answer ``queries`` together, in order (``on_step(index, new_ids)`` as in ``step``)."""
+        batch = self.new_batch()
+        self.join(batch, queries, range(len(queries)))
+        answers: dict[int, Answer] = {}
+        while batch.rows:
+            answers.update(self.step(batch, on_step))
+        return [answers[i] for i in range(len(queries))]
+
+
+class BatchFailed(RagvsftError):
+    """A decoding step failed; ``tags`` are the queries the batch held (all of them lost their answers)."""
+
+    def __init__(self, tags: Sequence[Any]) -> None:
+        super().__init__(f"generation failed for {len(tags)} queries")
+        self.tags = list(tags)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What a row in the running batch carries for the engine: its query, what retrieval found, the caller's tag."""
+
+    query: Query
+    hits: tuple[Hit, ...]
+    retrieval_ms: float
+    tag: Any

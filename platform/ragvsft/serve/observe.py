@@ -35,7 +35,7 @@ class ServerMetrics:
                                 ["endpoint", "mode", "status"], registry=self.registry)
         self.latency = Histogram("ragvsft_request_seconds", "Request latency (to the last byte), by endpoint and mode.",
                                  ["endpoint", "mode"], buckets=LATENCY_BUCKETS_S, registry=self.registry)
-        self.batch_size = Histogram("ragvsft_batch_size", "Requests answered per generate call.",
+        self.batch_size = Histogram("ragvsft_batch_size", "Requests per batch (decoded together, each leaving when answered).",
                                     buckets=BATCH_BUCKETS, registry=self.registry)
         self.queue_depth = Gauge("ragvsft_queue_depth", "Requests waiting for a batch.", registry=self.registry)
         self.reloads = Counter("ragvsft_reloads", "Registry polls by outcome (unchanged, reloaded, failed).",
