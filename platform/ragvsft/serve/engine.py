@@ -3,8 +3,8 @@
 A batch may mix modes: rows without the adapter (``base``, ``rag``) run as
 ``"__base__"`` and rows with it (``finetuned``, ``hybrid``) under their
 release's adapter name, all decoding together in one running batch
-(``ragvsft.generators.continuous``), which queries join and leave between
-decoding steps. Prompts are rendered by
+(``ragvsft.generators.continuous``), each query leaving it when answered.
+Prompts are rendered by
 the code evaluation uses (``PromptTemplate.messages`` + ``HFGenerator.prompt_ids``
 -> ``render_prompt``), so a served answer is the answer ``ragvsft run`` recorded.
 
@@ -91,7 +91,7 @@ class Answer:
     finish_reason: str
     """``stop`` (an end token or stop string) or ``length`` (the token budget ran out)."""
     batch_rows: int
-    """Rows decoding together just after this query joined the running batch."""
+    """Rows in the batch just after this query joined it."""
 
 
 class Engine:
@@ -189,7 +189,8 @@ class Engine:
         retrieval_ms = (time.perf_counter() - started) * 1000 / max(len(retrieving), 1)
 
         # 2. Prompts, through the same rendering as training and evaluation; each row with its release's adapter or
-        #    none. The prompts are prefilled by length group, then decode with the rows already running, modes mixed.
+        #    none. The prompts are prefilled by length group (a closed-book prompt padded to a RAG prompt's length
+        #    would cost as much as one), then decode with the batch's other rows, modes mixed.
         rows = []
         for i, (q, tag) in enumerate(zip(queries, tags)):
             passages = [h.chunk.text for h in hits[i]] if i in hits else None
