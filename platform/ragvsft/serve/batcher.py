@@ -98,13 +98,13 @@ class MicroBatcher:
         self._queue.put(pending)
         return await pending.future
 
-    def _collect(self, room: int) -> list[_Pending]:
-        """Up to ``room`` queued requests: a first one waited for briefly, then more, each waited for up to
-        ``max_wait_s`` after the last arrival."""
+    def _collect(self) -> list[_Pending]:
+        """Up to ``max_batch_size`` queued requests: a first one waited for briefly, then more, each waited for up
+        to ``max_wait_s`` after the last arrival."""
         joining: list[_Pending] = []
         try:
             joining.append(self._queue.get(timeout=0.05))
-            while len(joining) < room:
+            while len(joining) < self.max_batch_size:
                 joining.append(self._queue.get(timeout=self.max_wait_s) if self.max_wait_s else self._queue.get_nowait())
         except queue.Empty:
             pass
@@ -112,29 +112,29 @@ class MicroBatcher:
 
     def _work(self) -> None:
         batch = self.engine.new_batch()
-        while not (self._stopping.is_set() and self._queue.empty() and not batch.rows):
-            joining = [] if batch.rows else self._collect(self.max_batch_size)
-            if joining:
-                if self._on_batch is not None:
-                    self._on_batch(len(joining))
-                try:
-                    self.engine.join(batch, [p.query for p in joining], joining)
-                except Exception as exc:  # noqa: BLE001 - these requests hear of it; the rows decoding go on
-                    for p in joining:
-                        _resolve(p, exception=exc)
-            if not batch.rows:
+        while not (self._stopping.is_set() and self._queue.empty()):
+            joining = self._collect()
+            if not joining:
                 continue
+            if self._on_batch is not None:
+                self._on_batch(len(joining))
             try:
-                finished = self.engine.step(batch, on_step=self._stream)
-            except BatchFailed as failed:
-                for p in failed.tags:
-                    _resolve(p, exception=failed.__cause__ or failed)
-                finished = []
-            for p, answer in finished:
-                if p.stream is not None and p.on_text is not None and (rest := p.stream.finish(answer.text)):
-                    p.loop.call_soon_threadsafe(p.on_text, rest)
-                _resolve(p, result=answer)
-            if (finished or not batch.rows) and self._after_batch is not None:
+                self.engine.join(batch, [p.query for p in joining], joining)
+            except Exception as exc:  # noqa: BLE001 - every waiting request must hear of it, the worker goes on
+                for p in joining:
+                    _resolve(p, exception=exc)
+            while batch.rows:  # each answer goes back the step it ends
+                try:
+                    finished = self.engine.step(batch, on_step=self._stream)
+                except BatchFailed as failed:
+                    for p in failed.tags:
+                        _resolve(p, exception=failed.__cause__ or failed)
+                    break
+                for p, answer in finished:
+                    if p.stream is not None and p.on_text is not None and (rest := p.stream.finish(answer.text)):
+                        p.loop.call_soon_threadsafe(p.on_text, rest)
+                    _resolve(p, result=answer)
+            if self._after_batch is not None:
                 self._after_batch()
 
     def _stream(self, p: _Pending, ids: list[int]) -> None:
