@@ -19,7 +19,7 @@ from ragvsft.indexing import IndexSpec, build_index, load_index_version, read_cu
 from ragvsft.models import load_lm
 from ragvsft.prompts import PromptTemplate
 from ragvsft.retriever import DenseRetriever
-from ragvsft.serve.engine import SERVE_MODES, Engine, Query, Release
+from ragvsft.serve.engine import SERVE_MODES, Answer, Engine, Query, Release
 from ragvsft.serve.streaming import TextStream
 
 STOP = ("\n",)
@@ -134,3 +134,35 @@ def test_adapter_of_another_base_is_refused(tiny_lm_dir: Path, tiny_embedder_dir
     assert base_only.modes == ("base", "rag")
     with pytest.raises(RagvsftError, match="not served"):
         engine.answer([Query("Where is travel booked?", "hybrid", 2, 6, base_only)])
+
+
+def test_the_batcher_sends_each_answer_back_the_step_it_ends(tiny_lm_dir: Path, tiny_embedder_dir: Path,
+                                                            tmp_path: Path) -> None:
+    """A 2-token answer batched with a 40-token one is answered while the long one still decodes."""
+    import asyncio
+
+    from ragvsft.serve.batcher import MicroBatcher
+
+    corpus = load_corpus(write_corpus(tmp_path / "corpus"), seed=0)
+    embedder = SentenceTransformerEmbedder(str(tiny_embedder_dir))
+    built = build_index(corpus.docs, lambda: embedder, tmp_path / "index",
+                        IndexSpec(embedder.identity, chunk_chars=120, chunk_overlap_chars=20))
+    engine = Engine(load_lm(str(tiny_lm_dir), cache_dir=tmp_path / "cache"), embedder, template=PromptTemplate(),
+                    stop=(), hnsw_ef_search=64)
+    release = engine.load_release(index_dir=built.path, index_version="1", adapter_dir=None, adapter_version=None)
+    engine._generator._eos_ids = []  # the tiny model may say its end token early: every answer runs its budget
+    batcher = MicroBatcher(engine, max_batch_size=4, max_wait_ms=200, max_queue=8)
+
+    async def both() -> tuple[set[str], Answer, Answer]:
+        long = asyncio.ensure_future(batcher.submit(Query("Who books travel?", "rag", 2, 40, release)))
+        short = asyncio.ensure_future(batcher.submit(Query("Who books travel?", "base", 2, 2, release)))
+        done, _ = await asyncio.wait({long, short}, return_when=asyncio.FIRST_COMPLETED)
+        return {"long" if task is long else "short" for task in done}, await short, await long
+
+    batcher.start()
+    try:
+        first, short, long = asyncio.run(both())
+    finally:
+        batcher.stop()
+    assert first == {"short"} and short.batch_rows == long.batch_rows == 2
+    assert (short.new_tokens, long.new_tokens) == (2, 40) and short.generation_ms < long.generation_ms
