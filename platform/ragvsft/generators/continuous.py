@@ -85,7 +85,9 @@ class RunningBatch:
         cache, logits = self._generator.prefill(prompts, [r.adapter for r in rows] if rows[0].adapter else None)
         mask = left_padded(prompts, 0)["attention_mask"]
         if self._cache is None:
-            self._cache, self._mask = self._new_cache([(layer.keys, layer.values) for layer in cache.layers]), mask
+            from ragvsft.generators.roomy_cache import with_room
+
+            self._cache, self._mask = with_room(cache), mask
         else:
             width = max(mask.shape[1], self._mask.shape[1])
             self._cache = self._new_cache([

@@ -197,8 +197,8 @@ class Engine:
             prompt = self._generator.prompt_ids(self._template.messages(q.question, passages),
                                                 max_new_tokens=q.max_new_tokens)
             adapter = (q.release.adapter_name if ARMS[q.mode].adapter else BASE_ROWS) if self._peft is not None else None
-            rows.append(Row(prompt, q.max_new_tokens, adapter, _Job(q, hits.get(i, ()), retrieval_ms if i in hits
-                                                                    else 0.0, tag)))
+            rows.append(Row(prompt, q.max_new_tokens, adapter,
+                            _Job(hits.get(i, ()), retrieval_ms if i in hits else 0.0, tag)))
         with self._lock:
             batch.admit(rows)
 
@@ -242,9 +242,8 @@ class BatchFailed(RagvsftError):
 
 @dataclass(frozen=True)
 class _Job:
-    """What a row in the running batch carries for the engine: its query, what retrieval found, the caller's tag."""
+    """What a row in the running batch carries for the engine: what retrieval found, and the caller's tag."""
 
-    query: Query
     hits: tuple[Hit, ...]
     retrieval_ms: float
     tag: Any
