@@ -123,9 +123,10 @@ class MicroBatcher:
             except Exception as exc:  # noqa: BLE001 - every waiting request must hear of it, the worker goes on
                 for p in joining:
                     _resolve(p, exception=exc)
+            streaming = any(p.on_text for p in joining)  # else no per-row callback at every step
             while batch.rows:  # each answer goes back the step it ends
                 try:
-                    finished = self.engine.step(batch, on_step=self._stream)
+                    finished = self.engine.step(batch, on_step=self._stream if streaming else None)
                 except BatchFailed as failed:
                     for p in failed.tags:
                         _resolve(p, exception=failed.__cause__ or failed)
