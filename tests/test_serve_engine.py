@@ -4,6 +4,7 @@ and once with the real packaged models: served answers equal the evaluation's, m
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,14 +26,20 @@ from ragvsft.serve.streaming import TextStream
 STOP = ("\n",)
 
 
-def served_and_evaluated(base: str, embedder_spec: str, tmp_path: Path, cache_dir: Path,
-                         max_new_tokens: int) -> tuple[list[str], list[str], Engine, Release]:
-    """Answers of the evaluation path (one model per adapter setting, as `ragvsft run` loads them) and of the engine
-    (one model, every mode in one batch) to the same questions."""
+def corpus_and_index(embedder_spec: str, tmp_path: Path) -> tuple[Any, SentenceTransformerEmbedder, Any]:
+    """The test corpus, its embedder and an index built from it under ``tmp_path``."""
     corpus = load_corpus(write_corpus(tmp_path / "corpus"), seed=0)
     embedder = SentenceTransformerEmbedder(embedder_spec)
     built = build_index(corpus.docs, lambda: embedder, tmp_path / "index",
                         IndexSpec(embedder.identity, chunk_chars=120, chunk_overlap_chars=20))
+    return corpus, embedder, built
+
+
+def served_and_evaluated(base: str, embedder_spec: str, tmp_path: Path, cache_dir: Path,
+                         max_new_tokens: int) -> tuple[list[str], list[str], Engine, Release]:
+    """Answers of the evaluation path (one model per adapter setting, as `ragvsft run` loads them) and of the engine
+    (one model, every mode in one batch) to the same questions."""
+    corpus, embedder, built = corpus_and_index(embedder_spec, tmp_path)
     lm = load_lm(base, cache_dir=cache_dir)
     adapter = lora_adapter(Path(lm.path), tmp_path / "adapter", base_identity=lm.identity)
     questions = list(corpus.qa)
@@ -143,10 +150,7 @@ def test_the_batcher_sends_each_answer_back_the_step_it_ends(tiny_lm_dir: Path, 
 
     from ragvsft.serve.batcher import MicroBatcher
 
-    corpus = load_corpus(write_corpus(tmp_path / "corpus"), seed=0)
-    embedder = SentenceTransformerEmbedder(str(tiny_embedder_dir))
-    built = build_index(corpus.docs, lambda: embedder, tmp_path / "index",
-                        IndexSpec(embedder.identity, chunk_chars=120, chunk_overlap_chars=20))
+    _, embedder, built = corpus_and_index(str(tiny_embedder_dir), tmp_path)
     engine = Engine(load_lm(str(tiny_lm_dir), cache_dir=tmp_path / "cache"), embedder, template=PromptTemplate(),
                     stop=(), hnsw_ef_search=64)
     release = engine.load_release(index_dir=built.path, index_version="1", adapter_dir=None, adapter_version=None)
