@@ -12,11 +12,14 @@ Rows:
   top-3 BM25 chunks (~750 tokens, like the rag arm), at batch 1, 8 and 32, in float32 and bfloat16 (bfloat16 is
   what ``model.dtype = "auto"`` picks on a GPU with bfloat16): new tokens/s on a first and a second pass over
   the same prompts, and median seconds per call;
+- the server's decoding loop (``RunningBatch``, ``--parts loop``): bfloat16, static batches of 8 and 32, against
+  ``generate`` on the same prompts (second pass of each; every answer runs its full length either way);
 - fine-tuning (``train_lora``, the default LoRA on every projection, bfloat16 weights as on a GPU run): one
   epoch over the demo's training questions closed book and RAFT (3 passages per example), tokens/s and peak GPU
   memory.
 
     python benchmarks/gpu_throughput.py [--questions 64] [--max-new-tokens 24] [--model-folder DIR]
+                                        [--parts generation loop finetune]
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # benchmarks never download
@@ -57,6 +61,8 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=24)
     parser.add_argument("--model-folder", type=Path, default=None,
                         help="a folder with config.json and the tokenizer (default: the converted packaged model)")
+    parser.add_argument("--parts", nargs="+", choices=("generation", "loop", "finetune"),
+                        default=["generation", "loop", "finetune"], help="which tables to print (default: all)")
     args = parser.parse_args()
 
     import torch
@@ -64,12 +70,7 @@ def main() -> None:
     from ragvsft.chunking import chunk_documents
     from ragvsft.corpus import load_corpus
     from ragvsft.device import inference_dtype, resolve_device
-    from ragvsft.finetune import LoraSettings
-    from ragvsft.finetune.data import closed_book_examples, raft_examples
-    from ragvsft.finetune.lora import train_lora
-    from ragvsft.generators import HFGenerator
     from ragvsft.lexical import BM25Retriever
-    from ragvsft.models import load_lm
     from ragvsft.prompts import PromptTemplate
 
     device = resolve_device("auto")
@@ -86,6 +87,19 @@ def main() -> None:
                "3 chunks": [template.messages(q, [h.chunk.text for h in retriever.search(q, 3)]) for q in questions]}
     print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}, model.dtype auto = "
           f"{inference_dtype(device, 'auto')}; {len(questions)} questions, greedy, {args.max_new_tokens} new tokens\n")
+    if "generation" in args.parts:
+        generation_table(folder, cache, prompts, args.max_new_tokens)
+    if "loop" in args.parts:
+        loop_table(folder, cache, prompts, args.max_new_tokens)
+    if "finetune" in args.parts:
+        finetune_table(folder, cache, corpus, template, retriever)
+
+
+def generation_table(folder: Path, cache: Path, prompts: dict, max_new_tokens: int) -> None:
+    import torch
+
+    from ragvsft.generators import HFGenerator
+
     print("| dtype | prompts | batch | new tokens/s, first pass | new tokens/s, second pass | median s per call "
           "(second) |")
     print("|---|---|---|---|---|---|")
@@ -100,13 +114,62 @@ def main() -> None:
                 for _ in range(2):
                     torch.cuda.synchronize()
                     started = time.perf_counter()
-                    out = generator.generate(conversations, max_new_tokens=args.max_new_tokens)
+                    out = generator.generate(conversations, max_new_tokens=max_new_tokens)
                     torch.cuda.synchronize()
                     rates.append(sum(g.new_tokens for g in out) / (time.perf_counter() - started))
                 per_call = statistics.median(g.latency_ms for g in out) / 1000
                 print(f"| {dtype} | {name} | {batch} | {rates[0]:.0f} | {rates[1]:.0f} | {per_call:.3f} |", flush=True)
         del generator
         torch.cuda.empty_cache()
+
+
+def loop_table(folder: Path, cache: Path, prompts: dict, max_new_tokens: int) -> None:
+    """The server's decoding loop against ``generate``, bfloat16 (the server's dtype on a GPU)."""
+    import torch
+
+    from ragvsft.generators import HFGenerator
+    from ragvsft.generators.continuous import Row
+
+    generator = HFGenerator(str(folder), cache_dir=cache, dtype="bfloat16")
+
+    def loop(ids: list, batch: int) -> int:
+        tokens = 0
+        for start in range(0, len(ids), batch):
+            running = generator.running_batch()
+            running.admit([Row(p, limit=max_new_tokens) for p in ids[start:start + batch]])
+            while running.rows:
+                tokens += sum(len(row.new) for row in running.step())
+        return tokens
+
+    def generate(ids: list, batch: int) -> int:
+        chunks = [ids[start:start + batch] for start in range(0, len(ids), batch)]
+        return sum(g.new_tokens for chunk in chunks
+                   for g in generator.generate_ids(chunk, max_new_tokens=[max_new_tokens] * len(chunk)))
+
+    print("\n| prompts | batch | generate: new tokens/s | server's loop: new tokens/s | loop / generate |")
+    print("|---|---|---|---|---|")
+    for name, conversations in prompts.items():
+        ids = sorted((generator.prompt_ids(c, max_new_tokens=max_new_tokens) for c in conversations), key=len)
+        for batch in (8, 32):
+            rates = {}
+            for path, run in (("generate", generate), ("loop", loop)):
+                for _ in range(2):  # the second pass is the steady state (see generation_table)
+                    torch.cuda.synchronize()
+                    started = time.perf_counter()
+                    tokens = run(ids, batch)
+                    torch.cuda.synchronize()
+                    rates[path] = tokens / (time.perf_counter() - started)
+            print(f"| {name} | {batch} | {rates['generate']:.0f} | {rates['loop']:.0f} | "
+                  f"{rates['loop'] / rates['generate']:.2f} |", flush=True)
+
+
+def finetune_table(folder: Path, cache: Path, corpus: Any, template: Any, retriever: Any) -> None:
+    import torch
+
+    from ragvsft.finetune import LoraSettings
+    from ragvsft.finetune.data import closed_book_examples, raft_examples
+    from ragvsft.finetune.lora import train_lora
+    from ragvsft.models import load_lm
 
     train = corpus.split("train")
     recipes = {"closed book": closed_book_examples(train, template),

@@ -34,8 +34,9 @@ def test_rows_joining_and_leaving_mid_decoding_compute_as_alone(tiny_lm_dir: Pat
     generator = HFGenerator(str(tiny_lm_dir), cache_dir=tmp_path)
     prompts, limits = _prompts(generator), [12, 3, 12, 7]
     assert len({len(p) for p in prompts}) == len(prompts)  # every row but the longest is left-padded
-    alone = [generator._net.generate(input_ids=torch.tensor([p]), max_new_tokens=n, min_new_tokens=n, do_sample=False,
-                                     output_logits=True, return_dict_in_generate=True)
+    device = generator._net.device  # on a GPU box, the GPU
+    alone = [generator._net.generate(input_ids=torch.tensor([p], device=device), max_new_tokens=n, min_new_tokens=n,
+                                     do_sample=False, output_logits=True, return_dict_in_generate=True)
              for p, n in zip(prompts, limits)]
 
     batch = generator.running_batch()

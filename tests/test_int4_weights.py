@@ -17,7 +17,16 @@ from ragvsft.config import ModelConfig
 from ragvsft.device import native_bfloat16
 from ragvsft.generators import HFGenerator
 from ragvsft.generators.hf import BASE_ROWS
-from ragvsft.generators.int4_weights import GROUP, LEVELS, MAX_ROWS, Int4Linear, int4_supported, quantize, quantize_for_decoding
+from ragvsft.generators.int4_weights import (
+    GROUP,
+    LEVELS,
+    MAX_ROWS,
+    Int4Linear,
+    int4_supported,
+    merge_beside_int4,
+    quantize,
+    quantize_for_decoding,
+)
 from ragvsft.models import load_lm
 from ragvsft.prompts import PromptTemplate
 
@@ -91,16 +100,63 @@ def test_the_generator_keeps_the_logits_layer_and_the_adapter_as_trained(tiny_lm
     assert not isinstance(model.get_output_embeddings(), Int4Linear)
     assert sum(isinstance(m, Int4Linear) for m in model.modules()) == 14  # 2 layers x 7 projections
     adapted = build_generator(quantized, adapter_dir=adapter)
-    assert "+merged" in build_generator(config, adapter_dir=adapter).identity
-    assert "+merged" not in adapted.identity and adapted.identity.endswith("+int4-decoding")
+    merged = build_generator(config, adapter_dir=adapter)
+    assert adapted.identity == merged.identity + "+int4-decoding"
     layers = dict(adapted._net.named_modules())
     assert sum(isinstance(m, Int4Linear) for m in layers.values()) == 14
-    assert not any(isinstance(m, Int4Linear) for name, m in layers.items() if "lora_" in name)
+    # q_proj and v_proj (the adapter's targets) carry its low-rank term beside their 4-bit copy of the base weight
+    assert sorted(n.rsplit(".", 1)[1] for n, m in layers.items() if getattr(m, "int4_lora", None) is not None) == \
+        ["q_proj", "q_proj", "v_proj", "v_proj"]
     questions = [PromptTemplate().messages(q) for q in ("Who books travel?", "What does error E17 mean?")]
     with_adapter = [g.text for g in adapted.generate(questions, max_new_tokens=8)]
     assert with_adapter != [g.text for g in four_bit.generate(questions, max_new_tokens=8)]  # the adapter applies
     float32 = build_generator(ModelConfig(**{**quantized.__dict__, "dtype": "float32"}), adapter_dir=adapter)
     assert "+int4" not in float32.identity and "+merged" in float32.identity  # no 4-bit copy: merged as usual
+
+
+def _peft_model(tiny_lm_dir: Path, tmp_path: Path, adapter: Path):
+    from peft import PeftModel
+
+    lm = load_lm(str(tiny_lm_dir), cache_dir=tmp_path, device="cpu", dtype="bfloat16")
+    return PeftModel.from_pretrained(lm.model, str(adapter), is_trainable=False).eval()
+
+
+def test_a_merged_adapter_prefills_merged_and_decodes_on_the_4_bit_base_weights(tiny_lm_dir: Path,
+                                                                               tmp_path: Path) -> None:
+    """Evaluation's path (``merge_beside_int4``): prompts see the merged full-precision weights, bit for bit, and a
+    decoding step the 4-bit copies of the base weights plus the adapter's term, as PEFT computes it unmerged."""
+    adapter = lora_adapter(tiny_lm_dir, tmp_path / "adapter", base_identity=None, rank=16)
+    unmerged, beside = _peft_model(tiny_lm_dir, tmp_path, adapter), _peft_model(tiny_lm_dir, tmp_path, adapter)
+    merged = _peft_model(tiny_lm_dir, tmp_path, adapter).merge_and_unload()
+    for model in (unmerged, beside):
+        assert quantize_for_decoding(model, keep=model.get_output_embeddings()) == 14
+    beside = merge_beside_int4(beside)
+    prompt, token = torch.tensor([[5, 17, 42, 8, 99, 3]]), torch.tensor([[5], [17]])
+    with torch.inference_mode():
+        assert torch.equal(beside(prompt).logits, merged(prompt).logits)
+        step, peft_step = beside(token).logits, unmerged(token).logits
+        with unmerged.disable_adapter():
+            base_step = unmerged(token).logits
+    effect = (peft_step - base_step).abs().max()
+    assert effect > 0.1  # the adapter moves the logits: the comparison below can tell its term is there
+    assert (step - peft_step).abs().max() < 0.05 * effect  # its term, as PEFT's (bfloat16 rounding apart)
+    assert not torch.equal(step, merged(token).logits)  # and the 4-bit copy, not the merged weight
+
+
+def test_an_adapter_beyond_b_times_a_decodes_with_its_merged_weight(tiny_lm_dir: Path, tmp_path: Path) -> None:
+    """DoRA scales the merged weight too: the low-rank term alone would leave that out, so such a layer decodes with
+    the merged weight (given its own 4-bit copy when the generator is built) instead of the base weight's copy."""
+    from peft import LoraConfig, get_peft_model
+
+    lm = load_lm(str(tiny_lm_dir), cache_dir=tmp_path, device="cpu", dtype="bfloat16")
+    torch.manual_seed(0)
+    dora = get_peft_model(lm.model, LoraConfig(r=16, target_modules=["q_proj"], use_dora=True,
+                                               init_lora_weights=False)).eval()
+    quantize_for_decoding(dora, keep=dora.get_output_embeddings())
+    model = merge_beside_int4(dora)
+    q_proj = model.model.layers[0].self_attn.q_proj
+    assert type(q_proj) is nn.Linear and not hasattr(q_proj, "int4_weight")
+    assert all(m.int4_lora is None for m in model.modules() if isinstance(m, Int4Linear))
 
 
 @pytest.mark.skipif(not native_bfloat16("cpu"), reason="bit for bit where the CPU computes bfloat16 (AMX)")

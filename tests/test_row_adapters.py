@@ -32,7 +32,7 @@ def _peft(tiny_lm_dir: Path, tmp_path: Path, targets: tuple[str, ...] = ("q_proj
 def test_base_rows_get_the_base_model_bit_for_bit_and_adapter_rows_the_adapter(tiny_lm_dir: Path,
                                                                                tmp_path: Path) -> None:
     peft = _peft(tiny_lm_dir, tmp_path)
-    ids = torch.tensor([[5, 17, 42, 8, 99, 3]] * 3)
+    ids = torch.tensor([[5, 17, 42, 8, 99, 3]] * 3, device=peft.device)
     with torch.no_grad():
         with peft.disable_adapter():
             base = peft(input_ids=ids).logits

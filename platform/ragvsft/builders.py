@@ -78,7 +78,8 @@ def build_generator(model: ModelConfig, *, adapter_dir: Path | None = None, name
     its own copy of the weights if given (nothing else shares that copy, and merged costs no more than the base) —
     unless answers must be batch-invariant: the server runs adapters unmerged, and in bfloat16 a merged weight
     rounds the adapter's update away in part (25 of 32 demo answers equal to the unmerged ones). (With
-    ``model.int4_decoding`` on a CPU the generator keeps it unmerged itself.)"""
+    ``model.int4_decoding`` on a CPU, decoding adds the adapter's low-rank term to 4-bit copies of the base weights:
+    ``ragvsft.generators.int4_weights.merge_beside_int4``.)"""
     return HFGenerator(name or model.base_model, cache_dir=model.cache_dir, adapter=adapter_dir,
                        batch_size=model.batch_size, device=model.device,
                        merge_adapter=adapter_dir is not None and not model.batch_invariant, dtype=model.dtype,

@@ -63,6 +63,7 @@ class RunningBatch:
         self._fresh: list[Row] = []  # joined since the last step, with the first token their prefill gave
         self._cache: Any = None  # DynamicCache: every row's keys and values, left-padded to one width
         self._mask: torch.Tensor | None = None  # [rows, width]: 1 where the cache holds a real token
+        self._device: Any = None  # the model's: every tensor a step hands it lives there (a GPU's, on a GPU)
 
     def admit(self, rows: Sequence[Row]) -> None:
         """Prefill ``rows``' prompts and add them to the batch; nothing changes when the prefill fails.
@@ -83,11 +84,11 @@ class RunningBatch:
                                "a prompt needs at least 2 tokens to join a batch-invariant running batch")
         prompts = [r.prompt if whole else r.prompt[:-1] for r in rows]
         cache, logits = self._generator.prefill(prompts, [r.adapter for r in rows] if rows[0].adapter else None)
-        mask = left_padded(prompts, 0)["attention_mask"]
+        mask = left_padded(prompts, 0, cache.layers[0].keys.device)["attention_mask"]
         if self._cache is None:
             from ragvsft.generators.roomy_cache import with_room
 
-            self._cache, self._mask = with_room(cache), mask
+            self._cache, self._mask, self._device = with_room(cache), mask, mask.device
         else:
             width = max(mask.shape[1], self._mask.shape[1])
             self._cache = self._new_cache([
@@ -115,8 +116,8 @@ class RunningBatch:
         if not self.rows:
             return finished
         try:
-            tokens = torch.tensor([[r.new[-1] if r.new else r.prompt[-1]] for r in self.rows])
-            self._mask = torch.cat([self._mask, torch.ones(len(self.rows), 1, dtype=self._mask.dtype)], dim=1)
+            tokens = torch.tensor([[r.new[-1] if r.new else r.prompt[-1]] for r in self.rows], device=self._device)
+            self._mask = torch.cat([self._mask, self._mask.new_ones(len(self.rows), 1)], dim=1)
             positions = self._mask.sum(dim=1, keepdim=True) - 1
             adapters = [r.adapter for r in self.rows] if self.rows[0].adapter is not None else None
             logits = self._generator.decode_step(tokens, self._mask, positions, self._cache, adapters)
@@ -134,7 +135,7 @@ class RunningBatch:
                           (time.perf_counter() - row.joined) * 1000, row.batch_rows)
 
     def clear(self) -> None:
-        self.rows, self._fresh, self._cache, self._mask = [], [], None, None
+        self.rows, self._fresh, self._cache, self._mask, self._device = [], [], None, None, None
 
     def _settle(self, rows: list[Row], on_step: Callable[[Row], None] | None) -> list[Row]:
         """Show each of ``rows`` to ``on_step``; the finished ones leave the batch and are returned."""
@@ -163,7 +164,7 @@ class RunningBatch:
 
         mask = self._mask[keep]
         start = int(mask.any(dim=0).to(torch.int8).argmax())  # the columns left of every kept row are padding only
-        index = torch.tensor(keep)
+        index = torch.tensor(keep, device=self._device)
         self._mask = mask[:, start:]
         self._cache = self._new_cache([(layer.keys.index_select(0, index)[:, :, start:],
                                         layer.values.index_select(0, index)[:, :, start:])

@@ -90,12 +90,6 @@ class HFGenerator:
             net = PeftModel.from_pretrained(lm.model, str(adapter), is_trainable=False).eval()
             # Content, not the folder name: the same adapter downloaded from the registry has the same identity.
             identity = f"{lm.identity}+adapter@sha256:{model_dir_sha256(adapter)[:16]}"
-            # Rounded to 4 bits with the weight it is merged into, most of the adapter's update is lost (the demo's
-            # adapter, 48 closed-book questions: token F1 0.171 -> 0.144); unmerged, on the 4-bit weights, 0.163.
-            if int4_decoding:
-                from ragvsft.generators.int4_weights import int4_applies
-
-                merge_adapter = merge_adapter and not int4_applies(lm.model)
             if merge_adapter and _adapts_tied_weights(lm.model, net):
                 # lm_head shares its weight with the input embeddings: folding B·A into it would change the
                 # embeddings too, and the model would answer garbage. Answer unmerged instead (slower, correct).
@@ -104,7 +98,19 @@ class HFGenerator:
             elif merge_adapter:
                 # W + BA folded into W once: the adapter then costs nothing per token (unmerged, each adapted layer
                 # runs two extra matrix products). The sums round differently, so a merged model is its own identity.
-                net = net.merge_and_unload().eval()
+                from ragvsft.generators.int4_weights import int4_applies
+
+                if int4_decoding and int4_applies(lm.model):
+                    # Rounded to 4 bits with the weight it is merged into, most of the adapter's update is lost (the
+                    # demo's adapter, 48 closed-book questions: token F1 0.171 -> 0.144): the 4-bit copies are of
+                    # the base weights, and decoding adds the adapter's low-rank term to them.
+                    from ragvsft.generators.int4_weights import MAX_ROWS, merge_beside_int4, quantize_for_decoding
+
+                    quantize_for_decoding(net, keep=lm.model.get_output_embeddings(),
+                                          max_rows=None if batch_invariant else MAX_ROWS)
+                    net = merge_beside_int4(net).eval()
+                else:
+                    net = net.merge_and_unload().eval()
                 identity += "+merged"
         self._init(lm, net, identity, batch_size, pack_weights, int4_decoding, batch_invariant)
 

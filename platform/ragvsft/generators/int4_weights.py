@@ -17,8 +17,12 @@ What stays as it was:
 - so does the logits layer (packed for decoding where ``packed_weights`` applies). Rounded to 4 bits too, it
   changed most answers: of 64 demo answers, 10 closed-book and 17 three-chunk ones stayed equal to bfloat16's,
   against 52 and 54 with it kept (ad-hoc run; bfloat16 itself keeps 42 and 49 of float32's);
-- LoRA adapters apply on top, unmerged and in full precision (as QLoRA trains them): merged into the weight before
-  rounding to 4 bits, most of an adapter's small update would be rounded away;
+- LoRA adapters apply on top, unmerged (as QLoRA trains them): merged into the weight before rounding to 4 bits,
+  most of an adapter's small update would be rounded away. Where one adapter is fixed for the generator's life
+  (evaluation), ``merge_beside_int4`` folds it into the full-precision weight that prefill uses and keeps it as a
+  low-rank term beside the 4-bit copy for decoding: prefill then costs what the base model's does, and decoding
+  two small products per layer, not PEFT's per-layer work (the demo's hybrid arm answered 2.4x slower than with
+  the default path when both prefill and decoding went through PEFT);
 - the kernel's result for a row does not depend on how many rows share the product (checked for 1 to 40 rows, all
   of SmolLM2-135M's shapes, bfloat16 and float32), so ``model.batch_invariant`` still holds with it;
 - float32 models: the kernel has no fast float32 path (704 against 28 us for a 1536 x 576 product at 1 row here),
@@ -106,12 +110,48 @@ def quantize(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return packed, scales.contiguous().to(weight.dtype)
 
 
+def merge_beside_int4(peft_model: nn.Module) -> nn.Module:
+    """``peft_model`` (PEFT, one active LoRA adapter, its base layers already given 4-bit copies by
+    ``quantize_for_decoding``) with the adapter merged into each layer's full-precision weight, for prefill and
+    steps of many rows, and kept beside the 4-bit copy as a low-rank term for decoding; returns the plain model.
+
+    The 4-bit copy stays that of the base weight, as with the adapter unmerged: the decoding step computes
+    ``int4(W) x + B (A x) * scaling``. The low-rank factors are kept in the weight's dtype, with the scaling
+    folded into ``B``: two products per layer (``mm``, ``addmm``) where PEFT runs a dozen operators.
+
+    Example:
+        >>> quantize_for_decoding(peft_model, keep=lm.model.get_output_embeddings())  # doctest: +SKIP
+        210
+        >>> model = merge_beside_int4(peft_model)  # doctest: +SKIP
+    """
+    from peft.tuners.lora import Linear as LoraLinear
+
+    with torch.no_grad():
+        for module in peft_model.modules():
+            base = getattr(module, "base_layer", None)
+            if not isinstance(base, Int4Linear) or not hasattr(module, "lora_A"):
+                continue
+            (name,) = module.active_adapters  # one adapter: the generator's
+            if (type(module) is LoraLinear and name not in getattr(module, "lora_variant", {})
+                    and not module.fan_in_fan_out and not getattr(module, "lora_bias", {}).get(name, False)):
+                down, up = module.lora_A[name].weight, module.lora_B[name].weight  # [rank, in], [out, rank]
+                base.int4_lora = (down.t().to(base.weight.dtype).contiguous(),
+                                  (up * module.scaling[name]).t().to(base.weight.dtype).contiguous())
+            else:  # DoRA, a bias, ...: more than B A. The generator gives the merged weight a 4-bit copy instead
+                del base.int4_weight, base.int4_scales
+                base.__class__ = nn.Linear
+    return peft_model.merge_and_unload()
+
+
 class Int4Linear(nn.Linear):
-    """An ``nn.Linear`` that multiplies one token per row by its 4-bit weight copy (see the module's docstring)."""
+    """An ``nn.Linear`` that multiplies one token per row by its 4-bit weight copy (see the module's docstring),
+    plus an adapter's low-rank term where ``merge_beside_int4`` merged one into the full-precision weight."""
 
     int4_weight: torch.Tensor
     int4_scales: torch.Tensor
     int4_max_rows: int | None
+    int4_lora: tuple[torch.Tensor, torch.Tensor] | None = None
+    """(A^T [in, rank], (B * scaling)^T [rank, out]) of the adapter merged into ``weight``, if any."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         rows = x.numel() // self.in_features
@@ -119,6 +159,9 @@ class Int4Linear(nn.Linear):
                 and (self.int4_max_rows is None or rows <= self.int4_max_rows)):
             flat = x.reshape(rows, self.in_features).contiguous()  # the kernel takes contiguous rows only
             out = torch.ops.aten._weight_int4pack_mm_for_cpu(flat, self.int4_weight, GROUP, self.int4_scales)
+            if self.int4_lora is not None:
+                down, up = self.int4_lora
+                out = torch.addmm(out, flat @ down, up)
             if self.bias is not None:
                 out = out + self.bias
             return out.reshape(*x.shape[:-1], self.out_features)
