@@ -15,6 +15,10 @@ newline stop; prompts closed book and with the top-3 BM25 chunks (~700 tokens, l
 - ``int8``: PyTorch dynamic int8 quantisation of every linear layer;
 - ``adapter unmerged`` / ``adapter merged``: a rank-16 LoRA adapter on every projection, applied per token
   (PEFT) or folded into a copy of the weights (what evaluation does); agreement is merged vs unmerged;
+- ``adapter bf16 merged`` / ``adapter int4 unmerged`` / ``adapter int4 merged``: that adapter on bfloat16 weights,
+  merged (evaluation's default path), unmerged on 4-bit decoding (``model.int4_decoding`` before 11-27), and merged
+  for prefill with its low-rank term beside the 4-bit copies for decoding (``int4_weights.merge_beside_int4``:
+  evaluation's path with ``model.int4_decoding`` now);
 - ``llama.cpp``: llama-cpp-python on the packaged Q4_1 GGUF, one question at a time, the same prompt token ids
   (only when ``llama_cpp`` is installed: ``pip install llama-cpp-python`` compiles llama.cpp, ~10 minutes on 2 cores).
 
@@ -41,7 +45,7 @@ SAME_AS = {"adapter merged": "adapter unmerged", "bf16": "bf16 unpacked",  # who
            "bf16 int4": "bf16", "bf16 batch-invariant": "bf16"}
 BOTH_BATCHES = ("fp32", "bf16 unpacked", "bf16", "bf16 int4", "bf16 batch-invariant")  # run at batch 1, then 8
 PATHS = ("bf16 unpacked", "bf16", "bf16 int4", "bf16 batch-invariant", "int8", "adapter unmerged", "adapter merged",
-         "llama.cpp")
+         "adapter bf16 merged", "adapter int4 unmerged", "adapter int4 merged", "llama.cpp")
 
 
 def main() -> None:
@@ -91,6 +95,11 @@ def main() -> None:
             lambda m: torch.ao.quantization.quantize_dynamic(m, {torch.nn.Linear}, dtype=torch.qint8))),
         "adapter unmerged": lambda: adapter_generator(lm_copy(), merge=False),
         "adapter merged": lambda: adapter_generator(lm_copy(), merge=True),
+        "adapter bf16 merged": lambda: adapter_generator(lm_copy(lambda m: m.to(torch.bfloat16)), merge=True),
+        "adapter int4 unmerged": lambda: adapter_generator(lm_copy(lambda m: m.to(torch.bfloat16)), merge=False,
+                                                           int4=True),
+        "adapter int4 merged": lambda: adapter_generator(lm_copy(lambda m: m.to(torch.bfloat16)), merge=True,
+                                                         int4=True),
     }
     reference: dict[tuple[str, int], list[str]] = {}
     rates: dict[tuple[str, int], float] = {}
@@ -126,8 +135,9 @@ def main() -> None:
         llama_cpp_rows(prompts, reference, rates, args.max_new_tokens)
 
 
-def adapter_generator(lm, *, merge: bool):
-    """A rank-16 LoRA on every projection with non-zero weights (a trained adapter's cost, not its answers)."""
+def adapter_generator(lm, *, merge: bool, int4: bool = False):
+    """A rank-16 LoRA on every projection with non-zero weights (a trained adapter's cost, not its answers);
+    ``int4``: with 4-bit decoding, as ``HFGenerator`` builds it from an adapter folder."""
     import torch
     from peft import LoraConfig, get_peft_model
 
@@ -141,10 +151,17 @@ def adapter_generator(lm, *, merge: bool):
             if "lora_B" in name:
                 p.mul_(0.01)
     model.eval()
-    if merge:
-        merged = type(lm)(model.merge_and_unload(), lm.tokenizer, lm.path, lm.identity)
-        return HFGenerator.from_loaded(merged, identity=f"{lm.identity}+adapter+merged")
-    return HFGenerator.from_loaded(lm, adapter_model=model)
+    if not merge:
+        return HFGenerator.from_loaded(lm, adapter_model=model, int4_decoding=int4)
+    if int4:
+        from ragvsft.generators.int4_weights import merge_beside_int4, quantize_for_decoding
+
+        quantize_for_decoding(model, keep=lm.model.get_output_embeddings())
+        plain = merge_beside_int4(model)
+    else:
+        plain = model.merge_and_unload()
+    merged = type(lm)(plain, lm.tokenizer, lm.path, lm.identity)
+    return HFGenerator.from_loaded(merged, identity=f"{lm.identity}+adapter+merged", int4_decoding=int4)
 
 
 def llama_cpp_rows(prompts, reference, rates, max_new_tokens: int) -> None:

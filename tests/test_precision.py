@@ -29,17 +29,20 @@ from ragvsft.pipelines.evaluate import read_answers
 runner = CliRunner()
 
 
-@pytest.mark.parametrize(("amx", "expected"), [(True, "bfloat16"), (False, "float32")])
-def test_auto_is_bfloat16_only_on_a_cpu_with_amx(monkeypatch: pytest.MonkeyPatch, amx: bool, expected: str) -> None:
+@pytest.mark.parametrize(("amx", "avx512_bf16", "expected"),
+                         [(True, True, "bfloat16"), (False, True, "bfloat16"), (False, False, "float32")])
+def test_auto_is_bfloat16_only_on_a_cpu_that_computes_it(monkeypatch: pytest.MonkeyPatch, amx: bool,
+                                                        avx512_bf16: bool, expected: str) -> None:
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
-    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)  # not enough: unmeasured without AMX
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
     assert native_bfloat16("cpu") is (expected == "bfloat16")
     assert inference_dtype("cpu", "auto") == expected
     assert inference_dtype("cpu", "float32") == "float32" and inference_dtype("cpu", "bfloat16") == "bfloat16"
 
 
-def test_a_torch_without_the_amx_probe_means_float32(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_torch_without_the_probes_means_float32(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")
+    monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported")
     assert inference_dtype("cpu", "auto") == "float32"
 
 

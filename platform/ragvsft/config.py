@@ -64,8 +64,8 @@ class IndexConfig:
     """Where the embedder runs: ``auto`` (CUDA when available, else CPU), ``cpu``, ``cuda`` or ``cuda:N``."""
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     """Precision of the embedder that builds the index and embeds questions: ``auto`` is bfloat16 where the hardware
-    computes it natively (a CPU with AMX, a recent GPU; 2.7x faster than float32 on such a CPU),
-    float32 elsewhere. Metrics always embed in float32, so their values do not depend on the machine."""
+    computes it natively (a CPU with AMX or AVX-512 BF16, a recent GPU; 2.7x faster than float32 on an AMX
+    CPU), float32 elsewhere. Metrics always embed in float32, so their values do not depend on the machine."""
 
 
 @dataclass(frozen=True)
@@ -89,17 +89,18 @@ class ModelConfig:
     ``cuda`` or ``cuda:N``. Training weights are bfloat16 on GPUs that support it, float32 elsewhere."""
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     """Precision of the arms' answers and the server's: ``auto`` is bfloat16 where the hardware computes it natively
-    (a CPU with AMX, a recent GPU; 2.3x faster than float32 on RAG prompts on such a CPU), float32
-    elsewhere; ``float32`` is the reference. A local judge and labeller always run in float32."""
+    (a CPU with AMX or AVX-512 BF16, a recent GPU; 2.1-2.4x faster than float32 on RAG prompts on such CPUs),
+    float32 elsewhere; ``float32`` is the reference. A local judge and labeller always run in float32."""
     pack_weights: bool = True
-    """bfloat16 on a CPU with AMX: keep a second copy of each weight in oneDNN's layout for decoding (closed-book
-    answers 1.1-1.2x faster, the same answers, as many bytes again as the linear layers: +251 MB for
+    """bfloat16 on a CPU (AMX or AVX-512 BF16): keep a second copy of each weight in oneDNN's layout for decoding
+    (closed-book answers 1.1-1.4x faster, the same answers, as many bytes again as the linear layers: +251 MB for
     SmolLM2-135M); ``false`` keeps one copy. No effect elsewhere."""
     int4_decoding: bool = False
     """bfloat16 on a CPU: decode with a 4-bit copy of every linear layer's weight but the logits layer (groups of 32 with a
-    scale and an offset each, like llama.cpp's Q4_1), for steps of up to 12 rows; prefill keeps the full weights,
-    and adapters stay unmerged on top. Batch-1 answers 1.4-1.6x faster here, other answers; a batched evaluation of
-    adapter arms is slower (``ragvsft.generators.int4_weights``). No effect on a GPU or on float32 weights."""
+    scale and an offset each, like llama.cpp's Q4_1), for steps of up to 12 rows; prefill keeps the full weights
+    (with evaluation's adapter merged), and an adapter adds its low-rank term to the 4-bit base weights. Batch-1
+    closed-book answers 1.3-1.6x faster than the default, other answers, batched evaluation about even
+    (``ragvsft.generators.int4_weights``). No effect on a GPU or on float32 weights."""
     batch_invariant: bool = False
     """Every answer the same in any batch (of up to 32 rows), bfloat16 included, so the server answers exactly what
     evaluation recorded: each prompt is prefilled alone, decoding attends row by row, adapters stay unmerged in

@@ -35,12 +35,12 @@ if TYPE_CHECKING:
 class HFGenerator:
     """Greedy answers from a local causal LM, optionally with a LoRA adapter applied, in ``dtype`` (``float32``, the
     reference; ``bfloat16``; ``auto``: bfloat16 where the hardware computes it natively, see ``ragvsft.device``).
-    ``pack_weights``: in bfloat16 on a CPU with AMX, decode with weights packed once for oneDNN (the same answers,
-    faster, a second copy of the weights; ``ragvsft.generators.packed_weights``). ``int4_decoding``: bfloat16 on a CPU,
-    decode with a 4-bit copy of every weight but the logits layer's instead (faster for steps of up to 12 rows, other
-    answers; adapters stay unmerged; ``ragvsft.generators.int4_weights``). ``batch_invariant``: each answer the same
-    in any batch of up to 32 rows, bfloat16 included, at the cost of a forward pass per prompt
-    (``ragvsft.generators.batch_invariant``).
+    ``pack_weights``: in bfloat16 on a CPU with AMX or AVX-512 BF16, decode with weights packed once for oneDNN (the
+    same answers, faster, a second copy of the weights; ``ragvsft.generators.packed_weights``). ``int4_decoding``:
+    bfloat16 on a CPU, decode with a 4-bit copy of every weight but the logits layer's instead (faster for steps of
+    up to 12 rows, other answers; an adapter adds its low-rank term to the 4-bit base weights;
+    ``ragvsft.generators.int4_weights``). ``batch_invariant``: each answer the same in any batch of up to 32 rows,
+    bfloat16 included, at the cost of a forward pass per prompt (``ragvsft.generators.batch_invariant``).
 
     Example:
         >>> gen = HFGenerator("SmolLM2-135M-Instruct", cache_dir=Path(".cache/ragvsft"), batch_size=8)  # doctest: +SKIP
@@ -149,7 +149,7 @@ class HFGenerator:
         if pack_weights:
             from ragvsft.generators.packed_weights import pack_for_decoding
 
-            pack_for_decoding(net)  # bfloat16 on AMX only; the same answers, decoded faster; skips 4-bit layers
+            pack_for_decoding(net)  # bfloat16 on AMX / AVX-512 BF16 only; the same answers, decoded faster; skips 4-bit layers
         self._batch_invariant = batch_invariant
         if batch_invariant:  # other sums than the batched path's, so other answers (in bfloat16): its own identity
             from ragvsft.generators.batch_invariant import use_rowwise_attention

@@ -21,8 +21,8 @@ What stays as it was:
   most of an adapter's small update would be rounded away. Where one adapter is fixed for the generator's life
   (evaluation), ``merge_beside_int4`` folds it into the full-precision weight that prefill uses and keeps it as a
   low-rank term beside the 4-bit copy for decoding: prefill then costs what the base model's does, and decoding
-  two small products per layer, not PEFT's per-layer work (the demo's hybrid arm answered 2.4x slower than with
-  the default path when both prefill and decoding went through PEFT);
+  two small float32 products per layer, not PEFT's per-layer work (the demo's hybrid arm answered 2.4x slower
+  than with the default path when both prefill and decoding went through PEFT);
 - the kernel's result for a row does not depend on how many rows share the product (checked for 1 to 40 rows, all
   of SmolLM2-135M's shapes, bfloat16 and float32), so ``model.batch_invariant`` still holds with it;
 - float32 models: the kernel has no fast float32 path (704 against 28 us for a 1536 x 576 product at 1 row here),
@@ -116,8 +116,10 @@ def merge_beside_int4(peft_model: nn.Module) -> nn.Module:
     steps of many rows, and kept beside the 4-bit copy as a low-rank term for decoding; returns the plain model.
 
     The 4-bit copy stays that of the base weight, as with the adapter unmerged: the decoding step computes
-    ``int4(W) x + B (A x) * scaling``. The low-rank factors are kept in the weight's dtype, with the scaling
-    folded into ``B``: two products per layer (``mm``, ``addmm``) where PEFT runs a dozen operators.
+    ``int4(W) x + B (A x) * scaling``, the low-rank term in float32 with the scaling folded into ``B``: a few
+    small operators per layer where PEFT runs a dozen. float32 rather than bfloat16 because oneDNN reorders a
+    plain bfloat16 weight at every call: the term took 36 us per layer at 1 row in bfloat16, 8.5 in float32
+    (37 and 30 at 8 rows; ad-hoc timing, 576 -> 16 -> 1,536, an AMD EPYC Zen 5).
 
     Example:
         >>> quantize_for_decoding(peft_model, keep=lm.model.get_output_embeddings())  # doctest: +SKIP
@@ -135,8 +137,7 @@ def merge_beside_int4(peft_model: nn.Module) -> nn.Module:
             if (type(module) is LoraLinear and name not in getattr(module, "lora_variant", {})
                     and not module.fan_in_fan_out and not getattr(module, "lora_bias", {}).get(name, False)):
                 down, up = module.lora_A[name].weight, module.lora_B[name].weight  # [rank, in], [out, rank]
-                base.int4_lora = (down.t().to(base.weight.dtype).contiguous(),
-                                  (up * module.scaling[name]).t().to(base.weight.dtype).contiguous())
+                base.int4_lora = (down.t().float().contiguous(), (up.float() * module.scaling[name]).t().contiguous())
             else:  # DoRA, a bias, ...: more than B A. The generator gives the merged weight a 4-bit copy instead
                 del base.int4_weight, base.int4_scales
                 base.__class__ = nn.Linear
@@ -151,7 +152,7 @@ class Int4Linear(nn.Linear):
     int4_scales: torch.Tensor
     int4_max_rows: int | None
     int4_lora: tuple[torch.Tensor, torch.Tensor] | None = None
-    """(A^T [in, rank], (B * scaling)^T [rank, out]) of the adapter merged into ``weight``, if any."""
+    """(A^T [in, rank], (B * scaling)^T [rank, out]), float32, of the adapter merged into ``weight``, if any."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         rows = x.numel() // self.in_features
@@ -161,7 +162,7 @@ class Int4Linear(nn.Linear):
             out = torch.ops.aten._weight_int4pack_mm_for_cpu(flat, self.int4_weight, GROUP, self.int4_scales)
             if self.int4_lora is not None:
                 down, up = self.int4_lora
-                out = torch.addmm(out, flat @ down, up)
+                out = out + ((flat.float() @ down) @ up).to(out.dtype)
             if self.bias is not None:
                 out = out + self.bias
             return out.reshape(*x.shape[:-1], self.out_features)
