@@ -154,10 +154,9 @@ def adapter_generator(lm, *, merge: bool, int4: bool = False):
     if not merge:
         return HFGenerator.from_loaded(lm, adapter_model=model, int4_decoding=int4)
     if int4:
-        from ragvsft.generators.int4_weights import merge_beside_int4, quantize_for_decoding
+        from ragvsft.generators.int4_weights import merge_beside_int4
 
-        quantize_for_decoding(model, keep=lm.model.get_output_embeddings())
-        plain = merge_beside_int4(model)
+        plain = merge_beside_int4(model, keep=lm.model.get_output_embeddings())
     else:
         plain = model.merge_and_unload()
     merged = type(lm)(plain, lm.tokenizer, lm.path, lm.identity)

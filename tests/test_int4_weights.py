@@ -128,9 +128,9 @@ def test_a_merged_adapter_prefills_merged_and_decodes_on_the_4_bit_base_weights(
     adapter = lora_adapter(tiny_lm_dir, tmp_path / "adapter", base_identity=None, rank=16)
     unmerged, beside = _peft_model(tiny_lm_dir, tmp_path, adapter), _peft_model(tiny_lm_dir, tmp_path, adapter)
     merged = _peft_model(tiny_lm_dir, tmp_path, adapter).merge_and_unload()
-    for model in (unmerged, beside):
-        assert quantize_for_decoding(model, keep=model.get_output_embeddings()) == 14
-    beside = merge_beside_int4(beside)
+    assert quantize_for_decoding(unmerged, keep=unmerged.get_output_embeddings()) == 14
+    beside = merge_beside_int4(beside, keep=beside.get_output_embeddings())
+    assert sum(isinstance(m, Int4Linear) for m in beside.modules()) == 14
     prompt, token = torch.tensor([[5, 17, 42, 8, 99, 3]]), torch.tensor([[5], [17]])
     with torch.inference_mode():
         assert torch.equal(beside(prompt).logits, merged(prompt).logits)
@@ -152,8 +152,7 @@ def test_an_adapter_beyond_b_times_a_decodes_with_its_merged_weight(tiny_lm_dir:
     torch.manual_seed(0)
     dora = get_peft_model(lm.model, LoraConfig(r=16, target_modules=["q_proj"], use_dora=True,
                                                init_lora_weights=False)).eval()
-    quantize_for_decoding(dora, keep=dora.get_output_embeddings())
-    model = merge_beside_int4(dora)
+    model = merge_beside_int4(dora, keep=dora.get_output_embeddings())
     q_proj = model.model.layers[0].self_attn.q_proj
     assert type(q_proj) is nn.Linear and not hasattr(q_proj, "int4_weight")
     assert all(m.int4_lora is None for m in model.modules() if isinstance(m, Int4Linear))

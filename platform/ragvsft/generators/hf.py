@@ -104,11 +104,10 @@ class HFGenerator:
                     # Rounded to 4 bits with the weight it is merged into, most of the adapter's update is lost (the
                     # demo's adapter, 48 closed-book questions: token F1 0.171 -> 0.144): the 4-bit copies are of
                     # the base weights, and decoding adds the adapter's low-rank term to them.
-                    from ragvsft.generators.int4_weights import MAX_ROWS, merge_beside_int4, quantize_for_decoding
+                    from ragvsft.generators.int4_weights import MAX_ROWS, merge_beside_int4
 
-                    quantize_for_decoding(net, keep=lm.model.get_output_embeddings(),
-                                          max_rows=None if batch_invariant else MAX_ROWS)
-                    net = merge_beside_int4(net).eval()
+                    net = merge_beside_int4(net, keep=lm.model.get_output_embeddings(),
+                                            max_rows=None if batch_invariant else MAX_ROWS).eval()
                 else:
                     net = net.merge_and_unload().eval()
                 identity += "+merged"

@@ -110,10 +110,11 @@ def quantize(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return packed, scales.contiguous().to(weight.dtype)
 
 
-def merge_beside_int4(peft_model: nn.Module) -> nn.Module:
-    """``peft_model`` (PEFT, one active LoRA adapter, its base layers already given 4-bit copies by
-    ``quantize_for_decoding``) with the adapter merged into each layer's full-precision weight, for prefill and
-    steps of many rows, and kept beside the 4-bit copy as a low-rank term for decoding; returns the plain model.
+def merge_beside_int4(peft_model: nn.Module, *, keep: nn.Module | None, max_rows: int | None = MAX_ROWS) -> nn.Module:
+    """``peft_model`` (PEFT, one active LoRA adapter) with 4-bit copies of its base weights (``quantize_for_decoding``
+    with ``keep`` and ``max_rows``, first: the copies must be of the unmerged weights), the adapter merged into each
+    layer's full-precision weight, for prefill and steps of many rows, and kept beside the 4-bit copy as a low-rank
+    term for decoding; returns the plain model.
 
     The 4-bit copy stays that of the base weight, as with the adapter unmerged: the decoding step computes
     ``int4(W) x + B (A x) * scaling``, the low-rank term in float32 with the scaling folded into ``B``: a few
@@ -122,12 +123,11 @@ def merge_beside_int4(peft_model: nn.Module) -> nn.Module:
     (37 and 30 at 8 rows; ad-hoc timing, 576 -> 16 -> 1,536, an AMD EPYC Zen 5).
 
     Example:
-        >>> quantize_for_decoding(peft_model, keep=lm.model.get_output_embeddings())  # doctest: +SKIP
-        210
-        >>> model = merge_beside_int4(peft_model)  # doctest: +SKIP
+        >>> model = merge_beside_int4(peft_model, keep=lm.model.get_output_embeddings())  # doctest: +SKIP
     """
     from peft.tuners.lora import Linear as LoraLinear
 
+    quantize_for_decoding(peft_model, keep=keep, max_rows=max_rows)
     with torch.no_grad():
         for module in peft_model.modules():
             base = getattr(module, "base_layer", None)
