@@ -31,6 +31,7 @@ from ragvsft.serve.batcher import MicroBatcher
 from ragvsft.serve.engine import Engine
 from ragvsft.serve.live import Live, Reloader, load_pick
 from ragvsft.serve.observe import ServerMetrics
+from ragvsft.serve.passing_thread import in_passing_thread
 
 API_KEY_ENV = "RAGVSFT_API_KEY"
 
@@ -75,14 +76,20 @@ def build(config: ExperimentConfig, console: Console, *, api_key: str | None) ->
     limits = build_answer_limits(config.model, [q.answer for q in corpus.split("train")])
     console.print(limits.why, highlight=False)
 
-    # 2. One base model, the embedder, and the picked index + adapter loaded into it.
-    lm = load_lm(config.model.base_model, cache_dir=config.model.cache_dir, device=config.model.device,
-                 dtype=config.model.dtype)
-    engine = Engine(lm, build_embedder(config.index), template=config.prompt, stop=limits.stop,
-                    hnsw_ef_search=config.index.hnsw_ef_search, pack_weights=config.model.pack_weights,
-                    int4_decoding=config.model.int4_decoding, batch_invariant=config.model.batch_invariant)
+    # 2. One base model, the embedder, and the picked index + adapter loaded into it, in a thread that then ends:
+    #    the batcher's thread must be the only one keeping OpenMP workers (ragvsft.serve.passing_thread).
     cache_dir = config.model.cache_dir / "registry"
-    live = Live(engine, load_pick(engine, uri, corpus.name, pick, cache_dir), pick)
+
+    def load() -> Live:
+        lm = load_lm(config.model.base_model, cache_dir=config.model.cache_dir, device=config.model.device,
+                     dtype=config.model.dtype)
+        engine = Engine(lm, build_embedder(config.index), template=config.prompt, stop=limits.stop,
+                        hnsw_ef_search=config.index.hnsw_ef_search, pack_weights=config.model.pack_weights,
+                        int4_decoding=config.model.int4_decoding, batch_invariant=config.model.batch_invariant)
+        return Live(engine, load_pick(engine, uri, corpus.name, pick, cache_dir), pick)
+
+    live = in_passing_thread(load)
+    engine = live.engine
     console.print(f"serving {pick.describe} ({pick.alias}); modes: {', '.join(live.release.modes)}")
 
     # 3. Batching and hot reload, counted in the metrics.

@@ -16,6 +16,7 @@ from pathlib import Path
 from ragvsft import tracking
 from ragvsft.releases import ReleaseRecord, served_release
 from ragvsft.serve.engine import Engine, Release
+from ragvsft.serve.passing_thread import in_passing_thread
 
 log = logging.getLogger("ragvsft.serve")
 
@@ -100,7 +101,9 @@ class Reloader:
             self.live.pick = pick  # the same pair, maybe under another release or alias (the challenger promoted)
             return False
         old = self.live.release.versions
-        release = load_pick(self.live.engine, self.uri, self.corpus, pick, self.cache_dir)
+        # In a thread of its own that ends with the load: this one polls until shutdown, and an OpenMP pool kept
+        # here would slow every decoding step (ragvsft.serve.passing_thread).
+        release = in_passing_thread(lambda: load_pick(self.live.engine, self.uri, self.corpus, pick, self.cache_dir))
         self.live.swap(release, pick)
         log.warning("hot reload: now serving %s (was index v%s, adapter v%s)%s", pick.describe, old["index"],
                     old["adapter"], f"; {pick.note}" if pick.note else "")
