@@ -11,6 +11,10 @@ until shutdown) and generated on the batcher's thread, so it generated in that s
 projection (576 -> 1,536) took 38 us for 1 row and 48 us for 8 on the first thread to compute, 86 and 95 us on a
 second thread while the first lived, and 39 and 48 us once the first had ended. The server's mixed batch of 8
 (prefill and 24 decoding steps) took 3.3 s before, 2.4-2.6 s with the load in a passing thread.
+
+Large products lose little either way (1.06x at 512 rows): Ray Data's embedding actors, built on one thread and
+called on another, embedded as fast with their model loaded in a passing thread (``benchmarks/ray_embedding.py
+--chunks 10000``: 0.85x the local build either way), so only the server uses this.
 """
 
 from __future__ import annotations
