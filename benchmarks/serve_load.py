@@ -3,7 +3,9 @@ and how often a served answer equals the one `ragvsft run` recorded.
 
 Needs a registered challenger or champion for the experiment's corpus: run `ragvsft run EXPERIMENT` first (same
 MLFLOW_TRACKING_URI). Each part starts `ragvsft serve` as its own process on a free port and drives it with
-concurrent clients (httpx, one request after another per client, modes mixed).
+concurrent clients (httpx, one request after another per client, modes mixed). Throughput rows also give the
+server's busy cores (its CPU time over the load / wall time): well under the machine's cores while batches run
+means the server waits on something.
 
     .venv/bin/python benchmarks/serve_load.py experiments/demo.toml [--parts agreement,latency,throughput,memory,soak]
         [--requests 64] [--clients 8,32] [--batch-sizes 8] [--soak-minutes 5] [--set KEY=VALUE ...]
@@ -71,6 +73,11 @@ class Served:
 
     def rss_mb(self) -> float:
         return psutil.Process(self.process.pid).memory_info().rss / 2**20
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used so far, every thread's: over a load, busy cores = its growth / wall time."""
+        times = psutil.Process(self.process.pid).cpu_times()
+        return times.user + times.system
 
     def __enter__(self) -> Served:
         return self
@@ -175,22 +182,27 @@ def part_throughput(experiment: Path, requests: int, clients: Sequence[int], bat
     """Answers/s with micro-batching at each ``serve.max_batch_size`` in ``batch_sizes`` and off (1), one server
     each; a size above the number of clients cannot fill, so it is measured only where the clients can."""
     qs = questions(experiment)
-    print("\n| traffic | clients | batching | requests | errors | answers/s | p50 ms | p95 ms | ratio |\n"
-          "|---|---|---|---|---|---|---|---|---|")
+    print("\n| traffic | clients | batching | requests | errors | answers/s | p50 ms | p95 ms | server cores busy | ratio |\n"
+          "|---|---|---|---|---|---|---|---|---|---|")
     for traffic, modes in TRAFFIC.items():
         for n in clients:
             rates = {}
             for label, batch in [(f"on ({b})", b) for b in batch_sizes if b <= n] + [("off", 1)]:
                 with Served(experiment, f"serve.max_batch_size={batch}") as server:
                     asyncio.run(drive(server.url, mixed(qs, 4, modes), 1))  # warm-up
+                    cpu = server.cpu_seconds()
                     results, seconds = asyncio.run(drive(server.url, mixed(qs, requests, modes), n))
+                    # Below the machine's cores while batches run, the server is waiting on something (it once
+                    # was: ragvsft.serve.passing_thread).
+                    busy = (server.cpu_seconds() - cpu) / seconds
                 ms = [r["s"] * 1000 for r in results]
                 errors = sum(r["status"] != 200 for r in results)
                 rates[label] = len(results) / seconds
                 print(f"| {traffic} | {n} | {label} | {len(results)} | {errors} | {rates[label]:.2f} | "
-                      f"{statistics.median(ms):,.0f} | {percentile(ms, 95):,.0f} | |", flush=True)
+                      f"{statistics.median(ms):,.0f} | {percentile(ms, 95):,.0f} | {busy:.2f} of {os.cpu_count()} | |",
+                      flush=True)
             for label in [label for label in rates if label != "off"]:
-                print(f"| {traffic} | {n} | {label} / off | | | | | | **{rates[label] / rates['off']:.2f}x** |")
+                print(f"| {traffic} | {n} | {label} / off | | | | | | | **{rates[label] / rates['off']:.2f}x** |")
 
 
 def part_memory(experiment: Path) -> None:
