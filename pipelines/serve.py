@@ -89,12 +89,11 @@ def build(config: ExperimentConfig, console: Console, *, api_key: str | None) ->
         return Live(engine, load_pick(engine, uri, corpus.name, pick, cache_dir), pick)
 
     live = in_passing_thread(load)
-    engine = live.engine
     console.print(f"serving {pick.describe} ({pick.alias}); modes: {', '.join(live.release.modes)}")
 
     # 3. Batching and hot reload, counted in the metrics.
     metrics, s = ServerMetrics(), config.serve
-    batcher = MicroBatcher(engine, max_batch_size=s.max_batch_size, max_wait_ms=s.max_wait_ms, max_queue=s.max_queue,
+    batcher = MicroBatcher(live.engine, max_batch_size=s.max_batch_size, max_wait_ms=s.max_wait_ms, max_queue=s.max_queue,
                            on_batch=metrics.batch_size.observe, after_batch=live.collect)
     reloader = Reloader(live, uri=uri, corpus=corpus.name, cache_dir=cache_dir, poll_s=s.poll_s,
                         on_reload=lambda outcome: metrics.reloads.labels(outcome=outcome).inc())
