@@ -287,6 +287,9 @@ def test_hot_reload_swaps_versions_without_a_failed_or_mixed_request(running: Ru
     pairs = {(r.json()["versions"]["index"], r.json()["versions"]["adapter"]) for r in replies}
     assert pairs == {("1", "1"), ("1", "2")}
     assert len({r.json()["answer"] for r in replies}) == 1  # the same adapter weights: the same answer
+    # The server may have reloaded the challenger before `promote`; it then sees the alias move at its next poll.
+    wait_for(lambda: running.client().get("/readyz").json()["release"]["alias"] == "champion",
+             "the server did not see release v2 become the champion")
     ready = running.client().get("/readyz").json()
     assert ready["release"] == {"version": "2", "alias": "champion"} and ready["note"] == ""
     for kind, version in (("index", "1"), ("adapter", "2")):  # the mirrors follow the release
