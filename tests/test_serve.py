@@ -191,6 +191,9 @@ def test_api_key_is_required_on_the_api_but_not_on_health(running: Running) -> N
     ({"question": "Leave?", "mode": "rag", "max_new_tokens": 513}, 400, "max_new_tokens", "512"),
     ({"question": "Leave?", "mode": "rag", "temperature": 1}, 400, "temperature", "not permitted"),
     ({"mode": "rag"}, 400, "question", "required"),
+    ({"question": " \n\t", "mode": "rag"}, 400, "question", "blank"),
+    ({"question": "Leave?", "mode": "rag", "top_k": True}, 400, "top_k", "valid integer"),  # not 1
+    ({"question": "Leave?", "mode": "rag", "max_new_tokens": 8.0}, 400, "max_new_tokens", "valid integer"),
 ])
 def test_bad_ask_requests_get_openai_shaped_errors(running: Running, body: dict, status: int, param: str,
                                                    words: str) -> None:
@@ -209,6 +212,14 @@ def test_malformed_missing_and_oversized_bodies(running: Running) -> None:
     reply = client.post("/v1/ask", json={"question": "Leave? " * 1000, "mode": "rag"})
     assert reply.status_code == 413 and reply.json()["error"]["code"] == "body_too_large"
     assert client.get("/nowhere").json()["error"]["code"] == "not_found"
+    for content, headers, words in [
+        (b'{"question": "Leave?", "mode": "rag"}', {"content-type": "text/plain"}, "content-type: application/json"),
+        (b'[1, 2]', {"content-type": "application/json"}, "must be a JSON object"),
+        (b'{"question": "caf\xe9", "mode": "rag"}', {"content-type": "application/json"}, "not UTF-8"),
+        (b'{"question": ' + b"[" * 1500 + b"]" * 1500 + b"}", {"content-type": "application/json"}, "too deeply"),
+    ]:
+        reply = client.post("/v1/ask", content=content, headers=headers)
+        assert reply.status_code == 400 and words in reply.json()["error"]["message"], (content[:40], reply.text)
 
 
 def test_chat_errors_name_the_allowed_models_and_the_missing_question(running: Running) -> None:
@@ -224,6 +235,15 @@ def test_chat_errors_name_the_allowed_models_and_the_missing_question(running: R
     reply = client.post("/v1/chat/completions", json={"model": "ragvsft-rag",
                                                       "messages": [{"role": "user", "content": "y" * 301}]})
     assert reply.status_code == 400 and "300" in reply.json()["error"]["message"]
+    image = [{"type": "text", "text": "What is this?"}, {"type": "image_url", "image_url": {"url": "data:,"}}]
+    for extra, param, words in [({"messages": [{"role": "user", "content": image}]}, "messages.0.content", "'image_url'"),
+                                ({"messages": [{"role": "user", "content": 7}]}, "messages.0.content", "string or a list"),
+                                ({"messages": [{"role": "user", "content": "Leave?"}], "stream": "yes"}, "stream", "boolean"),
+                                ({"messages": [{"role": "user", "content": "Leave?"}], "max_tokens": True}, "max_tokens",
+                                 "valid integer")]:
+        reply = client.post("/v1/chat/completions", json={"model": "ragvsft-rag", **extra})
+        error = reply.json()["error"]
+        assert reply.status_code == 400 and error["param"] == param and words in error["message"], reply.text
 
 
 def test_metrics_count_requests_by_mode_and_status(running: Running) -> None:

@@ -287,6 +287,8 @@ def _install_errors(app: FastAPI) -> None:
             message = f"malformed JSON body: {first.get('ctx', {}).get('error', first.get('msg'))}"
         elif first.get("type") == "missing" and where is None:
             message = "a JSON request body is required"
+        elif where is None and first.get("type") in ("model_attributes_type", "dict_type"):
+            message = "the request body must be a JSON object, sent with content-type: application/json"
         else:
             message = f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
         return error_json(400, message, param=where, code=str(first.get("type") or "invalid"))
@@ -294,7 +296,13 @@ def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
-        return error_json(exc.status_code, str(exc.detail), code=code, headers=getattr(exc, "headers", None))
+        message = str(exc.detail)
+        # FastAPI's words for a body json.loads raised on with something other than a syntax error; say which.
+        if isinstance(exc.__cause__, UnicodeDecodeError):
+            message, code = "the request body is not UTF-8 text", "body_not_utf8"
+        elif isinstance(exc.__cause__, RecursionError):
+            message, code = "the JSON body is nested too deeply", "json_too_deep"
+        return error_json(exc.status_code, message, code=code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> JSONResponse:

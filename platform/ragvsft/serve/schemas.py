@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from ragvsft.config import ServeConfig
 from ragvsft.serve.engine import SERVE_MODES
@@ -77,11 +77,12 @@ def request_models(serve: ServeConfig) -> RequestModels:
         >>> models.ask(question="Who signs travel?", mode="rag", top_k=4).top_k
         4
     """
+    # Strict numbers and flags: JSON's true, 2.0 or "3" is not a count (lax parsing would take true for 1).
     Question = Annotated[str, Field(min_length=1, max_length=serve.max_question_chars)]
-    TopK = Annotated[int | None, Field(default=None, ge=1, le=serve.max_top_k,
-                                       description="Chunks retrieved (rag, hybrid); default: the experiment's.")]
-    NewTokens = Annotated[int | None, Field(default=None, ge=1, le=serve.max_new_tokens_limit,
-                                            description="Answer budget in tokens; default: the evaluation's.")]
+    TopK = Annotated[StrictInt | None, Field(default=None, ge=1, le=serve.max_top_k,
+                                             description="Chunks retrieved (rag, hybrid); default: the experiment's.")]
+    NewTokens = Annotated[StrictInt | None, Field(default=None, ge=1, le=serve.max_new_tokens_limit,
+                                                  description="Answer budget in tokens; default: the evaluation's.")]
 
     class AskRequest(BaseModel):
         """A question for one mode."""
@@ -92,14 +93,36 @@ def request_models(serve: ServeConfig) -> RequestModels:
         top_k: TopK = None
         max_new_tokens: NewTokens = None
 
+        @field_validator("question")
+        @classmethod
+        def not_blank(cls, question: str) -> str:
+            if not question.strip():
+                raise ValueError("the question is blank")
+            return question
+
     class ChatMessage(BaseModel):
         model_config = ConfigDict(extra="ignore")
         role: Literal["system", "developer", "user", "assistant", "tool"]
         content: str | list[TextPart] | None = None  # the question's length is checked once it is picked
 
+        @field_validator("content", mode="before")
+        @classmethod
+        def text_only(cls, content: Any) -> Any:
+            """One clear error for what is not text (an image part, a number), instead of one per union member."""
+            if content is None or isinstance(content, str):
+                return content
+            if not isinstance(content, list):
+                raise ValueError("content must be a string or a list of text parts")
+            for i, part in enumerate(content):
+                kind = part.get("type") if isinstance(part, dict) else None
+                if kind != "text" or not isinstance(part.get("text"), str):
+                    raise ValueError(f"part {i} is not a text part ({{'type': 'text', 'text': ...}}"
+                                     + (f"; got type {kind!r}" if kind else "") + "): only text is answered")
+            return content
+
     class StreamOptions(BaseModel):
         model_config = ConfigDict(extra="ignore")
-        include_usage: bool = False
+        include_usage: StrictBool = False
 
     class ChatRequest(BaseModel):
         """OpenAI chat completion: the last user message is the question, the model id picks the mode. Sampling
@@ -110,8 +133,8 @@ def request_models(serve: ServeConfig) -> RequestModels:
         messages: list[ChatMessage] = Field(min_length=1, max_length=256)
         max_tokens: NewTokens = None
         max_completion_tokens: NewTokens = None
-        n: int = Field(default=1, ge=1, le=1, description="Only 1: answers are greedy.")
-        stream: bool = False
+        n: StrictInt = Field(default=1, ge=1, le=1, description="Only 1: answers are greedy.")
+        stream: StrictBool = False
         stream_options: StreamOptions | None = None
         top_k: TopK = None
 
