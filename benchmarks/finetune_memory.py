@@ -7,7 +7,8 @@ as large as the length allows. Each case trains the packaged SmolLM2-135M for ``
 ``--batch-size`` examples in a fresh process; the parent samples the child's resident memory and stops it past
 ``--limit-gb`` (a case that would have been killed by the kernel is reported as over the limit, not run to
 the end). The table gives the child's peak resident memory (``ru_maxrss``, model load included) and its
-training throughput.
+training throughput. The base model is loaded as the pipeline loads it (``model.dtype = "auto"``: bfloat16 on a
+CPU with AMX or AVX-512 BF16) unless the case names float32.
 
     .venv/bin/python benchmarks/finetune_memory.py                       # 256 512 1024 2048 tokens
     .venv/bin/python benchmarks/finetune_memory.py --lengths 1024 --steps 2
@@ -27,11 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = ROOT / ".cache" / "ragvsft"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # benchmarks never download
 
-# name -> LoraSettings overrides ("glibc's own heap": its mmap threshold climbing to 32 MiB, the training default
-# from the morning of 2026-11-27 until the bounded heap that evening)
+# name -> LoraSettings overrides, and "dtype": the base model's (model.dtype; "auto" unless named: bfloat16 where the
+# CPU computes it natively, as the pipeline trains since 2026-11-28). "glibc's own heap": its mmap threshold climbing
+# to 32 MiB, the training default from the morning of 2026-11-27 until the bounded heap that evening.
 CASES = {
-    "whole batch, no token budget": {"max_batch_tokens": 0, "gradient_checkpointing": "off"},
+    "whole batch, no token budget, float32 (before)": {"max_batch_tokens": 0, "gradient_checkpointing": "off",
+                                                       "dtype": "float32"},
     "token budget 1024, checkpointing auto (default)": {},
+    "token budget 1024, float32 weights": {"dtype": "float32"},
     "token budget 1024 + checkpointing": {"gradient_checkpointing": "on"},
     "token budget 1024, lean heap from the start": {"lean_heap_share": 0.0},
     "token budget 1024, glibc's own heap": {"bound_heap": False},
@@ -50,8 +54,8 @@ def child(length: int, case: str, batch_size: int, steps: int) -> None:
     from ragvsft.pipelines.common import peak_rss_mb
 
     torch.set_num_threads(2)
-    overrides = CASES[case]
-    lm = load_lm("SmolLM2-135M-Instruct", cache_dir=CACHE_DIR)
+    overrides = dict(CASES[case])
+    lm = load_lm("SmolLM2-135M-Instruct", cache_dir=CACHE_DIR, dtype=overrides.pop("dtype", "auto"))
     words = " ".join(d.text for d in load_corpus(ROOT / "corpora" / "demo").documents).split()
     rng = random.Random(0)
     examples = []

@@ -90,6 +90,9 @@ def test_run_builds_trains_evaluates_and_logs(
 
     ft = kids["finetune-exp"].data.metrics
     assert 0 < ft["trainable_params"] < ft["total_params"] and ft["tokens_per_s"] > 0
+    # The fine-tune trains the base model in the precision its arms answer in (model.dtype, auto here).
+    answers_in = "bfloat16" if "[bfloat16]" in kids["arm-finetuned"].data.params["generator"] else "float32"
+    assert kids["finetune-exp"].data.params["dtype"] == f"torch.{answers_in}"
     assert len(client.get_metric_history(kids["finetune-exp"].info.run_id, "train_loss")) >= 1
 
     artifacts = Path(parent.info.artifact_uri.removeprefix("file://"))

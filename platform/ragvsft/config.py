@@ -86,11 +86,12 @@ class ModelConfig:
     (paragraph answers); ``[]``: no stop string."""
     device: str = "auto"
     """Where generation, fine-tuning and a local judge run: ``auto`` (CUDA when available, else CPU), ``cpu``,
-    ``cuda`` or ``cuda:N``. Training weights are bfloat16 on GPUs that support it, float32 elsewhere."""
+    ``cuda`` or ``cuda:N``."""
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
-    """Precision of the arms' answers and the server's: ``auto`` is bfloat16 where the hardware computes it natively
-    (a CPU with AMX or AVX-512 BF16, a recent GPU; 2.1-2.4x faster than float32 on RAG prompts on such CPUs),
-    float32 elsewhere; ``float32`` is the reference. A local judge and labeller always run in float32."""
+    """Precision of the base model's weights in the fine-tune, the arms' answers and the server's: ``auto`` is
+    bfloat16 where the hardware computes it natively (a CPU with AMX or AVX-512 BF16, a recent GPU; 2.1-2.4x faster
+    than float32 on RAG prompts, 1.6x in training, on such CPUs), float32 elsewhere; ``float32`` is the reference.
+    LoRA's own weights train in float32 either way. A local judge and labeller always run in float32."""
     pack_weights: bool = True
     """bfloat16 on a CPU (AMX or AVX-512 BF16): keep a second copy of each weight in oneDNN's layout for decoding
     (closed-book answers 1.1-1.4x faster, the same answers, as many bytes again as the linear layers: +251 MB for

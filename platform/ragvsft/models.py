@@ -168,8 +168,9 @@ def load_tokenizer(spec: str, *, cache_dir: Path) -> Any:
 def load_lm(spec: str, *, cache_dir: Path, device: str = "auto", dtype: str | None = None) -> LoadedLM:
     """Load a causal LM and its tokenizer for generation or fine-tuning, on ``device`` (see ``ragvsft.device``).
 
-    ``dtype`` is an inference setting (``auto``, ``float32``, ``bfloat16``: :func:`ragvsft.device.inference_dtype`);
-    unset, the weights are for training: bfloat16 on a GPU that supports it, float32 elsewhere.
+    ``dtype`` is a ``model.dtype`` setting (``auto``, ``float32``, ``bfloat16``: :func:`ragvsft.device.inference_dtype`),
+    which the pipelines pass for training and answering alike; unset: bfloat16 on a GPU that supports it, float32
+    elsewhere (the exact arithmetic tests rely on, on a CPU).
 
     Example:
         >>> lm = load_lm("SmolLM2-135M-Instruct", cache_dir=Path(".cache/ragvsft"))  # doctest: +SKIP
