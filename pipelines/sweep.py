@@ -42,9 +42,10 @@ def index_key(config: ExperimentConfig) -> tuple:
 
 
 def finetune_key(config: ExperimentConfig) -> tuple:
-    """What the training examples and the adapter depend on (few-shot and top_k do not)."""
+    """What the training examples and the adapter depend on (few-shot and top_k do not; the base model's dtype does:
+    it trains in ``model.dtype``)."""
     m = config.model
-    return (config.finetune, m.base_model, m.device, dataclasses.replace(config.prompt, few_shot=0), config.seed,
+    return (config.finetune, m.base_model, m.device, m.dtype, dataclasses.replace(config.prompt, few_shot=0), config.seed,
             config.index.chunk_chars, config.index.chunk_overlap_chars, config.synthesize.labeller)
 
 

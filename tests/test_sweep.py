@@ -158,3 +158,15 @@ def test_report_of_results_from_another_tracking_store_is_written_with_a_warning
     assert result.exit_code == 0, result.output
     assert "not logged to MLflow: run run-id is not in the tracking store" in result.output
     assert "RAG is enough" in (tmp_path / "out" / "report" / "report.md").read_text()
+
+
+def test_points_share_an_adapter_only_when_its_training_is_the_same(tmp_path: Path, corpus: Path) -> None:
+    from ragvsft.config import load_config
+    from ragvsft.pipelines.sweep import finetune_key
+
+    exp = tmp_path / "exp.toml"
+    exp.write_text(f'corpus = "{corpus}"\n', encoding="utf-8")
+    key = finetune_key(load_config(exp))
+    assert finetune_key(load_config(exp, ["index.top_k=7", "prompt.few_shot=2"])) == key  # answering, not training
+    assert finetune_key(load_config(exp, ['model.dtype="float32"'])) != key  # the base model trains in model.dtype
+    assert finetune_key(load_config(exp, ["finetune.rank=4"])) != key
