@@ -19,8 +19,8 @@ called on another, embedded as fast with their model loaded in a passing thread 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -34,17 +34,7 @@ def in_passing_thread(work: Callable[[], T], name: str = "ragvsft-loader") -> T:
         >>> in_passing_thread(lambda: 6 * 7)
         42
     """
-    outcome: dict[str, object] = {}
-
-    def run() -> None:
-        try:
-            outcome["result"] = work()
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread below
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=run, name=name)
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    return outcome["result"]  # type: ignore[return-value]
+    # Leaving the block joins the executor's one thread, so it has ended before the result is handed back.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=name) as pool:
+        future = pool.submit(work)
+    return future.result()
