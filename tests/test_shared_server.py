@@ -22,8 +22,10 @@ from test_serve import KEY, ThreadedUvicorn
 from typer.testing import CliRunner
 
 from conftest import MORE_QA, SMALL_QA, free_port, wait_until_healthy, write_corpus, write_experiment
+from ragvsft import tracking
 from ragvsft.cli import app
 from ragvsft.config import load_config
+from ragvsft.errors import RagvsftError
 from ragvsft.pipelines import serve as recipe
 from ragvsft.serve.app import create_app
 
@@ -87,6 +89,15 @@ def tracking_server(postgres: str, tmp_path_factory: pytest.TempPathFactory) -> 
         server.terminate()
         server.wait(timeout=30)
         log.close()
+
+
+def test_the_store_check_passes_the_real_server_and_database_and_names_a_missing_database(
+    tracking_server: str, postgres: str
+) -> None:
+    tracking.check_store(tracking_server)
+    tracking.check_store(postgres)
+    with pytest.raises(RagvsftError, match='database "no_such_db" does not exist; start it'):
+        tracking.check_store(postgres.rsplit("/", 1)[0] + "/no_such_db")
 
 
 def test_run_on_machine_a_is_served_on_machine_b_through_the_postgres_backed_server(

@@ -43,8 +43,19 @@ RayOpt = Annotated[
 ]
 
 
-def _load(experiment: Path, overrides: list[str] | None) -> ExperimentConfig:
-    return load_config(experiment, overrides or [])
+def _load(experiment: Path, overrides: list[str] | None, *, store: bool = True) -> ExperimentConfig:
+    """The experiment's config; with ``store``, also fail now, in one line, if the MLflow tracking store the command
+    logs to does not answer (MLflow would retry for minutes, then print a traceback)."""
+    config = load_config(experiment, overrides or [])
+    if store:
+        _check_store()
+    return config
+
+
+def _check_store() -> None:
+    from ragvsft import tracking
+
+    tracking.check_store(tracking.tracking_uri())
 
 
 def _with_ray(overrides: list[str] | None, address: str | None) -> list[str]:
@@ -71,10 +82,10 @@ def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show l
 
 @app.command()
 def check(experiment: ExperimentArg, set_: SetOpt = None) -> None:
-    """Validate the experiment file, its corpus (documents, qa.jsonl, split), models, devices and endpoints
-    exactly as `run` does before it starts, without calling any endpoint; then count eval questions with a
-    near-duplicate in the training split (near_duplicate_similarity). Loads only the base model's tokenizer (to
-    count the training answers) and the embedder (to compare questions)."""
+    """Validate the experiment file, its corpus (documents, qa.jsonl, split), models, devices, endpoints and the
+    MLflow tracking store exactly as `run` does before it starts, without calling any model endpoint; then count eval
+    questions with a near-duplicate in the training split (near_duplicate_similarity). Loads only the base model's
+    tokenizer (to count the training answers) and the embedder (to compare questions)."""
     from ragvsft.pipelines.common import checked_corpus, report_leaks
 
     try:
@@ -109,7 +120,7 @@ def search(
     from ragvsft.pipelines import search as recipe
 
     try:
-        recipe.main(_load(experiment, set_), console, question, k)
+        recipe.main(_load(experiment, set_, store=False), console, question, k)
     except RagvsftError as exc:
         raise _fail(exc) from None
 
@@ -136,7 +147,9 @@ def sweep(experiment: ExperimentArg, set_: SetOpt = None, ray: RayOpt = None) ->
     from ragvsft.sweep import load_sweep
 
     try:
-        recipe.main(load_sweep(experiment, _with_ray(set_, ray)), console)
+        plan = load_sweep(experiment, _with_ray(set_, ray))
+        _check_store()
+        recipe.main(plan, console)
     except RagvsftError as exc:
         raise _fail(exc) from None
 

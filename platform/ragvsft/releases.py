@@ -101,8 +101,8 @@ def served_release(uri: str, corpus: str) -> ReleaseRecord:
     for alias in (CHAMPION, CHALLENGER):
         if (found := find_release(uri, corpus, alias)) is not None:
             return found
-    raise RagvsftError(f"nothing to serve: {release_name(corpus)} has no champion or challenger version in {uri}; "
-                       "a complete `ragvsft run` (or `ragvsft retrain`) registers one")
+    raise RagvsftError(f"nothing to serve: {release_name(corpus)} has no champion or challenger version in "
+                       f"{tracking.shown_uri(uri)}; a complete `ragvsft run` (or `ragvsft retrain`) registers one")
 
 
 def register_release(uri: str, corpus: str, *, index_version: str, adapter_version: str | None, state: CorpusState,

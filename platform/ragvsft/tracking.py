@@ -24,7 +24,9 @@ import re
 import secrets
 import shutil
 import socket
+import sqlite3
 import time
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,8 +70,120 @@ def tracking_uri(environ: Mapping[str, str] = os.environ, cwd: Path | None = Non
 
 
 def ui_command(uri: str) -> str:
-    """The command that opens the runs in a browser."""
-    return f"mlflow ui --backend-store-uri {uri}" if uri.startswith("sqlite:") else f"open {uri} in a browser"
+    """The command that opens the runs in a browser; it never shows a password the URI holds (a database's is
+    named through the variable it came from).
+
+    Example:
+        >>> ui_command("https://me:s3cret@mlflow.example.com/")
+        'open https://mlflow.example.com in a browser'
+    """
+    if uri.startswith(("http://", "https://")):
+        return f"open {ui_base(uri)} in a browser"
+    if shown_uri(uri) != uri and uri == os.environ.get("MLFLOW_TRACKING_URI"):
+        return 'mlflow ui --backend-store-uri "$MLFLOW_TRACKING_URI"'
+    return f"mlflow ui --backend-store-uri {shown_uri(uri)}"
+
+
+def shown_uri(uri: str) -> str:
+    """``uri`` as it may be printed or logged: a password in it, and any query string (tokens ride there), hidden.
+
+    Example:
+        >>> shown_uri("postgresql://mlflow:s3cret@db.example.com:5432/mlflow?sslmode=require")
+        'postgresql://mlflow:***@db.example.com:5432/mlflow?***'
+    """
+    parts = urllib.parse.urlsplit(uri)
+    if parts.password is None and not parts.query:
+        return uri  # as written (rebuilding would turn sqlite://// into sqlite://)
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = f"{netloc.rpartition('@')[0].partition(':')[0]}:***@{netloc.rpartition('@')[2]}"
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc, query="***" if parts.query else ""))
+
+
+STORE_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql", "http", "https", "file", "databricks")
+
+
+def check_store(uri: str, timeout_s: float = 10.0) -> None:
+    """Fail in one line, within ``timeout_s``, when the tracking store ``uri`` cannot be used: a scheme MLflow does
+    not know, a server or database that does not answer or refuses us, a file that is not a database.
+
+    Why: MLflow retries a store that does not answer for minutes (4 min for a closed port, 1 min 45 s for a
+    database here) and then prints a traceback. Commands call this once at the start; a store that goes away
+    mid-run still gets MLflow's retries.
+    """
+    scheme = urllib.parse.urlsplit(uri).scheme.partition("+")[0]
+    shown = shown_uri(uri)
+    if scheme not in (*STORE_SCHEMES, ""):  # "": a folder, MLflow's file store
+        raise RagvsftError(f"MLFLOW_TRACKING_URI {shown!r}: MLflow cannot keep runs there; use one of "
+                           f"{', '.join(s + '://' for s in STORE_SCHEMES)} (or unset it for ./mlflow.db)")
+    try:
+        if scheme == "sqlite":
+            _check_sqlite(Path(uri.removeprefix("sqlite:///")))
+        elif scheme in ("http", "https"):
+            _check_server(uri, timeout_s)
+        elif scheme in ("postgresql", "mysql", "mssql"):
+            _check_database(uri, scheme, timeout_s)
+    except RagvsftError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever the driver raises becomes the one line
+        password = urllib.parse.urlsplit(uri).password
+        reason = _innermost(exc)
+        todo = ("move it aside, or set MLFLOW_TRACKING_URI to another store" if scheme == "sqlite" else
+                "start it, or fix MLFLOW_TRACKING_URI (unset, runs go to ./mlflow.db)")
+        raise RagvsftError(f"the MLflow tracking store {shown} cannot be used: "
+                           f"{reason.replace(password, '***') if password else reason}; {todo}") from None
+
+
+def _check_sqlite(db: Path) -> None:
+    if db.exists():
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
+            connection.execute("pragma schema_version")  # "file is not a database" for anything else
+
+
+def _check_server(uri: str, timeout_s: float) -> None:
+    """One request, no retries, through MLflow's own client (so its credentials variables apply)."""
+    saved = {key: os.environ.get(key) for key in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")}
+    os.environ.update(MLFLOW_HTTP_REQUEST_MAX_RETRIES="0", MLFLOW_HTTP_REQUEST_TIMEOUT=str(int(timeout_s)))
+    try:
+        mlflow.MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
+    except MlflowException as exc:
+        status = re.search(r"error code (\d{3})", str(exc))
+        if status is None:
+            raise
+        hint = {"401": "; set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN)",
+                "403": "; this account may not read its experiments"}.get(status[1], "; is it an MLflow server?")
+        raise RagvsftError(f"the MLflow tracking server {shown_uri(uri)} answered HTTP {status[1]}{hint}") from None
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _check_database(uri: str, scheme: str, timeout_s: float) -> None:
+    import sqlalchemy
+
+    connect_args = {"connect_timeout": int(timeout_s)} if scheme in ("postgresql", "mysql") else {}
+    try:
+        engine = sqlalchemy.create_engine(uri, connect_args=connect_args)
+    except (ModuleNotFoundError, sqlalchemy.exc.NoSuchModuleError) as exc:
+        driver = {"postgresql": "pip install 'psycopg[binary]'", "mysql": "pip install pymysql, then mysql+pymysql://",
+                  "mssql": "pip install pyodbc"}[scheme]
+        raise RagvsftError(f"MLFLOW_TRACKING_URI {shown_uri(uri)}: SQLAlchemy has no driver for it here ({exc}); "
+                           f"{driver}") from None
+    try:
+        with engine.connect():
+            pass
+    finally:
+        engine.dispose()
+
+
+def _innermost(exc: BaseException) -> str:
+    """The root cause's message ("[Errno 111] Connection refused"), not the wrappers' screenful."""
+    while (inner := exc.__cause__ or exc.__context__) is not None:
+        exc = inner
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def metric_key_part(text: str) -> str:
@@ -107,7 +221,10 @@ def run_title(name: str, corpus: str, model: str, when: float | None = None) -> 
 
 def ui_base(uri: str) -> str:
     """Where a browser finds the runs: the tracking server itself, or ``mlflow ui``'s default address."""
-    return uri.rstrip("/") if uri.startswith(("http://", "https://")) else UI_DEFAULT
+    if not uri.startswith(("http://", "https://")):
+        return UI_DEFAULT
+    parts = urllib.parse.urlsplit(uri)  # a link: no user:password@ (the browser asks), no query string
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", "")).rstrip("/")
 
 
 def run_url(uri: str, experiment_id: str, run_id: str) -> str:
@@ -378,7 +495,7 @@ def version_tags(uri: str, name: str, version: str) -> dict[str, str]:
     try:
         return dict(client.get_model_version(name, version).tags)
     except MlflowException:
-        raise RagvsftError(f"registered model {name!r} has no version {version!r} in {uri}") from None
+        raise RagvsftError(f"registered model {name!r} has no version {version!r} in {shown_uri(uri)}") from None
 
 
 def set_alias(uri: str, name: str, alias: str, version: str) -> None:
@@ -411,7 +528,7 @@ def resolve_version(uri: str, name: str, ref: str, cache_dir: Path) -> LocalVers
     try:
         found = client.get_model_version(name, ref) if ref.isdigit() else client.get_model_version_by_alias(name, ref)
     except MlflowException:
-        raise RagvsftError(f"registered model {name!r} has no version {ref!r} in {uri}; a complete "
+        raise RagvsftError(f"registered model {name!r} has no version {ref!r} in {shown_uri(uri)}; a complete "
                            "`ragvsft run` registers one (alias challenger)") from None
     dest = cache_dir / name / f"v{found.version}"
     try:
@@ -474,6 +591,6 @@ def existing_run(uri: str, run_id: str) -> RunLogger:
     try:
         found = client.get_run(run_id)
     except MlflowException:
-        raise RagvsftError(f"run {run_id} is not in the tracking store {uri}; set MLFLOW_TRACKING_URI to the store "
+        raise RagvsftError(f"run {run_id} is not in the tracking store {shown_uri(uri)}; set MLFLOW_TRACKING_URI to the store "
                            "the experiment logged to") from None
     return RunLogger(client, run_id, found.info.artifact_uri)
