@@ -2,7 +2,7 @@
 
     ragvsft serve experiments/demo.toml [--host 127.0.0.1] [--port 8000]
 
-1. refuse an address other than loopback without ``RAGVSFT_API_KEY``;
+1. refuse an address other than loopback without ``RAGVSFT_API_KEY``, and one it cannot bind (before loading);
 2. pick the release: ``champion``, else the ``challenger`` (said on the console and in ``/readyz``);
 3. load the base model once, the embedder, the index and the adapter (as a named PEFT adapter);
 4. answer under uvicorn, micro-batched, hot-reloading when ``champion`` moves; Ctrl-C / SIGTERM finish the
@@ -11,9 +11,11 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import logging
 import os
+import socket
 import sys
 from collections.abc import Mapping
 
@@ -111,14 +113,38 @@ def access_logging() -> None:
         logger.propagate = False
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before anything is loaded: an address another process holds (or one this machine
+    does not have) is one line at once, not an error from uvicorn after the models have loaded."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise RagvsftError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a restart need not wait
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        todo = {errno.EADDRINUSE: "choose another --port (serve.port) or stop the process that holds it",
+                errno.EACCES: "ports below 1024 need privileges; choose a higher --port (serve.port)",
+                errno.EADDRNOTAVAIL: "this machine has no such address; use --host 127.0.0.1, 0.0.0.0 or one of "
+                                     "its own"}.get(exc.errno, "")
+        raise RagvsftError(f"cannot listen on {host}:{port}: {exc.strerror or exc}" + (f"; {todo}" if todo else "")) from None
+    return sock
+
+
 def main(config: ExperimentConfig, console: Console, *, host: str | None = None, port: int | None = None,
          environ: Mapping[str, str] = os.environ) -> None:
     import uvicorn
 
     host, port = host or config.serve.host, port or config.serve.port
-    server = build(config, console, api_key=api_key_for(host, environ))
+    api_key = api_key_for(host, environ)
+    listener = listening_socket(host, port)
+    server = build(config, console, api_key=api_key)
     access_logging()
     console.print(f"listening on http://{host}:{port} (API docs at /docs"
                   f"{'; requests need the API key' if server.api_key else ''}); Ctrl-C stops after the requests in flight")
-    uvicorn.run(create_app(server), host=host, port=port, log_level="warning", access_log=False,
-                timeout_graceful_shutdown=120)
+    uvicorn.Server(uvicorn.Config(create_app(server), log_level="warning", access_log=False,
+                                  timeout_graceful_shutdown=120)).run(sockets=[listener])

@@ -326,6 +326,26 @@ def test_promote_errors(running: Running, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "takes a release version number" in result.output
 
 
+def test_an_address_it_cannot_bind_is_one_line_before_anything_loads(
+    tmp_path: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from conftest import write_corpus, write_experiment
+
+    monkeypatch.chdir(tmp_path)  # an empty tracking store: had it loaded anything, "nothing to serve" would end it
+    experiment = write_experiment(tmp_path, write_corpus(tmp_path / "corpus"), tiny_lm_dir, tiny_embedder_dir)
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        taken = CliRunner().invoke(cli, ["serve", str(experiment), "--port", str(port)])
+    assert taken.exit_code == 2
+    assert taken.output.startswith(f"error: cannot listen on 127.0.0.1:{port}: Address already in use; choose another")
+    foreign = CliRunner().invoke(cli, ["serve", str(experiment), "--host", "192.0.2.1"], env={"RAGVSFT_API_KEY": KEY})
+    assert foreign.exit_code == 2 and "this machine has no such address" in foreign.output
+
+
 def test_non_loopback_address_needs_a_long_enough_key() -> None:
     with pytest.raises(RagvsftError, match="RAGVSFT_API_KEY"):
         recipe.api_key_for("0.0.0.0", {})
