@@ -122,7 +122,8 @@ def run_in_parallel(config: ExperimentConfig, parent_run_id: str, console: Conso
             if proc.is_alive() and name not in results:
                 proc.terminate()
             proc.join(timeout=30)
+        if len(results) < len(procs):  # a failure or Ctrl-C: a stopped pipeline cannot close its own run
+            tracking.end_unfinished_children(tracking.tracking_uri(), parent_run_id)
     if failure is not None:
-        tracking.end_unfinished_children(tracking.tracking_uri(), parent_run_id)
         raise RagvsftError(f"{failure[0]} pipeline failed: {failure[1]}")
     return results

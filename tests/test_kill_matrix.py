@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import mlflow
+import psutil
 import pytest
 
 from conftest import SMALL_QA, write_corpus
@@ -95,3 +96,30 @@ def test_killed_at_each_stage_then_run_again(tmp_path: Path, tiny_lm_dir: Path, 
         # Index and adapter are the same in both runs: one version each, whether or not the killed run registered.
         versions = [len(client.search_model_versions(f"name = 'ragvsft-corpus-{kind}'")) for kind in ("index", "adapter")]
         assert versions == [1, 1]
+
+
+def test_ctrl_c_while_training_stops_both_pipelines_and_ends_their_runs(tmp_path: Path, tiny_lm_dir: Path,
+                                                                         tiny_embedder_dir: Path) -> None:
+    """Ctrl-C reaches the whole foreground process group; the fine-tune process, stopped by its parent, cannot close
+    its own MLflow run, so the parent does (it was left RUNNING until a later command tidied it)."""
+    exp, uri = experiment(tmp_path, tiny_lm_dir, tiny_embedder_dir), f"sqlite:///{tmp_path / 'mlflow.db'}"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "HF_HUB_OFFLINE": "1"}
+    # A shell without job control starts background commands with SIGINT ignored; a terminal's would not be.
+    proc = subprocess.Popen([sys.executable, "-m", "ragvsft.cli", "run", str(exp), "--set", "finetune.epochs=500"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, process_group=0,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    printed, children = [], []
+    for line in proc.stdout:  # type: ignore[union-attr]
+        printed.append(line)
+        if "LoRA steps" in line:
+            children = psutil.Process(proc.pid).children(recursive=True)
+            os.killpg(proc.pid, signal.SIGINT)
+            break
+    assert proc.wait(timeout=60) == 130, "".join(printed)
+    time.sleep(1.5)
+    client = mlflow.MlflowClient(uri)
+    runs = {r.info.run_name.split(" ")[0]: r.info.status
+            for r in client.search_runs([e.experiment_id for e in client.search_experiments()])}
+    assert runs["run-exp"] == "KILLED" and "RUNNING" not in runs.values(), runs
+    assert not client.search_registered_models()
+    assert len(children) >= 2 and not [c for c in children if c.is_running()]  # no pipeline outlived the command
