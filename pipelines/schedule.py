@@ -16,10 +16,12 @@ in the experiment's own output folder, and must never be taken from elsewhere.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -36,6 +38,7 @@ from rich.console import Console
 
 from ragvsft.config import ExperimentConfig
 from ragvsft.errors import ConfigError
+from ragvsft.sqlite_files import check_pages, set_aside
 
 JOB_ID = "retrain"
 log = logging.getLogger("ragvsft.schedule")
@@ -100,6 +103,9 @@ def start_scheduler(store: Path, cron: str, command: Sequence[str], *, grace_s: 
     except ValueError as exc:
         raise ConfigError("retrain.schedule", f"{cron!r} is not a cron expression: {exc}") from None
     store.parent.mkdir(parents=True, exist_ok=True)
+    damaged = _set_aside_if_damaged(store)
+    if damaged:
+        log.warning(json.dumps({"event": "job store damaged", "what": damaged}))
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{store.resolve()}")},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace_s})
@@ -111,6 +117,19 @@ def start_scheduler(store: Path, cron: str, command: Sequence[str], *, grace_s: 
                           name="ragvsft retrain")
     scheduler.resume()
     return scheduler
+
+
+def _set_aside_if_damaged(store: Path) -> str:
+    """The warning when ``store`` is damaged and was set aside ('' when it is fine or absent): a new job store
+    loses only a catch-up of a pass missed while no scheduler ran."""
+    if not store.exists():
+        return ""
+    try:
+        with contextlib.closing(sqlite3.connect(store, timeout=60)) as db:
+            check_pages(db)
+    except sqlite3.DatabaseError as exc:
+        return set_aside(store, exc, "job store")
+    return ""
 
 
 def retrain_command(experiment: Path, overrides: Sequence[str]) -> list[str]:
@@ -125,6 +144,7 @@ def main(config: ExperimentConfig, console: Console, experiment: Path, overrides
     for name in ("ragvsft.schedule", "apscheduler"):
         logging.getLogger(name).addHandler(handler)
         logging.getLogger(name).setLevel(logging.WARNING)
+        logging.getLogger(name).propagate = False  # the command's own handler prints each line once
     store = config.output_dir / "schedule.sqlite"
     scheduler = start_scheduler(store, config.retrain.schedule, retrain_command(experiment, overrides),
                                 grace_s=config.retrain.misfire_grace_s)

@@ -339,3 +339,20 @@ def test_a_changed_schedule_replaces_the_stored_job_and_a_bad_one_is_refused(tmp
 
     with pytest.raises(ConfigError, match="'61 \\* \\* \\* \\*' is not a cron expression"):
         start_scheduler(store, "61 * * * *", command, grace_s=60)
+
+
+@pytest.mark.parametrize("damage", ["other bytes", "cut in half"])
+def test_a_damaged_job_store_is_set_aside_and_the_schedule_starts_anew(tmp_path: Path, caplog, damage: str) -> None:
+    store = tmp_path / "schedule.sqlite"
+    command = command_appending_to(tmp_path / "runs.txt")
+    start_scheduler(store, DAILY, command, grace_s=60).shutdown()
+    data = store.read_bytes()
+    store.write_bytes(b"x" * len(data) if damage == "other bytes" else data[: len(data) // 2])
+    with caplog.at_level(logging.WARNING, logger="ragvsft.schedule"):
+        back = start_scheduler(store, DAILY, command, grace_s=60)
+    job = back.get_job(JOB_ID)
+    back.shutdown()
+    assert job is not None and job.next_run_time.hour == int(DAILY.split()[1])  # worked out again from the cron
+    assert (tmp_path / "schedule.sqlite.damaged").read_bytes()[:16] == (b"x" * 16 if damage == "other bytes" else data[:16])
+    assert any('"event": "job store damaged"' in r.getMessage() and "schedule.sqlite.damaged" in r.getMessage()
+               for r in caplog.records)

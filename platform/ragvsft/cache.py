@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -31,6 +30,7 @@ from ragvsft.errors import RagvsftError
 from ragvsft.generators.base import Generation, Generator
 from ragvsft.metrics.base import Metric, Sample
 from ragvsft.prompts import Message
+from ragvsft.sqlite_files import check_pages, set_aside
 
 FORMAT_VERSION = 1  # bump when what a key covers changes: old entries then simply miss
 
@@ -80,8 +80,7 @@ class ResultCache:
             self._db = self._open()
         except sqlite3.DatabaseError as exc:
             # Only a cache: everything in it can be computed again, so a damaged file never stops a run.
-            self.damaged = f"{self.path}: not a usable cache ({exc}); kept as {self.path.name}.damaged, starting anew"
-            os.replace(self.path, self.path.with_name(self.path.name + ".damaged"))
+            self.damaged = set_aside(self.path, exc, "cache")
             try:
                 self._db = self._open()
             except sqlite3.DatabaseError as again:
@@ -92,9 +91,7 @@ class ResultCache:
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=60)
         try:
-            # quick_check reads every page: a file cut short or overwritten fails here, not on some later lookup.
-            if (verdict := db.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
-                raise sqlite3.DatabaseError(verdict)
+            check_pages(db)
             with db:
                 db.execute("CREATE TABLE IF NOT EXISTS generations (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
                 db.execute("CREATE TABLE IF NOT EXISTS scores "

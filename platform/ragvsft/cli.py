@@ -43,19 +43,23 @@ RayOpt = Annotated[
 ]
 
 
-def _load(experiment: Path, overrides: list[str] | None, *, store: bool = True) -> ExperimentConfig:
-    """The experiment's config; with ``store``, also fail now, in one line, if the MLflow tracking store the command
-    logs to does not answer (MLflow would retry for minutes, then print a traceback)."""
+def _load(experiment: Path, overrides: list[str] | None, *, writes: bool = True) -> ExperimentConfig:
+    """The experiment's config; for a command that ``writes``, also fail now, in one line, if it could not keep its
+    results (see ``_ready``)."""
     config = load_config(experiment, overrides or [])
-    if store:
-        _check_store()
+    if writes:
+        _ready(config)
     return config
 
 
-def _check_store() -> None:
+def _ready(config: ExperimentConfig) -> None:
+    """Refuse now what would fail later, after minutes of work or MLflow's retries, as a traceback: a tracking store
+    that does not answer, an output or cache folder that cannot be written."""
     from ragvsft import tracking
+    from ragvsft.folders import check_writable
 
     tracking.check_store(tracking.tracking_uri())
+    check_writable(config)
 
 
 def _with_ray(overrides: list[str] | None, address: str | None) -> list[str]:
@@ -120,7 +124,7 @@ def search(
     from ragvsft.pipelines import search as recipe
 
     try:
-        recipe.main(_load(experiment, set_, store=False), console, question, k)
+        recipe.main(_load(experiment, set_, writes=False), console, question, k)
     except RagvsftError as exc:
         raise _fail(exc) from None
 
@@ -148,7 +152,7 @@ def sweep(experiment: ExperimentArg, set_: SetOpt = None, ray: RayOpt = None) ->
 
     try:
         plan = load_sweep(experiment, _with_ray(set_, ray))
-        _check_store()
+        _ready(plan.base)
         recipe.main(plan, console)
     except RagvsftError as exc:
         raise _fail(exc) from None
