@@ -13,14 +13,18 @@ refused when ``qa.jsonl`` loads; paraphrases need an embedder, so ``ragvsft chec
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from ragvsft.embedders import Embedder
 from ragvsft.metrics.correctness import token_f1
 from ragvsft.metrics.text import tokens
 from ragvsft.qa import QAPair
 
+BLOCK = 1024  # rows of the cosine matrix held at once: memory grows with one side only (a 100,000-question set)
 SAME_ANSWER_F1 = 0.5  # answers at least this token F1 apart say the same thing ("22 weeks" / "22 weeks of leave")
 
 
@@ -43,13 +47,13 @@ def keep_distinct(questions: Sequence[str], answers: Sequence[str], embedder: Em
     if not questions:
         return []
     vectors = embedder.embed(list(questions))  # unit rows: the product is the cosine
-    similarity = vectors @ vectors.T
-    kept: list[int] = []
-    for i in range(len(questions)):
-        if not any(similarity[i, j] >= threshold and _same(questions[i], answers[i], questions[j], answers[j])
-                   for j in kept):
-            kept.append(i)
-    return kept
+    kept = np.zeros(len(questions), dtype=bool)
+    for start in range(0, len(questions), BLOCK):
+        similarity = vectors[start:start + BLOCK] @ vectors[:start + BLOCK].T
+        for row, i in enumerate(range(start, min(start + BLOCK, len(questions)))):
+            close = np.flatnonzero((similarity[row, :i] >= threshold) & kept[:i])
+            kept[i] = not any(_same(questions[i], answers[i], questions[j], answers[j]) for j in close)
+    return np.flatnonzero(kept).tolist()
 
 
 def train_eval_leaks(pairs: Sequence[QAPair], embedder: Embedder, threshold: float) -> list[Leak]:
@@ -58,16 +62,19 @@ def train_eval_leaks(pairs: Sequence[QAPair], embedder: Embedder, threshold: flo
     evals = [p for p in pairs if p.split == "eval"]
     if not train or not evals:
         return []
-    similarity = embedder.embed([p.question for p in evals]) @ embedder.embed([p.question for p in train]).T
+    eval_vectors, train_vectors = embedder.embed([p.question for p in evals]), embedder.embed([p.question for p in train])
     leaks = []
-    for i, e in enumerate(evals):
-        twins = [(float(similarity[i, j]), t.id) for j, t in enumerate(train)
-                 if similarity[i, j] >= threshold and _same(e.question, e.answer, t.question, t.answer)]
-        if twins:
-            best, twin = max(twins)
-            leaks.append(Leak(e.id, twin, best))
+    for start in range(0, len(evals), BLOCK):
+        similarity = eval_vectors[start:start + BLOCK] @ train_vectors.T
+        close = similarity >= threshold
+        for row in np.flatnonzero(close.any(axis=1)):
+            e = evals[start + row]
+            twins = [(float(similarity[row, j]), train[j].id) for j in np.flatnonzero(close[row])
+                     if _same(e.question, e.answer, train[j].question, train[j].answer)]
+            if twins:
+                best, twin = max(twins)
+                leaks.append(Leak(e.id, twin, best))
     return sorted(leaks, key=lambda leak: -leak.similarity)
-
 
 
 def _same(question: str, answer: str, other_question: str, other_answer: str) -> bool:
@@ -75,6 +82,7 @@ def _same(question: str, answer: str, other_question: str, other_answer: str) ->
     return _codes(question) == _codes(other_question) and token_f1(answer, other_answer) >= SAME_ANSWER_F1
 
 
-def _codes(text: str) -> set[str]:
+@functools.lru_cache(maxsize=1 << 16)  # a question meets many close ones: tokenised once, not at each meeting
+def _codes(text: str) -> frozenset[str]:
     """Tokens holding a digit: ids, codes, numbers, dates — what embeddings blur and a question's meaning hangs on."""
-    return {t for t in tokens(text) if any(ch.isdigit() for ch in t)}
+    return frozenset(t for t in tokens(text) if any(ch.isdigit() for ch in t))
