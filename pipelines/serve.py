@@ -131,7 +131,8 @@ def listening_socket(host: str, port: int) -> socket.socket:
                 errno.EACCES: "ports below 1024 need privileges; choose a higher --port (serve.port)",
                 errno.EADDRNOTAVAIL: "this machine has no such address; use --host 127.0.0.1, 0.0.0.0 or one of "
                                      "its own"}.get(exc.errno, "")
-        raise RagvsftError(f"cannot listen on {host}:{port}: {exc.strerror or exc}" + (f"; {todo}" if todo else "")) from None
+        raise RagvsftError(f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+                           + (f"; {todo}" if todo else "")) from None
     return sock
 
 
@@ -141,10 +142,11 @@ def main(config: ExperimentConfig, console: Console, *, host: str | None = None,
 
     host, port = host or config.serve.host, port or config.serve.port
     api_key = api_key_for(host, environ)
-    listener = listening_socket(host, port)
-    server = build(config, console, api_key=api_key)
-    access_logging()
-    console.print(f"listening on http://{host}:{port} (API docs at /docs"
-                  f"{'; requests need the API key' if server.api_key else ''}); Ctrl-C stops after the requests in flight")
-    uvicorn.Server(uvicorn.Config(create_app(server), log_level="warning", access_log=False,
-                                  timeout_graceful_shutdown=120)).run(sockets=[listener])
+    with listening_socket(host, port) as listener:  # closed however loading or serving ends
+        server = build(config, console, api_key=api_key)
+        access_logging()
+        console.print(f"listening on http://{host}:{port} (API docs at /docs"
+                      f"{'; requests need the API key' if server.api_key else ''}); Ctrl-C stops after the requests "
+                      "in flight")
+        uvicorn.Server(uvicorn.Config(create_app(server), log_level="warning", access_log=False,
+                                      timeout_graceful_shutdown=120)).run(sockets=[listener])

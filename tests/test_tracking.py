@@ -80,7 +80,6 @@ def test_any_tag_text_becomes_slice_metrics_mlflow_accepts(tiny_run) -> None:  #
     assert metrics[f"slice/{labeller}/token_f1"] == metrics["slice/synthetic/token_f1"]  # the same two questions
 
 
-
 @contextmanager
 def answering(status: int) -> Iterator[tuple[str, list[str]]]:
     """A loopback HTTP server that answers every request with ``status``; yields its address (with a password in
