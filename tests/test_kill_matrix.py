@@ -122,4 +122,12 @@ def test_ctrl_c_while_training_stops_both_pipelines_and_ends_their_runs(tmp_path
             for r in client.search_runs([e.experiment_id for e in client.search_experiments()])}
     assert runs["run-exp"] == "KILLED" and "RUNNING" not in runs.values(), runs
     assert not client.search_registered_models()
-    assert len(children) >= 2 and not [c for c in children if c.is_running()]  # no pipeline outlived the command
+    assert len(children) >= 2 and not [c for c in children if _alive(c)]  # no pipeline outlived the command
+
+
+def _alive(process: psutil.Process) -> bool:
+    """Running; a zombie (ended, not yet reaped by whoever adopted it) has ended."""
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
