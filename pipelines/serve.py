@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import errno
-import ipaddress
 import logging
 import os
 import socket
@@ -34,23 +33,9 @@ from ragvsft.serve.engine import Engine
 from ragvsft.serve.live import Live, Reloader, load_pick
 from ragvsft.serve.observe import ServerMetrics
 from ragvsft.serve.passing_thread import in_passing_thread
+from ragvsft.urls import is_loopback
 
 API_KEY_ENV = "RAGVSFT_API_KEY"
-
-
-def is_loopback(host: str) -> bool:
-    """Whether only this machine can reach ``host``.
-
-    Example:
-        >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("::1"), is_loopback("0.0.0.0")
-        (True, True, True, False)
-    """
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a host name: it may resolve to anything
-        return False
 
 
 def api_key_for(host: str, environ: Mapping[str, str]) -> str | None:

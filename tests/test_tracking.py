@@ -17,6 +17,7 @@ import pytest
 from conftest import free_port
 from ragvsft import tracking
 from ragvsft.errors import RagvsftError
+from ragvsft.urls import masked_uri
 
 OPEN_A_RUN = """
 import os, signal, sys
@@ -171,5 +172,5 @@ def test_printed_links_and_commands_hold_no_password(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("MLFLOW_TRACKING_URI", database)
     assert tracking.ui_command(database) == 'mlflow ui --backend-store-uri "$MLFLOW_TRACKING_URI"'
     assert tracking.ui_command("sqlite:////srv/mlflow.db") == "mlflow ui --backend-store-uri sqlite:////srv/mlflow.db"
-    assert tracking.shown_uri("sqlite:////srv/mlflow.db") == "sqlite:////srv/mlflow.db"
-    assert tracking.shown_uri("https://me:s3cret-pw@h/?token=t") == "https://me:***@h/?***"
+    assert masked_uri("sqlite:////srv/mlflow.db") == "sqlite:////srv/mlflow.db"
+    assert masked_uri("https://me:s3cret-pw@h/?token=t") == "https://me:***@h/?***"

@@ -20,11 +20,11 @@ from ragvsft.embedders import SentenceTransformerEmbedder, embedder_identity
 from ragvsft.errors import RagvsftError
 from ragvsft.evaluation import Arm
 from ragvsft.generators import Generator, HFGenerator, OpenAIGenerator
-from ragvsft.generators.openai_compat import is_loopback
 from ragvsft.indexing import IndexSpec, load_index, load_index_version
 from ragvsft.metrics import METRICS
 from ragvsft.models import load_tokenizer
 from ragvsft.retriever import DenseRetriever
+from ragvsft.urls import is_loopback
 
 
 def build_embedder(index: IndexConfig, *, measuring: bool = False) -> SentenceTransformerEmbedder:

@@ -29,6 +29,7 @@ from typing import Any
 from ragvsft import tracking
 from ragvsft.corpus_state import CorpusState
 from ragvsft.errors import RagvsftError
+from ragvsft.urls import masked_uri
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 RELEASE_FILE = "release.json"
@@ -102,7 +103,7 @@ def served_release(uri: str, corpus: str) -> ReleaseRecord:
         if (found := find_release(uri, corpus, alias)) is not None:
             return found
     raise RagvsftError(f"nothing to serve: {release_name(corpus)} has no champion or challenger version in "
-                       f"{tracking.shown_uri(uri)}; a complete `ragvsft run` (or `ragvsft retrain`) registers one")
+                       f"{masked_uri(uri)}; a complete `ragvsft run` (or `ragvsft retrain`) registers one")
 
 
 def register_release(uri: str, corpus: str, *, index_version: str, adapter_version: str | None, state: CorpusState,

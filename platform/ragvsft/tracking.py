@@ -39,6 +39,7 @@ from mlflow.entities import DatasetInput, InputTag, Metric, Param
 from mlflow.exceptions import MlflowException
 
 from ragvsft.errors import RagvsftError
+from ragvsft.urls import masked_uri, shown_url
 
 # MLflow narrates database migrations and experiment creation at INFO; a
 # first run would open with a screenful of it.
@@ -79,25 +80,9 @@ def ui_command(uri: str) -> str:
     """
     if uri.startswith(("http://", "https://")):
         return f"open {ui_base(uri)} in a browser"
-    if shown_uri(uri) != uri and uri == os.environ.get("MLFLOW_TRACKING_URI"):
+    if masked_uri(uri) != uri and uri == os.environ.get("MLFLOW_TRACKING_URI"):
         return 'mlflow ui --backend-store-uri "$MLFLOW_TRACKING_URI"'
-    return f"mlflow ui --backend-store-uri {shown_uri(uri)}"
-
-
-def shown_uri(uri: str) -> str:
-    """``uri`` as it may be printed or logged: a password in it, and any query string (tokens ride there), hidden.
-
-    Example:
-        >>> shown_uri("postgresql://mlflow:s3cret@db.example.com:5432/mlflow?sslmode=require")
-        'postgresql://mlflow:***@db.example.com:5432/mlflow?***'
-    """
-    parts = urllib.parse.urlsplit(uri)
-    if parts.password is None and not parts.query:
-        return uri  # as written (rebuilding would turn sqlite://// into sqlite://)
-    netloc = parts.netloc
-    if parts.password is not None:
-        netloc = f"{netloc.rpartition('@')[0].partition(':')[0]}:***@{netloc.rpartition('@')[2]}"
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc, query="***" if parts.query else ""))
+    return f"mlflow ui --backend-store-uri {masked_uri(uri)}"
 
 
 STORE_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql", "http", "https", "file", "databricks")
@@ -112,7 +97,7 @@ def check_store(uri: str, timeout_s: float = 10.0) -> None:
     mid-run still gets MLflow's retries.
     """
     scheme = urllib.parse.urlsplit(uri).scheme.partition("+")[0]
-    shown = shown_uri(uri)
+    shown = masked_uri(uri)
     if scheme not in (*STORE_SCHEMES, ""):  # "": a folder, MLflow's file store
         raise RagvsftError(f"MLFLOW_TRACKING_URI {shown!r}: MLflow cannot keep runs there; use one of "
                            f"{', '.join(s + '://' for s in STORE_SCHEMES)} (or unset it for ./mlflow.db)")
@@ -152,7 +137,7 @@ def _check_server(uri: str, timeout_s: float) -> None:
             raise
         hint = {"401": "; set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN)",
                 "403": "; this account may not read its experiments"}.get(status[1], "; is it an MLflow server?")
-        raise RagvsftError(f"the MLflow tracking server {shown_uri(uri)} answered HTTP {status[1]}{hint}") from None
+        raise RagvsftError(f"the MLflow tracking server {masked_uri(uri)} answered HTTP {status[1]}{hint}") from None
     finally:
         for key, value in saved.items():
             if value is None:
@@ -170,7 +155,7 @@ def _check_database(uri: str, scheme: str, timeout_s: float) -> None:
     except (ModuleNotFoundError, sqlalchemy.exc.NoSuchModuleError) as exc:
         driver = {"postgresql": "pip install 'psycopg[binary]'", "mysql": "pip install pymysql, then mysql+pymysql://",
                   "mssql": "pip install pyodbc"}[scheme]
-        raise RagvsftError(f"MLFLOW_TRACKING_URI {shown_uri(uri)}: SQLAlchemy has no driver for it here ({exc}); "
+        raise RagvsftError(f"MLFLOW_TRACKING_URI {masked_uri(uri)}: SQLAlchemy has no driver for it here ({exc}); "
                            f"{driver}") from None
     try:
         with engine.connect():
@@ -221,10 +206,8 @@ def run_title(name: str, corpus: str, model: str, when: float | None = None) -> 
 
 def ui_base(uri: str) -> str:
     """Where a browser finds the runs: the tracking server itself, or ``mlflow ui``'s default address."""
-    if not uri.startswith(("http://", "https://")):
-        return UI_DEFAULT
-    parts = urllib.parse.urlsplit(uri)  # a link: no user:password@ (the browser asks), no query string
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", "")).rstrip("/")
+    # A link: no user:password@ (the browser asks for them), no query string.
+    return shown_url(uri).rstrip("/") if uri.startswith(("http://", "https://")) else UI_DEFAULT
 
 
 def run_url(uri: str, experiment_id: str, run_id: str) -> str:
@@ -495,7 +478,7 @@ def version_tags(uri: str, name: str, version: str) -> dict[str, str]:
     try:
         return dict(client.get_model_version(name, version).tags)
     except MlflowException:
-        raise RagvsftError(f"registered model {name!r} has no version {version!r} in {shown_uri(uri)}") from None
+        raise RagvsftError(f"registered model {name!r} has no version {version!r} in {masked_uri(uri)}") from None
 
 
 def set_alias(uri: str, name: str, alias: str, version: str) -> None:
@@ -528,7 +511,7 @@ def resolve_version(uri: str, name: str, ref: str, cache_dir: Path) -> LocalVers
     try:
         found = client.get_model_version(name, ref) if ref.isdigit() else client.get_model_version_by_alias(name, ref)
     except MlflowException:
-        raise RagvsftError(f"registered model {name!r} has no version {ref!r} in {shown_uri(uri)}; a complete "
+        raise RagvsftError(f"registered model {name!r} has no version {ref!r} in {masked_uri(uri)}; a complete "
                            "`ragvsft run` registers one (alias challenger)") from None
     dest = cache_dir / name / f"v{found.version}"
     try:
@@ -591,6 +574,6 @@ def existing_run(uri: str, run_id: str) -> RunLogger:
     try:
         found = client.get_run(run_id)
     except MlflowException:
-        raise RagvsftError(f"run {run_id} is not in the tracking store {shown_uri(uri)}; set MLFLOW_TRACKING_URI to the store "
+        raise RagvsftError(f"run {run_id} is not in the tracking store {masked_uri(uri)}; set MLFLOW_TRACKING_URI to the store "
                            "the experiment logged to") from None
     return RunLogger(client, run_id, found.info.artifact_uri)

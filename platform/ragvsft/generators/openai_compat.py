@@ -11,7 +11,6 @@ Credentials written into ``base_url`` itself are cut from every message and iden
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import time
 import urllib.error
@@ -24,6 +23,7 @@ from typing import Any
 from ragvsft.errors import RagvsftError
 from ragvsft.generators.base import Generation, truncate_at_stop
 from ragvsft.prompts import Message
+from ragvsft.urls import is_loopback, port_of, shown_url
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})  # overload and gateway hiccups; other errors do not heal
 
@@ -51,7 +51,7 @@ class OpenAIGenerator:
         allow_plain_http: bool = False,
     ) -> None:
         parts, shown = urllib.parse.urlsplit(base_url), shown_url(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname or _port(parts) == -1:
+        if parts.scheme not in ("http", "https") or not parts.hostname or port_of(parts) == -1:
             raise RagvsftError(f"base_url {shown!r} must be an http:// or https:// URL, e.g. http://127.0.0.1:8000/v1")
         if api_key and parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_plain_http:
             raise RagvsftError(f"base_url {shown}: an API key would cross the network unencrypted to "
@@ -148,35 +148,3 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 _OPENER = urllib.request.build_opener(_NoRedirects)
-
-
-def shown_url(url: str) -> str:
-    """``url`` as it may be printed or logged: without ``user:password@`` and without a query string (keys
-    sometimes ride there).
-
-    Example:
-        >>> shown_url("https://me:s3cret@llm.example.com:8443/v1?api-key=k")
-        'https://llm.example.com:8443/v1'
-    """
-    parts = urllib.parse.urlsplit(url)
-    host, port = parts.hostname or "", _port(parts)
-    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port and port > 0 else "")
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-def _port(parts: urllib.parse.SplitResult) -> int | None:
-    """The URL's port, ``None`` when it names none, -1 when it is not a number."""
-    try:
-        return parts.port
-    except ValueError:
-        return -1
-
-
-def is_loopback(host: str | None) -> bool:
-    """Whether ``host`` (a URL's host name) is this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
