@@ -100,17 +100,13 @@ def access_logging() -> None:
 
 def listening_socket(host: str, port: int) -> socket.socket:
     """The server's socket, bound before anything is loaded: an address another process holds (or one this machine
-    does not have) is one line at once, not an error from uvicorn after the models have loaded."""
+    does not have) is one line at once, not an error from uvicorn after the models have loaded. Bound as uvicorn
+    binds its own (IPv6 for an address with a colon, else IPv4; address reuse on), so the same interfaces listen."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
-                                                             flags=socket.AI_PASSIVE)[0]
-        sock = socket.socket(family, kind, proto)
-    except OSError as exc:
-        raise RagvsftError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a restart need not wait
-        sock.bind(address)
-    except OSError as exc:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:  # a host name that does not resolve too (socket.gaierror)
         sock.close()
         todo = {errno.EADDRINUSE: "choose another --port (serve.port) or stop the process that holds it",
                 errno.EACCES: "ports below 1024 need privileges; choose a higher --port (serve.port)",

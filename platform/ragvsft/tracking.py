@@ -28,7 +28,7 @@ import sqlite3
 import time
 import urllib.parse
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -120,9 +120,11 @@ def check_store(uri: str, timeout_s: float = 10.0) -> None:
 
 
 def _check_sqlite(db: Path) -> None:
+    """Read the schema's version, read-only: "file is not a database" for anything else. (Not a page-by-page
+    ``sqlite_files.check_pages``: a store can be large, and this runs at every command's start.)"""
     if db.exists():
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
-            connection.execute("pragma schema_version")  # "file is not a database" for anything else
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as connection:
+            connection.execute("pragma schema_version")
 
 
 def _check_server(uri: str, timeout_s: float) -> None:
