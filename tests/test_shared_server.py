@@ -132,7 +132,8 @@ def test_run_on_machine_a_is_served_on_machine_b_through_the_postgres_backed_ser
     experiment_b = write_experiment(machine_b, corpus, tiny_lm_dir, tiny_embedder_dir)
     server = recipe.build(load_config(experiment_b), Console(quiet=True), api_key=KEY)
     assert server.live.pick.version == "1" and server.live.release.versions["index"] == "1"
-    assert (machine_b / "cache" / "registry" / "ragvsft-corpus-index" / "v1").is_dir()  # fetched through the server
+    fetched = list((machine_b / "cache" / "registry" / "ragvsft-corpus-index").glob("v1-*"))  # through the server
+    assert len(fetched) == 1 and (fetched[0] / "manifest.json").is_file(), fetched
     with ThreadedUvicorn(create_app(server)) as url:
         with httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {KEY}"}) as http:
             for mode in ("rag", "hybrid"):

@@ -174,3 +174,26 @@ def test_printed_links_and_commands_hold_no_password(monkeypatch: pytest.MonkeyP
     assert tracking.ui_command("sqlite:////srv/mlflow.db") == "mlflow ui --backend-store-uri sqlite:////srv/mlflow.db"
     assert masked_uri("sqlite:////srv/mlflow.db") == "sqlite:////srv/mlflow.db"
     assert masked_uri("https://me:s3cret-pw@h/?token=t") == "https://me:***@h/?***"
+
+
+def test_version_1_of_two_stores_are_two_folders(tmp_path: Path) -> None:
+    """A new tracking store (mlflow.db deleted, another server) numbers versions from 1 again: the local copies
+    of registered versions must not serve the old store's version 1 for the new one's."""
+    cache = tmp_path / "registry"
+    found = []
+    for store, text in (("old", "old weights"), ("new", "new weights")):
+        uri = f"sqlite:///{tmp_path / store}.db"
+        client = mlflow.MlflowClient(uri)
+        experiment = client.create_experiment("e", artifact_location=str(tmp_path / store / "artifacts"))
+        run = client.create_run(experiment)
+        (tmp_path / store / "weights.txt").parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / store / "weights.txt").write_text(text, encoding="utf-8")
+        client.log_artifact(run.info.run_id, str(tmp_path / store / "weights.txt"), "adapter")
+        client.set_terminated(run.info.run_id)
+        assert tracking.register_version(uri, name="ragvsft-x-adapter", source=f"{run.info.artifact_uri}/adapter",
+                                         run_id=run.info.run_id, description="", alias="champion") == "1"
+        found.append(tracking.resolve_version(uri, "ragvsft-x-adapter", "champion", cache))
+    assert [(v.version, (v.path / "weights.txt").read_text(encoding="utf-8")) for v in found] == [
+        ("1", "old weights"), ("1", "new weights")]
+    again = tracking.resolve_version(f"sqlite:///{tmp_path / 'new'}.db", "ragvsft-x-adapter", "1", cache)
+    assert again.path == found[1].path  # the same version of the same store: downloaded once

@@ -503,11 +503,13 @@ def resolve_version(uri: str, name: str, ref: str, cache_dir: Path) -> LocalVers
     """The local folder of version ``ref`` of ``name``: an alias (``champion``, ``challenger``) or a number.
 
     Files come through the tracking server (or from its artifact store) once,
-    into ``cache_dir/<name>/v<N>``, all or nothing; later calls reuse that folder.
+    into ``cache_dir/<name>/v<N>-<source hash>``, all or nothing; later calls reuse that folder. The hash of the
+    version's source (its run's artifact URI) keeps versions of other stores apart: a new ``mlflow.db``, or
+    another server, numbers its versions from 1 again, and a folder named ``v1`` alone would serve the old one.
 
     Example:
         >>> resolve_version(uri, "ragvsft-demo-index", "champion", Path(".cache/ragvsft/registry")).path  # doctest: +SKIP
-        PosixPath('.cache/ragvsft/registry/ragvsft-demo-index/v3')
+        PosixPath('.cache/ragvsft/registry/ragvsft-demo-index/v3-5f0c2a9e81d4')
     """
     client = _client(uri)
     try:
@@ -515,7 +517,7 @@ def resolve_version(uri: str, name: str, ref: str, cache_dir: Path) -> LocalVers
     except MlflowException:
         raise RagvsftError(f"registered model {name!r} has no version {ref!r} in {masked_uri(uri)}; a complete "
                            "`ragvsft run` registers one (alias challenger)") from None
-    dest = cache_dir / name / f"v{found.version}"
+    dest = cache_dir / name / f"v{found.version}-{hashlib.sha256(found.source.encode()).hexdigest()[:12]}"
     try:
         fetch_artifacts(uri, found.source, dest)
     except RagvsftError as exc:
