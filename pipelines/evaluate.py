@@ -122,8 +122,10 @@ def main(
         console.print(f"[yellow]warning:[/] {escape(cache.damaged)}", highlight=False)
         cache.damaged = ""  # said once per process
     key = (config.index.embedder, config.index.device, config.index.dtype, config.index.embed_batch_size)
+    # Under model.batch_invariant each question is embedded alone, as the server does: its passages then do not
+    # depend on the other questions either.
     retriever, _ = load_retriever(config.index, config.output_dir / "index", embedder=loaded.embedders.get(key),
-                                  version_dir=index_dir)
+                                  version_dir=index_dir, queries_alone=config.model.batch_invariant)
     loaded.embedders[key] = scorer = retriever.embedder
     if scorer.dtype != "float32":  # metrics embed in float32: a score must not depend on the machine's bfloat16
         scorer = loaded.embedders.get(key + ("measuring",)) or build_embedder(config.index, measuring=True)

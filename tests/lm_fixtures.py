@@ -25,7 +25,8 @@ TRAINING_TEXT = [
 ] * 20
 
 
-def build_tiny_lm(folder: Path, *, vocab_size: int = 400, seed: int = 0) -> Path:
+def build_tiny_lm(folder: Path, *, vocab_size: int = 400, seed: int = 0, hidden_size: int = 32,
+                  intermediate_size: int = 64) -> Path:
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
@@ -40,7 +41,8 @@ def build_tiny_lm(folder: Path, *, vocab_size: int = 400, seed: int = 0) -> Path
                                         pad_token="<|endoftext|>", unk_token="<|endoftext|>")
     tokenizer.chat_template = CHAT_TEMPLATE
     torch.manual_seed(seed)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=intermediate_size,
+                         num_hidden_layers=2,
                          num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
                          bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
                          pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True)

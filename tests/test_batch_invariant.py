@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 import torch
 
-from lm_fixtures import lora_adapter
+from lm_fixtures import build_tiny_lm, lora_adapter
 from ragvsft.builders import build_generator
 from ragvsft.config import ModelConfig
 from ragvsft.device import native_bfloat16
 from ragvsft.generators import HFGenerator
+from ragvsft.generators.batch_invariant import use_two_row_products
 from ragvsft.generators.hf import BASE_ROWS
 from ragvsft.models import load_lm
 from ragvsft.prompts import PromptTemplate
@@ -73,7 +74,32 @@ def test_a_rows_logits_are_the_same_bits_alone_and_in_a_padded_batch(tiny_lm_dir
     assert len({len(p) for p in prompts}) == len(prompts)  # every row but the longest is left-padded
     for row in range(len(prompts)):
         _assert_same_bits(_decoding_logits(generator, [prompts[row]], 0), _decoding_logits(generator, prompts, row))
-    assert generator.identity.endswith("+batch-invariant")  # other answers than the batched path: other cache keys
+    assert generator.identity.endswith("+batch-invariant-v2")  # other answers than the batched path: other cache keys
+
+
+@native_only
+def test_a_one_row_product_is_that_rows_result_in_any_batch() -> None:
+    """oneDNN may compute a one-row bfloat16 product in another order than a batch's (measured on an AMD Zen 5,
+    2048 inputs); ``use_two_row_products`` runs it as two rows, and leaves real batches of two as they are."""
+    torch.manual_seed(0)
+    hooked = torch.nn.Sequential(torch.nn.Linear(2048, 2048, bias=False).to(torch.bfloat16))
+    use_two_row_products(hooked)
+    x = torch.randn(64, 1, 2048).to(torch.bfloat16)
+    with torch.inference_mode():
+        for n in (2, 3, 8, 32, 64):
+            batch = hooked(x[:n])
+            assert batch.shape == (n, 1, 2048)
+            assert all(torch.equal(hooked(x[row:row + 1])[0], batch[row]) for row in range(n)), n
+
+
+@native_only
+def test_a_wide_models_logits_are_the_same_bits_alone_and_in_a_batch(tmp_path: Path) -> None:
+    """Wide enough (2048 inputs to ``down_proj``) for one-row products to round otherwise on some CPUs."""
+    folder = build_tiny_lm(tmp_path / "wide", hidden_size=512, intermediate_size=2048, seed=1)
+    generator = HFGenerator(str(folder), cache_dir=tmp_path, dtype="bfloat16", batch_invariant=True)
+    prompts = _prompts(generator)
+    for row in range(len(prompts)):
+        _assert_same_bits(_decoding_logits(generator, [prompts[row]], 0), _decoding_logits(generator, prompts, row))
 
 
 @native_only
@@ -105,4 +131,4 @@ def test_evaluation_keeps_the_adapter_unmerged_when_answers_must_be_batch_invari
     merged = build_generator(model, adapter_dir=adapter)
     invariant = build_generator(ModelConfig(**{**model.__dict__, "batch_invariant": True}), adapter_dir=adapter)
     assert "+merged" in merged.identity and "+merged" not in invariant.identity
-    assert invariant.identity.endswith("[bfloat16]+batch-invariant")
+    assert invariant.identity.endswith("[bfloat16]+batch-invariant-v2")

@@ -93,6 +93,14 @@ def test_bad_configs_name_the_key(tmp_path: Path, text: str, message: str) -> No
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="experiment file not found"):
         load_config(tmp_path / "nope.toml")
+    with pytest.raises(ConfigError, match="is a folder: give an experiment file"):
+        load_config(tmp_path)
+
+
+def test_a_byte_order_mark_is_not_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "exp.toml"
+    path.write_bytes(b'\xef\xbb\xbfcorpus = "c"\nseed = 3\n')
+    assert load_config(path).seed == 3
 
 
 def test_flat_dict_for_logging(tmp_path: Path) -> None:

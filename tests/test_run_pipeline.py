@@ -224,6 +224,26 @@ def test_a_trial_on_some_questions_logs_runs_but_registers_nothing(
     assert oracle.metrics["context_recall_at_k"] == 1.0 and oracle.metrics["context_precision_at_k"] == 1.0
 
 
+def test_batch_invariant_evaluation_embeds_each_question_alone_as_the_server_does(
+    tmp_path: Path, corpus: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server embeds each question alone under ``model.batch_invariant``, so evaluation must too (else a
+    bfloat16 vector, and so a passage, can depend on the other questions; tests/test_serve_engine.py)."""
+    import ragvsft.retriever
+
+    calls: list[tuple[tuple[str, ...], bool]] = []
+    embed_queries = ragvsft.retriever.embed_queries
+    monkeypatch.setattr(ragvsft.retriever, "embed_queries",
+                        lambda embedder, queries, *, alone=False: calls.append((tuple(queries), alone))
+                        or embed_queries(embedder, queries, alone=alone))
+    exp = experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir, extra='[evaluate]\narms = ["rag"]\n')
+    questions = tuple(q["question"] for q in SMALL_QA if q.get("split") == "eval")
+    result = runner.invoke(app, ["run", str(exp), "--set", "model.batch_invariant=true"])
+    assert result.exit_code == 0, result.output
+    assert (questions, True) in calls, calls
+
+
 def test_paragraph_answers_get_room_to_finish_and_no_newline_stop(
     tmp_path: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str
 ) -> None:

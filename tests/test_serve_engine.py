@@ -12,6 +12,7 @@ from conftest import write_corpus
 from lm_fixtures import lora_adapter
 from ragvsft.arms import ARMS
 from ragvsft.corpus import load_corpus
+from ragvsft.device import native_bfloat16
 from ragvsft.embedders import SentenceTransformerEmbedder
 from ragvsft.errors import RagvsftError
 from ragvsft.evaluation import Arm, answer, retrieve_all
@@ -26,10 +27,11 @@ from ragvsft.serve.streaming import TextStream
 STOP = ("\n",)
 
 
-def corpus_and_index(embedder_spec: str, tmp_path: Path) -> tuple[Any, SentenceTransformerEmbedder, Any]:
+def corpus_and_index(embedder_spec: str, tmp_path: Path,
+                     dtype: str = "float32") -> tuple[Any, SentenceTransformerEmbedder, Any]:
     """The test corpus, its embedder and an index built from it under ``tmp_path``."""
     corpus = load_corpus(write_corpus(tmp_path / "corpus"), seed=0)
-    embedder = SentenceTransformerEmbedder(embedder_spec)
+    embedder = SentenceTransformerEmbedder(embedder_spec, dtype=dtype)
     built = build_index(corpus.docs, lambda: embedder, tmp_path / "index",
                         IndexSpec(embedder.identity, chunk_chars=120, chunk_overlap_chars=20))
     return corpus, embedder, built
@@ -96,6 +98,34 @@ def test_one_mode_batches_skip_the_per_row_adapter_path_and_answer_the_same(
     assert not per_row
     engine.answer([Query(questions[0], mode, 2, 8, release) for mode in SERVE_MODES])
     assert per_row  # the mixed batch's prefill: the patch sees PEFT's per-row path when it is used
+
+
+def test_batch_invariant_retrieval_matches_the_evaluation_question_by_question(tiny_lm_dir: Path,
+                                                                              tmp_path: Path) -> None:
+    """Under ``batch_invariant`` the engine embeds each question of a batch alone, as evaluation does among all its
+    questions, so both retrieve the same passages with the same scores; in bfloat16 one call for many questions
+    gives some of them other vectors (MiniLM: up to 0.002 apart, enough to reorder near ties)."""
+    _, embedder, built = corpus_and_index("all-MiniLM-L6-v2", tmp_path, dtype="bfloat16")
+    questions = ["Who books travel?", "How long is parental leave, and who has to approve a request for it?",
+                 "Where is travel booked?", "What is the per-diem rate for meals when travelling abroad for work?",
+                 "Who signs expense reports?", "Which manager approves leave longer than two weeks in the summer?",
+                 "Is there a limit?", "How many days of notice does an employee give before parental leave starts?"]
+    store, _ = load_index_version(built.path, expected_embedder=embedder.identity, hnsw_ef_search=64)
+    evaluated = DenseRetriever(embedder, store, queries_alone=True).search_many(questions, 3)
+    engine = Engine(load_lm(str(tiny_lm_dir), cache_dir=tmp_path / "cache"), embedder, template=PromptTemplate(),
+                    stop=STOP, hnsw_ef_search=64, batch_invariant=True)
+    release = engine.load_release(index_dir=built.path, index_version="1", adapter_dir=None, adapter_version=None)
+    served = engine.answer([Query(q, "rag", 3, 1, release) for q in questions[:5]])
+    served += engine.answer([Query(q, "rag", 3, 1, release) for q in questions[5:]])
+
+    def ranked(hits: Any) -> list[tuple[str, float]]:
+        return [(h.chunk.id, h.score) for h in hits]
+
+    assert [ranked(a.hits) for a in served] == [ranked(h) for h in evaluated]
+    assert [ranked(h) for h in evaluated] == [ranked(DenseRetriever(embedder, store).search(q, 3)) for q in questions]
+    if native_bfloat16("cpu"):  # what the setting prevents: in one call some questions get other scores
+        assert [ranked(h) for h in DenseRetriever(embedder, store).search_many(questions, 3)] != \
+            [ranked(h) for h in evaluated]
 
 
 def test_streamed_pieces_add_up_and_budgets_are_per_row(tiny_lm_dir: Path, tiny_embedder_dir: Path,

@@ -170,3 +170,24 @@ def test_points_share_an_adapter_only_when_its_training_is_the_same(tmp_path: Pa
     assert finetune_key(load_config(exp, ["index.top_k=7", "prompt.few_shot=2"])) == key  # answering, not training
     assert finetune_key(load_config(exp, ['model.dtype="float32"'])) != key  # the base model trains in model.dtype
     assert finetune_key(load_config(exp, ["finetune.rank=4"])) != key
+
+
+def test_points_that_change_how_the_model_runs_get_their_own_generator(tiny_lm_dir: Path, tmp_path: Path) -> None:
+    """A sweep keeps loaded generators between points; a point with other model settings (4-bit decoding, batch
+    invariance, dtype) must not be answered by the previous point's generator. The answer budget is not one."""
+    from dataclasses import replace
+
+    from ragvsft.builders import build_arms
+    from ragvsft.config import ModelConfig
+
+    loaded: dict = {}
+    model = ModelConfig(base_model=str(tiny_lm_dir), cache_dir=tmp_path, dtype="bfloat16")
+
+    def generator(settings: ModelConfig, arm: str = "base") -> object:
+        return build_arms([arm], [], settings, adapter_dir=None, environ={}, generators=loaded)[0].generator
+
+    first = generator(model)
+    assert generator(replace(model, max_new_tokens=9, stop=(".",)), "rag") is first
+    invariant = generator(replace(model, batch_invariant=True))
+    assert invariant is not first and invariant.identity == first.identity + "+batch-invariant-v2"
+    assert generator(replace(model, pack_weights=False)) is not first

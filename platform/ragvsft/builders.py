@@ -58,7 +58,7 @@ def corpus_state(config: ExperimentConfig, corpus: Corpus) -> CorpusState:
 
 
 def load_retriever(index: IndexConfig, index_root: Path, *, embedder: SentenceTransformerEmbedder | None = None,
-                   version_dir: Path | None = None) -> tuple[DenseRetriever, dict[str, Any]]:
+                   version_dir: Path | None = None, queries_alone: bool = False) -> tuple[DenseRetriever, dict[str, Any]]:
     """The live index under ``index_root`` — or the version folder ``version_dir`` — checked against the
     configured embedder, and its manifest.
 
@@ -70,7 +70,7 @@ def load_retriever(index: IndexConfig, index_root: Path, *, embedder: SentenceTr
     expected, ef = index_spec(index).embedder_identity, index.hnsw_ef_search
     store, manifest = (load_index_version(version_dir, expected_embedder=expected, hnsw_ef_search=ef) if version_dir
                        else load_index(index_root, expected_embedder=expected, hnsw_ef_search=ef))
-    return DenseRetriever(embedder or build_embedder(index), store), manifest
+    return DenseRetriever(embedder or build_embedder(index), store, queries_alone=queries_alone), manifest
 
 
 def build_generator(model: ModelConfig, *, adapter_dir: Path | None = None, name: str = "") -> HFGenerator:
@@ -120,8 +120,9 @@ def build_arms(names: Sequence[str], extra_arms: Sequence[ExtraArm], model: Mode
         spec = ARMS[name]
         if spec.adapter and adapter_dir is None:
             raise ValueError(f"arm {name!r} needs a fine-tuned adapter, and none was given")
-        key = (model.base_model, model.cache_dir, model.batch_size, model.device, model.dtype,
-               adapter_dir if spec.adapter else None)
+        # Every model setting that decides the generator (all but the answer budget), the adapter last: a sweep over
+        # model.int4_decoding or model.batch_invariant must load a generator per value, not reuse the first.
+        key = (dataclasses.replace(model, max_new_tokens=0, stop=None), adapter_dir if spec.adapter else None)
         if key not in loaded:
             loaded[key] = build_generator(model, adapter_dir=key[-1])
         arms.append(Arm(spec, loaded[key]))

@@ -104,8 +104,9 @@ class ModelConfig:
     (``ragvsft.generators.int4_weights``). No effect on a GPU or on float32 weights."""
     batch_invariant: bool = False
     """Every answer the same in any batch (of up to 32 rows), bfloat16 included, so the server answers exactly what
-    evaluation recorded: each prompt is prefilled alone, decoding attends row by row, adapters stay unmerged in
-    evaluation and compute in the model's dtype. Costs a forward pass per prompt (``ragvsft.generators.batch_invariant``).
+    evaluation recorded: each prompt is prefilled alone, decoding attends row by row, one-row products run as two
+    rows, adapters stay unmerged in evaluation and compute in the model's dtype, and each question is embedded alone
+    for retrieval. Costs a forward pass per prompt (``ragvsft.generators.batch_invariant``).
     Without it a bfloat16 answer can change with its batch; float32 answers barely do."""
 
 
@@ -382,10 +383,13 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 
 def read_experiment(path: Path) -> dict[str, Any]:
     """The experiment file as TOML data (its ``[sweep]`` table included)."""
+    if path.is_dir():
+        raise ConfigError(path, "is a folder: give an experiment file (experiments/<name>.toml)")
     if not path.is_file():
         raise ConfigError(path, "experiment file not found (expected experiments/<name>.toml)")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte-order mark (some Windows editors add one) would otherwise be "invalid" at line 1.
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(path, f"not valid TOML: {exc}") from None
 

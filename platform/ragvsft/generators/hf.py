@@ -151,10 +151,12 @@ class HFGenerator:
             pack_for_decoding(net)  # bfloat16 on AMX / AVX-512 BF16 only; the same answers, decoded faster; skips 4-bit layers
         self._batch_invariant = batch_invariant
         if batch_invariant:  # other sums than the batched path's, so other answers (in bfloat16): its own identity
-            from ragvsft.generators.batch_invariant import use_rowwise_attention
+            from ragvsft.generators.batch_invariant import use_rowwise_attention, use_two_row_products
 
             use_rowwise_attention(lm.model)
-            self._identity += "+batch-invariant"
+            use_two_row_products(net)
+            # v2: one-row products run as two rows since 11-28 (other answers on some CPUs than those cached before).
+            self._identity += "+batch-invariant-v2"
         self._lm, self._net, self.batch_size = lm, net, batch_size
         self._adapter_rows_switch: Any = None  # ragvsft.generators.row_adapters.AdapterRows, made on first use
         tokenizer = lm.tokenizer
@@ -257,9 +259,11 @@ class HFGenerator:
         from ragvsft.generators.prefill import length_groups, prefill_groups
 
         if self._batch_invariant:
-            from ragvsft.generators.batch_invariant import match_adapter_dtype
+            from ragvsft.generators.batch_invariant import match_adapter_dtype, use_two_row_products
 
-            match_adapter_dtype(self._net)  # here, not at load: the server loads adapters into the model later
+            # Here, not at load: the server loads adapters into the model later.
+            match_adapter_dtype(self._net)
+            use_two_row_products(self._net)
             groups = [[row] for row in range(len(prompts))]  # alone: a row's numbers do not depend on the others
         else:
             groups = length_groups([len(p) for p in prompts])

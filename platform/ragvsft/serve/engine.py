@@ -32,7 +32,7 @@ from ragvsft.generators.hf import BASE_ROWS
 from ragvsft.indexing import load_index_version
 from ragvsft.models import LoadedLM
 from ragvsft.prompts import PromptTemplate
-from ragvsft.retriever import DenseRetriever
+from ragvsft.retriever import DenseRetriever, embed_queries
 from ragvsft.store import Hit
 
 SERVE_MODES = ("base", "rag", "finetuned", "hybrid")  # the arms a question can be put to without gold sources
@@ -131,7 +131,7 @@ class Engine:
         """Load an index version and (optionally) an adapter version beside what is already loaded."""
         store, _ = load_index_version(index_dir, expected_embedder=self._embedder.identity,
                                       hnsw_ef_search=self._ef_search)
-        retriever = DenseRetriever(self._embedder, store)
+        retriever = DenseRetriever(self._embedder, store, queries_alone=self._how["batch_invariant"])
         name = None
         if adapter_dir is not None:
             check_adapter_base(adapter_dir, self._lm.identity)
@@ -171,18 +171,21 @@ class Engine:
         return self._generator.running_batch(stop=self.stop)
 
     def join(self, batch: RunningBatch, queries: Sequence[Query], tags: Sequence[Any]) -> None:
-        """Retrieve for ``queries`` (one embedding call), render their prompts and prefill them into ``batch``,
-        each with its caller's ``tag``. When this fails, ``batch`` is as it was."""
+        """Retrieve for ``queries`` (one embedding call; one per question under ``batch_invariant``), render their
+        prompts and prefill them into ``batch``, each with its caller's ``tag``. When this fails, ``batch`` is as it
+        was."""
         for q in queries:
             if q.mode not in q.release.modes:
                 raise RagvsftError(f"mode {q.mode!r} is not served by this release; served: {', '.join(q.release.modes)}")
 
-        # 1. Retrieval: the questions of retrieving rows embedded together, searched in their own release's index.
+        # 1. Retrieval: the questions of retrieving rows embedded together (under batch_invariant each alone, as
+        #    evaluation does), searched in their own release's index.
         started = time.perf_counter()
         retrieving = [i for i, q in enumerate(queries) if ARMS[q.mode].context == "retrieved"]
         hits: dict[int, tuple[Hit, ...]] = {}
         if retrieving:
-            vectors = self._embedder.embed([queries[i].question for i in retrieving])
+            vectors = embed_queries(self._embedder, [queries[i].question for i in retrieving],
+                                    alone=self._how["batch_invariant"])
             for i, vector in zip(retrieving, vectors):
                 q = queries[i]
                 hits[i] = tuple(q.release.retriever.store.search_many(vector.reshape(1, -1), q.top_k)[0])
