@@ -131,7 +131,7 @@ class Engine:
         """Load an index version and (optionally) an adapter version beside what is already loaded."""
         store, _ = load_index_version(index_dir, expected_embedder=self._embedder.identity,
                                       hnsw_ef_search=self._ef_search)
-        retriever = DenseRetriever(self._embedder, store, queries_alone=self._how["batch_invariant"])
+        retriever = DenseRetriever(self._embedder, store)
         name = None
         if adapter_dir is not None:
             check_adapter_base(adapter_dir, self._lm.identity)
