@@ -101,6 +101,12 @@ def test_a_byte_order_mark_is_not_an_error(tmp_path: Path) -> None:
     path = tmp_path / "exp.toml"
     path.write_bytes(b'\xef\xbb\xbfcorpus = "c"\nseed = 3\n')
     assert load_config(path).seed == 3
+    # Windows PowerShell 5's `echo ... > exp.toml` writes UTF-16 with a byte-order mark, CRLF line ends.
+    path.write_bytes('corpus = "c"\r\nseed = 4\r\n'.encode("utf-16"))
+    assert load_config(path).seed == 4
+    path.write_bytes(b'corpus = "caf\xe9"\n')  # Latin-1: named as an encoding problem, with the byte
+    with pytest.raises(ConfigError, match=r"not valid UTF-8 \(byte 13\); re-save it as UTF-8"):
+        load_config(path)
 
 
 def test_flat_dict_for_logging(tmp_path: Path) -> None:

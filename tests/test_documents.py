@@ -20,14 +20,16 @@ def test_each_format_is_read_and_ids_are_relative_paths(tmp_path: Path) -> None:
     docs = write(tmp_path / "docs", {
         "a.md": b"# Title\n\nMarkdown body.",
         "sub/b.txt": "\ufeffPlain text with a BOM and ü.".encode(),
+        "sub/notepad.txt": "Saved as Unicode\r\nby Notepad: ü.".encode("utf-16"),  # UTF-16, byte-order mark first
         "c.html": b"<html><head><style>p{}</style></head><body><h1>Head</h1><p>Para <b>bold</b>.</p>"
                   b"<script>alert(1)</script></body></html>",
         "d.pdf": make_pdf("Pump X-200 pressure is 14 bar"),
     })
     loaded = load_documents(docs)
     texts = {d.id: d.text for d in loaded.documents}
-    assert sorted(texts) == ["a.md", "c.html", "d.pdf", "sub/b.txt"]
+    assert sorted(texts) == ["a.md", "c.html", "d.pdf", "sub/b.txt", "sub/notepad.txt"]
     assert texts["sub/b.txt"] == "Plain text with a BOM and ü."
+    assert texts["sub/notepad.txt"] == "Saved as Unicode\nby Notepad: ü."
     assert "Para" in texts["c.html"] and "bold" in texts["c.html"]
     assert "<" not in texts["c.html"] and "alert" not in texts["c.html"] and "p{}" not in texts["c.html"]
     assert "14 bar" in texts["d.pdf"]
@@ -40,6 +42,7 @@ def test_bad_files_are_skipped_and_counted(tmp_path: Path) -> None:
         "empty.md": b"",
         "blank.txt": b"   \n\n",
         "latin1.txt": "caf\xe9".encode("latin-1"),
+        "cut.txt": "cut short".encode("utf-16")[:-1],  # UTF-16 by its byte-order mark, an odd number of bytes
         "broken.pdf": b"%PDF-1.4 this is not a pdf",
         "image.png": b"\x89PNG",
         ".DS_Store": b"\x00\x01",  # hidden: ignored, not even counted
@@ -47,8 +50,9 @@ def test_bad_files_are_skipped_and_counted(tmp_path: Path) -> None:
     loaded = load_documents(docs)
     assert [d.id for d in loaded.documents] == ["good.md"]
     reasons = {Path(s.path).name: s.reason for s in loaded.skipped}
-    assert set(reasons) == {"empty.md", "blank.txt", "latin1.txt", "broken.pdf", "image.png"}
-    assert "UTF-8" in reasons["latin1.txt"]
+    assert set(reasons) == {"empty.md", "blank.txt", "latin1.txt", "cut.txt", "broken.pdf", "image.png"}
+    assert reasons["latin1.txt"] == "not valid UTF-8 (byte 3); re-save it as UTF-8"
+    assert reasons["cut.txt"] == "not valid UTF-16 (byte 18); re-save it as UTF-8"
     assert "empty" in reasons["empty.md"]
     assert "unsupported" in reasons["image.png"]
 

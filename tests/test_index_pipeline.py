@@ -180,7 +180,7 @@ def test_bad_config_and_override_exit_non_zero(small_corpus: Path, tmp_path: Pat
 
 
 def test_skipped_files_are_reported(tmp_path: Path) -> None:
-    corpus = write_corpus(tmp_path / "c", {"a.md": "Some text.", "b.md": b"\xff\xfe", "c.md": ""},
+    corpus = write_corpus(tmp_path / "c", {"a.md": "Some text.", "b.md": b"caf\xe9", "c.md": ""},
                           [{"question": "Q", "answer": "A", "sources": ["a.md"], "split": "eval"}])
     result = runner.invoke(app, ["check", str(experiment(tmp_path, corpus, extra='[evaluate]\narms = ["rag"]\n'))])
     assert result.exit_code == 0, result.output

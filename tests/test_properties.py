@@ -7,6 +7,7 @@ Each property states how many examples it runs (``examples(n)``); the README's R
 
 from __future__ import annotations
 
+import codecs
 import json
 import tempfile
 import unicodedata
@@ -38,6 +39,15 @@ NASTY_BYTES = st.one_of(
     st.tuples(st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"]), TEXT).map(
         lambda p: p[0] + p[1].encode("utf-8", "surrogatepass")),
 )
+
+# How editors and shells save text: UTF-8 with or without a byte-order mark, UTF-16 with one (Windows PowerShell's
+# `>`, Notepad's "Unicode"), in either byte order.
+ENCODING = st.sampled_from(["utf-8", "utf-8-sig", "utf-16-le", "utf-16-be"])
+
+
+def _encoded(text: str, encoding: str) -> bytes:
+    bom = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}.get(encoding, b"")
+    return bom + text.encode(encoding, "surrogatepass")
 
 
 def _tmp() -> Path:
@@ -74,13 +84,13 @@ ROW = st.fixed_dictionaries(
 
 
 @examples(1000)
-@given(st.lists(ROW, min_size=1, max_size=6), st.booleans(), st.booleans(), st.booleans())
+@given(st.lists(ROW, min_size=1, max_size=6), st.booleans(), st.booleans(), ENCODING)
 def test_qa_jsonl_written_by_any_json_writer_reads_back_line_for_line(
-    rows: list[dict], ascii_only: bool, crlf: bool, bom: bool
+    rows: list[dict], ascii_only: bool, crlf: bool, encoding: str
 ) -> None:
     path = _tmp() / "qa.jsonl"
     text = ("\r\n" if crlf else "\n").join(json.dumps(r, ensure_ascii=ascii_only) for r in rows)
-    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8", "surrogatepass"))
+    path.write_bytes(_encoded(text, encoding))
     try:
         pairs = load_qa(path, document_ids=set())
     except CorpusError as exc:
@@ -112,11 +122,11 @@ def test_a_document_of_any_bytes_is_read_clean_or_skipped_with_a_reason(suffix: 
 
 
 @examples(500)
-@given(st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=200), st.booleans())
-def test_plain_text_reads_back_as_written_in_composed_form(text: str, bom: bool) -> None:
+@given(st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=200), ENCODING)
+def test_plain_text_reads_back_as_written_in_composed_form(text: str, encoding: str) -> None:
     docs = _tmp() / "docs"
     docs.mkdir()
-    (docs / "d.txt").write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode())
+    (docs / "d.txt").write_bytes(_encoded(text, encoding))
     try:
         loaded = load_documents(docs)
     except CorpusError as exc:

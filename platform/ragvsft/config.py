@@ -26,6 +26,7 @@ from ragvsft.finetune import LoraSettings
 from ragvsft.gates import GateSettings
 from ragvsft.metrics import JUDGE_FREE, METRICS
 from ragvsft.prompts import PromptTemplate, template_problem
+from ragvsft.textforms import decode, decode_problem
 
 
 @dataclass(frozen=True)
@@ -388,9 +389,12 @@ def read_experiment(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(path, "experiment file not found (expected experiments/<name>.toml)")
     try:
-        # utf-8-sig: a byte-order mark (some Windows editors add one) would otherwise be "invalid" at line 1.
-        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = decode(path.read_bytes())  # a byte-order mark would otherwise be "invalid" at line 1
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, decode_problem(exc)) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, f"not valid TOML: {exc}") from None
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ragvsft.errors import CorpusError
-from ragvsft.textforms import non_text, normalize
+from ragvsft.textforms import decode, decode_problem, non_text, normalize
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +49,10 @@ class DocumentSet:
     sha256: str  # over (id, raw bytes) of every file considered, in id order
 
 
-def read_text(raw: bytes) -> str:
-    # utf-8-sig drops a byte-order mark that editors on Windows like to add.
-    return raw.decode("utf-8-sig")
-
-
 def read_html(raw: bytes) -> str:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(read_text(raw), "html.parser")
+    soup = BeautifulSoup(decode(raw), "html.parser")
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
     text = soup.get_text("\n")
@@ -102,9 +97,9 @@ def clean_text(text: str) -> tuple[str, str | None]:
 
 
 READERS: dict[str, Callable[[bytes], str]] = {
-    ".md": read_text,
-    ".markdown": read_text,
-    ".txt": read_text,
+    ".md": decode,
+    ".markdown": decode,
+    ".txt": decode,
     ".html": read_html,
     ".htm": read_html,
     ".pdf": read_pdf,
@@ -160,7 +155,7 @@ def load_documents(docs_dir: Path) -> DocumentSet:
             try:
                 text, reason = clean_text(reader(raw))
             except UnicodeDecodeError as exc:
-                reason = f"not valid UTF-8 (byte {exc.start}); re-save it as UTF-8"
+                reason = decode_problem(exc)
             except Exception as exc:  # a broken PDF raises many different types
                 reason = f"could not be read: {type(exc).__name__}: {' '.join(str(exc).split())}"
             if reason is None and not text.strip():

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ragvsft.errors import InputError, RagvsftError, json_problem
+from ragvsft.textforms import decode, decode_problem
 
 
 def read_json_object(path: Path, *, fix: str, missing: str = "file missing") -> dict[str, Any]:
@@ -59,9 +60,9 @@ def jsonl_objects(path: Path, error: type[InputError] = InputError) -> Iterator[
         # Lines end at "\n" only, as in every editor and JSON writer: splitlines() would also split at U+2028,
         # form feeds and the like, which JSON strings may hold unescaped, and number lines unlike the editor.
         # (read_text would also turn a lone "\r" into a line end.)
-        lines = [line.removesuffix("\r") for line in path.read_bytes().decode("utf-8-sig").split("\n")]
+        lines = [line.removesuffix("\r") for line in decode(path.read_bytes()).split("\n")]
     except UnicodeDecodeError as exc:
-        raise error(path, f"not valid UTF-8 (byte {exc.start}); re-save it as UTF-8") from None
+        raise error(path, decode_problem(exc)) from None
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue

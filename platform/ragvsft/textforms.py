@@ -6,12 +6,41 @@ some editors) matches the precomposed one, and an answer copied from a Windows f
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 
 # CRLF, CR, vertical tab, form feed (a page break in text dumps of PDFs), NEL. U+2028/U+2029 are kept: they are
 # not control characters, and a tokenizer reads them as the breaks they are.
 _LINE_BREAKS = re.compile("\r\n?|[\x0b\x0c\x85]")
+
+
+def decode(raw: bytes) -> str:
+    r"""The text of a file a user wrote: UTF-8, a byte-order mark dropped (some Windows editors add one), or UTF-16
+    where its byte-order mark says so (Windows PowerShell's ``>`` and ``Out-File``, Notepad's "Unicode"). Anything
+    else raises ``UnicodeDecodeError``; :func:`decode_problem` words it for the user.
+
+    Example:
+        >>> decode("Café".encode("utf-16")), decode(codecs.BOM_UTF8 + b"ok")
+        ('Café', 'ok')
+    """
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16")
+    return raw.decode("utf-8-sig")
+
+
+def decode_problem(exc: UnicodeDecodeError) -> str:
+    """What :func:`decode` refused, and what to do.
+
+    Example:
+        >>> try:
+        ...     decode(b"caf\\xe9")
+        ... except UnicodeDecodeError as exc:
+        ...     decode_problem(exc)
+        'not valid UTF-8 (byte 3); re-save it as UTF-8'
+    """
+    encoding = "UTF-16" if "16" in exc.encoding else "UTF-8"
+    return f"not valid {encoding} (byte {exc.start}); re-save it as UTF-8"
 
 
 def normalize(text: str) -> str:
