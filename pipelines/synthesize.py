@@ -26,8 +26,7 @@ from ragvsft.builders import build_embedder, build_judge
 from ragvsft.cache import CachedGenerator, ResultCache
 from ragvsft.chunking import chunk_documents
 from ragvsft.config import ExperimentConfig
-from ragvsft.corpus import QA_FILE, SYNTHETIC_QA_FILE, corpus_name
-from ragvsft.documents import load_documents
+from ragvsft.corpus import QA_FILE, SYNTHETIC_QA_FILE, corpus_documents, corpus_name
 from ragvsft.errors import RagvsftError
 from ragvsft.generators.base import Generator
 from ragvsft.pipelines.common import step_progress
@@ -46,7 +45,7 @@ def main(config: ExperimentConfig, console: Console, *, overwrite: bool = False)
     if out.exists() and not overwrite:
         raise RagvsftError(f"{out}: exists already; pass --overwrite to write it again, or delete it")
     # 1. Documents and chunks (the index's chunking), shuffled with the seed so --max-questions samples evenly.
-    docs = load_documents(config.corpus / "docs")
+    docs = corpus_documents(config.corpus)
     for skipped in docs.skipped:
         console.print(f"[yellow]warning:[/] skipped {escape(skipped.path)}: {escape(skipped.reason)}")
     chunks = [c for c in chunk_documents(docs.documents, chunk_chars=config.index.chunk_chars,

@@ -168,6 +168,23 @@ def test_bad_corpora_fail_before_any_model_loads(
         assert "Traceback" not in result.output
 
 
+def test_a_relative_corpus_read_from_another_folder_says_where_it_looked(
+    small_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exp = experiment(tmp_path, Path(small_corpus.name))  # relative: right only from the corpus' parent folder
+    monkeypatch.chdir(small_corpus.parent)
+    assert runner.invoke(app, ["check", str(exp)]).exit_code == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = runner.invoke(app, ["check", str(exp)])
+    assert result.exit_code == 2
+    assert (f"error: {small_corpus.name}: corpus folder not found (a relative path, read from the current directory "
+            f"{elsewhere}:") in " ".join(result.output.split())
+    as_file = runner.invoke(app, ["check", str(exp), "--set", f"corpus={exp}"])
+    assert as_file.exit_code == 2 and f"{exp}: is a file, not a corpus folder" in as_file.output
+
+
 def test_bad_config_and_override_exit_non_zero(small_corpus: Path, tmp_path: Path) -> None:
     exp = experiment(tmp_path, small_corpus, extra='chunk_chars = 3\n')
     result = runner.invoke(app, ["check", str(exp)])

@@ -136,6 +136,15 @@ def test_a_labeller_that_writes_nothing_usable_is_an_error_with_the_counts(
     assert not (corpus / "qa.synthetic.jsonl").exists()
 
 
+def test_a_missing_corpus_folder_is_named_before_the_labeller_is_asked(
+    tmp_path: Path, tiny_embedder_dir: Path, stub: Stub, mlflow_uri: str
+) -> None:
+    result = runner.invoke(app, ["synthesize", str(experiment(tmp_path, tmp_path / "nope", tiny_embedder_dir, stub.url))])
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'nope'}: corpus folder not found; a corpus folder holds docs/" in " ".join(result.output.split())
+    assert stub.requests == []
+
+
 def test_both_question_files_load_as_one_set(tmp_path: Path) -> None:
     corpus = write_corpus(tmp_path / "corpus", qa=[{"id": "a", "question": "How long is leave?", "answer": "22 weeks",
                                                     "split": "train"}])

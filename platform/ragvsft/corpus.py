@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ragvsft.documents import Document, DocumentSet, load_documents
+from ragvsft.errors import CorpusError
 from ragvsft.qa import QAPair, Split, load_qa
 
 
@@ -78,10 +79,22 @@ def qa_where(root: Path) -> str:
     return " + ".join([str(first), *(p.name for p in more)])
 
 
+def corpus_documents(root: Path) -> DocumentSet:
+    """The documents of the corpus folder ``root`` (``root/docs``); a missing folder is a ``CorpusError`` saying
+    where a relative path was looked for."""
+    if not root.is_dir():  # the commonest slip: a relative `corpus` run from another folder than the author's
+        problem = "is a file, not a corpus folder" if root.exists() else "corpus folder not found"
+        if not root.is_absolute():
+            problem += (f" (a relative path, read from the current directory {Path.cwd()}: run from the folder it "
+                        "is relative to, or give an absolute one, `--set corpus=/path/to/corpus`)")
+        raise CorpusError(root, f"{problem}; a corpus folder holds docs/ (and qa.jsonl)")
+    return load_documents(root / "docs")
+
+
 def load_corpus(root: Path, *, seed: int = 0, eval_fraction: float = 0.3) -> Corpus:
     """Load ``root/docs`` and the question files (:func:`qa_files`); raises ``CorpusError`` naming the file and
     line at fault."""
-    docs = load_documents(root / "docs")
+    docs = corpus_documents(root)
     first, *more = qa_files(root)
     qa = load_qa(first, document_ids={d.id for d in docs.documents}, seed=seed, eval_fraction=eval_fraction,
                  more=more)
