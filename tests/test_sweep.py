@@ -104,6 +104,7 @@ def test_sweep_runs_every_point_reuses_everything_on_rerun_and_reports(
 
 @pytest.mark.parametrize(("table", "message"), [
     ("", "no \\[sweep\\] table"),
+    ("[sweep]\n", "the \\[sweep\\] table is empty"),
     ('[sweep]\n"index.top_kk" = [1, 2]\n', "point index.top_kk=1.*unknown key 'index.top_kk'"),
     ('[sweep]\n"index.top_k" = [1, -2]\n', "point index.top_k=-2.*top_k must be positive"),
     ('[sweep]\n"index.top_k" = 3\n', "'index.top_k' must be a non-empty list"),
@@ -131,6 +132,22 @@ def test_grid_declared_points_and_unquoted_dotted_keys(tmp_path: Path) -> None:
                     '"finetune.recipe" = "raft"\n', encoding="utf-8")
     points = load_sweep(path).points
     assert [(p.config.index.top_k, p.config.finetune.recipe) for p in points] == [(2, "closed_book"), (8, "raft")]
+
+
+def test_check_checks_every_sweep_point_as_sweep_would(
+    tmp_path: Path, corpus: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, mlflow_uri: str
+) -> None:
+    exp = sweep_file(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir, '[sweep]\n"index.top_k" = [1, 2]\n')
+    ok = runner.invoke(app, ["check", str(exp)])
+    assert ok.exit_code == 0, ok.output
+    assert "sweep: 2 points over index.top_k" in ok.output
+    bad = sweep_file(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir, '[sweep]\n"index.top_k" = [1, 0]\n')
+    result = runner.invoke(app, ["check", str(bad)])
+    assert result.exit_code == 2 and "[sweep] point index.top_k=0: index.top_k must be positive" in result.output
+    missing = sweep_file(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir,
+                         f'[sweep]\n"index.embedder" = ["{tiny_embedder_dir}", "{tmp_path / "no-such"}"]\n')
+    result = runner.invoke(app, ["check", str(missing)])
+    assert result.exit_code == 2 and f"embedder '{tmp_path / 'no-such'}' not found" in result.output
 
 
 def test_a_plain_run_ignores_the_sweep_table(tmp_path: Path) -> None:

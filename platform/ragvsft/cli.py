@@ -89,12 +89,19 @@ def check(experiment: ExperimentArg, set_: SetOpt = None) -> None:
     """Validate the experiment file, its corpus (documents, qa.jsonl, split), models, devices, endpoints and the
     MLflow tracking store exactly as `run` does before it starts, without calling any model endpoint; then count eval
     questions with a near-duplicate in the training split (near_duplicate_similarity). Loads only the base model's
-    tokenizer (to count the training answers) and the embedder (to compare questions)."""
+    tokenizer (to count the training answers) and the embedder (to compare questions). A [sweep] table is checked
+    too, every point as `sweep` checks it before it starts."""
+    from ragvsft.config import read_experiment
     from ragvsft.pipelines.common import checked_corpus, report_leaks
+    from ragvsft.sweep import load_sweep
 
     try:
         config = _load(experiment, set_)
-        report_leaks(config, checked_corpus(config, console), console)
+        plan = load_sweep(experiment, set_ or []) if "sweep" in read_experiment(experiment) else None
+        corpus = checked_corpus(config, console, points=[p.config for p in plan.points] if plan else [])
+        if plan:
+            console.print(f"sweep: {len(plan.points)} points over {', '.join(plan.axes)}")
+        report_leaks(config, corpus, console)
     except RagvsftError as exc:
         raise _fail(exc) from None
     console.print("[green]ok[/]")

@@ -75,8 +75,8 @@ def load_sweep(path: Path, overrides: Sequence[str] = ()) -> Sweep:
     table = data.pop("sweep", None)
     where = f"{path} [sweep]"
     if not isinstance(table, dict) or not table:
-        raise ConfigError(path, "no [sweep] table: add one, e.g. [sweep] \"index.top_k\" = [1, 2, 4, 8] "
-                                "(see README, Sweeps)")
+        problem = "no [sweep] table" if table is None else "the [sweep] table is empty"
+        raise ConfigError(path, f"{problem}: add one, e.g. [sweep] \"index.top_k\" = [1, 2, 4, 8] (see README, Sweeps)")
     for text in overrides:
         keys, value = parse_override(text)
         set_key(data, keys, value, "--set")
