@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import re
 import signal
 import sqlite3
 import subprocess
@@ -33,11 +32,10 @@ from pathlib import Path
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobEvent
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
 from rich.console import Console
 
 from ragvsft.config import ExperimentConfig
-from ragvsft.errors import ConfigError
+from ragvsft.cron import cron_trigger
 from ragvsft.sqlite_files import check_pages, set_aside
 
 JOB_ID = "retrain"
@@ -66,28 +64,6 @@ def _on_event(event: JobEvent) -> None:
                               "error": repr(getattr(event, "exception", None))}))
 
 
-CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")  # cron counts from Sunday = 0 (and 7)
-
-
-def cron_trigger(expr: str) -> CronTrigger:
-    """A trigger for a standard 5-field cron expression.
-
-    APScheduler 3 numbers weekdays from Monday = 0, cron from Sunday = 0, so ``from_crontab("0 3 * * 1")`` would
-    fire on Tuesdays; weekday numbers are turned into names first.
-
-    Example:
-        >>> str(cron_trigger("0 3 * * 1-5").fields[4])
-        'mon-fri'
-    """
-    fields = expr.split()
-    if len(fields) != 5:
-        raise ValueError(f"expected 5 fields (minute hour day month weekday), got {len(fields)}")
-    minute, hour, day, month, weekday = fields
-    # A number after '/' is a step, not a day.
-    weekday = re.sub(r"(?<![/\d])\d+", lambda m: CRON_DAYS[int(m.group())] if int(m.group()) < 8 else m.group(), weekday)
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday)
-
-
 def start_scheduler(store: Path, cron: str, command: Sequence[str], *, grace_s: int) -> BackgroundScheduler:
     """A running scheduler whose job runs ``command`` at ``cron``. A job already in ``store`` with the same
     expression and command keeps its due time (so a run that fell due while no scheduler ran is caught up);
@@ -98,10 +74,7 @@ def start_scheduler(store: Path, cron: str, command: Sequence[str], *, grace_s: 
         ...                             ["ragvsft", "retrain", "experiments/demo.toml"], grace_s=3600)  # doctest: +SKIP
         >>> scheduler.get_job("retrain").next_run_time  # doctest: +SKIP
     """
-    try:
-        trigger = cron_trigger(cron)
-    except ValueError as exc:
-        raise ConfigError("retrain.schedule", f"{cron!r} is not a cron expression: {exc}") from None
+    trigger = cron_trigger(cron)  # checked when the config loaded (ragvsft.cron.cron_problem)
     store.parent.mkdir(parents=True, exist_ok=True)
     damaged = _set_aside_if_damaged(store)
     if damaged:

@@ -266,7 +266,7 @@ def test_a_bad_fault_stage_and_bad_settings_are_input_errors(world: World) -> No
     code, output = world.retrain("--set", 'retrain.arms=["rag", "nonsense"]')
     assert code == 2 and "retrain.arms" in output
     code, output = world.retrain("--set", 'retrain.schedule="every day"')
-    assert code == 2 and "cron expression of 5 fields" in output
+    assert code == 2 and "retrain.schedule: 'every day' is not a cron expression: expected 5 fields" in output
     code, output = world.retrain("--set", 'evaluate.metrics=["token_f1"]', "--set", "retrain.gates.faithfulness_floor=0.5")
     assert code == 2 and "needs 'faithfulness' in evaluate.metrics" in output
 
@@ -328,7 +328,7 @@ def test_a_pass_missed_beyond_the_grace_time_is_logged_not_run(tmp_path: Path, c
     assert not marker.exists()
 
 
-def test_a_changed_schedule_replaces_the_stored_job_and_a_bad_one_is_refused(tmp_path: Path) -> None:
+def test_a_changed_schedule_replaces_the_stored_job(tmp_path: Path) -> None:
     store = tmp_path / "schedule.sqlite"
     command = command_appending_to(tmp_path / "runs.txt")
     start_scheduler(store, "0 3 * * *", command, grace_s=60).shutdown()
@@ -336,10 +336,35 @@ def test_a_changed_schedule_replaces_the_stored_job_and_a_bad_one_is_refused(tmp
     job = moved.get_job(JOB_ID)
     moved.shutdown()
     assert (job.next_run_time.hour, job.next_run_time.minute, job.next_run_time.weekday()) == (4, 30, 0)
+
+
+@pytest.mark.parametrize(("weekday", "days"), [
+    ("1", "mon"), ("1-5", "mon,tue,wed,thu,fri"), ("mon-fri", "mon,tue,wed,thu,fri"),
+    ("0-4", "sun,mon,tue,wed,thu"),  # APScheduler alone: "sun-thu", a range it refuses (its week starts Monday)
+    ("*/2", "sun,tue,thu,sat"), ("0-6/3", "sun,wed,sat"), ("1/2", "mon,wed,fri"),  # steps count from Sunday
+    ("5-7", "sun,fri,sat"), ("7", "sun"), ("0,6", "sun,sat"), ("*", "*"),
+])
+def test_weekdays_mean_what_they_mean_in_cron(weekday: str, days: str) -> None:
+    from ragvsft.cron import cron_trigger
+
+    assert str(cron_trigger(f"0 3 * * {weekday}").fields[4]) == days
+
+
+@pytest.mark.parametrize(("cron", "message"), [
+    ("61 * * * *", "'61 \\* \\* \\* \\*' is not a cron expression: .*higher than the maximum value \\(59\\)"),
+    ("0 3 * * 9", "'0 3 \\* \\* 9' is not a cron expression: weekday '9' is not 0-7"),
+    ("0 3 * * sat-sun", "weekday range 'sat-sun' runs backwards"),
+    ("0 3 * * */0", "weekday step '0' must be a positive number"),
+    ("0 3 30 2 *", "'0 3 30 2 \\*' never fires"),  # the 30th of February: `schedule` would wait forever
+])
+def test_a_schedule_that_cannot_fire_is_refused_when_the_config_loads(tmp_path: Path, cron: str, message: str) -> None:
+    from ragvsft.config import load_config
     from ragvsft.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="'61 \\* \\* \\* \\*' is not a cron expression"):
-        start_scheduler(store, "61 * * * *", command, grace_s=60)
+    path = tmp_path / "exp.toml"
+    path.write_text(f'corpus = "c"\n[retrain]\nschedule = "{cron}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"retrain.schedule: .*{message}"):
+        load_config(path)
 
 
 @pytest.mark.parametrize("damage", ["other bytes", "cut in half"])

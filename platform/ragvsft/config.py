@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ragvsft.arms import ARMS, DEFAULT_ARMS
+from ragvsft.cron import cron_problem
 from ragvsft.device import DEVICE_HELP, valid_device
 from ragvsft.errors import ConfigError
 from ragvsft.finetune import LoraSettings
@@ -508,9 +509,8 @@ def _check_ranges(config: ExperimentConfig, where: str) -> None:
          "retrain.gates: faithfulness_floor must be in [0, 1], latency_p95_ratio > 0, max_latency_ms_p95 >= 0"),
         (config.retrain.warm_start_epochs > 0 and config.retrain.misfire_grace_s > 0,
          "retrain.warm_start_epochs and misfire_grace_s must be positive"),
-        (len(config.retrain.schedule.split()) == 5,
-         f"retrain.schedule must be a cron expression of 5 fields (minute hour day month weekday), "
-         f"got {config.retrain.schedule!r}"),
+        (not (bad := cron_problem(config.retrain.schedule)),
+         f"retrain.schedule: {bad}; give 5 fields, minute hour day month weekday, e.g. '0 3 * * *' (03:00 daily)"),
         (not (bad := template_problem(config.prompt.closed_book, ["question"])), f"prompt.closed_book: {bad}"),
         (not (bad := template_problem(config.prompt.with_context, ["question", "context"])),
          f"prompt.with_context: {bad}"),
