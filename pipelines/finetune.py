@@ -104,7 +104,7 @@ def main(
         logged.log_params(config_to_dict(config) | {"train_examples": len(examples), "targets_from": teacher or "gold"})
 
         # 2. Base model (the packaged GGUF is converted to safetensors once, then cached), in model.dtype: the
-        #    precision the arms answer in (bfloat16 where native: 1.6x faster training on a CPU; README, Speed).
+        #    precision the arms answer in (bfloat16 where native: 1.6x faster training on a CPU; docs/speed.md).
         lm = load_lm(config.model.base_model, cache_dir=config.model.cache_dir, device=config.model.device,
                      dtype=config.model.dtype)
         logged.log_params({"base_model_identity": lm.identity, "base_model_path": str(lm.path),

@@ -92,7 +92,7 @@ def native_bfloat16(device: str) -> bool:
 
     if device.startswith("cuda"):
         return bool(torch.cuda.is_bf16_supported())
-    # Measured to win on both kinds of CPU (README, Speed and memory): AMX (Intel Xeon, Sapphire Rapids on) and
+    # Measured to win on both kinds of CPU (docs/speed.md): AMX (Intel Xeon, Sapphire Rapids on) and
     # AVX-512 BF16 without AMX (an AMD EPYC Zen 5: answers 1.6-2.4x float32's speed). AVX2-only CPUs emulate
     # bfloat16 and stay on float32. torch.cpu's probes are private but present since 2.3; a build without them
     # means "no", the safe answer (float32 is never slower than emulated bfloat16).

@@ -30,7 +30,7 @@ What stays as it was:
 
 The rounding: groups of ``GROUP`` consecutive inputs of an output row share a scale and an offset, from the
 group's minimum and maximum (llama.cpp's Q4_1 rounds the same way): an error of about 7 % of a random normal
-weight matrix's norm. So answers change (measured in the README's speed section, with the metrics of every arm).
+weight matrix's norm. So answers change (measured in docs/speed.md, with the metrics of every arm).
 
 Like ``packed_weights``, the copy is made when the generator is built: weights must not change after that.
 """
