@@ -14,12 +14,15 @@ Rows:
   the same prompts, and median seconds per call;
 - the server's decoding loop (``RunningBatch``, ``--parts loop``): bfloat16, static batches of 8 and 32, against
   ``generate`` on the same prompts (second pass of each; every answer runs its full length either way);
+- ``model.batch_invariant`` (``--parts invariant``): bfloat16 with and without it, at batch 1, 8 and 32: new
+  tokens/s (second pass), and how many answers generated in batches of 8 and 32 equal the ones generated alone
+  (with random weights many next tokens are near ties, so this is a strict test of the setting);
 - fine-tuning (``train_lora``, the default LoRA on every projection, bfloat16 weights as on a GPU run): one
   epoch over the demo's training questions closed book and RAFT (3 passages per example), tokens/s and peak GPU
   memory.
 
     python benchmarks/gpu_throughput.py [--questions 64] [--max-new-tokens 24] [--model-folder DIR]
-                                        [--parts generation loop finetune]
+                                        [--parts generation loop invariant finetune]
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=24)
     parser.add_argument("--model-folder", type=Path, default=None,
                         help="a folder with config.json and the tokenizer (default: the converted packaged model)")
-    parser.add_argument("--parts", nargs="+", choices=("generation", "loop", "finetune"),
+    parser.add_argument("--parts", nargs="+", choices=("generation", "loop", "invariant", "finetune"),
                         default=["generation", "loop", "finetune"], help="which tables to print (default: all)")
     args = parser.parse_args()
 
@@ -91,6 +94,8 @@ def main() -> None:
         generation_table(folder, cache, prompts, args.max_new_tokens)
     if "loop" in args.parts:
         loop_table(folder, cache, prompts, args.max_new_tokens)
+    if "invariant" in args.parts:
+        invariant_table(folder, cache, prompts, args.max_new_tokens)
     if "finetune" in args.parts:
         finetune_table(folder, cache, corpus, template, retriever)
 
@@ -161,6 +166,35 @@ def loop_table(folder: Path, cache: Path, prompts: dict, max_new_tokens: int) ->
                     rates[path] = tokens / (time.perf_counter() - started)
             print(f"| {name} | {batch} | {rates['generate']:.0f} | {rates['loop']:.0f} | "
                   f"{rates['loop'] / rates['generate']:.2f} |", flush=True)
+
+
+def invariant_table(folder: Path, cache: Path, prompts: dict, max_new_tokens: int) -> None:
+    """What ``model.batch_invariant`` costs on the GPU, and whether it keeps answers the same in any batch."""
+    import torch
+
+    from ragvsft.generators import HFGenerator
+
+    print("\n| prompts | batch_invariant | new tokens/s: batch 1 | batch 8 | batch 32 | answers = batch 1's: batch 8 "
+          "| batch 32 |")
+    print("|---|---|---|---|---|---|---|")
+    for invariant in (False, True):
+        generator = HFGenerator(str(folder), cache_dir=cache, dtype="bfloat16", batch_invariant=invariant)
+        for name, conversations in prompts.items():
+            rates, answers = {}, {}
+            for batch in (1, 8, 32):
+                generator.batch_size = batch
+                for _ in range(2):  # the second pass is the steady state (see generation_table)
+                    torch.cuda.synchronize()
+                    started = time.perf_counter()
+                    out = generator.generate(conversations, max_new_tokens=max_new_tokens)
+                    torch.cuda.synchronize()
+                    rates[batch] = sum(g.new_tokens for g in out) / (time.perf_counter() - started)
+                answers[batch] = [g.text for g in out]
+            same = {b: sum(x == y for x, y in zip(answers[1], answers[b])) for b in (8, 32)}
+            print(f"| {name} | {invariant} | {rates[1]:.0f} | {rates[8]:.0f} | {rates[32]:.0f} | "
+                  f"{same[8]} / {len(answers[1])} | {same[32]} / {len(answers[1])} |", flush=True)
+        del generator
+        torch.cuda.empty_cache()
 
 
 def finetune_table(folder: Path, cache: Path, corpus: Any, template: Any, retriever: Any) -> None:
