@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -348,6 +348,18 @@ def test_weekdays_mean_what_they_mean_in_cron(weekday: str, days: str) -> None:
     from ragvsft.cron import cron_trigger
 
     assert str(cron_trigger(f"0 3 * * {weekday}").fields[4]) == days
+
+
+def test_a_day_of_the_month_and_a_weekday_both_set_mean_either_as_in_cron() -> None:
+    from ragvsft.cron import cron_trigger
+
+    trigger, when, fired = cron_trigger("0 3 13 * 5"), datetime(2026, 11, 28, tzinfo=UTC), []
+    for _ in range(4):
+        when = trigger.get_next_fire_time(None, when + timedelta(seconds=1))
+        fired.append(when.strftime("%a %d"))
+    assert fired == ["Fri 04", "Fri 11", "Sun 13", "Fri 18"]  # APScheduler alone: Fridays the 13th only
+    star = cron_trigger("0 3 */2 * 5")  # a field starting with '*' keeps "both", as in cron
+    assert star.get_next_fire_time(None, datetime(2026, 11, 28, tzinfo=UTC)).strftime("%a %d") == "Fri 11"
 
 
 @pytest.mark.parametrize(("cron", "message"), [

@@ -16,19 +16,26 @@ def cron_trigger(expr: str) -> Any:
     APScheduler 3 counts weekdays from Monday = 0 and orders ranges and steps that way, cron from Sunday = 0:
     ``from_crontab("0 3 * * 1")`` fires on Tuesdays, and cron's ``0-4`` (Sunday to Thursday) or ``*/2`` (Sunday,
     Tuesday, ...) mean other days or nothing there. So the weekday field is worked out in cron's terms and given
-    as a list of day names.
+    as a list of day names. And where both the day of the month and the weekday are restricted (neither starts
+    with ``*``), cron runs on days that match *either* (``0 3 13 * 5``: the 13th, and every Friday), APScheduler
+    only on days that match both: such an expression becomes two triggers, either of which fires.
 
     Example:
         >>> str(cron_trigger("0 3 * * 1-5").fields[4]), str(cron_trigger("0 3 * * 0-6/2").fields[4])
         ('mon,tue,wed,thu,fri', 'sun,tue,thu,sat')
     """
+    from apscheduler.triggers.combining import OrTrigger
     from apscheduler.triggers.cron import CronTrigger
 
     fields = expr.split()
     if len(fields) != 5:
         raise ValueError(f"expected 5 fields (minute hour day month weekday), got {len(fields)}")
     minute, hour, day, month, weekday = fields
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_weekday_names(weekday))
+    days = _weekday_names(weekday)
+    if day.startswith("*") or weekday.startswith("*"):
+        return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=days)
+    return OrTrigger([CronTrigger(minute=minute, hour=hour, day=day, month=month),
+                      CronTrigger(minute=minute, hour=hour, month=month, day_of_week=days)])
 
 
 def _weekday_names(field: str) -> str:
@@ -56,7 +63,7 @@ def _weekday_names(field: str) -> str:
 def _weekday(token: str) -> int:
     if token.isdigit() and int(token) <= 7:
         return int(token)
-    if token.lower()[:3] in CRON_DAYS and len(token) == 3:
+    if token.lower() in CRON_DAYS:
         return CRON_DAYS.index(token.lower())
     raise ValueError(f"weekday {token!r} is not 0-7 or a day name (sun, mon, ...)")
 
