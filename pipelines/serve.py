@@ -19,14 +19,15 @@ import sys
 from collections.abc import Mapping
 
 from rich.console import Console
+from rich.markup import escape
 
 from ragvsft import tracking
 from ragvsft.builders import build_answer_limits, build_embedder
-from ragvsft.config import ExperimentConfig
+from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.errors import RagvsftError
 from ragvsft.models import load_lm
 from ragvsft.pipelines.common import load_experiment_corpus
-from ragvsft.releases import served_release
+from ragvsft.releases import differences_note, served_release, settings_differences
 from ragvsft.serve.app import Server, create_app
 from ragvsft.serve.batcher import MicroBatcher
 from ragvsft.serve.engine import Engine
@@ -60,6 +61,10 @@ def build(config: ExperimentConfig, console: Console, *, api_key: str | None) ->
     pick = served_release(uri, corpus.name)
     if pick.note:
         console.print(f"[yellow]{pick.note}[/]; promote it with `ragvsft promote`")
+    settings = config_to_dict(config)
+    differences = settings_differences(uri, corpus.name, pick, settings)
+    if note := differences_note(pick, differences):
+        console.print(f"[yellow]warning:[/] {escape(note)}", highlight=False)
     limits = build_answer_limits(config.model, [q.answer for q in corpus.split("train")])
     console.print(limits.why, highlight=False)
 
@@ -76,13 +81,14 @@ def build(config: ExperimentConfig, console: Console, *, api_key: str | None) ->
         return Live(engine, load_pick(engine, uri, corpus.name, pick, cache_dir), pick)
 
     live = in_passing_thread(load)
+    live.differences = differences
     console.print(f"serving {pick.describe} ({pick.alias}); modes: {', '.join(live.release.modes)}")
 
     # 3. Batching and hot reload, counted in the metrics.
     metrics, s = ServerMetrics(), config.serve
     batcher = MicroBatcher(live.engine, max_batch_size=s.max_batch_size, max_wait_ms=s.max_wait_ms, max_queue=s.max_queue,
                            on_batch=metrics.batch_size.observe, after_batch=live.collect)
-    reloader = Reloader(live, uri=uri, corpus=corpus.name, cache_dir=cache_dir, poll_s=s.poll_s,
+    reloader = Reloader(live, uri=uri, corpus=corpus.name, cache_dir=cache_dir, poll_s=s.poll_s, settings=settings,
                         on_reload=lambda outcome: metrics.reloads.labels(outcome=outcome).inc())
     return Server(live, batcher, s, limits.max_new_tokens, config.index.top_k, api_key, metrics, reloader)
 

@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 from conftest import MORE_QA, SMALL_QA, TinyRun
 from ragvsft import releases, tracking
 from ragvsft.cli import app as cli
-from ragvsft.config import load_config
+from ragvsft.config import config_to_dict, load_config
 from ragvsft.corpus_state import CorpusState
 from ragvsft.errors import RagvsftError
 from ragvsft.pipelines import serve as recipe
@@ -263,6 +263,26 @@ def test_healthz_answers_while_a_batch_generates(running: Running) -> None:
         health_s = time.perf_counter() - started
         assert all(f.result().status_code == 200 for f in slow)
     assert health_s < 1.0
+
+
+def test_a_server_whose_answering_settings_differ_from_the_measuring_run_says_which(running: Running) -> None:
+    """Runs before the hot reload test, which serves a release of its own."""
+    # Served = evaluated holds only for the settings the release was measured with: another experiment file over
+    # the same corpus (another top_k, prompt, dtype) serves its releases otherwise, and the server says so.
+    first = releases.ReleaseRecord("1", None, "1", "1")  # the tiny run's release, annotated with its run
+    same = load_config(running.experiment)
+    assert releases.settings_differences(running.uri, "corpus", first, config_to_dict(same)) == {}
+    assert running.client().get("/readyz").json()["differs_from_measured"] == {}
+    other = load_config(running.experiment, ["index.top_k=1", 'prompt.system="Be brief."', "model.pack_weights=false"])
+    differences = releases.settings_differences(running.uri, "corpus", first, config_to_dict(other))
+    assert differences == {"index.top_k": (str(same.index.top_k), "1"), "prompt.system": (same.prompt.system, "Be brief.")}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", running.uri)
+        console = Console(record=True, width=400)
+        server = recipe.build(other, console, api_key=KEY)
+    assert server.live.pick.version == "1" and server.live.differences == differences
+    assert (f"warning: release v1 was measured with other answering settings than this server's (index.top_k "
+            f"'{same.index.top_k}' there, '1' here; prompt.system") in console.export_text()
 
 
 def test_hot_reload_swaps_versions_without_a_failed_or_mixed_request(running: Running) -> None:

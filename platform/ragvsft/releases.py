@@ -192,6 +192,41 @@ def annotate(uri: str, corpus: str, record: ReleaseRecord, evaluation: Evaluatio
                                                 f"{evaluation.lines(arms) or 'no arm used it'}")
 
 
+# The settings that decide a served answer besides the release's index and adapter: a server whose experiment file
+# differs from the evaluation's in one of them answers otherwise than the evaluation recorded.
+ANSWERING_SETTINGS = ("index.embedder", "index.dtype", "index.top_k", "index.hnsw_ef_search", "index.ivf_probe",
+                      "model.base_model", "model.dtype", "model.max_new_tokens", "model.stop", "model.int4_decoding",
+                      "model.batch_invariant", "prompt.system", "prompt.closed_book", "prompt.with_context")
+
+
+def settings_differences(uri: str, corpus: str, record: ReleaseRecord,
+                         settings: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """``{key: (evaluated, here)}`` for the answering settings (``ANSWERING_SETTINGS``) in which ``settings`` (the
+    serving experiment's ``config_to_dict``) differ from those of the run that measured ``record``; empty when they
+    agree, or when the release has no measuring run this store can read.
+
+    Example:
+        >>> settings_differences(uri, "demo", pick, config_to_dict(config))  # doctest: +SKIP
+        {'index.top_k': ('2', '3')}
+    """
+    run_id = tracking.version_tags(uri, release_name(corpus), record.version).get("eval_run_id")
+    evaluated = tracking.run_params(uri, run_id) if run_id else None
+    if not evaluated:
+        return {}
+    return {key: (evaluated[key], here) for key in ANSWERING_SETTINGS
+            if key in evaluated and key in settings and evaluated[key] != (here := tracking.param_value(settings[key]))}
+
+
+def differences_note(record: ReleaseRecord, differences: Mapping[str, tuple[str, str]]) -> str:
+    """One line saying that, and how, the server's settings differ from ``record``'s evaluation ('' if they do not)."""
+    if not differences:
+        return ""
+    shown = "; ".join(f"{key} {there!r} there, {here!r} here" for key, (there, here) in differences.items())
+    return (f"release v{record.version} was measured with other answering settings than this server's ({shown}): "
+            "served answers may differ from the recorded ones; serve with the experiment file (or --set) it was "
+            "measured with")
+
+
 def release_state(uri: str, corpus: str, record: ReleaseRecord, cache_dir: Path) -> CorpusState:
     """The corpus state ``record`` was built from (its ``release.json``, downloaded once)."""
     local = tracking.resolve_version(uri, release_name(corpus), record.version, cache_dir)

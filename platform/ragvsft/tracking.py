@@ -262,7 +262,7 @@ class RunLogger:
         return f"#/experiments/{experiment}/runs/{self.run_id}/artifacts/{path}?{ML_WORKFLOW}"
 
     def log_params(self, params: Mapping[str, Any]) -> None:
-        self.client.log_batch(self.run_id, params=[Param(k, str(v)[:MAX_PARAM_CHARS]) for k, v in params.items()])
+        self.client.log_batch(self.run_id, params=[Param(k, param_value(v)) for k, v in params.items()])
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         now = int(time.time() * 1000)
@@ -565,6 +565,19 @@ def end_unfinished_children(uri: str, parent_run_id: str) -> None:
                                     filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}'"):
         if child.info.status == "RUNNING":
             client.set_terminated(child.info.run_id, status="KILLED")
+
+
+def param_value(value: Any) -> str:
+    """``value`` as a run's params keep it (text, cut to what MLflow accepts): what a logged param compares to."""
+    return str(value)[:MAX_PARAM_CHARS]
+
+
+def run_params(uri: str, run_id: str) -> dict[str, str] | None:
+    """The params of run ``run_id``, or None when the store has no such run (deleted, another store)."""
+    try:
+        return dict(_client(uri).get_run(run_id).data.params)
+    except MlflowException:
+        return None
 
 
 def get_run(uri: str, run_id: str) -> Any:

@@ -122,7 +122,10 @@ def create_app(server: Server) -> FastAPI:
         pick, release = server.live.pick, server.live.release
         return {"ready": True, "versions": release.versions, "modes": list(release.modes),
                 "release": {"version": pick.version, "alias": pick.alias},
-                "note": pick.note, "queue_depth": server.batcher.depth}
+                "note": pick.note, "queue_depth": server.batcher.depth,
+                # Settings in which this server answers otherwise than the run that measured the release.
+                "differs_from_measured": {key: {"measured": there, "here": here}
+                                          for key, (there, here) in server.live.differences.items()}}
 
     @app.get("/metrics", tags=["operations"], dependencies=[Depends(authorised)], responses=ERROR_RESPONSES)
     async def metrics() -> Response:

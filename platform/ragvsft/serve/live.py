@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from ragvsft import tracking
-from ragvsft.releases import ReleaseRecord, served_release
+from ragvsft.releases import ReleaseRecord, differences_note, served_release, settings_differences
 from ragvsft.serve.engine import Engine, Release
 from ragvsft.serve.passing_thread import in_passing_thread
 
@@ -31,6 +32,8 @@ class Live:
 
     def __init__(self, engine: Engine, release: Release, pick: ReleaseRecord) -> None:
         self.engine, self.release, self.pick = engine, release, pick
+        # Answering settings in which this server differs from the run that measured ``pick`` (``/readyz``).
+        self.differences: dict[str, tuple[str, str]] = {}
         self._in_flight: dict[int, int] = {}
         self._retired: list[Release] = []
         self._lock = threading.Lock()
@@ -78,8 +81,9 @@ class Reloader:
     release keeps serving."""
 
     def __init__(self, live: Live, *, uri: str, corpus: str, cache_dir: Path, poll_s: float,
-                 on_reload: Callable[[str], None] | None = None) -> None:
+                 settings: Mapping[str, Any], on_reload: Callable[[str], None] | None = None) -> None:
         self.live, self.uri, self.corpus, self.cache_dir, self.poll_s = live, uri, corpus, cache_dir, poll_s
+        self.settings = settings  # the server's config_to_dict, compared with each release's measuring run
         self._on_reload = on_reload
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -96,18 +100,25 @@ class Reloader:
 
     def check(self) -> bool:
         """One poll: True when a new release was swapped in."""
-        pick = served_release(self.uri, self.corpus)
-        if pick.key == self.live.pick.key:
+        pick, previous = served_release(self.uri, self.corpus), self.live.pick
+        # Another release was measured by another run: compare with its settings (read before anything changes, so
+        # a registry that fails here fails the poll, and the next one tries again).
+        differences = (settings_differences(self.uri, self.corpus, pick, self.settings)
+                       if pick.version != previous.version else None)
+        if pick.key != previous.key:
+            # In a thread of its own that ends with the load: this one polls until shutdown, and an OpenMP pool
+            # kept here would slow every decoding step (ragvsft.serve.passing_thread).
+            release = in_passing_thread(lambda: load_pick(self.live.engine, self.uri, self.corpus, pick, self.cache_dir))
+            self.live.swap(release, pick)
+            log.warning("hot reload: now serving %s (was index v%s, adapter v%s)%s", pick.describe,
+                        previous.index_version, previous.adapter_version, f"; {pick.note}" if pick.note else "")
+        else:
             self.live.pick = pick  # the same pair, maybe under another release or alias (the challenger promoted)
-            return False
-        old = self.live.release.versions
-        # In a thread of its own that ends with the load: this one polls until shutdown, and an OpenMP pool kept
-        # here would slow every decoding step (ragvsft.serve.passing_thread).
-        release = in_passing_thread(lambda: load_pick(self.live.engine, self.uri, self.corpus, pick, self.cache_dir))
-        self.live.swap(release, pick)
-        log.warning("hot reload: now serving %s (was index v%s, adapter v%s)%s", pick.describe, old["index"],
-                    old["adapter"], f"; {pick.note}" if pick.note else "")
-        return True
+        if differences is not None:
+            self.live.differences = differences
+            if note := differences_note(pick, differences):
+                log.warning("%s", note)
+        return pick.key != previous.key
 
     def _run(self) -> None:
         while not self._stop.wait(self.poll_s):
