@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +41,25 @@ def make_pdf(text: str) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+WORD_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def make_docx(body: str, *, part: str = "word/document.xml", doctype: str = "") -> bytes:
+    """A minimal Word .docx whose body is ``body`` (WordprocessingML, ``w:`` prefix), zipped by hand as Word
+    lays it out, so tests need no Word writer; ``doctype`` goes before the document element."""
+    document = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n{doctype}<w:document xmlns:w="{WORD_NS}" '
+                'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006">'
+                f"<w:body>{body}<w:sectPr><w:pgSz w:w=\"12240\"/></w:sectPr></w:body></w:document>")
+    types = ('<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+             '<Override PartName="/word/document.xml" ContentType="application/'
+             'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", types)
+        archive.writestr(part, document)
+    return out.getvalue()
 
 
 SMALL_DOCS = {

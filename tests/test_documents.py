@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_pdf
+from conftest import make_docx, make_pdf
+from ragvsft import documents
 from ragvsft.documents import load_documents
 from ragvsft.errors import CorpusError
 
@@ -24,10 +25,14 @@ def test_each_format_is_read_and_ids_are_relative_paths(tmp_path: Path) -> None:
         "c.html": b"<html><head><style>p{}</style></head><body><h1>Head</h1><p>Para <b>bold</b>.</p>"
                   b"<script>alert(1)</script></body></html>",
         "d.pdf": make_pdf("Pump X-200 pressure is 14 bar"),
+        "e.docx": make_docx("<w:p><w:r><w:t>Signed by both parties.</w:t></w:r></w:p>"),
+        "f.rst": b"Title\n=====\n\nreStructuredText body.",
     })
     loaded = load_documents(docs)
     texts = {d.id: d.text for d in loaded.documents}
-    assert sorted(texts) == ["a.md", "c.html", "d.pdf", "sub/b.txt", "sub/notepad.txt"]
+    assert sorted(texts) == ["a.md", "c.html", "d.pdf", "e.docx", "f.rst", "sub/b.txt", "sub/notepad.txt"]
+    assert texts["e.docx"] == "Signed by both parties."
+    assert texts["f.rst"] == "Title\n=====\n\nreStructuredText body."
     assert texts["sub/b.txt"] == "Plain text with a BOM and ü."
     assert texts["sub/notepad.txt"] == "Saved as Unicode\nby Notepad: ü."
     assert "Para" in texts["c.html"] and "bold" in texts["c.html"]
@@ -55,6 +60,53 @@ def test_bad_files_are_skipped_and_counted(tmp_path: Path) -> None:
     assert reasons["cut.txt"] == "not valid UTF-16 (byte 18); re-save it as UTF-8"
     assert "empty" in reasons["empty.md"]
     assert "unsupported" in reasons["image.png"]
+
+
+def test_a_word_document_reads_as_its_visible_text_in_order(tmp_path: Path) -> None:
+    body = (
+        # Word splits runs anywhere (spell-check marks, edits): the pieces join without spaces.
+        '<w:p><w:pPr><w:tabs><w:tab w:val="left" w:pos="720"/></w:tabs></w:pPr>'
+        '<w:r><w:t>Annu</w:t></w:r><w:proofErr w:type="spellStart"/><w:r><w:rPr><w:b/></w:rPr><w:t>al</w:t></w:r>'
+        '<w:r><w:t xml:space="preserve"> leave:</w:t><w:tab/><w:t>25 days</w:t><w:br/><w:t>(pro rata)</w:t></w:r></w:p>'
+        '<w:p><w:hyperlink r:id="rId4" xmlns:r="urn:r"><w:r><w:t>See the portal</w:t></w:r></w:hyperlink></w:p>'
+        # A tracked change: the deleted words are not the document's text, the inserted ones are.
+        '<w:p><w:del><w:r><w:delText>30 days</w:delText></w:r></w:del><w:ins><w:r><w:t>Carry-over: 5 days</w:t></w:r>'
+        '</w:ins></w:p>'
+        # A text box is stored twice (DrawingML and a VML fallback): read once.
+        '<w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:txbxContent><w:p><w:r><w:t>Boxed note</w:t>'
+        '</w:r></w:p></w:txbxContent></mc:Choice><mc:Fallback><w:txbxContent><w:p><w:r><w:t>Boxed note</w:t></w:r>'
+        '</w:p></w:txbxContent></mc:Fallback></mc:AlternateContent></w:r></w:p>'
+        '<w:tbl><w:tblPr/><w:tr><w:tc><w:p><w:r><w:t>Grade</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>Days</w:t>'
+        '</w:r></w:p></w:tc></w:tr><w:tr><w:tc><w:p/></w:tc><w:tc><w:p/></w:tc></w:tr>'
+        '<w:tr><w:tc><w:p><w:r><w:t>Senior</w:t></w:r></w:p><w:p><w:r><w:t>staff</w:t></w:r></w:p></w:tc>'
+        '<w:tc><w:p><w:r><w:t>28</w:t></w:r></w:p></w:tc></w:tr></w:tbl>'
+    )
+    docs = write(tmp_path / "docs", {"handbook.docx": make_docx(body)})
+    (loaded,) = load_documents(docs).documents
+    assert loaded.text == ("Annual leave:\t25 days\n(pro rata)\nSee the portal\nCarry-over: 5 days\nBoxed note\n\n"
+                           "Grade | Days\nSenior staff | 28")
+
+
+def test_files_named_docx_that_are_not_word_documents_are_skipped_with_what_to_do(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(documents, "DOCX_XML_LIMIT", 2**20)
+    laughs = ('<!DOCTYPE w:document [<!ENTITY a "hahahahahahahahahaha">'
+              + "".join(f'<!ENTITY {b} "{("&" + a + ";") * 10}">' for a, b in zip("abcdefgh", "bcdefghi")) + "]>")
+    docs = write(tmp_path / "docs", {
+        "good.md": b"content",
+        "old.docx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),  # Word 97-2003, renamed
+        "sheet.docx": make_docx("<w:p/>", part="xl/workbook.xml"),
+        "bomb.docx": make_docx("<w:p><w:r><w:t>" + "0" * 2**21 + "</w:t></w:r></w:p>"),  # 2 MiB from ~2 KiB
+        "laughs.docx": make_docx("<w:p><w:r><w:t>&i;</w:t></w:r></w:p>", doctype=laughs),  # 10^9 characters
+        "empty.docx": make_docx(""),
+    })
+    loaded = load_documents(docs)
+    assert [d.id for d in loaded.documents] == ["good.md"]
+    reasons = {Path(s.path).name: s.reason for s in loaded.skipped}
+    assert reasons["old.docx"] == "not a .docx (not a zip archive); a Word 97-2003 file must be saved as .docx"
+    assert reasons["sheet.docx"] == "not a Word .docx (no word/document.xml in the archive)"
+    assert reasons["bomb.docx"] == "its text part unpacks to 2 MiB, over the 1 MiB this reader accepts"
+    assert reasons["laughs.docx"].startswith("could not be read: ParseError: limit on input amplification")
+    assert reasons["empty.docx"] == "empty (no text after extraction)"
 
 
 def test_links_out_of_the_corpus_and_broken_links_are_skipped_never_read(tmp_path: Path, monkeypatch) -> None:

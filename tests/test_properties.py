@@ -12,15 +12,17 @@ import json
 import tempfile
 import unicodedata
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import make_pdf
+from conftest import make_docx, make_pdf
 from ragvsft.config import ExperimentConfig, load_config
 from ragvsft.documents import load_documents
 from ragvsft.errors import ConfigError, CorpusError
 from ragvsft.qa import load_qa
+from ragvsft.textforms import normalize
 
 
 def examples(n: int) -> settings:
@@ -107,7 +109,7 @@ def test_qa_jsonl_written_by_any_json_writer_reads_back_line_for_line(
 
 
 @examples(1000)
-@given(st.sampled_from([".md", ".txt", ".html", ".pdf", ".htm"]), NASTY_BYTES)
+@given(st.sampled_from([".md", ".txt", ".html", ".pdf", ".htm", ".docx", ".rst", ".adoc"]), NASTY_BYTES)
 def test_a_document_of_any_bytes_is_read_clean_or_skipped_with_a_reason(suffix: str, raw: bytes) -> None:
     docs = _tmp() / "docs"
     docs.mkdir()
@@ -145,6 +147,24 @@ def test_pdf_text_is_extracted(text: str) -> None:
     (docs / "d.pdf").write_bytes(make_pdf(text))
     (loaded,) = load_documents(docs).documents
     assert " ".join(loaded.text.split()) == " ".join(text.split())
+
+
+@examples(200)
+@given(st.lists(st.text(st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="\ufffe\uffff"),
+                        max_size=40), min_size=1, max_size=5))
+def test_a_word_paragraph_reads_back_as_its_runs_joined(runs: list[str]) -> None:
+    # Any text XML can hold, cut into runs anywhere (as Word does), reads back whole.
+    docs = _tmp() / "docs"
+    docs.mkdir()
+    xml_runs = "".join(f'<w:r><w:t xml:space="preserve">{escape(run)}</w:t></w:r>' for run in runs)
+    (docs / "d.docx").write_bytes(make_docx(f"<w:p>{xml_runs}</w:p>"))
+    expected = normalize("".join(runs).strip())
+    try:
+        loaded = load_documents(docs)
+    except CorpusError:
+        assert not expected
+    else:
+        assert [d.text for d in loaded.documents] == [expected]
 
 
 # --- the experiment file --------------------------------------------------------------------------------------

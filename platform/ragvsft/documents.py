@@ -7,11 +7,14 @@ function plus one line in ``READERS``.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 from ragvsft.errors import CorpusError
 from ragvsft.textforms import decode, decode_problem, non_text, normalize
@@ -61,9 +64,58 @@ def read_html(raw: bytes) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def read_pdf(raw: bytes) -> str:
-    import io
+class UnreadableFile(ValueError):
+    """A reader's own account of why a file is not a document of its type (shown to the user as is)."""
 
+
+DOCX_XML_LIMIT = 100 * 2**20  # a docx's text part unpacks to at most this: a zip bomb is refused, not expanded
+DOCX_BREAKS = {"tab": "\t", "br": "\n", "cr": "\n", "noBreakHyphen": "-"}
+
+
+def read_docx(raw: bytes) -> str:
+    """The text of a Word (2007 and later) document's body, paragraphs one per line, a table's rows as
+    ``cell | cell`` lines; headers, footers, footnotes and comments are left out.
+
+    A .docx is a zip archive whose ``word/document.xml`` holds the body; the standard library reads it
+    (expat refuses entity expansion bombs, and no external entity is ever fetched).
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            body = archive.getinfo("word/document.xml")
+            if body.file_size > DOCX_XML_LIMIT:
+                raise UnreadableFile(f"its text part unpacks to {body.file_size / 2**20:.0f} MiB, over the "
+                                     f"{DOCX_XML_LIMIT / 2**20:.0f} MiB this reader accepts")
+            xml = archive.read(body)
+    except zipfile.BadZipFile:
+        raise UnreadableFile("not a .docx (not a zip archive); a Word 97-2003 file must be saved as .docx") from None
+    except KeyError:
+        raise UnreadableFile("not a Word .docx (no word/document.xml in the archive)") from None
+    text = _docx_text(ElementTree.fromstring(xml))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _docx_text(element: ElementTree.Element) -> str:
+    parts = []
+    for child in element:
+        tag = child.tag.rpartition("}")[2]
+        if tag.endswith("Pr") or tag == "Fallback":
+            continue  # properties (a tab stop is a <w:tab> too); an AlternateContent's fallback repeats its choice
+        if tag == "t":
+            parts.append(child.text or "")
+        elif tag in DOCX_BREAKS:
+            parts.append(DOCX_BREAKS[tag])
+        elif tag == "tr":
+            cells = [" ".join(_docx_text(cell).split()) for cell in child if cell.tag.endswith("}tc")]
+            if any(cells):  # a row of empty cells (a layout table's spacer) says nothing
+                parts.append(" | ".join(cells) + "\n")
+        elif tag == "p":
+            parts.append(_docx_text(child) + "\n")
+        else:  # runs, hyperlinks, content controls, text boxes: their text in document order
+            parts.append(_docx_text(child))
+    return "".join(parts)
+
+
+def read_pdf(raw: bytes) -> str:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(raw))
@@ -103,6 +155,9 @@ READERS: dict[str, Callable[[bytes], str]] = {
     ".html": read_html,
     ".htm": read_html,
     ".pdf": read_pdf,
+    ".docx": read_docx,
+    ".rst": decode,
+    ".adoc": decode,
 }
 
 
@@ -156,6 +211,8 @@ def load_documents(docs_dir: Path) -> DocumentSet:
                 text, reason = clean_text(reader(raw))
             except UnicodeDecodeError as exc:
                 reason = decode_problem(exc)
+            except UnreadableFile as exc:
+                reason = str(exc)
             except Exception as exc:  # a broken PDF raises many different types
                 reason = f"could not be read: {type(exc).__name__}: {' '.join(str(exc).split())}"
             if reason is None and not text.strip():
