@@ -109,6 +109,19 @@ def test_files_named_docx_that_are_not_word_documents_are_skipped_with_what_to_d
     assert reasons["empty.docx"] == "empty (no text after extraction)"
 
 
+def test_the_corpus_hash_changes_when_the_same_bytes_read_otherwise(tmp_path: Path, monkeypatch) -> None:
+    # The index version is keyed on this hash: a file type read since an upgrade (a .docx that used to be
+    # skipped) or a reader that extracts differently must build a new index, not reuse one without that text.
+    docs = write(tmp_path / "docs", {"a.md": b"content", "b.docx": make_docx("<w:p><w:r><w:t>Signed.</w:t></w:r></w:p>")})
+    now = load_documents(docs).sha256
+    assert load_documents(docs).sha256 == now
+    monkeypatch.delitem(documents.READERS, ".docx")  # as before .docx was read: skipped
+    assert load_documents(docs).sha256 != now
+    monkeypatch.undo()
+    monkeypatch.setitem(documents.READERS, ".md", lambda raw: raw.decode().upper())
+    assert load_documents(docs).sha256 != now
+
+
 def test_links_out_of_the_corpus_and_broken_links_are_skipped_never_read(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("RAGVSFT_TEST_SECRET", "sk-do-not-leak")
     secret = write(tmp_path / "outside", {"secret.md": b"password: hunter2", "more/notes.md": b"hunter2 again"})

@@ -49,7 +49,9 @@ class DocumentSet:
 
     documents: tuple[Document, ...]
     skipped: tuple[SkippedFile, ...]
-    sha256: str  # over (id, raw bytes) of every file considered, in id order
+    # Over (id, raw bytes, text read) of every file considered, in id order: the corpus as read, so a reader that
+    # reads the same bytes otherwise (a new file type, a better extraction) makes a new index version, not a reuse.
+    sha256: str
 
 
 def read_html(raw: bytes) -> str:
@@ -197,7 +199,6 @@ def load_documents(docs_dir: Path) -> DocumentSet:
         # Ids in composed form, like qa.jsonl's sources: a name saved decomposed (macOS) still matches.
         doc_id = normalize(path.relative_to(docs_dir).as_posix())
         raw = path.read_bytes()
-        digest.update(doc_id.encode("utf-8", "surrogateescape") + b"\0" + hashlib.sha256(raw).digest())
         reason, text = None, ""
         reader = READERS.get(path.suffix.lower())
         if non_text(doc_id):
@@ -218,6 +219,8 @@ def load_documents(docs_dir: Path) -> DocumentSet:
             if reason is None and not text.strip():
                 reason = "empty (no text after extraction)"
         seen.setdefault(doc_id, str(path))
+        digest.update(doc_id.encode("utf-8", "surrogateescape") + b"\0" + hashlib.sha256(raw).digest()
+                      + hashlib.sha256(text.encode("utf-8") if reason is None else b"").digest())
         if reason is not None:
             log.warning("skipping %s: %s", path, reason)
             skipped.append(SkippedFile(str(path), reason))
