@@ -30,7 +30,7 @@ from rich.table import Table
 from ragvsft import releases, tracking
 from ragvsft.arms import ARMS
 from ragvsft.builders import corpus_state
-from ragvsft.config import ExperimentConfig, config_to_dict
+from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import Corpus
 from ragvsft.corpus_state import CorpusDiff, CorpusState, diff_states
 from ragvsft.errors import ConfigError, RagvsftError
@@ -120,7 +120,7 @@ def _pass(config: ExperimentConfig, console: Console, fault: Callable[[str], Non
         description=f"retrain pass on {corpus.name}: " + (diff.summary() if diff else "first release"),
         tags={"ragvsft.pipeline": "retrain", "ragvsft.experiment": config.name},
     ) as logged:
-        logged.log_params(config_to_dict(config) | {"champion_release": champion.version if champion else "none"})
+        logged.log_params(releases.answering_params(config) | {"champion_release": champion.version if champion else "none"})
         logged.log_dict(diff.to_json() if diff else {"summary": "no champion: first release"}, "retrain/diff.json")
         if diff is not None:
             logged.log_metrics({f"{kind}_{change}": len(getattr(diff, f"{kind}_{change}")) for kind in ("docs", "questions")

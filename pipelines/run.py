@@ -21,13 +21,13 @@ from rich.table import Table
 
 from ragvsft import review, tracking
 from ragvsft.builders import corpus_state
-from ragvsft.config import ExperimentConfig, config_to_dict
+from ragvsft.config import ExperimentConfig
 from ragvsft.evaluation import compare_arms, eval_questions, flatten_summary
 from ragvsft.pipelines import evaluate, report
 from ragvsft.pipelines.common import checked_corpus
 from ragvsft.pipelines.parallel import run_in_parallel
 from ragvsft.preflight import adapter_arms
-from ragvsft.releases import annotate, register_pair
+from ragvsft.releases import annotate, answering_params, register_pair
 from ragvsft.report import HEADLINE_METRICS, latency_figure, metric_figure, winners
 from ragvsft.results import ExperimentResults
 from ragvsft.stats import Estimate, PairedTest, format_p, too_few_questions
@@ -56,7 +56,8 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
               "mlflow.source.git.commit": _git_commit(), "ragvsft.docs_sha256": corpus.docs.sha256},
     ) as logged:
         # 1. What this run is: config, corpus hashes, the questions of each split.
-        logged.log_params(config_to_dict(config) | {"docs_sha256": corpus.docs.sha256, "qa_sha256": corpus.qa_sha256})
+        logged.log_params(answering_params(config) | {"docs_sha256": corpus.docs.sha256,
+                                                      "qa_sha256": corpus.qa_sha256})
         for split in ("train", "eval"):
             rows = [{"id": q.id, "question": q.question, "gold_answer": q.answer, "sources": ", ".join(q.sources),
                      "tags": ", ".join(q.tags)} for q in corpus.split(split)]

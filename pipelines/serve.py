@@ -23,11 +23,11 @@ from rich.markup import escape
 
 from ragvsft import tracking
 from ragvsft.builders import build_answer_limits, build_embedder
-from ragvsft.config import ExperimentConfig, config_to_dict
+from ragvsft.config import ExperimentConfig
 from ragvsft.errors import RagvsftError
 from ragvsft.models import load_lm
 from ragvsft.pipelines.common import load_experiment_corpus
-from ragvsft.releases import differences_note, served_release, settings_differences
+from ragvsft.releases import answering_params, differences_note, served_release, settings_differences
 from ragvsft.serve.app import Server, create_app
 from ragvsft.serve.batcher import MicroBatcher
 from ragvsft.serve.engine import Engine
@@ -61,7 +61,7 @@ def build(config: ExperimentConfig, console: Console, *, api_key: str | None) ->
     pick = served_release(uri, corpus.name)
     if pick.note:
         console.print(f"[yellow]{pick.note}[/]; promote it with `ragvsft promote`")
-    settings = config_to_dict(config)
+    settings = answering_params(config)
     differences = settings_differences(uri, corpus.name, pick, settings)
     if note := differences_note(pick, differences):
         console.print(f"[yellow]warning:[/] {escape(note)}", highlight=False)

@@ -27,8 +27,9 @@ from typer.testing import CliRunner
 from conftest import MORE_QA, SMALL_QA, TinyRun
 from ragvsft import releases, tracking
 from ragvsft.cli import app as cli
-from ragvsft.config import config_to_dict, load_config
+from ragvsft.config import load_config
 from ragvsft.corpus_state import CorpusState
+from ragvsft.device import inference_dtype
 from ragvsft.errors import RagvsftError
 from ragvsft.pipelines import serve as recipe
 from ragvsft.pipelines.evaluate import read_answers
@@ -271,11 +272,17 @@ def test_a_server_whose_answering_settings_differ_from_the_measuring_run_says_wh
     # the same corpus (another top_k, prompt, dtype) serves its releases otherwise, and the server says so.
     first = releases.ReleaseRecord("1", None, "1", "1")  # the tiny run's release, annotated with its run
     same = load_config(running.experiment)
-    assert releases.settings_differences(running.uri, "corpus", first, config_to_dict(same)) == {}
+    assert releases.settings_differences(running.uri, "corpus", first, releases.answering_params(same)) == {}
     assert running.client().get("/readyz").json()["differs_from_measured"] == {}
     other = load_config(running.experiment, ["index.top_k=1", 'prompt.system="Be brief."', "model.pack_weights=false"])
-    differences = releases.settings_differences(running.uri, "corpus", first, config_to_dict(other))
+    differences = releases.settings_differences(running.uri, "corpus", first, releases.answering_params(other))
     assert differences == {"index.top_k": (str(same.index.top_k), "1"), "prompt.system": (same.prompt.system, "Be brief.")}
+    # The same file on other hardware: `auto` comes to another device or dtype there, and answers differ.
+    here = releases.answering_params(same)
+    assert (here["model.resolved_device"], here["model.resolved_dtype"]) == ("cpu", inference_dtype("cpu", same.model.dtype))
+    elsewhere = here | {"model.resolved_device": "cuda", "model.resolved_dtype": "float32"}
+    assert releases.settings_differences(running.uri, "corpus", first, elsewhere) == {
+        "model.resolved_device": ("cpu", "cuda"), "model.resolved_dtype": (here["model.resolved_dtype"], "float32")}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_TRACKING_URI", running.uri)
         console = Console(record=True, width=400)

@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from ragvsft import tracking
+from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.corpus_state import CorpusState
+from ragvsft.device import inference_dtype, resolve_device
 from ragvsft.errors import RagvsftError
 from ragvsft.urls import masked_uri
 
@@ -196,13 +198,28 @@ def annotate(uri: str, corpus: str, record: ReleaseRecord, evaluation: Evaluatio
 # differs from the evaluation's in one of them answers otherwise than the evaluation recorded.
 ANSWERING_SETTINGS = ("index.embedder", "index.dtype", "index.top_k", "index.hnsw_ef_search", "index.ivf_probe",
                       "model.base_model", "model.dtype", "model.max_new_tokens", "model.stop", "model.int4_decoding",
-                      "model.batch_invariant", "prompt.system", "prompt.closed_book", "prompt.with_context")
+                      "model.batch_invariant", "prompt.system", "prompt.closed_book", "prompt.with_context",
+                      "model.resolved_device", "model.resolved_dtype")
+
+
+def answering_params(config: ExperimentConfig) -> dict[str, Any]:
+    """``config``'s settings as a run logs them (``config_to_dict``), plus the kind of device and the dtype its
+    ``auto`` settings come to on this machine: ``model.dtype = "auto"`` is bfloat16 on one machine and float32 on
+    another, which answer differently under the same file.
+
+    Example:
+        >>> answering_params(config)["model.resolved_dtype"]  # doctest: +SKIP
+        'bfloat16'
+    """
+    model = config.model
+    return config_to_dict(config) | {"model.resolved_device": resolve_device(model.device).partition(":")[0],
+                                     "model.resolved_dtype": inference_dtype(model.device, model.dtype)}
 
 
 def settings_differences(uri: str, corpus: str, record: ReleaseRecord,
                          settings: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
     """``{key: (evaluated, here)}`` for the answering settings (``ANSWERING_SETTINGS``) in which ``settings`` (the
-    serving experiment's ``config_to_dict``) differ from those of the run that measured ``record``; empty when they
+    serving experiment's :func:`answering_params`) differ from those of the run that measured ``record``; empty when they
     agree, or when the release has no measuring run this store can read.
 
     Example:

@@ -83,7 +83,7 @@ class Reloader:
     def __init__(self, live: Live, *, uri: str, corpus: str, cache_dir: Path, poll_s: float,
                  settings: Mapping[str, Any], on_reload: Callable[[str], None] | None = None) -> None:
         self.live, self.uri, self.corpus, self.cache_dir, self.poll_s = live, uri, corpus, cache_dir, poll_s
-        self.settings = settings  # the server's config_to_dict, compared with each release's measuring run
+        self.settings = settings  # the server's answering_params, compared with each release's measuring run
         self._on_reload = on_reload
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
