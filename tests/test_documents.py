@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,32 @@ def test_bad_files_are_skipped_and_counted(tmp_path: Path) -> None:
     assert reasons["cut.txt"] == "not valid UTF-16 (byte 18); re-save it as UTF-8"
     assert "empty" in reasons["empty.md"]
     assert "unsupported" in reasons["image.png"]
+
+
+def test_pdfs_without_readable_text_are_skipped_saying_what_to_do(tmp_path: Path) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    def saved(writer: PdfWriter) -> bytes:
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+
+    def locked(user_password: str) -> bytes:
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf("Pump X-200 pressure is 14 bar"))))
+        writer.encrypt(user_password=user_password, owner_password="owner", algorithm="AES-256")
+        return saved(writer)
+
+    scanned = PdfWriter()
+    scanned.add_blank_page(612, 792)  # a page of pictures: no text layer
+    docs = write(tmp_path / "docs", {"locked.pdf": locked("secret"), "edit-locked.pdf": locked(""),
+                                     "scanned.pdf": saved(scanned)})
+    loaded = load_documents(docs)
+    assert [(d.id, d.text) for d in loaded.documents] == [("edit-locked.pdf", "Pump X-200 pressure is 14 bar")]
+    reasons = {Path(s.path).name: s.reason for s in loaded.skipped}
+    assert reasons == {
+        "locked.pdf": "password-protected; save a copy without the password to include it",
+        "scanned.pdf": "no text in its 1 page(s): a scanned document holds pictures of text; run OCR on it first "
+                       "(e.g. ocrmypdf)"}
 
 
 def test_a_word_document_reads_as_its_visible_text_in_order(tmp_path: Path) -> None:

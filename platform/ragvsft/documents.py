@@ -119,9 +119,17 @@ def _docx_text(element: ElementTree.Element) -> str:
 
 def read_pdf(raw: bytes) -> str:
     from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError
 
-    reader = PdfReader(io.BytesIO(raw))
-    return "\n\n".join(page.extract_text() or "" for page in reader.pages).strip()
+    reader = PdfReader(io.BytesIO(raw))  # a PDF locked for editing only (empty user password) opens as is
+    try:
+        text = "\n\n".join(page.extract_text() or "" for page in reader.pages).strip()
+    except FileNotDecryptedError:
+        raise UnreadableFile("password-protected; save a copy without the password to include it") from None
+    if not text and reader.pages:
+        raise UnreadableFile(f"no text in its {len(reader.pages)} page(s): a scanned document holds pictures of text; "
+                             "run OCR on it first (e.g. ocrmypdf)")
+    return text
 
 
 BINARY_CONTROL_SHARE = 0.1  # more control characters than this, and the "text" is binary data that decoded
