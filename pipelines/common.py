@@ -23,6 +23,7 @@ from rich.progress import (
 
 from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import Corpus, load_corpus
+from ragvsft.documents import SkippedFile
 from ragvsft.errors import CorpusError
 from ragvsft.preflight import preflight
 
@@ -40,14 +41,38 @@ def load_experiment_corpus(config: ExperimentConfig, console: Console) -> Corpus
     if config.strict_corpus and (skipped := corpus.docs.skipped):
         raise CorpusError(skipped[0].path, f"{skipped[0].reason} (strict_corpus = true: {len(skipped)} file(s) "
                                            "skipped in docs/ are errors; fix them or set strict_corpus = false)")
-    for skipped in corpus.docs.skipped:
-        console.print(f"[yellow]warning:[/] skipped {escape(skipped.path)}: {escape(skipped.reason)}")
+    for line in skipped_lines(corpus.docs.skipped):
+        console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
     console.print(
         f"corpus [bold]{escape(corpus.name)}[/]: {len(corpus.documents)} documents"
         f"{f' ({len(corpus.docs.skipped)} skipped)' if corpus.docs.skipped else ''}, "
         f"{len(corpus.split('train'))} train / {len(corpus.split('eval'))} eval questions"
     )
     return corpus
+
+
+SHOWN_PER_REASON = 3
+
+
+def skipped_lines(skipped: Sequence[SkippedFile]) -> list[str]:
+    """One line per reason files were skipped for: a document folder exported from a shared drive may hold thousands
+    of pictures and spreadsheets, and a line each would bury the few files that need fixing.
+
+    Example:
+        >>> skipped_lines([SkippedFile(f"docs/{n}.png", "unsupported file type '.png'") for n in range(5)])
+        ["skipped 5 files: unsupported file type '.png' (docs/0.png, docs/1.png, docs/2.png and 2 more)"]
+    """
+    by_reason: dict[str, list[str]] = {}
+    for file in skipped:
+        by_reason.setdefault(file.reason, []).append(file.path)
+    lines = []
+    for reason, paths in by_reason.items():
+        if len(paths) == 1:
+            lines.append(f"skipped {paths[0]}: {reason}")
+        else:
+            more = f" and {len(paths) - SHOWN_PER_REASON} more" if len(paths) > SHOWN_PER_REASON else ""
+            lines.append(f"skipped {len(paths)} files: {reason} ({', '.join(paths[:SHOWN_PER_REASON])}{more})")
+    return lines
 
 
 def checked_corpus(config: ExperimentConfig, console: Console, *, points: Sequence[ExperimentConfig] = ()) -> Corpus:

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from conftest import write_corpus
 from ragvsft import tracking
 from ragvsft.cli import app
+from ragvsft.corpus import load_corpus
 
 runner = CliRunner()
 
@@ -206,3 +207,24 @@ def test_skipped_files_are_reported(tmp_path: Path) -> None:
                                  "--set", "strict_corpus=true"])
     assert strict.exit_code == 2 and "b.md: not valid UTF-8" in strict.output
     assert "(strict_corpus = true: 2 file(s) skipped in docs/ are errors" in " ".join(strict.output.split())
+
+
+
+def test_files_skipped_for_one_reason_are_reported_in_one_line(tmp_path: Path) -> None:
+    # A folder exported from a shared drive: hundreds of pictures beside the documents, and one file to fix.
+    pictures = {f"img/{n:03}.png": b"\x89PNG" for n in range(300)}
+    corpus = write_corpus(tmp_path / "c", {"a.md": "Some text.", "b.md": b"caf\xe9", **pictures},
+                          [{"question": "Q", "answer": "A", "sources": ["a.md"], "split": "eval"}])
+    result = runner.invoke(app, ["check", str(experiment(tmp_path, corpus, extra='[evaluate]\narms = ["rag"]\n'))])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning: skipped")]
+    docs = corpus / "docs"
+    assert warnings == [
+        f"warning: skipped {docs / 'b.md'}: not valid UTF-8 (byte 3); re-save it as UTF-8",
+        f"warning: skipped 300 files: unsupported file type '.png' ({docs / 'img/000.png'}, {docs / 'img/001.png'}, "
+        f"{docs / 'img/002.png'} and 297 more)"]
+    assert "(301 skipped)" in result.output
+    # Every one of them is listed in the corpus record each run keeps (corpus/split.json in MLflow).
+    skipped = load_corpus(corpus).split_record()["skipped_files"]
+    assert len(skipped) == 301 and skipped[0] == {"path": str(docs / "b.md"),
+                                                  "reason": "not valid UTF-8 (byte 3); re-save it as UTF-8"}

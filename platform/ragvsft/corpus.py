@@ -47,6 +47,7 @@ class Corpus:
                 split: [p.id for p in self.qa if p.split == split] for split in ("train", "eval")
             },
             "seeded": [p.id for p in self.qa if not p.split_from_file],
+            "skipped_files": [{"path": f.path, "reason": f.reason} for f in self.docs.skipped],
         }
 
 
