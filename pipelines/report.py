@@ -18,7 +18,7 @@ from rich.markup import escape
 
 from ragvsft import tracking
 from ragvsft.ceiling import Ceiling, analyse
-from ragvsft.config import ExperimentConfig
+from ragvsft.config import ExperimentConfig, ReportConfig
 from ragvsft.decision_report import comparison, render_html, render_markdown
 from ragvsft.errors import RagvsftError
 from ragvsft.report import ceiling_figure, metric_figure
@@ -45,7 +45,8 @@ def write(results: ExperimentResults, folder: Path, console: Console, *,
     settings = results.settings
     metric = settings["metric"]
     ceiling = analyse(results, metric, alpha=settings["alpha"])
-    verdict = decide(results, ceiling, alpha=settings["alpha"])
+    verdict = decide(results, ceiling, alpha=settings["alpha"],
+                     match_margin=settings.get("match_margin", ReportConfig.match_margin))  # older results lack it
     rows = comparison(results, ceiling, settings)
     folder.mkdir(parents=True, exist_ok=True)
     figures = _figures(ceiling, folder)

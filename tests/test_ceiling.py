@@ -79,6 +79,20 @@ def test_each_verdict_rule_fires_on_its_numbers(correct: dict[str, int], latency
     assert "[" in verdict.evidence  # the evidence quotes intervals
 
 
+def test_a_faster_fine_tune_matches_rag_only_when_its_interval_rules_out_a_loss_beyond_the_margin() -> None:
+    # 2 of 40 questions apart: no significant difference (p=0.5), but the interval of (fine-tune - RAG) reaches
+    # well below -0.05: too few questions to tell, which must not read as "the fine-tune matches RAG".
+    res = results([point({}, {"base": 5, "rag": 22, "finetuned": 20, "hybrid": 22, "oracle": 22}, finetuned=40.0)])
+    ceiling = analyse(res, "token_f1")
+    verdict = decide(res, ceiling)
+    assert verdict.rule == "rag_enough", str(verdict)
+    assert "The closed-book fine-tune is faster (p50 41 ms vs 101 ms), but its difference to RAG, -0.05 [-0.12, " \
+           "+0.00], does not rule out a loss beyond 0.05 (report.match_margin)" in verdict.evidence
+    # A team that accepts a loss of up to 0.15 for the speed: the same numbers match.
+    wide = decide(res, ceiling, match_margin=0.15)
+    assert wide.rule == "finetune_closed_book" and "-0.05 [-0.12, +0.00] vs RAG" in wide.evidence, str(wide)
+
+
 def test_the_report_states_measured_costs_and_embeds_its_plots(tmp_path: Path) -> None:
     res = results([point({}, {"base": 5, "rag": 30, "finetuned": 10, "hybrid": 30, "oracle": 31},
                          rag=300.0)])

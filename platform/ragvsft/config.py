@@ -181,6 +181,9 @@ class ReportConfig:
     """Significance level: a paired difference with a Holm-adjusted p at or above it counts as no difference."""
     faithfulness_threshold: float = 0.5
     """An answer whose ``faithfulness`` is below this counts as a hallucination in the report's share."""
+    match_margin: float = 0.05
+    """How far below RAG a faster closed-book fine-tune may score and still match it in the verdict: the whole 95 %
+    paired interval of (fine-tune − RAG) must lie above minus this (metric points)."""
     cpu_hour_price: float = 0.10
     """Price of one hour of the CPU machine that answers (USD), for the cost per 1,000 questions."""
     gpu_hour_price: float = 2.50
@@ -476,8 +479,9 @@ def _check_ranges(config: ExperimentConfig, where: str) -> None:
         (0 < ft.train_fraction <= 1, "finetune.train_fraction must be in (0, 1]"),
         (config.report.metric in ev.metrics,
          f"report.metric {config.report.metric!r} is not among evaluate.metrics ({', '.join(ev.metrics)})"),
-        (0 < config.report.alpha < 1 and 0 <= config.report.faithfulness_threshold <= 1,
-         "report.alpha must be in (0, 1), report.faithfulness_threshold in [0, 1]"),
+        (0 < config.report.alpha < 1 and 0 <= config.report.faithfulness_threshold <= 1
+         and 0 <= config.report.match_margin <= 1,
+         "report.alpha must be in (0, 1), report.faithfulness_threshold and report.match_margin in [0, 1]"),
         (0 < config.near_duplicate_similarity <= 1, "near_duplicate_similarity must be in (0, 1]"),
         (config.synthesize.per_chunk > 0 and config.synthesize.max_questions >= 0
          and config.synthesize.min_chunk_chars >= 0 and config.synthesize.max_new_tokens > 0

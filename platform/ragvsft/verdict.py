@@ -5,8 +5,11 @@ top-k curve; without a top-k sweep, ``rag`` as configured), **B** = the base
 model, **O** = the ``oracle`` arm (gold passages in the prompt), **F** = the
 best closed-book fine-tune (``finetuned``) and **H** = the best fine-tune +
 retrieval (``hybrid``) anywhere in the sweep. "X beats Y" means X − Y > 0
-with a paired-test p below ``alpha``; "X matches Y" means no significant
-difference. Rules, first match wins:
+with a paired-test p below ``alpha``; "X matches Y" means the whole 95 %
+paired interval of X − Y lies above ``-match_margin``: no worse beyond a
+margin, shown, not merely no significant difference (too few questions to
+tell two arms apart would otherwise read as a match). Rules, first match
+wins:
 
 1. **nothing helps** — neither R, F nor H beats B: the eval set measures
    nothing the corpus teaches (check questions, answers and the metric).
@@ -49,7 +52,8 @@ def _est(p: CurvePoint) -> str:
     return f"{e.mean:.2f} [{e.low:.2f}, {e.high:.2f}]"
 
 
-def decide(results: ExperimentResults, ceiling: Ceiling, *, alpha: float = 0.05, seed: int = 0) -> Verdict:
+def decide(results: ExperimentResults, ceiling: Ceiling, *, alpha: float = 0.05, match_margin: float = 0.05,
+           seed: int = 0) -> Verdict:
     """Apply the rules above (module docstring) to a run's or a sweep's results.
 
     Example:
@@ -90,14 +94,20 @@ def decide(results: ExperimentResults, ceiling: Ceiling, *, alpha: float = 0.05,
                        f"{rag_where} ({m} {_est(rag)}); fine-tune + retrieval{where(hy[1])} reaches {_est(h)}, "
                        f"{t.diff:+.2f} over it, {format_p(t.p)}"
                        + (", and beats the closed-book fine-tune." if f else "."))
+    unproven = ""
     if f and rag:
         t = compare(f, rag, seed)
         faster = f.latency_ms_p50 < rag.latency_ms_p50
-        if t.n and ((t.diff > 0 and t.p < alpha) or (t.p >= alpha and faster)):
+        if t.n and ((t.diff > 0 and t.p < alpha) or (t.low >= -match_margin and faster)):
             return Verdict("finetune_closed_book", "Fine-tune closed-book.",
-                           f"The fine-tuned model{where(ft[1])} ({m} {_est(f)}) is {t.diff:+.2f} vs {rag_where} "
-                           f"({_est(rag)}), {format_p(t.p)}, at p50 {f.latency_ms_p50:.0f} ms vs "
-                           f"{rag.latency_ms_p50:.0f} ms.")
+                           f"The fine-tuned model{where(ft[1])} ({m} {_est(f)}) is {t.diff:+.2f} "
+                           f"[{t.low:+.2f}, {t.high:+.2f}] vs {rag_where} ({_est(rag)}), {format_p(t.p)}, at p50 "
+                           f"{f.latency_ms_p50:.0f} ms vs {rag.latency_ms_p50:.0f} ms.")
+        if t.n and faster:
+            unproven = (f" The closed-book fine-tune is faster (p50 {f.latency_ms_p50:.0f} ms vs "
+                        f"{rag.latency_ms_p50:.0f} ms), but its difference to RAG, {t.diff:+.2f} [{t.low:+.2f}, "
+                        f"{t.high:+.2f}], does not rule out a loss beyond {match_margin:g} (report.match_margin): "
+                        "more eval questions would tell.")
     gap = ""
     if oracle and rag and (t := beats(oracle, rag)) and t.diff >= RETRIEVAL_GAP:
         gap = (f" The oracle reaches {_est(oracle)}, so retrieval loses {t.diff:.2f} ({format_p(t.p)}): "
@@ -110,4 +120,4 @@ def decide(results: ExperimentResults, ceiling: Ceiling, *, alpha: float = 0.05,
             fine = f" No fine-tune beats it significantly (best: {name} {_est(top)}, {format_p(compare(top, rag, seed).p)})."
     return Verdict("retrieval_bottleneck" if gap else "rag_enough",
                    "Use RAG, and improve retrieval." if gap else "RAG is enough.",
-                   f"{rag_where} ({m} {_est(rag)})." + fine + gap if rag else "No RAG arm was measured.")
+                   f"{rag_where} ({m} {_est(rag)})." + fine + unproven + gap if rag else "No RAG arm was measured.")
