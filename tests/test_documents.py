@@ -122,6 +122,7 @@ def test_files_named_docx_that_are_not_word_documents_are_skipped_with_what_to_d
         "good.md": b"content",
         "old.docx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),  # Word 97-2003, renamed
         "sheet.docx": make_docx("<w:p/>", part="xl/workbook.xml"),
+        "cut.docx": make_docx("<w:p><w:r><w:t>Signed.</w:t></w:r></w:p>")[:100],  # a download cut short
         "bomb.docx": make_docx("<w:p><w:r><w:t>" + "0" * 2**21 + "</w:t></w:r></w:p>"),  # 2 MiB from ~2 KiB
         "laughs.docx": make_docx("<w:p><w:r><w:t>&i;</w:t></w:r></w:p>", doctype=laughs),  # 10^9 characters
         "empty.docx": make_docx(""),
@@ -129,7 +130,9 @@ def test_files_named_docx_that_are_not_word_documents_are_skipped_with_what_to_d
     loaded = load_documents(docs)
     assert [d.id for d in loaded.documents] == ["good.md"]
     reasons = {Path(s.path).name: s.reason for s in loaded.skipped}
-    assert reasons["old.docx"] == "not a .docx (not a zip archive); a Word 97-2003 file must be saved as .docx"
+    assert reasons["old.docx"] == ("password-protected, or a Word 97-2003 .doc named .docx: save it in Word as a .docx "
+                                   "without a password")
+    assert reasons["cut.docx"] == "not a readable .docx (File is not a zip file)"
     assert reasons["sheet.docx"] == "not a Word .docx (no word/document.xml in the archive)"
     assert reasons["bomb.docx"] == "its text part unpacks to 2 MiB, over the 1 MiB this reader accepts"
     assert reasons["laughs.docx"].startswith("could not be read: ParseError: limit on input amplification")

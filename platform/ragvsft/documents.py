@@ -71,6 +71,7 @@ class UnreadableFile(ValueError):
 
 
 DOCX_XML_LIMIT = 100 * 2**20  # a docx's text part unpacks to at most this: a zip bomb is refused, not expanded
+OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # the first bytes of a Word 97-2003 file and of an encrypted .docx
 DOCX_BREAKS = {"tab": "\t", "br": "\n", "cr": "\n", "noBreakHyphen": "-"}
 
 
@@ -88,8 +89,11 @@ def read_docx(raw: bytes) -> str:
                 raise UnreadableFile(f"its text part unpacks to {body.file_size / 2**20:.0f} MiB, over the "
                                      f"{DOCX_XML_LIMIT / 2**20:.0f} MiB this reader accepts")
             xml = archive.read(body)
-    except zipfile.BadZipFile:
-        raise UnreadableFile("not a .docx (not a zip archive); a Word 97-2003 file must be saved as .docx") from None
+    except zipfile.BadZipFile as exc:
+        if raw.startswith(OLE_MAGIC):  # Word keeps both of these in an OLE container, not a zip archive
+            raise UnreadableFile("password-protected, or a Word 97-2003 .doc named .docx: save it in Word as a .docx "
+                                 "without a password") from None
+        raise UnreadableFile(f"not a readable .docx ({exc})") from None
     except KeyError:
         raise UnreadableFile("not a Word .docx (no word/document.xml in the archive)") from None
     text = _docx_text(ElementTree.fromstring(xml))
