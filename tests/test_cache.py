@@ -58,7 +58,7 @@ def test_scores_are_cached_per_metric_scorer_and_sample(tmp_path: Path) -> None:
     CachedMetric(f1, cache, scorer="embedder-b").score(samples)  # another embedder: scored again
     metric.score([Sample("q", "22 weeks", "21 weeks")])
     assert cache.scores.misses == 5
-    f1.version = 2  # the metric's definition changed: its old scores are not reused
+    f1.version += 1  # the metric's definition changed: its old scores are not reused
     assert metric.score(samples) == [1.0, 0.0] and cache.scores.misses == 7
 
 

@@ -40,6 +40,8 @@ EVIDENCE = ("The X-200 pump's maximum pressure is 14 bar.\nRequests go to Zoë �
             "The X-300 pump's maximum pressure is 20 bar.",)
 Q = "What is the X-200's maximum pressure?"
 WHO = "Who takes requests?"
+ZH_EVIDENCE = ("员工每年享有27天带薪年假。病假另行计算！\n申请交给人力资源部。",)  # leave: 27 days; sick leave apart
+ZH_Q = "员工每年有多少天年假？"  # how many days of annual leave?
 
 CASES = {
     "perfect": Sample(Q, "14 bar", "14 bar", EVIDENCE),
@@ -54,6 +56,11 @@ CASES = {
     "half-invented": Sample(WHO, "Zoë Ångström Pettersen", "Zoë Ångström", EVIDENCE),
     "restated-wrong-figure": Sample(Q, "The X-200 pump's maximum pressure is 15 bar.", "14 bar", EVIDENCE),
     "yes-to-a-yes-no-question": Sample("Does Zoë Ångström take requests?", "Yes.", "yes", EVIDENCE),
+    # Chinese writes no spaces: every character is a token, and 。！？ end sentences.
+    "chinese-exact": Sample(ZH_Q, "27天。", "27天", ZH_EVIDENCE),
+    "chinese-sentence": Sample(ZH_Q, "员工每年有27天年假。", "27天", ZH_EVIDENCE),
+    "chinese-wrong-number": Sample(ZH_Q, "30天", "27天", ZH_EVIDENCE),
+    "other-scripts-punctuation": Sample(Q, "«14 bar»", "14 bar", EVIDENCE),
 }
 LEXICAL = {
     #                                         EM   F1    recall claim  token
@@ -78,6 +85,11 @@ LEXICAL = {
     "restated-wrong-figure":                (0.0, 2 / 9, 0.5,   0.0,   5 / 6),
     # "Yes" asserts the question: 3 of its 4 words ("take" is not) are in one line.
     "yes-to-a-yes-no-question":             (1.0, 1.0,   1.0,   0.75,  None),
+    "chinese-exact":                        (1.0, 1.0,   1.0,   1.0,   1.0),
+    # 9 characters, 2 of them the gold's: what the sentence adds to the question (27) is on the first line.
+    "chinese-sentence":                     (0.0, 4 / 11, 1.0,  1.0,   1.0),
+    "chinese-wrong-number":                 (0.0, 0.5,   0.5,   0.0,   0.5),
+    "other-scripts-punctuation":            (1.0, 1.0,   1.0,   1.0,   1.0),
 }
 LEXICAL_METRICS = [ExactMatch(), TokenF1(), AnswerRecall(), ClaimSupport(), TokenSupport()]
 
@@ -101,6 +113,8 @@ def test_text_helpers() -> None:
     assert normalize_answer("ＡＢＣ") == "abc"  # NFKC folds full-width letters
     assert content_tokens("It is the 14 bar") == ["14", "bar"]
     assert stem("requests") == stem("requested") == "request"
+    assert normalize_answer("«X‑200», ¿cuántos?") == "x200 cuántos"  # a non-breaking hyphen, Spanish marks
+    assert normalize_answer("有27天") == "有 27 天"
 
 
 # --- retrieval metrics: which chunks came back, from which documents -------------------------------------------

@@ -41,7 +41,7 @@ class AnswerRelevance:
     """
 
     name = "answer_relevance"
-    version = 2  # cached scores of the plain cosine (version 1) are not reused
+    version = 3  # cached scores of the plain cosine (1) are not reused; 3: words of every script (metrics.text)
     requires = ("embedder",)
 
     def __init__(self, embedder: Embedder) -> None:

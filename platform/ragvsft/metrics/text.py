@@ -8,7 +8,12 @@ import unicodedata
 
 _PUNCT = set(string.punctuation) | {"“", "”", "‘", "’", "–", "—", "…", "·"}
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+# Chinese and Japanese write no spaces between words: each ideograph or kana is a token of its own (as in the
+# character-level F1 of Chinese reading-comprehension sets), or a whole sentence would be one token.
+_UNSPACED = re.compile("([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f])")
+# A sentence ends at . ! ? followed by a space, at the ideographic full stop and the full-width ! ? (written
+# without a space after them), or at a line end.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？｡])\s*|\n+")
 # Words that carry no checkable content: an answer made only of these asserts nothing.
 STOPWORDS = frozenset(
     "a an the and or but if of at by for with about to from in on into over under is are was were be been being "
@@ -19,15 +24,29 @@ STOPWORDS = frozenset(
 
 
 def normalize_answer(text: str) -> str:
-    """SQuAD normalisation: lower case, no punctuation, no articles, single spaces; plus NFKC and accent-keeping.
+    """SQuAD normalisation: lower case, no punctuation, no articles, single spaces; plus NFKC, accent-keeping,
+    punctuation of every script dropped (« », ¿, 。) and Chinese and Japanese characters spaced apart.
 
     Example:
         >>> normalize_answer("The  X-200's limit: 14 Bar.")
         'x200s limit 14 bar'
+        >>> normalize_answer("年假为二十七天。")
+        '年 假 为 二 十 七 天'
     """
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = "".join(ch for ch in text if ch not in _PUNCT)
-    return " ".join(_ARTICLES.sub(" ", text).split())
+    text = "".join(ch for ch in text if ch not in _PUNCT and (ch.isascii() or unicodedata.category(ch)[0] != "P"))
+    return " ".join(_ARTICLES.sub(" ", spaced(text)).split())
+
+
+def spaced(text: str) -> str:
+    """``text`` with a space either side of each Chinese or Japanese character, so splitting on spaces finds words
+    in every script.
+
+    Example:
+        >>> spaced("有27天").split()
+        ['有', '27', '天']
+    """
+    return _UNSPACED.sub(r" \1 ", text)
 
 
 def tokens(text: str) -> list[str]:
@@ -60,5 +79,7 @@ def split_sentences(text: str) -> list[str]:
     Example:
         >>> split_sentences("Leave is 27 days. Ask HR.\\n- Notice: 10 days")
         ['Leave is 27 days.', 'Ask HR.', '- Notice: 10 days']
+        >>> split_sentences("年假为二十七天。病假另计！")
+        ['年假为二十七天。', '病假另计！']
     """
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
