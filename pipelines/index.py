@@ -22,7 +22,7 @@ from ragvsft.builders import build_embedder, index_spec, load_retriever
 from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.embedders import Embedder, SentenceTransformerEmbedder
 from ragvsft.errors import RagvsftError
-from ragvsft.indexing import BuiltIndex, build_index, load_index_version
+from ragvsft.indexing import BuiltIndex, build_index, load_index_version, overlong_chunks_note
 from ragvsft.pipelines.common import ForwardFn, load_experiment_corpus, peak_rss_mb, step_progress
 from ragvsft.ray_embedding import RayDataEmbedder, actor_gpus
 from ragvsft.retrieval_eval import MRR_DEPTH, RetrievalScores, first_relevant_rank, score_retrieval
@@ -103,6 +103,8 @@ def main(
             console.print(f"built {escape(str(built.path))}: {counts['chunks']} chunks in {total_s:.1f} s "
                           f"({counts['chunks'] / total_s:.1f} chunks/s; {counts['embedded']} embedded, "
                           f"{counts['reused_vectors']} vectors reused)")
+        if note := overlong_chunks_note(built.manifest):
+            console.print(f"[yellow]warning:[/] {escape(note)}", highlight=False)
 
         # 3. The version's files travel as run artifacts, so a registered version never points at this machine's
         #    disk (which keeps only the newest versions); an unchanged index points at the copy already logged.
@@ -119,7 +121,8 @@ def main(
         metrics: dict[str, float] = {
             "documents": len(corpus.documents), "skipped_files": len(corpus.docs.skipped),
             "chunks": counts["chunks"], "index_reused": float(built.reused),
-        }
+        } | ({"chunks_over_embedder_limit": built.manifest["chunking"]["chunks_over_embedder_limit"]}
+             if "chunks_over_embedder_limit" in built.manifest["chunking"] else {})
         if not built.reused:
             timings = built.manifest["timings_s"]
             metrics |= {"build_s": timings["total"], "embed_s": timings["embed"], "chunks_embedded": counts["embedded"],

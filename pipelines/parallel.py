@@ -17,10 +17,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from ragvsft import tracking
 from ragvsft.config import ExperimentConfig
 from ragvsft.errors import RagvsftError
+from ragvsft.indexing import overlong_chunks_note
 from ragvsft.pipelines.common import progress, quiet_libraries
 
 
@@ -59,7 +61,7 @@ def _child(recipe: str, config: ExperimentConfig, parent_run_id: str, events: An
             payload = {"path": str(out.built.path), "reused": out.built.reused, "chunks": counts["chunks"],
                        "embedded": 0 if out.built.reused else counts.get("embedded", counts["chunks"]),
                        "fingerprint": out.built.manifest["fingerprint"], "artifact_uri": out.artifact_uri,
-                       "artifact_run_id": out.artifact_run_id}
+                       "artifact_run_id": out.artifact_run_id, "note": overlong_chunks_note(out.built.manifest)}
         else:
             from ragvsft.pipelines import finetune
 
@@ -114,6 +116,8 @@ def run_in_parallel(config: ExperimentConfig, parent_run_id: str, console: Conso
                         on_progress(event[1].split(":")[0])
                 elif kind == "done":
                     results[event[1]] = event[2]
+                    if note := event[2].get("note"):  # the child's own console is quiet
+                        console.print(f"[yellow]warning:[/] {escape(note)}", highlight=False)
                 else:
                     failure = (event[1], event[2])
     finally:

@@ -26,7 +26,7 @@ def main(config: ExperimentConfig, console: Console, question: str, k: int) -> l
     if differences := settings_differences(manifest, index_spec(config.index)):
         console.print(f"[yellow]warning:[/] the live index was built with other settings than the experiment's "
                       f"({'; '.join(differences)}); run `ragvsft index <experiment>` to rebuild it", highlight=False)
-    tokens, read = retriever.embedder.reads(question)
+    (tokens,), read = retriever.embedder.reads([question])
     if tokens > read:
         console.print(f"[yellow]note:[/] the question has {tokens:,} tokens; the embedder reads the first {read} "
                       "and the rest does not change the search", highlight=False)

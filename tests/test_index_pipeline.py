@@ -197,6 +197,21 @@ def test_bad_config_and_override_exit_non_zero(small_corpus: Path, tmp_path: Pat
     assert ok.exit_code == 0 and "3 documents" in ok.output and "1 train / 2 eval" in ok.output
 
 
+def test_index_warns_when_chunks_are_longer_than_the_embedder_reads(tmp_path: Path, tiny_embedder_dir: Path,
+                                                                      mlflow_uri: str) -> None:
+    text = " ".join(f"Clause {n} sets the notice period for the supplier." for n in range(200))
+    corpus = write_corpus(tmp_path / "c", {"long.md": text},
+                          [{"question": "Notice period?", "answer": "Clause 3", "sources": ["long.md"], "split": "eval"}])
+    exp = experiment(tmp_path, corpus, tiny_embedder_dir)  # the tiny embedder reads 128 tokens
+    result = runner.invoke(app, ["index", str(exp), "--set", "index.chunk_chars=3000"])
+    assert result.exit_code == 0, result.output
+    assert "chunks are longer than the 128 tokens the embedder reads" in " ".join(result.output.split())
+    run = tracking.get_run(mlflow_uri, result.output.split("logged run ")[1].split(";")[0])
+    assert run.data.metrics["chunks_over_embedder_limit"] > 0
+    fine = runner.invoke(app, ["index", str(exp)])  # 120 characters a chunk
+    assert fine.exit_code == 0 and "the embedder reads" not in fine.output, fine.output
+
+
 def test_skipped_files_are_reported(tmp_path: Path) -> None:
     corpus = write_corpus(tmp_path / "c", {"a.md": "Some text.", "b.md": b"caf\xe9", "c.md": ""},
                           [{"question": "Q", "answer": "A", "sources": ["a.md"], "split": "eval"}])

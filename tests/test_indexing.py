@@ -17,6 +17,7 @@ from ragvsft.indexing import (
     build_index,
     load_index,
     load_index_version,
+    overlong_chunks_note,
     read_current,
     settings_differences,
 )
@@ -54,6 +55,28 @@ def test_build_publishes_a_complete_version_with_manifest(small_corpus: Path, tm
     # The stored vectors are the embedder's vectors for the stored chunks.
     first = embedder.embed([store.chunks[0].text])[0]
     assert store.search(first, 1)[0].chunk == store.chunks[0]
+
+
+def test_chunks_longer_than_the_embedder_reads_are_counted_and_named(tmp_path: Path, embedder) -> None:
+    # The embedder silently ignores what is past its limit: the build counts it, and warns when it matters.
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "long.md").write_text(" ".join(f"Clause {n} sets the notice period." for n in range(60)))
+    docs = load_documents(tmp_path / "docs")
+    embedder.model.max_seq_length = 16  # what the model reads, in tokens
+    built = build_index(docs, lambda: embedder, tmp_path / "idx", spec_for(embedder, chunk_chars=300))
+    tokens, limit = embedder.reads([c.text for c in FaissStore.load(built.path).chunks])
+    chunking = built.manifest["chunking"]
+    assert limit == 16 and max(tokens) > 16
+    assert chunking["chunks_over_embedder_limit"] == sum(n > 16 for n in tokens) > 0
+    assert chunking["tokens_not_embedded_share"] == pytest.approx(sum(n - 16 for n in tokens if n > 16) / sum(tokens),
+                                                                  abs=1e-4)
+    note = overlong_chunks_note(built.manifest)
+    assert note.startswith(f"{chunking['chunks_over_embedder_limit']} of {len(tokens)} chunks are longer than the 16 "
+                           f"tokens the embedder reads (the longest: {max(tokens)}): ")
+    assert "lower index.chunk_chars from 300 to about " in note
+    # Chunks within the limit: nothing to say.
+    short = build_index(docs, lambda: embedder, tmp_path / "idx2", spec_for(embedder, chunk_chars=40))
+    assert short.manifest["chunking"]["tokens_not_embedded_share"] < 0.01 and overlong_chunks_note(short.manifest) == ""
 
 
 def test_unchanged_corpus_is_a_no_op_and_changes_rebuild(small_corpus: Path, tmp_path: Path, embedder) -> None:

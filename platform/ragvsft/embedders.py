@@ -129,9 +129,11 @@ class SentenceTransformerEmbedder:
     def identity(self) -> str:
         return self._identity
 
-    def reads(self, text: str) -> tuple[int, int]:
-        """(tokens in ``text``, tokens the model reads): the model silently ignores anything past its limit."""
-        return len(self.model.tokenizer(text)["input_ids"]), int(self.model.max_seq_length)
+    def reads(self, texts: Sequence[str]) -> tuple[list[int], int]:
+        """(tokens in each of ``texts``, tokens the model reads): the model silently ignores anything past its
+        limit."""
+        ids = self.model.tokenizer(list(texts), verbose=False)["input_ids"] if texts else []
+        return [len(i) for i in ids], int(self.model.max_seq_length)
 
     def encode_slice(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length float32 vectors of one slice."""

@@ -26,7 +26,7 @@ import re
 import secrets
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +36,7 @@ import numpy as np
 import psutil
 
 from ragvsft.checksums import damaged_file, describe_files, set_aside
-from ragvsft.chunking import chunk_documents
+from ragvsft.chunking import Chunk, chunk_documents
 from ragvsft.documents import DocumentSet
 from ragvsft.embedders import Embedder, same_model
 from ragvsft.errors import RagvsftError
@@ -182,8 +182,10 @@ def build_index(
         if on_progress:
             on_progress("embed", done, len(missing))
 
+    lengths: dict[str, Any] = {}
     if missing or reuse is None:
         embedder = make_embedder()
+        lengths = chunk_lengths(embedder, chunks)
         fresh = embedder.embed([chunks[i].text for i in missing], on_batch=on_batch)
         dim = embedder.dim  # after embedding: an embedder on a cluster learns it from the vectors
     else:  # only removals: no model to load
@@ -206,7 +208,7 @@ def build_index(
         "corpus": {"docs_sha256": docs.sha256, "documents": len(docs.documents), "skipped_files": len(docs.skipped)},
         "embedder": {"identity": spec.embedder_identity, "dim": dim},
         "chunking": {"splitter": "langchain RecursiveCharacterTextSplitter", "chunk_chars": spec.chunk_chars,
-                     "chunk_overlap_chars": spec.chunk_overlap_chars},
+                     "chunk_overlap_chars": spec.chunk_overlap_chars} | lengths,
         "index": {"type": spec.index_type, "metric": "inner_product", "hnsw_m": spec.hnsw_m}
         | ({"ivf_lists": lists, "ivf_probe": spec.ivf_probe} if spec.index_type == "ivf" else {}),
         "counts": {"chunks": len(chunks), "embedded": len(missing), "reused_vectors": len(kept)},
@@ -231,6 +233,50 @@ def build_index(
         shutil.rmtree(tmp, ignore_errors=True)
     _prune_versions(root)
     return BuiltIndex(final, manifest, reused=False, damaged=damaged)
+
+
+def chunk_lengths(embedder: Embedder, chunks: Sequence[Chunk]) -> dict[str, Any]:
+    """How the chunks' lengths compare with what ``embedder`` reads (its tokenizer, over every chunk: a fraction of
+    the cost of embedding them), for the manifest; empty for an embedder that cannot tell (one on a cluster)."""
+    reads = getattr(embedder, "reads", None)
+    if reads is None or not chunks:
+        return {}
+    tokens, limit = reads([c.text for c in chunks])
+    # The density of the densest chunks (tables, codes and figures take more tokens per character than prose):
+    # chunks of at most limit x this many characters fit, 99 in 100 of them.
+    dense = float(np.percentile([len(c.text) / max(n, 1) for c, n in zip(chunks, tokens)], 1))
+    return {"embedder_reads_tokens": limit, "longest_chunk_tokens": max(tokens),
+            "chunks_over_embedder_limit": sum(n > limit for n in tokens), "dense_chars_per_token": round(dense, 2),
+            "tokens_not_embedded_share": round(sum(max(0, n - limit) for n in tokens) / max(sum(tokens), 1), 4)}
+
+
+NOT_EMBEDDED_SHARE = 0.01  # text past the embedder's limit is worth a warning when more than this share is
+
+
+def overlong_chunks_note(manifest: dict[str, Any]) -> str:
+    """What to do when chunks are longer than the embedder reads, by more than 1 % of the corpus' tokens ('' otherwise,
+    or when the build could not tell): the text past its limit is never embedded, so retrieval cannot find it, and
+    nothing fails.
+
+    Example:
+        >>> note = overlong_chunks_note({"counts": {"chunks": 98}, "chunking": {"chunk_chars": 2000,
+        ...     "embedder_reads_tokens": 256, "longest_chunk_tokens": 496, "chunks_over_embedder_limit": 52,
+        ...     "dense_chars_per_token": 3.6, "tokens_not_embedded_share": 0.12}})
+        >>> note[:120]
+        '52 of 98 chunks are longer than the 256 tokens the embedder reads (the longest: 496): 12 % of the text is never embedded'
+        >>> note.split("; ")[1]
+        'lower index.chunk_chars from 2000 to about 900, or use an embedder that reads more'
+    """
+    chunking = manifest.get("chunking", {})
+    lost = chunking.get("tokens_not_embedded_share", 0)
+    if lost <= NOT_EMBEDDED_SHARE:
+        return ""
+    limit = chunking["embedder_reads_tokens"]
+    fits = max(50, int(limit * chunking["dense_chars_per_token"]) // 50 * 50)
+    return (f"{chunking['chunks_over_embedder_limit']} of {manifest['counts']['chunks']} chunks are longer than the "
+            f"{limit} tokens the embedder reads (the longest: {chunking['longest_chunk_tokens']}): {100 * lost:.0f} % "
+            f"of the text is never embedded, so retrieval cannot find it; lower index.chunk_chars from "
+            f"{chunking['chunk_chars']} to about {fits}, or use an embedder that reads more")
 
 
 def load_index_version(
