@@ -35,3 +35,10 @@ def test_every_non_space_character_lands_in_some_chunk(text: str, size: int) -> 
         assert text[chunk.start_char : chunk.start_char + len(chunk.text)] == chunk.text
         covered.update(range(chunk.start_char, chunk.start_char + len(chunk.text)))
     assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())
+
+
+def test_chinese_text_is_cut_at_sentence_ends_not_mid_sentence() -> None:
+    # No spaces and no ". ": without 。 as a separator, chunks were cut at the size limit, mid-word.
+    sentence = "员工每年享有二十七天带薪年假。"  # 15 characters
+    chunks = chunk_documents([Document("zh.md", sentence * 20)], chunk_chars=100, chunk_overlap_chars=20)
+    assert len(chunks) > 3 and all(c.text.endswith("。") and len(c.text) % len(sentence) == 0 for c in chunks)

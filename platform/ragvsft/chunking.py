@@ -25,11 +25,15 @@ class Chunk:
     start_char: int
 
 
+# Paragraph, line, sentence (Chinese and Japanese end theirs with 。！？ and no space), word, character.
+SEPARATORS = ["\n\n", "\n", ". ", "。", "！", "？", " ", ""]
+
+
 def chunk_documents(documents: Iterable[Document], *, chunk_chars: int, chunk_overlap_chars: int) -> list[Chunk]:
     """Split each document into chunks of at most ``chunk_chars`` characters.
 
     The recursive splitter tries paragraph, then line, then sentence, then word
-    boundaries, so a chunk is a readable span rather than a fixed window.
+    boundaries (``SEPARATORS``), so a chunk is a readable span rather than a fixed window.
 
     Example:
         >>> [c.id for c in chunk_documents([Document("a.md", "One.\\n\\nTwo.")], chunk_chars=6, chunk_overlap_chars=0)]
@@ -38,7 +42,7 @@ def chunk_documents(documents: Iterable[Document], *, chunk_chars: int, chunk_ov
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=chunk_chars,
         chunk_overlap=chunk_overlap_chars,
-        separators=["\n\n", "\n", ". ", " ", ""],
+        separators=SEPARATORS,
         keep_separator="end",
         add_start_index=True,
     )
