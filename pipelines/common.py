@@ -24,6 +24,7 @@ from rich.progress import (
 from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import Corpus, load_corpus
 from ragvsft.documents import SkippedFile
+from ragvsft.embedders import Embedder
 from ragvsft.errors import CorpusError
 from ragvsft.preflight import preflight
 
@@ -84,14 +85,13 @@ def checked_corpus(config: ExperimentConfig, console: Console, *, points: Sequen
     return corpus
 
 
-def report_leaks(config: ExperimentConfig, corpus: Corpus, console: Console) -> int:
+def report_leaks(config: ExperimentConfig, corpus: Corpus, console: Console, embedder: Embedder) -> int:
     """Count eval questions with a paraphrase in the training split (``near_duplicate_similarity``, with the
     index's embedder) and say so: a fine-tuned arm answering them recalls a trained question. Returns the count."""
-    from ragvsft.builders import build_embedder
     from ragvsft.near_duplicates import train_eval_leaks
 
     threshold = config.near_duplicate_similarity
-    found = train_eval_leaks(corpus.qa, build_embedder(config.index, measuring=True), threshold)
+    found = train_eval_leaks(corpus.qa, embedder, threshold)
     # A paraphrase tagged seen_fact is there on purpose: the slice that measures what fine-tuning memorised.
     declared = {q.id for q in corpus.split("eval") if "seen_fact" in q.tags}
     leaks = [leak for leak in found if leak.eval_id not in declared]

@@ -202,14 +202,18 @@ def test_index_warns_when_chunks_are_longer_than_the_embedder_reads(tmp_path: Pa
     text = " ".join(f"Clause {n} sets the notice period for the supplier." for n in range(200))
     corpus = write_corpus(tmp_path / "c", {"long.md": text},
                           [{"question": "Notice period?", "answer": "Clause 3", "sources": ["long.md"], "split": "eval"}])
-    exp = experiment(tmp_path, corpus, tiny_embedder_dir)  # the tiny embedder reads 128 tokens
+    exp = experiment(tmp_path, corpus, tiny_embedder_dir, extra='[evaluate]\narms = ["rag"]\n')  # reads 128 tokens
+    warned = "chunks are longer than the 128 tokens the embedder reads"
+    checked = runner.invoke(app, ["check", str(exp), "--set", "index.chunk_chars=3000"])  # before anything is built
+    assert checked.exit_code == 0 and warned in " ".join(checked.output.split()), checked.output
     result = runner.invoke(app, ["index", str(exp), "--set", "index.chunk_chars=3000"])
     assert result.exit_code == 0, result.output
-    assert "chunks are longer than the 128 tokens the embedder reads" in " ".join(result.output.split())
+    assert warned in " ".join(result.output.split())
     run = tracking.get_run(mlflow_uri, result.output.split("logged run ")[1].split(";")[0])
     assert run.data.metrics["chunks_over_embedder_limit"] > 0
-    fine = runner.invoke(app, ["index", str(exp)])  # 120 characters a chunk
-    assert fine.exit_code == 0 and "the embedder reads" not in fine.output, fine.output
+    for command in ("check", "index"):  # 120 characters a chunk
+        fine = runner.invoke(app, [command, str(exp)])
+        assert fine.exit_code == 0 and "the embedder reads" not in fine.output, fine.output
 
 
 def test_skipped_files_are_reported(tmp_path: Path) -> None:

@@ -88,10 +88,12 @@ def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show l
 def check(experiment: ExperimentArg, set_: SetOpt = None) -> None:
     """Validate the experiment file, its corpus (documents, qa.jsonl, split), models, devices, endpoints and the
     MLflow tracking store exactly as `run` does before it starts, without calling any model endpoint; then count eval
-    questions with a near-duplicate in the training split (near_duplicate_similarity). Loads only the base model's
-    tokenizer (to count the training answers) and the embedder (to compare questions). A [sweep] table is checked
-    too, every point as `sweep` checks it before it starts."""
+    questions with a near-duplicate in the training split (near_duplicate_similarity) and chunks longer than the
+    embedder reads. Loads only the base model's tokenizer (to count the training answers) and the embedder (to
+    compare questions). A [sweep] table is checked too, every point as `sweep` checks it before it starts."""
+    from ragvsft.builders import build_embedder
     from ragvsft.config import read_experiment
+    from ragvsft.indexing import overlong_chunks_check
     from ragvsft.pipelines.common import checked_corpus, report_leaks
     from ragvsft.sweep import load_sweep
 
@@ -101,7 +103,11 @@ def check(experiment: ExperimentArg, set_: SetOpt = None) -> None:
         corpus = checked_corpus(config, console, points=[p.config for p in plan.points] if plan else [])
         if plan:
             console.print(f"sweep: {len(plan.points)} points over {', '.join(plan.axes)}")
-        report_leaks(config, corpus, console)
+        embedder = build_embedder(config.index, measuring=True)
+        report_leaks(config, corpus, console, embedder)
+        if note := overlong_chunks_check(embedder, corpus.docs, config.index.chunk_chars,
+                                         config.index.chunk_overlap_chars):
+            console.print(f"[yellow]warning:[/] {escape(note)}", highlight=False)
     except RagvsftError as exc:
         raise _fail(exc) from None
     console.print("[green]ok[/]")

@@ -267,13 +267,22 @@ def overlong_chunks_note(manifest: dict[str, Any]) -> str:
         >>> note.split("; ")[1]
         'lower index.chunk_chars from 2000 to about 900, or use an embedder that reads more'
     """
-    chunking = manifest.get("chunking", {})
+    return _overlong_note(manifest.get("chunking", {}), manifest["counts"]["chunks"])
+
+
+def overlong_chunks_check(embedder: Embedder, docs: DocumentSet, chunk_chars: int, chunk_overlap_chars: int) -> str:
+    """:func:`overlong_chunks_note` for the chunks a build would make, before any is embedded (``ragvsft check``)."""
+    chunks = chunk_documents(docs.documents, chunk_chars=chunk_chars, chunk_overlap_chars=chunk_overlap_chars)
+    return _overlong_note({"chunk_chars": chunk_chars} | chunk_lengths(embedder, chunks), len(chunks))
+
+
+def _overlong_note(chunking: dict[str, Any], chunks: int) -> str:
     lost = chunking.get("tokens_not_embedded_share", 0)
     if lost <= NOT_EMBEDDED_SHARE:
         return ""
     limit = chunking["embedder_reads_tokens"]
     fits = max(50, int(limit * chunking["dense_chars_per_token"]) // 50 * 50)
-    return (f"{chunking['chunks_over_embedder_limit']} of {manifest['counts']['chunks']} chunks are longer than the "
+    return (f"{chunking['chunks_over_embedder_limit']} of {chunks} chunks are longer than the "
             f"{limit} tokens the embedder reads (the longest: {chunking['longest_chunk_tokens']}): {100 * lost:.0f} % "
             f"of the text is never embedded, so retrieval cannot find it; lower index.chunk_chars from "
             f"{chunking['chunk_chars']} to about {fits}, or use an embedder that reads more")
