@@ -63,6 +63,17 @@ def test_bad_files_are_skipped_and_counted(tmp_path: Path) -> None:
     assert "unsupported" in reasons["image.png"]
 
 
+def test_an_html_table_reads_as_one_line_per_row(tmp_path: Path) -> None:
+    # A line per cell would put "4 bar" on a line of its own, apart from the row that says what it is.
+    page = (b"<h2>Specifications</h2><table>\n <thead><tr><th>Parameter</th><th>Value</th></tr></thead>\n <tbody>"
+            b"<tr><td>Maximum discharge pressure</td>\n<td>4 <b>bar</b></td></tr>\n<tr><td> </td><td></td></tr>\n"
+            b"<tr><td>Weight</td><td>6.3 kg</td></tr></tbody></table><p>Tube sets follow.</p>")
+    docs = write(tmp_path / "docs", {"spec.html": page})
+    (loaded,) = load_documents(docs).documents
+    assert loaded.text == ("Specifications\nParameter | Value\nMaximum discharge pressure | 4 bar\nWeight | 6.3 kg\n"
+                           "Tube sets follow.")
+
+
 def test_pdfs_without_readable_text_are_skipped_saying_what_to_do(tmp_path: Path) -> None:
     from pypdf import PdfReader, PdfWriter
 

@@ -60,6 +60,12 @@ def read_html(raw: bytes) -> str:
     soup = BeautifulSoup(decode(raw), "html.parser")
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
+    # A table row is one line, ``cell | cell`` (as a Word table's and a Markdown table's): with a line per cell, a
+    # figure would stand apart from the label it answers. Innermost tables first, so a nested one reads in place.
+    for table in reversed(soup.find_all("table")):
+        rows = ([" ".join(cell.get_text(" ").split()) for cell in row.find_all(["td", "th"], recursive=False)]
+                for row in table.find_all("tr"))
+        table.replace_with("\n".join(" | ".join(cells) for cells in rows if any(cells)))
     text = soup.get_text("\n")
     # Markup leaves runs of blank lines and indentation; keep paragraph breaks only.
     lines = (line.strip() for line in text.splitlines())
