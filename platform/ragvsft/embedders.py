@@ -131,9 +131,10 @@ class SentenceTransformerEmbedder:
 
     def reads(self, texts: Sequence[str]) -> tuple[list[int], int]:
         """(tokens in each of ``texts``, tokens the model reads): the model silently ignores anything past its
-        limit."""
-        ids = self.model.tokenizer(list(texts), verbose=False)["input_ids"] if texts else []
-        return [len(i) for i in ids], int(self.model.max_seq_length)
+        limit. Tokenized a slice at a time: only the counts are kept, not every chunk's token ids."""
+        counts = [len(ids) for start in range(0, len(texts), 1024)
+                  for ids in self.model.tokenizer(list(texts[start:start + 1024]), verbose=False)["input_ids"]]
+        return counts, int(self.model.max_seq_length)
 
     def encode_slice(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length float32 vectors of one slice."""
