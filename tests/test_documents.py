@@ -135,7 +135,7 @@ def test_files_named_docx_that_are_not_word_documents_are_skipped_with_what_to_d
         "sheet.docx": make_docx("<w:p/>", part="xl/workbook.xml"),
         "cut.docx": make_docx("<w:p><w:r><w:t>Signed.</w:t></w:r></w:p>")[:100],  # a download cut short
         "bomb.docx": make_docx("<w:p><w:r><w:t>" + "0" * 2**21 + "</w:t></w:r></w:p>"),  # 2 MiB from ~2 KiB
-        "laughs.docx": make_docx("<w:p><w:r><w:t>&i;</w:t></w:r></w:p>", doctype=laughs),  # 10^9 characters
+        "laughs.docx": make_docx("<w:p><w:r><w:t>&i;</w:t></w:r></w:p>", doctype=laughs),  # 2 billion characters
         "empty.docx": make_docx(""),
     })
     loaded = load_documents(docs)
