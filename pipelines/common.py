@@ -23,7 +23,7 @@ from rich.progress import (
 
 from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import Corpus, load_corpus
-from ragvsft.documents import SkippedFile
+from ragvsft.documents import DocumentSet, SkippedFile
 from ragvsft.embedders import Embedder
 from ragvsft.errors import CorpusError
 from ragvsft.preflight import preflight
@@ -42,8 +42,7 @@ def load_experiment_corpus(config: ExperimentConfig, console: Console) -> Corpus
     if config.strict_corpus and (skipped := corpus.docs.skipped):
         raise CorpusError(skipped[0].path, f"{skipped[0].reason} (strict_corpus = true: {len(skipped)} file(s) "
                                            "skipped in docs/ are errors; fix them or set strict_corpus = false)")
-    for line in skipped_lines(corpus.docs.skipped):
-        console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
+    print_reading(corpus.docs, console)
     console.print(
         f"corpus [bold]{escape(corpus.name)}[/]: {len(corpus.documents)} documents"
         f"{f' ({len(corpus.docs.skipped)} skipped)' if corpus.docs.skipped else ''}, "
@@ -53,6 +52,31 @@ def load_experiment_corpus(config: ExperimentConfig, console: Console) -> Corpus
 
 
 SHOWN_PER_REASON = 3
+
+
+def print_reading(docs: DocumentSet, console: Console) -> None:
+    """What reading the documents left out: the files skipped (warnings) and the base64 data dropped."""
+    for line in skipped_lines(docs.skipped):
+        console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
+    if line := encoded_line(docs.encoded):
+        console.print(escape(line), highlight=False)
+
+
+def encoded_line(encoded: Sequence[tuple[str, int]]) -> str | None:
+    """One line on the base64 data left out of documents (``ragvsft.encoded_data``), or None.
+
+    Example:
+        >>> encoded_line([("guide.md", 409_600), ("faq.md", 2_048)])[:73]
+        'left out 402 KiB of base64 data (pictures pasted as data: URIs, encoded a'
+    """
+    if not encoded:
+        return None
+    ids = [doc_id for doc_id, _ in encoded]
+    more = f" and {len(ids) - SHOWN_PER_REASON} more" if len(ids) > SHOWN_PER_REASON else ""
+    kib = round(sum(chars for _, chars in encoded) / 1024)
+    return (f"left out {kib} KiB of base64 data (pictures pasted as data: URIs, encoded attachments) from "
+            f"{len(ids)} document{'s' if len(ids) > 1 else ''} ({', '.join(ids[:SHOWN_PER_REASON])}{more}): "
+            "it holds no text to retrieve")
 
 
 def skipped_lines(skipped: Sequence[SkippedFile]) -> list[str]:

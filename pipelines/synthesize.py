@@ -29,7 +29,7 @@ from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import QA_FILE, SYNTHETIC_QA_FILE, corpus_documents, corpus_name
 from ragvsft.errors import RagvsftError
 from ragvsft.generators.base import Generator
-from ragvsft.pipelines.common import step_progress
+from ragvsft.pipelines.common import print_reading, step_progress
 from ragvsft.qa import load_qa
 from ragvsft.synthesis import STEPS, synthesize
 
@@ -46,8 +46,7 @@ def main(config: ExperimentConfig, console: Console, *, overwrite: bool = False)
         raise RagvsftError(f"{out}: exists already; pass --overwrite to write it again, or delete it")
     # 1. Documents and chunks (the index's chunking), shuffled with the seed so --max-questions samples evenly.
     docs = corpus_documents(config.corpus)
-    for skipped in docs.skipped:
-        console.print(f"[yellow]warning:[/] skipped {escape(skipped.path)}: {escape(skipped.reason)}")
+    print_reading(docs, console)
     chunks = [c for c in chunk_documents(docs.documents, chunk_chars=config.index.chunk_chars,
                                          chunk_overlap_chars=config.index.chunk_overlap_chars)
               if len(c.text) >= cfg.min_chunk_chars]

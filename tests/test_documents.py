@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -215,3 +216,38 @@ def test_text_is_composed_binary_is_refused_and_names_match_in_any_unicode_form(
     reasons = {Path(s.path).name: s.reason for s in loaded.skipped}
     assert reasons == {"zip.txt": "looks like binary data (holds NUL characters), not text",
                        "noise.md": "looks like binary data (78 control characters in 93), not text"}
+
+
+def test_base64_data_in_a_document_is_left_out_and_counted(tmp_path: Path) -> None:
+    import base64
+    import random
+
+    from ragvsft.chunking import chunk_documents
+
+    picture = base64.b64encode(random.Random(0).randbytes(60_000)).decode()  # a screenshot, 80,000 characters
+    attachment = base64.encodebytes(random.Random(1).randbytes(3_000)).decode().rstrip()  # MIME: lines of 76
+    certificate = "\n".join(textwrap.wrap(base64.b64encode(random.Random(2).randbytes(600)).decode(), 64))
+    docs = write(tmp_path / "docs", {
+        # As Notion, Typora and notebook exports paste pictures into Markdown.
+        "guide.md": f"# Setup\n\nThe panel after setup:\n\n![panel](data:image/png;base64,{picture})\n\nPress OK.".encode(),
+        "mail.txt": f"Invoice attached.\n\n{attachment}\nRegards".encode(),
+        "tls.md": f"Pin this certificate:\n\n    -----BEGIN CERTIFICATE-----\n{textwrap.indent(certificate, '    ')}\n"
+                  "    -----END CERTIFICATE-----\n".encode(),
+        # Not encoded data: a hex digest, a DNA sequence and a long word of one case stay word for word.
+        "kept.md": ("sha512: " + "9f" * 64 + "\n\n" + "ACGT" * 100 + "\n\n" + "x" * 300).encode(),
+        "blob.txt": base64.b64encode(random.Random(3).randbytes(3_000)),  # nothing but a payload
+    })
+    loaded = load_documents(docs)
+    texts = {d.id: d.text for d in loaded.documents}
+    assert texts["guide.md"] == ("# Setup\n\nThe panel after setup:\n\n![panel](data:image/png;base64,"
+                                 "[base64 data left out])\n\nPress OK.")
+    assert texts["mail.txt"] == "Invoice attached.\n\n[base64 data left out]\nRegards"
+    assert texts["tls.md"] == ("Pin this certificate:\n\n    -----BEGIN CERTIFICATE-----\n[base64 data left out]\n"
+                               "    -----END CERTIFICATE-----\n")
+    assert texts["kept.md"] == "sha512: " + "9f" * 64 + "\n\n" + "ACGT" * 100 + "\n\n" + "x" * 300
+    assert [(Path(s.path).name, s.reason) for s in loaded.skipped] == [("blob.txt", "only base64-encoded data, no text")]
+    assert dict(loaded.encoded) == {"guide.md": len(picture), "mail.txt": len(attachment),
+                                    "tls.md": len(textwrap.indent(certificate, "    "))}
+    # The picture was ~100 chunks of noise; now the guide is one.
+    assert len(chunk_documents([d for d in loaded.documents if d.id == "guide.md"], chunk_chars=800,
+                               chunk_overlap_chars=100)) == 1

@@ -48,6 +48,7 @@ class Corpus:
             },
             "seeded": [p.id for p in self.qa if not p.split_from_file],
             "skipped_files": [{"path": f.path, "reason": f.reason} for f in self.docs.skipped],
+            "base64_chars_left_out": dict(self.docs.encoded),
         }
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
+from ragvsft.encoded_data import LEFT_OUT, drop_encoded_data
 from ragvsft.errors import CorpusError
 from ragvsft.textforms import decode, decode_problem, non_text, normalize
 
@@ -45,13 +46,15 @@ class SkippedFile:
 
 @dataclass(frozen=True)
 class DocumentSet:
-    """The loaded documents, the files skipped, and a hash of the raw bytes read."""
+    """The loaded documents, the files skipped, a hash of what was read, and the base64 data left out."""
 
     documents: tuple[Document, ...]
     skipped: tuple[SkippedFile, ...]
     # Over (id, raw bytes, text read) of every file considered, in id order: the corpus as read, so a reader that
     # reads the same bytes otherwise (a new file type, a better extraction) makes a new index version, not a reuse.
     sha256: str
+    # (document id, characters of base64 data left out of its text: ragvsft.encoded_data), for the documents with any.
+    encoded: tuple[tuple[str, int], ...] = ()
 
 
 def read_html(raw: bytes) -> str:
@@ -186,7 +189,8 @@ def load_documents(docs_dir: Path) -> DocumentSet:
 
     Empty, undecodable or unsupported files, broken links and links to files
     outside ``docs_dir`` are skipped with a warning and counted; a missing
-    folder or a folder with nothing readable is an error.
+    folder or a folder with nothing readable is an error. Base64 data in the
+    text (pictures pasted as ``data:`` URIs) is left out and counted.
 
     Example:
         >>> docs = load_documents(Path("corpora/demo/docs"))  # doctest: +SKIP
@@ -213,11 +217,12 @@ def load_documents(docs_dir: Path) -> DocumentSet:
             files.append(path)
     digest = hashlib.sha256()
     seen: dict[str, str] = {}  # id -> the file that has it
+    encoded: list[tuple[str, int]] = []
     for path in files:
         # Ids in composed form, like qa.jsonl's sources: a name saved decomposed (macOS) still matches.
         doc_id = normalize(path.relative_to(docs_dir).as_posix())
         raw = path.read_bytes()
-        reason, text = None, ""
+        reason, text, left_out = None, "", 0
         reader = READERS.get(path.suffix.lower())
         if non_text(doc_id):
             reason = "its name holds control characters or bytes that are not UTF-8; rename it"
@@ -228,14 +233,15 @@ def load_documents(docs_dir: Path) -> DocumentSet:
         else:
             try:
                 text, reason = clean_text(reader(raw))
+                text, left_out = drop_encoded_data(text)
             except UnicodeDecodeError as exc:
                 reason = decode_problem(exc)
             except UnreadableFile as exc:
                 reason = str(exc)
             except Exception as exc:  # a broken PDF raises many different types
                 reason = f"could not be read: {type(exc).__name__}: {' '.join(str(exc).split())}"
-            if reason is None and not text.strip():
-                reason = "empty (no text after extraction)"
+            if reason is None and not text.replace(LEFT_OUT, "").strip():
+                reason = "only base64-encoded data, no text" if left_out else "empty (no text after extraction)"
         seen.setdefault(doc_id, str(path))
         digest.update(doc_id.encode("utf-8", "surrogateescape") + b"\0" + hashlib.sha256(raw).digest()
                       + hashlib.sha256(text.encode("utf-8") if reason is None else b"").digest())
@@ -244,13 +250,15 @@ def load_documents(docs_dir: Path) -> DocumentSet:
             skipped.append(SkippedFile(str(path), reason))
             continue
         documents.append(Document(doc_id, text))
+        if left_out:
+            encoded.append((doc_id, left_out))
     if not documents:
         raise CorpusError(
             docs_dir,
             f"no readable documents ({len(files)} files, {len(skipped)} skipped); "
             f"supported types: {', '.join(sorted(READERS))}",
         )
-    return DocumentSet(tuple(documents), tuple(skipped), digest.hexdigest())
+    return DocumentSet(tuple(documents), tuple(skipped), digest.hexdigest(), tuple(encoded))
 
 
 def _link_problem(path: Path, root: Path) -> str | None:
