@@ -75,6 +75,19 @@ def test_an_html_table_reads_as_one_line_per_row(tmp_path: Path) -> None:
                            "Tube sets follow.")
 
 
+def test_a_pages_navigation_is_not_read_unless_it_is_all_the_page_holds(tmp_path: Path) -> None:
+    # A saved docs site: every page carries the sidebar with the whole table of contents, and breadcrumbs.
+    sidebar = "<nav class='wy-nav-side'><ul>" + "".join(f"<li><a href='p{n}.html'>Pump X-{n} guide</a></li>"
+                                                         for n in range(40)) + "</ul></nav>"
+    page = (f"<body>{sidebar}<div role='navigation' aria-label='breadcrumbs'><a>Docs</a> » Pumps</div>"
+            "<main><h1>Pump X-200 guide</h1><p>The X-200 runs at 4 bar.</p></main></body>")
+    docs = write(tmp_path / "docs", {"p200.html": page.encode(), "index.html": f"<body>{sidebar}</body>".encode()})
+    texts = {d.id: d.text for d in load_documents(docs).documents}
+    assert texts["p200.html"] == "Pump X-200 guide\nThe X-200 runs at 4 bar."
+    # The site's contents page is navigation only: read as it is rather than skipped as empty.
+    assert texts["index.html"].splitlines()[:2] == ["Pump X-0 guide", "Pump X-1 guide"]
+
+
 def test_pdfs_without_readable_text_are_skipped_saying_what_to_do(tmp_path: Path) -> None:
     from pypdf import PdfReader, PdfWriter
 

@@ -58,11 +58,21 @@ class DocumentSet:
 
 
 def read_html(raw: bytes) -> str:
+    """The visible text of a page, without its navigation (a ``<nav>`` or ``role="navigation"`` element: a docs
+    site's sidebar repeats the whole table of contents on every page, as chunks that match any question on a
+    title), unless navigation is all the page holds (a site's contents page)."""
+    return _html_text(raw, drop_navigation=True) or _html_text(raw, drop_navigation=False)
+
+
+def _html_text(raw: bytes, *, drop_navigation: bool) -> str:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(decode(raw), "html.parser")
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
+    if drop_navigation:
+        for tag in soup.find_all(lambda t: t.name == "nav" or t.get("role") == "navigation"):
+            tag.decompose()
     # A table row is one line, ``cell | cell`` (as a Word table's and a Markdown table's): with a line per cell, a
     # figure would stand apart from the label it answers. Innermost tables first, so a nested one reads in place.
     for table in reversed(soup.find_all("table")):
