@@ -88,6 +88,25 @@ def test_a_pages_navigation_is_not_read_unless_it_is_all_the_page_holds(tmp_path
     assert texts["index.html"].splitlines()[:2] == ["Pump X-0 guide", "Pump X-1 guide"]
 
 
+def test_invisible_layout_characters_do_not_split_words(tmp_path: Path) -> None:
+    from ragvsft.metrics.base import Sample
+    from ragvsft.metrics.faithfulness import TokenSupport
+    from ragvsft.qa import load_qa
+
+    # A German page hyphenates long words with &shy;, a page pasted from a web editor holds zero-width spaces; the
+    # question's answer was typed without either.
+    docs = write(tmp_path / "docs", {"schiff.html": "<p>Das Donau&shy;dampf&shy;schiff fährt um 9 Uhr ab.</p>".encode(),
+                                     "pump.md": "Pump X-2\u200b00 runs at 4\u2060 bar.".encode()})
+    texts = {d.id: d.text for d in load_documents(docs).documents}
+    assert texts == {"schiff.html": "Das Donaudampfschiff fährt um 9 Uhr ab.", "pump.md": "Pump X-200 runs at 4 bar."}
+    (tmp_path / "qa.jsonl").write_text('{"question": "Wann fährt das Schiff?", "answer": "Das Donau\u00adschiff um 9",'
+                                       ' "sources": ["schiff.html"]}\n', encoding="utf-8")
+    (qa,) = load_qa(tmp_path / "qa.jsonl", document_ids=set(texts))
+    assert qa.answer == "Das Donauschiff um 9"
+    answer = Sample(qa.question, "Das Donaudampfschiff fährt um 9 Uhr.", qa.answer, evidence=(texts["schiff.html"],))
+    assert TokenSupport().score([answer]) == [1.0]
+
+
 def test_pdfs_without_readable_text_are_skipped_saying_what_to_do(tmp_path: Path) -> None:
     from pypdf import PdfReader, PdfWriter
 

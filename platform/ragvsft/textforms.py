@@ -43,14 +43,24 @@ def decode_problem(exc: UnicodeDecodeError) -> str:
     return f"not valid {encoding} (byte {exc.start}); re-save it as UTF-8"
 
 
+# Invisible characters that only hint at layout: a soft hyphen (``&shy;``, German and Dutch web pages, PDFs of
+# justified text), a zero-width space (pasted from web editors and chat), a word joiner, a byte-order mark in the
+# middle of a text (files joined together). Inside a word they split it for every exact comparison: the scorers'
+# "donau\u00adschiff" is not "donauschiff". Zero-width (non-)joiners are kept: Persian and Indic spelling needs them.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff"))
+
+
 def normalize(text: str) -> str:
-    r"""``text`` with every line break as ``\n``, in composed form (NFC).
+    r"""``text`` with every line break as ``\n``, in composed form (NFC), without invisible layout hints (a soft
+    hyphen, a zero-width space).
 
     Example:
         >>> normalize("Cafe\u0301\r\nmenu\x0cpage 2") == "Caf\u00e9\nmenu\npage 2"
         True
+        >>> normalize("Donau\u00addampf\u00adschiff\u200b X-200")
+        'Donaudampfschiff X-200'
     """
-    return unicodedata.normalize("NFC", _LINE_BREAKS.sub("\n", text))
+    return unicodedata.normalize("NFC", _LINE_BREAKS.sub("\n", text)).translate(_INVISIBLE)
 
 
 def non_text(text: str) -> list[str]:
