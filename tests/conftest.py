@@ -21,8 +21,10 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 def make_pdf(text: str) -> bytes:
-    """A minimal valid one-page PDF showing ``text`` (ASCII), built by hand so tests need no PDF writer."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    """A minimal valid one-page PDF showing ``text`` (ASCII, a line per line), built by hand so tests need no PDF
+    writer."""
+    shown = " 0 -14 Td ".join(f"({line}) Tj" for line in text.split("\n"))
+    stream = f"BT /F1 12 Tf 72 720 Td {shown} ET".encode()
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",

@@ -107,6 +107,16 @@ def test_invisible_layout_characters_do_not_split_words(tmp_path: Path) -> None:
     assert TokenSupport().score([answer]) == [1.0]
 
 
+def test_words_a_pdf_hyphenates_at_line_ends_read_whole(tmp_path: Path) -> None:
+    # Justified text typeset with hyphenation (LaTeX, Word, InDesign): pypdf gives the halves on two lines.
+    lines = ["The pump needs regular mainte-", "nance every 30 days. See the OP-", "TIONAL parts list for the X-",
+             "200 and the hand-", "held meter; a hand-held meter is sold apart."]
+    docs = write(tmp_path / "docs", {"manual.pdf": make_pdf("\n".join(lines))})
+    (loaded,) = load_documents(docs).documents
+    assert loaded.text == ("The pump needs regular maintenance\nevery 30 days. See the OPTIONAL\nparts list for the X-200\n"
+                           "and the hand-held\nmeter; a hand-held meter is sold apart.")
+
+
 def test_pdfs_without_readable_text_are_skipped_saying_what_to_do(tmp_path: Path) -> None:
     from pypdf import PdfReader, PdfWriter
 

@@ -16,7 +16,7 @@ _DATA_URI = re.compile(r"(?P<head>data:(?:[\w.+-]+/[\w.+-]+)?(?:;[\w.+-]+=[\w.%+
                        r"(?P<payload>[A-Za-z0-9+/_-]+=*)", re.IGNORECASE)
 # Elsewhere only what no prose holds: a 256-character "word" of the base64 alphabet, or 4+ lines of one (60+
 # characters each, as MIME and PEM wrap it at 76 and 64; indented, as in a Markdown code block).
-_LONG_RUN = re.compile(r"(?P<head>)(?P<payload>[A-Za-z0-9+/_-]{256,}={0,2})")
+_LONG_RUN = re.compile(r"(?P<head>)(?P<payload>(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{256,}={0,2})")
 _WRAPPED = re.compile(r"(?m)(?P<head>)(?P<payload>^(?:[ \t]*[A-Za-z0-9+/]{60,}={0,2}\n){3,}[ \t]*[A-Za-z0-9+/]+={0,2}$)")
 # ... and that mixes capitals, small letters and digits, as encoded bytes do (a 256-character run misses one of
 # them with odds of ~1e-19): hex digests, DNA sequences and long identifiers do not.
