@@ -23,7 +23,7 @@ from rich.progress import (
 
 from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import Corpus, load_corpus
-from ragvsft.documents import DocumentSet, SkippedFile
+from ragvsft.documents import Document, DocumentSet, SkippedFile
 from ragvsft.embedders import Embedder
 from ragvsft.errors import CorpusError
 from ragvsft.preflight import preflight
@@ -58,8 +58,28 @@ def print_reading(docs: DocumentSet, console: Console) -> None:
     """What reading the documents left out: the files skipped (warnings) and the base64 data dropped."""
     for line in skipped_lines(docs.skipped):
         console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
-    if line := encoded_line(docs.encoded):
-        console.print(escape(line), highlight=False)
+    for line in (encoded_line(docs.encoded), copies_line(docs.documents)):
+        if line:
+            console.print(escape(line), highlight=False)
+
+
+def copies_line(documents: Sequence[Document]) -> str | None:
+    """One line on the documents whose text another document has word for word (a PDF beside its Word original,
+    "Copy of ..."), or None. Retrieval returns their passages once (``FaissStore.search_many``), so this is news,
+    not a fault.
+
+    Example:
+        >>> copies_line([Document("a.md", "x"), Document("a (copy).md", "x"), Document("b.md", "y")])
+        '1 document repeats another word for word (a (copy).md = a.md): retrieval returns each passage once'
+    """
+    first: dict[str, str] = {}
+    pairs = [(d.id, first[d.text]) for d in documents if first.setdefault(d.text, d.id) != d.id]
+    if not pairs:
+        return None
+    shown = ", ".join(f"{copy} = {original}" for copy, original in pairs[:SHOWN_PER_REASON])
+    more = f" and {len(pairs) - SHOWN_PER_REASON} more" if len(pairs) > SHOWN_PER_REASON else ""
+    return (f"{len(pairs)} document{' repeats' if len(pairs) == 1 else 's repeat'} another word for word "
+            f"({shown}{more}): retrieval returns each passage once")
 
 
 def encoded_line(encoded: Sequence[tuple[str, int]]) -> str | None:

@@ -37,7 +37,8 @@ def main(config: ExperimentConfig, console: Console, question: str, k: int) -> l
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for hit in hits:
         snippet = " ".join(hit.chunk.text.split())
-        table.add_row(str(hit.rank), f"{hit.score:.3f}", escape(hit.chunk.id),
+        copies = f"\n(also in {', '.join(hit.also_in)})" if hit.also_in else ""
+        table.add_row(str(hit.rank), f"{hit.score:.3f}", escape(hit.chunk.id + copies),
                       escape(snippet[:300]) + ("…" if len(snippet) > 300 else ""))
     console.print(table)
     return hits

@@ -233,7 +233,7 @@ def test_files_skipped_for_one_reason_are_reported_in_one_line(tmp_path: Path) -
     # A folder exported from a shared drive: hundreds of pictures beside the documents, and one file to fix.
     pictures = {f"img/{n:03}.png": b"\x89PNG" for n in range(300)}
     pasted = "Some text.\n\n![logo](data:image/png;base64," + "iVBORw0KGgo" * 93 + "=)"  # 1,024 characters of payload
-    corpus = write_corpus(tmp_path / "c", {"a.md": pasted, "b.md": b"caf\xe9", **pictures},
+    corpus = write_corpus(tmp_path / "c", {"a.md": pasted, "a.txt": pasted, "b.md": b"caf\xe9", **pictures},
                           [{"question": "Q", "answer": "A", "sources": ["a.md"], "split": "eval"}])
     result = runner.invoke(app, ["check", str(experiment(tmp_path, corpus, extra='[evaluate]\narms = ["rag"]\n'))])
     assert result.exit_code == 0, result.output
@@ -244,11 +244,13 @@ def test_files_skipped_for_one_reason_are_reported_in_one_line(tmp_path: Path) -
         f"warning: skipped 300 files: unsupported file type '.png' ({docs / 'img/000.png'}, {docs / 'img/001.png'}, "
         f"{docs / 'img/002.png'} and 297 more)"]
     assert "(301 skipped)" in result.output
-    assert "left out 1 KiB of base64 data (pictures pasted as data: URIs, encoded attachments) from 1 document (a.md)" \
+    assert "left out 2 KiB of base64 data (pictures pasted as data: URIs, encoded attachments) from 2 documents (a.md, a.txt)" \
+        in " ".join(result.output.split())
+    assert "1 document repeats another word for word (a.txt = a.md): retrieval returns each passage once" \
         in " ".join(result.output.split())
     # Every one of them is listed in the corpus record each run keeps (corpus/split.json in MLflow).
     record = load_corpus(corpus).split_record()
     skipped = record["skipped_files"]
-    assert record["base64_chars_left_out"] == {"a.md": 1024}
+    assert record["base64_chars_left_out"] == {"a.md": 1024, "a.txt": 1024}
     assert len(skipped) == 301 and skipped[0] == {"path": str(docs / "b.md"),
                                                   "reason": "not valid UTF-8 (byte 3); re-save it as UTF-8"}

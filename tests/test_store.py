@@ -154,3 +154,32 @@ def test_k_larger_than_store_and_empty_store() -> None:
     assert len(store.search(random_unit(1, 4)[0], 10)) == 2
     with pytest.raises(ValueError, match="expected vectors of shape"):
         store.add(random_unit(2, 5), chunks(2))
+
+
+@pytest.mark.parametrize("index_type", ["flat", "hnsw"])
+def test_a_copied_documents_chunks_are_returned_once_and_count_for_either_copy(index_type: str) -> None:
+    from ragvsft.retrieval_eval import score_retrieval
+
+    # 40 chunks of 8 documents; policy.md saved twice more ("policy (copy).md", "policy.docx"), and one passage
+    # pasted into 10 other documents: a top 3 of raw FAISS holds the same text up to 3 times.
+    vectors, queries = random_unit(40, 16), random_unit(10, 16, seed=1)
+    base = [Chunk(f"d{i % 8}.md#{i}", f"d{i % 8}.md", f"text {i}", 0) for i in range(40)]
+    policy = [Chunk(f"policy.md#{n}", "policy.md", f"policy {n}", 0) for n in range(4)]
+    copies = [Chunk(c.id.replace("policy.md", name), name, c.text, 0) for name in ("policy (copy).md", "policy.docx")
+              for c in policy]
+    pasted = [Chunk(f"p{n}.md#0", f"p{n}.md", "the pasted passage", 0) for n in range(10)]
+    store = FaissStore(16, index_type=index_type, hnsw_ef_search=200)  # type: ignore[arg-type]
+    policy_vectors = queries[:4]  # each of the first 4 queries is nearest a policy chunk, and its copies
+    store.add(np.vstack([vectors, policy_vectors, policy_vectors, policy_vectors, np.repeat(queries[4:5], 10, 0)]),
+              base + policy + copies + pasted)
+    for k in (1, 3, 10):
+        for hits in store.search_many(queries, k=k):
+            assert len(hits) == k and [h.rank for h in hits] == list(range(1, k + 1))
+            assert len({h.chunk.text for h in hits}) == k  # each text once
+    hits = store.search_many(queries, k=3)
+    assert [(h.chunk.id, h.also_in) for h in hits[0][:1]] == [("policy.md#0", ("policy (copy).md", "policy.docx"))]
+    assert hits[4][0].chunk.doc_id == "p0.md" and len(hits[4][0].also_in) == 9
+    assert all(h.also_in == () for row in hits[5:] for h in row if not h.chunk.text.startswith(("policy", "the")))
+    # A question whose source names a copy finds it at rank 1 through the copy returned.
+    scores = score_retrieval(hits[:4], [["policy.docx"], ["policy (copy).md"], ["policy.md"], ["policy.docx"]])
+    assert (scores.hit_at_1, scores.mrr) == (1.0, 1.0)

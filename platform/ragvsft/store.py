@@ -36,6 +36,7 @@ class Hit:
     chunk: Chunk
     score: float
     rank: int  # 1-based
+    also_in: tuple[str, ...] = ()  # other documents holding a chunk of the very same text (copies of a document)
 
 
 class FaissStore:
@@ -89,15 +90,62 @@ class FaissStore:
         self.chunks.extend(chunks)
 
     def search_many(self, queries: np.ndarray, k: int) -> list[list[Hit]]:
-        """Top-``k`` hits for each row of ``queries``, best first."""
+        """Top-``k`` hits for each row of ``queries``, best first, each text once.
+
+        A corpus holding a document twice (``policy.pdf`` beside ``policy.docx``, "Copy of ...") holds its chunks
+        twice: the copies would fill a prompt's ``top_k`` with one passage, and a question whose source is one copy
+        would count the other as a miss. So a chunk whose text an earlier hit has is passed over, and every hit
+        names the other documents holding its text (``Hit.also_in``), which count as its sources.
+
+        Example:
+            >>> store = FaissStore(dim=2)
+            >>> store.add(np.array([[1, 0], [1, 0], [0, 1]], dtype="float32"),
+            ...           [Chunk("a#0", "a", "x", 0), Chunk("a copy#0", "a copy", "x", 0), Chunk("b#0", "b", "y", 0)])
+            >>> [(h.chunk.id, h.also_in) for h in store.search(np.array([0.9, 0.1], dtype="float32"), k=2)]
+            [('a#0', ('a copy',)), ('b#0', ())]
+        """
         k = min(k, len(self.chunks))
         if k == 0:
             return [[] for _ in range(len(queries))]
-        scores, ids = self.index.search(np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim), k)
-        return [
-            [Hit(self.chunks[i], float(s), rank) for rank, (i, s) in enumerate(zip(row_ids, row_scores), 1) if i >= 0]
-            for row_ids, row_scores in zip(ids, scores)
-        ]
+        queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim)
+        first_of, holders = self._same_texts()
+        fetch = min(2 * k, len(self.chunks)) if holders else k
+        while True:
+            scores, ids = self.index.search(queries, fetch)
+            rows = [self._distinct(row_ids, row_scores, k, first_of, holders) for row_ids, row_scores in zip(ids, scores)]
+            # Fetch more where copies left a row short, unless the index had no more to give.
+            if fetch == len(self.chunks) or all(len(row) == k or (row_ids < 0).any() for row, row_ids in zip(rows, ids)):
+                return rows
+            fetch = min(4 * fetch, len(self.chunks))
+
+    def _distinct(self, ids: np.ndarray, scores: np.ndarray, k: int, first_of: list[int],
+                  holders: dict[int, tuple[str, ...]]) -> list[Hit]:
+        hits: list[Hit] = []
+        seen: set[int] = set()
+        for i, score in zip(ids.tolist(), scores.tolist()):
+            if i < 0 or first_of[i] in seen:
+                continue
+            seen.add(first_of[i])
+            chunk = self.chunks[first_of[i]]  # of copies that tie, the first document's, whichever FAISS gave first
+            also_in = tuple(d for d in holders.get(first_of[i], ()) if d != chunk.doc_id)
+            hits.append(Hit(chunk, score, len(hits) + 1, also_in))
+            if len(hits) == k:
+                break
+        return hits
+
+    def _same_texts(self) -> tuple[list[int], dict[int, tuple[str, ...]]]:
+        """For each chunk the position of the first chunk with its text, and for each text held more than once
+        (by that first position) the documents holding it; worked out once per set of chunks."""
+        if getattr(self, "_texts_for", None) != len(self.chunks):
+            first: dict[str, int] = {}
+            first_of = [first.setdefault(chunk.text, i) for i, chunk in enumerate(self.chunks)]
+            docs: dict[int, dict[str, None]] = {}
+            for i, f in enumerate(first_of):
+                if f != i:
+                    docs.setdefault(f, {self.chunks[f].doc_id: None})[self.chunks[i].doc_id] = None
+            self._texts = first_of, {f: tuple(held) for f, held in docs.items()}
+            self._texts_for = len(self.chunks)
+        return self._texts
 
     def search(self, query: np.ndarray, k: int) -> list[Hit]:
         return self.search_many(query.reshape(1, -1), k)[0]
