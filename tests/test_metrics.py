@@ -42,6 +42,8 @@ Q = "What is the X-200's maximum pressure?"
 WHO = "Who takes requests?"
 ZH_EVIDENCE = ("员工每年享有27天带薪年假。病假另行计算！\n申请交给人力资源部。",)  # leave: 27 days; sick leave apart
 ZH_Q = "员工每年有多少天年假？"  # how many days of annual leave?
+MOTOR = ("The X-200 motor draws 3.5 kW at 1,450 rpm.",)
+POWER = "How much power does the X-200 motor draw?"
 
 CASES = {
     "perfect": Sample(Q, "14 bar", "14 bar", EVIDENCE),
@@ -61,6 +63,9 @@ CASES = {
     "chinese-sentence": Sample(ZH_Q, "员工每年有27天年假。", "27天", ZH_EVIDENCE),
     "chinese-wrong-number": Sample(ZH_Q, "30天", "27天", ZH_EVIDENCE),
     "other-scripts-punctuation": Sample(Q, "«14 bar»", "14 bar", EVIDENCE),
+    "decimal": Sample(POWER, "3.5 kW.", "3.5 kW", MOTOR),
+    "decimal-point-moved": Sample(POWER, "35 kW", "3.5 kW", MOTOR),
+    "thousands-separator-left-out": Sample("How fast does the X-200 motor turn?", "1450 rpm", "1,450 rpm", MOTOR),
 }
 LEXICAL = {
     #                                         EM   F1    recall claim  token
@@ -90,6 +95,10 @@ LEXICAL = {
     "chinese-sentence":                     (0.0, 4 / 11, 1.0,  1.0,   1.0),
     "chinese-wrong-number":                 (0.0, 0.5,   0.5,   0.0,   0.5),
     "other-scripts-punctuation":            (1.0, 1.0,   1.0,   1.0,   1.0),
+    "decimal":                              (1.0, 1.0,   1.0,   1.0,   1.0),
+    # A figure ten times too large: dropped as punctuation, the point made "35" of "3.5", exact and supported.
+    "decimal-point-moved":                  (0.0, 0.5,   0.5,   0.0,   0.5),
+    "thousands-separator-left-out":         (1.0, 1.0,   1.0,   1.0,   1.0),
 }
 LEXICAL_METRICS = [ExactMatch(), TokenF1(), AnswerRecall(), ClaimSupport(), TokenSupport()]
 

@@ -83,7 +83,7 @@ class ClaimSupport:
     """
 
     name = "faithfulness"
-    version = 3  # cached scores of an earlier definition miss (see ``cache.CachedMetric``); 3: as TokenF1's 2
+    version = 4  # cached scores of an earlier definition miss (see ``cache.CachedMetric``); 3, 4: as TokenF1's 2, 3
     anchor_weight = 0.2
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
@@ -127,7 +127,7 @@ class TokenSupport:
     """
 
     name = "faithfulness_token_support"
-    version = 2  # 2: punctuation of every script dropped, Chinese and Japanese characters tokens (metrics.text)
+    version = 3  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points kept (metrics.text)
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
         scores: list[float | None] = []

@@ -41,7 +41,7 @@ class AnswerRelevance:
     """
 
     name = "answer_relevance"
-    version = 3  # cached scores of the plain cosine (1) are not reused; 3: words of every script (metrics.text)
+    version = 4  # cached scores of the plain cosine (1) are not reused; 3: words of every script; 4: decimal points kept
     requires = ("embedder",)
 
     def __init__(self, embedder: Embedder) -> None:
