@@ -66,6 +66,7 @@ CASES = {
     "decimal": Sample(POWER, "3.5 kW.", "3.5 kW", MOTOR),
     "decimal-point-moved": Sample(POWER, "35 kW", "3.5 kW", MOTOR),
     "thousands-separator-left-out": Sample("How fast does the X-200 motor turn?", "1450 rpm", "1,450 rpm", MOTOR),
+    "sign-dropped": Sample("What is the lowest storage temperature?", "5 °C", "−5 °C", ("Store at no less than -5 °C.",)),
 }
 LEXICAL = {
     #                                         EM   F1    recall claim  token
@@ -99,6 +100,8 @@ LEXICAL = {
     # A figure ten times too large: dropped as punctuation, the point made "35" of "3.5", exact and supported.
     "decimal-point-moved":                  (0.0, 0.5,   0.5,   0.0,   0.5),
     "thousands-separator-left-out":         (1.0, 1.0,   1.0,   1.0,   1.0),
+    # "-5" in the evidence, "−5" (the minus sign) in the gold answer: one number, and "5" is not it.
+    "sign-dropped":                         (0.0, 0.5,   0.5,   0.0,   0.5),
 }
 LEXICAL_METRICS = [ExactMatch(), TokenF1(), AnswerRecall(), ClaimSupport(), TokenSupport()]
 

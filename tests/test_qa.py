@@ -21,6 +21,8 @@ BAD_INPUTS = [
     pytest.param('{"question": "Q?"}\n', 1, "'answer' missing", id="missing-answer"),
     pytest.param('{"question": "Q?", "answer": "  "}\n', 1, "'answer' must be a non-empty string", id="blank-answer"),
     pytest.param('{"question": 3, "answer": "A"}\n', 1, "'question' must be a non-empty string", id="question-not-str"),
+    pytest.param('{"question": "\\u200b\\u00ad", "answer": "A"}\n', 1, "'question' must be a non-empty string",
+                 id="invisible-question"),
     pytest.param('{"question": "Q?", "answer": "A", "sources": ["c.md"]}\n', 1, "source 'c.md' names no document",
                  id="unknown-source"),
     pytest.param('{"question": "Q?", "answer": "A", "sources": "a.md"}\n', 1, "'sources' must be a list", id="sources-str"),
@@ -47,6 +49,36 @@ def test_bad_lines_name_file_and_line(tmp_path: Path, text: str, line: int, mess
     assert info.value.line == line
     assert str(info.value).startswith(f"{path}:{line}: ")
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(("source", "hint"), [
+    ("docs/manuals/x200.pdf", "did you mean 'manuals/x200.pdf'?"),  # written from the corpus folder
+    ("/home/ana/kb/docs/manuals/x200.pdf", "did you mean 'manuals/x200.pdf'?"),
+    ("manuals\\X200.PDF", "did you mean 'manuals/x200.pdf'?"),  # Windows path, another case
+    ("manuals/x200.docx", "did you mean 'manuals/x200.pdf'?"),  # the Word original's name
+    ("travel.md", "did you mean 'policies/travel.md'?"),  # no folder
+    ("README.md", "did you mean one of 'faq/README.md', 'manuals/README.md'?"),
+    ("policies/travle.md", "did you mean 'policies/travel.md'?"),  # a typo
+])
+def test_an_unknown_source_names_the_document_most_likely_meant(tmp_path: Path, source: str, hint: str) -> None:
+    path = tmp_path / "qa.jsonl"
+    path.write_text(json.dumps({"question": "Q?", "answer": "A", "sources": [source]}) + "\n", encoding="utf-8")
+    known = {"manuals/x200.pdf", "policies/travel.md", "faq/README.md", "manuals/README.md"}
+    with pytest.raises(CorpusError) as info:
+        load_qa(path, document_ids=known)
+    assert str(info.value) == (f"{path}:1: source '{source}' names no document in docs/ (ids are paths relative to "
+                               f"docs/); {hint}")
+
+
+def test_a_source_that_was_skipped_says_why(tmp_path: Path) -> None:
+    from ragvsft.corpus import load_corpus
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.md").write_text("Some text.")
+    (tmp_path / "docs" / "scan.txt").write_bytes(b"caf\xe9")
+    (tmp_path / "qa.jsonl").write_text('{"question": "Q?", "answer": "A", "sources": ["scan.txt"]}\n')
+    with pytest.raises(CorpusError, match=r"source 'scan.txt' is a file in docs/ that was skipped \(not valid UTF-8"):
+        load_corpus(tmp_path)
 
 
 def test_missing_and_empty_files(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from ragvsft.documents import Document, DocumentSet, load_documents
 from ragvsft.errors import CorpusError
 from ragvsft.qa import QAPair, Split, load_qa
+from ragvsft.textforms import normalize
 
 
 @dataclass(frozen=True)
@@ -93,13 +94,23 @@ def corpus_documents(root: Path) -> DocumentSet:
     return load_documents(root / "docs")
 
 
+def skipped_ids(docs: DocumentSet, docs_dir: Path) -> dict[str, str]:
+    """The id each skipped file would have had (its path relative to ``docs_dir``), with why it was skipped."""
+    ids = {}
+    for file in docs.skipped:
+        path = Path(file.path)
+        if path.is_relative_to(docs_dir):
+            ids[normalize(path.relative_to(docs_dir).as_posix())] = file.reason
+    return ids
+
+
 def load_corpus(root: Path, *, seed: int = 0, eval_fraction: float = 0.3) -> Corpus:
     """Load ``root/docs`` and the question files (:func:`qa_files`); raises ``CorpusError`` naming the file and
     line at fault."""
     docs = corpus_documents(root)
     first, *more = qa_files(root)
     qa = load_qa(first, document_ids={d.id for d in docs.documents}, seed=seed, eval_fraction=eval_fraction,
-                 more=more)
+                 more=more, skipped=skipped_ids(docs, root / "docs"))
     digest = hashlib.sha256(first.read_bytes())
     for extra in more:  # qa.jsonl alone keeps the digest it always had
         digest.update(b"\0" + extra.read_bytes())

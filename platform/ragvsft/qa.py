@@ -11,11 +11,12 @@ same side (no train/eval leak).
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from ragvsft.errors import CorpusError
@@ -82,8 +83,35 @@ def _text(value: str, field: str, path: Path, line: int) -> str:
     return text
 
 
+def unknown_source(source: str, known: Collection[str], skipped: Mapping[str, str] = {}) -> str:
+    """Why ``source`` names no document, with the id most likely meant: a path written from the corpus folder or
+    the filesystem, with backslashes, in another case, with another extension (a PDF exported to Word) or
+    without its folder, or a typo; or the reason the file it names was skipped.
+
+    Example:
+        >>> unknown_source("docs\\Policies\\travel.md", {"policies/travel.md"}).split("; ")[-1]
+        "did you mean 'policies/travel.md'?"
+    """
+    if source in skipped:
+        return f"source '{source}' is a file in docs/ that was skipped ({skipped[source]})"
+    plain = source.replace("\\", "/").lstrip("/").removeprefix("./")
+    plain = plain.split("docs/", 1)[1] if "docs/" in plain else plain  # "docs/a.md", "/home/me/corpus/docs/a.md"
+    path = PurePosixPath(plain)
+
+    def stem(doc_id: str) -> str:
+        return str(PurePosixPath(doc_id).with_suffix("")).casefold() if PurePosixPath(doc_id).name else doc_id
+
+    guesses = sorted(k for k in known if k.casefold() == plain.casefold()) \
+        or sorted(k for k in known if stem(k) == stem(plain)) \
+        or sorted(k for k in known if PurePosixPath(k).name.casefold() == path.name.casefold()) \
+        or difflib.get_close_matches(plain, list(known), n=1, cutoff=0.8)
+    hint = ("" if not guesses else f"; did you mean '{guesses[0]}'?" if len(guesses) == 1
+            else f"; did you mean one of {', '.join(repr(g) for g in guesses[:3])}?")
+    return f"source '{source}' names no document in docs/ (ids are paths relative to docs/){hint}"
+
+
 def _string_list(value: object, field: str, path: Path, line: int) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+    if not isinstance(value, list) or not all(isinstance(v, str) and normalize(v).strip() for v in value):
         raise CorpusError(path, f"'{field}' must be a list of non-empty strings, got {value!r}", line=line)
     return tuple(_text(v, field, path, line) for v in value)
 
@@ -94,7 +122,7 @@ def _check_fields(obj: dict, path: Path, line: int) -> dict:
         raise CorpusError(path, f"unknown field(s) {unknown}; allowed: {sorted(_FIELDS)}", line=line)
     for field in ("question", "answer"):
         value = obj.get(field)
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str) or not normalize(value).strip():  # a zero-width space alone is no question
             problem = "missing" if field not in obj else "must be a non-empty string"
             raise CorpusError(path, f"'{field}' {problem}", line=line)
     return obj
@@ -107,9 +135,11 @@ def load_qa(
     seed: int = 0,
     eval_fraction: float = 0.3,
     more: Sequence[Path] = (),
+    skipped: Mapping[str, str] = {},
 ) -> tuple[QAPair, ...]:
     """Load and validate ``qa.jsonl`` (then each of ``more``, e.g. ``qa.synthetic.jsonl``, as one set: ids unique
     and no question on both sides of the split across all of them); every problem names the file and line.
+    ``skipped``: the ids of files in docs/ that were not read, with why, to name when a source is one of them.
 
     Example:
         >>> pairs = load_qa(Path("corpora/demo/qa.jsonl"), document_ids=ids)  # doctest: +SKIP
@@ -118,13 +148,13 @@ def load_qa(
     pairs: list[QAPair] = []
     first_use: dict[str, tuple[Path, int]] = {}  # id -> (file, line)
     for file in (path, *more):
-        pairs += _read_file(file, known, first_use, seed=seed, eval_fraction=eval_fraction)
+        pairs += _read_file(file, known, first_use, seed=seed, eval_fraction=eval_fraction, skipped=skipped)
     _check_no_leak(pairs)
     return tuple(pairs)
 
 
 def _read_file(path: Path, known: set[str], first_use: dict[str, tuple[Path, int]], *, seed: int,
-               eval_fraction: float) -> list[QAPair]:
+               eval_fraction: float, skipped: Mapping[str, str]) -> list[QAPair]:
     if not path.is_file():
         raise CorpusError(path, "file not found; a corpus needs qa.jsonl with one question/answer object per line "
                                 "(or run `ragvsft synthesize` to have a labeller model write qa.synthetic.jsonl)")
@@ -142,9 +172,7 @@ def _read_file(path: Path, known: set[str], first_use: dict[str, tuple[Path, int
         sources = _string_list(obj.get("sources", []), "sources", path, number)
         for source in sources:
             if source not in known:
-                raise CorpusError(
-                    path, f"source '{source}' names no document in docs/ (ids are paths relative to docs/)", line=number
-                )
+                raise CorpusError(path, unknown_source(source, known, skipped), line=number)
         tags = _string_list(obj.get("tags", []), "tags", path, number)
         split = obj.get("split")
         if split is not None and split not in SPLITS:

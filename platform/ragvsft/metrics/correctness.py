@@ -19,7 +19,7 @@ class ExactMatch:
     """
 
     name = "exact_match"
-    version = 3  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points kept (metrics.text)
+    version = 3  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points and minus signs kept
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
         return [float(normalize_answer(s.answer) == normalize_answer(s.gold_answer)) for s in samples]
@@ -47,7 +47,7 @@ class TokenF1:
     """
 
     name = "token_f1"
-    version = 3  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points kept (metrics.text)
+    version = 3  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points and minus signs kept
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
         return [token_f1(s.answer, s.gold_answer) for s in samples]
@@ -62,7 +62,7 @@ class AnswerRecall:
     """
 
     name = "answer_recall"
-    version = 3  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points kept (metrics.text)
+    version = 3  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points and minus signs kept
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
         scores: list[float | None] = []

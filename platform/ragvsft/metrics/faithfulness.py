@@ -127,7 +127,7 @@ class TokenSupport:
     """
 
     name = "faithfulness_token_support"
-    version = 3  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points kept (metrics.text)
+    version = 3  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points and minus signs kept
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
         scores: list[float | None] = []

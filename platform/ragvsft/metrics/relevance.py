@@ -41,7 +41,7 @@ class AnswerRelevance:
     """
 
     name = "answer_relevance"
-    version = 4  # cached scores of the plain cosine (1) are not reused; 3: words of every script; 4: decimal points kept
+    version = 4  # cached scores of the plain cosine (1) not reused; 3: words of every script; 4: numbers' points, signs
     requires = ("embedder",)
 
     def __init__(self, embedder: Embedder) -> None:

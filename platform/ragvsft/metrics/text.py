@@ -10,10 +10,13 @@ _PUNCT = set(string.punctuation) | {"“", "”", "‘", "’", "–", "—", "�
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 # A point or comma between digits is part of the number, not punctuation: dropped, "3.5 bar" read as "35 bar" and
 # an answer with the decimal point in the wrong place scored as exact and as supported (SQuAD's normalisation
-# drops it). A comma before a last group of three digits separates thousands, so "1,000" is "1000".
+# drops it). So is a minus sign before one ("-5 °C" is not "5 °C"; not the hyphen of "X-200" or "10-20"). A comma
+# before a last group of three digits separates thousands, so "1,000" is "1000".
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-_IN_NUMBER = re.compile(r"(?<=\d)[.,](?=\d)")
-_KEPT = {".": "\ue000", ",": "\ue001"}  # stand-ins (private use: not punctuation) while punctuation is dropped
+_IN_NUMBER = re.compile(r"(?<=\d)[.,](?=\d)|(?<![\w.,])[-\u2212](?=\d)")
+# Stand-ins (private use: not punctuation) while punctuation is dropped; the minus sign comes back as "-".
+_KEPT = {".": "\ue000", ",": "\ue001", "-": "\ue002", "\u2212": "\ue002"}
+_RESTORED = str.maketrans({"\ue000": ".", "\ue001": ",", "\ue002": "-"})
 # Chinese and Japanese write no spaces between words: each ideograph or kana is a token of its own (as in the
 # character-level F1 of Chinese reading-comprehension sets), or a whole sentence would be one token.
 _UNSPACED = re.compile("([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f])")
@@ -31,19 +34,19 @@ STOPWORDS = frozenset(
 
 def normalize_answer(text: str) -> str:
     """SQuAD normalisation: lower case, no punctuation, no articles, single spaces; plus NFKC, accent-keeping,
-    punctuation of every script dropped (« », ¿, 。) but the decimal point or comma inside a number, thousands
-    separators dropped, and Chinese and Japanese characters spaced apart.
+    punctuation of every script dropped (« », ¿, 。) but a number's decimal point or comma and minus sign,
+    thousands separators dropped, and Chinese and Japanese characters spaced apart.
 
     Example:
-        >>> normalize_answer("The  X-200's limit: 3.5 Bar, or 1,000 kPa.")
-        'x200s limit 3.5 bar or 1000 kpa'
+        >>> normalize_answer("The  X-200's limit: 3.5 Bar, or 1,000 kPa, at −5 °C.")
+        'x200s limit 3.5 bar or 1000 kpa at -5 °c'
         >>> normalize_answer("年假为二十七天。")
         '年 假 为 二 十 七 天'
     """
     text = _THOUSANDS.sub("", unicodedata.normalize("NFKC", text).casefold())
     text = _IN_NUMBER.sub(lambda m: _KEPT[m[0]], text)
     text = "".join(ch for ch in text if ch not in _PUNCT and (ch.isascii() or unicodedata.category(ch)[0] != "P"))
-    text = text.replace(_KEPT["."], ".").replace(_KEPT[","], ",")
+    text = text.translate(_RESTORED)
     return " ".join(_ARTICLES.sub(" ", spaced(text)).split())
 
 
