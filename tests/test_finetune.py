@@ -137,6 +137,20 @@ def test_raft_gold_fraction_and_distractors() -> None:
     assert positions == {0, 1, 2}
 
 
+def test_raft_distractors_are_no_copies_of_the_gold_passage() -> None:
+    # Every widget's document saved twice ("Copy of ..."): the copy's first chunk holds the answer word for word.
+    pairs, retriever = widget_world()
+    copies = [Chunk(c.id.replace(".md", " (copy).md"), c.doc_id.replace(".md", " (copy).md"), c.text, c.start_char)
+              for c in retriever.chunks]
+    examples = raft_examples(pairs, TEMPLATE, retriever=BM25Retriever(retriever.chunks + copies), k=3,
+                             gold_fraction=0.5, seed=0)
+    for example, pair in zip(examples, pairs):
+        passages = example.messages[-1]["content"]
+        golds = [c for c in example.passage_ids if c.split("#")[0] in pair.sources]
+        assert passages.count(f"serial code {pair.answer}.") == len(golds) <= 1
+        assert len(example.passage_ids) == 3
+
+
 def test_raft_is_seeded_and_prompts_match_the_template() -> None:
     pairs, retriever = widget_world()
     run = lambda seed: raft_examples(pairs, TEMPLATE, retriever=retriever, k=3, gold_fraction=0.8, seed=seed)  # noqa: E731

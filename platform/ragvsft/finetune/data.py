@@ -101,7 +101,13 @@ def raft_examples(
     for pair, hits in zip(pairs, candidates):
         rng = random.Random(f"{seed}/{pair.id}")
         gold = [h.chunk for h in hits if h.chunk.doc_id in pair.sources]
-        distractors = [h.chunk for h in hits if h.chunk.doc_id not in pair.sources]
+        # A copy of a gold passage (the document saved twice) is no distractor, and no text is shown twice.
+        shown = {c.text for c in gold}
+        distractors = []
+        for hit in hits:
+            if hit.chunk.text not in shown:
+                shown.add(hit.chunk.text)
+                distractors.append(hit.chunk)
         # Draw before looking at `gold`, so a retrieval miss does not change the draws that follow.
         with_gold = rng.random() < gold_fraction and bool(gold)
         passages: list[Chunk] = gold[:1] + distractors[: k - 1] if with_gold else distractors[:k]
