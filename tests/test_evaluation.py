@@ -10,7 +10,7 @@ from ragvsft.arms import ARMS
 from ragvsft.chunking import Chunk
 from ragvsft.evaluation import Arm, Retrieval, answer, score, summarize
 from ragvsft.generators import Generation
-from ragvsft.metrics import ClaimSupport, ContextRecallAtK, TokenF1
+from ragvsft.metrics import ClaimSupport, ContextPrecisionAtK, ContextRecallAtK, TokenF1
 from ragvsft.prompts import PromptTemplate
 from ragvsft.qa import QAPair
 from ragvsft.store import Hit
@@ -66,6 +66,16 @@ def test_scores_and_summary() -> None:
     assert summary["latency_ms_p50"] == pytest.approx(53.0) and summary["tokens_per_s"] == 12.5
     row = scored[0].row()
     assert row["arm"] == "rag" and row["chunk_ids"] == "pump.md#0" and row["token_f1"] == 1.0
+
+
+def test_a_passage_retrieved_from_a_copy_of_the_source_counts_as_the_source() -> None:
+    # hr.md saved twice: retrieval returns the passage once, from "hr (copy).md", naming hr.md among its copies.
+    copied = {"q1": RETRIEVED["q1"], "q2": Retrieval((Hit(Chunk("hr (copy).md#0", "hr (copy).md", "Ines Marlow approves.",
+                                                                 0), 0.8, 1, also_in=("hr.md",)),), 3.0)}
+    rag, _ = answer(Arm(ARMS["rag"], Scripted(closed="", with_context="Ines Marlow")), QUESTIONS, PromptTemplate(),
+                    contexts=copied, max_new_tokens=8)
+    scored = score(rag, [ContextRecallAtK(), ContextPrecisionAtK()], {}, copied)
+    assert [(r.scores["context_recall_at_k"], r.scores["context_precision_at_k"]) for r in scored] == [(1.0, 1.0)] * 2
 
 
 def test_oracle_arms_see_the_gold_passages_and_skip_questions_without_sources() -> None:

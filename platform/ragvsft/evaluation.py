@@ -170,7 +170,7 @@ def score(
     """
     samples = []
     for r in records:
-        doc_ids = tuple(h.chunk.doc_id for h in contexts[r.qa_id].hits) if r.chunk_ids and contexts else ()
+        doc_ids = tuple(h.doc_for(r.sources) for h in contexts[r.qa_id].hits) if r.chunk_ids and contexts else ()
         samples.append(Sample(r.question, r.answer, r.gold_answer, evidence.get(r.qa_id, ()), doc_ids, r.sources))
     columns = {m.name: m.score(samples) for m in metrics}
     return [replace(r, scores={name: values[i] for name, values in columns.items()}) for i, r in enumerate(records)]

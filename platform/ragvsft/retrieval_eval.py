@@ -32,7 +32,7 @@ class RetrievalScores:
 def first_relevant_rank(hits: Sequence[Hit], sources: Sequence[str]) -> int | None:
     """1-based rank of the first chunk from any of ``sources`` (or whose text one of them holds too), or None."""
     wanted = set(sources)
-    return next((hit.rank for hit in hits if hit.chunk.doc_id in wanted or wanted.intersection(hit.also_in)), None)
+    return next((hit.rank for hit in hits if hit.doc_for(wanted) in wanted), None)
 
 
 def score_retrieval(hits_per_question: Sequence[Sequence[Hit]], sources_per_question: Sequence[Sequence[str]]) -> RetrievalScores:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal, get_type_hints
@@ -37,6 +37,17 @@ class Hit:
     score: float
     rank: int  # 1-based
     also_in: tuple[str, ...] = ()  # other documents holding a chunk of the very same text (copies of a document)
+
+    def doc_for(self, sources: Collection[str]) -> str:
+        """The document this hit stands for: the first of its own and its copies' (``also_in``) that ``sources``
+        names, else its own; so a copy of a question's source counts as the source.
+
+        Example:
+            >>> hit = Hit(Chunk("a#0", "a", "x", 0), 0.9, 1, also_in=("a copy",))
+            >>> hit.doc_for({"a copy"}), hit.doc_for({"b"})
+            ('a copy', 'a')
+        """
+        return next((d for d in (self.chunk.doc_id, *self.also_in) if d in sources), self.chunk.doc_id)
 
 
 class FaissStore:
