@@ -65,6 +65,7 @@ CASES = {
     "other-scripts-punctuation": Sample(Q, "«14 bar»", "14 bar", EVIDENCE),
     "decimal": Sample(POWER, "3.5 kW.", "3.5 kW", MOTOR),
     "decimal-point-moved": Sample(POWER, "35 kW", "3.5 kW", MOTOR),
+    "decimal-comma": Sample(POWER, "3,5 kW", "3.5 kW", MOTOR),
     "thousands-separator-left-out": Sample("How fast does the X-200 motor turn?", "1450 rpm", "1,450 rpm", MOTOR),
     "sign-dropped": Sample("What is the lowest storage temperature?", "5 °C", "−5 °C", ("Store at no less than -5 °C.",)),
 }
@@ -99,6 +100,7 @@ LEXICAL = {
     "decimal":                              (1.0, 1.0,   1.0,   1.0,   1.0),
     # A figure ten times too large: dropped as punctuation, the point made "35" of "3.5", exact and supported.
     "decimal-point-moved":                  (0.0, 0.5,   0.5,   0.0,   0.5),
+    "decimal-comma":                        (1.0, 1.0,   1.0,   1.0,   1.0),
     "thousands-separator-left-out":         (1.0, 1.0,   1.0,   1.0,   1.0),
     # "-5" in the evidence, "−5" (the minus sign) in the gold answer: one number, and "5" is not it.
     "sign-dropped":                         (0.0, 0.5,   0.5,   0.0,   0.5),

@@ -11,12 +11,13 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b")
 # A point or comma between digits is part of the number, not punctuation: dropped, "3.5 bar" read as "35 bar" and
 # an answer with the decimal point in the wrong place scored as exact and as supported (SQuAD's normalisation
 # drops it). So is a minus sign before one ("-5 °C" is not "5 °C"; not the hyphen of "X-200" or "10-20"). A comma
-# before a last group of three digits separates thousands, so "1,000" is "1000".
+# before a last group of three digits separates thousands, so "1,000" is "1000"; any other is a decimal comma
+# (German, French: "3,5 bar"), read as the point it stands for.
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _IN_NUMBER = re.compile(r"(?<=\d)[.,](?=\d)|(?<![\w.,])[-\u2212](?=\d)")
-# Stand-ins (private use: not punctuation) while punctuation is dropped; the minus sign comes back as "-".
-_KEPT = {".": "\ue000", ",": "\ue001", "-": "\ue002", "\u2212": "\ue002"}
-_RESTORED = str.maketrans({"\ue000": ".", "\ue001": ",", "\ue002": "-"})
+# Stand-ins (private use: not punctuation) while punctuation is dropped; they come back as "." and "-".
+_KEPT = {".": "\ue000", ",": "\ue000", "-": "\ue001", "\u2212": "\ue001"}
+_RESTORED = str.maketrans({"\ue000": ".", "\ue001": "-"})
 # Chinese and Japanese write no spaces between words: each ideograph or kana is a token of its own (as in the
 # character-level F1 of Chinese reading-comprehension sets), or a whole sentence would be one token.
 _UNSPACED = re.compile("([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f])")
@@ -34,12 +35,12 @@ STOPWORDS = frozenset(
 
 def normalize_answer(text: str) -> str:
     """SQuAD normalisation: lower case, no punctuation, no articles, single spaces; plus NFKC, accent-keeping,
-    punctuation of every script dropped (« », ¿, 。) but a number's decimal point or comma and minus sign,
-    thousands separators dropped, and Chinese and Japanese characters spaced apart.
+    punctuation of every script dropped (« », ¿, 。) but a number's decimal point (a decimal comma read as one)
+    and minus sign, thousands separators dropped, and Chinese and Japanese characters spaced apart.
 
     Example:
-        >>> normalize_answer("The  X-200's limit: 3.5 Bar, or 1,000 kPa, at −5 °C.")
-        'x200s limit 3.5 bar or 1000 kpa at -5 °c'
+        >>> normalize_answer("The  X-200's limit: 3.5 Bar, or 1,000 kPa, at −5 °C (3,5 bar).")
+        'x200s limit 3.5 bar or 1000 kpa at -5 °c 3.5 bar'
         >>> normalize_answer("年假为二十七天。")
         '年 假 为 二 十 七 天'
     """
