@@ -254,3 +254,18 @@ def test_files_skipped_for_one_reason_are_reported_in_one_line(tmp_path: Path) -
     assert record["base64_chars_left_out"] == {"a.md": 1024, "a.txt": 1024}
     assert len(skipped) == 301 and skipped[0] == {"path": str(docs / "b.md"),
                                                   "reason": "not valid UTF-8 (byte 3); re-save it as UTF-8"}
+
+
+def test_check_names_gold_answers_their_sources_do_not_hold(tmp_path: Path) -> None:
+    # A spreadsheet export whose sources column slipped by a row: the second answer is in b.md, not a.md.
+    corpus = write_corpus(tmp_path / "c", {"a.md": "Annual leave is 27 days.", "b.md": "Laptops are replaced every 4 years."},
+                          [{"question": "How long is annual leave?", "answer": "27 days", "sources": ["a.md"],
+                            "split": "eval"},
+                           {"question": "When are laptops replaced?", "answer": "every 4 years", "sources": ["a.md"],
+                            "split": "eval"},
+                           {"question": "Is it paid?", "answer": "Yes", "sources": ["b.md"], "split": "eval"}])
+    result = runner.invoke(app, ["check", str(experiment(tmp_path, corpus, extra='[evaluate]\narms = ["rag"]\n'))])
+    assert result.exit_code == 0, result.output
+    # "Yes" makes no claim of its own to look for: 2 answers are checked, 1 is missing from its source.
+    assert (f"warning: 1 of 2 gold answers with sources are mostly not in those documents (under half their words): "
+            f"{corpus / 'qa.jsonl'}:2 ('every 4 years' in a.md); check their sources") in " ".join(result.output.split())

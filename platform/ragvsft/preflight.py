@@ -15,6 +15,7 @@ from ragvsft.device import resolve_device
 from ragvsft.embedders import resolve_model
 from ragvsft.errors import RagvsftError
 from ragvsft.finetune.tokenize import answer_ids
+from ragvsft.metrics.faithfulness import claim_words
 from ragvsft.models import check_lm_spec, load_tokenizer
 
 
@@ -60,7 +61,32 @@ def preflight(config: ExperimentConfig, corpus: Corpus) -> list[str]:
             build_judge(labeller, config.model, environ=os.environ, label="the labeller")
         else:
             check_lm_spec(labeller.model)
-    return _overlong_answers(config, corpus) if adapter_arms(config) else []
+    return answers_not_in_sources(corpus) + (_overlong_answers(config, corpus) if adapter_arms(config) else [])
+
+
+ANSWER_IN_SOURCES = 0.5  # share of a gold answer's content words its sources must hold; paraphrases keep most
+
+
+def answers_not_in_sources(corpus: Corpus) -> list[str]:
+    """A warning naming the questions whose gold answer is mostly absent from the documents their ``sources``
+    name: a source shifted by a line in a spreadsheet export, or an answer from elsewhere. hit@k and the
+    closed-book arms' faithfulness take the sources as the truth, so they would measure against the wrong
+    document without a word said. Each document's words are read once, however many questions name it."""
+    texts = {d.id: d.text for d in corpus.documents}
+    words = functools.cache(lambda doc_id: claim_words(texts[doc_id]))
+    named, absent = 0, []
+    for pair in corpus.qa:
+        if pair.sources and (answer := claim_words(pair.answer)):
+            named += 1
+            if len(answer & set().union(*map(words, pair.sources))) < ANSWER_IN_SOURCES * len(answer):
+                absent.append(pair)
+    if not absent:
+        return []
+    shown = ", ".join(f"{p.file}:{p.line} ({p.answer[:40]!r} in {', '.join(p.sources)})" for p in absent[:3])
+    more = f" and {len(absent) - 3} more" if len(absent) > 3 else ""
+    return [f"{len(absent)} of {named} gold answers with sources are mostly not in those documents (under half "
+            f"their words): {shown}{more}; check their sources: retrieval's hit@k and the closed-book arms' "
+            "faithfulness take them as the truth"]
 
 
 @functools.lru_cache(maxsize=4)

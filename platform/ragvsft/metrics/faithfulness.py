@@ -27,7 +27,13 @@ _DIGIT = re.compile(r"\d")
 _POSSESSIVE = re.compile(r"['’]s\b")
 
 
-def _claim_words(text: str) -> set[str]:
+def claim_words(text: str) -> set[str]:
+    """The words of ``text`` that make a claim: content words, stemmed (numbers exact).
+
+    Example:
+        >>> sorted(claim_words("The X-200's limit is 3.5 bar"))
+        ['3.5', 'bar', 'limit', 'x200']
+    """
     # "X-200's" and "X-200" are one thing: without the possessive they normalise alike (x200).
     return {stem(t) for t in content_tokens(_POSSESSIVE.sub("", text))}
 
@@ -37,14 +43,14 @@ def _key_words(sentence: str) -> set[str]:
     the details a wrong answer most often gets wrong."""
     raw = spaced(sentence).split()
     return {w for i, token in enumerate(raw) if _DIGIT.search(token) or (i and token[:1].isupper())
-            for w in _claim_words(token)}
+            for w in claim_words(token)}
 
 
 @functools.lru_cache(maxsize=4096)
 def _sentence_units(passage: str) -> tuple[frozenset[str], ...]:
     """A passage's sentences as content-word sets. Cached: every answer to a question is checked against the same
     gold documents or retrieved chunks, in every arm."""
-    return tuple(frozenset(_claim_words(s)) for s in split_sentences(passage))
+    return tuple(frozenset(claim_words(s)) for s in split_sentences(passage))
 
 
 class ClaimSupport:
@@ -90,9 +96,9 @@ class ClaimSupport:
         return [self._score(sample) for sample in samples]
 
     def _score(self, sample: Sample) -> float | None:
-        asked = _claim_words(sample.question)
+        asked = claim_words(sample.question)
         units = [unit for passage in sample.evidence for unit in _sentence_units(passage)]
-        claims = [(words, _key_words(s)) for s in split_sentences(sample.answer) if (words := _claim_words(s))]
+        claims = [(words, _key_words(s)) for s in split_sentences(sample.answer) if (words := claim_words(s))]
         if not claims and asked and tokens(sample.answer)[:1] and tokens(sample.answer)[0] in _POLAR:
             claims = [(asked, set())]  # "Yes." asserts what the question asks (when it asks anything)
         if not claims or not units:
@@ -133,12 +139,12 @@ class TokenSupport:
         scores: list[float | None] = []
         for sample in samples:
             # 1. The claim-bearing words of the answer, each counted once.
-            claimed = _claim_words(sample.answer)
+            claimed = claim_words(sample.answer)
             if not claimed or not sample.evidence:
                 scores.append(None)
                 continue
             # 2. The vocabulary of the evidence.
-            supported = set().union(*(_claim_words(passage) for passage in sample.evidence))
+            supported = set().union(*(claim_words(passage) for passage in sample.evidence))
             # 3. The share of claimed words the evidence contains.
             scores.append(len(claimed & supported) / len(claimed))
         return scores
