@@ -269,3 +269,16 @@ def test_check_names_gold_answers_their_sources_do_not_hold(tmp_path: Path) -> N
     # "Yes" makes no claim of its own to look for: 2 answers are checked, 1 is missing from its source.
     assert (f"warning: 1 of 2 gold answers with sources are mostly not in those documents (under half their words): "
             f"{corpus / 'qa.jsonl'}:2 ('every 4 years' in a.md); check their sources") in " ".join(result.output.split())
+
+
+def test_check_names_eval_questions_written_twice(tmp_path: Path) -> None:
+    rows = [{"question": "How long is annual leave?", "answer": "27 days", "split": "eval"},
+            {"question": "When are laptops replaced?", "answer": "every 4 years", "split": "eval"},
+            {"question": "How long is annual leave?", "answer": "27 days", "split": "eval"},  # a row exported twice
+            {"question": "how long is annual leave", "answer": "25 days", "split": "eval"}]
+    corpus = write_corpus(tmp_path / "c", {"a.md": "Annual leave is 27 days. Laptops are replaced every 4 years."}, rows)
+    result = runner.invoke(app, ["check", str(experiment(tmp_path, corpus, extra='[evaluate]\narms = ["rag"]\n'))])
+    assert result.exit_code == 0, result.output
+    qa = corpus / "qa.jsonl"
+    assert (f"warning: 2 eval question(s) repeat an earlier one ({qa}:3 = qa.jsonl:1, {qa}:4 = qa.jsonl:1 with another "
+            "answer): each copy counts as one more question") in " ".join(result.output.split())

@@ -17,6 +17,7 @@ from ragvsft.errors import RagvsftError
 from ragvsft.finetune.tokenize import answer_ids
 from ragvsft.metrics.faithfulness import claim_words
 from ragvsft.models import check_lm_spec, load_tokenizer
+from ragvsft.qa import QAPair, question_key
 
 
 def preflight(config: ExperimentConfig, corpus: Corpus) -> list[str]:
@@ -61,7 +62,23 @@ def preflight(config: ExperimentConfig, corpus: Corpus) -> list[str]:
             build_judge(labeller, config.model, environ=os.environ, label="the labeller")
         else:
             check_lm_spec(labeller.model)
-    return answers_not_in_sources(corpus) + (_overlong_answers(config, corpus) if adapter_arms(config) else [])
+    return (repeated_eval_questions(corpus) + answers_not_in_sources(corpus)
+            + (_overlong_answers(config, corpus) if adapter_arms(config) else []))
+
+
+def repeated_eval_questions(corpus: Corpus) -> list[str]:
+    """A warning naming eval questions written more than once (rows duplicated in an export): each copy counts as
+    one more question, so its score weighs double and the intervals narrow as if the copies were independent."""
+    first: dict[str, QAPair] = {}
+    copies = [(pair, first.setdefault(question_key(pair.question), pair)) for pair in corpus.split("eval")]
+    copies = [(pair, original) for pair, original in copies if pair is not original]
+    if not copies:
+        return []
+    shown = ", ".join(f"{p.file}:{p.line} = {o.file.name}:{o.line}" + ("" if p.answer == o.answer else " with another answer")
+                      for p, o in copies[:3])
+    more = f" and {len(copies) - 3} more" if len(copies) > 3 else ""
+    return [f"{len(copies)} eval question(s) repeat an earlier one ({shown}{more}): each copy counts as one more "
+            "question, weighing its score double and narrowing every interval as if it were new; remove the copies"]
 
 
 ANSWER_IN_SOURCES = 0.5  # share of a gold answer's content words its sources must hold; paraphrases keep most
