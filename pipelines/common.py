@@ -55,7 +55,8 @@ SHOWN_PER_REASON = 3
 
 
 def print_reading(docs: DocumentSet, console: Console) -> None:
-    """What reading the documents left out: the files skipped (warnings) and the base64 data dropped."""
+    """What reading the documents left out or found twice: the files skipped (warnings), the base64 data dropped,
+    the documents that repeat another."""
     for line in skipped_lines(docs.skipped):
         console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
     for line in (encoded_line(docs.encoded), copies_line(docs.documents)):

@@ -87,6 +87,8 @@ class FaissStore:
         self.index = index
         self.chunks: list[Chunk] = chunks or []
         self.dim = dim
+        self._texts: tuple[list[int], dict[int, tuple[str, ...]]] = ([], {})
+        self._texts_for = 0  # how many chunks _texts describes
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -147,7 +149,7 @@ class FaissStore:
     def _same_texts(self) -> tuple[list[int], dict[int, tuple[str, ...]]]:
         """For each chunk the position of the first chunk with its text, and for each text held more than once
         (by that first position) the documents holding it; worked out once per set of chunks."""
-        if getattr(self, "_texts_for", None) != len(self.chunks):
+        if self._texts_for != len(self.chunks):
             first: dict[str, int] = {}
             first_of = [first.setdefault(chunk.text, i) for i, chunk in enumerate(self.chunks)]
             docs: dict[int, dict[str, None]] = {}
