@@ -293,3 +293,14 @@ def test_base64_data_in_a_document_is_left_out_and_counted(tmp_path: Path) -> No
     # The picture was ~100 chunks of noise; now the guide is one.
     assert len(chunk_documents([d for d in loaded.documents if d.id == "guide.md"], chunk_chars=800,
                                chunk_overlap_chars=100)) == 1
+
+
+def test_html_comments_in_markdown_are_not_read_but_code_showing_one_is(tmp_path: Path) -> None:
+    # What a reader of the rendered page never sees: a superseded figure, a lint directive, a draft paragraph.
+    page = ("# Leave\n<!-- markdownlint-disable MD013 -->\nAnnual leave is 27 days<!-- was 25 until 2025 -->.\n"
+            "<!--\nDraft: carry-over rises to 10 days.\n-->\nTo hide a line, write `<!-- … -->` around it:\n"
+            "```html\n<!-- hidden -->\n```\nA stray <!-- stays when nothing closes it.")
+    docs = write(tmp_path / "docs", {"leave.md": page.encode()})
+    (loaded,) = load_documents(docs).documents
+    assert loaded.text == ("# Leave\n\nAnnual leave is 27 days.\n\nTo hide a line, write `<!-- … -->` around it:\n"
+                           "```html\n<!-- hidden -->\n```\nA stray <!-- stays when nothing closes it.")

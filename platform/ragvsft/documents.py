@@ -155,6 +155,29 @@ def read_pdf(raw: bytes) -> str:
     return text
 
 
+# Code (a fenced block, ``` or ~~~ to the same fence or the end, or an inline `span`), kept; or an HTML comment
+# outside code, with its end (an unclosed "<!--" is left as written rather than taking the rest of the file).
+_CODE_OR_COMMENT = re.compile(r"(?P<code>^[ \t]{0,3}(?P<fence>`{3,}|~{3,}).*?(?:^[ \t]{0,3}(?P=fence)|\Z)|`[^`\n]+`)"
+                              r"|<!--.*?-->", re.MULTILINE | re.DOTALL)
+
+
+def read_markdown(raw: bytes) -> str:
+    r"""A Markdown file's text without its HTML comments: a reader never sees them, and they hold drafts and
+    superseded figures ("<!-- was 25 days -->") that retrieval would otherwise serve as the document's word. A
+    comment shown in code (a fenced block, an inline span) is code, and stays.
+
+    Example:
+        >>> read_markdown(b"Leave is 27 days<!-- was 25 -->. Write `<!--` to start one.\n```html\n<!-- kept -->\n```")
+        'Leave is 27 days. Write `<!--` to start one.\n```html\n<!-- kept -->\n```'
+    """
+    text = decode(raw)
+    # No comment closes after the last "-->": searching only up to it keeps a file of unclosed "<!--" linear.
+    end = text.rfind("-->") + len("-->")
+    if end < len("-->"):
+        return text
+    return _CODE_OR_COMMENT.sub(lambda m: m[0] if m["code"] else "", text[:end]) + text[end:]
+
+
 # A word cut at a line end: its first part ends in a word character and a hyphen, the rest starts the next line.
 _LINE_END_HYPHEN = re.compile(r"\b(\w+)-\n(\S+)(\s?)")  # \b: one try per word, not per letter
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -212,8 +235,8 @@ def clean_text(text: str) -> tuple[str, str | None]:
 
 
 READERS: dict[str, Callable[[bytes], str]] = {
-    ".md": decode,
-    ".markdown": decode,
+    ".md": read_markdown,
+    ".markdown": read_markdown,
     ".txt": decode,
     ".html": read_html,
     ".htm": read_html,
