@@ -120,6 +120,20 @@ def test_served_answers_equal_evaluated_ones_in_every_mode_even_in_mixed_batches
     assert batches["ragvsft_batch_size_sum"] > batches["ragvsft_batch_size_count"]  # some batch held several requests
 
 
+def test_a_question_typed_with_a_stray_newline_or_invisible_space_gets_the_evaluated_answer(running: Running) -> None:
+    # Chat boxes send trailing newlines; pasted text carries zero-width spaces: evaluation read its question without.
+    question = next(q["question"] for q in SMALL_QA + MORE_QA if q["split"] == "eval")
+    typed = question.replace(" ", " \u200b", 1) + "\r\n"
+    with running.client() as client:
+        for mode in ("base", "rag"):
+            assert ask(client, typed, mode).json()["answer"] == running.evaluated[mode][question], mode
+        reply = client.post("/v1/chat/completions", json={"model": "ragvsft-rag",
+                                                          "messages": [{"role": "user", "content": typed}]})
+        assert reply.json()["choices"][0]["message"]["content"] == running.evaluated["rag"][question]
+        blank = client.post("/v1/ask", json={"question": "\u200b\n", "mode": "rag"})
+        assert blank.status_code == 400 and "blank" in blank.json()["error"]["message"]
+
+
 def test_sources_carry_document_chunk_score_and_text(running: Running) -> None:
     body = ask(running.client(), "How long is parental leave?", "rag", top_k=3).json()
     assert len(body["sources"]) == 3

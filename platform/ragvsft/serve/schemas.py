@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_
 
 from ragvsft.config import ServeConfig
 from ragvsft.serve.engine import SERVE_MODES
+from ragvsft.textforms import normalize
 
 Mode = Literal["base", "rag", "finetuned", "hybrid"]  # SERVE_MODES, spelled out for the schema (a test checks)
 MODEL_PREFIX = "ragvsft-"  # OpenAI model ids: ragvsft-base, ragvsft-rag, ...
@@ -96,7 +97,7 @@ def request_models(serve: ServeConfig) -> RequestModels:
         @field_validator("question")
         @classmethod
         def not_blank(cls, question: str) -> str:
-            if not question.strip():
+            if not (question := question_form(question)):
                 raise ValueError("the question is blank")
             return question
 
@@ -154,8 +155,20 @@ def last_user_text(messages: list[Any]) -> str | None:
         if message.role == "user":
             content = message.content
             text = content if isinstance(content, str) else "".join(p.text for p in content or [])
-            return text if text.strip() else None
+            return question_form(text) or None
     return None
+
+
+def question_form(text: str) -> str:
+    r"""A question in the form evaluation read its questions in (``qa.jsonl``: :func:`ragvsft.textforms.normalize`,
+    stripped), so one typed with a trailing newline, decomposed accents or a zero-width space gets the prompt,
+    and so the answer, that evaluation recorded for it.
+
+    Example:
+        >>> question_form(" Cafe\u0301 hours?\u200b\r\n")
+        'Café hours?'
+    """
+    return normalize(text).strip()
 
 
 def model_id(mode: str) -> str:
