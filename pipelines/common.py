@@ -26,7 +26,8 @@ from ragvsft.corpus import Corpus, load_corpus
 from ragvsft.documents import Document, DocumentSet, SkippedFile
 from ragvsft.embedders import Embedder
 from ragvsft.errors import CorpusError
-from ragvsft.preflight import preflight
+from ragvsft.preflight import corpus_warnings, preflight
+from ragvsft.wording import first_few
 
 
 def quiet_libraries() -> None:
@@ -49,9 +50,6 @@ def load_experiment_corpus(config: ExperimentConfig, console: Console) -> Corpus
         f"{len(corpus.split('train'))} train / {len(corpus.split('eval'))} eval questions"
     )
     return corpus
-
-
-SHOWN_PER_REASON = 3
 
 
 def print_reading(docs: DocumentSet, console: Console) -> None:
@@ -77,10 +75,8 @@ def copies_line(documents: Sequence[Document]) -> str | None:
     pairs = [(d.id, first[d.text]) for d in documents if first.setdefault(d.text, d.id) != d.id]
     if not pairs:
         return None
-    shown = ", ".join(f"{copy} = {original}" for copy, original in pairs[:SHOWN_PER_REASON])
-    more = f" and {len(pairs) - SHOWN_PER_REASON} more" if len(pairs) > SHOWN_PER_REASON else ""
     return (f"{len(pairs)} document{' repeats' if len(pairs) == 1 else 's repeat'} another word for word "
-            f"({shown}{more}): retrieval returns each passage once")
+            f"({first_few([f'{copy} = {original}' for copy, original in pairs])}): retrieval returns each passage once")
 
 
 def encoded_line(encoded: Sequence[tuple[str, int]]) -> str | None:
@@ -93,11 +89,9 @@ def encoded_line(encoded: Sequence[tuple[str, int]]) -> str | None:
     if not encoded:
         return None
     ids = [doc_id for doc_id, _ in encoded]
-    more = f" and {len(ids) - SHOWN_PER_REASON} more" if len(ids) > SHOWN_PER_REASON else ""
     kib = round(sum(chars for _, chars in encoded) / 1024)
     return (f"left out {kib} KiB of base64 data (pictures pasted as data: URIs, encoded attachments) from "
-            f"{len(ids)} document{'s' if len(ids) > 1 else ''} ({', '.join(ids[:SHOWN_PER_REASON])}{more}): "
-            "it holds no text to retrieve")
+            f"{len(ids)} document{'s' if len(ids) > 1 else ''} ({first_few(ids)}): it holds no text to retrieve")
 
 
 def skipped_lines(skipped: Sequence[SkippedFile]) -> list[str]:
@@ -116,16 +110,17 @@ def skipped_lines(skipped: Sequence[SkippedFile]) -> list[str]:
         if len(paths) == 1:
             lines.append(f"skipped {paths[0]}: {reason}")
         else:
-            more = f" and {len(paths) - SHOWN_PER_REASON} more" if len(paths) > SHOWN_PER_REASON else ""
-            lines.append(f"skipped {len(paths)} files: {reason} ({', '.join(paths[:SHOWN_PER_REASON])}{more})")
+            lines.append(f"skipped {len(paths)} files: {reason} ({first_few(paths)})")
     return lines
 
 
 def checked_corpus(config: ExperimentConfig, console: Console, *, points: Sequence[ExperimentConfig] = ()) -> Corpus:
-    """The experiment's corpus after every check a run can make up front (:func:`ragvsft.preflight.preflight`),
-    for ``config`` or each of a sweep's ``points``, with what they warn about printed once."""
+    """The experiment's corpus after every check a run can make up front (:func:`ragvsft.preflight.corpus_warnings`
+    once, :func:`ragvsft.preflight.preflight` for ``config`` or each of a sweep's ``points``), with what they warn
+    about printed once."""
     corpus = load_experiment_corpus(config, console)
-    for note in dict.fromkeys(note for c in (points or [config]) for note in preflight(c, corpus)):
+    notes = corpus_warnings(corpus) + [note for c in (points or [config]) for note in preflight(c, corpus)]
+    for note in dict.fromkeys(notes):
         console.print(f"[yellow]warning:[/] {escape(note)}", highlight=False)
     return corpus
 

@@ -18,6 +18,7 @@ from ragvsft.finetune.tokenize import answer_ids
 from ragvsft.metrics.faithfulness import claim_words
 from ragvsft.models import check_lm_spec, load_tokenizer
 from ragvsft.qa import QAPair, question_key
+from ragvsft.wording import first_few
 
 
 def preflight(config: ExperimentConfig, corpus: Corpus) -> list[str]:
@@ -62,8 +63,12 @@ def preflight(config: ExperimentConfig, corpus: Corpus) -> list[str]:
             build_judge(labeller, config.model, environ=os.environ, label="the labeller")
         else:
             check_lm_spec(labeller.model)
-    return (repeated_eval_questions(corpus) + answers_not_in_sources(corpus)
-            + (_overlong_answers(config, corpus) if adapter_arms(config) else []))
+    return _overlong_answers(config, corpus) if adapter_arms(config) else []
+
+
+def corpus_warnings(corpus: Corpus) -> list[str]:
+    """What the corpus alone warns about, whatever the experiment's settings (so a sweep checks it once)."""
+    return repeated_eval_questions(corpus) + answers_not_in_sources(corpus)
 
 
 def repeated_eval_questions(corpus: Corpus) -> list[str]:
@@ -74,10 +79,9 @@ def repeated_eval_questions(corpus: Corpus) -> list[str]:
     copies = [(pair, original) for pair, original in copies if pair is not original]
     if not copies:
         return []
-    shown = ", ".join(f"{p.file}:{p.line} = {o.file.name}:{o.line}" + ("" if p.answer == o.answer else " with another answer")
-                      for p, o in copies[:3])
-    more = f" and {len(copies) - 3} more" if len(copies) > 3 else ""
-    return [f"{len(copies)} eval question(s) repeat an earlier one ({shown}{more}): each copy counts as one more "
+    shown = first_few([f"{p.file}:{p.line} = {o.file.name}:{o.line}" + ("" if p.answer == o.answer else " with another answer")
+                       for p, o in copies])
+    return [f"{len(copies)} eval question(s) repeat an earlier one ({shown}): each copy counts as one more "
             "question, weighing its score double and narrowing every interval as if it were new; remove the copies"]
 
 
@@ -99,10 +103,9 @@ def answers_not_in_sources(corpus: Corpus) -> list[str]:
                 absent.append(pair)
     if not absent:
         return []
-    shown = ", ".join(f"{p.file}:{p.line} ({p.answer[:40]!r} in {', '.join(p.sources)})" for p in absent[:3])
-    more = f" and {len(absent) - 3} more" if len(absent) > 3 else ""
+    shown = first_few([f"{p.file}:{p.line} ({p.answer[:40]!r} in {', '.join(p.sources)})" for p in absent])
     return [f"{len(absent)} of {named} gold answers with sources are mostly not in those documents (under half "
-            f"their words): {shown}{more}; check their sources: retrieval's hit@k and the closed-book arms' "
+            f"their words): {shown}; check their sources: retrieval's hit@k and the closed-book arms' "
             "faithfulness take them as the truth"]
 
 
