@@ -7,10 +7,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ragvsft.documents import Document, DocumentSet, load_documents
+from ragvsft.documents import Document, DocumentSet, document_id, load_documents
 from ragvsft.errors import CorpusError
 from ragvsft.qa import QAPair, Split, load_qa
-from ragvsft.textforms import normalize
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,7 @@ def skipped_ids(docs: DocumentSet, docs_dir: Path) -> dict[str, str]:
     for file in docs.skipped:
         path = Path(file.path)
         if path.is_relative_to(docs_dir):
-            ids[normalize(path.relative_to(docs_dir).as_posix())] = file.reason
+            ids[document_id(path, docs_dir)] = file.reason
     return ids
 
 

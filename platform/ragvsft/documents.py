@@ -247,6 +247,17 @@ READERS: dict[str, Callable[[bytes], str]] = {
 }
 
 
+def document_id(path: Path, docs_dir: Path) -> str:
+    """A document's id: its path relative to ``docs_dir``, with forward slashes, in composed form like qa.jsonl's
+    sources (a name saved decomposed, as macOS does, still matches).
+
+    Example:
+        >>> document_id(Path("corpus/docs/policies/travel.md"), Path("corpus/docs"))
+        'policies/travel.md'
+    """
+    return normalize(path.relative_to(docs_dir).as_posix())
+
+
 def load_documents(docs_dir: Path) -> DocumentSet:
     """Load every supported file under ``docs_dir`` (recursively).
 
@@ -282,8 +293,7 @@ def load_documents(docs_dir: Path) -> DocumentSet:
     seen: dict[str, str] = {}  # id -> the file that has it
     encoded: list[tuple[str, int]] = []
     for path in files:
-        # Ids in composed form, like qa.jsonl's sources: a name saved decomposed (macOS) still matches.
-        doc_id = normalize(path.relative_to(docs_dir).as_posix())
+        doc_id = document_id(path, docs_dir)
         raw = path.read_bytes()
         reason, text, left_out = None, "", 0
         reader = READERS.get(path.suffix.lower())
