@@ -10,6 +10,7 @@ from conftest import make_docx, make_pdf
 from ragvsft import documents
 from ragvsft.documents import load_documents
 from ragvsft.errors import CorpusError
+from ragvsft.pdf_text import running_lines
 
 
 def write(root: Path, files: dict[str, bytes]) -> Path:
@@ -115,6 +116,31 @@ def test_words_a_pdf_hyphenates_at_line_ends_read_whole(tmp_path: Path) -> None:
     (loaded,) = load_documents(docs).documents
     assert loaded.text == ("The pump needs regular maintenance\nevery 30 days. See the OPTIONAL\nparts list for the X-200\n"
                            "and the hand-held\nmeter; a hand-held meter is sold apart.")
+
+
+def test_a_pdfs_running_headers_and_footers_are_not_read(tmp_path: Path) -> None:
+    # What a word processor prints on every page: a header from page 2 on, a numbered footer on every page (and
+    # a two-line header and footer on a two-page document). A sentence crosses pages 2-3; a line that repeats
+    # inside pages, or lines alike that start two pages with numbers other than the page's, are text.
+    header, footer = "ACME X-200 service manual  -  Rev 3", "Page {} of 4"
+    pages = ["X-200 Service Manual\nWARNING\nIsolate the pump first.",
+             f"{header}\nTorque 12 Nm on the cover.\nWARNING\nThe seal must be replaced every",
+             f"{header}\n2,000 hours of   operation.\nDrain the tank.",
+             f"{header}\nTorque 30 Nm on the flange.\nWARNING\nRefill it."]
+    bodies = ["Book economy.\nTrains under 4 hours.\nNo first class.\nHotels up to 150 EUR.\nBook via the portal.",
+              "Keep receipts.\nClaim within 30 days.\nUse the form.\nAttach the receipts.\nYour manager approves."]
+    two_pages = [f"Travel policy\n{body}\nConfidential\n- {n} -" for n, body in enumerate(bodies, 1)]
+    docs = write(tmp_path / "docs", {
+        "manual.pdf": make_pdf(*(f"{page}\n{footer.format(n)}" for n, page in enumerate(pages, 1))),
+        "travel.pdf": make_pdf(*two_pages)})
+    texts = {d.id: d.text for d in load_documents(docs).documents}
+    assert texts == {
+        "manual.pdf": "X-200 Service Manual\nWARNING\nIsolate the pump first.\n\nTorque 12 Nm on the cover.\nWARNING\n"
+                      "The seal must be replaced every\n2,000 hours of operation.\nDrain the tank.\n\n"
+                      "Torque 30 Nm on the flange.\nWARNING\nRefill it.",
+        "travel.pdf": "\n\n".join(bodies)}
+    # A hostile page "number" of 5,000 digits is a line like any other, not a crash in int().
+    assert running_lines([["9" * 5000, "a"], ["8" * 5000, "b"]]) == set()
 
 
 def test_pdfs_without_readable_text_are_skipped_saying_what_to_do(tmp_path: Path) -> None:

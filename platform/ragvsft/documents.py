@@ -18,6 +18,7 @@ from xml.etree import ElementTree
 
 from ragvsft.encoded_data import LEFT_OUT, drop_encoded_data
 from ragvsft.errors import CorpusError
+from ragvsft.pdf_text import document_text
 from ragvsft.textforms import decode, decode_problem, non_text, normalize
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ def read_pdf(raw: bytes) -> str:
 
     reader = PdfReader(io.BytesIO(raw))  # a PDF locked for editing only (empty user password) opens as is
     try:
-        text = rejoin_hyphenated("\n\n".join(page.extract_text() or "" for page in reader.pages)).strip()
+        text = document_text([page.extract_text() or "" for page in reader.pages])
     except FileNotDecryptedError:
         raise UnreadableFile("password-protected; save a copy without the password to include it") from None
     if not text and reader.pages:
@@ -176,36 +177,6 @@ def read_markdown(raw: bytes) -> str:
     if end < len("-->"):
         return text
     return _CODE_OR_COMMENT.sub(lambda m: m[0] if m["code"] else "", text[:end]) + text[end:]
-
-
-# A word cut at a line end: its first part ends in a word character and a hyphen, the rest starts the next line.
-_LINE_END_HYPHEN = re.compile(r"\b(\w+)-\n(\S+)(\s?)")  # \b: one try per word, not per letter
-_LETTERS = re.compile(r"[^\W\d_]+")
-
-
-def rejoin_hyphenated(text: str) -> str:
-    r"""``text`` (a PDF's lines) with each word that typesetting cut at a line end whole again, and the line break
-    after it: "needs mainte-\nnance every" -> "needs maintenance\nevery". Cut halves of a word would be two
-    words to the embedder and never match an answer's "maintenance". The hyphen goes where the rest continues the
-    word (a small letter, or capitals after capitals: "SE-QUENCE"), and stays where the document writes the pair
-    with a hyphen elsewhere or the rest starts otherwise ("X-200", "Jean-Pierre").
-
-    Example:
-        >>> rejoin_hyphenated("Regular mainte-\nnance, every 30 days; the X-\n200 has a\nwell-known seal; a well-\nknown "
-        ...                   "fault is in SE-\nQUENCE\nmode.")
-        'Regular maintenance,\nevery 30 days; the X-200\nhas a\nwell-known seal; a well-known\nfault is in SEQUENCE\nmode.'
-    """
-    compounds = {m.casefold() for m in re.findall(r"\b[^\W\d_]+-[^\W\d_]+", text)}
-
-    def rejoined(match: re.Match[str]) -> str:
-        first, rest = match[1], match[2]
-        second = m[0] if (m := _LETTERS.match(rest)) else ""
-        continues = second[:1].islower() or (first.isupper() and second.isupper())
-        cut = _LETTERS.fullmatch(first) and continues and f"{first}-{second}".casefold() not in compounds
-        line_end = "\n" if match[3] else ""  # the break goes after the word; none was there at the end of the text
-        return f"{first}{'' if cut else '-'}{rest}{line_end}"
-
-    return _LINE_END_HYPHEN.sub(rejoined, text)
 
 
 BINARY_CONTROL_SHARE = 0.1  # more control characters than this, and the "text" is binary data that decoded
