@@ -118,7 +118,7 @@ def test_words_a_pdf_hyphenates_at_line_ends_read_whole(tmp_path: Path) -> None:
                            "and the hand-held\nmeter; a hand-held meter is sold apart.")
 
 
-def test_a_pdfs_running_headers_and_footers_are_not_read(tmp_path: Path) -> None:
+def test_running_headers_and_footers_of_paged_text_are_not_read(tmp_path: Path) -> None:
     # What a word processor prints on every page: a header from page 2 on, a numbered footer on every page (and
     # a two-line header and footer on a two-page document). A sentence crosses pages 2-3; a line that repeats
     # inside pages, or lines alike that start two pages with numbers other than the page's, are text.
@@ -130,10 +130,13 @@ def test_a_pdfs_running_headers_and_footers_are_not_read(tmp_path: Path) -> None
     bodies = ["Book economy.\nTrains under 4 hours.\nNo first class.\nHotels up to 150 EUR.\nBook via the portal.",
               "Keep receipts.\nClaim within 30 days.\nUse the form.\nAttach the receipts.\nYour manager approves."]
     two_pages = [f"Travel policy\n{body}\nConfidential\n- {n} -" for n, body in enumerate(bodies, 1)]
+    numbered = [f"{page}\n{footer.format(n)}" for n, page in enumerate(pages, 1)]
     docs = write(tmp_path / "docs", {
-        "manual.pdf": make_pdf(*(f"{page}\n{footer.format(n)}" for n, page in enumerate(pages, 1))),
-        "travel.pdf": make_pdf(*two_pages)})
+        "manual.pdf": make_pdf(*numbered), "travel.pdf": make_pdf(*two_pages),
+        # what pdftotext writes: the pages' text, a form feed between pages
+        "manual.txt": "\f".join(numbered).encode()})
     texts = {d.id: d.text for d in load_documents(docs).documents}
+    assert texts.pop("manual.txt") == texts["manual.pdf"]
     assert texts == {
         "manual.pdf": "X-200 Service Manual\nWARNING\nIsolate the pump first.\n\nTorque 12 Nm on the cover.\nWARNING\n"
                       "The seal must be replaced every\n2,000 hours of operation.\nDrain the tank.\n\n"

@@ -156,6 +156,18 @@ def read_pdf(raw: bytes) -> str:
     return text
 
 
+def read_text(raw: bytes) -> str:
+    r"""A plain text file; one with form feeds is paged text (what ``pdftotext`` writes for a PDF, a feed between
+    pages), read as a PDF's pages are (:func:`ragvsft.pdf_text.document_text`).
+
+    Example:
+        >>> read_text("Alarm A-03\nLow coolant.\nPage 1\n\fAlarm A-03\nTop it up.\nPage 2\n".encode())
+        'Low coolant.\n\nTop it up.'
+    """
+    text = decode(raw)
+    return document_text(text.split("\f")) if "\f" in text else text
+
+
 # Code (a fenced block, ``` or ~~~ to the same fence or the end, or an inline `span`), kept; or an HTML comment
 # outside code, with its end (an unclosed "<!--" is left as written rather than taking the rest of the file).
 _CODE_OR_COMMENT = re.compile(r"(?P<code>^[ \t]{0,3}(?P<fence>`{3,}|~{3,}).*?(?:^[ \t]{0,3}(?P=fence)|\Z)|`[^`\n]+`)"
@@ -208,7 +220,7 @@ def clean_text(text: str) -> tuple[str, str | None]:
 READERS: dict[str, Callable[[bytes], str]] = {
     ".md": read_markdown,
     ".markdown": read_markdown,
-    ".txt": decode,
+    ".txt": read_text,
     ".html": read_html,
     ".htm": read_html,
     ".pdf": read_pdf,
