@@ -137,7 +137,7 @@ def test_a_question_typed_with_a_stray_newline_or_invisible_space_gets_the_evalu
 def test_sources_carry_document_chunk_score_and_text(running: Running) -> None:
     body = ask(running.client(), "How long is parental leave?", "rag", top_k=3).json()
     assert len(body["sources"]) == 3
-    assert all(set(s) == {"doc_id", "chunk_id", "score", "text"} and s["chunk_id"].startswith(s["doc_id"] + "#")
+    assert all(set(s) == {"doc_id", "chunk_id", "score", "text", "also_in"} and s["chunk_id"].startswith(s["doc_id"] + "#")
                for s in body["sources"])
     assert [s["score"] for s in body["sources"]] == sorted((s["score"] for s in body["sources"]), reverse=True)
 

@@ -139,8 +139,7 @@ def create_app(server: Server) -> FastAPI:
         answer, release = await _answer(server, request, body.question, body.mode, body.top_k, body.max_new_tokens)
         return AskResponse(
             answer=answer.text, mode=body.mode, versions=Versions(**release.versions),
-            sources=[Source(doc_id=h.chunk.doc_id, chunk_id=h.chunk.id, score=round(h.score, 6), text=h.chunk.text)
-                     for h in answer.hits],
+            sources=[Source.of(hit) for hit in answer.hits],
             latency_ms=Latency(retrieval=round(answer.retrieval_ms, 2), generation=round(answer.generation_ms, 2),
                                total=round(answer.retrieval_ms + answer.generation_ms, 2)))
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_
 
 from ragvsft.config import ServeConfig
 from ragvsft.serve.engine import SERVE_MODES
+from ragvsft.store import Hit
 from ragvsft.textforms import normalize
 
 Mode = Literal["base", "rag", "finetuned", "hybrid"]  # SERVE_MODES, spelled out for the schema (a test checks)
@@ -26,6 +27,20 @@ class Source(BaseModel):
     chunk_id: str
     score: float
     text: str
+    also_in: list[str] = Field(default_factory=list, description="Other documents holding this passage word for word "
+                                                                 "(copies of the document).")
+
+    @classmethod
+    def of(cls, hit: Hit) -> Source:
+        """A retrieved passage as the API shows it.
+
+        Example:
+            >>> from ragvsft.chunking import Chunk
+            >>> Source.of(Hit(Chunk("a.md#0", "a.md", "x", 0), 0.91234567, 1, also_in=("a copy.md",))).also_in
+            ['a copy.md']
+        """
+        return cls(doc_id=hit.chunk.doc_id, chunk_id=hit.chunk.id, score=round(hit.score, 6), text=hit.chunk.text,
+                   also_in=list(hit.also_in))
 
 
 class Latency(BaseModel):
