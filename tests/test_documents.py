@@ -333,3 +333,28 @@ def test_html_comments_in_markdown_are_not_read_but_code_showing_one_is(tmp_path
     (loaded,) = load_documents(docs).documents
     assert loaded.text == ("# Leave\n\nAnnual leave is 27 days.\n\nTo hide a line, write `<!-- … -->` around it:\n"
                            "```html\n<!-- hidden -->\n```\nA stray <!-- stays when nothing closes it.")
+
+
+def test_markdown_front_matter_is_read_as_the_page_shows_it(tmp_path: Path) -> None:
+    # Page settings as Docusaurus, Jekyll (Windows line ends), Hugo (TOML) and an untitled Obsidian note write them;
+    # a page that opens with a rule and a paragraph, or with settings YAML cannot read, is text as written.
+    docs = write(tmp_path / "docs", {
+        "travel.md": b'---\nid: travel\ntitle: "Travel: booking rules"\nsidebar_position: 3\ntags: [policy]\n---\n\n'
+                     b"Book economy.",
+        "leave.md": b"---\r\nlayout: page\r\ntitle: Leave\r\n---\r\n# Leave\r\n\r\nLeave is 27 days.",
+        "pods.md": b'+++\ntitle = "Pods"\nweight = 10\n+++\nA pod holds containers.',
+        "note.md": b"---\ntags: [x]\ncreated: 2025-03-01\n---\nCall the vendor.",
+        "rule.md": b"---\nA rule, then a paragraph.\n---\nText.",
+        "broken.md": b"---\ntitle: Setup: step one\n---\nText.",
+        "nested.md": b"---\na: " + b"[" * 20_000 + b"\n---\nText.",
+    })
+    texts = {d.id: d.text for d in load_documents(docs).documents}
+    assert texts == {
+        "travel.md": "# Travel: booking rules\n\nBook economy.",
+        "leave.md": "# Leave\n\nLeave is 27 days.",
+        "pods.md": "# Pods\n\nA pod holds containers.",
+        "note.md": "Call the vendor.",
+        "rule.md": "---\nA rule, then a paragraph.\n---\nText.",
+        "broken.md": "---\ntitle: Setup: step one\n---\nText.",
+        "nested.md": "---\na: " + "[" * 20_000 + "\n---\nText.",
+    }

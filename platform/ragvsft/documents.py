@@ -18,6 +18,7 @@ from xml.etree import ElementTree
 
 from ragvsft.encoded_data import LEFT_OUT, drop_encoded_data
 from ragvsft.errors import CorpusError
+from ragvsft.markdown_text import read_markdown
 from ragvsft.pdf_text import document_text
 from ragvsft.textforms import decode, decode_problem, non_text, normalize
 
@@ -166,29 +167,6 @@ def read_text(raw: bytes) -> str:
     """
     text = decode(raw)
     return document_text(text.split("\f")) if "\f" in text else text
-
-
-# Code (a fenced block, ``` or ~~~ to the same fence or the end, or an inline `span`), kept; or an HTML comment
-# outside code, with its end (an unclosed "<!--" is left as written rather than taking the rest of the file).
-_CODE_OR_COMMENT = re.compile(r"(?P<code>^[ \t]{0,3}(?P<fence>`{3,}|~{3,}).*?(?:^[ \t]{0,3}(?P=fence)|\Z)|`[^`\n]+`)"
-                              r"|<!--.*?-->", re.MULTILINE | re.DOTALL)
-
-
-def read_markdown(raw: bytes) -> str:
-    r"""A Markdown file's text without its HTML comments: a reader never sees them, and they hold drafts and
-    superseded figures ("<!-- was 25 days -->") that retrieval would otherwise serve as the document's word. A
-    comment shown in code (a fenced block, an inline span) is code, and stays.
-
-    Example:
-        >>> read_markdown(b"Leave is 27 days<!-- was 25 -->. Write `<!--` to start one.\n```html\n<!-- kept -->\n```")
-        'Leave is 27 days. Write `<!--` to start one.\n```html\n<!-- kept -->\n```'
-    """
-    text = decode(raw)
-    # No comment closes after the last "-->": searching only up to it keeps a file of unclosed "<!--" linear.
-    end = text.rfind("-->") + len("-->")
-    if end < len("-->"):
-        return text
-    return _CODE_OR_COMMENT.sub(lambda m: m[0] if m["code"] else "", text[:end]) + text[end:]
 
 
 BINARY_CONTROL_SHARE = 0.1  # more control characters than this, and the "text" is binary data that decoded
