@@ -358,3 +358,15 @@ def test_markdown_front_matter_is_read_as_the_page_shows_it(tmp_path: Path) -> N
         "broken.md": "---\ntitle: Setup: step one\n---\nText.",
         "nested.md": "---\na: " + "[" * 20_000 + "\n---\nText.",
     }
+
+
+def test_mdx_pages_are_read_without_imports_comments_and_component_tags(tmp_path: Path) -> None:
+    # A Docusaurus page: front matter, an import, a JSX comment, components around text, code showing JSX.
+    page = ('---\ntitle: Install the agent\n---\nimport Tabs from "@theme/Tabs";\nimport TabItem from "@theme/TabItem";\n'
+            "\n{/* TODO: add yum */}\n<Tabs>\n  <TabItem value=\"apt\" label=\"apt\">\n\nRun the installer as root.\n\n"
+            "  </TabItem>\n</Tabs>\n\n:::note\nIt needs <b>2 GB</b> of disk.\n:::\n\n"
+            "```jsx\n<Tabs>{/* kept */}</Tabs>\n```")
+    docs = write(tmp_path / "docs", {"install.mdx": page.encode()})
+    (loaded,) = load_documents(docs).documents
+    assert loaded.text == ("# Install the agent\n\nRun the installer as root.\n\n:::note\nIt needs 2 GB of disk.\n:::\n\n"
+                           "```jsx\n<Tabs>{/* kept */}</Tabs>\n```")

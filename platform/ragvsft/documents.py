@@ -18,7 +18,7 @@ from xml.etree import ElementTree
 
 from ragvsft.encoded_data import LEFT_OUT, drop_encoded_data
 from ragvsft.errors import CorpusError
-from ragvsft.markdown_text import read_markdown
+from ragvsft.markdown_text import read_markdown, read_mdx
 from ragvsft.pdf_text import document_text
 from ragvsft.textforms import decode, decode_problem, non_text, normalize
 
@@ -198,6 +198,7 @@ def clean_text(text: str) -> tuple[str, str | None]:
 READERS: dict[str, Callable[[bytes], str]] = {
     ".md": read_markdown,
     ".markdown": read_markdown,
+    ".mdx": read_mdx,
     ".txt": read_text,
     ".html": read_html,
     ".htm": read_html,
