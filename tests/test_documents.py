@@ -370,3 +370,32 @@ def test_mdx_pages_are_read_without_imports_comments_and_component_tags(tmp_path
     (loaded,) = load_documents(docs).documents
     assert loaded.text == ("# Install the agent\n\nRun the installer as root.\n\n:::note\nIt needs 2 GB of disk.\n:::\n\n"
                            "```jsx\n<Tabs>{/* kept */}</Tabs>\n```")
+
+
+def test_emails_are_read_for_their_headers_and_body_not_their_attachments(tmp_path: Path) -> None:
+    # A help desk's tickets saved as .eml: a reply with a plain and an HTML rendition and a photo attached, an
+    # HTML-only message in Latin-1 whose subject is an encoded word, and 5,000 nested parts (a hostile one).
+    from email.message import EmailMessage
+
+    reply = EmailMessage()
+    reply["Subject"], reply["From"], reply["To"] = "Re: X-200 stops", "Jane Roe <jane@example.com>", "support@example.com"
+    reply["Date"] = "Tue, 04 Mar 2025 09:12:00 +0000"
+    reply.set_content("The pump stops after 2 minutes.\n\n> Which model?\n")
+    reply.add_alternative("<p>The pump <b>stops</b> after 2 minutes.</p>", subtype="html")
+    reply.add_attachment(b"\x89PNG\r\n\x1a\n" + bytes(range(256)), maintype="image", subtype="png", filename="photo.png")
+    html_only = EmailMessage()
+    html_only["Subject"] = "=?iso-8859-1?q?K=FChlung_defekt?="
+    html_only.set_content("<html><body><nav>Menu</nav><p>K\u00fchlung f\u00e4llt aus.</p></body></html>".encode("latin-1"),
+                          maintype="text", subtype="html", params={"charset": "iso-8859-1"})
+    nested = b"".join(b"Content-Type: multipart/mixed; boundary=b%d\n\n--b%d\n" % (i, i) for i in range(5000))
+    docs = write(tmp_path / "docs", {"t1.eml": reply.as_bytes(), "t2.eml": html_only.as_bytes(), "bomb.eml": nested})
+    loaded = load_documents(docs)
+    assert [(s.path.rpartition("/")[2], s.reason) for s in loaded.skipped] == [
+        ("bomb.eml", "its parts are nested too deep to read (a hostile or broken message)")]
+    texts = {d.id: d.text for d in loaded.documents}
+    assert texts == {
+        "t1.eml": "Subject: Re: X-200 stops\nFrom: Jane Roe <jane@example.com>\nTo: support@example.com\n"
+                  "Date: Tue, 04 Mar 2025 09:12:00 +0000\nAttachments: photo.png\n\nThe pump stops after 2 minutes.\n\n"
+                  "> Which model?",
+        "t2.eml": "Subject: Kühlung defekt\n\nKühlung fällt aus.",
+    }

@@ -114,7 +114,7 @@ def test_qa_jsonl_written_by_any_json_writer_reads_back_line_for_line(
 
 
 @examples(1000)
-@given(st.sampled_from([".md", ".mdx", ".txt", ".html", ".pdf", ".htm", ".docx", ".rst", ".adoc"]), NASTY_BYTES)
+@given(st.sampled_from([".md", ".mdx", ".txt", ".html", ".pdf", ".htm", ".docx", ".eml", ".rst", ".adoc"]), NASTY_BYTES)
 def test_a_document_of_any_bytes_is_read_clean_or_skipped_with_a_reason(suffix: str, raw: bytes) -> None:
     docs = _tmp() / "docs"
     docs.mkdir()
