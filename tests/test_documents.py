@@ -399,3 +399,24 @@ def test_emails_are_read_for_their_headers_and_body_not_their_attachments(tmp_pa
                   "> Which model?",
         "t2.eml": "Subject: Kühlung defekt\n\nKühlung fällt aus.",
     }
+
+
+def test_spreadsheets_saved_as_csv_or_tsv_read_a_paragraph_per_row(tmp_path: Path) -> None:
+    # An FAQ sheet from a European Excel (semicolons, a BOM), a ticket export (commas, a quoted cell over two
+    # lines, an empty cell, a row longer than the header), a TSV, and a cell past the csv module's limit.
+    docs = write(tmp_path / "docs", {
+        "faq.csv": "\ufeffQuestion;Answer\nWho signs travel?;Your manager\nMileage rate?;0,30 EUR/km\n".encode(),
+        "tickets.csv": b'id,subject,description\n17,Pump stops,"Stops after 2 min,\nthen restarts"\n18,Noise,,urgent\n',
+        "parts.tsv": b"part\tprice\nSeal kit\t42 EUR\n",
+        "huge.csv": b'a,b\n"' + b"x" * 200_000 + b'",1\n',
+    })
+    loaded = load_documents(docs)
+    assert {d.id: d.text for d in loaded.documents} == {
+        "faq.csv": "Question: Who signs travel?\nAnswer: Your manager\n\nQuestion: Mileage rate?\nAnswer: 0,30 EUR/km",
+        "tickets.csv": "id: 17\nsubject: Pump stops\ndescription: Stops after 2 min, then restarts\n\n"
+                       "id: 18\nsubject: Noise\ncolumn 4: urgent",
+        "parts.tsv": "part: Seal kit\nprice: 42 EUR",
+    }
+    assert [(s.path.rpartition("/")[2], s.reason) for s in loaded.skipped] == [
+        ("huge.csv", "a cell from line 2 on holds over 131,072 characters: a quote left open, or text to save as a "
+                     "document of its own")]
