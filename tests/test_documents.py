@@ -53,16 +53,18 @@ def test_bad_files_are_skipped_and_counted(tmp_path: Path) -> None:
         "cut.txt": "cut short".encode("utf-16")[:-1],  # UTF-16 by its byte-order mark, an odd number of bytes
         "broken.pdf": b"%PDF-1.4 this is not a pdf",
         "image.png": b"\x89PNG",
+        "prices.xlsx": b"PK\x03\x04",
         ".DS_Store": b"\x00\x01",  # hidden: ignored, not even counted
     })
     loaded = load_documents(docs)
     assert [d.id for d in loaded.documents] == ["good.md"]
     reasons = {Path(s.path).name: s.reason for s in loaded.skipped}
-    assert set(reasons) == {"empty.md", "blank.txt", "latin1.txt", "cut.txt", "broken.pdf", "image.png"}
+    assert set(reasons) == {"empty.md", "blank.txt", "latin1.txt", "cut.txt", "broken.pdf", "image.png", "prices.xlsx"}
     assert reasons["latin1.txt"] == "not valid UTF-8 (byte 3); re-save it as UTF-8"
     assert reasons["cut.txt"] == "not valid UTF-16 (byte 18); re-save it as UTF-8"
     assert "empty" in reasons["empty.md"]
-    assert "unsupported" in reasons["image.png"]
+    assert reasons["image.png"] == "unsupported file type '.png'"
+    assert reasons["prices.xlsx"] == "unsupported file type '.xlsx'; save it as CSV UTF-8 to include it"
 
 
 def test_an_html_table_reads_as_one_line_per_row(tmp_path: Path) -> None:

@@ -291,6 +291,15 @@ READERS: dict[str, Callable[[bytes], str]] = {
 }
 
 
+# Office formats no reader here opens, and the one their program saves them as that a reader does.
+SAVE_AS = {suffix: f"; save it as {readable} to include it" for suffixes, readable in [
+    ((".xlsx", ".xlsm", ".xls", ".ods", ".numbers"), "CSV UTF-8"),
+    ((".doc", ".odt", ".rtf", ".pages"), ".docx"),
+    ((".pptx", ".ppt", ".odp", ".key"), "PDF"),
+    ((".msg",), "HTML or text (Outlook: File > Save As)"),
+] for suffix in suffixes}
+
+
 def document_id(path: Path, docs_dir: Path) -> str:
     """A document's id: its path relative to ``docs_dir``, with forward slashes, in composed form like qa.jsonl's
     sources (a name saved decomposed, as macOS does, still matches).
@@ -346,7 +355,7 @@ def load_documents(docs_dir: Path) -> DocumentSet:
         elif doc_id in seen:
             reason = f"same name as {seen[doc_id]} once Unicode-normalised; rename one of them"
         elif reader is None:
-            reason = f"unsupported file type '{path.suffix or '(none)'}'"
+            reason = f"unsupported file type '{path.suffix or '(none)'}'" + SAVE_AS.get(path.suffix.lower(), "")
         else:
             try:
                 text, reason = clean_text(reader(raw))
