@@ -25,9 +25,10 @@ from ragvsft.errors import RagvsftError
 from ragvsft.indexing import BuiltIndex, build_index, load_index_version, overlong_chunks_note
 from ragvsft.pipelines.common import ForwardFn, load_experiment_corpus, peak_rss_mb, step_progress
 from ragvsft.ray_embedding import RayDataEmbedder, actor_gpus
-from ragvsft.retrieval_eval import MRR_DEPTH, RetrievalScores, first_relevant_rank, score_retrieval
+from ragvsft.retrieval_eval import MRR_DEPTH, RetrievalScores, chance_scores, first_relevant_rank, score_retrieval
 
 LOGGED_TAG = "ragvsft.index.logged_fingerprint"  # on the run whose artifacts hold that index version
+CHANCE_NOTE = 0.5  # a random ranking's hit@5 from which the measured one is noted as saying little
 
 
 @dataclass(frozen=True)
@@ -137,10 +138,18 @@ def main(
             hits = retriever.search_many([qa.question for qa in questions], k=MRR_DEPTH)
             search_ms = (time.perf_counter() - started) * 1000 / len(questions)
             scores = score_retrieval(hits, [qa.sources for qa in questions])
-            metrics |= scores.as_metrics() | {"search_ms_per_question": search_ms}
+            chance = chance_scores(retriever.store.chunks, [qa.sources for qa in questions])
+            metrics |= scores.as_metrics() | {"search_ms_per_question": search_ms, "hit_at_1_chance": chance.hit_at_1,
+                                              "hit_at_5_chance": chance.hit_at_5, "mrr_chance": chance.mrr}
             logged.log_table(_retrieval_rows(questions, hits), "retrieval/per_question.json")
             console.print(f"retrieval on {scores.questions} eval questions: hit@1 {scores.hit_at_1:.3f}  "
-                          f"hit@5 {scores.hit_at_5:.3f}  MRR@{MRR_DEPTH} {scores.mrr:.3f}")
+                          f"hit@5 {scores.hit_at_5:.3f}  MRR@{MRR_DEPTH} {scores.mrr:.3f}  (a random ranking: "
+                          f"{chance.hit_at_1:.3f} / {chance.hit_at_5:.3f} / {chance.mrr:.3f})")
+            if chance.hit_at_5 >= CHANCE_NOTE:
+                console.print(f"[yellow]note: a random ranking would find the source in the first 5 for "
+                              f"{chance.hit_at_5:.0%} of these questions (their documents hold much of the corpus' "
+                              f"{len({c.text for c in retriever.store.chunks})} passages): hit@5 says little here; "
+                              "judge retrieval by hit@1 and the rag arms' answers[/]")
         else:
             console.print("[yellow]no eval questions with sources: retrieval check skipped[/]")
 

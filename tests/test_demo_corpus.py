@@ -71,3 +71,4 @@ def test_real_embedder_retrieves_the_demo_sources(tmp_path: Path, mlflow_uri: st
     metrics = run.data.metrics
     assert metrics["retrieval_questions"] == len(load_corpus(DEMO).split("eval"))
     assert metrics["hit_at_5"] >= 0.85 and metrics["hit_at_1"] >= 0.7 and metrics["mrr"] >= 0.75
+    assert metrics["hit_at_5_chance"] < 0.15  # 210 passages in 49 documents: chance finds few sources

@@ -39,6 +39,11 @@ def test_index_logs_a_run_and_rebuild_is_a_no_op(
     assert metrics["build_s"] > 0 and metrics["chunks_per_s"] > 0 and metrics["peak_rss_mb"] > 50
     assert metrics["retrieval_questions"] == 2  # the two eval questions with sources
     assert 0 <= metrics["hit_at_1"] <= metrics["hit_at_5"] <= 1 and 0 <= metrics["mrr"] <= 1
+    # Three small documents: a random ranking finds most sources, and the run says so beside the scores.
+    chance = (metrics["hit_at_1_chance"], metrics["hit_at_5_chance"], metrics["mrr_chance"])
+    assert 0 < chance[0] < chance[1] <= 1 and chance[0] < chance[2] < 1
+    assert f"(a random ranking: {chance[0]:.3f} / {chance[1]:.3f} / {chance[2]:.3f})" in first.output
+    assert chance[1] >= 0.5 and "a random ranking would find the source in the first 5 for" in first.output, first.output
     assert params["index.chunk_chars"] == "120" and params["corpus"] == str(small_corpus)
     assert run.data.tags["mlflow.runName"].startswith("index-exp · corpus · ")
     experiment_ = tracking.mlflow.get_experiment(run.info.experiment_id)

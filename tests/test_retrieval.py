@@ -10,7 +10,7 @@ from ragvsft.embedders import SentenceTransformerEmbedder
 from ragvsft.errors import RagvsftError
 from ragvsft.indexing import IndexSpec, build_index, load_index
 from ragvsft.langchain_retriever import as_langchain
-from ragvsft.retrieval_eval import score_retrieval
+from ragvsft.retrieval_eval import chance_scores, score_retrieval
 from ragvsft.retriever import DenseRetriever
 from ragvsft.store import Hit
 
@@ -29,6 +29,17 @@ def test_scores_by_hand() -> None:
     assert scores.hit_at_5 == pytest.approx(2 / 4)
     assert scores.mrr == pytest.approx((1 + 1 / 3 + 1 / 6 + 0) / 4)
     assert score_retrieval([], []).questions == 0
+
+
+def test_chance_scores_by_hand() -> None:
+    # Four distinct passages: a holds one, b three, and c a copy of one of b's (counted once, as retrieval returns it).
+    chunks = [Chunk("a#0", "a", "p0", 0), *(Chunk(f"b#{i}", "b", f"p{i}", i) for i in (1, 2, 3)), Chunk("c#0", "c", "p3", 0)]
+    one_in_four = 1 / 4 * (1 + 1 / 2 + 1 / 3 + 1 / 4)  # the passage is equally likely at each of the 4 ranks
+    chance = chance_scores(chunks, [["a"], ["c"], ["b"]])
+    assert chance.hit_at_1 == pytest.approx((1 / 4 + 1 / 4 + 3 / 4) / 3)
+    assert chance.hit_at_5 == pytest.approx(1.0)  # 4 passages: every ranking holds them all
+    assert chance.mrr == pytest.approx((one_in_four + one_in_four + 3 / 4 + 1 / 4 * 1 / 2) / 3)
+    assert chance_scores(chunks, []).questions == 0
 
 
 @pytest.fixture(scope="module")
