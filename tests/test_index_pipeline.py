@@ -287,3 +287,34 @@ def test_check_names_eval_questions_written_twice(tmp_path: Path) -> None:
     qa = corpus / "qa.jsonl"
     assert (f"warning: 2 eval question(s) repeat an earlier one ({qa}:3 = qa.jsonl:1, {qa}:4 = qa.jsonl:1 with another "
             "answer): each copy counts as one more question") in " ".join(result.output.split())
+
+
+def test_check_warns_when_the_questions_are_in_another_language_than_the_packaged_models(tmp_path: Path) -> None:
+    german = ["Wie viele Urlaubstage stehen neuen Mitarbeitern im ersten Jahr zu?",
+              "Bis wann müssen nicht genommene Urlaubstage beantragt werden?",
+              "Wer genehmigt Dienstreisen ins Ausland und wie lange dauert das?",
+              "Welche Unterlagen braucht die Personalabteilung bei einer Krankmeldung?",
+              "Wie hoch ist die Kilometerpauschale für Fahrten mit dem eigenen Auto?",
+              "Wann werden die Gehälter jeden Monat auf das Konto überwiesen?",
+              "Wo finde ich das Formular für die Erstattung von Reisekosten?",
+              "Wie oft werden Laptops für Mitarbeiter im Außendienst ersetzt?",
+              "Welche Schulungen sind für neue Kollegen im Labor verpflichtend?",
+              "Wie meldet man einen Arbeitsunfall in der Werkstatt richtig?",
+              "Darf man Überstunden in freie Tage umwandeln und bis wann?",
+              "Wer ist für die Wartung der Druckluftanlage im Werk zuständig?",
+              "Wie lange dauert die Probezeit für Angestellte in der Verwaltung?",
+              "Welche Frist gilt für die Kündigung während der ersten sechs Monate?"]
+    docs = {"urlaub.md": "Neue Mitarbeiter haben im ersten Jahr 27 Urlaubstage."}
+    rows = [{"question": q, "answer": "27 Tage", "split": "eval"} for q in german]
+    corpus = write_corpus(tmp_path / "de", docs, rows)
+    result = runner.invoke(app, ["check", str(experiment(tmp_path, corpus, extra='[evaluate]\narms = ["rag"]\n'))])
+    assert result.exit_code == 0, result.output
+    assert ("warning: the questions do not read as English (only 2% of their 135 words are common English ones such as "
+            "'the', 'of', 'is'; English prose has 25-50 %), and index.embedder 'all-MiniLM-L6-v2' and model.base_model "
+            "'SmolLM2-135M-Instruct' are English models") in " ".join(result.output.split())
+    # The same questions in English: no warning.
+    english = [{"question": f"How many days of leave does a new colleague get in year {n}?", "answer": "27 days",
+                "split": "eval"} for n in range(14)]
+    corpus = write_corpus(tmp_path / "en", {"leave.md": "New colleagues get 27 days of leave."}, english)
+    result = runner.invoke(app, ["check", str(experiment(tmp_path, corpus, extra='[evaluate]\narms = ["rag"]\n'))])
+    assert result.exit_code == 0 and "do not read as English" not in result.output, result.output

@@ -12,11 +12,12 @@ from ragvsft.builders import build_arms, build_judge, needs_judge
 from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import Corpus, qa_where
 from ragvsft.device import resolve_device
-from ragvsft.embedders import resolve_model
+from ragvsft.embedders import PACKAGED_EMBEDDERS, resolve_model
 from ragvsft.errors import RagvsftError
 from ragvsft.finetune.tokenize import answer_ids
+from ragvsft.language import ENGLISH_SHARE, ENOUGH_WORDS, english_word_share
 from ragvsft.metrics.faithfulness import claim_words
-from ragvsft.models import check_lm_spec, load_tokenizer
+from ragvsft.models import PACKAGED_LMS, check_lm_spec, load_tokenizer
 from ragvsft.qa import QAPair, question_key
 from ragvsft.wording import first_few
 
@@ -63,7 +64,25 @@ def preflight(config: ExperimentConfig, corpus: Corpus) -> list[str]:
             build_judge(labeller, config.model, environ=os.environ, label="the labeller")
         else:
             check_lm_spec(labeller.model)
-    return _overlong_answers(config, corpus) if adapter_arms(config) else []
+    overlong = _overlong_answers(config, corpus) if adapter_arms(config) else []
+    return english_models_for_another_language(config, corpus) + overlong
+
+
+def english_models_for_another_language(config: ExperimentConfig, corpus: Corpus) -> list[str]:
+    """A warning when the questions (or, with none, the documents) read as another language than English while
+    the experiment uses a packaged model, all of which are English (:mod:`ragvsft.language`)."""
+    used = [("index.embedder", config.index.embedder, PACKAGED_EMBEDDERS),
+            ("model.base_model", config.model.base_model, PACKAGED_LMS)]
+    english = [f"{setting} {name!r}" for setting, name, packaged in used if name in packaged]
+    read = "questions" if corpus.qa else "documents"
+    share, words = english_word_share([q.question for q in corpus.qa] or [d.text for d in corpus.documents])
+    if not english or words < ENOUGH_WORDS or share >= ENGLISH_SHARE:
+        return []
+    return [f"the {read} do not read as English (only {share:.0%} of their {words} words are common English ones such "
+            f"as 'the', 'of', 'is'; English prose has 25-50 %), and {' and '.join(english)} "
+            f"{'is an English model' if len(english) == 1 else 'are English models'}: retrieval and answers will be "
+            "poor; set index.embedder to a multilingual sentence-transformers model folder and model.base_model to "
+            "a model that reads the language"]
 
 
 def corpus_warnings(corpus: Corpus) -> list[str]:
