@@ -48,9 +48,10 @@ def make_pdf(*pages: str) -> bytes:
 WORD_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
-def make_docx(body: str, *, part: str = "word/document.xml", doctype: str = "") -> bytes:
+def make_docx(body: str, *, part: str = "word/document.xml", doctype: str = "", parts: dict[str, str] | None = None) -> bytes:
     """A minimal Word .docx whose body is ``body`` (WordprocessingML, ``w:`` prefix), zipped by hand as Word
-    lays it out, so tests need no Word writer; ``doctype`` goes before the document element."""
+    lays it out, so tests need no Word writer; ``doctype`` goes before the document element, ``parts`` are more
+    parts (``word/numbering.xml``: its XML)."""
     document = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n{doctype}<w:document xmlns:w="{WORD_NS}" '
                 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006">'
                 f"<w:body>{body}<w:sectPr><w:pgSz w:w=\"12240\"/></w:sectPr></w:body></w:document>")
@@ -61,6 +62,8 @@ def make_docx(body: str, *, part: str = "word/document.xml", doctype: str = "") 
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", types)
         archive.writestr(part, document)
+        for name, xml in (parts or {}).items():
+            archive.writestr(name, xml)
     return out.getvalue()
 
 

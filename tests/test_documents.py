@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_docx, make_pdf
-from ragvsft import documents
+from conftest import WORD_NS, make_docx, make_pdf
+from ragvsft import documents, docx_text
 from ragvsft.documents import load_documents
 from ragvsft.errors import CorpusError
 from ragvsft.pdf_text import running_lines
@@ -200,7 +200,7 @@ def test_a_word_document_reads_as_its_visible_text_in_order(tmp_path: Path) -> N
 
 
 def test_files_named_docx_that_are_not_word_documents_are_skipped_with_what_to_do(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(documents, "DOCX_XML_LIMIT", 2**20)
+    monkeypatch.setattr(docx_text, "XML_LIMIT", 2**20)
     laughs = ('<!DOCTYPE w:document [<!ENTITY a "hahahahahahahahahaha">'
               + "".join(f'<!ENTITY {b} "{("&" + a + ";") * 10}">' for a, b in zip("abcdefgh", "bcdefghi")) + "]>")
     docs = write(tmp_path / "docs", {
@@ -422,3 +422,44 @@ def test_spreadsheets_saved_as_csv_or_tsv_read_a_paragraph_per_row(tmp_path: Pat
     assert [(s.path.rpartition("/")[2], s.reason) for s in loaded.skipped] == [
         ("huge.csv", "a cell from line 2 on holds over 131,072 characters: a quote left open, or text to save as a "
                      "document of its own")]
+
+
+def test_word_list_and_heading_numbers_are_read_as_word_shows_them(tmp_path: Path) -> None:
+    # A contract: headings numbered by their styles ("Article I", legal "1.1" under it, a style based on a numbered
+    # one), clause items "(a)", a bullet (no number), a list restarted at 4, and a heading whose numbering is off.
+    def lvl(level: int, fmt: str, text: str, extra: str = "") -> str:
+        return (f'<w:lvl w:ilvl="{level}"><w:start w:val="1"/><w:numFmt w:val="{fmt}"/><w:lvlText w:val="{text}"/>'
+                f"{extra}</w:lvl>")
+
+    numbering = (f'<w:numbering xmlns:w="{WORD_NS}">'
+                 '<w:abstractNum w:abstractNumId="0">' + lvl(0, "upperRoman", "Article %1", '<w:pStyle w:val="Heading1"/>')
+                 + lvl(1, "decimal", "%1.%2", "<w:isLgl/>") + lvl(2, "lowerLetter", "(%3)") + "</w:abstractNum>"
+                 '<w:abstractNum w:abstractNumId="1">' + lvl(0, "bullet", "\uf0b7") + "</w:abstractNum>"
+                 '<w:abstractNum w:abstractNumId="2">' + lvl(0, "decimal", "%1)") + "</w:abstractNum>"
+                 '<w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num><w:num w:numId="2"><w:abstractNumId w:val="1"/>'
+                 '</w:num><w:num w:numId="3"><w:abstractNumId w:val="2"/><w:lvlOverride w:ilvl="0"><w:startOverride '
+                 'w:val="4"/></w:lvlOverride></w:num></w:numbering>')
+    styles = (f'<w:styles xmlns:w="{WORD_NS}">'
+              '<w:style w:styleId="Heading1"><w:pPr><w:numPr><w:numId w:val="1"/></w:numPr></w:pPr></w:style>'
+              '<w:style w:styleId="Heading2"><w:pPr><w:numPr><w:ilvl w:val="1"/><w:numId w:val="1"/></w:numPr></w:pPr>'
+              '</w:style><w:style w:styleId="Clause"><w:basedOn w:val="Heading2"/></w:style></w:styles>')
+
+    def p(text: str, style: str = "", num: tuple[int, int] | None = None) -> str:
+        props = (f'<w:pStyle w:val="{style}"/>' if style else "") + (
+            f'<w:numPr><w:ilvl w:val="{num[1]}"/><w:numId w:val="{num[0]}"/></w:numPr>' if num else "")
+        return f"<w:p><w:pPr>{props}</w:pPr><w:r><w:t>{text}</w:t></w:r></w:p>"
+
+    body = "".join([p("Definitions", "Heading1"), p("Agreement means this contract.", "Heading2"),
+                    p("the schedules;", num=(1, 2)), p("the annexes.", num=(1, 2)), p("Payment", "Heading1"),
+                    p("Invoices are due in 30 days.", "Clause"), p("Bank transfer", num=(2, 0)),
+                    p("Late fees apply.", num=(3, 0)), p("Notes", "Heading2", num=(0, 0))])
+    docs = write(tmp_path / "docs", {"contract.docx": make_docx(body, parts={"word/numbering.xml": numbering,
+                                                                             "word/styles.xml": styles}),
+                                     "broken.docx": make_docx(body, parts={"word/numbering.xml": "<w:numbering"})})
+    texts = {d.id: d.text for d in load_documents(docs).documents}
+    assert texts["contract.docx"] == ("Article I Definitions\n1.1 Agreement means this contract.\n(a) the schedules;\n"
+                                      "(b) the annexes.\nArticle II Payment\n2.1 Invoices are due in 30 days.\n"
+                                      "Bank transfer\n4) Late fees apply.\nNotes")
+    # A numbering part that does not parse costs the numbers, not the text.
+    assert texts["broken.docx"] == ("Definitions\nAgreement means this contract.\nthe schedules;\nthe annexes.\nPayment\n"
+                                    "Invoices are due in 30 days.\nBank transfer\nLate fees apply.\nNotes")

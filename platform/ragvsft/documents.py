@@ -10,15 +10,14 @@ import hashlib
 import io
 import logging
 import re
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from xml.etree import ElementTree
 
+from ragvsft.docx_text import read_docx
 from ragvsft.encoded_data import LEFT_OUT, drop_encoded_data
-from ragvsft.errors import CorpusError
+from ragvsft.errors import CorpusError, UnreadableFile
 from ragvsft.markdown_text import read_markdown, read_mdx
 from ragvsft.pdf_text import document_text
 from ragvsft.textforms import decode, decode_problem, non_text, normalize
@@ -164,61 +163,6 @@ def _part_text(part: EmailMessage) -> str:
         return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
     except LookupError:
         return payload.decode("utf-8", errors="replace")
-
-
-class UnreadableFile(ValueError):
-    """A reader's own account of why a file is not a document of its type (shown to the user as is)."""
-
-
-DOCX_XML_LIMIT = 100 * 2**20  # a docx's text part unpacks to at most this: a zip bomb is refused, not expanded
-OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # the first bytes of a Word 97-2003 file and of an encrypted .docx
-DOCX_BREAKS = {"tab": "\t", "br": "\n", "cr": "\n", "noBreakHyphen": "-"}
-
-
-def read_docx(raw: bytes) -> str:
-    """The text of a Word (2007 and later) document's body, paragraphs one per line, a table's rows as
-    ``cell | cell`` lines; headers, footers, footnotes and comments are left out.
-
-    A .docx is a zip archive whose ``word/document.xml`` holds the body; the standard library reads it
-    (expat refuses entity expansion bombs, and no external entity is ever fetched).
-    """
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            body = archive.getinfo("word/document.xml")
-            if body.file_size > DOCX_XML_LIMIT:
-                raise UnreadableFile(f"its text part unpacks to {body.file_size / 2**20:.0f} MiB, over the "
-                                     f"{DOCX_XML_LIMIT / 2**20:.0f} MiB this reader accepts")
-            xml = archive.read(body)
-    except zipfile.BadZipFile as exc:
-        if raw.startswith(OLE_MAGIC):  # Word keeps both of these in an OLE container, not a zip archive
-            raise UnreadableFile("password-protected, or a Word 97-2003 .doc named .docx: save it in Word as a .docx "
-                                 "without a password") from None
-        raise UnreadableFile(f"not a readable .docx ({exc})") from None
-    except KeyError:
-        raise UnreadableFile("not a Word .docx (no word/document.xml in the archive)") from None
-    text = _docx_text(ElementTree.fromstring(xml))
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
-
-
-def _docx_text(element: ElementTree.Element) -> str:
-    parts = []
-    for child in element:
-        tag = child.tag.rpartition("}")[2]
-        if tag.endswith("Pr") or tag == "Fallback":
-            continue  # properties (a tab stop is a <w:tab> too); an AlternateContent's fallback repeats its choice
-        if tag == "t":
-            parts.append(child.text or "")
-        elif tag in DOCX_BREAKS:
-            parts.append(DOCX_BREAKS[tag])
-        elif tag == "tr":
-            cells = [" ".join(_docx_text(cell).split()) for cell in child if cell.tag.endswith("}tc")]
-            if any(cells):  # a row of empty cells (a layout table's spacer) says nothing
-                parts.append(" | ".join(cells) + "\n")
-        elif tag == "p":
-            parts.append(_docx_text(child) + "\n")
-        else:  # runs, hyperlinks, content controls, text boxes: their text in document order
-            parts.append(_docx_text(child))
-    return "".join(parts)
 
 
 def read_pdf(raw: bytes) -> str:

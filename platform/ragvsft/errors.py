@@ -26,6 +26,10 @@ class InputError(RagvsftError):
         super().__init__(f"{where}: {message}")
 
 
+class UnreadableFile(ValueError):
+    """A document reader's own account of why a file is not a document of its type (shown to the user as is)."""
+
+
 class CorpusError(InputError):
     """A corpus folder, document or qa.jsonl line is unusable."""
 

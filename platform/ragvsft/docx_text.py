@@ -1,0 +1,216 @@
+"""A Word (2007 and later) ``.docx`` as Word shows its body: paragraphs one per line, a table's rows as
+``cell | cell`` lines, and the numbers Word puts before numbered paragraphs; headers, footers, footnotes and
+comments are left out.
+
+A .docx is a zip archive: ``word/document.xml`` holds the body, ``word/numbering.xml`` its lists and
+``word/styles.xml`` its styles (a heading style may number the headings). The standard library reads them (expat
+refuses entity expansion bombs, and no external entity is ever fetched).
+
+Numbers of automatically numbered paragraphs ("4.2", "(b)", "iii.") are not in the body's text: Word counts
+them as it shows the document. Without them a contract's or a policy's "clause 4.2" is a number no chunk holds,
+and a question citing it cannot find its clause.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from xml.etree import ElementTree
+
+from ragvsft.errors import UnreadableFile
+
+XML_LIMIT = 100 * 2**20  # a docx part unpacks to at most this: a zip bomb is refused, not expanded
+OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # the first bytes of a Word 97-2003 file and of an encrypted .docx
+BREAKS = {"tab": "\t", "br": "\n", "cr": "\n", "noBreakHyphen": "-"}
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def read_docx(raw: bytes) -> str:
+    """The text of a Word document's body (see the module's description)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            body = _part(archive, "word/document.xml")
+            numbering = Numbering(_part(archive, "word/numbering.xml", optional=True),
+                                  _part(archive, "word/styles.xml", optional=True))
+    except zipfile.BadZipFile as exc:
+        if raw.startswith(OLE_MAGIC):  # Word keeps both of these in an OLE container, not a zip archive
+            raise UnreadableFile("password-protected, or a Word 97-2003 .doc named .docx: save it in Word as a .docx "
+                                 "without a password") from None
+        raise UnreadableFile(f"not a readable .docx ({exc})") from None
+    except KeyError:
+        raise UnreadableFile("not a Word .docx (no word/document.xml in the archive)") from None
+    text = _text(ElementTree.fromstring(body), numbering)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _part(archive: zipfile.ZipFile, name: str, *, optional: bool = False) -> bytes:
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        if optional:
+            return b""
+        raise
+    if info.file_size > XML_LIMIT:
+        what = "text" if name == "word/document.xml" else name.removeprefix("word/").removesuffix(".xml")
+        raise UnreadableFile(f"its {what} part unpacks to {info.file_size / 2**20:.0f} MiB, over the "
+                             f"{XML_LIMIT / 2**20:.0f} MiB this reader accepts")
+    return archive.read(info)
+
+
+def _text(element: ElementTree.Element, numbering: Numbering) -> str:
+    parts = []
+    for child in element:
+        tag = child.tag.rpartition("}")[2]
+        if tag.endswith("Pr") or tag == "Fallback":
+            continue  # properties (a tab stop is a <w:tab> too); an AlternateContent's fallback repeats its choice
+        if tag == "t":
+            parts.append(child.text or "")
+        elif tag in BREAKS:
+            parts.append(BREAKS[tag])
+        elif tag == "tr":
+            cells = [" ".join(_text(cell, numbering).split()) for cell in child if cell.tag.endswith("}tc")]
+            if any(cells):  # a row of empty cells (a layout table's spacer) says nothing
+                parts.append(" | ".join(cells) + "\n")
+        elif tag == "p":
+            label = numbering.label(child)
+            parts.append((f"{label} " if label else "") + _text(child, numbering) + "\n")
+        else:  # runs, hyperlinks, content controls, text boxes: their text in document order
+            parts.append(_text(child, numbering))
+    return "".join(parts)
+
+
+class Numbering:
+    """The numbers Word shows before numbered paragraphs, counted in document order as Word counts them: each
+    level from its start value, deeper levels starting again when a shallower one counts on, a list restarted
+    where the document restarts it (a start override) and continued where two lists share one definition.
+
+    Example:
+        >>> xml = (f'<w:numbering xmlns:w="{W[1:-1]}"><w:abstractNum w:abstractNumId="7">'
+        ...        '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/></w:lvl>'
+        ...        '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/><w:lvlText w:val="(%2)"/></w:lvl>'
+        ...        '</w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="7"/></w:num></w:numbering>').encode()
+        >>> numbering = Numbering(xml, b"")
+        >>> def item(level):
+        ...     return ElementTree.fromstring(f'<w:p xmlns:w="{W[1:-1]}"><w:pPr><w:numPr><w:ilvl w:val="{level}"/>'
+        ...                                   '<w:numId w:val="1"/></w:numPr></w:pPr></w:p>')
+        >>> [numbering.label(item(level)) for level in (0, 1, 1, 0, 1)]
+        ['1.', '(a)', '(b)', '2.', '(a)']
+    """
+
+    def __init__(self, numbering_xml: bytes, styles_xml: bytes) -> None:
+        # abstract list -> level -> (start, format, text such as "%1.%2", legal: every number in decimal)
+        self.levels: dict[str, dict[int, tuple[int, str, str, bool]]] = {}
+        self.lists: dict[str, tuple[str, dict[int, int]]] = {}  # list -> (its abstract list, level -> start override)
+        self.counters: dict[str, dict[int, int]] = {}  # list (or abstract list, where shared) -> level -> number
+        styled_levels: dict[tuple[str, str], int] = {}  # (abstract list, paragraph style) -> the level it numbers
+        for definition in _parsed(numbering_xml).iter(f"{W}abstractNum"):
+            abstract = definition.get(f"{W}abstractNumId", "")
+            levels = self.levels.setdefault(abstract, {})
+            for lvl in definition.iter(f"{W}lvl"):
+                level = _int(lvl.get(f"{W}ilvl"), 0)
+                levels[level] = (_int(_val(lvl, "start"), 1), _val(lvl, "numFmt") or "decimal", _val(lvl, "lvlText") or "",
+                                 lvl.find(f"{W}isLgl") is not None)
+                if style := _val(lvl, "pStyle"):
+                    styled_levels[(abstract, style)] = level
+        for instance in _parsed(numbering_xml).iter(f"{W}num"):
+            overrides = {_int(o.get(f"{W}ilvl"), 0): _int(_val(o, "startOverride"), 1)
+                         for o in instance.iter(f"{W}lvlOverride") if _val(o, "startOverride") is not None}
+            self.lists[instance.get(f"{W}numId", "")] = (_val(instance, "abstractNumId") or "", overrides)
+        self.styles = self._style_numbers(_parsed(styles_xml), styled_levels)
+
+    def label(self, paragraph: ElementTree.Element) -> str:
+        """The number Word shows before ``paragraph`` ("" for none, or a bullet), counting it."""
+        properties = paragraph.find(f"{W}pPr")
+        numbered = properties.find(f"{W}numPr") if properties is not None else None
+        style = _val(properties, "pStyle") if properties is not None else None
+        list_id, level = self.styles.get(style or "", (None, 0))
+        if numbered is not None:
+            list_id = _val(numbered, "numId") or list_id
+            level = _int(_val(numbered, "ilvl"), level)
+        if list_id is None or list_id not in self.lists:  # numId 0 switches a style's numbering off
+            return ""
+        abstract, overrides = self.lists[list_id]
+        levels = self.levels.get(abstract, {})
+        if level not in levels:
+            return ""
+        counters = self.counters.setdefault(list_id if overrides else abstract, {})
+        counters[level] = counters[level] + 1 if level in counters else overrides.get(level, levels[level][0])
+        for deeper in [d for d in counters if d > level]:
+            del counters[deeper]
+        _, shown_as, text, legal = levels[level]
+        if shown_as in ("bullet", "none"):
+            return ""
+
+        def number(match: re.Match[str]) -> str:
+            at = int(match[1]) - 1
+            start, fmt, _, _ = levels.get(at, (1, "decimal", "", False))
+            return _formatted(counters.get(at, overrides.get(at, start)), "decimal" if legal else fmt)
+
+        return re.sub(r"%([1-9])", number, text).strip()
+
+    def _style_numbers(self, styles: ElementTree.Element,
+                       styled_levels: dict[tuple[str, str], int]) -> dict[str, tuple[str, int]]:
+        """Paragraph style -> (list, level) for the styles that number their paragraphs (headings, most often),
+        directly or through the style they are based on."""
+        own: dict[str, tuple[str | None, int | None]] = {}
+        based_on: dict[str, str] = {}
+        for style in styles.iter(f"{W}style"):
+            style_id = style.get(f"{W}styleId", "")
+            if (parent := _val(style, "basedOn")) is not None:
+                based_on[style_id] = parent
+            if (numbered := style.find(f"{W}pPr/{W}numPr")) is not None:
+                level = _val(numbered, "ilvl")
+                own[style_id] = (_val(numbered, "numId"), None if level is None else _int(level, 0))
+        found = {}
+        for style_id in {*own, *based_on}:
+            at, seen = style_id, set()
+            while at not in own and at in based_on and at not in seen:  # a loop in a broken file ends here
+                seen.add(at)
+                at = based_on[at]
+            list_id, level = own.get(at, (None, None))
+            if list_id:
+                abstract = self.lists.get(list_id, ("", {}))[0]
+                found[style_id] = (list_id, level if level is not None else styled_levels.get((abstract, style_id), 0))
+        return found
+
+
+def _parsed(xml: bytes) -> ElementTree.Element:
+    """A numbering or styles part; an empty element where it is missing or broken (its numbers are then not shown,
+    and the text is still read)."""
+    try:
+        return ElementTree.fromstring(xml) if xml else ElementTree.Element("none")
+    except ElementTree.ParseError:
+        return ElementTree.Element("none")
+
+
+def _val(element: ElementTree.Element, child: str) -> str | None:
+    found = element.find(f"{W}{child}")
+    return None if found is None else found.get(f"{W}val")
+
+
+def _int(text: str | None, default: int) -> int:
+    return int(text) if text is not None and text.strip().isdigit() and len(text.strip()) < 10 else default
+
+
+ROMAN = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"), (10, "x"),
+         (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
+
+
+def _formatted(number: int, fmt: str) -> str:
+    """``number`` as a Word list format shows it; a number no letter or numeral writes (over 780, 3,999) in digits.
+
+    Example:
+        >>> [_formatted(n, f) for n, f in [(4, "upperRoman"), (28, "lowerLetter"), (3, "decimalZero"), (5, "ordinal")]]
+        ['IV', 'bb', '03', '5']
+    """
+    if fmt in ("lowerLetter", "upperLetter") and 0 < number <= 26 * 30:
+        letters = chr(ord("a") + (number - 1) % 26) * ((number - 1) // 26 + 1)  # Word: y, z, aa, bb, ...
+        return letters.upper() if fmt == "upperLetter" else letters
+    if fmt in ("lowerRoman", "upperRoman") and 0 < number < 4000:
+        numeral = ""
+        for value, letters in ROMAN:
+            count, number = divmod(number, value)
+            numeral += letters * count
+        return numeral.upper() if fmt == "upperRoman" else numeral
+    return f"{number:02d}" if fmt == "decimalZero" else str(number)
