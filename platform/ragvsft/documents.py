@@ -6,6 +6,9 @@ function plus one line in ``READERS``.
 
 from __future__ import annotations
 
+import csv
+import email
+import email.policy
 import hashlib
 import io
 import logging
@@ -102,8 +105,6 @@ def read_table(raw: bytes) -> str:
         <BLANKLINE>
         question: Who books it?
     """
-    import csv
-
     text = decode(raw)
     first_line = text.partition("\n")[0]
     rows = csv.reader(io.StringIO(text), delimiter=max(TABLE_DELIMITERS, key=first_line.count))
@@ -138,9 +139,6 @@ def read_email(raw: bytes) -> str:
         <BLANKLINE>
         It stops after 2 minutes.
     """
-    import email
-    import email.policy
-
     try:  # the parser and the body search recurse into nested parts; no mail client nests thousands deep
         message = email.message_from_bytes(raw, policy=email.policy.default)
         attached = [part.get_filename() or part.get_content_type() for part in message.iter_attachments()]
