@@ -463,3 +463,17 @@ def test_word_list_and_heading_numbers_are_read_as_word_shows_them(tmp_path: Pat
     # A numbering part that does not parse costs the numbers, not the text.
     assert texts["broken.docx"] == ("Definitions\nAgreement means this contract.\nthe schedules;\nthe annexes.\nPayment\n"
                                     "Invoices are due in 30 days.\nBank transfer\nLate fees apply.\nNotes")
+
+
+def test_html_written_into_markdown_reads_as_its_text(tmp_path: Path) -> None:
+    # What GitHub shows for a README with an HTML table, a <details> block, <br> and <kbd>, and character
+    # references; a "<name>" placeholder is no HTML element and stays, and code shows its tags.
+    page = ("# Pump X-200\n<p align=\"center\"><img src=\"pump.png\" width=\"200\"></p>\n\n"
+            "<table>\n<tr><th>Setting</th><th>Value</th></tr>\n<tr><td>Pressure</td><td>4&nbsp;bar</td></tr>\n</table>\n\n"
+            "<details><summary>Reset</summary>Hold <kbd>Stop</kbd> for 5&#160;s.<br>Then restart.</details>\n\n"
+            "Log in as <user> &amp; run `<b>reset</b>`:\n```html\n<td>kept</td>\n```")
+    docs = write(tmp_path / "docs", {"pump.md": page.encode()})
+    (loaded,) = load_documents(docs).documents
+    assert [line for line in loaded.text.split("\n") if line.strip()] == [
+        "# Pump X-200", "Setting | Value", "Pressure | 4\u00a0bar", "Reset", "Hold Stop for 5\u00a0s.", "Then restart.",
+        "Log in as <user> & run `<b>reset</b>`:", "```html", "<td>kept</td>", "```"]

@@ -9,8 +9,10 @@ page's heading, and many pages hold their title nowhere else.
 
 from __future__ import annotations
 
+import html
 import re
 import tomllib
+from collections.abc import Callable
 
 import yaml
 
@@ -25,6 +27,17 @@ FRONT_MATTER_LIMIT = 64 * 1024  # page settings run to a few hundred bytes; past
 # pattern below is this or what to drop outside code.
 _CODE = r"(?P<code>^[ \t]{0,3}(?P<fence>`{3,}|~{3,}).*?(?:^[ \t]{0,3}(?P=fence)|\Z)|`[^`\n]+`)"
 _HTML_COMMENT = re.compile(_CODE + r"|<!--.*?-->", re.MULTILINE | re.DOTALL)
+# HTML written into Markdown (tables, <br>, <details>, <kbd>), of HTML's own elements only (a "<name>" placeholder
+# stays), and character references (&nbsp;, &amp;): between two table cells " | " (a row reads as an HTML page's
+# does), a block element a line break, an inline one nothing, a reference its character.
+_BLOCK = ("address|article|aside|blockquote|br|caption|center|dd|details|div|dl|dt|figcaption|figure|footer|h[1-6]|"
+          "header|hr|li|main|nav|ol|p|pre|section|summary|table|tbody|tfoot|thead|tr|ul")
+_INLINE = "a|abbr|b|big|cite|code|del|em|font|i|img|ins|kbd|mark|picture|q|s|samp|small|source|span|strike|strong|" \
+          "sub|sup|td|th|time|u|var|wbr"
+_HTML = re.compile(_CODE + r"|(?P<cell></t[dh]\s*>\s*<t[dh](?:\s[^<>]*)?>)"
+                   rf"|(?P<block></?(?:{_BLOCK})(?:\s[^<>]*)?/?>)|</?(?:{_INLINE})(?:\s[^<>]*)?/?>"
+                   r"|(?P<reference>&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});)",
+                   re.MULTILINE | re.DOTALL | re.IGNORECASE)
 # MDX (Markdown with JSX, what Docusaurus pages are written in): a {/* comment */}; an import/export block (to
 # the next blank line, as MDX reads it) or a JSX or HTML tag (its text between tags stays). MDX compiles only
 # when every "<" outside code opens a tag, so none of these is prose.
@@ -34,17 +47,27 @@ _MDX_MARKUP = re.compile(_CODE + r"|^(?:import|export)\b.*?(?=\n[ \t]*\n|\Z)|</?
 
 
 def read_markdown(raw: bytes) -> str:
-    r"""A Markdown file's text as its page shows it: front matter replaced by its title (:func:`without_front_matter`)
-    and HTML comments dropped: a reader never sees them, and they hold drafts and superseded figures ("<!-- was 25
-    days -->") that retrieval would otherwise serve as the document's word. A comment shown in code (a fenced
-    block, an inline span) is code, and stays.
+    r"""A Markdown file's text as its page shows it: front matter replaced by its title (:func:`without_front_matter`),
+    HTML comments dropped (a reader never sees them, and they hold drafts and superseded figures, "<!-- was 25
+    days -->", that retrieval would otherwise serve as the document's word), and HTML written into the page read as
+    its text. Code (a fenced block, an inline span) stays as written.
 
     Example:
         >>> read_markdown(b"Leave is 27 days<!-- was 25 -->. Write `<!--` to start one.\n```html\n<!-- kept -->\n```")
         'Leave is 27 days. Write `<!--` to start one.\n```html\n<!-- kept -->\n```'
+        >>> read_markdown(b"Press <kbd>Stop</kbd> at 4&nbsp;bar.<br>Then wait for a <placeholder>.")
+        'Press Stop at 4\xa0bar.\nThen wait for a <placeholder>.'
     """
     text = without_front_matter(normalize(decode(raw)))  # line ends as \n first: a file saved on Windows has \r\n
-    return _outside_code(_HTML_COMMENT, text, closed_by="-->")
+    return _outside_code(_HTML, _outside_code(_HTML_COMMENT, text, closed_by="-->"), _html_replaced)
+
+
+def _html_replaced(match: re.Match[str]) -> str:
+    if match["cell"]:
+        return " | "
+    if match["reference"]:
+        return html.unescape(match["reference"])
+    return "\n" if match["block"] else ""
 
 
 def read_mdx(raw: bytes) -> str:
@@ -89,11 +112,13 @@ def without_front_matter(text: str) -> str:
     return body if first_line.lstrip("#").strip() == title else f"# {title}\n\n{body}"
 
 
-def _outside_code(pattern: re.Pattern[str], text: str, closed_by: str = "") -> str:
-    """``text`` without the matches of ``pattern`` (:data:`_CODE` or what to drop) outside code. A pattern for
-    something ``closed_by`` a closer (a comment) is searched only up to its last closer: nothing closes after it,
-    so an opener left unclosed stays as written, and a file of 200,000 of them is read in linear time."""
+def _outside_code(pattern: re.Pattern[str], text: str, replaced: Callable[[re.Match[str]], str] = lambda m: "", *,
+                  closed_by: str = "") -> str:
+    """``text`` with the matches of ``pattern`` (:data:`_CODE` or what to replace) outside code ``replaced``
+    (dropped by default). A pattern for something ``closed_by`` a closer (a comment) is searched only up to its last
+    closer: nothing closes after it, so an opener left unclosed stays as written, and a file of 200,000 of them is
+    read in linear time."""
     end = text.rfind(closed_by) + len(closed_by) if closed_by else len(text)
     if end < len(closed_by):
         return text
-    return pattern.sub(lambda m: m[0] if m["code"] else "", text[:end]) + text[end:]
+    return pattern.sub(lambda m: m[0] if m["code"] else replaced(m), text[:end]) + text[end:]
