@@ -26,7 +26,7 @@ from ragvsft.builders import build_embedder, build_judge
 from ragvsft.cache import CachedGenerator, ResultCache
 from ragvsft.chunking import chunk_documents
 from ragvsft.config import ExperimentConfig
-from ragvsft.corpus import QA_FILE, SYNTHETIC_QA_FILE, corpus_documents, corpus_name
+from ragvsft.corpus import SYNTHETIC_QA_FILE, corpus_documents, corpus_name, written_qa_file
 from ragvsft.errors import RagvsftError
 from ragvsft.generators.base import Generator
 from ragvsft.pipelines.common import print_reading, step_progress
@@ -54,9 +54,9 @@ def main(config: ExperimentConfig, console: Console, *, overwrite: bool = False)
         raise RagvsftError(f"{config.corpus / 'docs'}: no chunk of at least synthesize.min_chunk_chars="
                            f"{cfg.min_chunk_chars} characters to ask about")
     random.Random(config.seed).shuffle(chunks)
-    written = config.corpus / QA_FILE
+    written = written_qa_file(config.corpus)
     existing = [(q.question, q.answer) for q in load_qa(written, document_ids={d.id for d in docs.documents})] \
-        if written.is_file() else []
+        if written else []
 
     # 2. Ask and filter. Replies are cached as they come (like every answer): a run stopped by a dead endpoint or
     #    Ctrl-C asks again only about the chunks it had not reached.

@@ -132,3 +132,40 @@ def test_unicode_line_separators_inside_strings_are_text_and_line_numbers_count_
     path.write_bytes(rows[0].encode())
     (pair,) = load_qa(path, document_ids={"caf\u00e9.md"})
     assert pair.question == "Line\u2028separated\nquestion?" and pair.sources == ("caf\u00e9.md",)
+
+
+def test_a_question_sheet_saved_as_csv_reads_as_qa_jsonl_would(tmp_path: Path) -> None:
+    # Excel's "CSV UTF-8" on a European machine: a BOM, semicolons, capitalised headings, a question over two
+    # lines, two sources in one cell, an empty cell, a spacer row and trailing empty cells.
+    sheet = tmp_path / "qa.csv"
+    sheet.write_text('\ufeffID;Question;Answer;Sources;Split;Tags\nq1;"Who signs\ntravel?";Zoë;"a.md; b.md";eval;name\n'
+                     ";;;;;\nq2;How long is leave?;27 days;;;\nq3;Which form?;HR-7;b.md;train;;;\n", encoding="utf-8")
+    pairs = load_qa(sheet, document_ids=DOCS)
+    assert [(q.id, q.question, q.answer, q.sources, q.split, q.tags, q.line) for q in pairs] == [
+        ("q1", "Who signs\ntravel?", "Zoë", ("a.md", "b.md"), "eval", ("name",), 2),
+        ("q2", "How long is leave?", "27 days", (), pairs[1].split, (), 5),
+        ("q3", "Which form?", "HR-7", ("b.md",), "train", (), 6)]
+    assert not pairs[1].split_from_file  # no split in its row: the seeded hash chose one
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("question,answer,notes\nWho?,Zoë,x\n", r"qa.csv:1: unknown column\(s\) \['notes'\] in the first row"),
+    ("question,answer\nWho?,Zoë,extra\n", "qa.csv:2: 3 cells, and the first row names 2 columns"),
+    ("question,answer,split\nWho?,Zoë,test\n", "qa.csv:2: 'split' must be \"train\" or \"eval\", got 'test'"),
+    ("question,answer,sources\n\"Who\nsigns?\",Zoë,c.md\n", "qa.csv:2: source 'c.md' names no document"),
+    ("question,answer\n,Zoë\n", "qa.csv:2: 'question' missing"),
+])
+def test_bad_sheet_rows_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "qa.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(CorpusError, match=message):
+        load_qa(tmp_path / "qa.csv", document_ids=DOCS)
+
+
+def test_a_corpus_with_both_qa_jsonl_and_qa_csv_asks_which(tmp_path: Path) -> None:
+    from ragvsft.corpus import qa_files
+
+    (tmp_path / "qa.csv").write_text("question,answer\nWho?,Zoë\n", encoding="utf-8")
+    assert qa_files(tmp_path) == [tmp_path / "qa.csv"]
+    (tmp_path / "qa.jsonl").write_text('{"question": "Who?", "answer": "Zoë"}\n', encoding="utf-8")
+    with pytest.raises(CorpusError, match="qa.csv: qa.jsonl is there too: keep one file of written questions"):
+        qa_files(tmp_path)

@@ -63,14 +63,26 @@ def corpus_name(root: Path) -> str:
     return Path(os.path.abspath(root)).name  # abspath, not resolve: "." has a name, a symlink keeps its own
 
 
-QA_FILE, SYNTHETIC_QA_FILE = "qa.jsonl", "qa.synthetic.jsonl"
+QA_FILE, QA_SHEET, SYNTHETIC_QA_FILE = "qa.jsonl", "qa.csv", "qa.synthetic.jsonl"
+
+
+def written_qa_file(root: Path) -> Path | None:
+    """The question file people wrote: ``qa.jsonl``, or ``qa.csv`` (a spreadsheet saved as CSV); None when there is
+    neither. Both is an error: which one is meant?"""
+    written = [root / name for name in (QA_FILE, QA_SHEET) if (root / name).is_file()]
+    if len(written) == 2:
+        raise CorpusError(written[1], f"{QA_FILE} is there too: keep one file of written questions (move the other out "
+                                      "of the corpus folder)")
+    return written[0] if written else None
 
 
 def qa_files(root: Path) -> list[Path]:
-    """The question files of a corpus: ``qa.jsonl`` (written by people) and ``qa.synthetic.jsonl`` (written by
-    ``ragvsft synthesize``), whichever exist, read as one set; ``qa.jsonl`` alone when neither does (its
-    absence is then the error)."""
-    found = [root / name for name in (QA_FILE, SYNTHETIC_QA_FILE) if (root / name).is_file()]
+    """The question files of a corpus: the one people wrote (:func:`written_qa_file`) and ``qa.synthetic.jsonl``
+    (written by ``ragvsft synthesize``), whichever exist, read as one set; ``qa.jsonl`` alone when neither does
+    (its absence is then the error)."""
+    written = written_qa_file(root)
+    found = [written] if written else []
+    found += [root / SYNTHETIC_QA_FILE] if (root / SYNTHETIC_QA_FILE).is_file() else []
     return found or [root / QA_FILE]
 
 

@@ -6,7 +6,6 @@ function plus one line in ``READERS``.
 
 from __future__ import annotations
 
-import csv
 import email
 import email.policy
 import hashlib
@@ -23,6 +22,7 @@ from ragvsft.encoded_data import LEFT_OUT, drop_encoded_data
 from ragvsft.errors import CorpusError, UnreadableFile
 from ragvsft.markdown_text import read_markdown, read_mdx
 from ragvsft.pdf_text import document_text
+from ragvsft.tables import TableProblem, table_rows
 from ragvsft.textforms import decode, decode_problem, non_text, normalize
 
 log = logging.getLogger(__name__)
@@ -90,13 +90,10 @@ def _html_text(raw: bytes, *, drop_navigation: bool) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-TABLE_DELIMITERS = ",;\t|"  # comma; semicolon, as Excel writes CSV where the decimal mark is a comma; tab; bar
-
-
 def read_table(raw: bytes) -> str:
     r"""A spreadsheet saved as CSV or TSV (an FAQ sheet, a help desk's ticket export): a paragraph per row, a
     ``column: value`` line per filled cell, the first row naming the columns, so each value stays beside what it
-    is. The delimiter is the one of :data:`TABLE_DELIMITERS` the first row holds most of.
+    is (:func:`ragvsft.tables.table_rows`).
 
     Example:
         >>> print(read_table(b"question;answer\nWho signs travel?;Your manager\nWho books it?;\n"))
@@ -105,21 +102,16 @@ def read_table(raw: bytes) -> str:
         <BLANKLINE>
         question: Who books it?
     """
-    text = decode(raw)
-    first_line = text.partition("\n")[0]
-    rows = csv.reader(io.StringIO(text), delimiter=max(TABLE_DELIMITERS, key=first_line.count))
+    rows = table_rows(decode(raw))
     records = []
     try:
-        names = [" ".join(name.split()) or f"column {i}" for i, name in enumerate(next(rows, []), 1)]
-        for row in rows:
+        names = [" ".join(name.split()) or f"column {i}" for i, name in enumerate(next(rows, (1, []))[1], 1)]
+        for _, row in rows:
             cells = [(names[i] if i < len(names) else f"column {i + 1}", " ".join(cell.split())) for i, cell in enumerate(row)]
             if lines := [f"{name}: {value}" for name, value in cells if value]:
                 records.append("\n".join(lines))
-    except csv.Error as exc:
-        if "field limit" in str(exc):  # a quote left open swallows the rest of the file into one cell
-            raise UnreadableFile(f"a cell from line {rows.line_num} on holds over {csv.field_size_limit():,} characters: "
-                                 "a quote left open, or text to save as a document of its own") from None
-        raise UnreadableFile(f"not readable as CSV at line {rows.line_num}: {exc}") from None
+    except TableProblem as exc:
+        raise UnreadableFile(str(exc)) from None
     return "\n\n".join(records)
 
 

@@ -1,9 +1,10 @@
-"""Reading ``qa.jsonl``: the corpus' questions, their gold answers and sources.
+"""Reading ``qa.jsonl`` (or ``qa.csv``): the corpus' questions, their gold answers and sources.
 
 One JSON object per line: ``question`` and ``answer`` (required strings),
 optional ``id``, ``sources`` (document ids), ``split`` ("train" | "eval"),
 ``tags`` and ``provenance`` (an object of strings; ``ragvsft synthesize``
-records its labeller, prompt version and chunk there). Lines without ``split``
+records its labeller, prompt version and chunk there). Or a spreadsheet saved
+as ``qa.csv``, the same fields as columns (:func:`sheet_objects`). Lines without ``split``
 are assigned one by a seeded hash of the question text, so the split is stable
 when lines are added or reordered and identical questions always land on the
 same side (no train/eval leak).
@@ -14,14 +15,15 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
 from ragvsft.errors import CorpusError
 from ragvsft.jsonfile import jsonl_objects
-from ragvsft.textforms import non_text, normalize
+from ragvsft.tables import TableProblem, table_rows
+from ragvsft.textforms import decode, decode_problem, non_text, normalize
 
 Split = Literal["train", "eval"]
 SPLITS: tuple[Split, ...] = ("train", "eval")
@@ -156,10 +158,12 @@ def load_qa(
 def _read_file(path: Path, known: set[str], first_use: dict[str, tuple[Path, int]], *, seed: int,
                eval_fraction: float, skipped: Mapping[str, str]) -> list[QAPair]:
     if not path.is_file():
-        raise CorpusError(path, "file not found; a corpus needs qa.jsonl with one question/answer object per line "
-                                "(or run `ragvsft synthesize` to have a labeller model write qa.synthetic.jsonl)")
+        raise CorpusError(path, "file not found; a corpus needs qa.jsonl with one question/answer object per line, "
+                                "or qa.csv with question and answer columns (or run `ragvsft synthesize` to have a "
+                                "labeller model write qa.synthetic.jsonl)")
     pairs: list[QAPair] = []
-    for number, obj in jsonl_objects(path, CorpusError):
+    objects = sheet_objects(path) if path.suffix.lower() == ".csv" else jsonl_objects(path, CorpusError)
+    for number, obj in objects:
         _check_fields(obj, path, number)
         qa_id = obj.get("id", f"line-{number}")
         if not isinstance(qa_id, str) or not qa_id.strip():
@@ -194,6 +198,37 @@ def _read_file(path: Path, known: set[str], first_use: dict[str, tuple[Path, int
     if not pairs:
         raise CorpusError(path, "no question/answer lines")
     return pairs
+
+
+_LIST_CELL = re.compile(r"\s*[;\n]\s*")  # several sources or tags in one cell: "a.md; b.md", or a line each
+
+
+def sheet_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, object) for each row of a question sheet (``qa.csv``, a spreadsheet saved as CSV): its first row
+    names the fields (those of a ``qa.jsonl`` object, in any case), a cell holds a field's value (``sources`` and
+    ``tags`` several, separated by ";" or line breaks), and an empty cell leaves its field out. Problems name the
+    file and line, as ``qa.jsonl``'s do."""
+    try:
+        rows = table_rows(decode(path.read_bytes()))
+    except UnicodeDecodeError as exc:
+        raise CorpusError(path, decode_problem(exc)) from None
+    try:
+        _, header = next(rows, (1, []))
+        names = [" ".join(name.split()).casefold() for name in header]
+        if unknown := sorted(set(names) - _FIELDS - {""}):
+            raise CorpusError(path, f"unknown column(s) {unknown} in the first row; allowed: "
+                                    f"{sorted(_FIELDS - {'provenance'})}", line=1)
+        for line, row in rows:
+            if any(cell.strip() for cell in row[len(names):]):
+                raise CorpusError(path, f"{len(row)} cells, and the first row names {len(names)} columns", line=line)
+            obj: dict[str, Any] = {name: cell for name, cell in zip(names, row) if name and cell.strip()}
+            for field in ("sources", "tags"):
+                if field in obj:
+                    obj[field] = [value for value in _LIST_CELL.split(obj[field].strip()) if value]
+            if obj:  # a blank row (a spacer, the sheet's end) is no question
+                yield line, obj
+    except TableProblem as exc:
+        raise CorpusError(path, str(exc), line=exc.line) from None
 
 
 def _provenance(value: object, path: Path, line: int) -> tuple[tuple[str, str], ...]:
