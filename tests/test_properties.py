@@ -69,9 +69,9 @@ def _is_clean(text: str) -> bool:
 
 
 @examples(1000)
-@given(NASTY_BYTES)
-def test_qa_jsonl_of_any_bytes_loads_or_names_file_and_line(raw: bytes) -> None:
-    path = _tmp() / "qa.jsonl"
+@given(st.sampled_from(["qa.jsonl", "qa.csv"]), NASTY_BYTES)
+def test_a_question_file_of_any_bytes_loads_or_names_file_and_line(name: str, raw: bytes) -> None:
+    path = _tmp() / name
     path.write_bytes(raw)
     try:
         pairs = load_qa(path, document_ids={"a.md"})
