@@ -20,6 +20,12 @@ def write(root: Path, files: dict[str, bytes]) -> Path:
     return root
 
 
+def read_one(tmp_path: Path, name: str, raw: bytes) -> str:
+    """The text read from a corpus of one document, ``name`` holding ``raw``."""
+    (loaded,) = load_documents(write(tmp_path / "docs", {name: raw})).documents
+    return loaded.text
+
+
 def test_each_format_is_read_and_ids_are_relative_paths(tmp_path: Path) -> None:
     docs = write(tmp_path / "docs", {
         "a.md": b"# Title\n\nMarkdown body.",
@@ -72,10 +78,9 @@ def test_an_html_table_reads_as_one_line_per_row(tmp_path: Path) -> None:
     page = (b"<h2>Specifications</h2><table>\n <thead><tr><th>Parameter</th><th>Value</th></tr></thead>\n <tbody>"
             b"<tr><td>Maximum discharge pressure</td>\n<td>4 <b>bar</b></td></tr>\n<tr><td> </td><td></td></tr>\n"
             b"<tr><td>Weight</td><td>6.3 kg</td></tr></tbody></table><p>Tube sets follow.</p>")
-    docs = write(tmp_path / "docs", {"spec.html": page})
-    (loaded,) = load_documents(docs).documents
-    assert loaded.text == ("Specifications\nParameter | Value\nMaximum discharge pressure | 4 bar\nWeight | 6.3 kg\n"
-                           "Tube sets follow.")
+    text = read_one(tmp_path, "spec.html", page)
+    assert text == ("Specifications\nParameter | Value\nMaximum discharge pressure | 4 bar\nWeight | 6.3 kg\n"
+                    "Tube sets follow.")
 
 
 def test_a_pages_navigation_is_not_read_unless_it_is_all_the_page_holds(tmp_path: Path) -> None:
@@ -114,10 +119,9 @@ def test_words_a_pdf_hyphenates_at_line_ends_read_whole(tmp_path: Path) -> None:
     # Justified text typeset with hyphenation (LaTeX, Word, InDesign): pypdf gives the halves on two lines.
     lines = ["The pump needs regular mainte-", "nance every 30 days. See the OP-", "TIONAL parts list for the X-",
              "200 and the hand-", "held meter; a hand-held meter is sold apart."]
-    docs = write(tmp_path / "docs", {"manual.pdf": make_pdf("\n".join(lines))})
-    (loaded,) = load_documents(docs).documents
-    assert loaded.text == ("The pump needs regular maintenance\nevery 30 days. See the OPTIONAL\nparts list for the X-200\n"
-                           "and the hand-held\nmeter; a hand-held meter is sold apart.")
+    text = read_one(tmp_path, "manual.pdf", make_pdf("\n".join(lines)))
+    assert text == ("The pump needs regular maintenance\nevery 30 days. See the OPTIONAL\nparts list for the X-200\n"
+                    "and the hand-held\nmeter; a hand-held meter is sold apart.")
 
 
 def test_running_headers_and_footers_of_paged_text_are_not_read(tmp_path: Path) -> None:
@@ -193,10 +197,9 @@ def test_a_word_document_reads_as_its_visible_text_in_order(tmp_path: Path) -> N
         '<w:tr><w:tc><w:p><w:r><w:t>Senior</w:t></w:r></w:p><w:p><w:r><w:t>staff</w:t></w:r></w:p></w:tc>'
         '<w:tc><w:p><w:r><w:t>28</w:t></w:r></w:p></w:tc></w:tr></w:tbl>'
     )
-    docs = write(tmp_path / "docs", {"handbook.docx": make_docx(body)})
-    (loaded,) = load_documents(docs).documents
-    assert loaded.text == ("Annual leave:\t25 days\n(pro rata)\nSee the portal\nCarry-over: 5 days\nBoxed note\n\n"
-                           "Grade | Days\nSenior staff | 28")
+    text = read_one(tmp_path, "handbook.docx", make_docx(body))
+    assert text == ("Annual leave:\t25 days\n(pro rata)\nSee the portal\nCarry-over: 5 days\nBoxed note\n\n"
+                    "Grade | Days\nSenior staff | 28")
 
 
 def test_files_named_docx_that_are_not_word_documents_are_skipped_with_what_to_do(tmp_path: Path, monkeypatch) -> None:
@@ -331,10 +334,9 @@ def test_html_comments_in_markdown_are_not_read_but_code_showing_one_is(tmp_path
     page = ("# Leave\n<!-- markdownlint-disable MD013 -->\nAnnual leave is 27 days<!-- was 25 until 2025 -->.\n"
             "<!--\nDraft: carry-over rises to 10 days.\n-->\nTo hide a line, write `<!-- … -->` around it:\n"
             "```html\n<!-- hidden -->\n```\nA stray <!-- stays when nothing closes it.")
-    docs = write(tmp_path / "docs", {"leave.md": page.encode()})
-    (loaded,) = load_documents(docs).documents
-    assert loaded.text == ("# Leave\n\nAnnual leave is 27 days.\n\nTo hide a line, write `<!-- … -->` around it:\n"
-                           "```html\n<!-- hidden -->\n```\nA stray <!-- stays when nothing closes it.")
+    text = read_one(tmp_path, "leave.md", page.encode())
+    assert text == ("# Leave\n\nAnnual leave is 27 days.\n\nTo hide a line, write `<!-- … -->` around it:\n"
+                    "```html\n<!-- hidden -->\n```\nA stray <!-- stays when nothing closes it.")
 
 
 def test_markdown_front_matter_is_read_as_the_page_shows_it(tmp_path: Path) -> None:
@@ -368,10 +370,9 @@ def test_mdx_pages_are_read_without_imports_comments_and_component_tags(tmp_path
             "\n{/* TODO: add yum */}\n<Tabs>\n  <TabItem value=\"apt\" label=\"apt\">\n\nRun the installer as root.\n\n"
             "  </TabItem>\n</Tabs>\n\n:::note\nIt needs <b>2 GB</b> of disk.\n:::\n\n"
             "```jsx\n<Tabs>{/* kept */}</Tabs>\n```")
-    docs = write(tmp_path / "docs", {"install.mdx": page.encode()})
-    (loaded,) = load_documents(docs).documents
-    assert loaded.text == ("# Install the agent\n\nRun the installer as root.\n\n:::note\nIt needs 2 GB of disk.\n:::\n\n"
-                           "```jsx\n<Tabs>{/* kept */}</Tabs>\n```")
+    text = read_one(tmp_path, "install.mdx", page.encode())
+    assert text == ("# Install the agent\n\nRun the installer as root.\n\n:::note\nIt needs 2 GB of disk.\n:::\n\n"
+                    "```jsx\n<Tabs>{/* kept */}</Tabs>\n```")
 
 
 def test_emails_are_read_for_their_headers_and_body_not_their_attachments(tmp_path: Path) -> None:
@@ -471,8 +472,7 @@ def test_html_written_into_markdown_reads_as_its_text(tmp_path: Path) -> None:
             "<table>\n<tr><th>Setting</th><th>Value</th></tr>\n<tr><td>Pressure</td><td>4&nbsp;bar</td></tr>\n</table>\n\n"
             "<details><summary>Reset</summary>Hold <kbd>Stop</kbd> for 5&#160;s.<br>Then restart.</details>\n\n"
             "Log in as <user> &amp; run `<b>reset</b>`:\n```html\n<td>kept</td>\n```")
-    docs = write(tmp_path / "docs", {"pump.md": page.encode()})
-    (loaded,) = load_documents(docs).documents
-    assert [line for line in loaded.text.split("\n") if line.strip()] == [
+    text = read_one(tmp_path, "pump.md", page.encode())
+    assert [line for line in text.split("\n") if line.strip()] == [
         "# Pump X-200", "Setting | Value", "Pressure | 4\u00a0bar", "Reset", "Hold Stop for 5\u00a0s.", "Then restart.",
         "Log in as <user> & run `<b>reset</b>`:", "```html", "<td>kept</td>", "```"]
