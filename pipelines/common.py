@@ -31,9 +31,14 @@ from ragvsft.wording import first_few
 
 
 def quiet_libraries() -> None:
-    """Per process (the CLI and each pipeline process): our progress bars and messages, not the libraries'."""
+    """Per process (the CLI and each pipeline process): our progress bars and messages, not the libraries', and no
+    usage reports to their makers (MLflow, Ray and the Hugging Face hub send them by default; a tool for private
+    documents sends nothing unless the user sets these variables otherwise)."""
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # per-tensor "Loading weights" bars
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # per-file bars of registry downloads
+    for variable, off in (("MLFLOW_DISABLE_TELEMETRY", "true"), ("RAY_USAGE_STATS_ENABLED", "0"),
+                          ("HF_HUB_DISABLE_TELEMETRY", "1")):
+        os.environ.setdefault(variable, off)
     # Deprecation notices from inside transformers/peft are for their maintainers, not our users.
     warnings.filterwarnings("ignore", category=FutureWarning)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -318,3 +319,17 @@ def test_check_warns_when_the_questions_are_in_another_language_than_the_package
     corpus = write_corpus(tmp_path / "en", {"leave.md": "New colleagues get 27 days of leave."}, english)
     result = runner.invoke(app, ["check", str(experiment(tmp_path, corpus, extra='[evaluate]\narms = ["rag"]\n'))])
     assert result.exit_code == 0 and "do not read as English" not in result.output, result.output
+
+
+def test_a_command_sends_no_usage_reports_unless_told_to(mlflow_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # MLflow, Ray and the Hugging Face hub report usage to their makers by default; a command of ours turns that
+    # off, and leaves a variable the user set alone.
+    for variable in ("MLFLOW_DISABLE_TELEMETRY", "RAY_USAGE_STATS_ENABLED", "HF_HUB_DISABLE_TELEMETRY"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "1")
+    assert runner.invoke(app, ["check", "no-such.toml"]).exit_code == 2
+    assert (os.environ["MLFLOW_DISABLE_TELEMETRY"], os.environ["RAY_USAGE_STATS_ENABLED"],
+            os.environ["HF_HUB_DISABLE_TELEMETRY"]) == ("true", "1", "1")
+    from mlflow.telemetry.utils import is_telemetry_disabled
+
+    assert is_telemetry_disabled()

@@ -74,8 +74,6 @@ def connected(address: str) -> Iterator[Any]:
         yield ray
         return
     os.environ.setdefault("RAY_DATA_DISABLE_PROGRESS_BARS", "1")  # the command shows its own progress
-    # Ray reports usage statistics by default; a tool for private documents sends nothing unless told to.
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     _check_reachable(address)
     try:
         ray.init(address=address, runtime_env={"env_vars": worker_env()}, include_dashboard=False,
