@@ -104,7 +104,8 @@ class Numbering:
         self.lists: dict[str, tuple[str, dict[int, int]]] = {}  # list -> (its abstract list, level -> start override)
         self.counters: dict[str, dict[int, int]] = {}  # list (or abstract list, where shared) -> level -> number
         styled_levels: dict[tuple[str, str], int] = {}  # (abstract list, paragraph style) -> the level it numbers
-        for definition in _parsed(numbering_xml).iter(f"{W}abstractNum"):
+        numbering = _parsed(numbering_xml)
+        for definition in numbering.iter(f"{W}abstractNum"):
             abstract = definition.get(f"{W}abstractNumId", "")
             levels = self.levels.setdefault(abstract, {})
             for lvl in definition.iter(f"{W}lvl"):
@@ -113,7 +114,7 @@ class Numbering:
                                  lvl.find(f"{W}isLgl") is not None)
                 if style := _val(lvl, "pStyle"):
                     styled_levels[(abstract, style)] = level
-        for instance in _parsed(numbering_xml).iter(f"{W}num"):
+        for instance in numbering.iter(f"{W}num"):
             overrides = {_int(o.get(f"{W}ilvl"), 0): _int(_val(o, "startOverride"), 1)
                          for o in instance.iter(f"{W}lvlOverride") if _val(o, "startOverride") is not None}
             self.lists[instance.get(f"{W}numId", "")] = (_val(instance, "abstractNumId") or "", overrides)

@@ -1,10 +1,11 @@
 """A Markdown file as its rendered page reads: what the site generator and the HTML parser keep from the reader
 stays out of the document too.
 
-Two things in a Markdown file are never shown: its front matter (the ``---`` block of page settings Jekyll, Hugo,
-Docusaurus, MkDocs and Obsidian read: ids, slugs, sidebar positions, tags, dates, shared by every page alike) and
-HTML comments (drafts, superseded figures, lint directives). Only the front matter's title is shown, as the
-page's heading, and many pages hold their title nowhere else.
+Three things in a Markdown file are never shown: its front matter (the ``---`` block of page settings Jekyll,
+Hugo, Docusaurus, MkDocs and Obsidian read: ids, slugs, sidebar positions, tags, dates, shared by every page
+alike), HTML comments (drafts, superseded figures, lint directives) and the tags of HTML written into it (their
+text is shown). Only the front matter's title is shown, as the page's heading, and many pages hold their title
+nowhere else.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ _FRONT_MATTER = re.compile(r"\A(?:---[ \t]*\n(?:(?P<yaml>.*?)\n)??(?:---|\.\.\.)
 FRONT_MATTER_LIMIT = 64 * 1024  # page settings run to a few hundred bytes; past this a "---" is a rule, not settings
 
 # Code, which stays as written: a fenced block (``` or ~~~ to the same fence or the end) or an inline `span`. Each
-# pattern below is this or what to drop outside code.
+# pattern below is this or what to drop or replace outside code (:func:`_outside_code`).
 _CODE = r"(?P<code>^[ \t]{0,3}(?P<fence>`{3,}|~{3,}).*?(?:^[ \t]{0,3}(?P=fence)|\Z)|`[^`\n]+`)"
 _HTML_COMMENT = re.compile(_CODE + r"|<!--.*?-->", re.MULTILINE | re.DOTALL)
 # HTML written into Markdown (tables, <br>, <details>, <kbd>), of HTML's own elements only (a "<name>" placeholder

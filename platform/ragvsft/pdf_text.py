@@ -1,6 +1,6 @@
 """A PDF's pages as one document text: what a reader of the printed pages would take in.
 
-Text extraction gives each page's lines as typeset. Three things in them are print layout, not the document's
+Text extraction gives each page's lines as typeset. Four things in them are print layout, not the document's
 words, and each costs retrieval: the running header and footer printed on every page ("ACME · Service manual ·
 Confidential", "Page 3 of 12") land in the middle of whatever sentence crosses the page and repeat in every
 chunk; justified lines come with runs of spaces, which count against a chunk's length; a sentence that crosses
