@@ -154,6 +154,9 @@ def test_a_question_sheet_saved_as_csv_reads_as_qa_jsonl_would(tmp_path: Path) -
     ("question,answer,split\nWho?,Zoë,test\n", "qa.csv:2: 'split' must be \"train\" or \"eval\", got 'test'"),
     ("question,answer,sources\n\"Who\nsigns?\",Zoë,c.md\n", "qa.csv:2: source 'c.md' names no document"),
     ("question,answer\n,Zoë\n", "qa.csv:2: 'question' missing"),
+    ("Question,answer,question\nWho?,Zoë,Who?\n", r"qa.csv:1: column\(s\) \['question'\] named twice"),
+    ("Who signs travel?,Zoë\nWho books?,Tripdesk\n", r"qa.csv:1: unknown column\(s\) \['who signs travel\?', 'zoë'\]"),
+    ("question,sources\nWho?,a.md\n", "qa.csv:1: the first row names no 'answer' column"),
 ])
 def test_bad_sheet_rows_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
     (tmp_path / "qa.csv").write_text(text, encoding="utf-8")

@@ -218,6 +218,11 @@ def sheet_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         if unknown := sorted(set(names) - _FIELDS - {""}):
             raise CorpusError(path, f"unknown column(s) {unknown} in the first row; allowed: "
                                     f"{sorted(_FIELDS - {'provenance'})}", line=1)
+        if twice := sorted({name for name in names if name and names.count(name) > 1}):
+            raise CorpusError(path, f"column(s) {twice} named twice in the first row", line=1)
+        if missing := [field for field in ("question", "answer") if field not in names]:
+            raise CorpusError(path, f"the first row names no {' or '.join(map(repr, missing))} column; it names the "
+                                    "columns (question, answer, and any of id, sources, split, tags)", line=1)
         for line, row in rows:
             if any(cell.strip() for cell in row[len(names):]):
                 raise CorpusError(path, f"{len(row)} cells, and the first row names {len(names)} columns", line=line)
