@@ -476,3 +476,17 @@ def test_html_written_into_markdown_reads_as_its_text(tmp_path: Path) -> None:
     assert [line for line in text.split("\n") if line.strip()] == [
         "# Pump X-200", "Setting | Value", "Pressure | 4\u00a0bar", "Reset", "Hold Stop for 5\u00a0s.", "Then restart.",
         "Log in as <user> & run `<b>reset</b>`:", "```html", "<td>kept</td>", "```"]
+
+
+def test_restructuredtext_reads_as_sphinx_shows_it(tmp_path: Path) -> None:
+    # A Sphinx page: metadata, a target, a toctree (the site's contents), an image, a comment, admonitions with
+    # options and content, roles (one over a line break), a literal block and a code block whose lines look like
+    # markup (shown as written).
+    page = (":orphan:\n\n.. _upgrade:\n\nUpgrading\n=========\n\n.. toctree::\n   :maxdepth: 2\n\n   linux\n   windows\n\n"
+            ".. image:: pump.png\n   :width: 200\n\n.. TODO: add macOS\n   later\n\n.. warning::\n   :class: strong\n\n"
+            "   Stop the service first.\n\n.. note:: Keep 2 GB free.\n\nSee :ref:`the checklist <checks>`, :class:`~pkg.Client`"
+            " and :ref:`Using pip from\nyour program`.\n\nRun::\n\n    .. not a directive\n    :ref:`kept`\n\n"
+            ".. code-block:: rst\n   :linenos:\n\n   See :doc:`intro`.\n")
+    assert read_one(tmp_path, "upgrade.rst", page.encode()) == (
+        "Upgrading\n=========\n\nWarning:\n\n   Stop the service first.\n\nNote: Keep 2 GB free.\n\nSee the checklist, Client"
+        " and Using pip from\nyour program.\n\nRun::\n\n    .. not a directive\n    :ref:`kept`\n\n   See :doc:`intro`.")

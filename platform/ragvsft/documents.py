@@ -22,6 +22,7 @@ from ragvsft.encoded_data import LEFT_OUT, drop_encoded_data
 from ragvsft.errors import CorpusError, UnreadableFile
 from ragvsft.markdown_text import read_markdown, read_mdx
 from ragvsft.pdf_text import document_text
+from ragvsft.rst_text import read_rst
 from ragvsft.tables import TableProblem, table_rows
 from ragvsft.textforms import decode, decode_problem, non_text, normalize
 
@@ -220,7 +221,7 @@ READERS: dict[str, Callable[[bytes], str]] = {
     ".eml": read_email,
     ".csv": read_table,
     ".tsv": read_table,
-    ".rst": decode,
+    ".rst": read_rst,
     ".adoc": decode,
 }
 
