@@ -136,10 +136,10 @@ def test_unicode_line_separators_inside_strings_are_text_and_line_numbers_count_
 
 def test_a_question_sheet_saved_as_csv_reads_as_qa_jsonl_would(tmp_path: Path) -> None:
     # Excel's "CSV UTF-8" on a European machine: a BOM, semicolons, capitalised headings, a question over two
-    # lines, two sources in one cell, an empty cell, a spacer row and trailing empty cells.
+    # lines, two sources in one cell, an empty cell, a spacer row, trailing empty cells and an unnamed notes column.
     sheet = tmp_path / "qa.csv"
-    sheet.write_text('\ufeffID;Question;Answer;Sources;Split;Tags\nq1;"Who signs\ntravel?";Zoë;"a.md; b.md";eval;name\n'
-                     ";;;;;\nq2;How long is leave?;27 days;;;\nq3;Which form?;HR-7;b.md;train;;;\n", encoding="utf-8")
+    sheet.write_text('\ufeffID;Question;Answer;Sources;Split;Tags;\nq1;"Who signs\ntravel?";Zoë;"a.md; b.md";eval;name\n'
+                     ";;;;;\nq2;How long is leave?;27 days;;;;ask HR\nq3;Which form?;HR-7;b.md;train;;;\n", encoding="utf-8")
     pairs = load_qa(sheet, document_ids=DOCS)
     assert [(q.id, q.question, q.answer, q.sources, q.split, q.tags, q.line) for q in pairs] == [
         ("q1", "Who signs\ntravel?", "Zoë", ("a.md", "b.md"), "eval", ("name",), 2),
@@ -150,6 +150,7 @@ def test_a_question_sheet_saved_as_csv_reads_as_qa_jsonl_would(tmp_path: Path) -
 
 @pytest.mark.parametrize(("text", "message"), [
     ("question,answer,notes\nWho?,Zoë,x\n", r"qa.csv:1: unknown column\(s\) \['notes'\] in the first row"),
+    ("question,answer,provenance\nWho?,Zoë,x\n", r"qa.csv:1: unknown column\(s\) \['provenance'\]"),
     ("question,answer\nWho?,Zoë,extra\n", "qa.csv:2: 3 cells, and the first row names 2 columns"),
     ("question,answer,split\nWho?,Zoë,test\n", "qa.csv:2: 'split' must be \"train\" or \"eval\", got 'test'"),
     ("question,answer,sources\n\"Who\nsigns?\",Zoë,c.md\n", "qa.csv:2: source 'c.md' names no document"),

@@ -4,10 +4,10 @@ One JSON object per line: ``question`` and ``answer`` (required strings),
 optional ``id``, ``sources`` (document ids), ``split`` ("train" | "eval"),
 ``tags`` and ``provenance`` (an object of strings; ``ragvsft synthesize``
 records its labeller, prompt version and chunk there). Or a spreadsheet saved
-as ``qa.csv``, the same fields as columns (:func:`sheet_objects`). Lines without ``split``
-are assigned one by a seeded hash of the question text, so the split is stable
-when lines are added or reordered and identical questions always land on the
-same side (no train/eval leak).
+as ``qa.csv``, the same fields as columns (:func:`sheet_objects`). Lines
+without ``split`` are assigned one by a seeded hash of the question text, so
+the split is stable when lines are added or reordered and identical questions
+always land on the same side (no train/eval leak).
 """
 
 from __future__ import annotations
@@ -206,8 +206,8 @@ _LIST_CELL = re.compile(r"\s*[;\n]\s*")  # several sources or tags in one cell: 
 def sheet_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line, object) for each row of a question sheet (``qa.csv``, a spreadsheet saved as CSV): its first row
     names the fields (those of a ``qa.jsonl`` object, in any case), a cell holds a field's value (``sources`` and
-    ``tags`` several, separated by ";" or line breaks), and an empty cell leaves its field out. Problems name the
-    file and line, as ``qa.jsonl``'s do."""
+    ``tags`` several, separated by ";" or line breaks), an empty cell leaves its field out, and a column without
+    a name (notes) is not read. Problems name the file and line, as ``qa.jsonl``'s do."""
     try:
         rows = table_rows(decode(path.read_bytes()))
     except UnicodeDecodeError as exc:
@@ -215,9 +215,9 @@ def sheet_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         _, header = next(rows, (1, []))
         names = [" ".join(name.split()).casefold() for name in header]
-        if unknown := sorted(set(names) - _FIELDS - {""}):
-            raise CorpusError(path, f"unknown column(s) {unknown} in the first row; allowed: "
-                                    f"{sorted(_FIELDS - {'provenance'})}", line=1)
+        columns = _FIELDS - {"provenance"}  # an object, which a cell does not hold
+        if unknown := sorted(set(names) - columns - {""}):
+            raise CorpusError(path, f"unknown column(s) {unknown} in the first row; allowed: {sorted(columns)}", line=1)
         if twice := sorted({name for name in names if name and names.count(name) > 1}):
             raise CorpusError(path, f"column(s) {twice} named twice in the first row", line=1)
         if missing := [field for field in ("question", "answer") if field not in names]:
