@@ -490,3 +490,15 @@ def test_restructuredtext_reads_as_sphinx_shows_it(tmp_path: Path) -> None:
     assert read_one(tmp_path, "upgrade.rst", page.encode()) == (
         "Upgrading\n=========\n\nWarning:\n\n   Stop the service first.\n\nNote: Keep 2 GB free.\n\nSee the checklist, Client"
         " and Using pip from\nyour program.\n\nRun::\n\n    .. not a directive\n    :ref:`kept`\n\n   See :doc:`intro`.")
+
+
+def test_asciidoc_reads_as_asciidoctor_shows_it(tmp_path: Path) -> None:
+    # An Antora page: attribute entries, comments (a line and a block), an anchor, an admonition block, an image
+    # with alt text, an include, a code listing whose comment and macro stay, cross references and links.
+    page = (b"= Upgrading\n:page-aliases: old.adoc\n:toc: left\n\n// TODO: macOS\n////\ndraft: 5 GB\n////\n[[before]]\n"
+            b"[WARNING]\n====\nStop the service first.\n====\n\nimage::pump.png[Pump X-200 front panel,300]\n"
+            b"include::partial$common.adoc[]\n\n[source,c]\n----\nrun(); // xref:a[b]\n----\n\n"
+            b"See xref:install.adoc[Installing], <<checks,the checklist>>, <<before>> and link:https://x.org[the site].")
+    assert read_one(tmp_path, "upgrade.adoc", page) == (
+        "= Upgrading\n\nWarning:\nStop the service first.\n\nPump X-200 front panel\n\nrun(); // xref:a[b]\n\n"
+        "See Installing, the checklist, before and the site.")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
+from ragvsft.asciidoc_text import read_asciidoc
 from ragvsft.docx_text import read_docx
 from ragvsft.encoded_data import LEFT_OUT, drop_encoded_data
 from ragvsft.errors import CorpusError, UnreadableFile
@@ -222,7 +223,7 @@ READERS: dict[str, Callable[[bytes], str]] = {
     ".csv": read_table,
     ".tsv": read_table,
     ".rst": read_rst,
-    ".adoc": decode,
+    ".adoc": read_asciidoc,
 }
 
 
