@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ragvsft.textforms import decode, normalize
+from ragvsft.textforms import decode, normalize, paragraphs
 
 _ATTRIBUTE_ENTRY = re.compile(r"^:!?[\w-]+!?:(?:[ \t].*)?$")
 _BLOCK_ATTRIBUTES = re.compile(r"^\[\[?(?P<style>[^\]\n]*)\]\]?[ \t]*$")  # [source,python], [NOTE], [[anchor]], [#id]
@@ -69,7 +69,7 @@ def read_asciidoc(raw: bytes) -> str:
             continue
         line = _BRACKETED.sub(_macro_text, line)
         kept.append(_CROSS_REFERENCE.sub(lambda m: m["text"] or m["anchor"].replace("_", " ").replace("-", " "), line))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+    return paragraphs("\n".join(kept))
 
 
 def _macro_text(match: re.Match[str]) -> str:

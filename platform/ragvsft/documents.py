@@ -11,7 +11,6 @@ import email.policy
 import hashlib
 import io
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -25,7 +24,7 @@ from ragvsft.markdown_text import read_markdown, read_mdx
 from ragvsft.pdf_text import document_text
 from ragvsft.rst_text import read_rst
 from ragvsft.tables import TableProblem, table_rows
-from ragvsft.textforms import decode, decode_problem, non_text, normalize
+from ragvsft.textforms import decode, decode_problem, non_text, normalize, paragraphs
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,7 @@ def _html_text(raw: bytes, *, drop_navigation: bool) -> str:
     text = soup.get_text("\n")
     # Markup leaves runs of blank lines and indentation; keep paragraph breaks only.
     lines = (line.strip() for line in text.splitlines())
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return paragraphs("\n".join(lines))
 
 
 def read_table(raw: bytes) -> str:

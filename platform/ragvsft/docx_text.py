@@ -19,6 +19,7 @@ import zipfile
 from xml.etree import ElementTree
 
 from ragvsft.errors import UnreadableFile
+from ragvsft.textforms import paragraphs
 
 XML_LIMIT = 100 * 2**20  # a docx part unpacks to at most this: a zip bomb is refused, not expanded
 OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # the first bytes of a Word 97-2003 file and of an encrypted .docx
@@ -41,7 +42,7 @@ def read_docx(raw: bytes) -> str:
     except KeyError:
         raise UnreadableFile("not a Word .docx (no word/document.xml in the archive)") from None
     text = _text(ElementTree.fromstring(body), numbering)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    return paragraphs(text)
 
 
 def _part(archive: zipfile.ZipFile, name: str, *, optional: bool = False) -> bytes:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import yaml
 
-from ragvsft.textforms import decode, normalize
+from ragvsft.textforms import decode, normalize, paragraphs
 
 # Front matter opens the file: YAML between "---" lines (closed by "---" or "..."), or TOML between "+++" lines.
 _FRONT_MATTER = re.compile(r"\A(?:---[ \t]*\n(?:(?P<yaml>.*?)\n)??(?:---|\.\.\.)|\+\+\+[ \t]*\n(?:(?P<toml>.*?)\n)??\+\+\+)"
@@ -81,7 +81,7 @@ def read_mdx(raw: bytes) -> str:
         'Run `<apt>` as root.'
     """
     text = _outside_code(_MDX_MARKUP, _outside_code(_MDX_COMMENT, read_markdown(raw), closed_by="*/}"))
-    return re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", text).strip()  # the lines tags stood on, as one break
+    return paragraphs(text)  # the lines tags stood on, as one break
 
 
 def without_front_matter(text: str) -> str:

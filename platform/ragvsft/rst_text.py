@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from itertools import groupby
 
-from ragvsft.textforms import decode, normalize
+from ragvsft.textforms import decode, normalize, paragraphs
 
 # ".. name:: argument" at a line start (a substitution's "|name|" before it), and what a directive block drops whole.
 _DIRECTIVE = re.compile(r"^\.\.[ \t]+(?:\|[^|\n]+\|[ \t]+)?(?P<name>[\w:+-]+)::(?:[ \t]+(?P<argument>.*))?$")
@@ -78,7 +78,7 @@ def read_rst(raw: bytes) -> str:
     # Roles (which may run over a line break) are read in the text between literal blocks.
     parts = [_ROLE.sub(_role_text, "\n".join(line for line, _ in group)) if not as_written
              else "\n".join(line for line, _ in group) for as_written, group in groupby(kept, key=lambda k: k[1])]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(parts)).strip()
+    return paragraphs("\n".join(parts))
 
 
 def _role_text(match: re.Match[str]) -> str:

@@ -72,3 +72,18 @@ def non_text(text: str) -> list[str]:
         ['\x1b', '\ud800']
     """
     return [c for c in text if unicodedata.category(c) in ("Cc", "Cs") and c not in "\t\n"]
+
+
+# A line holding only spaces or tabs counts as blank: markup removed from a line (a tag, a directive) leaves one.
+_BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+
+
+def paragraphs(text: str) -> str:
+    r"""``text`` with each run of blank lines (what markup leaves where it stood) as one paragraph break, and
+    without blank space at either end: the form every reader of a marked-up format hands on.
+
+    Example:
+        >>> paragraphs("\n  Title\n\n \n\t\nBody\n\n")
+        'Title\n\nBody'
+    """
+    return _BLANK_LINES.sub("\n\n", text).strip()
