@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -502,3 +503,38 @@ def test_asciidoc_reads_as_asciidoctor_shows_it(tmp_path: Path) -> None:
     assert read_one(tmp_path, "upgrade.adoc", page) == (
         "= Upgrading\n\nWarning:\nStop the service first.\n\nPump X-200 front panel\n\nrun(); // xref:a[b]\n\n"
         "See Installing, the checklist, before and the site.")
+
+
+def test_asciidoc_attribute_references_read_as_the_values_the_page_sets(tmp_path: Path) -> None:
+    # A product named by attribute (in the title too, set below it in the header), a value citing another and going
+    # on over a line, built-in and escaped references, conditionals as a site build reads them (not env-github),
+    # a listing that asks for attribute substitution and one that does not, an unset, a comment block's entry.
+    page = (b"= {product} manual\n:product: Pump X-200\n:version: 4.2\n:full: {product} {version}\n"
+            b":summary: The {product} moves water \\\nup to 40 m.\n:env-site:\n\n"
+            b"Install {full} as{nbsp}root. Write \\{product} to cite it; {undefined} stays.\n{summary}\n\n"
+            b"ifdef::env-github[]\nView this page on the docs site.\nendif::[]\n"
+            b"ifndef::env-github[]\nifeval::[{version} > 4]\nFirmware 4 notes.\nendif::[]\nShown on the site.\nendif::[]\n"
+            b"ifdef::env-github,env-site[Either one.]\nifdef::env-github+env-site[Both.]\n\n"
+            b"[source,sh,subs=\"attributes+\"]\n----\npump --version {version}\n----\n\n"
+            b"[source,sh]\n----\necho {version}\n----\n\n:product!:\n{product} is unset.\n\n////\n:version: 9\n////\n"
+            b"Version {version}, see xref:{version}/notes.adoc[the {version} notes].")
+    assert read_one(tmp_path, "manual.adoc", page) == (
+        "= Pump X-200 manual\n\nInstall Pump X-200 4.2 as\u00a0root. Write {product} to cite it; {undefined} stays.\n"
+        "The Pump X-200 moves water up to 40 m.\n\nFirmware 4 notes.\nShown on the site.\nEither one.\n\n"
+        "pump --version 4.2\n\necho {version}\n\n{product} is unset.\n\nVersion 4.2, see the 4.2 notes.")
+
+
+def test_hostile_asciidoc_attributes_are_bounded_and_linear(tmp_path: Path) -> None:
+    # Each value doubles the last, then a line cites the 40th (a terabyte if expanded); 1 MB runs of references,
+    # openings, nested conditionals and "subs=" words each read in one pass.
+    doubling = b":a0: xx\n" + b"".join(b":a%d: {a%d}{a%d}\n" % (i, i - 1, i - 1) for i in range(1, 41))
+    pages = {"doubling.adoc": doubling + b"\n{a40} " * 1000, "refs.adoc": b":a: b\n\n" + b"{a}" * 300_000,
+             "open.adoc": b"{a" * 500_000, "nested.adoc": b"ifndef::x[]\n" * 100_000 + b"text\n",
+             "subs.adoc": b"[" + b"subs=" * 200_000 + b"]\n----\ncode\n----\n"}
+    for name, raw in pages.items():
+        started = time.perf_counter()
+        text = read_one(tmp_path / name, name, raw)
+        assert time.perf_counter() - started < 10, name
+        assert len(text) < len(raw) + 1_100_000, name
+        if name == "refs.adoc":
+            assert text == "b" * 300_000

@@ -55,8 +55,12 @@ def _encoded(text: str, encoding: str) -> bytes:
     return bom + text.encode(encoding, "surrogatepass")
 
 
+# Thousands of examples each write a file: into one folder removed when the run ends, not left behind in /tmp.
+_SCRATCH = tempfile.TemporaryDirectory(prefix="ragvsft-properties-")
+
+
 def _tmp() -> Path:
-    return Path(tempfile.mkdtemp(prefix="prop-"))
+    return Path(tempfile.mkdtemp(dir=_SCRATCH.name))
 
 
 def _is_clean(text: str) -> bool:
