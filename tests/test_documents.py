@@ -538,3 +538,19 @@ def test_hostile_asciidoc_attributes_are_bounded_and_linear(tmp_path: Path) -> N
         assert len(text) < len(raw) + 1_100_000, name
         if name == "refs.adoc":
             assert text == "b" * 300_000
+
+
+def test_restructuredtext_substitutions_read_as_the_text_the_page_defines(tmp_path: Path) -> None:
+    # Defined after use (as rST allows), over two lines, as characters, as an image's alt text, cited as a link;
+    # Sphinx's |version| (set in conf.py) and a table's bars stay; a literal block keeps its reference as written.
+    page = (b"Install |pump| (|copy| ACME |reg|) |logo| with |pump|_ and |Pump|.\n\nBuilt for |version|.\n\n"
+            b"+-----+-----+\n| a   | b   |\n+-----+-----+\n\nRun::\n\n   pump |pump|\n\n"
+            b".. |pump| replace:: the :term:`Pump\n   X-200 <pump>`\n.. |copy| unicode:: U+00A9 .. copyright\n"
+            b".. |reg| unicode:: 0xAE\n.. |logo| image:: logo.png\n   :alt: ACME logo\n\nDone.")
+    assert read_one(tmp_path, "install.rst", page) == (
+        "Install the Pump X-200 (\u00a9 ACME \u00ae) ACME logo with the Pump X-200 and the Pump X-200.\n\n"
+        "Built for |version|.\n\n+-----+-----+\n| a   | b   |\n+-----+-----+\n\nRun::\n\n   pump |pump|\n\nDone.")
+    hostile = b".. |a| replace:: b\n" * 50_000 + b"|a| " * 100_000 + b"|" * 300_000 + b"\n" + b"|a" * 300_000
+    started = time.perf_counter()
+    assert read_one(tmp_path / "hostile", "h.rst", hostile).startswith("b " * 100_000 + "|||")
+    assert time.perf_counter() - started < 10

@@ -4,7 +4,10 @@ a reader never sees.
 A Sphinx project's pages are full of it: ``.. toctree::`` blocks listing other pages (the whole table of contents,
 as a docs site's sidebar is), ``.. _label:`` targets, comments, directive options (``:maxdepth: 2``), and roles
 around names (``:ref:`Install <install>```, ``:class:`~pkg.Client```). Left in, they are words no answer holds
-and the embedder weighs; admonitions keep their kind ("Warning:"), roles their text.
+and the embedder weighs; admonitions keep their kind ("Warning:"), roles their text. A substitution the page
+defines (``.. |pump| replace:: Pump X-200``, ``.. |copy| unicode:: U+00A9``) reads as its text wherever the page
+cites it (``|pump|``); one defined elsewhere (Sphinx's ``|version|``, a ``conf.py``'s ``rst_epilog``) stays as
+written.
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ _OPTION = re.compile(r"^[ \t]+:[\w -]+:(?:[ \t].*)?$")
 _FIELD = re.compile(r"^:[\w -]+:(?:[ \t].*)?$")  # a field; those opening the file are page metadata (":orphan:")
 # A role: ":ref:`Install <install>`" shows "Install"; ":class:`~pkg.Client`" shows "Client"; else the text as is.
 _ROLE = re.compile(r":[\w:+-]+:`(?P<text>[^`]{1,500})`")  # over line breaks, as rST allows; bounded, so linear
+_DEFINITION = re.compile(r"^\.\.[ \t]+\|(?P<name>[^|\n]+)\|[ \t]+(?P<kind>replace|unicode|image)::(?:[ \t]+(?P<text>.*))?$")
+# A reference: no space inside its bars, none of "|" or a word character around them; bounded, so linear.
+_REFERENCE = re.compile(r"(?<![\w|])\|(?P<name>[^\s|](?:[^|\n]{0,198}[^\s|])?)\|(?:__?)?(?![\w|])")
+_CHARACTER = re.compile(r"(?:U\+|0x|\\x|\\u|\\U|&#x)(?P<hex>[0-9a-f]{1,6});?|&#(?P<dec>[0-9]{1,7});|(?P<num>[0-9]{1,7})$",
+                        re.IGNORECASE)
 
 
 def read_rst(raw: bytes) -> str:
@@ -47,10 +55,12 @@ def read_rst(raw: bytes) -> str:
         <BLANKLINE>
         Done.
     """
+    lines = normalize(decode(raw)).split("\n")
+    substitutions = _substitutions(lines)
     kept: list[tuple[str, bool]] = []  # (line, shown as written: a literal block's)
     dropping = options = literal = False  # in a block left out; where a directive's options go; in a literal block
     started = False  # whether the page shows anything yet
-    for line in normalize(decode(raw)).split("\n"):
+    for line in lines:
         indented, blank = line[:1] in (" ", "\t"), not line.strip()
         if (dropping and (indented or blank)) or (options and indented and _OPTION.match(line)):
             continue
@@ -62,6 +72,9 @@ def read_rst(raw: bytes) -> str:
         if not started and _FIELD.match(line):  # nothing shown yet: the page's metadata
             continue
         started = started or not blank
+        if _DEFINITION.match(line):
+            dropping = True  # read where the page cites it
+            continue
         if directive := _DIRECTIVE.match(line):
             name, argument = directive["name"].casefold(), (directive["argument"] or "").strip()
             dropping, options, literal = name in _DROPPED, name not in _DROPPED, name in _CODE
@@ -75,10 +88,47 @@ def read_rst(raw: bytes) -> str:
             continue
         kept.append((line, False))
         literal = line.rstrip().endswith("::")  # "Run::" introduces an indented literal block
-    # Roles (which may run over a line break) are read in the text between literal blocks.
-    parts = [_ROLE.sub(_role_text, "\n".join(line for line, _ in group)) if not as_written
-             else "\n".join(line for line, _ in group) for as_written, group in groupby(kept, key=lambda k: k[1])]
-    return paragraphs("\n".join(parts))
+    # Substitutions, then roles (which may run over a line break, and a substitution's text may hold), are read in
+    # the text between literal blocks.
+    parts = [("\n".join(line for line, _ in group), written) for written, group in groupby(kept, key=lambda k: k[1])]
+    return paragraphs("\n".join(part if written else _ROLE.sub(_role_text, _substituted(part, substitutions))
+                                 for part, written in parts))
+
+
+def _substitutions(lines: list[str]) -> dict[str, str]:
+    """The text of each substitution the page defines, by its name in the form references are matched in: a
+    ``replace`` (its indented lines too), a ``unicode`` (its characters), an ``image`` (its ``:alt:`` text)."""
+    found: dict[str, str] = {}
+    for at, line in enumerate(lines):
+        if not (definition := _DEFINITION.match(line)):
+            continue
+        body, after = [(definition["text"] or "").strip()], at + 1
+        while after < len(lines) and lines[after][:1].isspace() and lines[after].strip():
+            body.append(lines[after].strip())
+            after += 1
+        name, kind = " ".join(definition["name"].split()).casefold(), definition["kind"]
+        if kind == "image":
+            found[name] = next((b.partition(":alt:")[2].strip() for b in body if b.startswith(":alt:")), "")
+        elif kind == "unicode":
+            found[name] = "".join(_character(word) for word in body[0].partition(" .. ")[0].split())
+        else:
+            found[name] = " ".join(b for b in body if b)
+    return found
+
+
+def _character(word: str) -> str:
+    """One word of a ``unicode`` substitution: a code point as ``U+00A9``, ``0xA9``, ``&#169;`` or ``169``, or itself."""
+    if not (code := _CHARACTER.fullmatch(word)):
+        return word
+    value = int(code["hex"], 16) if code["hex"] else int(code["dec"] or code["num"])
+    return chr(value) if value <= 0x10FFFF else word
+
+
+def _substituted(text: str, substitutions: dict[str, str]) -> str:
+    """``text`` with each reference to a defined substitution as its text; others as written."""
+    if not substitutions or "|" not in text:
+        return text
+    return _REFERENCE.sub(lambda m: substitutions.get(" ".join(m["name"].split()).casefold(), m[0]), text)
 
 
 def _role_text(match: re.Match[str]) -> str:
