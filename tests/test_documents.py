@@ -554,3 +554,15 @@ def test_restructuredtext_substitutions_read_as_the_text_the_page_defines(tmp_pa
     started = time.perf_counter()
     assert read_one(tmp_path / "hostile", "h.rst", hostile).startswith("b " * 100_000 + "|||")
     assert time.perf_counter() - started < 10
+
+
+def test_restructuredtext_nested_directives_and_links_read_as_sphinx_shows_them(tmp_path: Path) -> None:
+    # Directives inside a definition list (as CMake's and many API references write options): their options and
+    # dropped blocks go, a note's "::" opens no literal block, roles after it are read; links show their text.
+    page = (b"``DEPFILE``\n  .. versionadded:: 3.7\n\n  Names a depfile; see `the spec <https://x.org/spec>`_,\n"
+            b"  `Install`_ and `<https://x.org>`__.\n\n  .. raw:: latex\n\n    \\begin{small}\n\n  .. note::\n\n"
+            b"    Paths use :generator:`Ninja` rules.\n\n  .. code-block:: cmake\n     :caption: x\n\n"
+            b"     add(`x`_)\n\n  .. |ninja| replace:: Ninja\n     build\n\n  Uses |ninja|.\n")
+    assert read_one(tmp_path, "options.rst", page) == (
+        "``DEPFILE``\nAdded in version 3.7\n\n  Names a depfile; see the spec,\n  Install and https://x.org.\n\n"
+        "Note:\n\n    Paths use Ninja rules.\n\n     add(`x`_)\n\n  Uses Ninja build.")

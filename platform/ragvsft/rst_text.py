@@ -24,12 +24,16 @@ _DROPPED = {"toctree", "image", "include", "literalinclude", "raw", "meta", "ind
             "currentmodule", "module", "default-role", "sectionauthor", "moduleauthor", "tabularcolumns"}
 _CODE = {"code-block", "code", "sourcecode"}  # their content is shown as written
 _ADMONITIONS = {"admonition", "attention", "caution", "danger", "error", "hint", "important", "note", "seealso",
-                "tip", "todo", "warning", "versionadded", "versionchanged", "deprecated"}
+                "tip", "todo", "warning", "versionadded", "versionchanged", "deprecated", "versionremoved"}
+# The words Sphinx shows for these: "versionadded:: 3.7" reads "Added in version 3.7" (a question asks that).
+_LABELS = {"seealso": "See also", "versionadded": "Added in version", "versionchanged": "Changed in version",
+           "deprecated": "Deprecated since version", "versionremoved": "Removed in version"}
 _TITLED = {"topic", "rubric", "sidebar", "centered"}  # directives whose argument is a title the page shows
-_OPTION = re.compile(r"^[ \t]+:[\w -]+:(?:[ \t].*)?$")
 _FIELD = re.compile(r"^:[\w -]+:(?:[ \t].*)?$")  # a field; those opening the file are page metadata (":orphan:")
 # A role: ":ref:`Install <install>`" shows "Install"; ":class:`~pkg.Client`" shows "Client"; else the text as is.
 _ROLE = re.compile(r":[\w:+-]+:`(?P<text>[^`]{1,500})`")  # over line breaks, as rST allows; bounded, so linear
+# A hyperlink reference: "`the site <https://x.org>`_" shows "the site", "`Install`_" and "`here`__" their text.
+_LINK = re.compile(r"(?<![\w`])`(?P<text>[^`]{1,500})`__?(?![\w`])")
 _DEFINITION = re.compile(r"^\.\.[ \t]+\|(?P<name>[^|\n]+)\|[ \t]+(?P<kind>replace|unicode|image)::(?:[ \t]+(?P<text>.*))?$")
 # A reference: no space inside its bars, none of "|" or a word character around them; bounded, so linear.
 _REFERENCE = re.compile(r"(?<![\w|])\|(?P<name>[^\s|](?:[^|\n]{0,198}[^\s|])?)\|(?:__?)?(?![\w|])")
@@ -59,40 +63,48 @@ def read_rst(raw: bytes) -> str:
     substitutions = _substitutions(lines)
     kept: list[tuple[str, bool]] = []  # (line, shown as written: a literal block's)
     dropping = options = literal = False  # in a block left out; where a directive's options go; in a literal block
+    block = 0  # the indentation of the line that opened that block (directives nest in lists and other directives)
     started = False  # whether the page shows anything yet
     for line in lines:
-        indented, blank = line[:1] in (" ", "\t"), not line.strip()
-        if (dropping and (indented or blank)) or (options and indented and _OPTION.match(line)):
+        text = line.lstrip(" \t")
+        depth, blank = len(line) - len(text), not text
+        inside = blank or depth > block
+        if (dropping and inside) or (options and depth > block and _FIELD.match(text)):
             continue
         dropping = options = False
-        if literal and (indented or blank):
+        if literal and inside:
             kept.append((line, True))
             continue
-        literal = False
+        literal, block = False, depth
         if not started and _FIELD.match(line):  # nothing shown yet: the page's metadata
             continue
         started = started or not blank
-        if _DEFINITION.match(line):
+        if _DEFINITION.match(text):
             dropping = True  # read where the page cites it
             continue
-        if directive := _DIRECTIVE.match(line):
+        if directive := _DIRECTIVE.match(text):
             name, argument = directive["name"].casefold(), (directive["argument"] or "").strip()
             dropping, options, literal = name in _DROPPED, name not in _DROPPED, name in _CODE
             if name in _ADMONITIONS:
-                kept.append((f"{name.capitalize()}: {argument}".rstrip() if name != "admonition" else argument, False))
+                label = _LABELS.get(name, f"{name.capitalize()}:")
+                kept.append((f"{label} {argument}".rstrip() if name != "admonition" else argument, False))
             elif argument and name in _TITLED:
                 kept.append((argument, False))
             continue
-        if _EXPLICIT.match(line):
-            dropping = True  # a comment or a target, with its indented continuation
+        if _EXPLICIT.match(text):
+            dropping = True  # a comment or a target, with its more indented continuation
             continue
         kept.append((line, False))
-        literal = line.rstrip().endswith("::")  # "Run::" introduces an indented literal block
-    # Substitutions, then roles (which may run over a line break, and a substitution's text may hold), are read in
-    # the text between literal blocks.
+        literal = text.rstrip().endswith("::")  # "Run::" introduces a more indented literal block
+    # Substitutions, then roles and links (which may run over a line break, and a substitution's text may hold), are
+    # read in the text between literal blocks.
     parts = [("\n".join(line for line, _ in group), written) for written, group in groupby(kept, key=lambda k: k[1])]
-    return paragraphs("\n".join(part if written else _ROLE.sub(_role_text, _substituted(part, substitutions))
-                                 for part, written in parts))
+    return paragraphs("\n".join(part if written else _shown(part, substitutions) for part, written in parts))
+
+
+def _shown(text: str, substitutions: dict[str, str]) -> str:
+    """Text outside literal blocks as the page shows it: substitutions read, then roles and links as their text."""
+    return _LINK.sub(_role_text, _ROLE.sub(_role_text, _substituted(text, substitutions)))
 
 
 def _substitutions(lines: list[str]) -> dict[str, str]:
@@ -100,10 +112,11 @@ def _substitutions(lines: list[str]) -> dict[str, str]:
     ``replace`` (its indented lines too), a ``unicode`` (its characters), an ``image`` (its ``:alt:`` text)."""
     found: dict[str, str] = {}
     for at, line in enumerate(lines):
-        if not (definition := _DEFINITION.match(line)):
+        depth = len(line) - len(line.lstrip(" \t"))
+        if not (definition := _DEFINITION.match(line[depth:])):
             continue
         body, after = [(definition["text"] or "").strip()], at + 1
-        while after < len(lines) and lines[after][:1].isspace() and lines[after].strip():
+        while after < len(lines) and lines[after].strip() and len(lines[after]) - len(lines[after].lstrip(" \t")) > depth:
             body.append(lines[after].strip())
             after += 1
         name, kind = " ".join(definition["name"].split()).casefold(), definition["kind"]
@@ -132,7 +145,9 @@ def _substituted(text: str, substitutions: dict[str, str]) -> str:
 
 
 def _role_text(match: re.Match[str]) -> str:
+    """What a role or link shows: its title where it has one ("Install <install>"), a bare target without its
+    brackets ("<https://x.org>"), else its text ("~pkg.Client" as "Client")."""
     text = match["text"]
-    if titled := re.fullmatch(r"(?s)(.+?)\s*<[^<>]+>", text):
-        return titled[1]
+    if titled := re.fullmatch(r"(?s)(.*?)\s*<(?P<target>[^<>]+)>", text):
+        return titled[1] or titled["target"]
     return text.removeprefix("~").rpartition(".")[2] if text.startswith("~") else text.removeprefix("!")
