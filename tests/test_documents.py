@@ -80,7 +80,7 @@ def test_an_html_table_reads_as_one_line_per_row(tmp_path: Path) -> None:
             b"<tr><td>Maximum discharge pressure</td>\n<td>4 <b>bar</b></td></tr>\n<tr><td> </td><td></td></tr>\n"
             b"<tr><td>Weight</td><td>6.3 kg</td></tr></tbody></table><p>Tube sets follow.</p>")
     text = read_one(tmp_path, "spec.html", page)
-    assert text == ("Specifications\nParameter | Value\nMaximum discharge pressure | 4 bar\nWeight | 6.3 kg\n"
+    assert text == ("Specifications\n\nParameter | Value\nMaximum discharge pressure | 4 bar\nWeight | 6.3 kg\n\n"
                     "Tube sets follow.")
 
 
@@ -92,9 +92,29 @@ def test_a_pages_navigation_is_not_read_unless_it_is_all_the_page_holds(tmp_path
             "<main><h1>Pump X-200 guide</h1><p>The X-200 runs at 4 bar.</p></main></body>")
     docs = write(tmp_path / "docs", {"p200.html": page.encode(), "index.html": f"<body>{sidebar}</body>".encode()})
     texts = {d.id: d.text for d in load_documents(docs).documents}
-    assert texts["p200.html"] == "Pump X-200 guide\nThe X-200 runs at 4 bar."
+    assert texts["p200.html"] == "Pump X-200 guide\n\nThe X-200 runs at 4 bar."
     # The site's contents page is navigation only: read as it is rather than skipped as empty.
     assert texts["index.html"].splitlines()[:2] == ["Pump X-0 guide", "Pump X-1 guide"]
+
+
+def test_a_web_page_reads_as_a_browser_lays_it_out(tmp_path: Path) -> None:
+    # A page from a docs generator (as mdBook and Sphinx write them): a help pop-up and theme menu outside <main>,
+    # a heading permalink, inline elements inside sentences, code whose indentation is its meaning, a list, a
+    # line break, and text marked hidden.
+    page = (b"<html><head><title>Ownership - The Book</title></head><body><div id='help'><h2>Keyboard shortcuts</h2>"
+            b"<p>Press <kbd>?</kbd> to show this help</p></div><ul role='menu'><li>Light</li><li>Navy</li></ul>"
+            b"<main><h1>What Is Ownership?<a class='headerlink' href='#what'>\xc2\xb6</a></h1>\n  <p><em>Ownership</em>\n"
+            b"   is a set of <a href='rules.html'>rules</a> (see <code>drop</code>).</p>\n<pre><code><span>fn</span> main() "
+            b"{\n    let s = 1;\n}</code></pre><ul>\n <li>one</li>\n <li>two<br>lines</li></ul><p hidden>Draft</p>"
+            b"<p style='display: none'>Old</p></main><footer>\xc2\xa9 2026 ACME</footer></body></html>")
+    assert read_one(tmp_path, "own.html", page) == (
+        "Ownership - The Book\n\nWhat Is Ownership?\n\nOwnership is a set of rules (see drop).\n\n"
+        "fn main() {\n    let s = 1;\n}\n\none\ntwo\nlines")
+    # Without <main>, the whole page is read; nested 100,000 deep, it reads without recursion.
+    assert read_one(tmp_path / "plain", "p.html", b"<p>Intro <b>bold</b> end</p><div>Next</div>") == \
+        "Intro bold end\n\nNext"
+    deep = b"<div>" * 100_000 + b"deep text" + b"</div>" * 100_000
+    assert read_one(tmp_path / "deep", "d.html", deep) == "deep text"
 
 
 def test_invisible_layout_characters_do_not_split_words(tmp_path: Path) -> None:

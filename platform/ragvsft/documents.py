@@ -20,11 +20,12 @@ from ragvsft.asciidoc_text import read_asciidoc
 from ragvsft.docx_text import read_docx
 from ragvsft.encoded_data import LEFT_OUT, drop_encoded_data
 from ragvsft.errors import CorpusError, UnreadableFile
+from ragvsft.html_text import read_html
 from ragvsft.markdown_text import read_markdown, read_mdx
 from ragvsft.pdf_text import document_text
 from ragvsft.rst_text import read_rst
 from ragvsft.tables import TableProblem, table_rows
-from ragvsft.textforms import decode, decode_problem, non_text, normalize, paragraphs
+from ragvsft.textforms import decode, decode_problem, non_text, normalize
 
 log = logging.getLogger(__name__)
 
@@ -61,34 +62,6 @@ class DocumentSet:
     sha256: str
     # (document id, characters of base64 data left out of its text: ragvsft.encoded_data), for the documents with any.
     encoded: tuple[tuple[str, int], ...] = ()
-
-
-def read_html(raw: bytes) -> str:
-    """The visible text of a page, without its navigation (a ``<nav>`` or ``role="navigation"`` element: a docs
-    site's sidebar repeats the whole table of contents on every page, as chunks that match any question on a
-    title), unless navigation is all the page holds (a site's contents page)."""
-    return _html_text(raw, drop_navigation=True) or _html_text(raw, drop_navigation=False)
-
-
-def _html_text(raw: bytes, *, drop_navigation: bool) -> str:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(decode(raw), "html.parser")
-    for tag in soup(["script", "style", "noscript", "template"]):
-        tag.decompose()
-    if drop_navigation:
-        for tag in soup.find_all(lambda t: t.name == "nav" or t.get("role") == "navigation"):
-            tag.decompose()
-    # A table row is one line, ``cell | cell`` (as a Word table's and a Markdown table's): with a line per cell, a
-    # figure would stand apart from the label it answers. Innermost tables first, so a nested one reads in place.
-    for table in reversed(soup.find_all("table")):
-        rows = ([" ".join(cell.get_text(" ").split()) for cell in row.find_all(["td", "th"], recursive=False)]
-                for row in table.find_all("tr"))
-        table.replace_with("\n".join(" | ".join(cells) for cells in rows if any(cells)))
-    text = soup.get_text("\n")
-    # Markup leaves runs of blank lines and indentation; keep paragraph breaks only.
-    lines = (line.strip() for line in text.splitlines())
-    return paragraphs("\n".join(lines))
 
 
 def read_table(raw: bytes) -> str:
