@@ -586,3 +586,23 @@ def test_restructuredtext_nested_directives_and_links_read_as_sphinx_shows_them(
     assert read_one(tmp_path, "options.rst", page) == (
         "``DEPFILE``\nAdded in version 3.7\n\n  Names a depfile; see the spec,\n  Install and https://x.org.\n\n"
         "Note:\n\n    Paths use Ninja rules.\n\n     add(`x`_)\n\n  Uses Ninja build.")
+
+
+def test_a_web_page_in_the_legacy_encoding_it_declares_is_read_in_it(tmp_path: Path) -> None:
+    # Word's "Web Page" (windows-1252), ISO-8859-1 as browsers read it (windows-1252: "€" at 0x80), the http-equiv
+    # form with Shift_JIS, a byte-order mark overriding the declaration, a name that is no page encoding.
+    pages = {
+        "word.htm": b"<html><head><meta charset=windows-1252></head><body><p>Caf\xe9 \x96 5 \x80</p></body></html>",
+        "latin.html": b"<meta charset='ISO-8859-1'><p>Pr\xe9f\xe9rence \x80</p>",
+        "jp.html": b'<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS"><p>'
+                   + "設定".encode("shift_jis") + b"</p>",
+        "bom.html": "\ufeff<meta charset='windows-1252'><p>Café</p>".encode("utf-8"),
+        "odd.html": b"<meta charset='unicode_escape'><p>\\u0041 stays</p>",
+    }
+    docs = write(tmp_path / "docs", pages | {"bad.html": b"<meta charset=windows-1252><p>\x81</p>"})
+    loaded = load_documents(docs)
+    assert {d.id: d.text for d in loaded.documents} == {
+        "word.htm": "Café – 5 €", "latin.html": "Préférence €", "jp.html": "設定", "bom.html": "Café",
+        "odd.html": "\\u0041 stays"}
+    assert [(Path(s.path).name, s.reason) for s in loaded.skipped] == [
+        ("bad.html", "not valid windows-1252, the encoding its <meta charset> declares (byte 30); re-save it as UTF-8")]

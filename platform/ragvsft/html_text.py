@@ -8,13 +8,16 @@ that and the page's title are read: site headers, footers, search boxes, theme m
 page, and as chunks they match questions on their words while answering none. Navigation (``<nav>``,
 ``role="navigation"``: a docs sidebar is the whole table of contents), elements marked ``hidden``, scripts and
 styles, and heading permalinks ("¶", "#") are not read either, unless that leaves nothing (a contents page).
+A page in a legacy encoding that says so (``<meta charset="windows-1252">``, as Word saves pages) is read in it.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from typing import Any
 
+from ragvsft.errors import UnreadableFile
 from ragvsft.textforms import decode, paragraphs
 
 LINE, PARAGRAPH = "\n", "\n\n"
@@ -28,6 +31,16 @@ _NOT_TEXT = ["script", "style", "noscript", "template"]
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _SPACE = re.compile(r"[ \t\n\r\f]+")  # HTML's white space (a no-break space is text)
 _PERMALINK = {"", "¶", "#", "§", "🔗", "link"}  # what a heading's "link to this section" anchor shows
+# A page's own word on its encoding (<meta charset>, or the http-equiv form), where browsers look for it: the first
+# 1,024 bytes. Pages saved from Word ("Web Page, Filtered") and older sites declare windows-1252 or ISO-8859-1.
+_DECLARED = re.compile(rb"<meta[^>]{0,512}?charset\s*=\s*[\"']?\s*(?P<name>[\w.:-]{1,40})", re.IGNORECASE)
+# The encodings a page may declare (the legacy ones of the WHATWG Encoding standard, by Python's codec names); any
+# other name (a typo, "unicode_escape") is not an encoding a page is in.
+_LEGACY = re.compile(r"cp125\d|cp866|cp874|iso8859-\d+|koi8-[ru]|mac-(?:roman|cyrillic)|shift_jis|euc_jp|euc_kr|gb2312|"
+                     r"gbk|gb18030|big5(?:hkscs)?|iso2022_jp|tis-620")
+# ISO-8859-1 and ASCII mean windows-1252 to a browser (the Encoding standard), so "€" typed in Word survives.
+_AS_BROWSERS_READ = {"iso8859-1": "cp1252", "ascii": "cp1252"}
+_PYTHON_NAMES = {"windows-874": "cp874", "x-mac-cyrillic": "mac-cyrillic"}  # labels Python's codecs do not know
 
 
 def read_html(raw: bytes) -> str:
@@ -49,7 +62,7 @@ def read_html(raw: bytes) -> str:
     """
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(decode(raw), "html.parser")
+    soup = BeautifulSoup(_decoded(raw), "html.parser")
     for tag in soup(_NOT_TEXT):
         tag.decompose()
     _tables_as_rows(soup)
@@ -62,6 +75,27 @@ def read_html(raw: bytes) -> str:
                 first = body.partition("\n")[0].strip()
                 return paragraphs(body if first and first.casefold() in title.casefold() else f"{title}\n\n{body}")
     return title
+
+
+def _decoded(raw: bytes) -> str:
+    """The page's text: in the legacy encoding it declares, if it declares one (a byte-order mark overrides, as in a
+    browser), else as :func:`ragvsft.textforms.decode` reads any file (UTF-8, or UTF-16 by its byte-order mark)."""
+    declared = _DECLARED.search(raw[:1024])
+    if declared is None or raw.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return decode(raw)
+    try:
+        label = declared["name"].decode("ascii").lower()
+        name = codecs.lookup(_PYTHON_NAMES.get(label, label)).name
+    except (LookupError, UnicodeDecodeError):
+        return decode(raw)
+    name = _AS_BROWSERS_READ.get(name, name)
+    if not _LEGACY.fullmatch(name):
+        return decode(raw)
+    try:
+        return raw.decode(name)
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(f"not valid {label}, the encoding its <meta charset> declares "
+                             f"(byte {exc.start}); re-save it as UTF-8") from None
 
 
 def _is_main(tag: Any) -> bool:
