@@ -67,6 +67,33 @@ def make_docx(body: str, *, part: str = "word/document.xml", doctype: str = "", 
     return out.getvalue()
 
 
+SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def make_xlsx(sheets: dict[str, str], *, shared: list[str] = (), styles: str = "", hidden: tuple[str, ...] = (),
+              workbook_pr: str = "") -> bytes:
+    """A minimal Excel .xlsx zipped by hand as Excel lays it out: each sheet's ``<sheetData>`` XML by name (in
+    order), the shared strings, the ``<styleSheet>`` body, the names of hidden sheets."""
+    rels = "".join(f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                   f'relationships/worksheet" Target="worksheets/sheet{i}.xml"/>' for i in range(1, len(sheets) + 1))
+    listed = "".join(f'<sheet name="{name}" sheetId="{i}" r:id="rId{i}"' + (' state="hidden"/>' if name in hidden else "/>")
+                     for i, name in enumerate(sheets, 1))
+    parts = {
+        "xl/workbook.xml": f'<workbook xmlns="{SHEET_NS}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/'
+                           f'2006/relationships">{workbook_pr}<sheets>{listed}</sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                                      f'relationships">{rels}</Relationships>',
+        "xl/sharedStrings.xml": f'<sst xmlns="{SHEET_NS}">' + "".join(f"<si>{s}</si>" for s in shared) + "</sst>",
+        "xl/styles.xml": f'<styleSheet xmlns="{SHEET_NS}">{styles}</styleSheet>',
+    } | {f"xl/worksheets/sheet{i}.xml": f'<worksheet xmlns="{SHEET_NS}"><sheetData>{data}</sheetData></worksheet>'
+         for i, data in enumerate(sheets.values(), 1)}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, xml in parts.items():
+            archive.writestr(name, xml)
+    return out.getvalue()
+
+
 SMALL_DOCS = {
     "policies/leave.md": "# Leave\n\nParental leave at Orvane Instruments is 22 weeks.\n\nRequests go to Ines Marlow.\n",
     "policies/travel.txt": "Travel is booked through Tripdesk. Flights under 6 hours are economy class.",

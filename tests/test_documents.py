@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WORD_NS, make_docx, make_pdf
-from ragvsft import documents, docx_text
+from conftest import WORD_NS, make_docx, make_pdf, make_xlsx
+from ragvsft import documents, office_zip
 from ragvsft.documents import load_documents
 from ragvsft.errors import CorpusError
 from ragvsft.pdf_text import running_lines
@@ -60,18 +60,18 @@ def test_bad_files_are_skipped_and_counted(tmp_path: Path) -> None:
         "cut.txt": "cut short".encode("utf-16")[:-1],  # UTF-16 by its byte-order mark, an odd number of bytes
         "broken.pdf": b"%PDF-1.4 this is not a pdf",
         "image.png": b"\x89PNG",
-        "prices.xlsx": b"PK\x03\x04",
+        "prices.ods": b"PK\x03\x04",
         ".DS_Store": b"\x00\x01",  # hidden: ignored, not even counted
     })
     loaded = load_documents(docs)
     assert [d.id for d in loaded.documents] == ["good.md"]
     reasons = {Path(s.path).name: s.reason for s in loaded.skipped}
-    assert set(reasons) == {"empty.md", "blank.txt", "latin1.txt", "cut.txt", "broken.pdf", "image.png", "prices.xlsx"}
+    assert set(reasons) == {"empty.md", "blank.txt", "latin1.txt", "cut.txt", "broken.pdf", "image.png", "prices.ods"}
     assert reasons["latin1.txt"] == "not valid UTF-8 (byte 3); re-save it as UTF-8"
     assert reasons["cut.txt"] == "not valid UTF-16 (byte 18); re-save it as UTF-8"
     assert "empty" in reasons["empty.md"]
     assert reasons["image.png"] == "unsupported file type '.png'"
-    assert reasons["prices.xlsx"] == "unsupported file type '.xlsx'; save it as CSV UTF-8 to include it"
+    assert reasons["prices.ods"] == "unsupported file type '.ods'; save it as .xlsx or CSV UTF-8 to include it"
 
 
 def test_an_html_table_reads_as_one_line_per_row(tmp_path: Path) -> None:
@@ -224,7 +224,7 @@ def test_a_word_document_reads_as_its_visible_text_in_order(tmp_path: Path) -> N
 
 
 def test_files_named_docx_that_are_not_word_documents_are_skipped_with_what_to_do(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(docx_text, "XML_LIMIT", 2**20)
+    monkeypatch.setattr(office_zip, "XML_LIMIT", 2**20)
     laughs = ('<!DOCTYPE w:document [<!ENTITY a "hahahahahahahahahaha">'
               + "".join(f'<!ENTITY {b} "{("&" + a + ";") * 10}">' for a, b in zip("abcdefgh", "bcdefghi")) + "]>")
     docs = write(tmp_path / "docs", {
@@ -606,3 +606,54 @@ def test_a_web_page_in_the_legacy_encoding_it_declares_is_read_in_it(tmp_path: P
         "odd.html": "\\u0041 stays"}
     assert [(Path(s.path).name, s.reason) for s in loaded.skipped] == [
         ("bad.html", "not valid windows-1252, the encoding its <meta charset> declares (byte 30); re-save it as UTF-8")]
+
+
+def test_an_excel_workbook_reads_as_its_sheets_rows(tmp_path: Path) -> None:
+    # A ticket export: shared and inline strings (one rich, one with a Japanese reading guide), a number Excel keeps
+    # to 15 digits, a date and a date-time in built-in and custom date formats, a percentage, TRUE, a formula's
+    # result, an error, a cell out of order, one in Excel's last column, an empty row; a second sheet, and a hidden
+    # lookup sheet not read.
+    styles = ('<numFmts count="1"><numFmt numFmtId="164" formatCode="[$-409]d\\-mmm\\-yyyy\\ h:mm;@"/></numFmts>'
+              '<cellXfs count="4"><xf numFmtId="0"/><xf numFmtId="14"/><xf numFmtId="164"/><xf numFmtId="9"/></cellXfs>')
+    tickets = ('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="inlineStr"><is><t>Opened'
+               '</t></is></c><c r="D1" t="s"><v>2</v></c><c r="E1" t="s"><v>3</v></c></row>'
+               '<row r="2"><c r="A2"><v>1042</v></c><c r="C2" s="1"><v>46082</v></c><c r="B2" t="s"><v>4</v></c>'
+               '<c r="D2" s="3"><v>0.35</v></c><c r="E2" t="b"><v>1</v></c><c r="XFD2"><v>7</v></c></row><row r="3"/>'
+               '<row r="4"><c r="A4"><v>0.30000000000000004</v></c><c r="B4" t="str"><f>A4&amp;"x"</f><v>0.3x</v></c>'
+               '<c r="C4" s="2"><v>46082.604166666664</v></c><c r="D4" t="e"><v>#N/A</v></c><c r="E4" t="s"><v>5</v></c>'
+               '</row>')
+    shared = ["<t>Ticket</t>", "<t>Summary</t>", "<t>Done</t>", "<t>Escalated</t>",
+              "<r><rPr><b/></rPr><t>Pump </t></r><r><t>stops</t></r>", "<t>設定</t><rPh sb='0' eb='2'><t>せってい</t></rPh>"]
+    workbook = make_xlsx({"Tickets": tickets, "Notes": '<row><c t="inlineStr"><is><t>Owner</t></is></c></row>'
+                          '<row><c t="inlineStr"><is><t>Ines</t></is></c></row>',
+                          "Lookup": '<row><c t="inlineStr"><is><t>secret list</t></is></c></row>'},
+                         shared=shared, styles=styles, hidden=("Lookup",))
+    assert read_one(tmp_path, "tickets.xlsx", workbook) == (
+        "Tickets\n\nTicket: 1042\nSummary: Pump stops\nOpened: 2026-03-01\nDone: 35%\nEscalated: TRUE\ncolumn 16384: 7\n\n"
+        "Ticket: 0.3\nSummary: 0.3x\nOpened: 2026-03-01 14:30\nDone: #N/A\nEscalated: 設定\n\nNotes\n\nOwner: Ines")
+    # The 1904 date system (Excel for Mac before 2011), and a workbook of one sheet: no sheet name before its rows.
+    mac = make_xlsx({"S": '<row><c t="inlineStr"><is><t>Due</t></is></c></row><row><c s="1"><v>44620</v></c></row>'},
+                    styles=styles, workbook_pr='<workbookPr date1904="1"/>')
+    assert read_one(tmp_path / "mac", "due.xlsx", mac) == "Due: 2026-03-01"
+
+
+def test_files_named_xlsx_that_are_not_workbooks_are_skipped_with_what_to_do(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(office_zip, "XML_LIMIT", 2**20)
+    docs = write(tmp_path / "docs", {
+        "good.md": b"content",
+        "old.xlsx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),  # Excel 97-2003, or a password
+        "word.xlsx": make_docx("<w:p/>"),
+        "bomb.xlsx": make_xlsx({"S": "<row><c t='inlineStr'><is><t>" + "0" * 2**21 + "</t></is></c></row>"}),
+        "broken.xlsx": make_xlsx({"S": "<row><c t='inlineStr'><is><t>a</t></is></c></row>"
+                                       "<row><c t='inlineStr'><is><t>kept</t></is></c></row><row><c"}),
+        "old.xls": b"\xd0\xcf\x11\xe0",
+    })
+    loaded = load_documents(docs)
+    # A sheet cut short reads to where it breaks.
+    assert {d.id: d.text for d in loaded.documents} == {"broken.xlsx": "a: kept", "good.md": "content"}
+    assert {Path(s.path).name: s.reason for s in loaded.skipped} == {
+        "old.xlsx": "password-protected, or an Excel 97-2003 .xls named .xlsx: save it in Excel as a .xlsx without a "
+                    "password",
+        "word.xlsx": "not an Excel .xlsx (no xl/workbook.xml in the archive)",
+        "bomb.xlsx": "its sheet1 part unpacks to 2 MiB, over the 1 MiB this reader accepts",
+        "old.xls": "unsupported file type '.xls'; save it as .xlsx or CSV UTF-8 to include it"}

@@ -24,8 +24,9 @@ from ragvsft.html_text import read_html
 from ragvsft.markdown_text import read_markdown, read_mdx
 from ragvsft.pdf_text import document_text
 from ragvsft.rst_text import read_rst
-from ragvsft.tables import TableProblem, table_rows
+from ragvsft.tables import TableProblem, records, table_rows
 from ragvsft.textforms import decode, decode_problem, non_text, normalize
+from ragvsft.xlsx_text import read_xlsx
 
 log = logging.getLogger(__name__)
 
@@ -76,17 +77,10 @@ def read_table(raw: bytes) -> str:
         <BLANKLINE>
         question: Who books it?
     """
-    rows = table_rows(decode(raw))
-    records = []
     try:
-        names = [" ".join(name.split()) or f"column {i}" for i, name in enumerate(next(rows, (1, []))[1], 1)]
-        for _, row in rows:
-            cells = [(names[i] if i < len(names) else f"column {i + 1}", " ".join(cell.split())) for i, cell in enumerate(row)]
-            if lines := [f"{name}: {value}" for name, value in cells if value]:
-                records.append("\n".join(lines))
+        return records(dict(enumerate(row)) for _, row in table_rows(decode(raw)))
     except TableProblem as exc:
         raise UnreadableFile(str(exc)) from None
-    return "\n\n".join(records)
 
 
 EMAIL_HEADERS = ("Subject", "From", "To", "Cc", "Date")  # who wrote, to whom and when: what a ticket's questions ask
@@ -196,12 +190,14 @@ READERS: dict[str, Callable[[bytes], str]] = {
     ".tsv": read_table,
     ".rst": read_rst,
     ".adoc": read_asciidoc,
+    ".xlsx": read_xlsx,
+    ".xlsm": read_xlsx,
 }
 
 
 # Office formats no reader here opens, and the one their program saves them as that a reader does.
 SAVE_AS = {suffix: f"; save it as {readable} to include it" for suffixes, readable in [
-    ((".xlsx", ".xlsm", ".xls", ".ods", ".numbers"), "CSV UTF-8"),
+    ((".xls", ".ods", ".numbers"), ".xlsx or CSV UTF-8"),
     ((".doc", ".odt", ".rtf", ".pages"), ".docx"),
     ((".pptx", ".ppt", ".odp", ".key"), "PDF"),
     ((".msg",), "HTML or text (Outlook: File > Save As)"),

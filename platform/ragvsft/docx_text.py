@@ -3,8 +3,7 @@
 comments are left out.
 
 A .docx is a zip archive: ``word/document.xml`` holds the body, ``word/numbering.xml`` its lists and
-``word/styles.xml`` its styles (a heading style may number the headings). The standard library reads them (expat
-refuses entity expansion bombs, and no external entity is ever fetched).
+``word/styles.xml`` its styles (a heading style may number the headings); ``ragvsft.office_zip`` opens them.
 
 Numbers of automatically numbered paragraphs ("4.2", "(b)", "iii.") are not in the body's text: Word counts
 them as it shows the document. Without them a contract's or a policy's "clause 4.2" is a number no chunk holds,
@@ -13,50 +12,23 @@ and a question citing it cannot find its clause.
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from xml.etree import ElementTree
 
-from ragvsft.errors import UnreadableFile
+from ragvsft.office_zip import opened, parsed, part
 from ragvsft.textforms import paragraphs
 
-XML_LIMIT = 100 * 2**20  # a docx part unpacks to at most this: a zip bomb is refused, not expanded
-OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # the first bytes of a Word 97-2003 file and of an encrypted .docx
 BREAKS = {"tab": "\t", "br": "\n", "cr": "\n", "noBreakHyphen": "-"}
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 def read_docx(raw: bytes) -> str:
     """The text of a Word document's body (see the module's description)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            body = _part(archive, "word/document.xml")
-            numbering = Numbering(_part(archive, "word/numbering.xml", optional=True),
-                                  _part(archive, "word/styles.xml", optional=True))
-    except zipfile.BadZipFile as exc:
-        if raw.startswith(OLE_MAGIC):  # Word keeps both of these in an OLE container, not a zip archive
-            raise UnreadableFile("password-protected, or a Word 97-2003 .doc named .docx: save it in Word as a .docx "
-                                 "without a password") from None
-        raise UnreadableFile(f"not a readable .docx ({exc})") from None
-    except KeyError:
-        raise UnreadableFile("not a Word .docx (no word/document.xml in the archive)") from None
-    text = _text(ElementTree.fromstring(body), numbering)
-    return paragraphs(text)
-
-
-def _part(archive: zipfile.ZipFile, name: str, *, optional: bool = False) -> bytes:
-    try:
-        info = archive.getinfo(name)
-    except KeyError:
-        if optional:
-            return b""
-        raise
-    if info.file_size > XML_LIMIT:
-        what = "text" if name == "word/document.xml" else name.removeprefix("word/").removesuffix(".xml")
-        raise UnreadableFile(f"its {what} part unpacks to {info.file_size / 2**20:.0f} MiB, over the "
-                             f"{XML_LIMIT / 2**20:.0f} MiB this reader accepts")
-    return archive.read(info)
+    with opened(raw, app="Word", suffix=".docx", old_suffix=".doc", main="word/document.xml") as archive:
+        body = part(archive, "word/document.xml", what="text")
+        numbering = Numbering(part(archive, "word/numbering.xml", optional=True),
+                              part(archive, "word/styles.xml", optional=True))
+    return paragraphs(_text(ElementTree.fromstring(body), numbering))
 
 
 def _text(element: ElementTree.Element, numbering: Numbering) -> str:
@@ -105,7 +77,7 @@ class Numbering:
         self.lists: dict[str, tuple[str, dict[int, int]]] = {}  # list -> (its abstract list, level -> start override)
         self.counters: dict[str, dict[int, int]] = {}  # list (or abstract list, where shared) -> level -> number
         styled_levels: dict[tuple[str, str], int] = {}  # (abstract list, paragraph style) -> the level it numbers
-        numbering = _parsed(numbering_xml)
+        numbering = parsed(numbering_xml)
         for definition in numbering.iter(f"{W}abstractNum"):
             abstract = definition.get(f"{W}abstractNumId", "")
             levels = self.levels.setdefault(abstract, {})
@@ -119,7 +91,7 @@ class Numbering:
             overrides = {_int(o.get(f"{W}ilvl"), 0): _int(_val(o, "startOverride"), 1)
                          for o in instance.iter(f"{W}lvlOverride") if _val(o, "startOverride") is not None}
             self.lists[instance.get(f"{W}numId", "")] = (_val(instance, "abstractNumId") or "", overrides)
-        self.styles = self._style_numbers(_parsed(styles_xml), styled_levels)
+        self.styles = self._style_numbers(parsed(styles_xml), styled_levels)
 
     def label(self, paragraph: ElementTree.Element) -> str:
         """The number Word shows before ``paragraph`` ("" for none, or a bullet), counting it."""
@@ -175,15 +147,6 @@ class Numbering:
                 abstract = self.lists.get(list_id, ("", {}))[0]
                 found[style_id] = (list_id, level if level is not None else styled_levels.get((abstract, style_id), 0))
         return found
-
-
-def _parsed(xml: bytes) -> ElementTree.Element:
-    """A numbering or styles part; an empty element where it is missing or broken (its numbers are then not shown,
-    and the text is still read)."""
-    try:
-        return ElementTree.fromstring(xml) if xml else ElementTree.Element("none")
-    except ElementTree.ParseError:
-        return ElementTree.Element("none")
 
 
 def _val(element: ElementTree.Element, child: str) -> str | None:

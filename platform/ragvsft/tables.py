@@ -1,13 +1,13 @@
 """Spreadsheets saved as CSV or TSV (what Excel, Google Sheets and a help desk's export write): their rows, each
 with the line it starts on, whatever the delimiter. Documents (``.csv``/``.tsv`` in ``docs/``) and question files
-(``qa.csv``) both read them here.
+(``qa.csv``) both read them here; a sheet read as a document (CSV or ``.xlsx``) is written out by :func:`records`.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 # comma; semicolon, as Excel writes CSV where the decimal mark is a comma; tab; bar
 DELIMITERS = ",;\t|"
@@ -41,3 +41,27 @@ def table_rows(text: str) -> Iterator[tuple[int, list[str]]]:
             raise TableProblem(start, f"a cell from line {start} on holds over {csv.field_size_limit():,} characters "
                                       "(a quote left open?)") from None
         raise TableProblem(start, f"not readable as CSV at line {start}: {exc}") from None
+
+
+def records(rows: Iterable[dict[int, str]]) -> str:
+    r"""A sheet as a document's text: a paragraph per row, a ``column: value`` line per filled cell, the first row
+    naming the columns (an unnamed one by its position), so each value stays beside what it is. A row is its filled
+    cells by column (0 is the first), so a sheet's far-off cell costs nothing for the columns between.
+
+    Example:
+        >>> sheet = [["question", "answer"], ["Who signs travel?", "Your manager"], ["", ""], ["Who books?"]]
+        >>> print(records(dict(enumerate(row)) for row in sheet))
+        question: Who signs travel?
+        answer: Your manager
+        <BLANKLINE>
+        question: Who books?
+    """
+    rows = iter(rows)
+    names = {column: " ".join(name.split()) for column, name in next(rows, {}).items()}
+    paragraphs = []
+    for row in rows:
+        lines = [f"{names.get(column) or f'column {column + 1}'}: {' '.join(row[column].split())}"
+                 for column in sorted(row) if row[column].strip()]
+        if lines:
+            paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)

@@ -1,0 +1,58 @@
+"""The zip archive an Office 2007+ file is (``.docx``, ``.xlsx``): its parts read with a bound on what they unpack
+to, and the errors a user meets (a password, a 97-2003 file renamed) worded as what to do. The standard library
+parses the XML parts: expat refuses entity expansion bombs, and no external entity is ever fetched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import zipfile
+from collections.abc import Iterator
+from xml.etree import ElementTree
+
+from ragvsft.errors import UnreadableFile
+
+XML_LIMIT = 100 * 2**20  # a part unpacks to at most this: a zip bomb is refused, not expanded
+OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # the first bytes of a 97-2003 Office file and of an encrypted one
+
+
+@contextlib.contextmanager
+def opened(raw: bytes, *, app: str, suffix: str, old_suffix: str, main: str) -> Iterator[zipfile.ZipFile]:
+    """The archive ``raw`` is; :class:`UnreadableFile` saying what to do where it is not one, or lacks its ``main``
+    part (``word/document.xml``)."""
+    a = "an" if app[0] in "AEIOU" else "a"
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            if main not in archive.namelist():
+                raise UnreadableFile(f"not {a} {app} {suffix} (no {main} in the archive)")
+            yield archive
+    except zipfile.BadZipFile as exc:
+        if raw.startswith(OLE_MAGIC):  # Office keeps both of these in an OLE container, not a zip archive
+            raise UnreadableFile(f"password-protected, or {a} {app} 97-2003 {old_suffix} named {suffix}: save it in "
+                                 f"{app} as a {suffix} without a password") from None
+        raise UnreadableFile(f"not a readable {suffix} ({exc})") from None
+
+
+def part(archive: zipfile.ZipFile, name: str, *, optional: bool = False, what: str | None = None) -> bytes:
+    """The bytes of the part ``name`` (``b""`` where it is missing and ``optional``), refused when it would unpack
+    to over :data:`XML_LIMIT`; ``what`` names it in that error (else its file name)."""
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        if optional:
+            return b""
+        raise UnreadableFile(f"its archive lacks the part {name}") from None
+    if info.file_size > XML_LIMIT:
+        what = what or name.rpartition("/")[2].removesuffix(".xml")
+        raise UnreadableFile(f"its {what} part unpacks to {info.file_size / 2**20:.0f} MiB, over the "
+                             f"{XML_LIMIT / 2**20:.0f} MiB this reader accepts")
+    return archive.read(info)
+
+
+def parsed(xml: bytes) -> ElementTree.Element:
+    """An XML part; an empty element where it is missing or broken (what it adds is then left out, the rest read)."""
+    try:
+        return ElementTree.fromstring(xml) if xml else ElementTree.Element("none")
+    except ElementTree.ParseError:
+        return ElementTree.Element("none")

@@ -1,0 +1,159 @@
+"""An Excel workbook (``.xlsx``, ``.xlsm``; Excel 2007 and later, and what Google Sheets and LibreOffice export) as
+a document: each visible sheet read as a CSV sheet is (:func:`ragvsft.tables.records`: a paragraph per row, a
+``column: value`` line per filled cell, the first row naming the columns), under the sheet's name where the
+workbook shows more than one. Hidden sheets (lookup lists, scratch work) are not read; macros are never run.
+
+Cells read as Excel shows them where it matters for a question: text (shared or inline, without its phonetic
+guides), numbers to 15 significant digits (what Excel keeps), percentages as ``35%``, dates and times in a date
+format as ISO dates (``2026-03-01``, ``2026-03-01 14:30``) rather than day counts (46082), TRUE/FALSE, a
+formula's last result, errors as written (``#N/A``). A worksheet is read as it streams past, a row at a time, so
+a 50,000-row ticket export does not become a tree in memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from xml.etree import ElementTree
+
+from ragvsft.office_zip import opened, parsed, part
+from ragvsft.tables import records
+
+M = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+PACKAGE = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+# Excel's built-in number formats that show a date or time (ids 14-22 and 45-47; 27-36 and 50-58 in East Asian
+# locales), and those that show a percentage.
+DATE_FORMATS = {*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)}
+PERCENT_FORMATS = {9, 10}
+# A custom format shows a date if a date or time code is left once quoted text, [colours] and \escapes are gone.
+_FORMAT_NOISE = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.|_.|\*.')
+_DATE_CODE = re.compile(r"[dmyhs]", re.IGNORECASE)
+_COLUMN = re.compile(r"[A-Z]{1,3}")
+MAX_COLUMNS = 16_384  # Excel's own limit (column XFD)
+
+
+def read_xlsx(raw: bytes) -> str:
+    """The text of a workbook's visible sheets (see the module's description)."""
+    with opened(raw, app="Excel", suffix=".xlsx", old_suffix=".xls", main="xl/workbook.xml") as archive:
+        workbook = parsed(part(archive, "xl/workbook.xml"))
+        targets = {rel.get("Id"): rel.get("Target", "") for rel in
+                   parsed(part(archive, "xl/_rels/workbook.xml.rels", optional=True)).iter(f"{PACKAGE}Relationship")}
+        cells = _CellText(parsed(part(archive, "xl/sharedStrings.xml", optional=True)),
+                          parsed(part(archive, "xl/styles.xml", optional=True)),
+                          date1904=_child(workbook, "workbookPr").get("date1904") in ("1", "true"))
+        sheets = [(sheet.get("name", ""), targets.get(sheet.get(f"{R}id"), "")) for sheet in workbook.iter(f"{M}sheet")
+                  if sheet.get("state", "visible") == "visible"]
+        texts = []
+        for name, target in sheets:
+            path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            text = records(_rows(part(archive, path, optional=True), cells)) if target else ""
+            if text:
+                texts.append(f"{name}\n\n{text}" if len(sheets) > 1 else text)
+    return "\n\n".join(texts)
+
+
+def _rows(xml: bytes, cells: _CellText) -> Iterator[dict[int, str]]:
+    """A worksheet's rows, each its filled cells by column."""
+    for element in _row_elements(xml):
+        row: dict[int, str] = {}
+        for position, cell in enumerate(element.iter(f"{M}c")):
+            column = _column(cell.get("r", ""), position)
+            if column < MAX_COLUMNS and (text := cells.text(cell)):
+                row[column] = text
+        element.clear()  # what has been read is let go
+        if row:
+            yield row
+
+
+def _row_elements(xml: bytes) -> Iterator[ElementTree.Element]:
+    """A worksheet's ``<row>`` elements as the XML is parsed, a megabyte at a time; a sheet cut short or broken
+    reads to where it breaks."""
+    parser = ElementTree.XMLPullParser(["end"])
+    try:
+        for start in range(0, len(xml), 2**20):
+            parser.feed(xml[start:start + 2**20])
+            # (raises where the sheet breaks, after the rows before it)
+            yield from (element for _, element in parser.read_events() if element.tag == f"{M}row")
+        parser.close()
+        yield from (element for _, element in parser.read_events() if element.tag == f"{M}row")
+    except ElementTree.ParseError:
+        return
+
+
+def _column(reference: str, position: int) -> int:
+    """The 0-based column of a cell reference ("C7" is 2); a cell without one is at its position in the row."""
+    letters = _COLUMN.match(reference)
+    if not letters:
+        return position
+    column = 0
+    for letter in letters[0]:
+        column = column * 26 + ord(letter) - ord("A") + 1
+    return column - 1
+
+
+class _CellText:
+    """A cell's text as Excel shows it, given the workbook's shared strings and number formats."""
+
+    def __init__(self, shared: ElementTree.Element, styles: ElementTree.Element, *, date1904: bool) -> None:
+        self.shared = [_string(item) for item in shared.iter(f"{M}si")]
+        custom = {_int(f.get("numFmtId")): f.get("formatCode", "") for f in styles.iter(f"{M}numFmt")}
+        formats = [_int(xf.get("numFmtId")) for xf in _child(styles, "cellXfs")]
+        self.dates = {i for i, f in enumerate(formats) if f in DATE_FORMATS
+                      or (f in custom and _DATE_CODE.search(_FORMAT_NOISE.sub("", custom[f])))}
+        self.percents = {i for i, f in enumerate(formats) if f in PERCENT_FORMATS
+                         or (f in custom and _FORMAT_NOISE.sub("", custom[f]).rstrip().endswith("%"))}
+        self.epoch = dt.datetime(1904, 1, 1) if date1904 else dt.datetime(1899, 12, 30)
+
+    def text(self, cell: ElementTree.Element) -> str:
+        kind, value = cell.get("t", "n"), cell.findtext(f"{M}v") or ""
+        if kind == "s":
+            index = _int(value)
+            return self.shared[index] if 0 <= index < len(self.shared) else ""
+        if kind == "inlineStr":
+            return _string(_child(cell, "is"))
+        if kind == "b":
+            return "TRUE" if value.strip() == "1" else "FALSE"
+        if kind != "n" or not value:
+            return value  # "str" (a formula's text), "e" (#N/A), "d" (an ISO date already)
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        style = _int(cell.get("s"))
+        if style in self.dates:
+            return self._date(number) or value
+        if style in self.percents:
+            return f"{number * 100:.15g}%"
+        return f"{number:.15g}"
+
+    def _date(self, serial: float) -> str | None:
+        """A date serial as ISO text: the date, with the time where there is one; a time alone below one day."""
+        try:
+            moment = self.epoch + dt.timedelta(days=serial)
+        except OverflowError:
+            return None
+        if not 0 <= serial < 2_958_466:  # Excel's dates end at 9999-12-31
+            return None
+        moment = (moment + dt.timedelta(microseconds=500_000)).replace(microsecond=0)  # Excel rounds to the second
+        clock = moment.strftime("%H:%M" if moment.second == 0 else "%H:%M:%S")
+        if serial < 1:
+            return clock
+        return moment.date().isoformat() if clock == "00:00" else f"{moment.date().isoformat()} {clock}"
+
+
+def _string(item: ElementTree.Element) -> str:
+    """A rich or plain string's text, without phonetic guides (``rPh``: furigana over Japanese text)."""
+    return "".join(t.text or "" for child in item if child.tag != f"{M}rPh"
+                   for t in ([child] if child.tag == f"{M}t" else child.iter(f"{M}t")))
+
+
+def _child(element: ElementTree.Element, name: str) -> ElementTree.Element:
+    """The child ``name`` (SpreadsheetML's namespace), or an empty element where there is none."""
+    found = element.find(f"{M}{name}")
+    return ElementTree.Element("none") if found is None else found
+
+
+def _int(text: str | None) -> int:
+    return int(text) if text and text.strip().isdigit() and len(text.strip()) < 10 else -1
