@@ -94,6 +94,38 @@ def make_xlsx(sheets: dict[str, str], *, shared: list[str] = (), styles: str = "
     return out.getvalue()
 
 
+DRAWING_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
+SLIDE_NS = "http://schemas.openxmlformats.org/presentationml/2006/main"
+
+
+def make_pptx(slides: list[str], *, order: list[int] | None = None, notes: dict[int, str] | None = None) -> bytes:
+    """A minimal PowerPoint .pptx zipped by hand as PowerPoint lays it out: each slide's ``<p:spTree>`` body (a
+    ``show="0"`` prefix hides it), listed in ``order`` (slide numbers from 1; default as given), ``notes`` a
+    notes page's ``<p:spTree>`` body by slide number."""
+    names = f'xmlns:a="{DRAWING_NS}" xmlns:p="{SLIDE_NS}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    rel = 'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/{}" Target="{}"'
+    package = "http://schemas.openxmlformats.org/package/2006/relationships"
+    listed = "".join(f'<p:sldId id="{255 + n}" r:id="rId{n}"/>' for n in (order or range(1, len(slides) + 1)))
+    parts = {"ppt/presentation.xml": f"<p:presentation {names}><p:sldIdLst>{listed}</p:sldIdLst></p:presentation>",
+             "ppt/_rels/presentation.xml.rels": f'<Relationships xmlns="{package}">' + "".join(
+                 f'<Relationship Id="rId{n}" {rel.format("slide", f"slides/slide{n}.xml")}/>'
+                 for n in range(1, len(slides) + 1)) + "</Relationships>"}
+    for n, body in enumerate(slides, 1):
+        shown, body = (' show="0"', body.removeprefix('show="0"')) if body.startswith('show="0"') else ("", body)
+        parts[f"ppt/slides/slide{n}.xml"] = f"<p:sld {names}{shown}><p:cSld><p:spTree>{body}</p:spTree></p:cSld></p:sld>"
+        if n in (notes or {}):
+            parts[f"ppt/notesSlides/notesSlide{n}.xml"] = (f"<p:notes {names}><p:cSld><p:spTree>{notes[n]}</p:spTree>"
+                                                           "</p:cSld></p:notes>")
+            parts[f"ppt/slides/_rels/slide{n}.xml.rels"] = (
+                f'<Relationships xmlns="{package}"><Relationship Id="rId1" '
+                f'{rel.format("notesSlide", f"../notesSlides/notesSlide{n}.xml")}/></Relationships>')
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, xml in parts.items():
+            archive.writestr(name, xml)
+    return out.getvalue()
+
+
 SMALL_DOCS = {
     "policies/leave.md": "# Leave\n\nParental leave at Orvane Instruments is 22 weeks.\n\nRequests go to Ines Marlow.\n",
     "policies/travel.txt": "Travel is booked through Tripdesk. Flights under 6 hours are economy class.",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WORD_NS, make_docx, make_pdf, make_xlsx
+from conftest import WORD_NS, make_docx, make_pdf, make_pptx, make_xlsx
 from ragvsft import documents, office_zip
 from ragvsft.documents import load_documents
 from ragvsft.errors import CorpusError
@@ -657,3 +657,42 @@ def test_files_named_xlsx_that_are_not_workbooks_are_skipped_with_what_to_do(tmp
         "word.xlsx": "not an Excel .xlsx (no xl/workbook.xml in the archive)",
         "bomb.xlsx": "its sheet1 part unpacks to 2 MiB, over the 1 MiB this reader accepts",
         "old.xls": "unsupported file type '.xls'; save it as .xlsx or CSV UTF-8 to include it"}
+
+
+def shape(text: str, placeholder: str | None = None) -> str:
+    """A slide shape holding ``text`` (paragraphs split on "|"), a placeholder of that type if named."""
+    ph = "" if placeholder is None else f'<p:ph type="{placeholder}"/>'
+    paras = "".join(f"<a:p><a:r><a:t>{p}</a:t></a:r></a:p>" for p in text.split("|"))
+    return f"<p:sp><p:nvSpPr><p:nvPr>{ph}</p:nvPr></p:nvSpPr><p:txBody>{paras}</p:txBody></p:sp>"
+
+
+def test_a_powerpoint_deck_reads_as_its_shown_slides_and_notes(tmp_path: Path) -> None:
+    # Listed out of file order; a title placeholder after the body (read first), a group, a table, a line break and
+    # a field in one paragraph, slide number and footer placeholders (not read), a hidden slide, speaker notes
+    # beside the notes page's picture and number placeholders.
+    table = ('<p:graphicFrame><a:graphic><a:graphicData><a:tbl><a:tr><a:tc><a:txBody><a:p><a:r><a:t>Part</a:t></a:r>'
+             '</a:p></a:txBody></a:tc><a:tc><a:txBody><a:p><a:r><a:t>Code</a:t></a:r></a:p></a:txBody></a:tc></a:tr>'
+             '<a:tr><a:tc><a:txBody><a:p><a:r><a:t>Tube set</a:t></a:r></a:p></a:txBody></a:tc><a:tc><a:txBody><a:p>'
+             '<a:r><a:t>TS-9</a:t></a:r></a:p></a:txBody></a:tc></a:tr></a:tbl></a:graphicData></a:graphic></p:graphicFrame>')
+    slides = [
+        shape("Maximum 4 bar|Relief valve at 4.5 bar", "body") + shape("Pressure limits", "title")
+        + shape("7", "sldNum") + shape("ACME confidential", "ftr")
+        + '<p:grpSp><p:sp><p:txBody><a:p><a:r><a:t>Call</a:t></a:r><a:br/><a:r><a:t>ext. 2600</a:t></a:r>'
+          '<a:fld type="datetime"><a:t>today</a:t></a:fld></a:p></p:txBody></p:sp></p:grpSp>',
+        shape("Pump X-200 training", "ctrTitle") + shape("Field service"),
+        'show="0"' + shape("Draft pricing", "title"),
+        shape("Spare parts", "title") + table,
+    ]
+    notes = {1: shape("", "sldImg") + shape("Stress the yearly valve test.", "body") + shape("7", "sldNum")}
+    deck = make_pptx(slides, order=[2, 1, 3, 4], notes=notes)
+    assert read_one(tmp_path, "training.pptx", deck) == (
+        "Pump X-200 training\nField service\n\nPressure limits\nMaximum 4 bar\nRelief valve at 4.5 bar\nCall\n"
+        "ext. 2600today\nNotes: Stress the yearly valve test.\n\nSpare parts\nPart | Code\nTube set | TS-9")
+    docs = write(tmp_path / "bad" / "docs", {"good.md": b"content",
+                                              "old.pptx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),
+                                              "sheet.pptx": make_xlsx({"S": ""}), "old.ppt": b"\xd0\xcf"})
+    assert {Path(s.path).name: s.reason for s in load_documents(docs).skipped} == {
+        "old.pptx": "password-protected, or a PowerPoint 97-2003 .ppt named .pptx: save it in PowerPoint as a .pptx "
+                    "without a password",
+        "sheet.pptx": "not a PowerPoint .pptx (no ppt/presentation.xml in the archive)",
+        "old.ppt": "unsupported file type '.ppt'; save it as .pptx or PDF to include it"}

@@ -23,6 +23,7 @@ from ragvsft.errors import CorpusError, UnreadableFile
 from ragvsft.html_text import read_html
 from ragvsft.markdown_text import read_markdown, read_mdx
 from ragvsft.pdf_text import document_text
+from ragvsft.pptx_text import read_pptx
 from ragvsft.rst_text import read_rst
 from ragvsft.tables import TableProblem, records, table_rows
 from ragvsft.textforms import decode, decode_problem, non_text, normalize
@@ -192,6 +193,8 @@ READERS: dict[str, Callable[[bytes], str]] = {
     ".adoc": read_asciidoc,
     ".xlsx": read_xlsx,
     ".xlsm": read_xlsx,
+    ".pptx": read_pptx,
+    ".pptm": read_pptx,
 }
 
 
@@ -199,7 +202,7 @@ READERS: dict[str, Callable[[bytes], str]] = {
 SAVE_AS = {suffix: f"; save it as {readable} to include it" for suffixes, readable in [
     ((".xls", ".ods", ".numbers"), ".xlsx or CSV UTF-8"),
     ((".doc", ".odt", ".rtf", ".pages"), ".docx"),
-    ((".pptx", ".ppt", ".odp", ".key"), "PDF"),
+    ((".ppt", ".odp", ".key"), ".pptx or PDF"),
     ((".msg",), "HTML or text (Outlook: File > Save As)"),
 ] for suffix in suffixes}
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import io
+import posixpath
 import zipfile
 from collections.abc import Iterator
 from xml.etree import ElementTree
 
 from ragvsft.errors import UnreadableFile
 
+PACKAGE = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 XML_LIMIT = 100 * 2**20  # a part unpacks to at most this: a zip bomb is refused, not expanded
 OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # the first bytes of a 97-2003 Office file and of an encrypted one
 
@@ -56,3 +58,19 @@ def parsed(xml: bytes) -> ElementTree.Element:
         return ElementTree.fromstring(xml) if xml else ElementTree.Element("none")
     except ElementTree.ParseError:
         return ElementTree.Element("none")
+
+
+def related(archive: zipfile.ZipFile, name: str) -> dict[str, tuple[str, str]]:
+    """The parts the part ``name`` points to, by relationship id: (its kind, e.g. ``"worksheet"``, ``"notesSlide"``;
+    its path in the archive). Targets are relative to the part's folder, or absolute from the archive's root; one
+    pointing outside the archive (a hyperlink) is left out."""
+    folder, file = posixpath.split(name)
+    relationships = parsed(part(archive, posixpath.join(folder, "_rels", f"{file}.rels"), optional=True))
+    found = {}
+    for relationship in relationships.iter(f"{PACKAGE}Relationship"):
+        target = relationship.get("Target", "")
+        if relationship.get("TargetMode") == "External" or not target:
+            continue
+        path = posixpath.normpath(target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target))
+        found[relationship.get("Id", "")] = (relationship.get("Type", "").rpartition("/")[2], path)
+    return found

@@ -17,12 +17,11 @@ import re
 from collections.abc import Iterator
 from xml.etree import ElementTree
 
-from ragvsft.office_zip import opened, parsed, part
+from ragvsft.office_zip import opened, parsed, part, related
 from ragvsft.tables import records
 
 M = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-PACKAGE = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 # Excel's built-in number formats that show a date or time (ids 14-22 and 45-47; 27-36 and 50-58 in East Asian
 # locales), and those that show a percentage.
 DATE_FORMATS = {*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)}
@@ -38,17 +37,15 @@ def read_xlsx(raw: bytes) -> str:
     """The text of a workbook's visible sheets (see the module's description)."""
     with opened(raw, app="Excel", suffix=".xlsx", old_suffix=".xls", main="xl/workbook.xml") as archive:
         workbook = parsed(part(archive, "xl/workbook.xml"))
-        targets = {rel.get("Id"): rel.get("Target", "") for rel in
-                   parsed(part(archive, "xl/_rels/workbook.xml.rels", optional=True)).iter(f"{PACKAGE}Relationship")}
+        targets = related(archive, "xl/workbook.xml")
         cells = _CellText(parsed(part(archive, "xl/sharedStrings.xml", optional=True)),
                           parsed(part(archive, "xl/styles.xml", optional=True)),
                           date1904=_child(workbook, "workbookPr").get("date1904") in ("1", "true"))
-        sheets = [(sheet.get("name", ""), targets.get(sheet.get(f"{R}id"), "")) for sheet in workbook.iter(f"{M}sheet")
-                  if sheet.get("state", "visible") == "visible"]
+        sheets = [(sheet.get("name", ""), targets.get(sheet.get(f"{R}id", ""), ("", ""))[1])
+                  for sheet in workbook.iter(f"{M}sheet") if sheet.get("state", "visible") == "visible"]
         texts = []
-        for name, target in sheets:
-            path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            text = records(_rows(part(archive, path, optional=True), cells)) if target else ""
+        for name, path in sheets:
+            text = records(_rows(part(archive, path, optional=True), cells)) if path else ""
             if text:
                 texts.append(f"{name}\n\n{text}" if len(sheets) > 1 else text)
     return "\n\n".join(texts)
