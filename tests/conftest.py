@@ -126,6 +126,23 @@ def make_pptx(slides: list[str], *, order: list[int] | None = None, notes: dict[
     return out.getvalue()
 
 
+def make_odf(body: str, *, styles: str = "", manifest: str = "") -> bytes:
+    """A minimal OpenDocument file zipped by hand: ``body`` inside ``<office:body>`` (``<office:text>…``), the
+    ``<office:automatic-styles>`` content, the ``META-INF/manifest.xml`` text."""
+    names = " ".join(f'xmlns:{prefix}="urn:oasis:names:tc:opendocument:xmlns:{name}:1.0"' for prefix, name in [
+        ("office", "office"), ("text", "text"), ("table", "table"), ("draw", "drawing"), ("style", "style"),
+        ("presentation", "presentation")])
+    content = (f"<office:document-content {names}><office:automatic-styles>{styles}</office:automatic-styles>"
+               f"<office:body>{body}</office:body></office:document-content>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", content)
+        if manifest:
+            archive.writestr("META-INF/manifest.xml", manifest)
+    return out.getvalue()
+
+
 SMALL_DOCS = {
     "policies/leave.md": "# Leave\n\nParental leave at Orvane Instruments is 22 weeks.\n\nRequests go to Ines Marlow.\n",
     "policies/travel.txt": "Travel is booked through Tripdesk. Flights under 6 hours are economy class.",

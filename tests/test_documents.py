@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WORD_NS, make_docx, make_pdf, make_pptx, make_xlsx
-from ragvsft import documents, office_zip
+from conftest import WORD_NS, make_docx, make_odf, make_pdf, make_pptx, make_xlsx
+from ragvsft import documents, odf_text, office_zip
 from ragvsft.documents import load_documents
 from ragvsft.errors import CorpusError
 from ragvsft.pdf_text import running_lines
@@ -60,18 +60,18 @@ def test_bad_files_are_skipped_and_counted(tmp_path: Path) -> None:
         "cut.txt": "cut short".encode("utf-16")[:-1],  # UTF-16 by its byte-order mark, an odd number of bytes
         "broken.pdf": b"%PDF-1.4 this is not a pdf",
         "image.png": b"\x89PNG",
-        "prices.ods": b"PK\x03\x04",
+        "prices.numbers": b"PK\x03\x04",
         ".DS_Store": b"\x00\x01",  # hidden: ignored, not even counted
     })
     loaded = load_documents(docs)
     assert [d.id for d in loaded.documents] == ["good.md"]
     reasons = {Path(s.path).name: s.reason for s in loaded.skipped}
-    assert set(reasons) == {"empty.md", "blank.txt", "latin1.txt", "cut.txt", "broken.pdf", "image.png", "prices.ods"}
+    assert set(reasons) == {"empty.md", "blank.txt", "latin1.txt", "cut.txt", "broken.pdf", "image.png", "prices.numbers"}
     assert reasons["latin1.txt"] == "not valid UTF-8 (byte 3); re-save it as UTF-8"
     assert reasons["cut.txt"] == "not valid UTF-16 (byte 18); re-save it as UTF-8"
     assert "empty" in reasons["empty.md"]
     assert reasons["image.png"] == "unsupported file type '.png'"
-    assert reasons["prices.ods"] == "unsupported file type '.ods'; save it as .xlsx or CSV UTF-8 to include it"
+    assert reasons["prices.numbers"] == "unsupported file type '.numbers'; save it as .xlsx or CSV UTF-8 to include it"
 
 
 def test_an_html_table_reads_as_one_line_per_row(tmp_path: Path) -> None:
@@ -696,3 +696,54 @@ def test_a_powerpoint_deck_reads_as_its_shown_slides_and_notes(tmp_path: Path) -
                     "without a password",
         "sheet.pptx": "not a PowerPoint .pptx (no ppt/presentation.xml in the archive)",
         "old.ppt": "unsupported file type '.ppt'; save it as .pptx or PDF to include it"}
+
+
+def test_opendocument_text_slides_and_sheets_read_as_libreoffice_shows_them(tmp_path: Path, monkeypatch) -> None:
+    text = ("<office:text><text:h>Travel policy</text:h><text:p>Book <text:span>economy</text:span><text:s text:c='3'/>"
+            "for flights<text:tab/>under 6 h<text:note><text:note-body><text:p>Footnote</text:p></text:note-body>"
+            "</text:note>.<office:annotation><text:p>Check this</text:p></office:annotation><text:line-break/>"
+            "See <text:a>the portal</text:a>.<draw:frame><draw:text-box><text:p>Boxed</text:p></draw:text-box>"
+            "</draw:frame></text:p><text:tracked-changes><text:p>deleted words</text:p></text:tracked-changes>"
+            "<text:list><text:list-item><text:p>Ask your manager</text:p></text:list-item></text:list><text:section>"
+            "<table:table><table:table-header-rows><table:table-row><table:table-cell><text:p>Grade</text:p>"
+            "</table:table-cell><table:table-cell><text:p>Days</text:p></table:table-cell></table:table-row>"
+            "</table:table-header-rows><table:table-row><table:table-cell><text:p>Senior</text:p></table:table-cell>"
+            "<table:table-cell><text:p>28</text:p></table:table-cell></table:table-row></table:table></text:section>"
+            "</office:text>")
+    slides = ("<office:presentation><draw:page><draw:frame presentation:class='title'><draw:text-box><text:p>Pump "
+              "training</text:p></draw:text-box></draw:frame><draw:frame presentation:class='page-number'>"
+              "<draw:text-box><text:p>1</text:p></draw:text-box></draw:frame><presentation:notes><draw:page-thumbnail/>"
+              "<draw:frame presentation:class='notes'><draw:text-box><text:p>Stress the valve test.</text:p>"
+              "</draw:text-box></draw:frame></presentation:notes></draw:page><draw:page><draw:frame><draw:text-box>"
+              "<text:p>Limits</text:p><text:p>4 bar</text:p></draw:text-box></draw:frame></draw:page></office:presentation>")
+
+    def cell(text: str = "", repeat: int = 1) -> str:
+        body = f"<text:p>{text}</text:p>" if text else ""
+        return f"<table:table-cell table:number-columns-repeated='{repeat}'>{body}</table:table-cell>"
+
+    sheets = ("<office:spreadsheet><table:table table:name='Tickets'><table:table-row>" + cell("Ticket") + cell("Q1")
+              + cell("Q2") + cell("Opened") + cell("", 1000) + "</table:table-row><table:table-row>" + cell("1042")
+              + cell("0", 2) + "<table:covered-table-cell/>" + cell("", 1000) + "</table:table-row>"
+              "<table:table-row table:number-rows-repeated='1048000'>" + cell("", 1024) + "</table:table-row>"
+              "<table:table-row table:number-rows-repeated='3'>" + cell("dup") + "</table:table-row></table:table>"
+              "<table:table table:name='Owners'><table:table-row>" + cell("Owner") + "</table:table-row><table:table-row>"
+              + cell("Ines") + "</table:table-row></table:table><table:table table:name='Scratch' "
+              "table:style-name='ta2'><table:table-row>" + cell("secret") + "</table:table-row></table:table>"
+              "</office:spreadsheet>")
+    hidden = "<style:style style:name='ta2'><style:table-properties table:display='false'/></style:style>"
+    docs = write(tmp_path / "docs", {
+        "policy.odt": make_odf(text), "deck.odp": make_odf(slides), "tickets.ods": make_odf(sheets, styles=hidden),
+        "locked.odt": make_odf(text, manifest="<manifest:encryption-data/>"),
+        "huge.ods": make_odf("<office:spreadsheet><table:table><table:table-row table:number-rows-repeated='50'>"
+                             + cell("x", 50) + "</table:table-row></table:table></office:spreadsheet>")})
+    monkeypatch.setattr(odf_text, "MAX_CELLS", 1000)
+    loaded = load_documents(docs)
+    assert {d.id: d.text for d in loaded.documents} == {
+        "policy.odt": "Travel policy\nBook economy   for flights\tunder 6 h.\nSee the portal.\nBoxed\nAsk your manager\n"
+                      "Grade | Days\nSenior | 28",
+        "deck.odp": "Pump training\nNotes: Stress the valve test.\n\nLimits\n4 bar",
+        "tickets.ods": "Tickets\n\nTicket: 1042\nQ1: 0\nQ2: 0\n\nTicket: dup\n\nTicket: dup\n\nTicket: dup\n\n"
+                       "Owners\n\nOwner: Ines"}
+    assert {Path(s.path).name: s.reason for s in loaded.skipped} == {
+        "locked.odt": "password-protected: save it in LibreOffice as a .odt without a password",
+        "huge.ods": "its sheets hold over 1,000 cells, more than this reader reads"}

@@ -22,6 +22,7 @@ from ragvsft.encoded_data import LEFT_OUT, drop_encoded_data
 from ragvsft.errors import CorpusError, UnreadableFile
 from ragvsft.html_text import read_html
 from ragvsft.markdown_text import read_markdown, read_mdx
+from ragvsft.odf_text import read_odp, read_ods, read_odt
 from ragvsft.pdf_text import document_text
 from ragvsft.pptx_text import read_pptx
 from ragvsft.rst_text import read_rst
@@ -195,14 +196,17 @@ READERS: dict[str, Callable[[bytes], str]] = {
     ".xlsm": read_xlsx,
     ".pptx": read_pptx,
     ".pptm": read_pptx,
+    ".odt": read_odt,
+    ".odp": read_odp,
+    ".ods": read_ods,
 }
 
 
 # Office formats no reader here opens, and the one their program saves them as that a reader does.
 SAVE_AS = {suffix: f"; save it as {readable} to include it" for suffixes, readable in [
-    ((".xls", ".ods", ".numbers"), ".xlsx or CSV UTF-8"),
-    ((".doc", ".odt", ".rtf", ".pages"), ".docx"),
-    ((".ppt", ".odp", ".key"), ".pptx or PDF"),
+    ((".xls", ".numbers"), ".xlsx or CSV UTF-8"),
+    ((".doc", ".rtf", ".pages"), ".docx"),
+    ((".ppt", ".key"), ".pptx or PDF"),
     ((".msg",), "HTML or text (Outlook: File > Save As)"),
 ] for suffix in suffixes}
 

@@ -1,6 +1,6 @@
-"""The zip archive an Office 2007+ file is (``.docx``, ``.xlsx``): its parts read with a bound on what they unpack
-to, and the errors a user meets (a password, a 97-2003 file renamed) worded as what to do. The standard library
-parses the XML parts: expat refuses entity expansion bombs, and no external entity is ever fetched.
+"""The zip archive an Office 2007+ or OpenDocument file is (``.docx``, ``.xlsx``, ``.odt``): its parts read with
+a bound on what they unpack to, and the errors a user meets (a password, a 97-2003 file renamed) worded as what to
+do. The standard library parses the XML parts: expat refuses entity expansion bombs, and no external entity is ever fetched.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # the first bytes of a 97-2003 Of
 
 
 @contextlib.contextmanager
-def opened(raw: bytes, *, app: str, suffix: str, old_suffix: str, main: str) -> Iterator[zipfile.ZipFile]:
-    """The archive ``raw`` is; :class:`UnreadableFile` saying what to do where it is not one, or lacks its ``main``
-    part (``word/document.xml``)."""
+def opened(raw: bytes, *, app: str, suffix: str, old_suffix: str | None, main: str) -> Iterator[zipfile.ZipFile]:
+    """The archive ``raw`` is; :class:`UnreadableFile` saying what to do where it is not one (a 97-2003 file named
+    ``suffix``, where ``old_suffix`` names that format), or lacks its ``main`` part (``word/document.xml``)."""
     a = "an" if app[0] in "AEIOU" else "a"
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
@@ -30,7 +30,7 @@ def opened(raw: bytes, *, app: str, suffix: str, old_suffix: str, main: str) -> 
                 raise UnreadableFile(f"not {a} {app} {suffix} (no {main} in the archive)")
             yield archive
     except zipfile.BadZipFile as exc:
-        if raw.startswith(OLE_MAGIC):  # Office keeps both of these in an OLE container, not a zip archive
+        if old_suffix and raw.startswith(OLE_MAGIC):  # Office keeps both of these in an OLE container, not a zip archive
             raise UnreadableFile(f"password-protected, or {a} {app} 97-2003 {old_suffix} named {suffix}: save it in "
                                  f"{app} as a {suffix} without a password") from None
         raise UnreadableFile(f"not a readable {suffix} ({exc})") from None
