@@ -702,8 +702,9 @@ def test_opendocument_text_slides_and_sheets_read_as_libreoffice_shows_them(tmp_
     text = ("<office:text><text:h>Travel policy</text:h><text:p>Book <text:span>economy</text:span><text:s text:c='3'/>"
             "for flights<text:tab/>under 6 h<text:note><text:note-body><text:p>Footnote</text:p></text:note-body>"
             "</text:note>.<office:annotation><text:p>Check this</text:p></office:annotation><text:line-break/>"
-            "See <text:a>the portal</text:a>.<draw:frame><draw:text-box><text:p>Boxed</text:p></draw:text-box>"
-            "</draw:frame></text:p><text:tracked-changes><text:p>deleted words</text:p></text:tracked-changes>"
+            "See <text:a>the portal</text:a>.<text:span><draw:frame><draw:text-box><text:p>Boxed</text:p><draw:frame>"
+            "<draw:text-box><text:p>Inner</text:p></draw:text-box></draw:frame></draw:text-box></draw:frame></text:span>"
+            "</text:p><text:tracked-changes><text:p>deleted words</text:p></text:tracked-changes>"
             "<text:list><text:list-item><text:p>Ask your manager</text:p></text:list-item></text:list><text:section>"
             "<table:table><table:table-header-rows><table:table-row><table:table-cell><text:p>Grade</text:p>"
             "</table:table-cell><table:table-cell><text:p>Days</text:p></table:table-cell></table:table-row>"
@@ -739,7 +740,7 @@ def test_opendocument_text_slides_and_sheets_read_as_libreoffice_shows_them(tmp_
     monkeypatch.setattr(odf_text, "MAX_CELLS", 1000)
     loaded = load_documents(docs)
     assert {d.id: d.text for d in loaded.documents} == {
-        "policy.odt": "Travel policy\nBook economy   for flights\tunder 6 h.\nSee the portal.\nBoxed\nAsk your manager\n"
+        "policy.odt": "Travel policy\nBook economy   for flights\tunder 6 h.\nSee the portal.\nBoxed\nInner\nAsk your manager\n"
                       "Grade | Days\nSenior | 28",
         "deck.odp": "Pump training\nNotes: Stress the valve test.\n\nLimits\n4 bar",
         "tickets.ods": "Tickets\n\nTicket: 1042\nQ1: 0\nQ2: 0\n\nTicket: dup\n\nTicket: dup\n\nTicket: dup\n\n"

@@ -70,8 +70,9 @@ def _blocks(element: ElementTree.Element) -> list[str]:
         if tag in NOT_READ or child.get(f"{PRESENTATION}class") in FURNITURE:
             continue
         if tag in (f"{TEXT}p", f"{TEXT}h"):
-            out.append(_inline(child).strip() + "\n")
-            out += _blocks_inside(child)
+            anchored: list[ElementTree.Element] = []
+            out.append(_inline(child, anchored).strip() + "\n")
+            out += [line for frame in anchored for line in _blocks(frame)]  # text boxes anchored in it, after it
         elif tag == f"{TABLE}table":
             out += [" | ".join(row) + "\n" for row in _rows(child) if any(row)]
         elif tag == f"{PRESENTATION}notes":
@@ -84,13 +85,9 @@ def _blocks(element: ElementTree.Element) -> list[str]:
     return out
 
 
-def _blocks_inside(paragraph: ElementTree.Element) -> list[str]:
-    """The text boxes anchored in a paragraph (``draw:frame``), read after it."""
-    return [line for frame in paragraph.iter(f"{DRAW}frame") for line in _blocks(frame)]
-
-
-def _inline(element: ElementTree.Element) -> str:
-    """A paragraph's text: spans and links as their text, ``text:s`` as its count of spaces, tabs, line breaks."""
+def _inline(element: ElementTree.Element, anchored: list[ElementTree.Element] | None = None) -> str:
+    """A paragraph's text: spans and links as their text, ``text:s`` as its count of spaces, tabs, line breaks;
+    the frames (text boxes, pictures) anchored in it are put in ``anchored``."""
     parts = [element.text or ""]
     for child in element:
         tag = child.tag
@@ -101,8 +98,11 @@ def _inline(element: ElementTree.Element) -> str:
             parts.append("\t")
         elif tag == f"{TEXT}line-break":
             parts.append("\n")
-        elif tag not in NOT_READ and tag != f"{DRAW}frame":
-            parts.append(_inline(child))
+        elif tag == f"{DRAW}frame":
+            if anchored is not None:
+                anchored.append(child)
+        elif tag not in NOT_READ:
+            parts.append(_inline(child, anchored))
         parts.append(child.tail or "")
     return "".join(parts)
 
