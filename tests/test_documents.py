@@ -748,3 +748,25 @@ def test_opendocument_text_slides_and_sheets_read_as_libreoffice_shows_them(tmp_
     assert {Path(s.path).name: s.reason for s in loaded.skipped} == {
         "locked.odt": "password-protected: save it in LibreOffice as a .odt without a password",
         "huge.ods": "its sheets hold over 1,000 cells, more than this reader reads"}
+
+
+def test_json_lines_records_read_a_paragraph_per_record(tmp_path: Path) -> None:
+    # A help desk's ticket export: nested fields, a list of tags, a body in HTML, comments (each a record after its
+    # ticket), null and empty values, a blank line; a bad line and a nesting bomb named; a .json file not read.
+    tickets = (b'{"id": 1042, "subject": "Pump stops", "customer": {"name": "Ines", "plan": "Premium"}, "tags": ["pump",'
+               b' "urgent"], "body": "<p>Stops after <b>2</b> minutes.</p>", "escalated": true, "closed_at": null,'
+               b' "notes": "", "comments": [{"author": "Tier 2", "text": "Replaced the tube set."}]}\n\n'
+               b'{"id": 1043, "subject": "Display flickers"}\n')
+    docs = write(tmp_path / "docs", {"tickets.jsonl": tickets, "bad.ndjson": b'{"id": 1}\n{"id": 2,\n',
+                                     "deep.jsonl": b"[" * 100_000 + b"]" * 100_000, "_category_.json": b'{"label": "x"}'})
+    loaded = load_documents(docs)
+    assert {d.id: d.text for d in loaded.documents} == {"tickets.jsonl": (
+        "id: 1042\nsubject: Pump stops\ncustomer.name: Ines\ncustomer.plan: Premium\ntags: pump, urgent\n"
+        "body: Stops after 2 minutes.\nescalated: true\n\ncomments.author: Tier 2\ncomments.text: Replaced the tube set."
+        "\n\nid: 1043\nsubject: Display flickers")}
+    assert {Path(s.path).name: s.reason for s in loaded.skipped} == {
+        "bad.ndjson": "line 2 is not JSON (column 10: Expecting property name enclosed in double quotes); a .jsonl file "
+                      "holds one JSON value per line",
+        "deep.jsonl": "line 1 is nested too deep to read (a hostile or broken file)",
+        "_category_.json": "unsupported file type '.json'; save it as JSON Lines, a record per line "
+                           "(jq -c '.[]' x.json > x.jsonl), to include it"}

@@ -21,6 +21,7 @@ from ragvsft.docx_text import read_docx
 from ragvsft.encoded_data import LEFT_OUT, drop_encoded_data
 from ragvsft.errors import CorpusError, UnreadableFile
 from ragvsft.html_text import read_html
+from ragvsft.json_text import read_json_lines
 from ragvsft.markdown_text import read_markdown, read_mdx
 from ragvsft.odf_text import read_odp, read_ods, read_odt
 from ragvsft.pdf_text import document_text
@@ -199,6 +200,8 @@ READERS: dict[str, Callable[[bytes], str]] = {
     ".odt": read_odt,
     ".odp": read_odp,
     ".ods": read_ods,
+    ".jsonl": read_json_lines,
+    ".ndjson": read_json_lines,
 }
 
 
@@ -208,6 +211,7 @@ SAVE_AS = {suffix: f"; save it as {readable} to include it" for suffixes, readab
     ((".doc", ".rtf", ".pages"), ".docx"),
     ((".ppt", ".key"), ".pptx or PDF"),
     ((".msg",), "HTML or text (Outlook: File > Save As)"),
+    ((".json",), "JSON Lines, a record per line (jq -c '.[]' x.json > x.jsonl),"),
 ] for suffix in suffixes}
 
 
