@@ -519,10 +519,12 @@ def test_asciidoc_reads_as_asciidoctor_shows_it(tmp_path: Path) -> None:
     page = (b"= Upgrading\n:page-aliases: old.adoc\n:toc: left\n\n// TODO: macOS\n////\ndraft: 5 GB\n////\n[[before]]\n"
             b"[WARNING]\n====\nStop the service first.\n====\n\nimage::pump.png[Pump X-200 front panel,300]\n"
             b"include::partial$common.adoc[]\n\n[source,c]\n----\nrun(); // xref:a[b]\n----\n\n"
-            b"See xref:install.adoc[Installing], <<checks,the checklist>>, <<before>> and link:https://x.org[the site].")
+            b"See xref:install.adoc[Installing], <<checks,the checklist>>, <<before>> and link:https://x.org[the site].\n"
+            b"Docs at link:https://x.org/docs/[], https://x.org/api[API,window=_blank], https://x.org/faq[FAQ^] and "
+            b"mailto:help@x.org[].")
     assert read_one(tmp_path, "upgrade.adoc", page) == (
         "= Upgrading\n\nWarning:\nStop the service first.\n\nPump X-200 front panel\n\nrun(); // xref:a[b]\n\n"
-        "See Installing, the checklist, before and the site.")
+        "See Installing, the checklist, before and the site.\nDocs at https://x.org/docs/, API, FAQ and help@x.org.")
 
 
 def test_asciidoc_attribute_references_read_as_the_values_the_page_sets(tmp_path: Path) -> None:

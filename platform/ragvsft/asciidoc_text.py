@@ -187,8 +187,16 @@ def _substitutes_attributes(style_line: str) -> bool:
 
 def _macro_text(match: re.Match[str]) -> str:
     """A bracketed text after a word: the text alone where the word ends in an inline macro ("see (xref:a.adoc"),
-    as written otherwise."""
+    as written otherwise. A link's text drops its attributes (``Docs,window=_blank``, ``Docs^``); a link or cross
+    reference without text shows its target, as Asciidoctor does (``link:https://x.org/[]`` reads the address)."""
     word = match["word"]
-    if name := _MACRO_NAME.search(word):
-        return word[:name.start()] + match["text"]
-    return match[0]
+    if not (name := _MACRO_NAME.search(word)):
+        return match[0]
+    text, target = match["text"], word[name.end():]
+    kind = name[0].rstrip(":")
+    if kind not in ("kbd", "btn", "menu", "footnote"):
+        first, comma, rest = text.partition(",")
+        text = (first if comma and "=" in rest else text).removesuffix("^")
+        if not text.strip():
+            text = target if kind in ("xref", "link", "mailto") else f"{kind}:{target}"
+    return word[:name.start()] + text
