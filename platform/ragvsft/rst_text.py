@@ -66,8 +66,8 @@ def read_rst(raw: bytes) -> str:
     block = 0  # the indentation of the line that opened that block (directives nest in lists and other directives)
     started = False  # whether the page shows anything yet
     for line in lines:
-        text = line.lstrip(" \t")
-        depth, blank = len(line) - len(text), not text
+        depth = _indent(line)
+        text, blank = line[depth:], not line[depth:]
         inside = blank or depth > block
         if (dropping and inside) or (options and depth > block and _FIELD.match(text)):
             continue
@@ -107,16 +107,20 @@ def _shown(text: str, substitutions: dict[str, str]) -> str:
     return _LINK.sub(_role_text, _ROLE.sub(_role_text, _substituted(text, substitutions)))
 
 
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
 def _substitutions(lines: list[str]) -> dict[str, str]:
     """The text of each substitution the page defines, by its name in the form references are matched in: a
     ``replace`` (its indented lines too), a ``unicode`` (its characters), an ``image`` (its ``:alt:`` text)."""
     found: dict[str, str] = {}
     for at, line in enumerate(lines):
-        depth = len(line) - len(line.lstrip(" \t"))
+        depth = _indent(line)
         if not (definition := _DEFINITION.match(line[depth:])):
             continue
         body, after = [(definition["text"] or "").strip()], at + 1
-        while after < len(lines) and lines[after].strip() and len(lines[after]) - len(lines[after].lstrip(" \t")) > depth:
+        while after < len(lines) and lines[after].strip() and _indent(lines[after]) > depth:
             body.append(lines[after].strip())
             after += 1
         name, kind = " ".join(definition["name"].split()).casefold(), definition["kind"]
