@@ -113,11 +113,13 @@ def test_a_web_page_reads_as_a_browser_lays_it_out(tmp_path: Path) -> None:
     # Without <main>, the whole page is read; nested 100,000 deep, it reads without recursion.
     assert read_one(tmp_path / "plain", "p.html", b"<p>Intro <b>bold</b> end</p><div>Next</div>") == \
         "Intro bold end\n\nNext"
-    # Without <main>: the site's header and footer (ARIA's banner and contentinfo, by role or by place) are not read;
-    # an article's own header and footer are.
+    # Without <main>: the site's header and footer (ARIA's banner and contentinfo, by role or by place), a cookie
+    # banner, a closed <dialog>, search and menus are not read; an article's own header and footer are.
     export = (b"<body><header><a>ACME Wiki</a> Spaces</header><div role='banner'>Log in</div><article><header>"
               b"<h1>Travel policy</h1></header><p>Book economy.</p><footer>Owner: Ines</footer></article>"
-              b"<div role='contentinfo'>Document generated on 2026-11-28</div><footer>\xc2\xa9 ACME</footer></body>")
+              b"<div role='contentinfo'>Document generated on 2026-11-28</div><footer>\xc2\xa9 ACME</footer>"
+              b"<div role='dialog'>We use cookies. Accept all</div><dialog>Sign up for news</dialog>"
+              b"<form role='search'><label>Search the wiki</label></form><ul role='menubar'><li>Edit</li></ul></body>")
     assert read_one(tmp_path / "export", "travel.html", export) == "Travel policy\n\nBook economy.\n\nOwner: Ines"
     deep = b"<div>" * 100_000 + b"deep text" + b"</div>" * 100_000
     assert read_one(tmp_path / "deep", "d.html", deep) == "deep text"

@@ -30,6 +30,7 @@ _BREAKS |= {name: LINE for name in ("div", "li", "ul", "ol", "dl", "dt", "dd", "
                                     "summary", "option", "legend", "nav", "center")}
 _NOT_TEXT = ["script", "style", "noscript", "template"]
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_SITE_ROLES = {"navigation", "banner", "contentinfo", "search", "menu", "menubar", "toolbar", "dialog", "alertdialog"}
 _SPACE = re.compile(r"[ \t\n\r\f]+")  # HTML's white space (a no-break space is text)
 _PERMALINK = {"", "¶", "#", "§", "🔗", "link"}  # what a heading's "link to this section" anchor shows
 # A page's own word on its encoding (<meta charset>, or the http-equiv form), where browsers look for it: the first
@@ -158,18 +159,19 @@ def _text(root: Any, drop_furniture: bool) -> str:
 
 
 def _is_site_furniture(tag: Any) -> bool:
-    """What is the site's, not the page's: navigation, and the site's header and footer (ARIA's banner and
-    contentinfo landmarks: an element with that role, or a ``<header>``/``<footer>`` outside any article, aside,
-    main, nav or section, which HTML gives that role)."""
+    """What is the site's, not the page's: navigation, search, menus, toolbars and pop-up dialogs (a cookie
+    banner), and the site's header and footer (ARIA's banner and contentinfo landmarks: an element with that role,
+    or a ``<header>``/``<footer>`` outside any article, aside, main, nav or section, which HTML gives that role)."""
     role = tag.get("role")
-    if tag.name == "nav" or role in ("navigation", "banner", "contentinfo"):
+    if tag.name == "nav" or role in _SITE_ROLES:
         return True
     return tag.name in ("header", "footer") and tag.find_parent(["article", "aside", "main", "nav", "section"]) is None
 
 
 def _is_hidden(tag: Any) -> bool:
-    """Marked as not shown: the ``hidden`` attribute, or an inline style that hides it."""
-    return tag.has_attr("hidden") or bool(_HIDDEN_STYLE.search(str(tag.get("style", ""))))
+    """Marked as not shown: the ``hidden`` attribute, an inline style that hides it, a ``<dialog>`` not open."""
+    return (tag.has_attr("hidden") or bool(_HIDDEN_STYLE.search(str(tag.get("style", ""))))
+            or (tag.name == "dialog" and not tag.has_attr("open")))
 
 
 def _is_permalink(tag: Any) -> bool:
