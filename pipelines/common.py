@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import resource
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from rich.console import Console
 from rich.markup import escape
@@ -49,12 +50,24 @@ def load_experiment_corpus(config: ExperimentConfig, console: Console) -> Corpus
         raise CorpusError(skipped[0].path, f"{skipped[0].reason} (strict_corpus = true: {len(skipped)} file(s) "
                                            "skipped in docs/ are errors; fix them or set strict_corpus = false)")
     print_reading(corpus.docs, console)
-    console.print(
-        f"corpus [bold]{escape(corpus.name)}[/]: {len(corpus.documents)} documents"
-        f"{f' ({len(corpus.docs.skipped)} skipped)' if corpus.docs.skipped else ''}, "
-        f"{len(corpus.split('train'))} train / {len(corpus.split('eval'))} eval questions"
-    )
+    console.print(f"corpus [bold]{escape(corpus.name)}[/]: {escape(documents_count(corpus.docs))}, "
+                  f"{len(corpus.split('train'))} train / {len(corpus.split('eval'))} eval questions")
     return corpus
+
+
+def documents_count(docs: DocumentSet) -> str:
+    """How many documents were read, by type where there are several, and how many files were skipped.
+
+    Example:
+        >>> read = tuple(Document(name, "text") for name in ("a.md", "b.md", "c.pdf"))
+        >>> documents_count(DocumentSet(read, (), ""))
+        '3 documents (2 .md, 1 .pdf)'
+    """
+    types = Counter(PurePosixPath(d.id).suffix.lower() or "no suffix" for d in docs.documents)
+    notes = [", ".join(f"{n} {suffix}" for suffix, n in sorted(types.items(), key=lambda t: (-t[1], t[0])))] \
+        if len(types) > 1 else []
+    notes += [f"{len(docs.skipped)} skipped"] if docs.skipped else []
+    return f"{len(docs.documents)} documents" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def print_reading(docs: DocumentSet, console: Console) -> None:

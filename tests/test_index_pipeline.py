@@ -200,7 +200,7 @@ def test_bad_config_and_override_exit_non_zero(small_corpus: Path, tmp_path: Pat
     result = runner.invoke(app, ["check", str(exp), "--set", "index.top_k=zero"])
     assert result.exit_code == 2 and "'index.top_k' must be int" in result.output
     ok = runner.invoke(app, ["check", str(exp)])
-    assert ok.exit_code == 0 and "3 documents" in ok.output and "1 train / 2 eval" in ok.output
+    assert ok.exit_code == 0 and "3 documents (1 .html, 1 .md, 1 .txt), 1 train / 2 eval" in ok.output, ok.output
 
 
 def test_index_warns_when_chunks_are_longer_than_the_embedder_reads(tmp_path: Path, tiny_embedder_dir: Path,
