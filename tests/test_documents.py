@@ -121,6 +121,13 @@ def test_a_web_page_reads_as_a_browser_lays_it_out(tmp_path: Path) -> None:
               b"<div role='dialog'>We use cookies. Accept all</div><dialog>Sign up for news</dialog>"
               b"<form role='search'><label>Search the wiki</label></form><ul role='menubar'><li>Edit</li></ul></body>")
     assert read_one(tmp_path / "export", "travel.html", export) == "Travel policy\n\nBook economy.\n\nOwner: Ines"
+    # A page laid out with tables (as e-mails are built): the outer table, holding another, and a presentation
+    # table read as blocks, a line per cell; the data table inside reads a row per line.
+    mail = (b"<table><tr><td><table role='presentation'><tr><td>ACME Support</td><td>Ticket CS-104233</td></tr></table>"
+            b"</td></tr><tr><td><p>Your pump was repaired.</p><table><tr><th>Part</th><th>Cost</th></tr><tr><td>Tube set"
+            b"</td><td>40 EUR</td></tr></table></td></tr></table>")
+    assert read_one(tmp_path / "mail", "mail.html", mail) == (
+        "ACME Support\nTicket CS-104233\n\nYour pump was repaired.\n\nPart | Cost\nTube set | 40 EUR")
     deep = b"<div>" * 100_000 + b"deep text" + b"</div>" * 100_000
     assert read_one(tmp_path / "deep", "d.html", deep) == "deep text"
 

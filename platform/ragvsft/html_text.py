@@ -26,8 +26,8 @@ LINE, PARAGRAPH = "\n", "\n\n"
 _BREAKS = {name: PARAGRAPH for name in ("p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "figure", "hr",
                                         "details", "section", "article", "header", "footer", "main", "aside",
                                         "address", "fieldset", "form", "pre", "table")}
-_BREAKS |= {name: LINE for name in ("div", "li", "ul", "ol", "dl", "dt", "dd", "tr", "br", "caption", "figcaption",
-                                    "summary", "option", "legend", "nav", "center")}
+_BREAKS |= {name: LINE for name in ("div", "li", "ul", "ol", "dl", "dt", "dd", "tr", "td", "th", "br", "caption",
+                                    "figcaption", "summary", "option", "legend", "nav", "center")}
 _NOT_TEXT = ["script", "style", "noscript", "template"]
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _SITE_ROLES = {"navigation", "banner", "contentinfo", "search", "menu", "menubar", "toolbar", "dialog", "alertdialog"}
@@ -105,10 +105,16 @@ def _is_main(tag: Any) -> bool:
 
 
 def _tables_as_rows(soup: Any) -> None:
-    """Each table as its rows, ``cell | cell`` a line (as a Word table's and a Markdown table's): with a line per
-    cell, a figure would stand apart from the label it answers. Innermost tables first, so a nested one reads in
-    place; the rows stand in a ``<pre>``, so they keep their lines."""
-    for table in reversed(soup.find_all("table")):
+    """Each data table as its rows, ``cell | cell`` a line (as a Word table's and a Markdown table's): with a line
+    per cell, a figure would stand apart from the label it answers. Innermost tables first, so a nested one reads
+    in place; the rows stand in a ``<pre>``, so they keep their lines. A table that lays out the page rather than
+    holding data (``role="presentation"``, or one holding another table, as e-mails and old sites are built) is
+    left to be read as blocks, a line per cell."""
+    tables = soup.find_all("table")
+    layout = {id(t) for t in tables if t.get("role") in ("presentation", "none") or t.find("table") is not None}
+    for table in reversed(tables):
+        if id(table) in layout:
+            continue
         rows = ([" ".join(cell.get_text(" ").split()) for cell in row.find_all(["td", "th"], recursive=False)]
                 for row in table.find_all("tr"))
         pre = soup.new_tag("pre")
