@@ -249,7 +249,7 @@ def test_files_skipped_for_one_reason_are_reported_in_one_line(tmp_path: Path) -
         f"warning: skipped {docs / 'b.md'}: not valid UTF-8 (byte 3); re-save it as UTF-8",
         f"warning: skipped 300 files: unsupported file type '.png' ({docs / 'img/000.png'}, {docs / 'img/001.png'}, "
         f"{docs / 'img/002.png'} and 297 more)"]
-    assert "(301 skipped)" in result.output
+    assert "2 documents (1 .md, 1 .txt; 301 skipped)" in result.output
     assert "left out 2 KiB of base64 data (pictures pasted as data: URIs, encoded attachments) from 2 documents (a.md, a.txt)" \
         in " ".join(result.output.split())
     assert "1 document repeats another word for word (a.txt = a.md): retrieval returns each passage once" \
