@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import textwrap
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -648,6 +649,16 @@ def test_an_excel_workbook_reads_as_its_sheets_rows(tmp_path: Path) -> None:
     assert read_one(tmp_path, "tickets.xlsx", workbook) == (
         "Tickets\n\nTicket: 1042\nSummary: Pump stops\nOpened: 2026-03-01\nDone: 35%\nEscalated: TRUE\ncolumn 16384: 7\n\n"
         "Ticket: 0.3\nSummary: 0.3x\nOpened: 2026-03-01 14:30\nDone: #N/A\nEscalated: 設定\n\nNotes\n\nOwner: Ines")
+    # Shared strings where the workbook's relationships put them, under another name than Excel's.
+    renamed = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook)) as source, zipfile.ZipFile(renamed, "w") as target:
+        for item in source.namelist():
+            data = source.read(item)
+            if item == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="rS" Type="http://schemas.openxmlformats.org/'
+                                    b'officeDocument/2006/relationships/sharedStrings" Target="Strings1.xml"/></Relationships>')
+            target.writestr("xl/Strings1.xml" if item == "xl/sharedStrings.xml" else item, data)
+    assert read_one(tmp_path / "renamed", "tickets.xlsx", renamed.getvalue()) == read_one(tmp_path, "tickets.xlsx", workbook)
     # The 1904 date system (Excel for Mac before 2011), and a workbook of one sheet: no sheet name before its rows.
     mac = make_xlsx({"S": '<row><c t="inlineStr"><is><t>Due</t></is></c></row><row><c s="1"><v>44620</v></c></row>'},
                     styles=styles, workbook_pr='<workbookPr date1904="1"/>')

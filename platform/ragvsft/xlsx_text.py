@@ -38,8 +38,10 @@ def read_xlsx(raw: bytes) -> str:
     with opened(raw, app="Excel", suffix=".xlsx", old_suffix=".xls", main="xl/workbook.xml") as archive:
         workbook = parsed(part(archive, "xl/workbook.xml"))
         targets = related(archive, "xl/workbook.xml")
-        cells = _CellText(parsed(part(archive, "xl/sharedStrings.xml", optional=True)),
-                          parsed(part(archive, "xl/styles.xml", optional=True)),
+        # Where the workbook's relationships say (some writers name them otherwise), else where Excel puts them.
+        shared, styles = (next((path for kind, path in targets.values() if kind == wanted), f"xl/{wanted}.xml")
+                          for wanted in ("sharedStrings", "styles"))
+        cells = _CellText(parsed(part(archive, shared, optional=True)), parsed(part(archive, styles, optional=True)),
                           date1904=_child(workbook, "workbookPr").get("date1904") in ("1", "true"))
         sheets = [(sheet.get("name", ""), targets.get(sheet.get(f"{R}id", ""), ("", ""))[1])
                   for sheet in workbook.iter(f"{M}sheet") if sheet.get("state", "visible") == "visible"]
