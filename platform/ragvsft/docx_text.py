@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from xml.etree import ElementTree
 
-from ragvsft.office_zip import opened, parsed, part
+from ragvsft.office_zip import opened, parsed, part, whole_number
 from ragvsft.textforms import paragraphs
 
 BREAKS = {"tab": "\t", "br": "\n", "cr": "\n", "noBreakHyphen": "-"}
@@ -82,13 +82,13 @@ class Numbering:
             abstract = definition.get(f"{W}abstractNumId", "")
             levels = self.levels.setdefault(abstract, {})
             for lvl in definition.iter(f"{W}lvl"):
-                level = _int(lvl.get(f"{W}ilvl"), 0)
-                levels[level] = (_int(_val(lvl, "start"), 1), _val(lvl, "numFmt") or "decimal", _val(lvl, "lvlText") or "",
-                                 lvl.find(f"{W}isLgl") is not None)
+                level = whole_number(lvl.get(f"{W}ilvl"), 0)
+                levels[level] = (whole_number(_val(lvl, "start"), 1), _val(lvl, "numFmt") or "decimal",
+                                 _val(lvl, "lvlText") or "", lvl.find(f"{W}isLgl") is not None)
                 if style := _val(lvl, "pStyle"):
                     styled_levels[(abstract, style)] = level
         for instance in numbering.iter(f"{W}num"):
-            overrides = {_int(o.get(f"{W}ilvl"), 0): _int(_val(o, "startOverride"), 1)
+            overrides = {whole_number(o.get(f"{W}ilvl"), 0): whole_number(_val(o, "startOverride"), 1)
                          for o in instance.iter(f"{W}lvlOverride") if _val(o, "startOverride") is not None}
             self.lists[instance.get(f"{W}numId", "")] = (_val(instance, "abstractNumId") or "", overrides)
         self.styles = self._style_numbers(parsed(styles_xml), styled_levels)
@@ -101,7 +101,7 @@ class Numbering:
         list_id, level = self.styles.get(style or "", (None, 0))
         if numbered is not None:
             list_id = _val(numbered, "numId") or list_id
-            level = _int(_val(numbered, "ilvl"), level)
+            level = whole_number(_val(numbered, "ilvl"), level)
         if list_id is None or list_id not in self.lists:  # numId 0 switches a style's numbering off
             return ""
         abstract, overrides = self.lists[list_id]
@@ -135,7 +135,7 @@ class Numbering:
                 based_on[style_id] = parent
             if (numbered := style.find(f"{W}pPr/{W}numPr")) is not None:
                 level = _val(numbered, "ilvl")
-                own[style_id] = (_val(numbered, "numId"), None if level is None else _int(level, 0))
+                own[style_id] = (_val(numbered, "numId"), None if level is None else whole_number(level, 0))
         found = {}
         for style_id in {*own, *based_on}:
             at, seen = style_id, set()
@@ -152,10 +152,6 @@ class Numbering:
 def _val(element: ElementTree.Element, child: str) -> str | None:
     found = element.find(f"{W}{child}")
     return None if found is None else found.get(f"{W}val")
-
-
-def _int(text: str | None, default: int) -> int:
-    return int(text) if text is not None and text.strip().isdigit() and len(text.strip()) < 10 else default
 
 
 ROMAN = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"), (10, "x"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 from xml.etree import ElementTree
 
 from ragvsft.errors import UnreadableFile
-from ragvsft.office_zip import opened, parsed, part
+from ragvsft.office_zip import opened, parsed, part, whole_number
 from ragvsft.tables import records
 from ragvsft.textforms import paragraphs
 
@@ -153,19 +153,15 @@ def _sheet_rows(sheet: ElementTree.Element, budget: list[int]) -> list[dict[int,
         for cell in row:
             if cell.tag not in (f"{TABLE}table-cell", f"{TABLE}covered-table-cell"):
                 continue
-            repeat = _count(cell.get(f"{TABLE}number-columns-repeated"))
+            repeat = whole_number(cell.get(f"{TABLE}number-columns-repeated"), 1, digits=7)
             if cell.tag == f"{TABLE}table-cell" and (text := _cell_text(cell)):
                 for offset in range(min(repeat, REPEATS, max(MAX_COLUMNS - column, 0))):
                     cells[column + offset] = text
             column += repeat
         if cells:
-            copies = min(_count(row.get(f"{TABLE}number-rows-repeated")), REPEATS)
+            copies = min(whole_number(row.get(f"{TABLE}number-rows-repeated"), 1, digits=7), REPEATS)
             budget[0] -= len(cells) * copies
             if budget[0] < 0:
                 raise UnreadableFile(f"its sheets hold over {MAX_CELLS:,} cells, more than this reader reads")
             rows += [cells] * copies
     return rows
-
-
-def _count(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and len(value) < 8 else 1

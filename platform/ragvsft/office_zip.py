@@ -74,3 +74,15 @@ def related(archive: zipfile.ZipFile, name: str) -> dict[str, tuple[str, str]]:
         path = posixpath.normpath(target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target))
         found[relationship.get("Id", "")] = (relationship.get("Type", "").rpartition("/")[2], path)
     return found
+
+
+def whole_number(text: str | None, default: int, *, digits: int = 9) -> int:
+    """An XML attribute's whole number (a level, a style index, a repeat count); ``default`` where it is missing,
+    not one, or longer than ``digits`` digits (a hostile "1" followed by a million zeros is not parsed).
+
+    Example:
+        >>> whole_number(" 3 ", 0), whole_number("x", 1), whole_number("9" * 12, -1)
+        (3, 1, -1)
+    """
+    text = (text or "").strip()
+    return int(text) if text.isdigit() and len(text) <= digits else default

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from xml.etree import ElementTree
 
-from ragvsft.office_zip import opened, parsed, part, related
+from ragvsft.office_zip import opened, parsed, part, related, whole_number
 from ragvsft.tables import records
 
 M = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -97,8 +97,8 @@ class _CellText:
 
     def __init__(self, shared: ElementTree.Element, styles: ElementTree.Element, *, date1904: bool) -> None:
         self.shared = [_string(item) for item in shared.iter(f"{M}si")]
-        custom = {_int(f.get("numFmtId")): f.get("formatCode", "") for f in styles.iter(f"{M}numFmt")}
-        formats = [_int(xf.get("numFmtId")) for xf in _child(styles, "cellXfs")]
+        custom = {whole_number(f.get("numFmtId"), -1): f.get("formatCode", "") for f in styles.iter(f"{M}numFmt")}
+        formats = [whole_number(xf.get("numFmtId"), -1) for xf in _child(styles, "cellXfs")]
         self.dates = {i for i, f in enumerate(formats) if f in DATE_FORMATS
                       or (f in custom and _DATE_CODE.search(_FORMAT_NOISE.sub("", custom[f])))}
         self.percents = {i for i, f in enumerate(formats) if f in PERCENT_FORMATS
@@ -108,7 +108,7 @@ class _CellText:
     def text(self, cell: ElementTree.Element) -> str:
         kind, value = cell.get("t", "n"), cell.findtext(f"{M}v") or ""
         if kind == "s":
-            index = _int(value)
+            index = whole_number(value, -1)
             return self.shared[index] if 0 <= index < len(self.shared) else ""
         if kind == "inlineStr":
             return _string(_child(cell, "is"))
@@ -120,7 +120,7 @@ class _CellText:
             number = float(value)
         except ValueError:
             return value
-        style = _int(cell.get("s"))
+        style = whole_number(cell.get("s"), -1)
         if style in self.dates:
             return self._date(number) or value
         if style in self.percents:
@@ -154,5 +154,3 @@ def _child(element: ElementTree.Element, name: str) -> ElementTree.Element:
     return ElementTree.Element("none") if found is None else found
 
 
-def _int(text: str | None) -> int:
-    return int(text) if text and text.strip().isdigit() and len(text.strip()) < 10 else -1
