@@ -16,6 +16,7 @@ import re
 from xml.etree import ElementTree
 
 from ragvsft.office_zip import opened, parsed, part, whole_number
+from ragvsft.tables import row_line
 from ragvsft.textforms import paragraphs
 
 BREAKS = {"tab": "\t", "br": "\n", "cr": "\n", "noBreakHyphen": "-"}
@@ -42,9 +43,8 @@ def _text(element: ElementTree.Element, numbering: Numbering) -> str:
         elif tag in BREAKS:
             parts.append(BREAKS[tag])
         elif tag == "tr":
-            cells = [" ".join(_text(cell, numbering).split()) for cell in child if cell.tag.endswith("}tc")]
-            if any(cells):  # a row of empty cells (a layout table's spacer) says nothing
-                parts.append(" | ".join(cells) + "\n")
+            if line := row_line(_text(cell, numbering) for cell in child if cell.tag.endswith("}tc")):
+                parts.append(line + "\n")
         elif tag == "p":
             label = numbering.label(child)
             parts.append((f"{label} " if label else "") + _text(child, numbering) + "\n")

@@ -19,6 +19,7 @@ import re
 from typing import Any
 
 from ragvsft.errors import UnreadableFile
+from ragvsft.tables import row_line
 from ragvsft.textforms import decode, paragraphs
 
 LINE, PARAGRAPH = "\n", "\n\n"
@@ -105,9 +106,8 @@ def _is_main(tag: Any) -> bool:
 
 
 def _tables_as_rows(soup: Any) -> None:
-    """Each data table as its rows, ``cell | cell`` a line (as a Word table's and a Markdown table's): with a line
-    per cell, a figure would stand apart from the label it answers. Innermost tables first, so a nested one reads
-    in place; the rows stand in a ``<pre>``, so they keep their lines. A table that lays out the page rather than
+    """Each data table as its rows, a line each (:func:`ragvsft.tables.row_line`). Innermost tables first, so a
+    nested one reads in place; the rows stand in a ``<pre>``, so they keep their lines. A table that lays out the page rather than
     holding data (``role="presentation"``, or one holding another table, as e-mails and old sites are built) is
     left to be read as blocks, a line per cell."""
     tables = soup.find_all("table")
@@ -115,10 +115,10 @@ def _tables_as_rows(soup: Any) -> None:
     for table in reversed(tables):
         if id(table) in layout:
             continue
-        rows = ([" ".join(cell.get_text(" ").split()) for cell in row.find_all(["td", "th"], recursive=False)]
-                for row in table.find_all("tr"))
+        lines = (row_line(cell.get_text(" ") for cell in row.find_all(["td", "th"], recursive=False))
+                 for row in table.find_all("tr"))
         pre = soup.new_tag("pre")
-        pre.string = "\n".join(" | ".join(cells) for cells in rows if any(cells))
+        pre.string = "\n".join(line for line in lines if line)
         table.replace_with(pre)
 
 

@@ -14,7 +14,7 @@ from xml.etree import ElementTree
 
 from ragvsft.errors import UnreadableFile
 from ragvsft.office_zip import opened, parsed, part, whole_number
-from ragvsft.tables import records
+from ragvsft.tables import records, row_line
 from ragvsft.textforms import paragraphs
 
 OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
@@ -74,7 +74,7 @@ def _blocks(element: ElementTree.Element) -> list[str]:
             out.append(_inline(child, anchored).strip() + "\n")
             out += [line for frame in anchored for line in _blocks(frame)]  # text boxes anchored in it, after it
         elif tag == f"{TABLE}table":
-            out += [" | ".join(row) + "\n" for row in _rows(child) if any(row)]
+            out += [line + "\n" for row in _rows(child) if (line := row_line(row))]
         elif tag == f"{PRESENTATION}notes":
             if said := " ".join("".join(_blocks(child)).split()):
                 out.append(f"Notes: {said}\n")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from xml.etree import ElementTree
 
 from ragvsft.office_zip import opened, parsed, part, related
+from ragvsft.tables import row_line
 from ragvsft.textforms import paragraphs
 
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
@@ -43,8 +44,8 @@ def _slide_text(slide: ElementTree.Element, *, notes: bool = False) -> str:
     titles, body = [], []
     for element in slide.iter():
         if element.tag == f"{A}tbl":
-            rows = (" | ".join(" ".join(_text(cell).split()) for cell in row.iter(f"{A}tc")) for row in element.iter(f"{A}tr"))
-            body.append("\n".join(row for row in rows if row.strip(" |")))
+            lines = (row_line(_text(cell) for cell in row.iter(f"{A}tc")) for row in element.iter(f"{A}tr"))
+            body.append("\n".join(line for line in lines if line))
         elif element.tag == f"{P}sp" and (shape := element.find(f"{P}txBody")) is not None:
             placeholder = element.find(f"{P}nvSpPr/{P}nvPr/{P}ph")
             kind = None if placeholder is None else placeholder.get("type", "body")

@@ -1,6 +1,7 @@
 """Spreadsheets saved as CSV or TSV (what Excel, Google Sheets and a help desk's export write): their rows, each
 with the line it starts on, whatever the delimiter. Documents (``.csv``/``.tsv`` in ``docs/``) and question files
-(``qa.csv``) both read them here; a sheet read as a document (CSV or ``.xlsx``) is written out by :func:`records`.
+(``qa.csv``) both read them here; a sheet read as a document (CSV or ``.xlsx``) is written out by :func:`records`,
+and a table inside a document (HTML, Word, slides) a line per row by :func:`row_line`.
 """
 
 from __future__ import annotations
@@ -65,3 +66,16 @@ def records(rows: Iterable[dict[int, str]]) -> str:
         if lines:
             paragraphs.append("\n".join(lines))
     return "\n\n".join(paragraphs)
+
+
+def row_line(cells: Iterable[str]) -> str:
+    r"""A table row inside a document as one line, ``cell | cell`` (as Markdown writes one), each cell's white space
+    made single spaces: with a line per cell, a figure would stand apart from the label it answers. ``""`` for a
+    row whose cells are all empty (a layout table's spacer says nothing).
+
+    Example:
+        >>> row_line(["Maximum pressure", " 4\nbar "]), row_line([" ", ""])
+        ('Maximum pressure | 4 bar', '')
+    """
+    cells = [" ".join(cell.split()) for cell in cells]
+    return " | ".join(cells) if any(cells) else ""
