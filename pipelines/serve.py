@@ -127,6 +127,8 @@ def main(config: ExperimentConfig, console: Console, *, host: str | None = None,
          environ: Mapping[str, str] = os.environ) -> None:
     import uvicorn
 
+    from ragvsft.serve.connections import raise_open_file_limit, uvicorn_config
+
     host, port = host or config.serve.host, port or config.serve.port
     api_key = api_key_for(host, environ)
     with listening_socket(host, port) as listener:  # closed however loading or serving ends
@@ -135,5 +137,5 @@ def main(config: ExperimentConfig, console: Console, *, host: str | None = None,
         console.print(f"listening on http://{host}:{port} (API docs at /docs"
                       f"{'; requests need the API key' if server.api_key else ''}); Ctrl-C stops after the requests "
                       "in flight")
-        uvicorn.Server(uvicorn.Config(create_app(server), log_level="warning", access_log=False,
-                                      timeout_graceful_shutdown=120)).run(sockets=[listener])
+        raise_open_file_limit()
+        uvicorn.Server(uvicorn_config(create_app(server), config.serve)).run(sockets=[listener])

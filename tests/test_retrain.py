@@ -32,7 +32,6 @@ from ragvsft.lock import PassLock
 from ragvsft.pipelines import retrain as recipe
 from ragvsft.pipelines import serve
 from ragvsft.pipelines.schedule import JOB_ID, start_scheduler
-from ragvsft.serve.app import create_app
 
 TRAIN = [{"id": f"t{i}", "question": f"Training question {i} about leave?", "answer": "22 weeks",
           "sources": ["policies/leave.md"], "split": "train"} for i in range(3)]
@@ -103,7 +102,7 @@ def server(world: World) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_TRACKING_URI", world.uri)
         built = serve.build(load_config(world.experiment), Console(quiet=True), api_key=None)
-        with ThreadedUvicorn(create_app(built)) as url:
+        with ThreadedUvicorn(built) as url:
             yield url
 
 

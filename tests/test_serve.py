@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -34,6 +35,7 @@ from ragvsft.errors import RagvsftError
 from ragvsft.pipelines import serve as recipe
 from ragvsft.pipelines.evaluate import read_answers
 from ragvsft.serve.app import Server, create_app
+from ragvsft.serve.connections import uvicorn_config
 from ragvsft.serve.engine import SERVE_MODES
 from ragvsft.serve.schemas import Mode
 
@@ -53,11 +55,11 @@ class Running:
 
 
 class ThreadedUvicorn:
-    """uvicorn in a thread on port 0 (the OS picks a free one)."""
+    """uvicorn in a thread on port 0 (the OS picks a free one), configured as `ragvsft serve` configures it."""
 
-    def __init__(self, app: object) -> None:
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                                    access_log=False, timeout_graceful_shutdown=30))
+    def __init__(self, served: Server) -> None:
+        self.server = uvicorn.Server(uvicorn_config(create_app(served), served.settings, host="127.0.0.1", port=0,
+                                                    timeout_graceful_shutdown=30))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> str:
@@ -89,7 +91,7 @@ def running(tiny_run: TinyRun) -> Iterator[Running]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_TRACKING_URI", tiny_run.uri)
         server = recipe.build(load_config(tiny_run.experiment), Console(quiet=True), api_key=KEY)
-        with ThreadedUvicorn(create_app(server)) as url:
+        with ThreadedUvicorn(server) as url:
             yield Running(url, server, tiny_run.experiment, tiny_run.uri, evaluated_answers(tiny_run.uri))
 
 
@@ -502,7 +504,7 @@ def test_a_full_queue_answers_429_in_openai_shape(running: Running) -> None:
     taken = threading.Event()
     batcher = MicroBatcher(engine, max_batch_size=1, max_wait_ms=0, max_queue=1, on_batch=lambda rows: taken.set())
     tight = Server(running.server.live, batcher, s, 6, 2, KEY, ServerMetrics())
-    with ThreadedUvicorn(create_app(tight)) as url, httpx.Client(base_url=url, timeout=60, headers={
+    with ThreadedUvicorn(tight) as url, httpx.Client(base_url=url, timeout=60, headers={
             "Authorization": f"Bearer {KEY}"}) as client, ThreadPoolExecutor(2) as pool:
         with engine._lock:  # the model is busy: the worker holds the first request, the second waits in the queue
             first = pool.submit(ask, client, "How long is parental leave?", "rag")
@@ -515,3 +517,69 @@ def test_a_full_queue_answers_429_in_openai_shape(running: Running) -> None:
     assert refused.status_code == 429
     error = refused.json()["error"]
     assert error["type"] == "rate_limit_error" and "serve.max_queue" in error["message"]
+
+
+def read_until_closed(sock: socket.socket, within_s: float) -> bytes | None:
+    """What the server sent before closing the connection, or None if it is still open after ``within_s``."""
+    sock.settimeout(within_s)
+    data = b""
+    try:
+        while chunk := sock.recv(4096):
+            data += chunk
+        return data
+    except ConnectionResetError:
+        return data
+    except TimeoutError:
+        return None
+
+
+def test_slow_or_silent_clients_cannot_hold_connections_but_slow_answers_keep_theirs(running: Running) -> None:
+    """Slowloris: before, a connection that sent nothing, or its request line a byte at a time, stayed open for
+    good. Now the head must arrive within serve.request_timeout_s and the body as long again (408); time spent
+    answering does not count."""
+    from dataclasses import replace
+
+    from ragvsft.serve.batcher import MicroBatcher
+    from ragvsft.serve.observe import ServerMetrics
+
+    engine = running.server.live.engine
+    batcher = MicroBatcher(engine, max_batch_size=1, max_wait_ms=0, max_queue=4)
+    quick = Server(running.server.live, batcher, replace(running.server.settings, request_timeout_s=1.0), 6, 2, KEY,
+                   ServerMetrics())
+    with ThreadedUvicorn(quick) as url:
+        address = ("127.0.0.1", int(url.rsplit(":", 1)[1]))
+        with socket.create_connection(address) as silent:
+            assert read_until_closed(silent, 10) == b""
+        with socket.create_connection(address) as trickling:
+            started = time.monotonic()
+            with pytest.raises(OSError):  # the server closes it mid-head: a later send or the read fails
+                for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 100:
+                    trickling.sendall(bytes([byte]))
+                    time.sleep(0.1)
+                    assert time.monotonic() - started < 10, "a trickled head kept its connection"
+                assert read_until_closed(trickling, 0) is not None
+        with socket.create_connection(address) as kept_alive:  # the deadline restarts after each answer
+            kept_alive.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            kept_alive.settimeout(10)
+            reply = b""
+            while not reply.endswith(b'{"status":"ok"}'):
+                reply += kept_alive.recv(4096)
+            assert reply.startswith(b"HTTP/1.1 200")
+            kept_alive.sendall(b"GET")  # a byte cancels uvicorn's own keep-alive timer; ours still runs
+            assert read_until_closed(kept_alive, 10) == b""
+        with socket.create_connection(address) as slow_body:
+            body = json.dumps({"question": "How long is parental leave?", "mode": "base"}).encode()
+            slow_body.sendall(b"POST /v1/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                              b"Authorization: Bearer " + KEY.encode() + b"\r\n"
+                              b"Content-Length: %d\r\n\r\n" % len(body) + body[:10])
+            answer = read_until_closed(slow_body, 10)
+            assert answer is not None and answer.startswith(b"HTTP/1.1 408")
+            error = json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]
+            assert error["code"] == "request_timeout" and "serve.request_timeout_s" in error["message"]
+        with httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {KEY}"}) as client:
+            with ThreadPoolExecutor(1) as pool:
+                with engine._lock:  # the model is busy for longer than the deadline
+                    waiting = pool.submit(ask, client, "How long is parental leave?", "base")
+                    time.sleep(2.5)
+                assert waiting.result().status_code == 200
+            assert client.get("/healthz").status_code == 200

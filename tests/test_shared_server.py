@@ -27,7 +27,6 @@ from ragvsft.cli import app
 from ragvsft.config import load_config
 from ragvsft.errors import RagvsftError
 from ragvsft.pipelines import serve as recipe
-from ragvsft.serve.app import create_app
 
 
 def _pg_bin() -> Path:
@@ -134,7 +133,7 @@ def test_run_on_machine_a_is_served_on_machine_b_through_the_postgres_backed_ser
     assert server.live.pick.version == "1" and server.live.release.versions["index"] == "1"
     fetched = list((machine_b / "cache" / "registry" / "ragvsft-corpus-index").glob("v1-*"))  # through the server
     assert len(fetched) == 1 and (fetched[0] / "manifest.json").is_file(), fetched
-    with ThreadedUvicorn(create_app(server)) as url:
+    with ThreadedUvicorn(server) as url:
         with httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {KEY}"}) as http:
             for mode in ("rag", "hybrid"):
                 question = "How long is parental leave?"

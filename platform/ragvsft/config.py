@@ -207,6 +207,10 @@ class ServeConfig:
     """Requests waiting beyond this are refused with 429 (the client retries), instead of queueing without end."""
     max_body_bytes: int = 65536
     """Largest request body accepted; larger ones get 413."""
+    request_timeout_s: float = 20.0
+    """A client has this long to send a request's head (from connecting, or from its previous answer), and as long
+    again for its body: a slower connection is closed (head) or answered 408 (body), so idle or trickling clients
+    cannot pile up open connections. Answering time does not count."""
     max_question_chars: int = 4000
     """Longest question accepted (characters)."""
     max_top_k: int = 20
@@ -503,9 +507,9 @@ def _check_ranges(config: ExperimentConfig, where: str) -> None:
         (config.serve.max_batch_size > 0 and config.serve.max_queue > 0 and config.serve.max_wait_ms >= 0,
          "serve.max_batch_size and max_queue must be positive, max_wait_ms >= 0"),
         (min(config.serve.max_body_bytes, config.serve.max_question_chars, config.serve.max_top_k,
-             config.serve.max_new_tokens_limit) > 0 and config.serve.poll_s >= 0,
-         "serve limits (max_body_bytes, max_question_chars, max_top_k, max_new_tokens_limit) must be positive, "
-         "poll_s >= 0"),
+             config.serve.max_new_tokens_limit, config.serve.request_timeout_s) > 0 and config.serve.poll_s >= 0,
+         "serve limits (max_body_bytes, max_question_chars, max_top_k, max_new_tokens_limit, request_timeout_s) must "
+         "be positive, poll_s >= 0"),
         (not (bad := [a for a in config.retrain.arms if a not in ARMS]) and bool(config.retrain.arms),
          f"retrain.arms: must name standard arms ({', '.join(ARMS)}), got {list(config.retrain.arms)}"),
         (0 <= config.retrain.gates.faithfulness_floor <= 1 and config.retrain.gates.latency_p95_ratio > 0

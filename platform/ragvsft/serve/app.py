@@ -44,7 +44,7 @@ from ragvsft.serve.schemas import (
 
 log = logging.getLogger("ragvsft.serve")
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (400, 401, 404, 413, 429, 503)}
+    code: {"model": ErrorResponse} for code in (400, 401, 404, 408, 413, 429, 503)}
 
 
 class ApiError(Exception):
@@ -314,7 +314,8 @@ def _install_errors(app: FastAPI) -> None:
 
 
 class Edge:
-    """Pure ASGI middleware at the edge: refuses bodies over ``max_body_bytes`` (413), gives each request an id,
+    """Pure ASGI middleware at the edge: refuses bodies over ``max_body_bytes`` (413) or not received within
+    ``request_timeout_s`` (408), gives each request an id,
     counts it in the metrics and writes its access-log line once the last byte is sent."""
 
     def __init__(self, app: Callable[..., Awaitable[None]], *, settings: ServeConfig, metrics: ServerMetrics) -> None:
@@ -336,7 +337,15 @@ class Edge:
             await send(message)
 
         try:
-            body = await self._read_body(receive)
+            try:
+                async with asyncio.timeout(self.settings.request_timeout_s):  # a trickled body holds nothing for long
+                    body = await self._read_body(receive)
+            except TimeoutError:
+                response = error_json(408, f"request body not received within {self.settings.request_timeout_s:g} s "
+                                           "(serve.request_timeout_s)", code="request_timeout",
+                                      headers={"connection": "close"})  # the rest of the body may still arrive
+                await response(scope, receive, send_with_id)
+                return
             if body is None:
                 response = error_json(413, f"request body over {self.settings.max_body_bytes} bytes "
                                            "(serve.max_body_bytes)", code="body_too_large")
