@@ -441,6 +441,67 @@ def test_emails_are_read_for_their_headers_and_body_not_their_attachments(tmp_pa
     }
 
 
+def mail(subject: str, body: str, own: str = "", parent: str = "", references: str = "") -> bytes:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["Subject"], message["From"] = subject, "Jane Roe <jane@example.com>"
+    for name, value in (("Message-ID", own), ("In-Reply-To", parent), ("References", references)):
+        if value:
+            message[name] = value
+    message.set_content(body)
+    return message.as_bytes()
+
+
+def mbox(*messages: bytes) -> bytes:
+    """A mailbox as mutt writes one: a "From " line before each message, "From " in bodies escaped as ">From "."""
+    return b"".join(b"From jane@example.com Tue Mar  4 09:12:00 2025\n" + m.replace(b"\nFrom ", b"\n>From ") + b"\n"
+                    for m in messages)
+
+
+def test_a_mailbox_reads_each_message_once_and_each_quote_of_a_message_it_holds_not_again(tmp_path: Path) -> None:
+    # A ticket thread: the report; a Gmail-style reply quoting all of it under a wrapped "On … wrote:" line; an
+    # Outlook reply quoting that under a header block; an inline reply (its quote is not at the end); a reply whose
+    # quote is not its parent's text; a reply to a message the file lacks; the report stored a second time.
+    report = mail("X-200 stops", "The X-200 stops after 2 minutes.\nFrom 9:00 it runs again.\n\n-- \nJane Roe\n",
+                  "<a@x>")
+    gmail = mail("Re: X-200 stops", "Clean the intake filter.\n\nOn Tue, Mar 4, 2025 at 9:12 AM Jane Roe <\n"
+                 "jane@example.com> wrote:\n\n> The X-200 stops after 2 minutes.\n> From 9:00 it runs again.\n>\n"
+                 "> -- \n> Jane Roe\n", "<b@x>", "<a@x>")
+    outlook = mail("RE: X-200 stops", "That fixed it, thanks.\n\n________________________________\n"
+                   "From: Desk <desk@example.com>\nSent: Tuesday, March 4, 2025 10:00 AM\nTo: Jane Roe\n"
+                   "Subject: Re: X-200 stops\n\nClean the intake filter. On Tue, Mar 4, 2025 at 9:12 AM Jane Roe "
+                   "<jane@example.com> wrote:\n> The X-200 stops after 2 minutes. From 9:00 it runs again. -- Jane Roe\n",
+                   "<c@x>", references="<a@x> <b@x>")
+    inline = mail("Re: X-200 stops", "> From 9:00 it runs again.\n\nUpgrade to 3.2 as well.\n", "<d@x>", "<a@x>")
+    edited = mail("Re: X-200 stops", "Odd.\n\nJane wrote:\n> The X-200 never stops.\n", "<e@x>", "<a@x>")
+    orphan = mail("Re: old unit", "Still happening.\n\nOn Mon, Bob wrote:\n> The old unit did this too.\n", "<f@x>",
+                  "<gone@x>")
+    nested = b"".join(b"Content-Type: multipart/mixed; boundary=b%d\n\n--b%d\n" % (i, i) for i in range(5000))
+    docs = write(tmp_path / "docs", {
+        "support.mbox": mbox(report, gmail, outlook, inline, edited, orphan, report),
+        "Inbox.mbox/mbox": mbox(orphan),  # Apple Mail's export: a folder Name.mbox holding a file named mbox
+        "notes.mbox": b"Subject: not a mailbox\n\nFrom here on, notes.\n",
+        "bomb.mbox": mbox(report) + b"From x Tue Mar  4 09:12:00 2025\n" + nested,
+    })
+    loaded = load_documents(docs)
+    texts = {d.id: d.text for d in loaded.documents}
+    heading = "From: Jane Roe <jane@example.com>\n\n"
+    assert texts["support.mbox"] == (
+        f"Subject: X-200 stops\n{heading}The X-200 stops after 2 minutes.\nFrom 9:00 it runs again.\n\n-- \nJane Roe\n\n"
+        f"Subject: Re: X-200 stops\n{heading}Clean the intake filter.\n\n"
+        f"Subject: RE: X-200 stops\n{heading}That fixed it, thanks.\n\n"
+        f"Subject: Re: X-200 stops\n{heading}> From 9:00 it runs again.\n\nUpgrade to 3.2 as well.\n\n"
+        f"Subject: Re: X-200 stops\n{heading}Odd.\n\nJane wrote:\n> The X-200 never stops.\n\n"
+        f"Subject: Re: old unit\n{heading}Still happening.\n\nOn Mon, Bob wrote:\n> The old unit did this too.")
+    assert texts["Inbox.mbox/mbox"] == f"Subject: Re: old unit\n{heading}Still happening.\n\nOn Mon, Bob wrote:\n> " \
+                                      "The old unit did this too."
+    assert sorted((s.path.rpartition("docs/")[2], s.reason) for s in loaded.skipped) == [
+        ("bomb.mbox", "the message at line 15: its parts are nested too deep to read (a hostile or broken message)"),
+        ("notes.mbox", "not a mailbox: an .mbox file starts each message with a line like "
+                       "'From jane@example.com Tue Mar  4 09:12:00 2025'")]
+
+
 def test_spreadsheets_saved_as_csv_or_tsv_read_a_paragraph_per_row(tmp_path: Path) -> None:
     # An FAQ sheet from a European Excel (semicolons, a BOM), a ticket export (commas, a quoted cell over two
     # lines, an empty cell, a row longer than the header), a TSV, and a cell past the csv module's limit.

@@ -6,18 +6,16 @@ function plus one line in ``READERS``.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import hashlib
 import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
 
 from ragvsft.asciidoc_text import read_asciidoc
 from ragvsft.docx_text import read_docx
+from ragvsft.email_text import read_email, read_mbox
 from ragvsft.encoded_data import LEFT_OUT, drop_encoded_data
 from ragvsft.errors import CorpusError, UnreadableFile
 from ragvsft.html_text import read_html
@@ -86,46 +84,6 @@ def read_table(raw: bytes) -> str:
         raise UnreadableFile(str(exc)) from None
 
 
-EMAIL_HEADERS = ("Subject", "From", "To", "Cc", "Date")  # who wrote, to whom and when: what a ticket's questions ask
-
-
-def read_email(raw: bytes) -> str:
-    r"""An e-mail saved as ``.eml`` (Outlook, Thunderbird, Apple Mail; a help desk's ticket export): its subject,
-    sender, recipients and date as ``Name: value`` lines, the names of its attachments, then its body, the plain
-    text part where there is one, else the HTML part's text (:func:`read_html`). Attachments are not read.
-
-    Example:
-        >>> print(read_email(b"Subject: =?utf-8?q?Pumpe_l=C3=A4uft_nicht?=\nFrom: Jane <jane@example.com>\n\n"
-        ...                  b"It stops after 2 minutes."))
-        Subject: Pumpe läuft nicht
-        From: Jane <jane@example.com>
-        <BLANKLINE>
-        It stops after 2 minutes.
-    """
-    try:  # the parser and the body search recurse into nested parts; no mail client nests thousands deep
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        attached = [part.get_filename() or part.get_content_type() for part in message.iter_attachments()]
-        body = message.get_body(preferencelist=("plain", "html"))
-    except RecursionError:
-        raise UnreadableFile("its parts are nested too deep to read (a hostile or broken message)") from None
-    lines = [f"{name}: {' '.join(str(message[name]).split())}" for name in EMAIL_HEADERS if message[name]]
-    if attached:
-        lines.append(f"Attachments: {', '.join(attached)}")
-    if body is not None:
-        text = _part_text(body)
-        lines += ["", read_html(text.encode()) if body.get_content_type() == "text/html" else text.strip()]
-    return "\n".join(lines).strip()
-
-
-def _part_text(part: EmailMessage) -> str:
-    """A text part's content, decoded by its charset (UTF-8 where it names none or one Python does not know)."""
-    payload = part.get_payload(decode=True) or b""
-    try:
-        return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
-    except LookupError:
-        return payload.decode("utf-8", errors="replace")
-
-
 def read_pdf(raw: bytes) -> str:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError
@@ -189,6 +147,7 @@ READERS: dict[str, Callable[[bytes], str]] = {
     ".pdf": read_pdf,
     ".docx": read_docx,
     ".eml": read_email,
+    ".mbox": read_mbox,
     ".csv": read_table,
     ".tsv": read_table,
     ".rst": read_rst,
@@ -213,6 +172,14 @@ SAVE_AS = {suffix: f"; save it as {readable} to include it" for suffixes, readab
     ((".msg",), "HTML or text (Outlook: File > Save As)"),
     ((".json",), "JSON Lines, a record per line (jq -c '.[]' x.json > x.jsonl),"),
 ] for suffix in suffixes}
+
+
+def reader_for(path: Path) -> Callable[[bytes], str] | None:
+    """The reader for a file: by its extension, and Apple Mail's export, a folder ``Name.mbox`` holding a file
+    ``mbox``, as a mailbox."""
+    if path.name == "mbox" and path.parent.suffix.lower() == ".mbox":
+        return read_mbox
+    return READERS.get(path.suffix.lower())
 
 
 def document_id(path: Path, docs_dir: Path) -> str:
@@ -264,7 +231,7 @@ def load_documents(docs_dir: Path) -> DocumentSet:
         doc_id = document_id(path, docs_dir)
         raw = path.read_bytes()
         reason, text, left_out = None, "", 0
-        reader = READERS.get(path.suffix.lower())
+        reader = reader_for(path)
         if non_text(doc_id):
             reason = "its name holds control characters or bytes that are not UTF-8; rename it"
         elif doc_id in seen:
