@@ -1,5 +1,5 @@
 """The HTTP API under load: latency, throughput with micro-batching on vs off, memory, a long run with a hot reload,
-and how often a served answer equals the one `ragvsft run` recorded.
+how often a served answer equals the one `ragvsft run` recorded, and what clients that give up cost the others.
 
 Needs a registered challenger or champion for the experiment's corpus: run `ragvsft run EXPERIMENT` first (same
 MLFLOW_TRACKING_URI). Each part starts `ragvsft serve` as its own process on a free port and drives it with
@@ -7,7 +7,7 @@ concurrent clients (httpx, one request after another per client, modes mixed). T
 server's busy cores (its CPU time over the load / wall time): well under the machine's cores while batches run
 means the server waits on something.
 
-    .venv/bin/python benchmarks/serve_load.py experiments/demo.toml [--parts agreement,latency,throughput,memory,soak]
+    .venv/bin/python benchmarks/serve_load.py experiments/demo.toml [--parts agreement,latency,throughput,memory,soak,abandon]
         [--requests 64] [--clients 8,32] [--batch-sizes 8] [--soak-minutes 5] [--set KEY=VALUE ...]
 """
 
@@ -312,10 +312,46 @@ def part_soak(experiment: Path, minutes: float, clients: int) -> None:
     print(f"| RSS MB at start / end / max | {rss[0]:,.0f} / {rss[-1]:,.0f} / {max(rss):,.0f} |")
 
 
+def part_abandon(experiment: Path, clients: int, give_up_s: float = 1.0, max_tokens: int = 256) -> None:
+    """``clients`` clients ask closed-book questions with a budget of ``max_tokens``; one more client asks
+    ``give_up_s`` later: its wait. Once while the first clients wait for their answers (the work the server did
+    before for clients that had gone away: every row decoded to its end), once with them giving up at
+    ``give_up_s`` (closing the connection, as a client's timeout does), when the server drops their rows."""
+    qs = questions(experiment)
+    headers = {"Authorization": f"Bearer {KEY}"}
+
+    async def scenario(url: str, give_up: bool) -> float:
+        async def ask(question: str, timeout: float | None) -> None:
+            async with httpx.AsyncClient(base_url=url, timeout=timeout, headers=headers) as http:
+                try:
+                    await http.post("/v1/ask", json={"question": question, "mode": "base", "max_new_tokens": max_tokens})
+                except httpx.TimeoutException:
+                    pass
+
+        first = [asyncio.create_task(ask(q, give_up_s if give_up else 600)) for q in qs[:clients]]
+        await asyncio.sleep(give_up_s + 0.2)
+        started = time.perf_counter()
+        await ask(qs[clients], 600)
+        waited = time.perf_counter() - started
+        await asyncio.gather(*first)
+        return waited
+
+    print(f"\n| the first {clients} clients (closed book, {max_tokens} new tokens at most) | the next request waits, s |"
+          "\n|---|---|")
+    with Served(experiment, f"serve.max_batch_size={clients}") as server:
+        asyncio.run(drive(server.url, mixed(qs, 4), 1))  # warm-up
+        for give_up, label in ((False, "wait for their answers (as before: rows of clients gone decoded on)"),
+                               (True, f"give up after {give_up_s:g} s (their rows dropped)")):
+            print(f"| {label} | {asyncio.run(scenario(server.url, give_up)):.2f} |", flush=True)
+        dropped = [line for line in httpx.get(f"{server.url}/metrics", headers=headers).text.splitlines()
+                   if line.startswith("ragvsft_abandoned_total")]
+    print(f"| dropped (/metrics) | {'; '.join(dropped) or 'none'} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("experiment", type=Path, nargs="?", default=ROOT / "experiments" / "demo.toml")
-    parser.add_argument("--parts", default="agreement,latency,throughput,memory,soak")
+    parser.add_argument("--parts", default="agreement,latency,throughput,memory,soak,abandon")
     parser.add_argument("--per-mode", type=int, default=12, help="requests per mode at 1 client")
     parser.add_argument("--requests", type=int, default=64, help="requests per throughput measurement")
     parser.add_argument("--clients", default="8,32")
@@ -341,6 +377,8 @@ def main() -> None:
         part_memory(args.experiment)
     if "soak" in parts:
         part_soak(args.experiment, args.soak_minutes, 8)
+    if "abandon" in parts:
+        part_abandon(args.experiment, 8)
 
 
 if __name__ == "__main__":

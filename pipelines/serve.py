@@ -87,7 +87,8 @@ def build(config: ExperimentConfig, console: Console, *, api_key: str | None) ->
     # 3. Batching and hot reload, counted in the metrics.
     metrics, s = ServerMetrics(), config.serve
     batcher = MicroBatcher(live.engine, max_batch_size=s.max_batch_size, max_wait_ms=s.max_wait_ms, max_queue=s.max_queue,
-                           on_batch=metrics.batch_size.observe, after_batch=live.collect)
+                           on_batch=metrics.batch_size.observe, after_batch=live.collect,
+                           on_abandoned=lambda stage, count: metrics.abandoned.labels(stage=stage).inc(count))
     reloader = Reloader(live, uri=uri, corpus=corpus.name, cache_dir=cache_dir, poll_s=s.poll_s, settings=settings,
                         on_reload=lambda outcome: metrics.reloads.labels(outcome=outcome).inc())
     return Server(live, batcher, s, limits.max_new_tokens, config.index.top_k, api_key, metrics, reloader)

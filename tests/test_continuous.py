@@ -81,6 +81,30 @@ def test_the_cache_loses_padding_columns_when_the_longest_row_leaves(tiny_lm_dir
     assert batch._cache.layers[0].keys.shape[0] == 1 and batch._cache.layers[0].keys.shape[2] == len(short) + 1
 
 
+def test_rows_taken_out_unanswered_leave_the_others_answering_as_alone(tiny_lm_dir: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client that went away: its row leaves mid-decoding (or just after joining, before its first step shows
+    it) and is never returned; the rows left answer as they would alone."""
+    generator = HFGenerator(str(tiny_lm_dir), cache_dir=tmp_path)
+    monkeypatch.setattr(generator, "_eos_ids", [])
+    prompts = _prompts(generator)
+    alone: dict[int, list[int]] = {}
+    for i in (0, 2):
+        single = generator.running_batch()
+        single.admit([Row(prompts[i], 8, tag=i)])
+        _run(single, alone)
+    batch = generator.running_batch()
+    rows = [Row(prompts[i], 8, tag=i) for i in range(3)]
+    batch.admit(rows)
+    _run(batch, answers := {}, steps=2)
+    batch.leave([rows[1]])  # the longest prompt: the cache also loses its padding columns
+    late = Row(prompts[3], 8, tag=3)
+    batch.admit([late])
+    batch.leave([late])  # joined, not yet stepped
+    _run(batch, answers)
+    assert answers == alone and batch._cache is None
+
+
 def test_a_failed_step_empties_the_batch_and_bad_prompts_change_nothing(tiny_lm_dir: Path, tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     generator = HFGenerator(str(tiny_lm_dir), cache_dir=tmp_path)

@@ -583,3 +583,52 @@ def test_slow_or_silent_clients_cannot_hold_connections_but_slow_answers_keep_th
                     time.sleep(2.5)
                 assert waiting.result().status_code == 200
             assert client.get("/healthz").status_code == 200
+
+
+def metric(client: httpx.Client, line: str) -> float:
+    """The value of one metric line (name with labels) on /metrics, 0 when absent."""
+    for text in client.get("/metrics").text.splitlines():
+        if text.startswith(line + " "):
+            return float(text.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def wait_for(condition: Callable[[], bool], what: str, within_s: float = 30) -> None:
+    deadline = time.monotonic() + within_s
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def test_a_request_whose_client_went_away_is_dropped_queued_or_decoding(running: Running) -> None:
+    """Before, an answer nobody waited for (a closed tab, a client's timeout that gave up and retried) was
+    generated to its end, keeping the batch busy; now it is dropped before its batch or at the next step."""
+    engine, queued, decoding = (running.server.live.engine, 'ragvsft_abandoned_total{stage="queued"}',
+                                'ragvsft_abandoned_total{stage="decoding"}')
+    address = ("127.0.0.1", int(running.url.rsplit(":", 1)[1]))
+    body = json.dumps({"question": "Who handles leave requests?", "mode": "hybrid", "max_new_tokens": 300}).encode()
+    raw_request = (b"POST /v1/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer "
+                   + KEY.encode() + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    with running.client() as client, ThreadPoolExecutor(1) as pool:
+        before, batches = (metric(client, queued), metric(client, decoding)), metric(client, "ragvsft_batch_size_count")
+        with engine._lock:  # the worker takes the first request and waits for the model; the second queues
+            first = pool.submit(ask, client, "How long is parental leave?", "rag")
+            wait_for(lambda: metric(client, "ragvsft_batch_size_count") == batches + 1, "the first request never started")
+            with socket.create_connection(address) as gone:
+                gone.sendall(raw_request)
+                wait_for(lambda: running.server.batcher.depth == 1, "the second request never queued")
+            time.sleep(0.5)  # the server hears of the close and cancels the request
+        assert first.result().status_code == 200
+        wait_for(lambda: metric(client, queued) == before[0] + 1, "the abandoned request was not dropped from the queue")
+
+        batches = metric(client, "ragvsft_batch_size_count")
+        with engine._lock:  # the worker takes the stream's request into a batch and waits for the model
+            with client.stream("POST", "/v1/chat/completions", json={
+                    "model": "ragvsft-hybrid", "stream": True, "max_tokens": 300,
+                    "messages": [{"role": "user", "content": "Who handles leave requests?"}]}) as stream:
+                lines = stream.iter_lines()  # kept: a discarded iterator closes the connection
+                assert '"role": "assistant"' in next(lines)  # the stream has started
+                wait_for(lambda: metric(client, "ragvsft_batch_size_count") == batches + 1, "the stream never started")
+            time.sleep(0.5)  # the server hears of the close and cancels the request
+        wait_for(lambda: metric(client, decoding) == before[1] + 1, "the abandoned stream kept decoding")
+        assert ask(client, "How long is parental leave?", "rag").status_code == 200  # the batcher goes on

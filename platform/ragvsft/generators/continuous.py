@@ -128,6 +128,12 @@ class RunningBatch:
             row.new.append(token)
         return finished + self._settle(self.rows, on_step)
 
+    def leave(self, rows: Sequence[Row]) -> None:
+        """Take ``rows`` out unanswered (their callers went away); the others decode on."""
+        if rows:
+            self._fresh = [r for r in self._fresh if r not in rows]
+            self._drop(list(rows))
+
     def generation(self, row: Row) -> Generation:
         """A finished row's answer, cut at its end token and stop string."""
         text = self._generator.tokenizer.decode(row.new, skip_special_tokens=True)

@@ -219,14 +219,31 @@ async def _answer(server: Server, request: Request, question: str, mode: str, to
     release = server.live.acquire()
     try:
         query = _query(server, request, question, mode, top_k, max_new_tokens, release)
+        answering = asyncio.ensure_future(server.batcher.submit(query))
+        leaving = asyncio.ensure_future(_disconnect(request))
         try:
-            answer = await server.batcher.submit(query)
+            await asyncio.wait({answering, leaving}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            leaving.cancel()
+            if not answering.done():  # the client went away (or we are cancelled): the batcher drops the request
+                answering.cancel()
+        if not answering.done():
+            raise ApiError(499, "the client closed the connection before the answer", code="client_closed")
+        try:
+            answer = answering.result()
         except QueueFull as exc:  # filled up since _query looked
             raise ApiError(429, str(exc), type_="rate_limit_error") from None
         request.state.batch_rows = answer.batch_rows
         return answer, release
     finally:
         server.live.done(release)
+
+
+async def _disconnect(request: Request) -> None:
+    """Returns when the client closes the connection (the body was read already: what the server says next is
+    ``http.disconnect``)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _stream(server: Server, request: Request, question: str, mode: str, top_k: int | None,
@@ -270,7 +287,8 @@ async def _stream(server: Server, request: Request, question: str, mode: str, to
             if include_usage:
                 yield event(None, usage=_usage(answer))
             yield "data: [DONE]\n\n"
-        finally:
+        finally:  # also when the client went away mid-stream: the batcher then drops the request
+            task.cancel()
             server.live.done(release)
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"cache-control": "no-cache"})

@@ -14,7 +14,9 @@ can take rows at any step, measured slower here. 8 clients, mixed modes, 64 requ
 1.37, next batch **1.56 / 1.51**. A prompt joining alone pays a prefill pass of its own (prefill is most of
 the cost of a RAG answer on a CPU), and each join stalls the rows decoding.
 
-Generation runs on the worker thread, never on the event loop, so health checks answer while a batch runs.
+Generation runs on the worker thread, never on the event loop, so health checks answer while a batch runs. A
+request whose client went away (closed the connection, or a client's timeout gave up and retried) is dropped
+before its batch starts or at the next step, so it costs no more decoding.
 """
 
 from __future__ import annotations
@@ -58,10 +60,11 @@ class MicroBatcher:
 
     def __init__(self, engine: Engine, *, max_batch_size: int, max_wait_ms: float, max_queue: int,
                  on_batch: Callable[[int], None] | None = None,
-                 after_batch: Callable[[], None] | None = None) -> None:
+                 after_batch: Callable[[], None] | None = None,
+                 on_abandoned: Callable[[str, int], None] | None = None) -> None:
         self.engine = engine
         self.max_batch_size, self.max_wait_s, self.max_queue = max_batch_size, max_wait_ms / 1000, max_queue
-        self._on_batch, self._after_batch = on_batch, after_batch
+        self._on_batch, self._after_batch, self._on_abandoned = on_batch, after_batch, on_abandoned
         self._queue: queue.Queue[_Pending] = queue.Queue()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -114,6 +117,9 @@ class MicroBatcher:
         batch = self.engine.new_batch()
         while not (self._stopping.is_set() and self._queue.empty()):
             joining = self._collect()
+            if abandoned := [p for p in joining if _abandoned(p)]:
+                joining = [p for p in joining if not _abandoned(p)]
+                self._count_abandoned("queued", len(abandoned))
             if not joining:
                 continue
             if self._on_batch is not None:
@@ -125,6 +131,9 @@ class MicroBatcher:
                     _resolve(p, exception=exc)
             streaming = any(p.on_text for p in joining)  # else no per-row callback at every step
             while batch.rows:  # each answer goes back the step it ends
+                if left := self.engine.leave(batch, _abandoned):
+                    self._count_abandoned("decoding", left)
+                    continue
                 try:
                     finished = self.engine.step(batch, on_step=self._stream if streaming else None)
                 except BatchFailed as failed:
@@ -138,9 +147,19 @@ class MicroBatcher:
             if self._after_batch is not None:
                 self._after_batch()
 
+    def _count_abandoned(self, stage: str, count: int) -> None:
+        if self._on_abandoned is not None:
+            self._on_abandoned(stage, count)
+
     def _stream(self, p: _Pending, ids: list[int]) -> None:
         if p.stream is not None and p.on_text is not None and (piece := p.stream.update(self.engine.decode(ids))):
             p.loop.call_soon_threadsafe(p.on_text, piece)
+
+
+def _abandoned(p: _Pending) -> bool:
+    """Whether ``p``'s client went away (the app cancelled its future): it is dropped, not decoded. Read from the
+    worker thread: at worst one step late."""
+    return p.future.cancelled()
 
 
 def _resolve(p: _Pending, *, result: Any = None, exception: BaseException | None = None) -> None:

@@ -224,6 +224,15 @@ class Engine:
                                             g.batch_rows)))
         return answers
 
+    def leave(self, batch: RunningBatch, gone: Callable[[Any], bool]) -> int:
+        """Take the rows whose tag ``gone`` says is no longer wanted out of ``batch`` unanswered, so they stop
+        costing decoding steps; how many left."""
+        leaving = [row for row in batch.rows if gone(row.tag.tag)]
+        if leaving:
+            with self._lock:
+                batch.leave(leaving)
+        return len(leaving)
+
     def answer(self, queries: Sequence[Query], on_step: Callable[[int, list[int]], None] | None = None,
                ) -> list[Answer]:
         """Answer ``queries`` together, in order (``on_step(index, new_ids)`` as in ``step``)."""

@@ -38,6 +38,8 @@ class ServerMetrics:
         self.batch_size = Histogram("ragvsft_batch_size", "Requests per batch (decoded together, each leaving when answered).",
                                     buckets=BATCH_BUCKETS, registry=self.registry)
         self.queue_depth = Gauge("ragvsft_queue_depth", "Requests waiting for a batch.", registry=self.registry)
+        self.abandoned = Counter("ragvsft_abandoned", "Requests dropped unanswered because their client went away, "
+                                 "by where they were (queued, decoding).", ["stage"], registry=self.registry)
         self.reloads = Counter("ragvsft_reloads", "Registry polls by outcome (unchanged, reloaded, failed).",
                                ["outcome"], registry=self.registry)
 
