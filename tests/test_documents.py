@@ -502,6 +502,36 @@ def test_a_mailbox_reads_each_message_once_and_each_quote_of_a_message_it_holds_
                        "'From jane@example.com Tue Mar  4 09:12:00 2025'")]
 
 
+def test_mailing_list_archives_and_gzipped_documents_are_read_inside(tmp_path: Path) -> None:
+    # A pipermail month (a mailbox named .txt, addresses written "jane at example.com"), the same gzipped as list
+    # archives offer it, a gzipped mailbox and Markdown page; a text that merely starts with "From "; a cut .gz, a
+    # gzip bomb, archives of documents.
+    import gzip
+
+    month = (b"From jane at example.com  Tue Mar  4 09:12:00 2025\nFrom: jane at example.com (Jane Roe)\n"
+             b"Subject: [pumps] X-200 stops\nMessage-ID: <a@x>\n\nIt stops after 2 minutes.\n\n"
+             b"From desk at example.com  Tue Mar  4 10:00:00 2025\nFrom: desk at example.com (Desk)\n"
+             b"Subject: [pumps] X-200 stops\nIn-Reply-To: <a@x>\n\nClean the filter.\n\nJane wrote:\n"
+             b"> It stops after 2 minutes.\n\n")
+    read = ("Subject: [pumps] X-200 stops\nFrom: jane at example.com (Jane Roe)\n\nIt stops after 2 minutes.\n\n"
+            "Subject: [pumps] X-200 stops\nFrom: desk at example.com (Desk)\n\nClean the filter.")
+    docs = write(tmp_path / "docs", {
+        "2025-March.txt": month, "2025-April.txt.gz": gzip.compress(month), "list.mbox.gz": gzip.compress(month),
+        "guide.md.gz": gzip.compress(b"# Guide\n\nBleed the pump."), "hours.txt": b"From 9:00 to 17:00 we answer.\n",
+        "cut.txt.gz": gzip.compress(month)[:40], "bomb.txt.gz": gzip.compress(b"a" * (101 * 2**20)),
+        "site.tar.gz": gzip.compress(b"x"), "manuals.zip": b"PK\x05\x06" + bytes(18),
+    })
+    loaded = load_documents(docs)
+    assert {d.id: d.text for d in loaded.documents} == {
+        "2025-March.txt": read, "2025-April.txt.gz": read, "list.mbox.gz": read, "guide.md.gz": "# Guide\n\nBleed the pump.",
+        "hours.txt": "From 9:00 to 17:00 we answer.\n"}
+    assert sorted((s.path.rpartition("docs/")[2], s.reason) for s in loaded.skipped) == [
+        ("bomb.txt.gz", "unpacks to over 100 MiB, more than this reader unpacks; unpack it into docs/ to include it"),
+        ("cut.txt.gz", "not a readable gzip file (Compressed file ended before the end-of-stream marker was reached)"),
+        ("manuals.zip", "unsupported file type '.zip'; unpack it into docs/ to include its files"),
+        ("site.tar.gz", "unsupported file type '.tar.gz'; unpack it into docs/ to include its files")]
+
+
 def test_spreadsheets_saved_as_csv_or_tsv_read_a_paragraph_per_row(tmp_path: Path) -> None:
     # An FAQ sheet from a European Excel (semicolons, a BOM), a ticket export (commas, a quoted cell over two
     # lines, an empty cell, a row longer than the header), a TSV, and a cell past the csv module's limit.

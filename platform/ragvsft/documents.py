@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ragvsft.asciidoc_text import read_asciidoc
+from ragvsft.compressed import gunzipped
 from ragvsft.docx_text import read_docx
-from ragvsft.email_text import read_email, read_mbox
+from ragvsft.email_text import looks_like_mbox, read_email, read_mbox
 from ragvsft.encoded_data import LEFT_OUT, drop_encoded_data
 from ragvsft.errors import CorpusError, UnreadableFile
 from ragvsft.html_text import read_html
@@ -107,6 +108,8 @@ def read_text(raw: bytes) -> str:
         >>> read_text("Alarm A-03\nLow coolant.\nPage 1\n\fAlarm A-03\nTop it up.\nPage 2\n".encode())
         'Low coolant.\n\nTop it up.'
     """
+    if looks_like_mbox(raw):  # a mailing list's archive (pipermail's 2024-January.txt) is a mailbox
+        return read_mbox(raw)
     text = decode(raw)
     return document_text(text.split("\f")) if "\f" in text else text
 
@@ -171,15 +174,32 @@ SAVE_AS = {suffix: f"; save it as {readable} to include it" for suffixes, readab
     ((".ppt", ".key"), ".pptx or PDF"),
     ((".msg",), "HTML or text (Outlook: File > Save As)"),
     ((".json",), "JSON Lines, a record per line (jq -c '.[]' x.json > x.jsonl),"),
-] for suffix in suffixes}
+] for suffix in suffixes} | {suffix: "; unpack it into docs/ to include its files" for suffix in (
+    ".zip", ".tar", ".tar.gz", ".tgz", ".7z", ".rar")}
 
 
 def reader_for(path: Path) -> Callable[[bytes], str] | None:
-    """The reader for a file: by its extension, and Apple Mail's export, a folder ``Name.mbox`` holding a file
-    ``mbox``, as a mailbox."""
+    """The reader for a file: by its extension (a gzipped file by the one inside, ``x.txt.gz`` as ``.txt``), and
+    Apple Mail's export, a folder ``Name.mbox`` holding a file ``mbox``, as a mailbox."""
     if path.name == "mbox" and path.parent.suffix.lower() == ".mbox":
         return read_mbox
+    if path.suffix.lower() == ".gz":
+        inner = READERS.get(Path(path.stem).suffix.lower())
+        return None if inner is None else lambda raw: inner(gunzipped(raw))
     return READERS.get(path.suffix.lower())
+
+
+def file_type(path: Path) -> str:
+    """What an unsupported file is called in its warning: its extension, both for a compressed one (``.tar.gz``).
+
+    Example:
+        >>> file_type(Path("docs/site.tar.gz")), file_type(Path("docs/LICENSE"))
+        ('.tar.gz', '(none)')
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".gz" and (inner := Path(path.stem).suffix.lower()):
+        return inner + suffix
+    return suffix or "(none)"
 
 
 def document_id(path: Path, docs_dir: Path) -> str:
@@ -237,7 +257,7 @@ def load_documents(docs_dir: Path) -> DocumentSet:
         elif doc_id in seen:
             reason = f"same name as {seen[doc_id]} once Unicode-normalised; rename one of them"
         elif reader is None:
-            reason = f"unsupported file type '{path.suffix or '(none)'}'" + SAVE_AS.get(path.suffix.lower(), "")
+            reason = f"unsupported file type '{file_type(path)}'" + SAVE_AS.get(file_type(path), "")
         else:
             try:
                 text, reason = clean_text(reader(raw))

@@ -13,9 +13,11 @@ it is the only copy.
 from __future__ import annotations
 
 import email
+import email.errors
 import email.policy
 import re
 from dataclasses import dataclass
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 
 from ragvsft.errors import UnreadableFile
@@ -56,17 +58,29 @@ def _parse(raw: bytes) -> _Message:
         body = message.get_body(preferencelist=("plain", "html"))
     except RecursionError:
         raise UnreadableFile("its parts are nested too deep to read (a hostile or broken message)") from None
-    heading = [f"{name}: {' '.join(str(message[name]).split())}" for name in EMAIL_HEADERS if message[name]]
+    heading = [f"{name}: {value}" for name in EMAIL_HEADERS if (value := _header(message, name))]
     if attached:
         heading.append(f"Attachments: {', '.join(attached)}")
     text = ""
     if body is not None:
         text = _part_text(body)
         text = read_html(text.encode()) if body.get_content_type() == "text/html" else text.strip()
-    references = _MESSAGE_IDS.findall(str(message["References"] or ""))
-    parent = _MESSAGE_IDS.findall(str(message["In-Reply-To"] or "")) or references[-1:]
-    own = _MESSAGE_IDS.findall(str(message["Message-ID"] or ""))
+    references = _MESSAGE_IDS.findall(_header(message, "References"))
+    parent = _MESSAGE_IDS.findall(_header(message, "In-Reply-To")) or references[-1:]
+    own = _MESSAGE_IDS.findall(_header(message, "Message-ID"))
     return _Message(tuple(heading), text, own[0] if own else "", parent[0] if parent else "")
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    """A header's text as the sender wrote it, encoded words decoded, on one line: "jane at example.com (Jane Roe)"
+    stays so (the parsed address form would be '"jane at example.com"'), and no address parser runs (it was most of
+    the time a mailbox took to read)."""
+    raw = next((value for key, value in message.raw_items() if key.lower() == name.lower()), "")
+    try:
+        text = str(make_header(decode_header(raw)))
+    except (LookupError, UnicodeError, ValueError, email.errors.HeaderParseError):  # a charset Python lacks, bad bytes
+        text = raw
+    return " ".join(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace").split())
 
 
 _MESSAGE_IDS = re.compile(r"<[^<>\s]{1,998}>")
@@ -86,11 +100,26 @@ def _render(message: _Message, body: str) -> str:
 
 
 # An mbox "From " line: "From <sender> <asctime date>", as mutt, Thunderbird ("From - …"), Google Takeout and
-# mailing-list archives write it. A body line that merely begins with "From " ("From 9:00 the desk is open") is
-# no separator: writers escape those as ">From ", but not every one does, and the date form never occurs in prose.
-_FROM_LINE = re.compile(rb"^From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) +(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov"
-                        rb"|Dec) +\d{1,2} +\d{1,2}:\d\d[^\n]*\n", re.M)
+# mailing-list archives write it (pipermail: "From jane at example.com  Tue Mar  4 …"). A body line that merely
+# begins with "From " ("From 9:00 the desk is open") is no separator: writers escape those as ">From ", but not
+# every one does, and the date form never occurs in prose.
+_FROM_LINE = re.compile(rb"^From [^\n]{0,300}? (?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) +(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug"
+                        rb"|Sep|Oct|Nov|Dec) +\d{1,2} +\d{1,2}:\d\d[^\n]*\n", re.M)
 _ESCAPED_FROM = re.compile(rb"^>(>*From )", re.M)
+_HEADER_LINE = re.compile(rb"[!-9;-~]{1,76}:")  # a header's name: printable, no colon or space (RFC 5322)
+
+
+def looks_like_mbox(raw: bytes) -> bool:
+    r"""Whether ``raw`` starts as a mailbox does: a "From " line, then a message's first header. A mailing list's
+    archive is one under another name (pipermail's ``2024-January.txt``).
+
+    Example:
+        >>> looks_like_mbox(b"From jane at example.com  Tue Mar  4 09:12:00 2025\nFrom: jane at example.com\n")
+        True
+        >>> looks_like_mbox(b"From 9:00 to 17:00 the desk answers.\n")
+        False
+    """
+    return (first := _FROM_LINE.match(raw)) is not None and _HEADER_LINE.match(raw, first.end()) is not None
 
 
 def read_mbox(raw: bytes) -> str:
@@ -111,7 +140,7 @@ def read_mbox(raw: bytes) -> str:
         Clean the filter.
     """
     starts = [match.start() for match in _FROM_LINE.finditer(raw)]
-    if not starts or raw[:starts[0]].strip():
+    if not starts or raw[:starts[0]].strip():  # (a .txt reaches here only if looks_like_mbox)
         raise UnreadableFile("not a mailbox: an .mbox file starts each message with a line like "
                              "'From jane@example.com Tue Mar  4 09:12:00 2025'")
     messages, line = [], 1
