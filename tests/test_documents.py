@@ -532,6 +532,22 @@ def test_mailing_list_archives_and_gzipped_documents_are_read_inside(tmp_path: P
         ("site.tar.gz", "unsupported file type '.tar.gz'; unpack it into docs/ to include its files")]
 
 
+def test_mail_in_charsets_that_make_surrogates_is_read_not_skipped(tmp_path: Path) -> None:
+    # UTF-7 and unicode_escape can decode to lone surrogates, and raw 8-bit headers arrive as escaped bytes: each
+    # once made the header line raise UnicodeEncodeError and the whole message was skipped.
+    docs = write(tmp_path / "docs", {
+        "utf7.eml": b"Subject: =?utf-7?q?+2AA-?= pump\n\nIt stops.",
+        "escape.eml": b"Subject: =?unicode_escape?q?=5Cud800?=\nContent-Type: text/plain; charset=unicode_escape\n\n"
+                      b"\\ud800 stops",
+        "eightbit.eml": b"Subject: Pumpe l\xc3\xa4uft \xed\xa0\x80\n\nSie stoppt.",
+    })
+    loaded = load_documents(docs)
+    assert not loaded.skipped
+    assert {d.id: d.text for d in loaded.documents} == {
+        "utf7.eml": "Subject: \ufffd pump\n\nIt stops.", "escape.eml": "Subject: \ufffd\n\n\ufffd stops",
+        "eightbit.eml": "Subject: Pumpe läuft \ufffd\ufffd\ufffd\n\nSie stoppt."}
+
+
 def test_spreadsheets_saved_as_csv_or_tsv_read_a_paragraph_per_row(tmp_path: Path) -> None:
     # An FAQ sheet from a European Excel (semicolons, a BOM), a ticket export (commas, a quoted cell over two
     # lines, an empty cell, a row longer than the header), a TSV, and a cell past the csv module's limit.

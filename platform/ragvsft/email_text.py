@@ -80,7 +80,21 @@ def _header(message: EmailMessage, name: str) -> str:
         text = str(make_header(decode_header(raw)))
     except (LookupError, UnicodeError, ValueError, email.errors.HeaderParseError):  # a charset Python lacks, bad bytes
         text = raw
-    return " ".join(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace").split())
+    return " ".join(_text(text).split())
+
+
+def _text(decoded: str) -> str:
+    r"""Decoded mail text made valid: bytes the parser kept as surrogates (an 8-bit header) read as UTF-8, and
+    surrogates a charset such as UTF-7 made from nothing (``+2AA-``) replaced, so nothing later fails to encode it.
+
+    Example:
+        >>> _text("Pumpe \udcc3\udca4 \ud800")
+        'Pumpe ä �'
+    """
+    if not any("\ud800" <= c <= "\udfff" for c in decoded):
+        return decoded
+    kept = "".join(c if not "\ud800" <= c <= "\udfff" or "\udc80" <= c <= "\udcff" else "\ufffd" for c in decoded)
+    return kept.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 _MESSAGE_IDS = re.compile(r"<[^<>\s]{1,998}>")
@@ -90,7 +104,7 @@ def _part_text(part: EmailMessage) -> str:
     """A text part's content, decoded by its charset (UTF-8 where it names none or one Python does not know)."""
     payload = part.get_payload(decode=True) or b""
     try:
-        return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+        return _text(payload.decode(part.get_content_charset() or "utf-8", errors="replace"))
     except LookupError:
         return payload.decode("utf-8", errors="replace")
 
