@@ -650,6 +650,29 @@ def test_asciidoc_reads_as_asciidoctor_shows_it(tmp_path: Path) -> None:
         "See Installing, the checklist, before and the site.\nDocs at https://x.org/docs/, API, FAQ and help@x.org.")
 
 
+def test_antora_pages_read_the_attributes_their_component_descriptor_sets(tmp_path: Path) -> None:
+    # Two components, as an Antora site's repository holds them: each page cites its own component's attributes;
+    # a page's own entry wins; a component whose antora.yml is broken YAML reads its references as written.
+    docs = write(tmp_path / "docs", {
+        "pump/antora.yml": b"name: pump\ntitle: Pump X-200 Manual\nversion: '2.1'\nasciidoc:\n  attributes:\n"
+                           b"    product: Pump X-200\n    Support-URL: https://support.example.com@\n    draft: false\n",
+        "pump/modules/ROOT/pages/install.adoc": b"= Install {product}\n\nFor {page-component-title} "
+                                                b"{page-component-version}; help: {support-url}.{draft}",
+        "pump/modules/ROOT/pages/legacy.adoc": b"= Legacy\n:product: Pump X-100\n\nThe {product} is retired.",
+        "valve/antora.yml": b"name: valve\nasciidoc: [unclosed\n",
+        "valve/modules/ROOT/pages/index.adoc": b"= Valve\n\nThe {product} valve.",
+    })
+    loaded = load_documents(docs)
+    assert {d.id: d.text for d in loaded.documents} == {
+        "pump/modules/ROOT/pages/install.adoc": "= Install Pump X-200\n\nFor Pump X-200 Manual 2.1; help: "
+                                                "https://support.example.com.{draft}",
+        "pump/modules/ROOT/pages/legacy.adoc": "= Legacy\n\nThe Pump X-100 is retired.",
+        "valve/modules/ROOT/pages/index.adoc": "= Valve\n\nThe {product} valve."}
+    assert {s.path.rpartition("docs/")[2]: s.reason for s in loaded.skipped} == {
+        name: "an Antora component descriptor, not a document: its attributes are read into its pages"
+        for name in ("pump/antora.yml", "valve/antora.yml")}
+
+
 def test_asciidoc_attribute_references_read_as_the_values_the_page_sets(tmp_path: Path) -> None:
     # A product named by attribute (in the title too, set below it in the header), a value citing another and going
     # on over a line, built-in and escaped references, conditionals as a site build reads them (not env-github),

@@ -14,7 +14,7 @@ the command line) are not known here.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from ragvsft.textforms import decode, normalize, paragraphs
 
@@ -50,8 +50,9 @@ _MACRO_NAME = re.compile(r"(?:^|(?<=[(\"'*_{]))(?:xref|link|mailto|kbd|btn|menu|
 _CROSS_REFERENCE = re.compile(r"<<(?P<anchor>[^,<>\n]+)(?:,\s*(?P<text>[^<>\n]+))?>>")
 
 
-def read_asciidoc(raw: bytes) -> str:
-    r"""An AsciiDoc file's text as its page shows it.
+def read_asciidoc(raw: bytes, defined: Mapping[str, str] | None = None) -> str:
+    r"""An AsciiDoc file's text as its page shows it; ``defined`` are attributes set before its first line (what
+    an Antora site's ``antora.yml`` sets: :mod:`ragvsft.antora`).
 
     Example:
         >>> print(read_asciidoc(b"= Install\n:toc: left\n\n// TODO: macOS\n[NOTE]\n====\nStop the service.\n====\n\n"
@@ -68,7 +69,7 @@ def read_asciidoc(raw: bytes) -> str:
     """
     kept: list[str] = []
     text = normalize(decode(raw))
-    attributes = _Attributes(budget=len(text) + 1_000_000)
+    attributes = _Attributes(budget=len(text) + 1_000_000, defined=defined or {})
     skipping = [False]  # per open ifdef/ifndef/ifeval block (and the page): are its lines left out
     in_comment = in_listing = listing_subs = False
     style_line = ""  # the block attribute line just read: its subs= decide a listing's references
@@ -143,8 +144,8 @@ class _Attributes:
     hostile page doubling a value line after line, then citing it, would otherwise need exabytes): past
     ``budget`` added characters, references stay as written."""
 
-    def __init__(self, budget: int) -> None:
-        self.values = dict(_BUILT_IN)
+    def __init__(self, budget: int, defined: Mapping[str, str]) -> None:
+        self.values = _BUILT_IN | {name.lower(): value for name, value in defined.items()}
         self.budget = budget
 
     def set(self, entry: re.Match[str], rest: Iterator[str]) -> None:

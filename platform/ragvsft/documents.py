@@ -6,6 +6,7 @@ function plus one line in ``READERS``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ragvsft.antora import DESCRIPTOR, ComponentAttributes
 from ragvsft.asciidoc_text import read_asciidoc
 from ragvsft.compressed import gunzipped
 from ragvsft.docx_text import read_docx
@@ -245,6 +247,7 @@ def load_documents(docs_dir: Path) -> DocumentSet:
         elif path.is_file():
             files.append(path)
     digest = hashlib.sha256()
+    components = ComponentAttributes(docs_dir)
     seen: dict[str, str] = {}  # id -> the file that has it
     encoded: list[tuple[str, int]] = []
     for path in files:
@@ -252,10 +255,14 @@ def load_documents(docs_dir: Path) -> DocumentSet:
         raw = path.read_bytes()
         reason, text, left_out = None, "", 0
         reader = reader_for(path)
+        if reader is read_asciidoc:  # an Antora site's pages cite what their component's antora.yml sets
+            reader = functools.partial(read_asciidoc, defined=components.attributes(path))
         if non_text(doc_id):
             reason = "its name holds control characters or bytes that are not UTF-8; rename it"
         elif doc_id in seen:
             reason = f"same name as {seen[doc_id]} once Unicode-normalised; rename one of them"
+        elif path.name == DESCRIPTOR:
+            reason = "an Antora component descriptor, not a document: its attributes are read into its pages"
         elif reader is None:
             reason = f"unsupported file type '{file_type(path)}'" + SAVE_AS.get(file_type(path), "")
         else:
