@@ -18,14 +18,14 @@ import torch
 from lm_fixtures import build_tiny_lm, lora_adapter
 from ragvsft.builders import build_generator
 from ragvsft.config import ModelConfig
-from ragvsft.device import native_bfloat16
+from ragvsft.device import bfloat16_hardware
 from ragvsft.generators import HFGenerator
 from ragvsft.generators.batch_invariant import use_two_row_products
 from ragvsft.generators.hf import BASE_ROWS
 from ragvsft.models import load_lm
 from ragvsft.prompts import PromptTemplate
 
-native_only = pytest.mark.skipif(not native_bfloat16("cpu"), reason="measured where the CPU computes bfloat16 (AMX)")
+native_only = pytest.mark.skipif(not bfloat16_hardware("cpu"), reason="measured where the CPU computes bfloat16 (AMX)")
 QUESTIONS = ["Who books travel?", "How long is parental leave at Orvane Instruments, and who approves requests?",
              "What does error E17 mean?",
              "What is the X-200's maximum pressure? " + "Answer from the manual, citing the section. " * 6]

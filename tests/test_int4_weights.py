@@ -14,7 +14,7 @@ from torch import nn
 from lm_fixtures import decoded_together, lora_adapter
 from ragvsft.builders import build_generator
 from ragvsft.config import ModelConfig
-from ragvsft.device import native_bfloat16
+from ragvsft.device import bfloat16_hardware
 from ragvsft.generators import HFGenerator
 from ragvsft.generators.hf import BASE_ROWS
 from ragvsft.generators.int4_weights import (
@@ -158,7 +158,7 @@ def test_an_adapter_beyond_b_times_a_decodes_with_its_merged_weight(tiny_lm_dir:
     assert all(m.int4_lora is None for m in model.modules() if isinstance(m, Int4Linear))
 
 
-@pytest.mark.skipif(not native_bfloat16("cpu"), reason="bit for bit where the CPU computes bfloat16 (AMX)")
+@pytest.mark.skipif(not bfloat16_hardware("cpu"), reason="bit for bit where the CPU computes bfloat16 (AMX)")
 def test_the_servers_mixed_batch_answers_as_each_row_alone(tiny_lm_dir: Path, tmp_path: Path) -> None:
     """Base and adapter rows in one batch over 4-bit layers, against each row alone: batch-invariant answers still
     hold with 4-bit decoding, which then takes the 4-bit copy at every row count."""

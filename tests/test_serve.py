@@ -296,9 +296,10 @@ def test_a_server_whose_answering_settings_differ_from_the_measuring_run_says_wh
     # The same file on other hardware: `auto` comes to another device or dtype there, and answers differ.
     here = releases.answering_params(same)
     assert (here["model.resolved_device"], here["model.resolved_dtype"]) == ("cpu", inference_dtype("cpu", same.model.dtype))
-    elsewhere = here | {"model.resolved_device": "cuda", "model.resolved_dtype": "float32"}
+    there = "float32" if here["model.resolved_dtype"] == "bfloat16" else "bfloat16"
+    elsewhere = here | {"model.resolved_device": "cuda", "model.resolved_dtype": there}
     assert releases.settings_differences(running.uri, "corpus", first, elsewhere) == {
-        "model.resolved_device": ("cpu", "cuda"), "model.resolved_dtype": (here["model.resolved_dtype"], "float32")}
+        "model.resolved_device": ("cpu", "cuda"), "model.resolved_dtype": (here["model.resolved_dtype"], there)}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_TRACKING_URI", running.uri)
         console = Console(record=True, width=400)

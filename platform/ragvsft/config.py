@@ -66,7 +66,7 @@ class IndexConfig:
     """Where the embedder runs: ``auto`` (CUDA when available, else CPU), ``cpu``, ``cuda`` or ``cuda:N``."""
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     """Precision of the embedder that builds the index and embeds questions: ``auto`` is bfloat16 where the hardware
-    computes it natively (a CPU with AMX or AVX-512 BF16, a recent GPU; 2.7x faster than float32 on an AMX
+    computes it natively (a CPU with AMX, an AMD CPU with AVX-512 BF16, a recent GPU; 2.7x faster than float32 on an AMX
     CPU), float32 elsewhere. Metrics always embed in float32, so their values do not depend on the machine."""
 
 
@@ -91,7 +91,7 @@ class ModelConfig:
     ``cuda`` or ``cuda:N``."""
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     """Precision of the base model's weights in the fine-tune, the arms' answers and the server's: ``auto`` is
-    bfloat16 where the hardware computes it natively (a CPU with AMX or AVX-512 BF16, a recent GPU; 2.1-2.4x faster
+    bfloat16 where the hardware computes it natively (a CPU with AMX, an AMD CPU with AVX-512 BF16, a recent GPU; 2.1-2.4x faster
     than float32 on RAG prompts, 1.6x in training, on such CPUs), float32 elsewhere; ``float32`` is the reference.
     LoRA's own weights train in float32 either way. A local judge and labeller always run in float32."""
     pack_weights: bool = True

@@ -8,18 +8,22 @@ and on a CPU with AMX bfloat16 training measured only 1.2x faster, for a
 different adapter.
 
 Inference (generation, embedding) has its own ``dtype`` setting. ``auto`` picks
-bfloat16 where the hardware computes it natively: a CUDA GPU that supports it,
-or a CPU with AMX or AVX-512 BF16, whose instructions oneDNN uses for PyTorch's
-bfloat16 matrix products (measured on a 2-core Xeon with AMX: 2.3x the float32
-generation speed on 3-passage RAG prompts, 2.7x for MiniLM embeddings; on a
-2-core AMD EPYC Zen 5 with AVX-512 BF16 and no AMX: 1.6-2.4x for generation).
-On an AVX2-only CPU PyTorch emulates bfloat16 and runs ~3x *slower* than
-float32, so ``auto`` stays float32 there.
+bfloat16 where the hardware computes it fast enough to win: a CUDA GPU that supports it, a CPU with AMX, or an
+AMD CPU with AVX-512 BF16, whose instructions oneDNN uses for PyTorch's bfloat16 matrix products (measured on a
+2-core Xeon with AMX: 2.3x the float32 generation speed on 3-passage RAG prompts, 2.7x for MiniLM embeddings; on a
+2-core AMD EPYC Zen 5 with AVX-512 BF16 and no AMX: 1.6-2.4x for generation). An Intel CPU with AVX-512 BF16 and
+no AMX (a Cooper Lake, or a newer Xeon whose AMX a hypervisor hides) lost: on a 2-core one the whole demo took
+11 min 39 s in bfloat16 against 8 min 22 s in float32 (fine-tuning 249 s against 154 s, RAG answers 170 s against
+132 s), so ``auto`` stays float32 there. On an AVX2-only CPU PyTorch emulates bfloat16 and runs ~3x *slower* than
+float32, so ``auto`` stays float32 there too.
 """
 
 from __future__ import annotations
 
+import functools
+import platform
 import re
+from pathlib import Path
 from typing import Any
 
 from ragvsft.errors import RagvsftError
@@ -81,23 +85,60 @@ def dtype_for(device: str) -> Any:
 
 
 def native_bfloat16(device: str) -> bool:
-    """Whether ``device`` (resolved: ``cpu``, ``cuda``, ``cuda:N``) computes bfloat16 in hardware fast enough to be
-    the default: a CUDA GPU that supports it, or a CPU with AMX or AVX-512 BF16.
+    """Whether ``device`` (resolved: ``cpu``, ``cuda``, ``cuda:N``) computes bfloat16 fast enough for it to be the
+    default: a CUDA GPU that supports it, a CPU with AMX, or a CPU with AVX-512 BF16 that is not an Intel one
+    (see the module's docstring for what was measured).
 
     Example:
         >>> native_bfloat16("cpu") in (True, False)
+        True
+    """
+    if device.startswith("cuda"):
+        return bfloat16_hardware(device)
+    return _cpu_probe("_is_amx_tile_supported") or (_cpu_probe("_is_avx512_bf16_supported")
+                                                    and cpu_vendor() != "GenuineIntel")
+
+
+def bfloat16_hardware(device: str) -> bool:
+    """Whether ``device`` has bfloat16 instructions at all (a GPU that supports it; a CPU with AMX or AVX-512 BF16),
+    default or not: what the bfloat16 decoding paths (weight packing, 4-bit decoding) need to be worth using.
+
+    Example:
+        >>> bfloat16_hardware("cpu") in (True, False)
         True
     """
     import torch
 
     if device.startswith("cuda"):
         return bool(torch.cuda.is_bf16_supported())
-    # Measured to win on both kinds of CPU (docs/speed.md): AMX (Intel Xeon, Sapphire Rapids on) and
-    # AVX-512 BF16 without AMX (an AMD EPYC Zen 5: answers 1.6-2.4x float32's speed). AVX2-only CPUs emulate
-    # bfloat16 and stay on float32. torch.cpu's probes are private but present since 2.3; a build without them
-    # means "no", the safe answer (float32 is never slower than emulated bfloat16).
-    probes = (getattr(torch.cpu, name, None) for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"))
-    return any(probe is not None and probe() for probe in probes)
+    return _cpu_probe("_is_amx_tile_supported") or _cpu_probe("_is_avx512_bf16_supported")
+
+
+def _cpu_probe(name: str) -> bool:
+    # torch.cpu's probes are private but present since 2.3; a build without them means "no", the safe answer
+    # (float32 is never slower than emulated bfloat16).
+    import torch
+
+    probe = getattr(torch.cpu, name, None)
+    return probe is not None and bool(probe())
+
+
+@functools.cache
+def cpu_vendor() -> str:
+    """The CPU's vendor string (``GenuineIntel``, ``AuthenticAMD``), or "" where it cannot be read.
+
+    Example:
+        >>> cpu_vendor() in ("GenuineIntel", "AuthenticAMD", "")
+        True
+    """
+    try:
+        for line in Path("/proc/cpuinfo").read_text(errors="replace").splitlines():
+            if line.startswith("vendor_id"):
+                return line.partition(":")[2].strip()
+    except OSError:  # not Linux: Windows and macOS name it in the processor string
+        pass
+    processor = platform.processor()
+    return next((vendor for vendor in ("GenuineIntel", "AuthenticAMD") if vendor in processor), "")
 
 
 def bfloat16_on_cpu(model: Any) -> bool:

@@ -30,15 +30,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ragvsft.device import bfloat16_on_cpu, native_bfloat16
+from ragvsft.device import bfloat16_hardware, bfloat16_on_cpu
 
 DECODE_ROWS = 32  # the server's default batch is 8 rows; the README's setting for many clients is 32
 
 
 def packing_supported(model: nn.Module) -> bool:
-    """Whether ``model`` can be packed: bfloat16 weights on a CPU with AMX or AVX-512 BF16 (where bfloat16 is the
-    default)."""
-    if not bfloat16_on_cpu(model) or not native_bfloat16("cpu"):
+    """Whether ``model`` can be packed: bfloat16 weights on a CPU with AMX or AVX-512 BF16."""
+    if not bfloat16_on_cpu(model) or not bfloat16_hardware("cpu"):
         return False
     try:  # private oneDNN ops (what torch.compile's CPU backend packs weights with): a build without them says no
         return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
