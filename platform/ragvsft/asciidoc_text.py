@@ -7,8 +7,8 @@ Attribute references read as the values the page sets (``:product: Pump X-200`` 
 X-200"; docs name products and versions this way, and a question names the product, not ``{product}``), and the
 built-in ones as their characters (``{nbsp}``, ``{plus}``); a reference the page does not set stays as written, as
 Asciidoctor leaves it. ``ifdef::``/``ifndef::`` keep or leave out their lines by the attributes the page sets (a site
-build is not ``env-github``); ``ifeval::`` blocks are kept. Attributes a site sets outside the page (``antora.yml``,
-the command line) are not known here.
+build is not ``env-github``); ``ifeval::`` blocks are kept. Attributes an Antora component's ``antora.yml`` sets
+come in as ``defined`` (:mod:`ragvsft.antora`); those of a playbook or the command line are not known here.
 """
 
 from __future__ import annotations
