@@ -618,11 +618,13 @@ def test_a_request_whose_client_went_away_is_dropped_queued_or_decoding(running:
             with socket.create_connection(address) as gone:
                 gone.sendall(raw_request)
                 wait_for(lambda: running.server.batcher.depth == 1, "the second request never queued")
-            time.sleep(0.5)  # the server hears of the close and cancels the request
+            waiting = list(running.server.batcher._queue.queue)
+            wait_for(lambda: all(p.future.cancelled() for p in waiting), "the closed request was not cancelled")
         assert first.result().status_code == 200
         wait_for(lambda: metric(client, queued) == before[0] + 1, "the abandoned request was not dropped from the queue")
 
-        batches = metric(client, "ragvsft_batch_size_count")
+        batches, live = metric(client, "ragvsft_batch_size_count"), running.server.live
+        in_flight = sum(live._in_flight.values())
         with engine._lock:  # the worker takes the stream's request into a batch and waits for the model
             with client.stream("POST", "/v1/chat/completions", json={
                     "model": "ragvsft-hybrid", "stream": True, "max_tokens": 300,
@@ -630,6 +632,7 @@ def test_a_request_whose_client_went_away_is_dropped_queued_or_decoding(running:
                 lines = stream.iter_lines()  # kept: a discarded iterator closes the connection
                 assert '"role": "assistant"' in next(lines)  # the stream has started
                 wait_for(lambda: metric(client, "ragvsft_batch_size_count") == batches + 1, "the stream never started")
-            time.sleep(0.5)  # the server hears of the close and cancels the request
+            # The stream's generator ends (cancelling its request) once the server hears of the close.
+            wait_for(lambda: sum(live._in_flight.values()) == in_flight, "the closed stream did not end")
         wait_for(lambda: metric(client, decoding) == before[1] + 1, "the abandoned stream kept decoding")
         assert ask(client, "How long is parental leave?", "rag").status_code == 200  # the batcher goes on
