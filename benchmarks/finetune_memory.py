@@ -36,6 +36,7 @@ CASES = {
                                                        "dtype": "float32"},
     "token budget 1024, checkpointing auto (default)": {},
     "token budget 1024, float32 weights": {"dtype": "float32"},
+    "token budget 1024, bfloat16 weights": {"dtype": "bfloat16"},
     "token budget 1024 + checkpointing": {"gradient_checkpointing": "on"},
     "token budget 1024, lean heap from the start": {"lean_heap_share": 0.0},
     "token budget 1024, glibc's own heap": {"bound_heap": False},
