@@ -477,9 +477,10 @@ def test_a_mailbox_reads_each_message_once_and_each_quote_of_a_message_it_holds_
     edited = mail("Re: X-200 stops", "Odd.\n\nJane wrote:\n> The X-200 never stops.\n", "<e@x>", "<a@x>")
     orphan = mail("Re: old unit", "Still happening.\n\nOn Mon, Bob wrote:\n> The old unit did this too.\n", "<f@x>",
                   "<gone@x>")
+    itself = mail("Loop", "Seen.\n\n> Only here.\n", "<g@x>", "<g@x>")  # its own parent: nothing to compare with
     nested = b"".join(b"Content-Type: multipart/mixed; boundary=b%d\n\n--b%d\n" % (i, i) for i in range(5000))
     docs = write(tmp_path / "docs", {
-        "support.mbox": mbox(report, gmail, outlook, inline, edited, orphan, report),
+        "support.mbox": mbox(report, gmail, outlook, inline, edited, orphan, itself, report),
         "Inbox.mbox/mbox": mbox(orphan),  # Apple Mail's export: a folder Name.mbox holding a file named mbox
         "notes.mbox": b"Subject: not a mailbox\n\nFrom here on, notes.\n",
         "bomb.mbox": mbox(report) + b"From x Tue Mar  4 09:12:00 2025\n" + nested,
@@ -493,7 +494,8 @@ def test_a_mailbox_reads_each_message_once_and_each_quote_of_a_message_it_holds_
         f"Subject: RE: X-200 stops\n{heading}That fixed it, thanks.\n\n"
         f"Subject: Re: X-200 stops\n{heading}> From 9:00 it runs again.\n\nUpgrade to 3.2 as well.\n\n"
         f"Subject: Re: X-200 stops\n{heading}Odd.\n\nJane wrote:\n> The X-200 never stops.\n\n"
-        f"Subject: Re: old unit\n{heading}Still happening.\n\nOn Mon, Bob wrote:\n> The old unit did this too.")
+        f"Subject: Re: old unit\n{heading}Still happening.\n\nOn Mon, Bob wrote:\n> The old unit did this too.\n\n"
+        f"Subject: Loop\n{heading}Seen.\n\n> Only here.")
     assert texts["Inbox.mbox/mbox"] == f"Subject: Re: old unit\n{heading}Still happening.\n\nOn Mon, Bob wrote:\n> " \
                                       "The old unit did this too."
     assert sorted((s.path.rpartition("docs/")[2], s.reason) for s in loaded.skipped) == [

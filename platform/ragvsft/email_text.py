@@ -173,9 +173,11 @@ def read_mbox(raw: bytes) -> str:
         if message.message_id and by_id[message.message_id] is not message:
             continue  # a second copy: one message filed in two folders, exported from both
         body = message.body
-        if parent := by_id.get(message.parent_id):
-            flat = flats.get(parent.message_id) or flats.setdefault(parent.message_id, _flat(parent.body))
-            body = _without_quote_of(body, flat, budget)
+        # A message naming itself as its parent (a broken or hostile header) would find its own quote in itself.
+        if (parent := by_id.get(message.parent_id)) is not None and parent is not message:
+            if parent.message_id not in flats:
+                flats[parent.message_id] = _flat(parent.body)
+            body = _without_quote_of(body, flats[parent.message_id], budget)
         if text := _render(message, body):
             texts.append(text)
     return "\n\n".join(texts)
