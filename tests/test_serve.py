@@ -99,6 +99,21 @@ def ask(client: httpx.Client, question: str, mode: str, **extra: object) -> http
     return client.post("/v1/ask", json={"question": question, "mode": mode, **extra})
 
 
+def metric(client: httpx.Client, line: str) -> float:
+    """The value of one metric line (name with labels) on /metrics, 0 when absent."""
+    for text in client.get("/metrics").text.splitlines():
+        if text.startswith(line + " "):
+            return float(text.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def wait_for(condition: Callable[[], bool], what: str, within_s: float = 30) -> None:
+    deadline = time.monotonic() + within_s
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
 def test_mode_literal_lists_the_served_modes() -> None:
     assert set(Mode.__args__) == set(SERVE_MODES)  # type: ignore[attr-defined]
 
@@ -116,10 +131,8 @@ def test_served_answers_equal_evaluated_ones_in_every_mode_even_in_mixed_batches
         assert body["mode"] == mode and body["versions"]["index"] == "1" and body["versions"]["adapter"] == "1"
         assert (len(body["sources"]) == 2) == (mode in ("rag", "hybrid"))
         assert body["latency_ms"]["total"] >= body["latency_ms"]["generation"] > 0
-    metrics = running.client().get("/metrics").text
-    batches = {line.split()[0]: float(line.split()[1]) for line in metrics.splitlines()
-               if line.startswith("ragvsft_batch_size_")}
-    assert batches["ragvsft_batch_size_sum"] > batches["ragvsft_batch_size_count"]  # some batch held several requests
+    with running.client() as client:  # some batch held several requests
+        assert metric(client, "ragvsft_batch_size_sum") > metric(client, "ragvsft_batch_size_count")
 
 
 def test_a_question_typed_with_a_stray_newline_or_invisible_space_gets_the_evaluated_answer(running: Running) -> None:
@@ -317,12 +330,6 @@ def test_hot_reload_swaps_versions_without_a_failed_or_mixed_request(running: Ru
             while not stop.is_set():
                 replies.append(ask(client, "How long is parental leave?", "hybrid"))
 
-    def wait_for(condition: Callable[[], bool], what: str) -> None:
-        deadline = time.time() + 60
-        while not condition():
-            assert time.time() < deadline, what
-            time.sleep(0.05)
-
     def adapters_seen() -> set[str]:
         return {r.json()["versions"]["adapter"] for r in list(replies) if r.status_code == 200}
 
@@ -331,7 +338,7 @@ def test_hot_reload_swaps_versions_without_a_failed_or_mixed_request(running: Ru
         t.start()
     # Requests must be answered by the old version before the new one exists: with no champion the server follows
     # the challenger, so it may reload as soon as the release below is registered, before `promote`.
-    wait_for(lambda: "1" in adapters_seen(), "no request was answered before the reload")
+    wait_for(lambda: "1" in adapters_seen(), "no request was answered before the reload", within_s=60)
     # A second adapter version (same files, new version number: a new identity in the server), released and promoted.
     name = tracking.registered_name("corpus", "adapter")
     first = mlflow.MlflowClient(running.uri).get_model_version(name, "1")
@@ -342,8 +349,8 @@ def test_hot_reload_swaps_versions_without_a_failed_or_mixed_request(running: Ru
                                   state=CorpusState({}, {}), logger=logged)
     result = CliRunner().invoke(cli, ["promote", str(running.experiment)], env={"MLFLOW_TRACKING_URI": running.uri})
     assert result.exit_code == 0 and "champion: release v2: index v1, adapter v2" in result.output, result.output
-    wait_for(lambda: running.server.live.release.adapter_version == "2", "the server did not reload")
-    wait_for(lambda: "2" in adapters_seen(), "no request was answered after the reload")
+    wait_for(lambda: running.server.live.release.adapter_version == "2", "the server did not reload", within_s=60)
+    wait_for(lambda: "2" in adapters_seen(), "no request was answered after the reload", within_s=60)
     stop.set()
     for t in threads:
         t.join()
@@ -353,7 +360,7 @@ def test_hot_reload_swaps_versions_without_a_failed_or_mixed_request(running: Ru
     assert len({r.json()["answer"] for r in replies}) == 1  # the same adapter weights: the same answer
     # The server may have reloaded the challenger before `promote`; it then sees the alias move at its next poll.
     wait_for(lambda: running.client().get("/readyz").json()["release"]["alias"] == "champion",
-             "the server did not see release v2 become the champion")
+             "the server did not see release v2 become the champion", within_s=60)
     ready = running.client().get("/readyz").json()
     assert ready["release"] == {"version": "2", "alias": "champion"} and ready["note"] == ""
     for kind, version in (("index", "1"), ("adapter", "2")):  # the mirrors follow the release
@@ -584,21 +591,6 @@ def test_slow_or_silent_clients_cannot_hold_connections_but_slow_answers_keep_th
                     time.sleep(2.5)
                 assert waiting.result().status_code == 200
             assert client.get("/healthz").status_code == 200
-
-
-def metric(client: httpx.Client, line: str) -> float:
-    """The value of one metric line (name with labels) on /metrics, 0 when absent."""
-    for text in client.get("/metrics").text.splitlines():
-        if text.startswith(line + " "):
-            return float(text.rsplit(" ", 1)[1])
-    return 0.0
-
-
-def wait_for(condition: Callable[[], bool], what: str, within_s: float = 30) -> None:
-    deadline = time.monotonic() + within_s
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.02)
 
 
 def test_a_request_whose_client_went_away_is_dropped_queued_or_decoding(running: Running) -> None:
