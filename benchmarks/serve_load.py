@@ -299,7 +299,7 @@ def part_soak(experiment: Path, minutes: float, clients: int) -> None:
                 with tracking.run(uri=uri, experiment=tracking.experiment_name(name), name="soak-reload",
                                   description="soak-test reload") as logged:
                     record = register_release(uri, name, index_version=pick.index_version, adapter_version=version,
-                                              state=CorpusState({}, {}), logger=logged)
+                                              state=CorpusState({}, {}), examples=(), logger=logged)  # no few-shot
                 promote(uri, name, version=record.version)
                 reloaded = True
         errors = sum(r["status"] != 200 for r in results)

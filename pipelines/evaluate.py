@@ -140,7 +140,8 @@ def main(
     kinds = {a.spec.context for a in arms}
     contexts = {"retrieved": retrieve_all(retriever, questions, k) if "retrieved" in kinds else None,
                 "oracle": oracle_all(retriever, questions, k) if "oracle" in kinds else None}
-    shots = pick_shots(questions, corpus.split("train"), config.prompt.few_shot, retriever.embedder)
+    shots = pick_shots(questions, corpus.split("train"), config.prompt.few_shot, retriever.embedder,
+                       alone=config.model.batch_invariant)
     # Answer length and stop strings: as configured, else fitted to the training answers (paragraph answers must
     # not be cut to a short-fact budget in every arm alike).
     limits = build_answer_limits(config.model, [q.answer for q in corpus.split("train")])

@@ -34,6 +34,7 @@ from ragvsft.config import ExperimentConfig
 from ragvsft.corpus import Corpus
 from ragvsft.corpus_state import CorpusDiff, CorpusState, diff_states
 from ragvsft.errors import ConfigError, RagvsftError
+from ragvsft.fewshot import examples_of
 from ragvsft.gates import Gate, check_gates
 from ragvsft.lock import PassLock
 from ragvsft.pipelines import evaluate
@@ -176,7 +177,8 @@ def _build(config: ExperimentConfig, corpus: Corpus, console: Console, champion:
     if "index" in outputs:
         logged.log_metrics({"chunks": outputs["index"]["chunks"], "chunks_embedded": outputs["index"]["embedded"]})
     release = releases.register_pair(
-        uri, corpus.name, outputs.get("index"), outputs.get("finetune"), state=state, logger=logged,
+        uri, corpus.name, outputs.get("index"), outputs.get("finetune"), state=state,
+        examples=examples_of(corpus.split("train")), logger=logged,
         index_version=None if index_changed else champion.index_version,  # type: ignore[union-attr]
         adapter_version=None if adapter_changed or champion is None else champion.adapter_version)
     fault("register")

@@ -23,6 +23,7 @@ from ragvsft import review, tracking
 from ragvsft.builders import corpus_state
 from ragvsft.config import ExperimentConfig
 from ragvsft.evaluation import compare_arms, eval_questions, flatten_summary
+from ragvsft.fewshot import examples_of
 from ragvsft.pipelines import evaluate, report
 from ragvsft.pipelines.common import checked_corpus
 from ragvsft.pipelines.parallel import run_in_parallel
@@ -119,7 +120,8 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
         #    on a subset of the questions measures too little to stand for a version.
         evaluated, eval_split = len(eval_questions(corpus, config.evaluate.max_questions)), len(corpus.split("eval"))
         if evaluated == eval_split:
-            release = register_pair(uri, corpus.name, idx, ft, state=corpus_state(config, corpus), logger=logged)
+            release = register_pair(uri, corpus.name, idx, ft, state=corpus_state(config, corpus),
+                                    examples=examples_of(corpus.split("train")), logger=logged)
             annotate(uri, corpus.name, release, evaluate.evaluation_of(logged.run_id, config, corpus, results))
     if evaluated < eval_split:
         console.print(f"\n[yellow]evaluate.max_questions={config.evaluate.max_questions}: a trial on {evaluated} "

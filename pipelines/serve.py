@@ -53,9 +53,6 @@ def api_key_for(host: str, environ: Mapping[str, str]) -> str | None:
 def build(config: ExperimentConfig, console: Console, *, api_key: str | None) -> Server:
     """Everything the app needs, loaded: the release the registry names, the engine, the batcher, the reloader."""
     # 1. What to serve, and the settings evaluation answered with (so served answers equal evaluated ones).
-    if config.prompt.few_shot:
-        raise RagvsftError("prompt.few_shot > 0 is not served yet (the server would need the training split's "
-                           "examples); serve with --set prompt.few_shot=0")
     corpus = load_experiment_corpus(config, console)
     uri = tracking.tracking_uri()
     pick = served_release(uri, corpus.name)

@@ -90,7 +90,7 @@ def test_oracle_arms_see_the_gold_passages_and_skip_questions_without_sources() 
 
 def test_every_arm_gets_the_same_shots_before_its_question() -> None:
     gen = Scripted(closed="20 bar", with_context="14 bar")
-    shots = {"q1": (QAPair("t1", "Max pressure of the X-100?", "12 bar", (), "train", ()),)}
+    shots = {"q1": (("Max pressure of the X-100?", "12 bar"),)}
     for arm, contexts in ((ARMS["base"], None), (ARMS["rag"], RETRIEVED)):
         answer(Arm(arm, gen), QUESTIONS, PromptTemplate(system=""), contexts=contexts, shots=shots, max_new_tokens=8)
     base_q1, _, rag_q1, rag_q2 = gen.seen

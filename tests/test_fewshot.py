@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ragvsft.embedders import SentenceTransformerEmbedder
-from ragvsft.fewshot import pick_shots
+from ragvsft.fewshot import ExamplePool, examples_of, pick_shots
 from ragvsft.prompts import PromptTemplate
 from ragvsft.qa import QAPair
 
@@ -25,12 +25,24 @@ def minilm() -> SentenceTransformerEmbedder:
 def test_most_similar_training_questions_first_never_the_question_itself(minilm) -> None:
     shots = pick_shots(EVAL, TRAIN, 2, minilm)
     # t4 is e1 up to case and punctuation: the same question, so never its own example.
-    assert shots["e1"][0].id == "t2" and len(shots["e1"]) == 2 and "t4" not in {p.id for p in shots["e1"]}
-    assert shots["e2"][0].id == "t1"
-    assert all(p.split == "train" for ps in shots.values() for p in ps)
+    assert shots["e1"][0] == ("What is the maximum pressure of the X-100 pump?", "12 bar") and len(shots["e1"]) == 2
+    assert "14 bar" not in {answer for _, answer in shots["e1"]}
+    assert shots["e2"][0] == ("Who approves travel to conferences?", "Ines Marlow")
     assert pick_shots(EVAL, TRAIN, 2, minilm) == shots  # deterministic
+    assert pick_shots(EVAL, TRAIN, 2, minilm, alone=True) == shots  # each question embedded alone: the same here
     assert pick_shots(EVAL, TRAIN, 0, minilm) == {} and pick_shots(EVAL, [], 2, minilm) == {}
     assert len(pick_shots(EVAL, TRAIN, 10, minilm)["e1"]) == 3  # the whole pool but the question itself
+
+
+def test_a_pool_picks_for_questions_as_evaluation_does(minilm) -> None:
+    # The server keeps one pool per release and picks per request from the question's own vector.
+    pool = ExamplePool(examples_of(TRAIN), minilm)
+    questions = [q.question for q in EVAL]
+    by_id = pick_shots(EVAL, TRAIN, 2, minilm)
+    for question, qa in zip(questions, EVAL):
+        assert pool.pick([question], minilm.embed([question]), 2) == [by_id[qa.id]]
+    assert pool.pick(questions, minilm.embed(questions), 0) == [(), ()]
+    assert ExamplePool([], minilm).pick(questions, minilm.embed(questions), 2) == [(), ()]
 
 
 def test_shots_become_earlier_turns_of_the_conversation() -> None:

@@ -25,15 +25,18 @@ import uvicorn
 from rich.console import Console
 from typer.testing import CliRunner
 
-from conftest import MORE_QA, SMALL_QA, TinyRun
+from conftest import MORE_QA, SMALL_QA, TinyRun, write_corpus, write_experiment
 from ragvsft import releases, tracking
+from ragvsft.builders import build_embedder
 from ragvsft.cli import app as cli
 from ragvsft.config import load_config
 from ragvsft.corpus_state import CorpusState
 from ragvsft.device import inference_dtype
 from ragvsft.errors import RagvsftError
+from ragvsft.fewshot import pick_shots
 from ragvsft.pipelines import serve as recipe
 from ragvsft.pipelines.evaluate import read_answers
+from ragvsft.qa import QAPair
 from ragvsft.serve.app import Server, create_app
 from ragvsft.serve.connections import uvicorn_config
 from ragvsft.serve.engine import SERVE_MODES
@@ -76,14 +79,18 @@ class ThreadedUvicorn:
         self.thread.join(60)
 
 
-def evaluated_answers(uri: str) -> dict[str, dict[str, str]]:
+def evaluated_rows(uri: str) -> dict[str, dict[str, dict]]:
+    """arm -> question -> the row of the run's answers table (answer, prompt_tokens, ...)."""
     client = mlflow.MlflowClient(uri)
     experiment = client.get_experiment_by_name("ragvsft/corpus")
     out = {}
     for run in client.search_runs([experiment.experiment_id], filter_string="tags.`ragvsft.pipeline` = 'evaluate'"):
-        arm = run.data.tags["ragvsft.arm"]
-        out[arm] = {r["question"]: r["answer"] for r in read_answers(run.info.artifact_uri)}
+        out[run.data.tags["ragvsft.arm"]] = {r["question"]: r for r in read_answers(run.info.artifact_uri)}
     return out
+
+
+def evaluated_answers(uri: str) -> dict[str, dict[str, str]]:
+    return {arm: {q: row["answer"] for q, row in rows.items()} for arm, rows in evaluated_rows(uri).items()}
 
 
 @pytest.fixture(scope="module")
@@ -303,9 +310,11 @@ def test_a_server_whose_answering_settings_differ_from_the_measuring_run_says_wh
     same = load_config(running.experiment)
     assert releases.settings_differences(running.uri, "corpus", first, releases.answering_params(same)) == {}
     assert running.client().get("/readyz").json()["differs_from_measured"] == {}
-    other = load_config(running.experiment, ["index.top_k=1", 'prompt.system="Be brief."', "model.pack_weights=false"])
+    other = load_config(running.experiment, ["index.top_k=1", 'prompt.system="Be brief."', "model.pack_weights=false",
+                                             "prompt.few_shot=1"])
     differences = releases.settings_differences(running.uri, "corpus", first, releases.answering_params(other))
-    assert differences == {"index.top_k": (str(same.index.top_k), "1"), "prompt.system": (same.prompt.system, "Be brief.")}
+    assert differences == {"index.top_k": (str(same.index.top_k), "1"), "prompt.system": (same.prompt.system, "Be brief."),
+                           "prompt.few_shot": ("0", "1")}
     # The same file on other hardware: `auto` comes to another device or dtype there, and answers differ.
     here = releases.answering_params(same)
     assert (here["model.resolved_device"], here["model.resolved_dtype"]) == ("cpu", inference_dtype("cpu", same.model.dtype))
@@ -346,7 +355,7 @@ def test_hot_reload_swaps_versions_without_a_failed_or_mixed_request(running: Ru
                               alias="challenger", tags={**first.tags})
     with tracking.run(uri=running.uri, experiment="ragvsft/corpus", name="by-hand", description="") as logged:
         releases.register_release(running.uri, "corpus", index_version="1", adapter_version="2",
-                                  state=CorpusState({}, {}), logger=logged)
+                                  state=CorpusState({}, {}), examples=[], logger=logged)
     result = CliRunner().invoke(cli, ["promote", str(running.experiment)], env={"MLFLOW_TRACKING_URI": running.uri})
     assert result.exit_code == 0 and "champion: release v2: index v1, adapter v2" in result.output, result.output
     wait_for(lambda: running.server.live.release.adapter_version == "2", "the server did not reload", within_s=60)
@@ -366,6 +375,53 @@ def test_hot_reload_swaps_versions_without_a_failed_or_mixed_request(running: Ru
     for kind, version in (("index", "1"), ("adapter", "2")):  # the mirrors follow the release
         assert tracking.alias_version(running.uri, tracking.registered_name("corpus", kind), "champion") == version
     assert 'ragvsft_reloads_total{outcome="reloaded"} 1.0' in running.client().get("/metrics").text
+
+
+def test_few_shot_prompts_are_served_with_the_examples_and_answers_evaluation_recorded(
+        tmp_path: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path) -> None:
+    # prompt.few_shot = 1: every prompt starts with the training question most like the asked one, and its answer.
+    rows = SMALL_QA + MORE_QA
+    experiment = write_experiment(tmp_path, write_corpus(tmp_path / "corpus", qa=rows), tiny_lm_dir, tiny_embedder_dir,
+                                  extra="[prompt]\nfew_shot = 1\n")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    result = CliRunner().invoke(cli, ["run", str(experiment)], env={"MLFLOW_TRACKING_URI": uri})
+    assert result.exit_code == 0, result.output
+    config, evaluated = load_config(experiment), evaluated_rows(uri)
+    pairs = [QAPair(r["id"], r["question"], r["answer"], (), r["split"], ()) for r in rows]
+    eval_qa = [p for p in pairs if p.split == "eval"]
+    shots = pick_shots(eval_qa, [p for p in pairs if p.split == "train"], 1, build_embedder(config.index))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", uri)
+        server = recipe.build(config, Console(quiet=True), api_key=KEY)
+    assert server.live.differences == {}  # measured with few_shot = 1 too
+    with ThreadedUvicorn(server) as url, httpx.Client(base_url=url, timeout=60,
+                                                      headers={"Authorization": f"Bearer {KEY}"}) as client:
+        jobs = [(qa, mode) for mode in SERVE_MODES for qa in eval_qa]
+
+        def both(job: tuple[QAPair, str]) -> tuple[httpx.Response, httpx.Response]:
+            chat = {"model": f"ragvsft-{job[1]}", "messages": [{"role": "user", "content": job[0].question}]}
+            return ask(client, job[0].question, job[1]), client.post("/v1/chat/completions", json=chat)
+
+        with ThreadPoolExecutor(len(jobs)) as pool:  # mixed batches, as in the test without examples
+            replies = list(pool.map(both, jobs))
+    for (qa, mode), (native, chat) in zip(jobs, replies):
+        assert native.status_code == 200 and chat.status_code == 200, (native.text, chat.text)
+        recorded = evaluated[mode][qa.question]
+        assert native.json()["answer"] == chat.json()["choices"][0]["message"]["content"] == recorded["answer"]
+        # The same prompt, examples included (the tiny model's answers alone would not tell).
+        assert chat.json()["usage"]["prompt_tokens"] == recorded["prompt_tokens"], (mode, qa.question)
+        assert [(e["question"], e["answer"]) for e in native.json()["examples"]] == list(shots[qa.id])
+
+    # A release registered before releases kept their training pairs cannot be served with examples: one line.
+    with tracking.run(uri=uri, experiment="ragvsft/corpus", name="old", description="") as logged:
+        logged.log_dict({"format": 1, "corpus": "corpus", "index_version": "1", "adapter_version": "1",
+                         "state": CorpusState({}, {}).to_json()}, f"release/{releases.RELEASE_FILE}")
+        tracking.register_version(uri, name=releases.release_name("corpus"), source=f"{logged.artifact_uri}/release",
+                                  run_id=logged.run_id, description="old", alias="champion",
+                                  tags={"index_version": "1", "adapter_version": "1"})
+    with pytest.MonkeyPatch.context() as mp, pytest.raises(RagvsftError, match="registered before releases kept"):
+        mp.setenv("MLFLOW_TRACKING_URI", uri)
+        recipe.build(config, Console(quiet=True), api_key=KEY)
 
 
 def test_promote_errors(running: Running, tmp_path: Path) -> None:

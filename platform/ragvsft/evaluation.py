@@ -15,7 +15,7 @@ from typing import Any
 
 from ragvsft.arms import ArmSpec
 from ragvsft.corpus import Corpus
-from ragvsft.fewshot import shot_pairs
+from ragvsft.fewshot import Example
 from ragvsft.generators import Generation, Generator
 from ragvsft.metrics import Metric, Sample
 from ragvsft.prompts import PromptTemplate
@@ -112,7 +112,7 @@ def answer(
     template: PromptTemplate,
     *,
     contexts: Mapping[str, Retrieval] | None,
-    shots: Mapping[str, Sequence[QAPair]] | None = None,
+    shots: Mapping[str, Sequence[Example]] | None = None,
     max_new_tokens: int,
     stop: Sequence[str] = (),
 ) -> tuple[list[EvalRecord], float]:
@@ -121,7 +121,7 @@ def answer(
     ``contexts`` holds the passages of arms with a context (retrieved or
     oracle), by question id; a question without an entry is left out of such
     an arm (an oracle has nothing to show for a question without sources).
-    ``shots`` holds each question's worked examples (``prompt.few_shot``).
+    ``shots`` holds each question's worked examples, (question, answer) pairs (``prompt.few_shot``).
     """
     with_context = arm.spec.context != "none"
     if with_context:
@@ -131,7 +131,7 @@ def answer(
     passages = [contexts[qa.id] if with_context and contexts else None for qa in questions]
     conversations = [
         template.messages(qa.question, [h.chunk.text for h in ctx.hits] if ctx else None,
-                          shot_pairs((shots or {}).get(qa.id, ())))
+                          (shots or {}).get(qa.id, ()))
         for qa, ctx in zip(questions, passages)
     ]
     generations = arm.generator.generate(conversations, max_new_tokens=max_new_tokens, stop=stop)

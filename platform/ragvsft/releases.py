@@ -4,7 +4,9 @@ A release is a version of the registered model ``ragvsft-<corpus>-release``:
 its tags name an index version and an adapter version (none for a corpus
 without adapter arms), and its files (``release.json``) hold the corpus state
 it was built from (:class:`~ragvsft.corpus_state.CorpusState`), which
-``ragvsft retrain`` diffs against. ``ragvsft run`` and ``ragvsft retrain``
+``ragvsft retrain`` diffs against, and the training split's question/answer
+pairs, from which a server with ``prompt.few_shot`` takes its worked examples
+(the ones evaluation took them from, whatever the corpus on disk holds now). ``ragvsft run`` and ``ragvsft retrain``
 register releases as ``challenger``; promotion points the release's
 ``champion`` alias at one — **one registry write**, so the server (which reads
 only that alias) never sees a new index with an old adapter, whatever moment a
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from ragvsft.config import ExperimentConfig, config_to_dict
 from ragvsft.corpus_state import CorpusState
 from ragvsft.device import inference_dtype, resolve_device
 from ragvsft.errors import RagvsftError
+from ragvsft.fewshot import Example
 from ragvsft.urls import masked_uri
 
 CHAMPION, CHALLENGER = "champion", "challenger"
@@ -109,12 +112,13 @@ def served_release(uri: str, corpus: str) -> ReleaseRecord:
 
 
 def register_release(uri: str, corpus: str, *, index_version: str, adapter_version: str | None, state: CorpusState,
-                     logger: tracking.RunLogger, alias: str = CHALLENGER) -> ReleaseRecord:
-    """Register the pair as a release (``release.json`` logged to ``logger``'s run) and point ``alias`` at it; the
-    same pair built from the same corpus state keeps its version."""
+                     examples: Sequence[Example], logger: tracking.RunLogger, alias: str = CHALLENGER) -> ReleaseRecord:
+    """Register the pair as a release (``release.json`` logged to ``logger``'s run, with the training split's
+    ``examples``) and point ``alias`` at it; the same pair built from the same corpus state keeps its version."""
     body = {"format": 1, "corpus": corpus, "index_version": index_version, "adapter_version": adapter_version,
-            "state": state.to_json()}
-    state_key = hashlib.sha256(json.dumps(body["state"], sort_keys=True).encode()).hexdigest()[:16]
+            "state": state.to_json(), "train_pairs": [list(pair) for pair in examples]}
+    # Over the pairs too: a release registered before they were kept is not taken for one that has them.
+    state_key = hashlib.sha256(json.dumps([body["state"], body["train_pairs"]], sort_keys=True).encode()).hexdigest()[:16]
     key = f"{index_version}/{adapter_version or '-'}/{state_key}"
     logger.log_dict(body, f"release/{RELEASE_FILE}")
     version = tracking.register_version(
@@ -127,7 +131,7 @@ def register_release(uri: str, corpus: str, *, index_version: str, adapter_versi
 
 
 def register_pair(uri: str, corpus: str, idx: Mapping[str, Any] | None, ft: Mapping[str, Any] | None, *,
-                  state: CorpusState, logger: tracking.RunLogger, alias: str = CHALLENGER,
+                  state: CorpusState, examples: Sequence[Example], logger: tracking.RunLogger, alias: str = CHALLENGER,
                   index_version: str | None = None, adapter_version: str | None = None) -> ReleaseRecord:
     """Register what the index and fine-tune pipelines produced (their outcome payloads: artifact URI, run,
     fingerprint) as versions of the index and adapter models — a fingerprint registered already keeps its version —
@@ -149,7 +153,7 @@ def register_pair(uri: str, corpus: str, idx: Mapping[str, Any] | None, ft: Mapp
     if index_version is None:
         raise ValueError("a release needs an index: pass the index pipeline's outcome or an index version")
     return register_release(uri, corpus, index_version=index_version, adapter_version=adapter_version, state=state,
-                            logger=logger, alias=alias)
+                            examples=examples, logger=logger, alias=alias)
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,7 @@ def annotate(uri: str, corpus: str, record: ReleaseRecord, evaluation: Evaluatio
 ANSWERING_SETTINGS = ("index.embedder", "index.dtype", "index.top_k", "index.hnsw_ef_search", "index.ivf_probe",
                       "model.base_model", "model.dtype", "model.max_new_tokens", "model.stop", "model.int4_decoding",
                       "model.batch_invariant", "prompt.system", "prompt.closed_book", "prompt.with_context",
+                      "prompt.few_shot",
                       "model.resolved_device", "model.resolved_dtype")
 
 
@@ -244,15 +249,33 @@ def differences_note(record: ReleaseRecord, differences: Mapping[str, tuple[str,
             "measured with")
 
 
-def release_state(uri: str, corpus: str, record: ReleaseRecord, cache_dir: Path) -> CorpusState:
-    """The corpus state ``record`` was built from (its ``release.json``, downloaded once)."""
+def _read_release(uri: str, corpus: str, record: ReleaseRecord, cache_dir: Path, read: Callable[[dict], Any]) -> Any:
+    """``read`` applied to ``record``'s ``release.json`` (downloaded once); a broken file is one line saying what
+    to do."""
     local = tracking.resolve_version(uri, release_name(corpus), record.version, cache_dir)
     path = local.path / RELEASE_FILE
     try:
-        return CorpusState.from_json(json.loads(path.read_text(encoding="utf-8"))["state"])
+        return read(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise RagvsftError(f"{path}: not a readable release record ({exc}); delete {local.path} to download it "
                            "again") from None
+
+
+def release_state(uri: str, corpus: str, record: ReleaseRecord, cache_dir: Path) -> CorpusState:
+    """The corpus state ``record`` was built from."""
+    return _read_release(uri, corpus, record, cache_dir, lambda body: CorpusState.from_json(body["state"]))
+
+
+def release_examples(uri: str, corpus: str, record: ReleaseRecord, cache_dir: Path) -> list[Example]:
+    """The training split's (question, answer) pairs ``record`` was measured with: the few-shot pool."""
+    def read(body: dict) -> list[Example]:
+        if "train_pairs" not in body:
+            raise RagvsftError(f"release v{record.version} was registered before releases kept their training "
+                               "questions, so a server cannot pick its few-shot examples; register a new release "
+                               "(`ragvsft run`), or serve with --set prompt.few_shot=0")
+        return [(str(q), str(a)) for q, a in body["train_pairs"]]
+
+    return _read_release(uri, corpus, record, cache_dir, read)
 
 
 def sync_mirrors(uri: str, corpus: str) -> list[str]:

@@ -36,6 +36,7 @@ from ragvsft.serve.schemas import (
     Latency,
     Source,
     Versions,
+    WorkedExample,
     last_user_text,
     mode_of,
     model_id,
@@ -140,6 +141,7 @@ def create_app(server: Server) -> FastAPI:
         return AskResponse(
             answer=answer.text, mode=body.mode, versions=Versions(**release.versions),
             sources=[Source.of(hit) for hit in answer.hits],
+            examples=[WorkedExample(question=q, answer=a) for q, a in answer.examples],
             latency_ms=Latency(retrieval=round(answer.retrieval_ms, 2), generation=round(answer.generation_ms, 2),
                                total=round(answer.retrieval_ms + answer.generation_ms, 2)))
 

@@ -25,6 +25,7 @@ from typing import Any
 from ragvsft.arms import ARMS
 from ragvsft.embedders import Embedder
 from ragvsft.errors import RagvsftError
+from ragvsft.fewshot import Example, ExamplePool
 from ragvsft.finetune.adapter import check_adapter_base
 from ragvsft.generators import HFGenerator
 from ragvsft.generators.continuous import Row, RunningBatch
@@ -56,6 +57,8 @@ class Release:
     retriever: DenseRetriever
     adapter_name: str | None
     """Name of this release's adapter inside the shared PEFT model (one per adapter version)."""
+    examples: ExamplePool | None = None
+    """The training pairs the release was measured with, under ``prompt.few_shot``."""
 
     @property
     def versions(self) -> dict[str, str | None]:
@@ -92,6 +95,8 @@ class Answer:
     """``stop`` (an end token or stop string) or ``length`` (the token budget ran out)."""
     batch_rows: int
     """Rows in the batch just after this query joined it."""
+    examples: tuple[Example, ...] = ()
+    """The worked examples its prompt held (``prompt.few_shot``)."""
 
 
 class Engine:
@@ -126,12 +131,19 @@ class Engine:
     def decode(self, ids: Sequence[int]) -> str:
         return self._lm.tokenizer.decode(list(ids), skip_special_tokens=True)
 
+    @property
+    def few_shot(self) -> int:
+        """Worked examples per prompt (``prompt.few_shot``); releases then need their training pairs."""
+        return self._template.few_shot
+
     def load_release(self, *, index_dir: Path, index_version: str, adapter_dir: Path | None,
-                     adapter_version: str | None) -> Release:
-        """Load an index version and (optionally) an adapter version beside what is already loaded."""
+                     adapter_version: str | None, examples: Sequence[Example] = ()) -> Release:
+        """Load an index version and (optionally) an adapter version beside what is already loaded; under
+        ``prompt.few_shot``, ``examples`` are the training pairs the release was measured with."""
         store, _ = load_index_version(index_dir, expected_embedder=self._embedder.identity,
                                       hnsw_ef_search=self._ef_search)
         retriever = DenseRetriever(self._embedder, store)
+        pool = ExamplePool(examples, self._embedder) if self.few_shot else None
         name = None
         if adapter_dir is not None:
             check_adapter_base(adapter_dir, self._lm.identity)
@@ -139,7 +151,7 @@ class Engine:
             name = f"adapter-v{adapter_version}"
             with self._lock:
                 self._load_adapter(adapter_dir, name)
-        return Release(index_version, adapter_version, self._lm.identity, retriever, name)
+        return Release(index_version, adapter_version, self._lm.identity, retriever, name, pool)
 
     def _load_adapter(self, folder: Path, name: str) -> None:
         if self._peft is None:
@@ -171,25 +183,29 @@ class Engine:
         return self._generator.running_batch(stop=self.stop)
 
     def join(self, batch: RunningBatch, queries: Sequence[Query], tags: Sequence[Any]) -> None:
-        """Retrieve for ``queries`` (one embedding call; one per question under ``batch_invariant``), render their
-        prompts and prefill them into ``batch``, each with its caller's ``tag``. When this fails, ``batch`` is as it
-        was."""
+        """Retrieve for ``queries`` (one embedding call; one per question under ``batch_invariant``), pick their
+        worked examples (``prompt.few_shot``), render their prompts and prefill them into ``batch``, each with its
+        caller's ``tag``. When this fails, ``batch`` is as it was."""
         for q in queries:
             if q.mode not in q.release.modes:
                 raise RagvsftError(f"mode {q.mode!r} is not served by this release; served: {', '.join(q.release.modes)}")
 
-        # 1. Retrieval: the questions of retrieving rows embedded together (under batch_invariant each alone, as
-        #    evaluation does), searched in their own release's index.
+        # 1. Retrieval: the questions of retrieving rows (of every row under few_shot) embedded together (under
+        #    batch_invariant each alone, as evaluation does), searched in their own release's index and examples.
         started = time.perf_counter()
-        retrieving = [i for i, q in enumerate(queries) if ARMS[q.mode].context == "retrieved"]
+        embedding = [i for i, q in enumerate(queries) if ARMS[q.mode].context == "retrieved" or self.few_shot]
         hits: dict[int, tuple[Hit, ...]] = {}
-        if retrieving:
-            vectors = embed_queries(self._embedder, [queries[i].question for i in retrieving],
+        shots: dict[int, tuple[Example, ...]] = {}
+        if embedding:
+            vectors = embed_queries(self._embedder, [queries[i].question for i in embedding],
                                     alone=self._how["batch_invariant"])
-            for i, vector in zip(retrieving, vectors):
+            for i, vector in zip(embedding, vectors):
                 q = queries[i]
-                hits[i] = tuple(q.release.retriever.store.search_many(vector.reshape(1, -1), q.top_k)[0])
-        retrieval_ms = (time.perf_counter() - started) * 1000 / max(len(retrieving), 1)
+                if ARMS[q.mode].context == "retrieved":
+                    hits[i] = tuple(q.release.retriever.store.search_many(vector.reshape(1, -1), q.top_k)[0])
+                if q.release.examples is not None:
+                    shots[i] = q.release.examples.pick([q.question], vector.reshape(1, -1), self.few_shot)[0]
+        retrieval_ms = (time.perf_counter() - started) * 1000 / max(len(embedding), 1)
 
         # 2. Prompts, through the same rendering as training and evaluation; each row with its release's adapter or
         #    none. The prompts are prefilled by length group (a closed-book prompt padded to a RAG prompt's length
@@ -197,11 +213,11 @@ class Engine:
         rows = []
         for i, (q, tag) in enumerate(zip(queries, tags)):
             passages = [h.chunk.text for h in hits[i]] if i in hits else None
-            prompt = self._generator.prompt_ids(self._template.messages(q.question, passages),
+            prompt = self._generator.prompt_ids(self._template.messages(q.question, passages, shots.get(i, ())),
                                                 max_new_tokens=q.max_new_tokens)
             adapter = (q.release.adapter_name if ARMS[q.mode].adapter else BASE_ROWS) if self._peft is not None else None
             rows.append(Row(prompt, q.max_new_tokens, adapter,
-                            _Job(hits.get(i, ()), retrieval_ms if i in hits else 0.0, tag)))
+                            _Job(hits.get(i, ()), shots.get(i, ()), retrieval_ms if i in embedding else 0.0, tag)))
         with self._lock:
             batch.admit(rows)
 
@@ -221,7 +237,7 @@ class Engine:
             g, job = batch.generation(row), row.tag
             answers.append((job.tag, Answer(g.text, job.hits, job.retrieval_ms, g.latency_ms, g.prompt_tokens,
                                             g.new_tokens, "length" if g.new_tokens >= row.limit else "stop",
-                                            g.batch_rows)))
+                                            g.batch_rows, job.examples)))
         return answers
 
     def leave(self, batch: RunningBatch, gone: Callable[[Any], bool]) -> int:
@@ -257,5 +273,6 @@ class _Job:
     """What a row in the running batch carries for the engine: what retrieval found, and the caller's tag."""
 
     hits: tuple[Hit, ...]
+    examples: tuple[Example, ...]
     retrieval_ms: float
     tag: Any

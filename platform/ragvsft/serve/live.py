@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ragvsft import tracking
-from ragvsft.releases import ReleaseRecord, differences_note, served_release, settings_differences
+from ragvsft.releases import ReleaseRecord, differences_note, release_examples, served_release, settings_differences
 from ragvsft.serve.engine import Engine, Release
 from ragvsft.serve.passing_thread import in_passing_thread
 
@@ -67,12 +67,14 @@ class Live:
 
 
 def load_pick(engine: Engine, uri: str, corpus: str, pick: ReleaseRecord, cache_dir: Path) -> Release:
-    """Download (once) and load the versions ``pick`` names."""
+    """Download (once) and load the versions ``pick`` names (and, under ``prompt.few_shot``, its training pairs)."""
     index = tracking.resolve_version(uri, tracking.registered_name(corpus, "index"), pick.index_version, cache_dir)
     adapter = (tracking.resolve_version(uri, tracking.registered_name(corpus, "adapter"), pick.adapter_version,
                                         cache_dir) if pick.adapter_version else None)
+    examples = release_examples(uri, corpus, pick, cache_dir) if engine.few_shot else ()
     return engine.load_release(index_dir=index.path, index_version=pick.index_version,
-                               adapter_dir=adapter.path if adapter else None, adapter_version=pick.adapter_version)
+                               adapter_dir=adapter.path if adapter else None, adapter_version=pick.adapter_version,
+                               examples=examples)
 
 
 class Reloader:

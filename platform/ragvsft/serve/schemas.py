@@ -55,10 +55,18 @@ class Versions(BaseModel):
     base_model: str
 
 
+class WorkedExample(BaseModel):
+    question: str
+    answer: str
+
+
 class AskResponse(BaseModel):
     answer: str
     mode: Mode
     sources: list[Source]
+    examples: list[WorkedExample] = Field(
+        default_factory=list, description="The training questions and answers the prompt showed as worked examples "
+                                          "(prompt.few_shot; empty without).")
     latency_ms: Latency
     versions: Versions
 
