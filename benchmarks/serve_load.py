@@ -140,14 +140,14 @@ def part_agreement(experiment: Path) -> None:
     from ragvsft.config import load_config
     from ragvsft.corpus import corpus_name
     from ragvsft.pipelines.evaluate import read_answers
-    from ragvsft.releases import served_release
+    from ragvsft.releases import release_name, served_release
 
     config, uri = load_config(experiment, SETTINGS), tracking.tracking_uri()
     name = corpus_name(config.corpus)
     pick = served_release(uri, name)
     client = mlflow.MlflowClient(uri)
-    adapter = client.get_model_version(tracking.registered_name(name, "adapter"), pick.adapter_version)
-    parent = client.get_run(adapter.run_id).data.tags["mlflow.parentRunId"]
+    # The run that measured the release (the last `ragvsft run` that registered it), whose arms are its children.
+    parent = tracking.version_tags(uri, release_name(name), pick.version)["eval_run_id"]
     recorded: dict[tuple[str, str], str] = {}
     for run in client.search_runs([client.get_run(parent).info.experiment_id],
                                   filter_string=f"tags.mlflow.parentRunId = '{parent}'"):
