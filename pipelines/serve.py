@@ -3,7 +3,8 @@
     ragvsft serve experiments/demo.toml [--host 127.0.0.1] [--port 8000]
 
 1. refuse an address other than loopback without ``RAGVSFT_API_KEY``, and one it cannot bind (before loading);
-2. pick the release: ``champion``, else the ``challenger`` (said on the console and in ``/readyz``);
+2. pick the release: ``champion``, else the ``challenger`` (said on the console and in ``/readyz``); its training
+   pairs (kept with it) give the answer limits and the few-shot pool, so the corpus is not read;
 3. load the base model once, the embedder, the index and the adapter (as a named PEFT adapter);
 4. answer under uvicorn, micro-batched, hot-reloading when ``champion`` moves; Ctrl-C / SIGTERM finish the
    requests in flight first.
@@ -24,10 +25,18 @@ from rich.markup import escape
 from ragvsft import tracking
 from ragvsft.builders import build_answer_limits, build_embedder
 from ragvsft.config import ExperimentConfig
+from ragvsft.corpus import corpus_name
 from ragvsft.errors import RagvsftError
+from ragvsft.fewshot import examples_of
 from ragvsft.models import load_lm
 from ragvsft.pipelines.common import load_experiment_corpus
-from ragvsft.releases import answering_params, differences_note, served_release, settings_differences
+from ragvsft.releases import (
+    answering_params,
+    differences_note,
+    release_examples,
+    served_release,
+    settings_differences,
+)
 from ragvsft.serve.app import Server, create_app
 from ragvsft.serve.batcher import MicroBatcher
 from ragvsft.serve.engine import Engine
@@ -53,21 +62,24 @@ def api_key_for(host: str, environ: Mapping[str, str]) -> str | None:
 def build(config: ExperimentConfig, console: Console, *, api_key: str | None) -> Server:
     """Everything the app needs, loaded: the release the registry names, the engine, the batcher, the reloader."""
     # 1. What to serve, and the settings evaluation answered with (so served answers equal evaluated ones).
-    corpus = load_experiment_corpus(config, console)
-    uri = tracking.tracking_uri()
-    pick = served_release(uri, corpus.name)
+    uri, name, cache_dir = tracking.tracking_uri(), corpus_name(config.corpus), config.model.cache_dir / "registry"
+    pick = served_release(uri, name)
     if pick.note:
         console.print(f"[yellow]{pick.note}[/]; promote it with `ragvsft promote`")
     settings = answering_params(config)
-    differences = settings_differences(uri, corpus.name, pick, settings)
+    differences = settings_differences(uri, name, pick, settings)
     if note := differences_note(pick, differences):
         console.print(f"[yellow]warning:[/] {escape(note)}", highlight=False)
-    limits = build_answer_limits(config.model, [q.answer for q in corpus.split("train")])
+    # The answer limits fitted to the training answers the release was measured with; a release from before
+    # releases kept them takes the corpus on disk's.
+    pairs = release_examples(uri, name, pick, cache_dir, for_few_shot=bool(config.prompt.few_shot))
+    if pairs is None:
+        pairs = examples_of(load_experiment_corpus(config, console).split("train"))
+    limits = build_answer_limits(config.model, [answer for _, answer in pairs])
     console.print(limits.why, highlight=False)
 
     # 2. One base model, the embedder, and the picked index + adapter loaded into it, in a thread that then ends:
     #    the batcher's thread must be the only one keeping OpenMP workers (ragvsft.serve.passing_thread).
-    cache_dir = config.model.cache_dir / "registry"
 
     def load() -> Live:
         lm = load_lm(config.model.base_model, cache_dir=config.model.cache_dir, device=config.model.device,
@@ -75,7 +87,7 @@ def build(config: ExperimentConfig, console: Console, *, api_key: str | None) ->
         engine = Engine(lm, build_embedder(config.index), template=config.prompt, stop=limits.stop,
                         hnsw_ef_search=config.index.hnsw_ef_search, pack_weights=config.model.pack_weights,
                         int4_decoding=config.model.int4_decoding, batch_invariant=config.model.batch_invariant)
-        return Live(engine, load_pick(engine, uri, corpus.name, pick, cache_dir), pick)
+        return Live(engine, load_pick(engine, uri, name, pick, cache_dir), pick)
 
     live = in_passing_thread(load)
     live.differences = differences
@@ -86,7 +98,7 @@ def build(config: ExperimentConfig, console: Console, *, api_key: str | None) ->
     batcher = MicroBatcher(live.engine, max_batch_size=s.max_batch_size, max_wait_ms=s.max_wait_ms, max_queue=s.max_queue,
                            on_batch=metrics.batch_size.observe, after_batch=live.collect,
                            on_abandoned=lambda stage, count: metrics.abandoned.labels(stage=stage).inc(count))
-    reloader = Reloader(live, uri=uri, corpus=corpus.name, cache_dir=cache_dir, poll_s=s.poll_s, settings=settings,
+    reloader = Reloader(live, uri=uri, corpus=name, cache_dir=cache_dir, poll_s=s.poll_s, settings=settings,
                         on_reload=lambda outcome: metrics.reloads.labels(outcome=outcome).inc())
     return Server(live, batcher, s, limits.max_new_tokens, config.index.top_k, api_key, metrics, reloader)
 

@@ -390,6 +390,8 @@ def test_few_shot_prompts_are_served_with_the_examples_and_answers_evaluation_re
     pairs = [QAPair(r["id"], r["question"], r["answer"], (), r["split"], ()) for r in rows]
     eval_qa = [p for p in pairs if p.split == "eval"]
     shots = pick_shots(eval_qa, [p for p in pairs if p.split == "train"], 1, build_embedder(config.index))
+    # The server takes everything from the tracking store, examples and answer limits included: not the corpus.
+    (tmp_path / "corpus").rename(tmp_path / "elsewhere")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_TRACKING_URI", uri)
         server = recipe.build(config, Console(quiet=True), api_key=KEY)
@@ -422,6 +424,13 @@ def test_few_shot_prompts_are_served_with_the_examples_and_answers_evaluation_re
     with pytest.MonkeyPatch.context() as mp, pytest.raises(RagvsftError, match="registered before releases kept"):
         mp.setenv("MLFLOW_TRACKING_URI", uri)
         recipe.build(config, Console(quiet=True), api_key=KEY)
+    # Without examples it serves, with the answer limits fitted to the corpus on disk's training answers.
+    (tmp_path / "elsewhere").rename(tmp_path / "corpus")
+    console = Console(record=True, width=300)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", uri)
+        server = recipe.build(load_config(experiment, ["prompt.few_shot=0"]), console, api_key=KEY)
+    assert server.live.pick.version == "2" and "corpus corpus: 3 documents" in console.export_text()
 
 
 def test_promote_errors(running: Running, tmp_path: Path) -> None:

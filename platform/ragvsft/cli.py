@@ -193,7 +193,9 @@ def serve(
 ) -> None:
     """Answer questions over HTTP with the registered champion (else the challenger) in every mode: POST /v1/ask,
     OpenAI-compatible /v1/models and /v1/chat/completions (streaming too), /healthz, /readyz, /metrics; API docs
-    at /docs. One base model serves all modes; requests are micro-batched; a new champion is hot-reloaded."""
+    at /docs. One base model serves all modes; requests are micro-batched; a new champion is hot-reloaded.
+    Everything served comes from the tracking store (MLFLOW_TRACKING_URI): the corpus folder need not be on this
+    machine."""
     from ragvsft.pipelines import serve as recipe
 
     try:

@@ -6,11 +6,11 @@ without adapter arms), and its files (``release.json``) hold the corpus state
 it was built from (:class:`~ragvsft.corpus_state.CorpusState`), which
 ``ragvsft retrain`` diffs against, and the training split's question/answer
 pairs, from which a server with ``prompt.few_shot`` takes its worked examples
-(the ones evaluation took them from, whatever the corpus on disk holds now). ``ragvsft run`` and ``ragvsft retrain``
-register releases as ``challenger``; promotion points the release's
-``champion`` alias at one — **one registry write**, so the server (which reads
-only that alias) never sees a new index with an old adapter, whatever moment a
-promotion is killed at.
+(the ones evaluation took them from, whatever the corpus on disk holds now).
+``ragvsft run`` and ``ragvsft retrain`` register releases as ``challenger``;
+promotion points the release's ``champion`` alias at one — **one registry
+write**, so the server (which reads only that alias) never sees a new index
+with an old adapter, whatever moment a promotion is killed at.
 
 The index and adapter models carry ``champion`` aliases too, for people and
 tools that look there; they mirror the champion release and are moved after
@@ -266,14 +266,19 @@ def release_state(uri: str, corpus: str, record: ReleaseRecord, cache_dir: Path)
     return _read_release(uri, corpus, record, cache_dir, lambda body: CorpusState.from_json(body["state"]))
 
 
-def release_examples(uri: str, corpus: str, record: ReleaseRecord, cache_dir: Path) -> list[Example]:
-    """The training split's (question, answer) pairs ``record`` was measured with: the few-shot pool."""
-    def read(body: dict) -> list[Example]:
-        if "train_pairs" not in body:
+def release_examples(uri: str, corpus: str, record: ReleaseRecord, cache_dir: Path, *,
+                     for_few_shot: bool) -> list[Example] | None:
+    """The training split's (question, answer) pairs ``record`` was measured with: the few-shot pool, and the
+    answers the answer limits are fitted to. None for a release registered before releases kept them (2026-11-29),
+    an error saying what to do when they are needed ``for_few_shot``."""
+    def read(body: dict) -> list[Example] | None:
+        if "train_pairs" in body:
+            return [(str(q), str(a)) for q, a in body["train_pairs"]]
+        if for_few_shot:
             raise RagvsftError(f"release v{record.version} was registered before releases kept their training "
                                "questions, so a server cannot pick its few-shot examples; register a new release "
                                "(`ragvsft run`), or serve with --set prompt.few_shot=0")
-        return [(str(q), str(a)) for q, a in body["train_pairs"]]
+        return None
 
     return _read_release(uri, corpus, record, cache_dir, read)
 

@@ -71,7 +71,7 @@ def load_pick(engine: Engine, uri: str, corpus: str, pick: ReleaseRecord, cache_
     index = tracking.resolve_version(uri, tracking.registered_name(corpus, "index"), pick.index_version, cache_dir)
     adapter = (tracking.resolve_version(uri, tracking.registered_name(corpus, "adapter"), pick.adapter_version,
                                         cache_dir) if pick.adapter_version else None)
-    examples = release_examples(uri, corpus, pick, cache_dir) if engine.few_shot else ()
+    examples = release_examples(uri, corpus, pick, cache_dir, for_few_shot=True) if engine.few_shot else ()
     return engine.load_release(index_dir=index.path, index_version=pick.index_version,
                                adapter_dir=adapter.path if adapter else None, adapter_version=pick.adapter_version,
                                examples=examples)
