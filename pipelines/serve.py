@@ -91,7 +91,9 @@ def build(config: ExperimentConfig, console: Console, *, api_key: str | None) ->
 
     live = in_passing_thread(load)
     live.differences = differences
-    console.print(f"serving {pick.describe} ({pick.alias}); modes: {', '.join(live.release.modes)}")
+    n = config.prompt.few_shot
+    shots = f"; {n} worked example{'s' * (n > 1)} per prompt from the release's {len(pairs)} training pairs" if n else ""
+    console.print(f"serving {pick.describe} ({pick.alias}); modes: {', '.join(live.release.modes)}{shots}")
 
     # 3. Batching and hot reload, counted in the metrics.
     metrics, s = ServerMetrics(), config.serve

@@ -392,10 +392,12 @@ def test_few_shot_prompts_are_served_with_the_examples_and_answers_evaluation_re
     shots = pick_shots(eval_qa, [p for p in pairs if p.split == "train"], 1, build_embedder(config.index))
     # The server takes everything from the tracking store, examples and answer limits included: not the corpus.
     (tmp_path / "corpus").rename(tmp_path / "elsewhere")
+    console = Console(record=True, width=300)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_TRACKING_URI", uri)
-        server = recipe.build(config, Console(quiet=True), api_key=KEY)
+        server = recipe.build(config, console, api_key=KEY)
     assert server.live.differences == {}  # measured with few_shot = 1 too
+    assert "1 worked example per prompt from the release's 4 training pairs" in console.export_text()
     with ThreadedUvicorn(server) as url, httpx.Client(base_url=url, timeout=60,
                                                       headers={"Authorization": f"Bearer {KEY}"}) as client:
         jobs = [(qa, mode) for mode in SERVE_MODES for qa in eval_qa]
