@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import json
 import textwrap
 import time
 import zipfile
@@ -930,3 +931,39 @@ def test_json_lines_records_read_a_paragraph_per_record(tmp_path: Path) -> None:
         "deep.jsonl": "line 1 is nested too deep to read (a hostile or broken file)",
         "_category_.json": "unsupported file type '.json'; save it as JSON Lines, a record per line "
                            "(jq -c '.[]' x.json > x.jsonl), to include it"}
+
+
+def test_jupyter_notebooks_read_as_their_saved_page_shows_them(tmp_path: Path) -> None:
+    # nbformat 4: Markdown (with HTML and a comment), code, and its outputs: colour codes and a progress bar's
+    # carriage returns, a DataFrame's HTML beside its plain text, an image alone, an error; nbformat 3 (worksheets,
+    # input, pyout, heading cells); a notebook's checkpoint copy; broken and foreign JSON.
+    v4 = {"nbformat": 4, "metadata": {"kernelspec": {"language": "python"}}, "cells": [
+        {"cell_type": "markdown", "source": ["## Bleed the X-200\n", "Open valve <b>V3</b>.<!-- was V2 -->"]},
+        {"cell_type": "code", "source": ["pump.bleed(valve='V3')\n", "pump.pressure()"], "execution_count": 3,
+         "outputs": [{"output_type": "stream", "name": "stderr", "text": ["\x1b[33mbleeding\x1b[0m\n", "10%\r50%\r100%\n"]},
+                     {"output_type": "execute_result", "execution_count": 3,
+                      "data": {"text/html": "<table><tr><td>14 bar</td></tr></table>", "text/plain": ["   bar\n", "0  14"]}},
+                     {"output_type": "display_data", "data": {"image/png": "iVBORw0KGgo" * 1000}},
+                     {"output_type": "error", "ename": "ValveError", "evalue": "V2 is sealed",
+                      "traceback": ["\x1b[0;31m----> 1 pump.open('V2')"]}]},
+        {"cell_type": "code", "source": "", "outputs": []},
+        {"cell_type": "raw", "source": "Reviewed by Ines Marlow."}, "not a cell", {"cell_type": "widget"}]}
+    v3 = {"nbformat": 3, "worksheets": [{"cells": [
+        {"cell_type": "heading", "level": 2, "source": ["Leave"]},
+        {"cell_type": "code", "input": "leave_days()", "language": "python",
+         "outputs": [{"output_type": "pyout", "text": ["27"]}, {"output_type": "pyerr", "ename": "E", "evalue": "x"}]},
+    ]}]}
+    docs = write(tmp_path / "docs", {
+        "bleed.ipynb": json.dumps(v4).encode(), "leave.ipynb": json.dumps(v3).encode(),
+        ".ipynb_checkpoints/bleed-checkpoint.ipynb": json.dumps(v4).encode(),
+        "cut.ipynb": json.dumps(v4).encode()[:50], "list.ipynb": b"[1, 2]", "deep.ipynb": b"[" * 100_000,
+    })
+    loaded = load_documents(docs)
+    assert {d.id: d.text for d in loaded.documents} == {
+        "bleed.ipynb": "## Bleed the X-200\nOpen valve V3.\n\n```python\npump.bleed(valve='V3')\npump.pressure()\n```\n\n"
+                       "bleeding\n100%\n\n   bar\n0  14\n\nValveError: V2 is sealed\n\nReviewed by Ines Marlow.",
+        "leave.ipynb": "## Leave\n\n```\nleave_days()\n```\n\n27\n\nE: x"}
+    assert sorted((s.path.rpartition("docs/")[2], s.reason) for s in loaded.skipped) == [
+        ("cut.ipynb", "not a Jupyter notebook: line 1, column 45: Unterminated string starting at"),
+        ("deep.ipynb", "not a Jupyter notebook: nested too deep to read (a hostile or broken file)"),
+        ("list.ipynb", 'not a Jupyter notebook: no "cells" list (nbformat 4) or "worksheets" (nbformat 3)')]

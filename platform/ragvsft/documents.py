@@ -24,6 +24,7 @@ from ragvsft.errors import CorpusError, UnreadableFile
 from ragvsft.html_text import read_html
 from ragvsft.json_text import read_json_lines
 from ragvsft.markdown_text import read_markdown, read_mdx
+from ragvsft.notebook_text import read_notebook
 from ragvsft.odf_text import read_odp, read_ods, read_odt
 from ragvsft.pdf_text import document_text
 from ragvsft.pptx_text import read_pptx
@@ -166,6 +167,7 @@ READERS: dict[str, Callable[[bytes], str]] = {
     ".ods": read_ods,
     ".jsonl": read_json_lines,
     ".ndjson": read_json_lines,
+    ".ipynb": read_notebook,
 }
 
 

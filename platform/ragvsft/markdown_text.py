@@ -59,7 +59,12 @@ def read_markdown(raw: bytes) -> str:
         >>> read_markdown(b"Press <kbd>Stop</kbd> at 4&nbsp;bar.<br>Then wait for a <placeholder>.")
         'Press Stop at 4\xa0bar.\nThen wait for a <placeholder>.'
     """
-    text = without_front_matter(normalize(decode(raw)))  # line ends as \n first: a file saved on Windows has \r\n
+    return markdown_text(decode(raw))
+
+
+def markdown_text(text: str) -> str:
+    """:func:`read_markdown` for text already decoded (a notebook's Markdown cell)."""
+    text = without_front_matter(normalize(text))  # line ends as \n first: a file saved on Windows has \r\n
     return _outside_code(_HTML, _outside_code(_HTML_COMMENT, text, closed_by="-->"), _html_replaced)
 
 
