@@ -967,3 +967,55 @@ def test_jupyter_notebooks_read_as_their_saved_page_shows_them(tmp_path: Path) -
         ("cut.ipynb", "not a Jupyter notebook: line 1, column 45: Unterminated string starting at"),
         ("deep.ipynb", "not a Jupyter notebook: nested too deep to read (a hostile or broken file)"),
         ("list.ipynb", 'not a Jupyter notebook: no "cells" list (nbformat 4) or "worksheets" (nbformat 3)')]
+
+
+def make_epub(chapters: dict[str, str], spine: list[str], *, encrypted: tuple[str, ...] = (), title: str = "") -> bytes:
+    """An EPUB 3 book: ``chapters`` maps hrefs (under OEBPS/) to XHTML bodies, ``spine`` orders their ids
+    (``c0``, ``c1``, ... in ``chapters``' order; ``nav`` the navigation page)."""
+    ids = {f"c{i}": href for i, href in enumerate(chapters)}
+    items = "".join(f'<item id="{i}" href="{href.replace(" ", "%20")}" media-type="application/xhtml+xml"/>'
+                    for i, href in ids.items())
+    opf = (f'<package xmlns="http://www.idpf.org/2007/opf" xmlns:dc="http://purl.org/dc/elements/1.1/" version="3.0">'
+           f'<metadata><dc:title>{title}</dc:title></metadata><manifest>{items}'
+           '<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>'
+           '<item id="css" href="style.css" media-type="text/css"/></manifest><spine>'
+           + "".join(f'<itemref idref="{i}"/>' for i in spine) + "</spine></package>")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as book:
+        book.writestr("mimetype", "application/epub+zip")
+        book.writestr("META-INF/container.xml", '<container xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
+                      '<rootfiles><rootfile full-path="OEBPS/content.opf"/></rootfiles></container>')
+        book.writestr("OEBPS/content.opf", opf)
+        book.writestr("OEBPS/nav.xhtml", "<html><body><nav><ol><li>Bleeding</li><li>Leave</li></ol></nav></body></html>")
+        for href, body in chapters.items():
+            book.writestr(f"OEBPS/{href}", f"<html><head><title>x</title></head><body>{body}</body></html>")
+        if encrypted:
+            book.writestr("META-INF/encryption.xml", '<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container"'
+                          ' xmlns:enc="http://www.w3.org/2001/04/xmlenc#">' + "".join(
+                              f'<enc:EncryptedData><enc:CipherData><enc:CipherReference URI="{uri}"/></enc:CipherData>'
+                              "</enc:EncryptedData>" for uri in encrypted) + "</encryption>")
+    return buffer.getvalue()
+
+
+def test_epub_books_read_title_then_chapters_in_reading_order(tmp_path: Path) -> None:
+    chapters = {"text/leave.xhtml": "<h1>Leave</h1><p>Leave is 27 days.</p>",
+                "text/bleed x200.xhtml": "<h1>Bleeding</h1><p>Open valve V3.</p>"}
+    docs = write(tmp_path / "docs", {
+        # The spine puts the navigation page first and the second file before the first; one chapter listed twice.
+        "handbook.epub": make_epub(chapters, ["nav", "c1", "c0", "c1", "css"], title="Pump handbook"),
+        # Fonts obfuscated as EPUB allows are no obstacle; encrypted chapters are.
+        "fonts.epub": make_epub(chapters, ["c0"], encrypted=("OEBPS/fonts/serif.otf",)),
+        "drm.epub": make_epub(chapters, ["c0", "c1"], encrypted=("OEBPS/text/leave.xhtml",)),
+        "empty.epub": make_epub(chapters, []),
+        "notbook.epub": make_docx(["Leave is 27 days."]), "junk.epub": b"\x00" * 64,
+    })
+    loaded = load_documents(docs)
+    assert {d.id: d.text for d in loaded.documents} == {
+        "handbook.epub": "# Pump handbook\n\nBleeding\n\nOpen valve V3.\n\nLeave\n\nLeave is 27 days.",
+        "fonts.epub": "Leave\n\nLeave is 27 days."}
+    assert sorted((s.path.rpartition("docs/")[2], s.reason) for s in loaded.skipped) == [
+        ("drm.epub", "its chapters are encrypted (DRM: OEBPS/text/leave.xhtml and 0 more); export the book without "
+                     "DRM, or as PDF or HTML, to include it"),
+        ("empty.epub", "not a readable .epub: its package lists no chapters in its spine"),
+        ("junk.epub", "not a readable .epub (File is not a zip file)"),
+        ("notbook.epub", "not an EPUB .epub (no META-INF/container.xml in the archive)")]

@@ -20,6 +20,7 @@ from ragvsft.compressed import gunzipped
 from ragvsft.docx_text import read_docx
 from ragvsft.email_text import looks_like_mbox, read_email, read_mbox
 from ragvsft.encoded_data import LEFT_OUT, drop_encoded_data
+from ragvsft.epub_text import read_epub
 from ragvsft.errors import CorpusError, UnreadableFile
 from ragvsft.html_text import read_html
 from ragvsft.json_text import read_json_lines
@@ -168,6 +169,7 @@ READERS: dict[str, Callable[[bytes], str]] = {
     ".jsonl": read_json_lines,
     ".ndjson": read_json_lines,
     ".ipynb": read_notebook,
+    ".epub": read_epub,
 }
 
 

@@ -46,8 +46,9 @@ _AS_BROWSERS_READ = {"iso8859-1": "cp1252", "ascii": "cp1252"}
 _PYTHON_NAMES = {"windows-874": "cp874", "x-mac-cyrillic": "mac-cyrillic"}  # labels Python's codecs do not know
 
 
-def read_html(raw: bytes) -> str:
-    r"""The text of a web page (see the module's description).
+def read_html(raw: bytes, *, with_title: bool = True) -> str:
+    r"""The text of a web page (see the module's description); ``with_title=False`` leaves its ``<title>`` out (an
+    e-book's chapter, whose title no reader sees).
 
     Example:
         >>> print(read_html(b"<title>Install</title><header>Docs home | Search</header><main><h1>Install<a "
@@ -69,14 +70,15 @@ def read_html(raw: bytes) -> str:
     for tag in soup(_NOT_TEXT):
         tag.decompose()
     _tables_as_rows(soup)
-    title = " ".join(soup.title.get_text(" ").split()) if soup.title else ""
+    title = " ".join(soup.title.get_text(" ").split()) if soup.title and with_title else ""
     mains = [t for t in soup.find_all(_is_main) if t.find_parent(_is_main) is None]
     for drop_furniture in (True, False):
         for roots in (mains, [soup]):
             body = "\n\n".join(filter(None, (_text(root, drop_furniture) for root in roots)))
             if body:  # the title first, unless the page opens with it ("Install" under "Install - ACME Docs")
                 first = body.partition("\n")[0].strip()
-                return paragraphs(body if first and first.casefold() in title.casefold() else f"{title}\n\n{body}")
+                return paragraphs(body if not title or first and first.casefold() in title.casefold()
+                                  else f"{title}\n\n{body}")
     return title
 
 
