@@ -1019,3 +1019,22 @@ def test_epub_books_read_title_then_chapters_in_reading_order(tmp_path: Path) ->
         ("empty.epub", "not a readable .epub: its package lists no chapters in its spine"),
         ("junk.epub", "not a readable .epub (File is not a zip file)"),
         ("notbook.epub", "not an EPUB .epub (no META-INF/container.xml in the archive)")]
+
+
+def test_rtf_files_read_as_text_in_the_code_page_they_name(tmp_path: Path) -> None:
+    # WordPad's header (fonts, colours, generator, document info: none of it text), bold, escapes in the code page
+    # the header names (Cyrillic here) and Unicode ones, a hyperlink field (its shown text), a table; a Word
+    # document renamed .rtf and a broken Unicode escape.
+    wordpad = (rb"{\rtf1\ansi\ansicpg1251\deff0{\fonttbl{\f0\fswiss Arial;}}{\colortbl;\red0\green0\blue0;}"
+               rb"{\*\generator Riched20 10.0;}{\info{\title Leave}{\author HR}}\viewkind4\uc1\pard\b Annual leave"
+               rb"\b0\par \'cf\'f0\'e8\'ec\'e5\'f0: 27 days, \u8220?Manager\u8221? signs.\par {\field{\*\fldinst "
+               rb"HYPERLINK \"https://hr.example\"}{\fldrslt HR site}}\par \trowd\cellx2000\cellx4000 Role\cell Days"
+               rb"\cell\row\trowd\cellx2000\cellx4000 Staff\cell 27\cell\row\pard Ask | HR.\par}")
+    docs = write(tmp_path / "docs", {"leave.rtf": wordpad, "renamed.rtf": make_docx(["Leave is 27 days."]),
+                                     "overflow.rtf": b"{\\rtf1 \\u" + b"9" * 5000 + b" x}"})
+    loaded = load_documents(docs)
+    assert {d.id: d.text for d in loaded.documents} == {
+        "leave.rtf": "Annual leave\nПример: 27 days, “Manager” signs.\nHR site\nRole | Days\nStaff | 27\nAsk | HR."}
+    assert sorted((s.path.rpartition("docs/")[2], s.reason.split(":")[0]) for s in loaded.skipped) == [
+        ("overflow.rtf", "could not be read"),
+        ("renamed.rtf", "not an RTF file (it does not start with {\\rtf); save it as RTF or .docx again")]

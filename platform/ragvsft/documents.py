@@ -30,6 +30,7 @@ from ragvsft.odf_text import read_odp, read_ods, read_odt
 from ragvsft.pdf_text import document_text
 from ragvsft.pptx_text import read_pptx
 from ragvsft.rst_text import read_rst
+from ragvsft.rtf_text import read_rtf
 from ragvsft.tables import TableProblem, records, table_rows
 from ragvsft.textforms import decode, decode_problem, non_text, normalize
 from ragvsft.xlsx_text import read_xlsx
@@ -170,13 +171,14 @@ READERS: dict[str, Callable[[bytes], str]] = {
     ".ndjson": read_json_lines,
     ".ipynb": read_notebook,
     ".epub": read_epub,
+    ".rtf": read_rtf,
 }
 
 
 # Office formats no reader here opens, and the one their program saves them as that a reader does.
 SAVE_AS = {suffix: f"; save it as {readable} to include it" for suffixes, readable in [
     ((".xls", ".numbers"), ".xlsx or CSV UTF-8"),
-    ((".doc", ".rtf", ".pages"), ".docx"),
+    ((".doc", ".pages"), ".docx"),
     ((".ppt", ".key"), ".pptx or PDF"),
     ((".msg",), "HTML or text (Outlook: File > Save As)"),
     ((".json",), "JSON Lines, a record per line (jq -c '.[]' x.json > x.jsonl),"),
