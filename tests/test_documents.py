@@ -1038,3 +1038,33 @@ def test_rtf_files_read_as_text_in_the_code_page_they_name(tmp_path: Path) -> No
     assert sorted((s.path.rpartition("docs/")[2], s.reason.split(":")[0]) for s in loaded.skipped) == [
         ("overflow.rtf", "could not be read"),
         ("renamed.rtf", "not an RTF file (it does not start with {\\rtf); save it as RTF or .docx again")]
+
+
+def test_meeting_transcripts_and_subtitles_read_as_turns_of_speech(tmp_path: Path) -> None:
+    teams = ("WEBVTT\n\nNOTE exported by Teams\n\nSTYLE\n::cue { color: lime }\n\n"
+             "0a1b/12-0\n00:00:01.000 --> 00:00:03.200\n<v Jane Roe>The X-200 stops</v>\n\n"
+             "0a1b/12-1\n00:00:03.200 --> 00:00:05.000\n<v Jane Roe>after two minutes.</v>\n\n"
+             "0a1b/13-0\n00:00:05.000 --> 00:00:08.000 align:start\n<v.loud Sam Lee>Bleed it at &lt;V3&gt;.</v>\n")
+    zoom = ("WEBVTT\n\n1\n00:00:01.000 --> 00:00:04.000\nJane Roe: Leave is 27 days.\n\n"
+            "2\n00:00:04.000 --> 00:00:06.000\nSam Lee: And for managers?\n\n"
+            "3\n00:00:06.000 --> 00:00:08.000\nJane Roe: 30 days.\n")
+    # Rolling captions: each cue repeats the line before; karaoke timestamps between words.
+    rolling = ("WEBVTT\nKind: captions\n\n00:00:00.000 --> 00:00:02.000\nopen valve V3 first\n\n"
+               "00:00:02.000 --> 00:00:04.000\nopen valve V3 first\nthen<00:00:02.500><c> wait</c> two minutes\n\n"
+               "00:00:04.000 --> 00:00:05.000\nthen wait two minutes\n\n00:00:05.000 --> 00:00:06.000\nminutes\n")
+    srt = ("1\r\n00:00:01,000 --> 00:00:03,000\r\n<i>Press Stop</i>\r\ntwice.\r\n\r\n"
+           "2\r\n01:00:03,000 --> 01:00:04,000\r\nDone.\r\n")
+    docs = write(tmp_path / "docs", {"standup.vtt": teams.encode(), "hr.vtt": zoom.encode(),
+                                     "video.vtt": rolling.encode(), "film.srt": srt.encode(),
+                                     "notes.srt": b"no timings here", "long.vtt": ("00:00:01.000 --> 00:00:02.000\n"
+                                                                                 + "word " * 200_000).encode()})
+    loaded = load_documents(docs)
+    texts = {d.id: d.text for d in loaded.documents}
+    assert {k: v for k, v in texts.items() if k != "long.vtt"} == {
+        "standup.vtt": "Jane Roe: The X-200 stops after two minutes.\n\nSam Lee: Bleed it at <V3>.",
+        "hr.vtt": "Jane Roe: Leave is 27 days.\n\nSam Lee: And for managers?\n\nJane Roe: 30 days.",
+        "video.vtt": "open valve V3 first then wait two minutes",
+        "film.srt": "Press Stop twice. Done."}
+    assert len(texts["long.vtt"].split()) == 200_000
+    assert [(s.path.rpartition("docs/")[2], s.reason) for s in loaded.skipped] == [
+        ("notes.srt", 'not a transcript: no cue timings ("00:00:01.000 --> 00:00:04.000") in it')]

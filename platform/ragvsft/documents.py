@@ -33,6 +33,7 @@ from ragvsft.rst_text import read_rst
 from ragvsft.rtf_text import read_rtf
 from ragvsft.tables import TableProblem, records, table_rows
 from ragvsft.textforms import decode, decode_problem, non_text, normalize
+from ragvsft.transcript_text import read_transcript
 from ragvsft.xlsx_text import read_xlsx
 
 log = logging.getLogger(__name__)
@@ -172,6 +173,8 @@ READERS: dict[str, Callable[[bytes], str]] = {
     ".ipynb": read_notebook,
     ".epub": read_epub,
     ".rtf": read_rtf,
+    ".vtt": read_transcript,
+    ".srt": read_transcript,
 }
 
 
