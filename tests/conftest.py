@@ -98,6 +98,75 @@ DRAWING_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
 SLIDE_NS = "http://schemas.openxmlformats.org/presentationml/2006/main"
 
 
+def make_cfb(streams: dict[str, bytes]) -> bytes:
+    """An OLE compound file (what Office 97-2003 and Outlook's .msg files are), version 3, holding ``streams`` by
+    path (``"storage/stream"``): streams under 4,096 bytes in the mini stream, the rest in sectors of their own, as
+    the format requires. Siblings are chained to the right (a valid, unbalanced tree)."""
+    import math
+    import struct
+
+    end, free, fat_mark, none = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFF
+    entries = [{"name": "Root Entry", "type": 5, "kids": [], "data": b""}]
+    index = {"": 0}
+    for path in sorted(streams):
+        parts = path.split("/")
+        for depth in range(1, len(parts) + 1):
+            key = "/".join(parts[:depth])
+            if key not in index:
+                index[key] = len(entries)
+                is_stream = depth == len(parts)
+                entries.append({"name": parts[depth - 1], "type": 2 if is_stream else 1, "kids": [],
+                                "data": streams[path] if is_stream else b""})
+                entries[index["/".join(parts[:depth - 1])]]["kids"].append(index[key])
+    mini, minifat, big = bytearray(), [], []
+    for e in entries[1:]:
+        if e["type"] == 2 and len(e["data"]) < 4096:
+            e["start"] = len(mini) // 64 if e["data"] else end
+            count = math.ceil(len(e["data"]) / 64)
+            minifat += [len(minifat) + i + 1 for i in range(count - 1)] + ([end] if count else [])
+            mini += e["data"] + bytes(-len(e["data"]) % 64)
+        elif e["type"] == 2:
+            big.append(e)
+    dir_sectors = math.ceil(len(entries) / 4)
+    minifat_sectors = math.ceil(len(minifat) * 4 / 512)
+    mini_sectors = math.ceil(len(mini) / 512)
+    big_sectors = [math.ceil(len(e["data"]) / 512) for e in big]
+    others = dir_sectors + minifat_sectors + mini_sectors + sum(big_sectors)
+    fat_sectors = 1
+    while fat_sectors * 128 < fat_sectors + others:
+        fat_sectors += 1
+    fat: list[int] = [fat_mark] * fat_sectors
+
+    def chain(count: int) -> int:
+        start = len(fat)
+        fat.extend([start + i + 1 for i in range(count - 1)] + [end] if count else [])
+        return start if count else end
+
+    first_dir, first_minifat, first_mini = chain(dir_sectors), chain(minifat_sectors), chain(mini_sectors)
+    for e, count in zip(big, big_sectors):
+        e["start"] = chain(count)
+    fat += [free] * (fat_sectors * 128 - len(fat))
+    entries[0].update(start=first_mini, data=bytes(len(mini)))
+    right = {kid: following for e in entries for kid, following in zip(e["kids"], e["kids"][1:])}
+    directory = bytearray()
+    for i, e in enumerate(entries):
+        name = e["name"].encode("utf-16-le")
+        child = e["kids"][0] if e["kids"] else none
+        directory += (name + bytes(64 - len(name)) + struct.pack("<HBBIII", len(name) + 2, e["type"], 1, none,
+                                                                   right.get(i, none), child)
+                      + bytes(36) + struct.pack("<IQ", e.get("start", end if e["type"] != 1 else 0), len(e["data"])))
+    directory += bytes(-len(directory) % 512)
+    header = (bytes.fromhex("d0cf11e0a1b11ae1") + bytes(16) + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + bytes(6)
+              + struct.pack("<IIIIIIIII", 0, fat_sectors, first_dir, 0, 4096,
+                            first_minifat if minifat_sectors else end, minifat_sectors, end, 0)
+              + struct.pack("<109I", *(list(range(fat_sectors)) + [free] * (109 - fat_sectors))))
+    body = (struct.pack(f"<{len(fat)}I", *fat) + directory
+            + struct.pack(f"<{len(minifat)}I", *minifat) + bytes(-len(minifat) * 4 % 512)
+            + bytes(mini) + bytes(-len(mini) % 512)
+            + b"".join(e["data"] + bytes(-len(e["data"]) % 512) for e in big))
+    return header + body
+
+
 def make_pptx(slides: list[str], *, order: list[int] | None = None, notes: dict[int, str] | None = None) -> bytes:
     """A minimal PowerPoint .pptx zipped by hand as PowerPoint lays it out: each slide's ``<p:spTree>`` body (a
     ``show="0"`` prefix hides it), listed in ``order`` (slide numbers from 1; default as given), ``notes`` a

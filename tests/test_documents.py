@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WORD_NS, make_docx, make_odf, make_pdf, make_pptx, make_xlsx
+from conftest import WORD_NS, make_cfb, make_docx, make_odf, make_pdf, make_pptx, make_xlsx
 from ragvsft import documents, odf_text, office_zip
 from ragvsft.documents import load_documents
 from ragvsft.errors import CorpusError
@@ -1068,3 +1068,47 @@ def test_meeting_transcripts_and_subtitles_read_as_turns_of_speech(tmp_path: Pat
     assert len(texts["long.vtt"].split()) == 200_000
     assert [(s.path.rpartition("docs/")[2], s.reason) for s in loaded.skipped] == [
         ("notes.srt", 'not a transcript: no cue timings ("00:00:01.000 --> 00:00:04.000") in it')]
+
+
+def test_outlook_msg_files_read_as_an_eml_is(tmp_path: Path) -> None:
+    import datetime
+    import struct
+
+    def utf16(text: str) -> bytes:
+        return text.encode("utf-16-le") + b"\x00\x00"
+
+    def fixed(header: int, **props: int) -> bytes:  # a properties stream: tag, flags, 8-byte value per entry
+        return bytes(header) + b"".join(struct.pack("<IIQ", tag, 2, value) for tag, value in props.values())
+
+    sent = datetime.datetime(2025, 3, 4, 9, 12, tzinfo=datetime.UTC) - datetime.datetime(1601, 1, 1, tzinfo=datetime.UTC)
+    unicode_message = make_cfb({
+        "__properties_version1.0": fixed(32, sent=(0x00390040, int(sent.total_seconds()) * 10**7)),
+        "__substg1.0_0037001F": utf16("X-200 stops"), "__substg1.0_0C1A001F": utf16("Jane Roe"),
+        "__substg1.0_5D01001F": utf16("jane@example.com"), "__substg1.0_0E04001F": utf16("Desk; Sam Lee"),
+        "__substg1.0_1000001F": utf16("It stops after 2 minutes.\r\n\r\nJane" + " " * 3000),  # over the mini stream
+        "__attach_version1.0_#00000000/__properties_version1.0": bytes(8),
+        "__attach_version1.0_#00000000/__substg1.0_3707001F": utf16("pump log.txt"),
+        "__attach_version1.0_#00000001/__substg1.0_3001001F": utf16("Re: X-200"),
+    })
+    # An older, 8-bit message in Windows-1251 with an HTML body only, sent from an Exchange address (no "@").
+    ansi_message = make_cfb({
+        "__properties_version1.0": fixed(32, page=(0x3FFD0003, 1251)),
+        "__substg1.0_0037001E": "Насос".encode("cp1251") + b"\x00", "__substg1.0_0C1A001E": b"Ivan\x00",
+        "__substg1.0_0C1F001E": b"/O=EXCHANGELABS/OU=GROUP/CN=RECIPIENTS/CN=IVAN\x00",
+        "__substg1.0_10130102": "<html><body><p>Клапан <b>V3</b>.</p></body></html>".encode("cp1251"),
+    })
+    docs = write(tmp_path / "docs", {
+        "stops.msg": unicode_message, "pump.msg": ansi_message, "word.msg": make_cfb({"WordDocument": b"x" * 600}),
+        "saved.msg": b"Subject: X-200\n\nIt stops.", "cut.msg": unicode_message[:1100]})
+    loaded = load_documents(docs)
+    assert {d.id: d.text for d in loaded.documents} == {
+        "stops.msg": "Subject: X-200 stops\nFrom: Jane Roe <jane@example.com>\nTo: Desk; Sam Lee\n"
+                     "Date: Tue, 04 Mar 2025 09:12:00 +0000\nAttachments: pump log.txt, Re: X-200\n\n"
+                     "It stops after 2 minutes.\n\nJane",
+        "pump.msg": "Subject: Насос\nFrom: Ivan\n\nКлапан V3."}
+    reasons = {s.path.rpartition("docs/")[2]: s.reason for s in loaded.skipped}
+    assert reasons.pop("cut.msg").startswith("not a readable Outlook .msg (")
+    assert reasons == {
+        "word.msg": "an OLE file without message properties: not an Outlook .msg (a Word 97-2003 document renamed? "
+                    "save it as .docx)",
+        "saved.msg": "not an Outlook .msg (not an OLE compound file); save the message from Outlook again"}

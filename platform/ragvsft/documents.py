@@ -25,6 +25,7 @@ from ragvsft.errors import CorpusError, UnreadableFile
 from ragvsft.html_text import read_html
 from ragvsft.json_text import read_json_lines
 from ragvsft.markdown_text import read_markdown, read_mdx
+from ragvsft.msg_text import read_msg
 from ragvsft.notebook_text import read_notebook
 from ragvsft.odf_text import read_odp, read_ods, read_odt
 from ragvsft.pdf_text import document_text
@@ -173,6 +174,7 @@ READERS: dict[str, Callable[[bytes], str]] = {
     ".ipynb": read_notebook,
     ".epub": read_epub,
     ".rtf": read_rtf,
+    ".msg": read_msg,
     ".vtt": read_transcript,
     ".srt": read_transcript,
 }
@@ -183,7 +185,6 @@ SAVE_AS = {suffix: f"; save it as {readable} to include it" for suffixes, readab
     ((".xls", ".numbers"), ".xlsx or CSV UTF-8"),
     ((".doc", ".pages"), ".docx"),
     ((".ppt", ".key"), ".pptx or PDF"),
-    ((".msg",), "HTML or text (Outlook: File > Save As)"),
     ((".json",), "JSON Lines, a record per line (jq -c '.[]' x.json > x.jsonl),"),
 ] for suffix in suffixes} | {suffix: "; unpack it into docs/ to include its files" for suffix in (
     ".zip", ".tar", ".tar.gz", ".tgz", ".7z", ".rar")}
