@@ -16,6 +16,7 @@ import email
 import email.errors
 import email.policy
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.header import decode_header, make_header
 from email.message import EmailMessage
@@ -58,9 +59,7 @@ def _parse(raw: bytes) -> _Message:
         body = message.get_body(preferencelist=("plain", "html"))
     except RecursionError:
         raise UnreadableFile("its parts are nested too deep to read (a hostile or broken message)") from None
-    heading = [f"{name}: {value}" for name in EMAIL_HEADERS if (value := _header(message, name))]
-    if attached:
-        heading.append(f"Attachments: {', '.join(attached)}")
+    heading = heading_lines({name: _header(message, name) for name in EMAIL_HEADERS}, attached)
     text = ""
     if body is not None:
         text = _part_text(body)
@@ -68,7 +67,7 @@ def _parse(raw: bytes) -> _Message:
     references = _MESSAGE_IDS.findall(_header(message, "References"))
     parent = _MESSAGE_IDS.findall(_header(message, "In-Reply-To")) or references[-1:]
     own = _MESSAGE_IDS.findall(_header(message, "Message-ID"))
-    return _Message(tuple(heading), text, own[0] if own else "", parent[0] if parent else "")
+    return _Message(heading, text, own[0] if own else "", parent[0] if parent else "")
 
 
 def _header(message: EmailMessage, name: str) -> str:
@@ -109,8 +108,25 @@ def _part_text(part: EmailMessage) -> str:
         return payload.decode("utf-8", errors="replace")
 
 
+def heading_lines(headers: Mapping[str, str], attachments: Sequence[str]) -> tuple[str, ...]:
+    """What a message reads as before its body (an ``.eml``'s, an Outlook ``.msg``'s): a ``Name: value`` line for
+    each of :data:`EMAIL_HEADERS` it has, on one line, then its attachments' names.
+
+    Example:
+        >>> heading_lines({"From": "Jane", "Subject": "X-200  stops", "Cc": ""}, ["log.txt"])
+        ('Subject: X-200 stops', 'From: Jane', 'Attachments: log.txt')
+    """
+    lines = [f"{name}: {' '.join(value.split())}" for name in EMAIL_HEADERS if (value := headers.get(name, "")).strip()]
+    return tuple(lines + ([f"Attachments: {', '.join(attachments)}"] if attachments else []))
+
+
+def message_text(heading: Sequence[str], body: str) -> str:
+    """A message as a document: its heading lines, a blank line, its body."""
+    return "\n".join([*heading, *(["", body] if body else [])]).strip()
+
+
 def _render(message: _Message, body: str) -> str:
-    return "\n".join([*message.heading, *(["", body] if body else [])]).strip()
+    return message_text(message.heading, body)
 
 
 # An mbox "From " line: "From <sender> <asctime date>", as mutt, Thunderbird ("From - …"), Google Takeout and

@@ -10,16 +10,17 @@ whose body Outlook kept only as compressed RTF reads as its heading lines alone.
 
 from __future__ import annotations
 
-import codecs
 import datetime
 import email.utils
 import io
 import struct
 from typing import Any
 
+from ragvsft.email_text import heading_lines, message_text
 from ragvsft.errors import UnreadableFile
 from ragvsft.html_text import read_html
 from ragvsft.office_zip import OLE_MAGIC
+from ragvsft.textforms import code_page
 
 PROPERTIES = "__properties_version1.0"
 SUBJECT, SENDER_NAME, SENDER_ADDRESS, SENDER_SMTP = 0x0037, 0x0C1A, 0x0C1F, 0x5D01
@@ -60,24 +61,22 @@ def _read(ole: Any) -> str:
         raise UnreadableFile("an OLE file without message properties: not an Outlook .msg (a Word 97-2003 "
                              "document renamed? save it as .docx)")
     fixed = _fixed_properties(_stream(ole, PROPERTIES), header=32)
-    page = _code_page(fixed.get(CODE_PAGE) or fixed.get(INTERNET_CODE_PAGE))
+    page = code_page((fixed.get(CODE_PAGE) or fixed.get(INTERNET_CODE_PAGE) or 0) & 0xFFFF)
     text = _Strings(ole, page)
     sender = text.get(SENDER_NAME)
     address = text.get(SENDER_SMTP) or text.get(SENDER_ADDRESS)
     if "@" in address and address not in sender:  # an Exchange address ("/O=EXCHANGELABS/...") is no one's name
         sender = f"{sender} <{address}>" if sender else address
-    heading = [("Subject", text.get(SUBJECT)), ("From", sender), ("To", text.get(DISPLAY_TO)),
-               ("Cc", text.get(DISPLAY_CC)), ("Date", _date(fixed.get(SENT) or fixed.get(DELIVERED)))]
-    lines = [f"{name}: {' '.join(value.split())}" for name, value in heading if value.strip()]
-    if attached := _attachments(ole, text):
-        lines.append(f"Attachments: {', '.join(attached)}")
+    heading = heading_lines({"Subject": text.get(SUBJECT), "From": sender, "To": text.get(DISPLAY_TO),
+                             "Cc": text.get(DISPLAY_CC), "Date": _date(fixed.get(SENT) or fixed.get(DELIVERED))},
+                            _attachments(ole, text))
     body = text.get(BODY).strip()
     if not body and (html := text.raw(HTML_BODY)):
         try:
             body = read_html(html)
         except UnicodeDecodeError:  # no charset declared and not UTF-8: the message's code page
             body = read_html(html.decode(page, "replace").encode("utf-8"))
-    return "\n".join(lines + (["", body] if body else [])).strip()
+    return message_text(heading, body)
 
 
 class _Strings:
@@ -127,14 +126,6 @@ def _fixed_properties(data: bytes, *, header: int) -> dict[int, int]:
         tag, _flags, value = struct.unpack_from("<IIQ", data, offset)
         values[tag >> 16] = value
     return values
-
-
-def _code_page(number: int | None) -> str:
-    name = f"cp{number & 0xFFFF}" if number else "cp1252"
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return "cp1252"
 
 
 def _date(filetime: int | None) -> str:

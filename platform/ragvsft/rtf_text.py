@@ -8,10 +8,10 @@ RTF is 7-bit text whose other characters are escapes: ``\\'e9`` a byte in the co
 
 from __future__ import annotations
 
-import codecs
 import re
 
 from ragvsft.errors import UnreadableFile
+from ragvsft.textforms import code_page
 
 _CODE_PAGE = re.compile(rb"\\ansicpg(\d{1,5})")
 
@@ -32,11 +32,7 @@ def read_rtf(raw: bytes) -> str:
     if head != b"{\\rtf":
         raise UnreadableFile("not an RTF file (it does not start with {\\rtf); save it as RTF or .docx again")
     page = _CODE_PAGE.search(raw[:4096])
-    encoding = f"cp{int(page[1])}" if page else "cp1252"
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        encoding = "cp1252"
+    encoding = code_page(int(page[1]) if page else 0)
     # RTF is ASCII with escapes; an 8-bit byte written as is (not valid RTF, but some writers do) is read as its code
     # page says, as the escapes are.
     text = rtf_to_text(raw.decode(encoding, "replace"), encoding=encoding, errors="replace")

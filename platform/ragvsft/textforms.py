@@ -29,6 +29,20 @@ def decode(raw: bytes) -> str:
     return raw.decode("utf-8-sig")
 
 
+def code_page(number: int) -> str:
+    """The Python codec of a Windows code page number (what RTF headers and Outlook messages name: 1252, 1251,
+    65001), Windows-1252 for 0 or a number Python has no codec for.
+
+    Example:
+        >>> code_page(1251), code_page(65001), code_page(0), code_page(4242)
+        ('cp1251', 'utf-8', 'cp1252', 'cp1252')
+    """
+    try:
+        return codecs.lookup(f"cp{number}").name if number else "cp1252"
+    except LookupError:
+        return "cp1252"
+
+
 def decode_problem(exc: UnicodeDecodeError) -> str:
     """What :func:`decode` refused, and what to do.
 
