@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WORD_NS, make_cfb, make_docx, make_odf, make_pdf, make_pptx, make_xlsx
+from conftest import WORD_NS, make_cfb, make_doc, make_docx, make_odf, make_pdf, make_pptx, make_xlsx
 from ragvsft import documents, odf_text, office_zip
 from ragvsft.documents import load_documents
 from ragvsft.errors import CorpusError
@@ -807,7 +807,7 @@ def test_files_named_xlsx_that_are_not_workbooks_are_skipped_with_what_to_do(tmp
         "bomb.xlsx": make_xlsx({"S": "<row><c t='inlineStr'><is><t>" + "0" * 2**21 + "</t></is></c></row>"}),
         "broken.xlsx": make_xlsx({"S": "<row><c t='inlineStr'><is><t>a</t></is></c></row>"
                                        "<row><c t='inlineStr'><is><t>kept</t></is></c></row><row><c"}),
-        "old.xls": b"\xd0\xcf\x11\xe0",
+        "budget.numbers": b"PK\x03\x04",  # Apple Numbers: no reader here
     })
     loaded = load_documents(docs)
     # A sheet cut short reads to where it breaks.
@@ -817,7 +817,7 @@ def test_files_named_xlsx_that_are_not_workbooks_are_skipped_with_what_to_do(tmp
                     "password",
         "word.xlsx": "not an Excel .xlsx (no xl/workbook.xml in the archive)",
         "bomb.xlsx": "its sheet1 part unpacks to 2 MiB, over the 1 MiB this reader accepts",
-        "old.xls": "unsupported file type '.xls'; save it as .xlsx or CSV UTF-8 to include it"}
+        "budget.numbers": "unsupported file type '.numbers'; save it as .xlsx or CSV UTF-8 to include it"}
 
 
 def shape(text: str, placeholder: str | None = None) -> str:
@@ -1109,6 +1109,168 @@ def test_outlook_msg_files_read_as_an_eml_is(tmp_path: Path) -> None:
     reasons = {s.path.rpartition("docs/")[2]: s.reason for s in loaded.skipped}
     assert reasons.pop("cut.msg").startswith("not a readable Outlook .msg (")
     assert reasons == {
-        "word.msg": "an OLE file without message properties: not an Outlook .msg (a Word 97-2003 document renamed? "
-                    "save it as .docx)",
+        "word.msg": "a Word 97-2003 document (.doc) named .msg: give it back its own extension",
         "saved.msg": "not an Outlook .msg (not an OLE compound file); save the message from Outlook again"}
+
+
+def test_word_97_2003_doc_files_read_as_word_shows_their_body(tmp_path: Path) -> None:
+    # Pieces in text order, stored last first (a fast save's layout); the second in UTF-16, the others 8-bit.
+    pieces = ["Leave policy\rRole\x07Days\x07\x07", "Инженер\x07",
+              '27\x07\x07See \x13 HYPERLINK "http://hr" \x14the intranet\x15 (from 1728 March)\r'
+              "Caf\u00e9\x0bstaff\x1eonly\x1f.\x01\r"]
+    text = "".join(pieces)
+    cell_marks = [i for i, char in enumerate(text) if char == "\x07"]
+    marks = dict(zip(cell_marks, ["cell", "cell", "row", "cell", "cell", "row"]))
+    deleted = text.index("17")  # "17" struck out by a tracked change: "28" is what Word shows
+    policy = make_doc(pieces, wide=frozenset({1}), marks=marks, deleted=(deleted, deleted + 2))
+    docs = write(tmp_path / "docs", {
+        "policy.doc": policy,
+        # Without paragraph properties (damaged) cells stay apart, a table one line up to the next paragraph.
+        "no-properties.doc": make_doc(pieces, wide=frozenset({1})),
+        "web.doc": b"<html><body><p>Leave is <b>27</b> days.</p></body></html>",  # what "export to Word" often writes
+        "letter.doc": rb"{\rtf1\ansi Leave is 27 days.\par}",
+        "new.doc": make_docx('<w:body><w:p><w:r><w:t>Leave is 27 days.</w:t></w:r></w:p></w:body>'),
+        "word95.doc": make_doc(["Leave\r"], ident=0xA5DC, version=0x65),
+        "locked.doc": make_doc(["Leave\r"], flags=0x0300),
+        "sheet.doc": make_cfb({"Workbook": b"x" * 600}),
+        "no-table.doc": make_doc(["Leave\r"], drop="1Table"),
+        "cut.doc": policy[:1536],
+        "plain.doc": b"Leave policy",
+    })
+    loaded = load_documents(docs)
+    assert {d.id: d.text for d in loaded.documents} == {
+        "policy.doc": "Leave policy\nRole | Days\nИнженер | 27\nSee the intranet (from 28 March)\nCafé\nstaff-only.",
+        "no-properties.doc": "Leave policy\nRole | Days |  | Инженер | 27 | \nSee the intranet (from 1728 March)\n"
+                             "Café\nstaff-only.",
+        "web.doc": "Leave is 27 days.", "letter.doc": "Leave is 27 days.", "new.doc": "Leave is 27 days."}
+    reasons = {s.path.rpartition("docs/")[2]: s.reason for s in loaded.skipped}
+    assert reasons.pop("cut.doc").startswith("not a readable Word .doc (")
+    assert reasons == {
+        "word95.doc": "a Word 2.0, 6.0 or 95 document (1991-95), a layout this reader does not read: open it in Word or "
+                      "LibreOffice and save it as .docx",
+        "locked.doc": "password-protected (encrypted): open it in Word, remove the password and save it",
+        "sheet.doc": "an Excel 97-2003 workbook (.xls) named .doc: give it back its own extension",
+        "no-table.doc": "damaged: its 1Table stream is missing; open it in Word and save it as .docx",
+        "plain.doc": "not a Word .doc (not an OLE compound file, nor a .docx, RTF or web page); save it from Word as "
+                     ".docx"}
+
+
+def test_excel_97_2003_xls_files_read_as_an_xlsx_is(tmp_path: Path) -> None:
+    import datetime
+
+    import olefile
+    import xlwt  # an independent writer of the format (BIFF8 in an OLE file), as Excel 97-2003 saves it
+
+    def workbook(*, date1904: bool = False) -> xlwt.Workbook:
+        book = xlwt.Workbook()
+        book.dates_1904 = date1904
+        leave = book.add_sheet("Leave")
+        for column, (name, value, shown) in enumerate([
+                ("Role", "Инженер", None), ("Days", 27, None), ("Paid", 0.355, "0.0%"),
+                ("From", datetime.datetime(2026, 3, 1, 14, 30), "yyyy-mm-dd hh:mm"),
+                ("Ends", datetime.date(2026, 4, 2), "d mmm yy"),
+                ("Rate", 1 / 3, None), ("Approved", True, None)]):
+            leave.write(0, column, name)
+            leave.write(1, column, value, *([xlwt.easyxf(num_format_str=shown)] if shown else []))
+        lookups = book.add_sheet("Lookups")
+        lookups.write(0, 0, "Code"), lookups.write(1, 0, "hidden")
+        lookups.visibility = 1  # a hidden sheet: not read
+        book.add_sheet("Empty")
+        return book
+
+    def saved(book: xlwt.Workbook) -> bytes:
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
+
+    def encrypted(raw: bytes) -> bytes:  # a FILEPASS record after the workbook's BOF: what a password adds
+        with olefile.OleFileIO(io.BytesIO(raw)) as ole:
+            stream = ole.openstream("Workbook").read()
+        bof_end = 4 + int.from_bytes(stream[2:4], "little")
+        return make_cfb({"Workbook": stream[:bof_end] + bytes.fromhex("2f000600") + bytes(6) + stream[bof_end:]})
+
+    leave = saved(workbook())
+    docs = write(tmp_path / "docs", {
+        "leave.xls": leave,
+        "mac.xls": saved(workbook(date1904=True)),  # the 1904 date system: the same dates
+        "export.xls": b"<html><body><table><tr><th>Role</th><th>Days</th></tr><tr><td>Engineer</td><td>27</td></tr>"
+                      b"</table></body></html>",  # a web system's "export to Excel"
+        "new.xls": make_xlsx({"S": '<row><c t="inlineStr"><is><t>Role</t></is></c></row>'
+                                   '<row><c t="inlineStr"><is><t>Engineer</t></is></c></row>'}),
+        "locked.xls": encrypted(leave),
+        "memo.xls": make_cfb({"WordDocument": b"x" * 600}),
+        "cut.xls": leave[:1600],
+        "notes.xls": b"Role,Days\nEngineer,27\n",
+    })
+    loaded = load_documents(docs)
+    expected = ("Leave\n\nRole: Инженер\nDays: 27\nPaid: 35.5%\nFrom: 2026-03-01 14:30\nEnds: 2026-04-02\n"
+                "Rate: 0.333333333333333\nApproved: TRUE")
+    texts = {d.id: d.text for d in loaded.documents}
+    assert texts.pop("leave.xls") == texts.pop("mac.xls") == expected
+    assert texts == {"export.xls": "Role | Days\nEngineer | 27", "new.xls": "Role: Engineer"}
+    reasons = {s.path.rpartition("docs/")[2]: s.reason for s in loaded.skipped}
+    assert reasons.pop("cut.xls").startswith("not a readable Excel .xls (")
+    assert reasons == {
+        "locked.xls": "password-protected (encrypted): open it in Excel, remove the password and save it",
+        "memo.xls": "a Word 97-2003 document (.doc) named .xls: give it back its own extension",
+        "notes.xls": "not an Excel .xls (not an OLE compound file, nor an .xlsx or web page); save it as .xlsx or "
+                     "CSV UTF-8"}
+
+
+def test_numbered_paragraphs_of_a_doc_carry_the_numbers_word_shows(tmp_path: Path) -> None:
+    import struct
+
+    def level(start: int, nfc: int, text: str, *, legal: bool = False) -> bytes:  # an LVL; \x00-\x08 in text: numbers
+        places = bytes(i + 1 for i, char in enumerate(text) if ord(char) < 9).ljust(9, b"\0")
+        return (struct.pack("<iBB", start, nfc, 0x04 if legal else 0) + places + bytes(13)
+                + struct.pack("<H", len(text)) + text.encode("utf-16-le"))
+
+    def definitions(*lists: tuple[int, list[bytes]]) -> tuple[bytes, bytes]:  # PlfLst (LSTFs), then every LVL
+        headers = b"".join(struct.pack("<iI", lsid, 0) + bytes(18) + bytes([len(levels) == 1, 0]) for lsid, levels in lists)
+        return struct.pack("<h", len(lists)) + headers, b"".join(b"".join(levels) for _, levels in lists)
+
+    def uses(*used: tuple[int, dict[int, int]]) -> tuple[bytes, bytes]:  # PlfLfo: LFOs, then each one's LFOData
+        headers = b"".join(struct.pack("<i8sB3s", lsid, bytes(8), len(starts), bytes(3)) for lsid, starts in used)
+        data = b"".join(bytes(4) + b"".join(struct.pack("<iI", start, 0x10 | at) for at, start in starts.items())
+                        for _, starts in used)
+        return struct.pack("<I", len(used)) + headers + data, b""
+
+    def style(name: str, based_on: int, properties: bytes) -> bytes:  # a paragraph style's STD, with its length
+        std = struct.pack("<HHHHH", 0, 1 | based_on << 4, 2, 0, 0) + struct.pack("<H", len(name))
+        std += name.encode("utf-16-le") + bytes(2)
+        std += bytes(len(std) % 2) + struct.pack("<H", 2 + len(properties)) + bytes(2) + properties
+        return struct.pack("<H", len(std)) + std
+
+    def numbered(use: int | None = None, at: int | None = None, *, style_number: int = 0) -> bytes:
+        return (struct.pack("<H", style_number) + (b"" if use is None else struct.pack("<HH", 0x460B, use))
+                + (b"" if at is None else struct.pack("<HB", 0x260A, at)))
+
+    decimal, letters, roman, bullet = 0, 4, 2, 23
+    # "1.", "1.1" (a list of nine levels, as any but a simple list has)
+    outline = [level(1, decimal, "\x00."), level(1, decimal, "\x00.\x01", legal=True)] + [level(1, decimal, "")] * 7
+    lists = definitions((7, outline), (9, [level(1, letters, "(\x00)")]), (11, [level(1, bullet, "\uf0b7")]),
+                        (13, [level(4, roman, "\x00)")]))
+    # Uses 1-5: the outline; the letters; the letters restarted (the count goes on from there, in every use of
+    # the list, as Word 97 counts); a bullet; roman numerals from iv.
+    list_uses = uses((7, {}), (9, {}), (9, {0: 1}), (11, {}), (13, {}))
+    stylesheet = (struct.pack("<HHH", 4, 3, 10)  # three styles; 10-byte base parts, as Word 97 writes them
+                  + style("Normal", 0xFFF, b"")
+                  + style("Heading 1", 0, struct.pack("<HHHB", 0x460B, 1, 0x260A, 0))
+                  + style("Heading 2", 1, struct.pack("<HB", 0x260A, 1)))  # the list of the style it is based on
+    paragraphs = [("Leave\r", numbered(style_number=1)), ("Annual leave\r", numbered(style_number=2)),
+                  ("Staff get 27 days.\r", numbered(2)), ("Managers get 30.\r", numbered(2)),
+                  ("Sick leave\r", numbered(style_number=1)), ("Tell your manager.\r", numbered(3)),
+                  ("Bring a note.\r", numbered(2)), ("Unnumbered heading\r", numbered(0, style_number=1)),
+                  ("Bullet\r", numbered(4)), ("Fourth\r", numbered(5)), ("Role\x07", "cell"),
+                  ("Clause\x07", numbered(2, style_number=0) + bytes.fromhex("162401")), ("\x07", "row")]
+    text, marks = "", {}
+    for paragraph, properties in paragraphs:
+        text += paragraph
+        marks[len(text) - 1] = properties
+    handbook = make_doc([text], marks=marks, tables={1: (stylesheet, b""), 73: lists, 74: list_uses})
+    assert read_one(tmp_path, "handbook.doc", handbook) == (
+        "1. Leave\n1.1 Annual leave\n(a) Staff get 27 days.\n(b) Managers get 30.\n2. Sick leave\n"
+        "(a) Tell your manager.\n(b) Bring a note.\nUnnumbered heading\nBullet\niv) Fourth\nRole | (c) Clause")
+    # A damaged list table numbers nothing, and the text is still read.
+    damaged = make_doc([text], marks=marks, tables={1: (stylesheet, b""), 73: (lists[0], lists[1][:30]), 74: list_uses})
+    assert read_one(tmp_path / "damaged", "handbook.doc", damaged).startswith("Leave\nAnnual leave\n")

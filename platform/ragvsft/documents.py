@@ -17,11 +17,12 @@ from pathlib import Path
 from ragvsft.antora import DESCRIPTOR, ComponentAttributes
 from ragvsft.asciidoc_text import read_asciidoc
 from ragvsft.compressed import gunzipped
+from ragvsft.doc_text import read_doc
 from ragvsft.docx_text import read_docx
 from ragvsft.email_text import looks_like_mbox, read_email, read_mbox
 from ragvsft.encoded_data import LEFT_OUT, drop_encoded_data
 from ragvsft.epub_text import read_epub
-from ragvsft.errors import CorpusError, UnreadableFile
+from ragvsft.errors import CorpusError, UnreadableFile, exception_line
 from ragvsft.html_text import read_html
 from ragvsft.json_text import read_json_lines
 from ragvsft.markdown_text import read_markdown, read_mdx
@@ -35,6 +36,7 @@ from ragvsft.rtf_text import read_rtf
 from ragvsft.tables import TableProblem, records, table_rows
 from ragvsft.textforms import decode, decode_problem, non_text, normalize
 from ragvsft.transcript_text import read_transcript
+from ragvsft.xls_text import read_xls
 from ragvsft.xlsx_text import read_xlsx
 
 log = logging.getLogger(__name__)
@@ -156,6 +158,7 @@ READERS: dict[str, Callable[[bytes], str]] = {
     ".htm": read_html,
     ".pdf": read_pdf,
     ".docx": read_docx,
+    ".doc": read_doc,
     ".eml": read_email,
     ".mbox": read_mbox,
     ".csv": read_table,
@@ -164,6 +167,7 @@ READERS: dict[str, Callable[[bytes], str]] = {
     ".adoc": read_asciidoc,
     ".xlsx": read_xlsx,
     ".xlsm": read_xlsx,
+    ".xls": read_xls,
     ".pptx": read_pptx,
     ".pptm": read_pptx,
     ".odt": read_odt,
@@ -182,8 +186,8 @@ READERS: dict[str, Callable[[bytes], str]] = {
 
 # Office formats no reader here opens, and the one their program saves them as that a reader does.
 SAVE_AS = {suffix: f"; save it as {readable} to include it" for suffixes, readable in [
-    ((".xls", ".numbers"), ".xlsx or CSV UTF-8"),
-    ((".doc", ".pages"), ".docx"),
+    ((".numbers",), ".xlsx or CSV UTF-8"),
+    ((".pages",), ".docx"),
     ((".ppt", ".key"), ".pptx or PDF"),
     ((".json",), "JSON Lines, a record per line (jq -c '.[]' x.json > x.jsonl),"),
 ] for suffix in suffixes} | {suffix: "; unpack it into docs/ to include its files" for suffix in (
@@ -284,7 +288,7 @@ def load_documents(docs_dir: Path) -> DocumentSet:
             except UnreadableFile as exc:
                 reason = str(exc)
             except Exception as exc:  # a broken PDF raises many different types
-                reason = f"could not be read: {type(exc).__name__}: {' '.join(str(exc).split())}"
+                reason = f"could not be read: {exception_line(exc)}"
             if reason is None and not text.replace(LEFT_OUT, "").strip():
                 reason = "only base64-encoded data, no text" if left_out else "empty (no text after extraction)"
         seen.setdefault(doc_id, str(path))

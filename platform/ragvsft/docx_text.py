@@ -1,20 +1,16 @@
 """A Word (2007 and later) ``.docx`` as Word shows its body: paragraphs one per line, a table's rows as
-``cell | cell`` lines, and the numbers Word puts before numbered paragraphs; headers, footers, footnotes and
-comments are left out.
+``cell | cell`` lines, and the numbers Word puts before numbered paragraphs (:mod:`ragvsft.list_numbers`);
+headers, footers, footnotes and comments are left out.
 
 A .docx is a zip archive: ``word/document.xml`` holds the body, ``word/numbering.xml`` its lists and
 ``word/styles.xml`` its styles (a heading style may number the headings); ``ragvsft.office_zip`` opens them.
-
-Numbers of automatically numbered paragraphs ("4.2", "(b)", "iii.") are not in the body's text: Word counts
-them as it shows the document. Without them a contract's or a policy's "clause 4.2" is a number no chunk holds,
-and a question citing it cannot find its clause.
 """
 
 from __future__ import annotations
 
-import re
 from xml.etree import ElementTree
 
+from ragvsft.list_numbers import Level, ListCounters
 from ragvsft.office_zip import opened, parsed, part, whole_number
 from ragvsft.tables import row_line
 from ragvsft.textforms import paragraphs
@@ -72,10 +68,9 @@ class Numbering:
     """
 
     def __init__(self, numbering_xml: bytes, styles_xml: bytes) -> None:
-        # abstract list -> level -> (start, format, text such as "%1.%2", legal: every number in decimal)
-        self.levels: dict[str, dict[int, tuple[int, str, str, bool]]] = {}
+        self.levels: dict[str, dict[int, Level]] = {}  # abstract list -> its levels
         self.lists: dict[str, tuple[str, dict[int, int]]] = {}  # list -> (its abstract list, level -> start override)
-        self.counters: dict[str, dict[int, int]] = {}  # list (or abstract list, where shared) -> level -> number
+        self.counters = ListCounters()
         styled_levels: dict[tuple[str, str], int] = {}  # (abstract list, paragraph style) -> the level it numbers
         numbering = parsed(numbering_xml)
         for definition in numbering.iter(f"{W}abstractNum"):
@@ -83,8 +78,8 @@ class Numbering:
             levels = self.levels.setdefault(abstract, {})
             for lvl in definition.iter(f"{W}lvl"):
                 level = whole_number(lvl.get(f"{W}ilvl"), 0)
-                levels[level] = (whole_number(_val(lvl, "start"), 1), _val(lvl, "numFmt") or "decimal",
-                                 _val(lvl, "lvlText") or "", lvl.find(f"{W}isLgl") is not None)
+                levels[level] = Level(whole_number(_val(lvl, "start"), 1), _val(lvl, "numFmt") or "decimal",
+                                      _val(lvl, "lvlText") or "", lvl.find(f"{W}isLgl") is not None)
                 if style := _val(lvl, "pStyle"):
                     styled_levels[(abstract, style)] = level
         for instance in numbering.iter(f"{W}num"):
@@ -105,23 +100,8 @@ class Numbering:
         if list_id is None or list_id not in self.lists:  # numId 0 switches a style's numbering off
             return ""
         abstract, overrides = self.lists[list_id]
-        levels = self.levels.get(abstract, {})
-        if level not in levels:
-            return ""
-        counters = self.counters.setdefault(list_id if overrides else abstract, {})
-        counters[level] = counters[level] + 1 if level in counters else overrides.get(level, levels[level][0])
-        for deeper in [d for d in counters if d > level]:
-            del counters[deeper]
-        _, shown_as, text, legal = levels[level]
-        if shown_as in ("bullet", "none"):
-            return ""
-
-        def number(match: re.Match[str]) -> str:
-            at = int(match[1]) - 1
-            start, fmt, _, _ = levels.get(at, (1, "decimal", "", False))
-            return _formatted(counters.get(at, overrides.get(at, start)), "decimal" if legal else fmt)
-
-        return re.sub(r"%([1-9])", number, text).strip()
+        # Two lists sharing a definition count on together, unless one restarts it.
+        return self.counters.label(list_id if overrides else abstract, self.levels.get(abstract, {}), level, overrides)
 
     def _style_numbers(self, styles: ElementTree.Element,
                        styled_levels: dict[tuple[str, str], int]) -> dict[str, tuple[str, int]]:
@@ -152,26 +132,3 @@ class Numbering:
 def _val(element: ElementTree.Element, child: str) -> str | None:
     found = element.find(f"{W}{child}")
     return None if found is None else found.get(f"{W}val")
-
-
-ROMAN = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"), (10, "x"),
-         (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
-
-
-def _formatted(number: int, fmt: str) -> str:
-    """``number`` as a Word list format shows it; a number no letter or numeral writes (over 780, 3,999) in digits.
-
-    Example:
-        >>> [_formatted(n, f) for n, f in [(4, "upperRoman"), (28, "lowerLetter"), (3, "decimalZero"), (5, "ordinal")]]
-        ['IV', 'bb', '03', '5']
-    """
-    if fmt in ("lowerLetter", "upperLetter") and 0 < number <= 26 * 30:
-        letters = chr(ord("a") + (number - 1) % 26) * ((number - 1) // 26 + 1)  # Word: y, z, aa, bb, ...
-        return letters.upper() if fmt == "upperLetter" else letters
-    if fmt in ("lowerRoman", "upperRoman") and 0 < number < 4000:
-        numeral = ""
-        for value, letters in ROMAN:
-            count, number = divmod(number, value)
-            numeral += letters * count
-        return numeral.upper() if fmt == "upperRoman" else numeral
-    return f"{number:02d}" if fmt == "decimalZero" else str(number)

@@ -30,6 +30,17 @@ class UnreadableFile(ValueError):
     """A document reader's own account of why a file is not a document of its type (shown to the user as is)."""
 
 
+def exception_line(exc: BaseException) -> str:
+    r"""An exception a parser raised, as one line for a user's warning: its type, and its message if it has one.
+
+    Example:
+        >>> exception_line(OSError("incomplete\n  sector")), exception_line(AssertionError())
+        ('OSError: incomplete sector', 'AssertionError')
+    """
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
 class CorpusError(InputError):
     """A corpus folder, document or qa.jsonl line is unusable."""
 

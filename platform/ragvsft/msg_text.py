@@ -17,9 +17,9 @@ import struct
 from typing import Any
 
 from ragvsft.email_text import heading_lines, message_text
-from ragvsft.errors import UnreadableFile
+from ragvsft.errors import UnreadableFile, exception_line
 from ragvsft.html_text import read_html
-from ragvsft.office_zip import OLE_MAGIC
+from ragvsft.office_zip import OLE_MAGIC, wrong_ole_file
 from ragvsft.textforms import code_page
 
 PROPERTIES = "__properties_version1.0"
@@ -49,7 +49,7 @@ def read_msg(raw: bytes) -> str:
     except UnreadableFile:
         raise
     except _DAMAGED as exc:  # what olefile raises for a damaged file, opening it or a stream
-        raise UnreadableFile(f"not a readable Outlook .msg ({type(exc).__name__}: {' '.join(str(exc).split())})") from None
+        raise UnreadableFile(f"not a readable Outlook .msg ({exception_line(exc)})") from None
 
 
 _DAMAGED = (OSError, ValueError, TypeError, OverflowError, struct.error, IndexError, KeyError)
@@ -58,8 +58,7 @@ _DAMAGED = (OSError, ValueError, TypeError, OverflowError, struct.error, IndexEr
 def _read(ole: Any) -> str:
     """The message, from its opened compound file."""
     if not ole.exists(PROPERTIES):
-        raise UnreadableFile("an OLE file without message properties: not an Outlook .msg (a Word 97-2003 "
-                             "document renamed? save it as .docx)")
+        raise wrong_ole_file(ole, ".msg")
     fixed = _fixed_properties(_stream(ole, PROPERTIES), header=32)
     page = code_page((fixed.get(CODE_PAGE) or fixed.get(INTERNET_CODE_PAGE) or 0) & 0xFFFF)
     text = _Strings(ole, page)

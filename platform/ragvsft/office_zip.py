@@ -1,6 +1,7 @@
 """The zip archive an Office 2007+ or OpenDocument file is (``.docx``, ``.xlsx``, ``.odt``): its parts read with
 a bound on what they unpack to, and the errors a user meets (a password, a 97-2003 file renamed) worded as what to
 do. The standard library parses the XML parts: expat refuses entity expansion bombs, and no external entity is ever fetched.
+What an OLE compound file (an Office 97-2003 file, an Outlook message) named otherwise holds is named here too.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import io
 import posixpath
 import zipfile
 from collections.abc import Iterator
+from typing import Any
 from xml.etree import ElementTree
 
 from ragvsft.errors import UnreadableFile
@@ -17,6 +19,11 @@ from ragvsft.errors import UnreadableFile
 PACKAGE = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 XML_LIMIT = 100 * 2**20  # a part unpacks to at most this: a zip bomb is refused, not expanded
 OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # the first bytes of a 97-2003 Office file and of an encrypted one
+# The stream each program keeps its content in, and what a file holding it is called.
+OLE_KINDS = {"WordDocument": "a Word 97-2003 document (.doc)", "Workbook": "an Excel 97-2003 workbook (.xls)",
+             "Book": "an Excel 5.0/95 workbook (.xls)", "PowerPoint Document": "a PowerPoint 97-2003 presentation (.ppt)",
+             "__properties_version1.0": "an Outlook message (.msg)",
+             "EncryptedPackage": "a password-protected Office 2007+ file"}
 
 
 @contextlib.contextmanager
@@ -34,6 +41,23 @@ def opened(raw: bytes, *, app: str, suffix: str, old_suffix: str | None, main: s
             raise UnreadableFile(f"password-protected, or {a} {app} 97-2003 {old_suffix} named {suffix}: save it in "
                                  f"{app} as a {suffix} without a password") from None
         raise UnreadableFile(f"not a readable {suffix} ({exc})") from None
+
+
+def wrong_ole_file(ole: Any, suffix: str) -> UnreadableFile:
+    """The error for an OLE compound file named ``suffix`` that lacks the stream a file of that type holds: what it
+    holds instead (:data:`OLE_KINDS`), where that is known.
+
+    Example:
+        >>> class Ole:  # what olefile.OleFileIO answers
+        ...     def exists(self, name): return name == "Workbook"
+        >>> str(wrong_ole_file(Ole(), ".doc"))
+        'an Excel 97-2003 workbook (.xls) named .doc: give it back its own extension'
+    """
+    kind = next((name for stream, name in OLE_KINDS.items() if ole.exists(stream)), None)
+    if kind is None:
+        return UnreadableFile(f"an OLE compound file of an unknown kind, not a {suffix} (or damaged)")
+    return UnreadableFile(f"{kind} named {suffix}: " + (
+        "remove the password and save it again" if "password" in kind else "give it back its own extension"))
 
 
 def part(archive: zipfile.ZipFile, name: str, *, optional: bool = False, what: str | None = None) -> bytes:

@@ -92,18 +92,46 @@ def _column(reference: str, position: int) -> int:
     return column - 1
 
 
+def number_kind(format_id: int, code: str | None) -> str | None:
+    """What a number format shows a number as: ``"date"`` (a date or a time), ``"percent"``, or None (the
+    number), by its built-in id or its custom code (``yyyy-mm-dd``, ``0.0%``; None where it has none).
+
+    Example:
+        >>> number_kind(14, None), number_kind(164, '[$-409]d mmm yy'), number_kind(165, '0.0"%"'), number_kind(0, None)
+        ('date', 'date', None, None)
+    """
+    shown = _FORMAT_NOISE.sub("", code) if code is not None else None
+    if format_id in DATE_FORMATS or (shown is not None and _DATE_CODE.search(shown)):
+        return "date"
+    if format_id in PERCENT_FORMATS or (shown is not None and shown.rstrip().endswith("%")):
+        return "percent"
+    return None
+
+
+def number_text(number: float, kind: str | None, *, date1904: bool) -> str | None:
+    """A number as Excel shows it in a format of ``kind`` (:func:`number_kind`): to 15 significant digits, a
+    percentage as ``35%``, a date serial as an ISO date (None for a serial no date has).
+
+    Example:
+        >>> number_text(46082.6041667, "date", date1904=False), number_text(0.35, "percent", date1904=False)
+        ('2026-03-01 14:30', '35%')
+    """
+    if kind == "date":
+        return _date(number, dt.datetime(1904, 1, 1) if date1904 else dt.datetime(1899, 12, 30))
+    if kind == "percent":
+        return f"{number * 100:.15g}%"
+    return f"{number:.15g}"
+
+
 class _CellText:
     """A cell's text as Excel shows it, given the workbook's shared strings and number formats."""
 
     def __init__(self, shared: ElementTree.Element, styles: ElementTree.Element, *, date1904: bool) -> None:
         self.shared = [_string(item) for item in shared.iter(f"{M}si")]
         custom = {whole_number(f.get("numFmtId"), -1): f.get("formatCode", "") for f in styles.iter(f"{M}numFmt")}
-        formats = [whole_number(xf.get("numFmtId"), -1) for xf in _child(styles, "cellXfs")]
-        self.dates = {i for i, f in enumerate(formats) if f in DATE_FORMATS
-                      or (f in custom and _DATE_CODE.search(_FORMAT_NOISE.sub("", custom[f])))}
-        self.percents = {i for i, f in enumerate(formats) if f in PERCENT_FORMATS
-                         or (f in custom and _FORMAT_NOISE.sub("", custom[f]).rstrip().endswith("%"))}
-        self.epoch = dt.datetime(1904, 1, 1) if date1904 else dt.datetime(1899, 12, 30)
+        self.kinds = [number_kind(f, custom.get(f)) for f in
+                      (whole_number(xf.get("numFmtId"), -1) for xf in _child(styles, "cellXfs"))]
+        self.date1904 = date1904
 
     def text(self, cell: ElementTree.Element) -> str:
         kind, value = cell.get("t", "n"), cell.findtext(f"{M}v") or ""
@@ -121,25 +149,23 @@ class _CellText:
         except ValueError:
             return value
         style = whole_number(cell.get("s"), -1)
-        if style in self.dates:
-            return self._date(number) or value
-        if style in self.percents:
-            return f"{number * 100:.15g}%"
-        return f"{number:.15g}"
+        kind = self.kinds[style] if 0 <= style < len(self.kinds) else None
+        return number_text(number, kind, date1904=self.date1904) or value
 
-    def _date(self, serial: float) -> str | None:
-        """A date serial as ISO text: the date, with the time where there is one; a time alone below one day."""
-        try:
-            moment = self.epoch + dt.timedelta(days=serial)
-        except OverflowError:
-            return None
-        if not 0 <= serial < 2_958_466:  # Excel's dates end at 9999-12-31
-            return None
-        moment = (moment + dt.timedelta(microseconds=500_000)).replace(microsecond=0)  # Excel rounds to the second
-        clock = moment.strftime("%H:%M" if moment.second == 0 else "%H:%M:%S")
-        if serial < 1:
-            return clock
-        return moment.date().isoformat() if clock == "00:00" else f"{moment.date().isoformat()} {clock}"
+
+def _date(serial: float, epoch: dt.datetime) -> str | None:
+    """A date serial as ISO text: the date, with the time where there is one; a time alone below one day."""
+    try:
+        moment = epoch + dt.timedelta(days=serial)
+    except OverflowError:
+        return None
+    if not 0 <= serial < 2_958_466:  # Excel's dates end at 9999-12-31
+        return None
+    moment = (moment + dt.timedelta(microseconds=500_000)).replace(microsecond=0)  # Excel rounds to the second
+    clock = moment.strftime("%H:%M" if moment.second == 0 else "%H:%M:%S")
+    if serial < 1:
+        return clock
+    return moment.date().isoformat() if clock == "00:00" else f"{moment.date().isoformat()} {clock}"
 
 
 def _string(item: ElementTree.Element) -> str:
