@@ -169,14 +169,16 @@ def make_cfb(streams: dict[str, bytes]) -> bytes:
 
 def make_doc(pieces: list[str], *, wide: frozenset[int] = frozenset(), marks: dict[int, str | bytes] | None = None,
              deleted: tuple[int, int] | None = None, tables: dict[int, tuple[bytes, bytes]] | None = None,
-             flags: int = 0x0200, ident: int = 0xA5EC, version: int = 0xC1, drop: str = "") -> bytes:
+             flags: int = 0x0200, ident: int = 0xA5EC, version: int = 0xC1, drop: str = "", reuse: bool = False) -> bytes:
     """A Word 97-2003 .doc laid out as [MS-DOC] says: the text in ``pieces`` (those whose index is in ``wide`` as
     UTF-16, the others 8-bit Windows-1252), stored in the stream last piece first, as a fast save appends edits, so
     only the piece table gives their order; ``marks`` the properties of the paragraph mark at a text position: its
     table role ("cell" inside a cell, "row" ending a row) or its properties (style number, then sprms);
     ``deleted`` (start, end) text positions a tracked change deleted (inside one piece); ``tables`` more of the table
     stream by the FIB pair that points at it (1 the stylesheet, 73 the list definitions, 74 their uses): the bytes
-    the pair covers, and bytes that follow them (a PlfLst's levels); ``drop`` a stream left out of the file."""
+    the pair covers, and bytes that follow them (a PlfLst's levels); ``drop`` a stream left out of the file;
+    ``reuse`` stores the first piece only and points every piece at it (damage, or a file made to multiply
+    its text; 8-bit pieces)."""
     import struct
 
     word = bytearray(1024)  # the File Information Block, then the text
@@ -191,7 +193,10 @@ def make_doc(pieces: list[str], *, wide: frozenset[int] = frozenset(), marks: di
         starts.append(starts[-1] + len(text))
     for index in reversed(range(len(pieces))):
         offsets[index] = len(word)
-        word += pieces[index].encode("utf-16-le" if index in wide else "cp1252")
+        if not reuse or index == 0:
+            word += pieces[index].encode("utf-16-le" if index in wide else "cp1252")
+    if reuse:
+        offsets = dict.fromkeys(offsets, offsets[0])
 
     def fc(position: int) -> tuple[int, int]:  # a character's file offset, and its width
         index = next(i for i in range(len(pieces)) if starts[i] <= position < starts[i + 1])

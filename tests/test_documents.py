@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import WORD_NS, make_cfb, make_doc, make_docx, make_odf, make_pdf, make_pptx, make_xlsx
-from ragvsft import documents, odf_text, office_zip
+from ragvsft import documents, odf_text, office_zip, tables
 from ragvsft.documents import load_documents
 from ragvsft.errors import CorpusError
 from ragvsft.pdf_text import running_lines
@@ -800,6 +800,9 @@ def test_an_excel_workbook_reads_as_its_sheets_rows(tmp_path: Path) -> None:
 
 def test_files_named_xlsx_that_are_not_workbooks_are_skipped_with_what_to_do(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(office_zip, "XML_LIMIT", 2**20)
+    monkeypatch.setattr(tables, "MAX_TEXT", 10_000)
+    # One stored string named by 100 cells: 100 times its text (a 10 KB workbook can stand for gigabytes).
+    repeated = make_xlsx({"S": "<row><c t='s'><v>0</v></c></row>" * 100}, shared=["<t>" + "leave " * 20 + "</t>"])
     docs = write(tmp_path / "docs", {
         "good.md": b"content",
         "old.xlsx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),  # Excel 97-2003, or a password
@@ -808,6 +811,7 @@ def test_files_named_xlsx_that_are_not_workbooks_are_skipped_with_what_to_do(tmp
         "broken.xlsx": make_xlsx({"S": "<row><c t='inlineStr'><is><t>a</t></is></c></row>"
                                        "<row><c t='inlineStr'><is><t>kept</t></is></c></row><row><c"}),
         "budget.numbers": b"PK\x03\x04",  # Apple Numbers: no reader here
+        "repeated.xlsx": repeated,
     })
     loaded = load_documents(docs)
     # A sheet cut short reads to where it breaks.
@@ -817,7 +821,9 @@ def test_files_named_xlsx_that_are_not_workbooks_are_skipped_with_what_to_do(tmp
                     "password",
         "word.xlsx": "not an Excel .xlsx (no xl/workbook.xml in the archive)",
         "bomb.xlsx": "its sheet1 part unpacks to 2 MiB, over the 1 MiB this reader accepts",
-        "budget.numbers": "unsupported file type '.numbers'; save it as .xlsx or CSV UTF-8 to include it"}
+        "budget.numbers": "unsupported file type '.numbers'; save it as .xlsx or CSV UTF-8 to include it",
+        "repeated.xlsx": "its rows hold over 10,000 characters of text (a text repeated in many cells?), more than "
+                         "this reader reads; split it into smaller files"}
 
 
 def shape(text: str, placeholder: str | None = None) -> str:
@@ -1135,6 +1141,8 @@ def test_word_97_2003_doc_files_read_as_word_shows_their_body(tmp_path: Path) ->
         "sheet.doc": make_cfb({"Workbook": b"x" * 600}),
         "no-table.doc": make_doc(["Leave\r"], drop="1Table"),
         "cut.doc": policy[:1536],
+        # 2,000 pieces naming the same 1,000 bytes: 2 MB of text from a 29 KB file, were it read
+        "copies.doc": make_doc(["Leave policy " * 77] * 2_000, reuse=True),
         "plain.doc": b"Leave policy",
     })
     loaded = load_documents(docs)
@@ -1151,6 +1159,8 @@ def test_word_97_2003_doc_files_read_as_word_shows_their_body(tmp_path: Path) ->
         "locked.doc": "password-protected (encrypted): open it in Word, remove the password and save it",
         "sheet.doc": "an Excel 97-2003 workbook (.xls) named .doc: give it back its own extension",
         "no-table.doc": "damaged: its 1Table stream is missing; open it in Word and save it as .docx",
+        "copies.doc": "damaged: its pieces hold more text than its WordDocument stream does (the same bytes used "
+                      "again); open it in Word and save it as .docx",
         "plain.doc": "not a Word .doc (not an OLE compound file, nor a .docx, RTF or web page); save it from Word as "
                      ".docx"}
 
@@ -1249,10 +1259,10 @@ def test_numbered_paragraphs_of_a_doc_carry_the_numbers_word_shows(tmp_path: Pat
     # "1.", "1.1" (a list of nine levels, as any but a simple list has)
     outline = [level(1, decimal, "\x00."), level(1, decimal, "\x00.\x01", legal=True)] + [level(1, decimal, "")] * 7
     lists = definitions((7, outline), (9, [level(1, letters, "(\x00)")]), (11, [level(1, bullet, "\uf0b7")]),
-                        (13, [level(4, roman, "\x00)")]))
-    # Uses 1-5: the outline; the letters; the letters restarted (the count goes on from there, in every use of
-    # the list, as Word 97 counts); a bullet; roman numerals from iv.
-    list_uses = uses((7, {}), (9, {}), (9, {0: 1}), (11, {}), (13, {}))
+                        (13, [level(4, roman, "\x00)")]), (15, [level(1, decimal, "\x00" + " Article" * 5_000)]))
+    # Uses 1-6: the outline; the letters; the letters restarted (the count goes on from there, in every use of
+    # the list, as Word 97 counts); a bullet; roman numerals from iv; a number text of 40,000 characters.
+    list_uses = uses((7, {}), (9, {}), (9, {0: 1}), (11, {}), (13, {}), (15, {}))
     stylesheet = (struct.pack("<HHH", 4, 3, 10)  # three styles; 10-byte base parts, as Word 97 writes them
                   + style("Normal", 0xFFF, b"")
                   + style("Heading 1", 0, struct.pack("<HHHB", 0x460B, 1, 0x260A, 0))
@@ -1261,7 +1271,7 @@ def test_numbered_paragraphs_of_a_doc_carry_the_numbers_word_shows(tmp_path: Pat
                   ("Staff get 27 days.\r", numbered(2)), ("Managers get 30.\r", numbered(2)),
                   ("Sick leave\r", numbered(style_number=1)), ("Tell your manager.\r", numbered(3)),
                   ("Bring a note.\r", numbered(2)), ("Unnumbered heading\r", numbered(0, style_number=1)),
-                  ("Bullet\r", numbered(4)), ("Fourth\r", numbered(5)), ("Role\x07", "cell"),
+                  ("Bullet\r", numbered(4)), ("Fourth\r", numbered(5)), ("Long\r", numbered(6)), ("Role\x07", "cell"),
                   ("Clause\x07", numbered(2, style_number=0) + bytes.fromhex("162401")), ("\x07", "row")]
     text, marks = "", {}
     for paragraph, properties in paragraphs:
@@ -1270,7 +1280,8 @@ def test_numbered_paragraphs_of_a_doc_carry_the_numbers_word_shows(tmp_path: Pat
     handbook = make_doc([text], marks=marks, tables={1: (stylesheet, b""), 73: lists, 74: list_uses})
     assert read_one(tmp_path, "handbook.doc", handbook) == (
         "1. Leave\n1.1 Annual leave\n(a) Staff get 27 days.\n(b) Managers get 30.\n2. Sick leave\n"
-        "(a) Tell your manager.\n(b) Bring a note.\nUnnumbered heading\nBullet\niv) Fourth\nRole | (c) Clause")
+        "(a) Tell your manager.\n(b) Bring a note.\nUnnumbered heading\nBullet\niv) Fourth\n"
+        f"{('%1' + ' Article' * 8)[:64].replace('%1', '1')} Long\nRole | (c) Clause")  # its text cut at 64 characters
     # A damaged list table numbers nothing, and the text is still read.
     damaged = make_doc([text], marks=marks, tables={1: (stylesheet, b""), 73: (lists[0], lists[1][:30]), 74: list_uses})
     assert read_one(tmp_path / "damaged", "handbook.doc", damaged).startswith("Leave\nAnnual leave\n")

@@ -113,7 +113,7 @@ class _Text:
         self.starts: list[int] = []  # where each kept stretch starts in the text
         self.spans: list[tuple[int, int]] = []  # its first character's fc, and bytes per character
         parts: list[str] = []
-        done = 0
+        done = used = 0
         for cp_start, cp_end, fc in pieces:
             first, end = max(cp_start, story[0]), min(cp_end, story[1])
             if first >= end:
@@ -123,6 +123,10 @@ class _Text:
             start = ((fc & ~COMPRESSED) // 2 if width == 1 else fc) + (first - cp_start) * width
             for kept_start, kept_end in deleted.outside(start, start + count * width):
                 raw = word[kept_start:kept_end - (kept_end - kept_start) % width]
+                used += len(raw)
+                if used > len(word):  # each byte of text is in the stream once: pieces that reuse it are damage
+                    raise UnreadableFile("damaged: its pieces hold more text than its WordDocument stream does (the "
+                                         "same bytes used again); open it in Word and save it as .docx")
                 if not raw:
                     continue
                 self.starts.append(done)

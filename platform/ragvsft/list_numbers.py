@@ -11,6 +11,11 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+# The most characters of a number shown ("Schedule 2, Part 4, Clause 4.2.1" is 32): a damaged or hostile list
+# whose level text runs to thousands of characters, before each of thousands of one-character paragraphs, would
+# otherwise multiply a small file into gigabytes of text.
+MAX_LABEL = 64
+
 
 class Level(NamedTuple):
     """One level of a list: the number it starts at, how numbers are written (Word's names: ``decimal``,
@@ -60,7 +65,7 @@ class ListCounters:
             outer = levels.get(at, Level(1, "decimal", ""))
             return formatted(counters.get(at, starts.get(at, outer.start)), "decimal" if shown.legal else outer.format)
 
-        return re.sub(r"%([1-9])", number, shown.text).strip()
+        return re.sub(r"%([1-9])", number, shown.text[:MAX_LABEL]).strip()[:MAX_LABEL]
 
 
 ROMAN = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"), (10, "x"),

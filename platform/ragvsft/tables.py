@@ -10,8 +10,13 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
+from ragvsft.errors import UnreadableFile
+
 # comma; semicolon, as Excel writes CSV where the decimal mark is a comma; tab; bar
 DELIMITERS = ",;\t|"
+# The most text a sheet is read to, as the gzip and zip readers bound what they unpack: a workbook stores a string
+# once and lets any number of cells name it, so a 500 KB .xls or .xlsx can stand for gigabytes of text.
+MAX_TEXT = 100 * 2**20
 
 
 class TableProblem(ValueError):
@@ -59,12 +64,16 @@ def records(rows: Iterable[dict[int, str]]) -> str:
     """
     rows = iter(rows)
     names = {column: " ".join(name.split()) for column, name in next(rows, {}).items()}
-    paragraphs = []
+    paragraphs, size = [], 0
     for row in rows:
         lines = [f"{names.get(column) or f'column {column + 1}'}: {' '.join(row[column].split())}"
                  for column in sorted(row) if row[column].strip()]
         if lines:
             paragraphs.append("\n".join(lines))
+            size += len(paragraphs[-1])
+            if size > MAX_TEXT:
+                raise UnreadableFile(f"its rows hold over {MAX_TEXT:,} characters of text (a text repeated in many "
+                                     "cells?), more than this reader reads; split it into smaller files")
     return "\n\n".join(paragraphs)
 
 
