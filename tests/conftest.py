@@ -248,6 +248,59 @@ def make_doc(pieces: list[str], *, wide: frozenset[int] = frozenset(), marks: di
     return make_cfb({name: data for name, data in streams.items() if name != drop})
 
 
+def make_ppt(slides: list[dict], *, encrypted: bool = False, listed: int = 1) -> bytes:
+    """A PowerPoint 97-2003 .ppt laid out as [MS-PPT] says, from ``slides``: each a dict of ``title``, ``body``
+    (placeholder text, kept in the document's slide list), ``boxes`` (text boxes on the slide itself), ``notes``,
+    ``hidden``. Each slide is saved twice, as a save that appends edits does: first as "Draft …" (an edit the
+    current one replaced), so only the persist directories tell which version is current. ``listed`` > 1 lists
+    each slide that many times in the slide list (damage, or a file made to have one slide read again and again)."""
+    import struct
+
+    def record(kind: int, body: bytes = b"", instance: int = 0, container: bool = False) -> bytes:
+        return struct.pack("<HHI", instance << 4 | (0xF if container else 0), kind, len(body)) + body
+
+    def texts(*typed: tuple[int, str]) -> bytes:  # a text header and a UTF-16 text for each
+        return b"".join(record(0x0F9F, struct.pack("<I", kind)) + record(0x0FA0, text.replace("\n", "\r").encode("utf-16-le"))
+                        for kind, text in typed if text)
+
+    def page(kind: int, slide: dict, notes_id: int, *, draft: bool) -> bytes:  # a slide or notes container
+        prefix = "Draft " if draft else ""
+        atoms = record(0x03EF, bytes(16) + struct.pack("<IHH", notes_id, 0, 0)) if kind == 0x03EE else b""
+        atoms += record(0x03F9, bytes(10) + struct.pack("<H", 0x0004 if slide.get("hidden") else 0))
+        boxes = [(4, prefix + box) for box in slide.get("boxes", [])] if kind == 0x03EE else [(2, slide.get("notes", ""))]
+        drawing = b"".join(record(0xF00D, texts(box), container=True) for box in boxes)
+        return record(kind, atoms + record(0xF002, drawing, container=True), container=True)
+
+    def edit(stream: bytearray, objects: dict[int, bytes], last: int) -> int:  # the objects, a directory, an edit
+        offsets = {}
+        for persist, data in sorted(objects.items()):
+            offsets[persist] = len(stream)
+            stream += data
+        directory = len(stream)
+        ids = sorted(offsets)
+        stream += record(0x1772, struct.pack(f"<{len(ids) + 1}I", ids[0] | len(ids) << 20, *(offsets[i] for i in ids)))
+        at = len(stream)
+        session = bytes(4) if encrypted else b""  # an encrypted deck's edits name its encryption session
+        stream += record(0x0FF5, struct.pack("<IHBBIIIIHH", 0, 0, 0, 3, last, directory, 1, 100, 1, 0) + session)
+        return at
+
+    slide_list, notes_list, current, drafts = b"", b"", {}, {}
+    for number, slide in enumerate(slides):
+        persist, notes_persist, notes_id = 2 + 2 * number, 3 + 2 * number, 256 + number
+        slide_list += record(0x03F3, struct.pack("<IIII", persist, 0, 0, number + 1) + bytes(4)) * listed
+        slide_list += texts((0, slide.get("title", "")), (1, slide.get("body", "")))
+        notes_list += record(0x03F3, struct.pack("<IIII", notes_persist, 0, 0, notes_id) + bytes(4))
+        current[persist] = page(0x03EE, slide, notes_id, draft=False)
+        drafts[persist] = page(0x03EE, slide, notes_id, draft=True)
+        current[notes_persist] = page(0x03F0, slide, 0, draft=False)
+    document = record(0x03E8, record(0x0FF0, slide_list, 0, True) + record(0x0FF0, notes_list, 2, True), container=True)
+    stream = bytearray()
+    old = edit(stream, {1: document} | drafts, 0)
+    newest = edit(stream, current, old)
+    current_user = record(0x0FF6, struct.pack("<IIIHHBBH", 20, 0xE391C05F, newest, 0, 0, 3, 0, 0))
+    return make_cfb({"PowerPoint Document": bytes(stream), "Current User": current_user})
+
+
 def make_pptx(slides: list[str], *, order: list[int] | None = None, notes: dict[int, str] | None = None) -> bytes:
     """A minimal PowerPoint .pptx zipped by hand as PowerPoint lays it out: each slide's ``<p:spTree>`` body (a
     ``show="0"`` prefix hides it), listed in ``order`` (slide numbers from 1; default as given), ``notes`` a

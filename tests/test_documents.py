@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WORD_NS, make_cfb, make_doc, make_docx, make_odf, make_pdf, make_pptx, make_xlsx
+from conftest import WORD_NS, make_cfb, make_doc, make_docx, make_odf, make_pdf, make_ppt, make_pptx, make_xlsx
 from ragvsft import documents, odf_text, office_zip, tables
 from ragvsft.documents import load_documents
 from ragvsft.errors import CorpusError
@@ -857,12 +857,12 @@ def test_a_powerpoint_deck_reads_as_its_shown_slides_and_notes(tmp_path: Path) -
         "ext. 2600today\nNotes: Stress the yearly valve test.\n\nSpare parts\nPart | Code\nTube set | TS-9")
     docs = write(tmp_path / "bad" / "docs", {"good.md": b"content",
                                               "old.pptx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),
-                                              "sheet.pptx": make_xlsx({"S": ""}), "old.ppt": b"\xd0\xcf"})
+                                              "sheet.pptx": make_xlsx({"S": ""}), "talk.key": b"PK"})
     assert {Path(s.path).name: s.reason for s in load_documents(docs).skipped} == {
         "old.pptx": "password-protected, or a PowerPoint 97-2003 .ppt named .pptx: save it in PowerPoint as a .pptx "
                     "without a password",
         "sheet.pptx": "not a PowerPoint .pptx (no ppt/presentation.xml in the archive)",
-        "old.ppt": "unsupported file type '.ppt'; save it as .pptx or PDF to include it"}
+        "talk.key": "unsupported file type '.key'; save it as .pptx or PDF to include it"}
 
 
 def test_opendocument_text_slides_and_sheets_read_as_libreoffice_shows_them(tmp_path: Path, monkeypatch) -> None:
@@ -1285,3 +1285,34 @@ def test_numbered_paragraphs_of_a_doc_carry_the_numbers_word_shows(tmp_path: Pat
     # A damaged list table numbers nothing, and the text is still read.
     damaged = make_doc([text], marks=marks, tables={1: (stylesheet, b""), 73: (lists[0], lists[1][:30]), 74: list_uses})
     assert read_one(tmp_path / "damaged", "handbook.doc", damaged).startswith("Leave\nAnnual leave\n")
+
+
+def test_powerpoint_97_2003_decks_read_as_a_pptx_is(tmp_path: Path) -> None:
+    deck = make_ppt([{"title": "Leave policy", "body": "Staff get 27 days.\nManagers get 30.", "boxes": ["See HR."],
+                      "notes": "Mention the carry-over."},
+                     {"title": "Old plan", "hidden": True},  # a hidden slide: not read
+                     {"boxes": ["Tell your manager", "Bring a note"], "title": "Sick leave"}])
+    docs = write(tmp_path / "docs", {
+        "leave.ppt": deck,
+        "new.ppt": make_pptx([shape("Leave policy", "title")]),  # a .pptx named .ppt
+        "locked.ppt": make_ppt([{"title": "Leave"}], encrypted=True),
+        "memo.ppt": make_cfb({"WordDocument": b"x" * 600}),
+        "cut.ppt": deck[:1700] + bytes(len(deck) - 1700),  # the end of the file zeroed
+        # One slide of 50 text boxes listed 2,000 times: 100,000 lines from a 66 KB file, were it read.
+        "again.ppt": make_ppt([{"title": "Leave", "boxes": ["Staff get 27 days."] * 50}], listed=2_000),
+        "notes.ppt": b"Leave policy",
+    })
+    loaded = load_documents(docs)
+    # Each slide is saved twice ("Draft ..." first): only the version the last edit points at is read.
+    assert {d.id: d.text for d in loaded.documents} == {
+        "leave.ppt": "Leave policy\nStaff get 27 days.\nManagers get 30.\nSee HR.\nNotes: Mention the carry-over.\n\n"
+                     "Sick leave\nTell your manager\nBring a note",
+        "new.ppt": "Leave policy"}
+    reasons = {s.path.rpartition("docs/")[2]: s.reason for s in loaded.skipped}
+    assert reasons == {
+        "cut.ppt": "damaged: no document record; open it in PowerPoint and save it as .pptx",
+        "again.ppt": "damaged: its records overlap (read more often than the file could hold them); open it in "
+                     "PowerPoint and save it as .pptx",
+        "locked.ppt": "password-protected (encrypted): open it in PowerPoint, remove the password and save it",
+        "memo.ppt": "a Word 97-2003 document (.doc) named .ppt: give it back its own extension",
+        "notes.ppt": "not a PowerPoint .ppt (not an OLE compound file, nor a .pptx); save it as .pptx"}

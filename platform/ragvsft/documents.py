@@ -30,6 +30,7 @@ from ragvsft.msg_text import read_msg
 from ragvsft.notebook_text import read_notebook
 from ragvsft.odf_text import read_odp, read_ods, read_odt
 from ragvsft.pdf_text import document_text
+from ragvsft.ppt_text import read_ppt
 from ragvsft.pptx_text import read_pptx
 from ragvsft.rst_text import read_rst
 from ragvsft.rtf_text import read_rtf
@@ -170,6 +171,7 @@ READERS: dict[str, Callable[[bytes], str]] = {
     ".xls": read_xls,
     ".pptx": read_pptx,
     ".pptm": read_pptx,
+    ".ppt": read_ppt,
     ".odt": read_odt,
     ".odp": read_odp,
     ".ods": read_ods,
@@ -188,7 +190,7 @@ READERS: dict[str, Callable[[bytes], str]] = {
 SAVE_AS = {suffix: f"; save it as {readable} to include it" for suffixes, readable in [
     ((".numbers",), ".xlsx or CSV UTF-8"),
     ((".pages",), ".docx"),
-    ((".ppt", ".key"), ".pptx or PDF"),
+    ((".key",), ".pptx or PDF"),
     ((".json",), "JSON Lines, a record per line (jq -c '.[]' x.json > x.jsonl),"),
 ] for suffix in suffixes} | {suffix: "; unpack it into docs/ to include its files" for suffix in (
     ".zip", ".tar", ".tar.gz", ".tgz", ".7z", ".rar")}
