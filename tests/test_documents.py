@@ -1199,6 +1199,14 @@ def test_excel_97_2003_xls_files_read_as_an_xlsx_is(tmp_path: Path) -> None:
         bof_end = 4 + int.from_bytes(stream[2:4], "little")
         return make_cfb({"Workbook": stream[:bof_end] + bytes.fromhex("2f000600") + bytes(6) + stream[bof_end:]})
 
+    def looping(raw: bytes) -> bytes:  # the workbook in the mini stream, its chain of mini sectors made a loop
+        with olefile.OleFileIO(io.BytesIO(raw)) as ole:
+            stream = ole.openstream("Workbook").read()
+        looped = bytearray(make_cfb({"Workbook": stream[:stream.rfind(b"\x0a\x00\x00\x00") + 4]}))  # to its EOF
+        minifat = 512 + 512 * int.from_bytes(looped[0x3C:0x40], "little")
+        looped[minifat + 20:minifat + 24] = bytes(4)  # the sixth mini sector is followed by the first
+        return bytes(looped)
+
     leave = saved(workbook())
     docs = write(tmp_path / "docs", {
         "leave.xls": leave,
@@ -1210,6 +1218,7 @@ def test_excel_97_2003_xls_files_read_as_an_xlsx_is(tmp_path: Path) -> None:
         "locked.xls": encrypted(leave),
         "memo.xls": make_cfb({"WordDocument": b"x" * 600}),
         "cut.xls": leave[:1600],
+        "loop.xls": looping(leave),  # xlrd's own reader of the container follows the loop until memory runs out
         "notes.xls": b"Role,Days\nEngineer,27\n",
     })
     loaded = load_documents(docs)
@@ -1220,6 +1229,7 @@ def test_excel_97_2003_xls_files_read_as_an_xlsx_is(tmp_path: Path) -> None:
     assert texts == {"export.xls": "Role | Days\nEngineer | 27", "new.xls": "Role: Engineer"}
     reasons = {s.path.rpartition("docs/")[2]: s.reason for s in loaded.skipped}
     assert reasons.pop("cut.xls").startswith("not a readable Excel .xls (")
+    assert reasons.pop("loop.xls").startswith("not a readable Excel .xls (")
     assert reasons == {
         "locked.xls": "password-protected (encrypted): open it in Excel, remove the password and save it",
         "memo.xls": "a Word 97-2003 document (.doc) named .xls: give it back its own extension",

@@ -167,5 +167,7 @@ def sprms(grpprl: bytes) -> Iterator[tuple[int, bytes]]:
             return  # a tab change with deletions of its own layout: no property read here follows it
         else:
             size = 1 + grpprl[at + 2]
+        if at + 2 + size > len(grpprl):
+            return  # cut short: no operand is read in part
         yield sprm, grpprl[at + 2:at + 2 + size]
         at += 2 + size

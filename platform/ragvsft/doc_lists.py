@@ -46,8 +46,9 @@ class DocLists:
         """The number shown before a paragraph of ``style`` whose own properties are ``own`` ("" for none or a
         bullet), counting it."""
         inherited_use, inherited_level = self._style_numbering(style)
-        use = int.from_bytes(own[LIST_USE], "little", signed=True) if LIST_USE in own else inherited_use
-        level = own[LIST_LEVEL][0] if LIST_LEVEL in own else inherited_level
+        own_use, own_level = _numbering(own)
+        use = inherited_use if own_use is None else own_use
+        level = inherited_level if own_level is None else own_level
         if use is None or not 0 < use <= len(self.uses):  # 0 switches a style's numbering off
             return ""
         definition, starts = self.uses[use - 1]
@@ -129,8 +130,13 @@ class DocLists:
             upx += upx % 2  # properties start at an even offset
             (upx_size,) = struct.unpack_from("<H", std, upx)
             own = dict(sprms(std[upx + 4:upx + 2 + upx_size]))  # after the style's own istd
-            use = int.from_bytes(own[LIST_USE], "little", signed=True) if LIST_USE in own else None
-            self.styles[istd] = (use, own[LIST_LEVEL][0] if LIST_LEVEL in own else None, kind_and_base >> 4)
+            self.styles[istd] = (*_numbering(own), kind_and_base >> 4)
+
+
+def _numbering(properties: dict[int, bytes]) -> tuple[int | None, int | None]:
+    """The (ilfo, ilvl) paragraph properties set (None for one they leave to the style)."""
+    use = int.from_bytes(properties[LIST_USE], "little", signed=True) if LIST_USE in properties else None
+    return use, properties[LIST_LEVEL][0] if LIST_LEVEL in properties else None
 
 
 def _level(table: bytes, at: int) -> tuple[Level, int]:

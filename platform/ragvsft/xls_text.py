@@ -34,16 +34,17 @@ def read_xls(raw: bytes) -> str:
     """
     if not raw.startswith(OLE_MAGIC) and not raw.startswith(OLD_BIFF):
         return _other_format(raw)
-    if raw.startswith(OLE_MAGIC):
-        _holds_a_workbook(raw)
     import xlrd
     from xlrd.compdoc import CompDocError
     from xlrd.formula import FormulaError
 
     book = None
-    try:  # (xlrd's warnings would go to standard output)
-        book = xlrd.open_workbook(file_contents=raw, formatting_info=True, on_demand=True, ragged_rows=True,
-                                  logfile=io.StringIO())
+    try:
+        # The workbook stream is taken out of its OLE container by olefile, whose reading is bounded by the file's
+        # size: xlrd's own follows a damaged file's looping chain of sectors until memory runs out.
+        stream = _workbook_stream(raw) if raw.startswith(OLE_MAGIC) else raw
+        book = xlrd.open_workbook(file_contents=stream, formatting_info=True, on_demand=True, ragged_rows=True,
+                                  logfile=io.StringIO())  # (its warnings would go to standard output)
         return _text(book)
     except UnreadableFile:
         raise
@@ -51,11 +52,9 @@ def read_xls(raw: bytes) -> str:
         if "encrypted" in str(exc).lower():
             raise UnreadableFile("password-protected (encrypted): open it in Excel, remove the password and save "
                                  "it") from None
-        raise UnreadableFile(f"not a readable Excel .xls ({exception_line(exc)}); open it in Excel and save it "
-                             "as .xlsx") from None
+        raise _damaged(exc) from None
     except (CompDocError, FormulaError, *_DAMAGED) as exc:  # a damaged file: xlrd raises more than its own error
-        raise UnreadableFile(f"not a readable Excel .xls ({exception_line(exc)}); open it in Excel and save it "
-                             "as .xlsx") from None
+        raise _damaged(exc) from None
     finally:
         if book is not None:
             book.release_resources()
@@ -65,18 +64,20 @@ _DAMAGED = (OSError, ValueError, TypeError, OverflowError, struct.error, IndexEr
             AttributeError, ZeroDivisionError, LookupError)
 
 
-def _holds_a_workbook(raw: bytes) -> None:
-    """Raise, naming what it is, where an OLE file holds no workbook (a Word .doc, an encrypted .xlsx renamed)."""
+def _damaged(exc: Exception) -> UnreadableFile:
+    return UnreadableFile(f"not a readable Excel .xls ({exception_line(exc)}); open it in Excel and save it as .xlsx")
+
+
+def _workbook_stream(raw: bytes) -> bytes:
+    """The workbook (BIFF records) an OLE file holds; where it holds none, an error naming what it holds instead
+    (a Word .doc, an encrypted .xlsx renamed)."""
     import olefile
 
-    try:
-        with olefile.OleFileIO(io.BytesIO(raw)) as ole:
-            if not (ole.exists("Workbook") or ole.exists("Book")):
-                raise wrong_ole_file(ole, ".xls")
-    except UnreadableFile:
-        raise
-    except _DAMAGED:
-        return  # xlrd names the damage as it reads
+    with olefile.OleFileIO(io.BytesIO(raw)) as ole:
+        name = next((name for name in ("Workbook", "Book") if ole.exists(name)), None)  # Excel 97-2003; 5.0/95
+        if name is None:
+            raise wrong_ole_file(ole, ".xls")
+        return ole.openstream(name).read()
 
 
 def _other_format(raw: bytes) -> str:
