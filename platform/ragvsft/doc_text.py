@@ -17,14 +17,13 @@ from __future__ import annotations
 import bisect
 import io
 import re
-import struct
 from dataclasses import dataclass
 from typing import Any
 
 from ragvsft.doc_format import COMPRESSED, OLD_WORD, TABLE_1, Fib, Runs, piece_table, property_runs, sprms, stream_slice
 from ragvsft.doc_lists import DocLists
 from ragvsft.errors import UnreadableFile, exception_line
-from ragvsft.office_zip import OLE_MAGIC, wrong_ole_file
+from ragvsft.office_zip import OLE_DAMAGE, content_kind, wrong_ole_file
 from ragvsft.tables import row_line
 from ragvsft.textforms import paragraphs
 
@@ -48,7 +47,7 @@ def read_doc(raw: bytes) -> str:
         >>> read_doc(rb"{\rtf1\ansi Leave is 27 days.\par}")  # an RTF letter a records system named .doc
         'Leave is 27 days.'
     """
-    if not raw.startswith(OLE_MAGIC):
+    if content_kind(raw) != "ole":
         return _other_format(raw)
     import olefile
 
@@ -57,12 +56,9 @@ def read_doc(raw: bytes) -> str:
             return _read(ole)
     except UnreadableFile:
         raise
-    except _DAMAGED as exc:  # what olefile and struct raise for a damaged file
+    except OLE_DAMAGE as exc:
         raise UnreadableFile(f"not a readable Word .doc ({exception_line(exc)}); "
                              "open it in Word and save it as .docx") from None
-
-
-_DAMAGED = (OSError, ValueError, TypeError, OverflowError, struct.error, IndexError, KeyError)
 
 
 def _other_format(raw: bytes) -> str:
@@ -74,15 +70,9 @@ def _other_format(raw: bytes) -> str:
 
     if raw.startswith(WORD_2_MAGIC):
         raise UnreadableFile(OLD_WORD)
-    head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:512].lower()
-    if head.startswith(b"pk\x03\x04"):
-        return read_docx(raw)
-    if head.startswith(b"{\\rtf"):
-        return read_rtf(raw)
-    if head.startswith(b"<") and (b"<html" in head or b"<!doctype html" in head):
-        return read_html(raw)
-    if head.startswith(b"mime-version:"):  # Word's "single file web page" (.mht) saved as .doc
-        return read_email(raw)
+    readers = {"zip": read_docx, "rtf": read_rtf, "html": read_html, "mime": read_email}  # mime: Word's .mht
+    if (reader := readers.get(content_kind(raw) or "")) is not None:
+        return reader(raw)
     raise UnreadableFile("not a Word .doc (not an OLE compound file, nor a .docx, RTF or web page); "
                          "save it from Word as .docx")
 

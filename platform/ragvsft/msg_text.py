@@ -19,7 +19,7 @@ from typing import Any
 from ragvsft.email_text import heading_lines, message_text
 from ragvsft.errors import UnreadableFile, exception_line
 from ragvsft.html_text import read_html
-from ragvsft.office_zip import OLE_MAGIC, wrong_ole_file
+from ragvsft.office_zip import OLE_DAMAGE, OLE_MAGIC, wrong_ole_file
 from ragvsft.textforms import code_page
 
 PROPERTIES = "__properties_version1.0"
@@ -48,11 +48,9 @@ def read_msg(raw: bytes) -> str:
             return _read(ole)
     except UnreadableFile:
         raise
-    except _DAMAGED as exc:  # what olefile raises for a damaged file, opening it or a stream
+    except OLE_DAMAGE as exc:
         raise UnreadableFile(f"not a readable Outlook .msg ({exception_line(exc)})") from None
 
-
-_DAMAGED = (OSError, ValueError, TypeError, OverflowError, struct.error, IndexError, KeyError)
 
 
 def _read(ole: Any) -> str:

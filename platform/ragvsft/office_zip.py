@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import posixpath
+import struct
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +20,8 @@ from ragvsft.errors import UnreadableFile
 PACKAGE = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 XML_LIMIT = 100 * 2**20  # a part unpacks to at most this: a zip bomb is refused, not expanded
 OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # the first bytes of a 97-2003 Office file and of an encrypted one
+# What olefile (and the struct unpacking of a reader of what it holds) raises for a damaged OLE file.
+OLE_DAMAGE = (OSError, ValueError, TypeError, OverflowError, struct.error, IndexError, KeyError)
 # The stream each program keeps its content in, and what a file holding it is called.
 OLE_KINDS = {"WordDocument": "a Word 97-2003 document (.doc)", "Workbook": "an Excel 97-2003 workbook (.xls)",
              "Book": "an Excel 5.0/95 workbook (.xls)", "PowerPoint Document": "a PowerPoint 97-2003 presentation (.ppt)",
@@ -58,6 +61,27 @@ def wrong_ole_file(ole: Any, suffix: str) -> UnreadableFile:
         return UnreadableFile(f"an OLE compound file of an unknown kind, not a {suffix} (or damaged)")
     return UnreadableFile(f"{kind} named {suffix}: " + (
         "remove the password and save it again" if "password" in kind else "give it back its own extension"))
+
+
+def content_kind(raw: bytes) -> str | None:
+    """What a file holds by its first bytes, for the Office readers that read a file saved under their extension as
+    what it is (as Office opens it): ``"ole"``, ``"zip"``, ``"rtf"``, ``"html"``, ``"mime"`` (a web page saved as
+    one file, ``.mht``), or None.
+
+    Example:
+        >>> content_kind(b"\\xef\\xbb\\xbf<!DOCTYPE html><p>Leave</p>"), content_kind(b"PK\\x03\\x04..."), content_kind(b"Leave")
+        ('html', 'zip', None)
+    """
+    if raw.startswith(OLE_MAGIC):
+        return "ole"
+    head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:512].lower()
+    if head.startswith(b"pk\x03\x04"):
+        return "zip"
+    if head.startswith(b"{\\rtf"):
+        return "rtf"
+    if head.startswith(b"<") and (b"<html" in head or b"<!doctype html" in head or b"<table" in head):
+        return "html"
+    return "mime" if head.startswith(b"mime-version:") else None
 
 
 def part(archive: zipfile.ZipFile, name: str, *, optional: bool = False, what: str | None = None) -> bytes:

@@ -17,7 +17,7 @@ import struct
 from collections.abc import Iterator
 
 from ragvsft.errors import UnreadableFile, exception_line
-from ragvsft.office_zip import OLE_MAGIC, wrong_ole_file
+from ragvsft.office_zip import OLE_DAMAGE, content_kind, wrong_ole_file
 from ragvsft.textforms import paragraphs
 
 DOCUMENT, SLIDE, NOTES, SLIDE_ATOM, SLIDE_SHOW_INFO = 0x03E8, 0x03EE, 0x03F0, 0x03EF, 0x03F9
@@ -40,10 +40,10 @@ def read_ppt(raw: bytes) -> str:
         ...
         ragvsft.errors.UnreadableFile: not a PowerPoint .ppt (not an OLE compound file, nor a .pptx); save it as .pptx
     """
-    if not raw.startswith(OLE_MAGIC):
+    if (kind := content_kind(raw)) != "ole":
         from ragvsft.pptx_text import read_pptx
 
-        if raw.startswith(b"PK\x03\x04"):  # a .pptx named .ppt, which PowerPoint opens as what it is
+        if kind == "zip":  # a .pptx named .ppt, which PowerPoint opens as what it is
             return read_pptx(raw)
         raise UnreadableFile("not a PowerPoint .ppt (not an OLE compound file, nor a .pptx); save it as .pptx")
     import olefile
@@ -66,12 +66,10 @@ def read_ppt(raw: bytes) -> str:
             return _Deck(ole.openstream("PowerPoint Document").read(), current_user).text()
     except UnreadableFile:
         raise
-    except _DAMAGED as exc:
+    except OLE_DAMAGE as exc:
         raise UnreadableFile(f"not a readable PowerPoint .ppt ({exception_line(exc)}); open it in PowerPoint and save "
                              "it as .pptx") from None
 
-
-_DAMAGED = (OSError, ValueError, TypeError, OverflowError, struct.error, IndexError, KeyError)
 
 
 class _Deck:

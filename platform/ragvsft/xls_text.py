@@ -11,12 +11,11 @@ read here.
 from __future__ import annotations
 
 import io
-import struct
 from collections.abc import Iterator
 from typing import Any
 
 from ragvsft.errors import UnreadableFile, exception_line
-from ragvsft.office_zip import OLE_MAGIC, wrong_ole_file
+from ragvsft.office_zip import OLE_DAMAGE, OLE_MAGIC, content_kind, wrong_ole_file
 from ragvsft.tables import records
 from ragvsft.xlsx_text import number_kind, number_text
 
@@ -60,8 +59,7 @@ def read_xls(raw: bytes) -> str:
             book.release_resources()
 
 
-_DAMAGED = (OSError, ValueError, TypeError, OverflowError, struct.error, IndexError, KeyError, AssertionError,
-            AttributeError, ZeroDivisionError, LookupError)
+_DAMAGED = (*OLE_DAMAGE, AssertionError, AttributeError, ZeroDivisionError, LookupError)
 
 
 def _damaged(exc: Exception) -> UnreadableFile:
@@ -85,11 +83,8 @@ def _other_format(raw: bytes) -> str:
     from ragvsft.html_text import read_html
     from ragvsft.xlsx_text import read_xlsx
 
-    head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:512].lower()
-    if head.startswith(b"pk\x03\x04"):
-        return read_xlsx(raw)
-    if head.startswith(b"<") and (b"<html" in head or b"<!doctype html" in head or b"<table" in head):
-        return read_html(raw)
+    if (reader := {"zip": read_xlsx, "html": read_html}.get(content_kind(raw) or "")) is not None:
+        return reader(raw)
     raise UnreadableFile("not an Excel .xls (not an OLE compound file, nor an .xlsx or web page); save it as "
                          ".xlsx or CSV UTF-8")
 
