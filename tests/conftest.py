@@ -250,7 +250,8 @@ def make_doc(pieces: list[str], *, wide: frozenset[int] = frozenset(), marks: di
 
 def make_ppt(slides: list[dict], *, encrypted: bool = False, listed: int = 1) -> bytes:
     """A PowerPoint 97-2003 .ppt laid out as [MS-PPT] says, from ``slides``: each a dict of ``title``, ``body``
-    (placeholder text, kept in the document's slide list), ``boxes`` (text boxes on the slide itself), ``notes``,
+    (placeholder text, kept in the document's slide list), ``boxes`` (text boxes on the slide itself; a "*" in
+    one is a slide number field), ``notes``,
     ``hidden``. Each slide is saved twice, as a save that appends edits does: first as "Draft …" (an edit the
     current one replaced), so only the persist directories tell which version is current. ``listed`` > 1 lists
     each slide that many times in the slide list (damage, or a file made to have one slide read again and again)."""
@@ -259,8 +260,9 @@ def make_ppt(slides: list[dict], *, encrypted: bool = False, listed: int = 1) ->
     def record(kind: int, body: bytes = b"", instance: int = 0, container: bool = False) -> bytes:
         return struct.pack("<HHI", instance << 4 | (0xF if container else 0), kind, len(body)) + body
 
-    def texts(*typed: tuple[int, str]) -> bytes:  # a text header and a UTF-16 text for each
+    def texts(*typed: tuple[int, str]) -> bytes:  # a text header and a UTF-16 text for each; "*" a slide number
         return b"".join(record(0x0F9F, struct.pack("<I", kind)) + record(0x0FA0, text.replace("\n", "\r").encode("utf-16-le"))
+                        + (record(0x0FD8, struct.pack("<i", text.index("*"))) if "*" in text else b"")
                         for kind, text in typed if text)
 
     def page(kind: int, slide: dict, notes_id: int, *, draft: bool) -> bytes:  # a slide or notes container

@@ -23,6 +23,9 @@ from ragvsft.textforms import paragraphs
 DOCUMENT, SLIDE, NOTES, SLIDE_ATOM, SLIDE_SHOW_INFO = 0x03E8, 0x03EE, 0x03F0, 0x03EF, 0x03F9
 SLIDE_LIST, SLIDE_PERSIST, TEXT_HEADER, TEXT_CHARS, TEXT_BYTES = 0x0FF0, 0x03F3, 0x0F9F, 0x0FA0, 0x0FA8
 USER_EDIT, PERSIST_DIRECTORY = 0x0FF5, 0x1772
+# Fields shown in a text box (slide number, dates, header, footer), each marking the "*" that stands for it in the
+# text: furniture repeated on every slide, left out as a .pptx's slide number and footer placeholders are.
+FIELDS = {0x0FD8, 0x0FF7, 0x0FF8, 0x0FF9, 0x0FFA}
 SLIDES, NOTES_PAGES = 0, 2  # the slide lists' instances (1 is the masters')
 TITLES, NOTES_TEXT = {0, 6}, 2  # text types: title, centered title; notes
 HIDDEN = 0x0004  # SlideShowSlideInfoAtom flag fHidden
@@ -69,7 +72,6 @@ def read_ppt(raw: bytes) -> str:
     except OLE_DAMAGE as exc:
         raise UnreadableFile(f"not a readable PowerPoint .ppt ({exception_line(exc)}); open it in PowerPoint and save "
                              "it as .pptx") from None
-
 
 
 class _Deck:
@@ -140,10 +142,17 @@ class _Deck:
                 (text_kind,) = struct.unpack_from("<I", self.stream, start)
             elif kind in (TEXT_CHARS, TEXT_BYTES):
                 drawing.texts.append((text_kind, _text(self.stream[start:stop], kind)))
+            elif kind in FIELDS and drawing.texts and stop - start >= 4:
+                (at,) = struct.unpack_from("<i", self.stream, start)
+                text_kind, text = drawing.texts[-1]
+                if 0 <= at < len(text) and text[at] == "*":
+                    # marked, not cut yet, so that a later field's position in the same text still holds
+                    drawing.texts[-1] = (text_kind, text[:at] + "\0" + text[at + 1:])
             elif kind == SLIDE_ATOM and stop - start >= 20:
                 (drawing.notes,) = struct.unpack_from("<I", self.stream, start + 16)
             elif kind == SLIDE_SHOW_INFO and stop - start >= 12:
                 drawing.hidden = bool(struct.unpack_from("<H", self.stream, start + 10)[0] & HIDDEN)
+        drawing.texts = [(kind, text.replace("\0", "")) for kind, text in drawing.texts]
         return drawing
 
     def _spend(self) -> None:
