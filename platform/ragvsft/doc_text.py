@@ -15,15 +15,14 @@ change deleted. Word 6.0/95 files, another layout, are refused with what to do, 
 from __future__ import annotations
 
 import bisect
-import io
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from ragvsft.doc_format import COMPRESSED, OLD_WORD, TABLE_1, Fib, Runs, piece_table, property_runs, sprms, stream_slice
 from ragvsft.doc_lists import DocLists
-from ragvsft.errors import UnreadableFile, exception_line
-from ragvsft.office_zip import OLE_DAMAGE, content_kind, wrong_ole_file
+from ragvsft.errors import UnreadableFile
+from ragvsft.office_zip import content_kind, read_ole, wrong_ole_file
 from ragvsft.tables import row_line
 from ragvsft.textforms import paragraphs
 
@@ -49,16 +48,7 @@ def read_doc(raw: bytes) -> str:
     """
     if content_kind(raw) != "ole":
         return _other_format(raw)
-    import olefile
-
-    try:
-        with olefile.OleFileIO(io.BytesIO(raw)) as ole:
-            return _read(ole)
-    except UnreadableFile:
-        raise
-    except OLE_DAMAGE as exc:
-        raise UnreadableFile(f"not a readable Word .doc ({exception_line(exc)}); "
-                             "open it in Word and save it as .docx") from None
+    return read_ole(raw, _read, what="Word .doc", fix="; open it in Word and save it as .docx")
 
 
 def _other_format(raw: bytes) -> str:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import datetime
 import email.utils
-import io
 import struct
 from typing import Any
 
 from ragvsft.email_text import heading_lines, message_text
-from ragvsft.errors import UnreadableFile, exception_line
+from ragvsft.errors import UnreadableFile
 from ragvsft.html_text import read_html
-from ragvsft.office_zip import OLE_DAMAGE, OLE_MAGIC, wrong_ole_file
+from ragvsft.office_zip import OLE_MAGIC, read_ole, wrong_ole_file
 from ragvsft.textforms import code_page
 
 PROPERTIES = "__properties_version1.0"
@@ -39,17 +38,9 @@ def read_msg(raw: bytes) -> str:
         ...
         ragvsft.errors.UnreadableFile: not an Outlook .msg (not an OLE compound file); save the message from Outlook again
     """
-    import olefile
-
     if not raw.startswith(OLE_MAGIC):
         raise UnreadableFile("not an Outlook .msg (not an OLE compound file); save the message from Outlook again")
-    try:
-        with olefile.OleFileIO(io.BytesIO(raw)) as ole:
-            return _read(ole)
-    except UnreadableFile:
-        raise
-    except OLE_DAMAGE as exc:
-        raise UnreadableFile(f"not a readable Outlook .msg ({exception_line(exc)})") from None
+    return read_ole(raw, _read, what="Outlook .msg")
 
 
 

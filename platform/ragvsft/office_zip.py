@@ -11,11 +11,11 @@ import io
 import posixpath
 import struct
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from xml.etree import ElementTree
 
-from ragvsft.errors import UnreadableFile
+from ragvsft.errors import UnreadableFile, exception_line
 
 PACKAGE = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 XML_LIMIT = 100 * 2**20  # a part unpacks to at most this: a zip bomb is refused, not expanded
@@ -61,6 +61,20 @@ def wrong_ole_file(ole: Any, suffix: str) -> UnreadableFile:
         return UnreadableFile(f"an OLE compound file of an unknown kind, not a {suffix} (or damaged)")
     return UnreadableFile(f"{kind} named {suffix}: " + (
         "remove the password and save it again" if "password" in kind else "give it back its own extension"))
+
+
+def read_ole(raw: bytes, read: Callable[[Any], str], *, what: str, fix: str = "") -> str:
+    """``read`` applied to the OLE compound file ``raw`` opens as (an ``olefile.OleFileIO``); where the file is damaged
+    (:data:`OLE_DAMAGE`), one line: ``not a readable <what> (<the error>)<fix>``."""
+    import olefile
+
+    try:
+        with olefile.OleFileIO(io.BytesIO(raw)) as ole:
+            return read(ole)
+    except UnreadableFile:
+        raise
+    except OLE_DAMAGE as exc:
+        raise UnreadableFile(f"not a readable {what} ({exception_line(exc)}){fix}") from None
 
 
 def content_kind(raw: bytes) -> str | None:

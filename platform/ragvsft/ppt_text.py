@@ -12,12 +12,12 @@ own drawing holds its other text boxes.
 
 from __future__ import annotations
 
-import io
 import struct
 from collections.abc import Iterator
+from typing import Any
 
-from ragvsft.errors import UnreadableFile, exception_line
-from ragvsft.office_zip import OLE_DAMAGE, content_kind, wrong_ole_file
+from ragvsft.errors import UnreadableFile
+from ragvsft.office_zip import content_kind, read_ole, wrong_ole_file
 from ragvsft.textforms import paragraphs
 
 DOCUMENT, SLIDE, NOTES, SLIDE_ATOM, SLIDE_SHOW_INFO = 0x03E8, 0x03EE, 0x03F0, 0x03EF, 0x03F9
@@ -49,29 +49,23 @@ def read_ppt(raw: bytes) -> str:
         if kind == "zip":  # a .pptx named .ppt, which PowerPoint opens as what it is
             return read_pptx(raw)
         raise UnreadableFile("not a PowerPoint .ppt (not an OLE compound file, nor a .pptx); save it as .pptx")
-    import olefile
+    return read_ole(raw, _read, what="PowerPoint .ppt", fix="; open it in PowerPoint and save it as .pptx")
 
-    try:
-        with olefile.OleFileIO(io.BytesIO(raw)) as ole:
-            if ole.exists("PP40"):  # PowerPoint 4.0's stream
-                raise UnreadableFile(OLD_POWERPOINT)
-            if not ole.exists("PowerPoint Document"):
-                raise wrong_ole_file(ole, ".ppt")
-            if ole.exists("EncryptedSummary"):
-                raise UnreadableFile("password-protected (encrypted): open it in PowerPoint, remove the password and "
-                                     "save it")
-            if not ole.exists("Current User"):
-                raise UnreadableFile("damaged: its Current User stream is missing; open it in PowerPoint and save it "
-                                     "as .pptx")
-            current_user = ole.openstream("Current User").read()
-            if len(current_user) < 20:  # PowerPoint 95 wrote a shorter one
-                raise UnreadableFile(OLD_POWERPOINT)
-            return _Deck(ole.openstream("PowerPoint Document").read(), current_user).text()
-    except UnreadableFile:
-        raise
-    except OLE_DAMAGE as exc:
-        raise UnreadableFile(f"not a readable PowerPoint .ppt ({exception_line(exc)}); open it in PowerPoint and save "
-                             "it as .pptx") from None
+
+def _read(ole: Any) -> str:
+    """The deck's text, from its opened compound file."""
+    if ole.exists("PP40"):  # PowerPoint 4.0's stream
+        raise UnreadableFile(OLD_POWERPOINT)
+    if not ole.exists("PowerPoint Document"):
+        raise wrong_ole_file(ole, ".ppt")
+    if ole.exists("EncryptedSummary"):
+        raise UnreadableFile("password-protected (encrypted): open it in PowerPoint, remove the password and save it")
+    if not ole.exists("Current User"):
+        raise UnreadableFile("damaged: its Current User stream is missing; open it in PowerPoint and save it as .pptx")
+    current_user = ole.openstream("Current User").read()
+    if len(current_user) < 20:  # PowerPoint 95 wrote a shorter one
+        raise UnreadableFile(OLD_POWERPOINT)
+    return _Deck(ole.openstream("PowerPoint Document").read(), current_user).text()
 
 
 class _Deck:
