@@ -12,7 +12,7 @@ import posixpath
 import struct
 import zipfile
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 from xml.etree import ElementTree
 
 from ragvsft.errors import UnreadableFile, exception_line
@@ -63,7 +63,10 @@ def wrong_ole_file(ole: Any, suffix: str) -> UnreadableFile:
         "remove the password and save it again" if "password" in kind else "give it back its own extension"))
 
 
-def read_ole(raw: bytes, read: Callable[[Any], str], *, what: str, fix: str = "") -> str:
+Read = TypeVar("Read")
+
+
+def read_ole(raw: bytes, read: Callable[[Any], Read], *, what: str, fix: str = "") -> Read:
     """``read`` applied to the OLE compound file ``raw`` opens as (an ``olefile.OleFileIO``); where the file is damaged
     (:data:`OLE_DAMAGE`), one line: ``not a readable <what> (<the error>)<fix>``."""
     import olefile

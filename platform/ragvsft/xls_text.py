@@ -15,13 +15,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from ragvsft.errors import UnreadableFile, exception_line
-from ragvsft.office_zip import OLE_DAMAGE, OLE_MAGIC, content_kind, wrong_ole_file
+from ragvsft.office_zip import OLE_DAMAGE, OLE_MAGIC, content_kind, read_ole, wrong_ole_file
 from ragvsft.tables import records
 from ragvsft.xlsx_text import number_kind, number_text
 
 # The first bytes of a worksheet in an Excel 2.x-4.0 file, a BIFF stream without an OLE container: a BOF record.
 OLD_BIFF = (b"\x09\x00", b"\x09\x02", b"\x09\x04", b"\x09\x08")
 MAX_CELLS = 10_000_000  # as for OpenDocument sheets: a bound on what one file makes
+WHAT, FIX = "Excel .xls", "; open it in Excel and save it as .xlsx"  # how a damaged file is named
 
 
 def read_xls(raw: bytes) -> str:
@@ -41,7 +42,7 @@ def read_xls(raw: bytes) -> str:
     try:
         # The workbook stream is taken out of its OLE container by olefile, whose reading is bounded by the file's
         # size: xlrd's own follows a damaged file's looping chain of sectors until memory runs out.
-        stream = _workbook_stream(raw) if raw.startswith(OLE_MAGIC) else raw
+        stream = read_ole(raw, _workbook_stream, what=WHAT, fix=FIX) if raw.startswith(OLE_MAGIC) else raw
         book = xlrd.open_workbook(file_contents=stream, formatting_info=True, on_demand=True, ragged_rows=True,
                                   logfile=io.StringIO())  # (its warnings would go to standard output)
         return _text(book)
@@ -63,19 +64,16 @@ _DAMAGED = (*OLE_DAMAGE, AssertionError, AttributeError, ZeroDivisionError, Look
 
 
 def _damaged(exc: Exception) -> UnreadableFile:
-    return UnreadableFile(f"not a readable Excel .xls ({exception_line(exc)}); open it in Excel and save it as .xlsx")
+    return UnreadableFile(f"not a readable {WHAT} ({exception_line(exc)}){FIX}")
 
 
-def _workbook_stream(raw: bytes) -> bytes:
-    """The workbook (BIFF records) an OLE file holds; where it holds none, an error naming what it holds instead
-    (a Word .doc, an encrypted .xlsx renamed)."""
-    import olefile
-
-    with olefile.OleFileIO(io.BytesIO(raw)) as ole:
-        name = next((name for name in ("Workbook", "Book") if ole.exists(name)), None)  # Excel 97-2003; 5.0/95
-        if name is None:
-            raise wrong_ole_file(ole, ".xls")
-        return ole.openstream(name).read()
+def _workbook_stream(ole: Any) -> bytes:
+    """The workbook (BIFF records) an opened OLE file holds; where it holds none, an error naming what it holds
+    instead (a Word .doc, an encrypted .xlsx renamed)."""
+    name = next((name for name in ("Workbook", "Book") if ole.exists(name)), None)  # Excel 97-2003; 5.0/95
+    if name is None:
+        raise wrong_ole_file(ole, ".xls")
+    return ole.openstream(name).read()
 
 
 def _other_format(raw: bytes) -> str:
