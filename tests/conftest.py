@@ -20,9 +20,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a test that reaches for the hub 
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
-def make_pdf(*pages: str) -> bytes:
+def make_pdf(*pages: str, annotations: list[bytes] | None = None, extra: list[bytes] | None = None) -> bytes:
     """A minimal valid PDF with a page showing each of ``pages`` (ASCII, a line per line), built by hand so tests
-    need no PDF writer."""
+    need no PDF writer. ``annotations[i]`` goes into page i's ``/Annots`` array; ``extra`` are more objects,
+    numbered from ``4 + 2 * len(pages)`` on (for annotations to refer to)."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
                b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % (4 + 2 * i) for i in range(len(pages))),
                                                              len(pages)),
@@ -30,9 +31,15 @@ def make_pdf(*pages: str) -> bytes:
     for number, text in enumerate(pages):
         shown = " 0 -14 Td ".join(f"({line}) Tj" for line in text.split("\n"))
         stream = f"BT /F1 12 Tf 72 720 Td {shown} ET".encode()
+        annots = b" /Annots [%s]" % annotations[number] if annotations and annotations[number] else b""
         objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
-                       b"/Resources << /Font << /F1 3 0 R >> >> >>" % (5 + 2 * number))
+                       b"/Resources << /Font << /F1 3 0 R >> >>%s >>" % (5 + 2 * number, annots))
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    return pdf_file(objects + list(extra or []))
+
+
+def pdf_file(objects: list[bytes]) -> bytes:
+    """A PDF file of ``objects`` (numbered from 1, the first the catalog), with its cross-reference table."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):

@@ -2,18 +2,24 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import textwrap
 import time
+import tracemalloc
+import unicodedata
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
 
-from conftest import WORD_NS, make_cfb, make_doc, make_docx, make_odf, make_pdf, make_ppt, make_pptx, make_xlsx
+from conftest import WORD_NS, make_cfb, make_doc, make_docx, make_odf, make_pdf, make_ppt, make_pptx, make_xlsx, pdf_file
 from ragvsft import documents, odf_text, office_zip, tables
+from ragvsft import pdf_file as pdf_file_module
 from ragvsft.documents import load_documents
 from ragvsft.errors import CorpusError
 from ragvsft.pdf_text import running_lines
+from ragvsft.textforms import non_text
 
 
 def write(root: Path, files: dict[str, bytes]) -> Path:
@@ -74,6 +80,37 @@ def test_bad_files_are_skipped_and_counted(tmp_path: Path) -> None:
     assert "empty" in reasons["empty.md"]
     assert reasons["image.png"] == "unsupported file type '.png'"
     assert reasons["prices.numbers"] == "unsupported file type '.numbers'; save it as .xlsx or CSV UTF-8 to include it"
+
+
+def test_a_file_that_is_not_read_is_not_loaded_into_memory(tmp_path: Path) -> None:
+    # A recorded talk or a disk image left in the documents folder: skipped by its name, never read (the whole
+    # file used to be read, to be hashed: a 30 GB video was 30 GB of memory before the warning).
+    docs = write(tmp_path / "docs", {"guide.md": b"Pump X-200 runs at 4 bar."})
+    with (docs / "talk.mp4").open("wb") as video:
+        video.truncate(300 * 2**20)  # sparse: costs no disk
+    tracemalloc.start()
+    try:
+        loaded = load_documents(docs)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [d.id for d in loaded.documents] == ["guide.md"]
+    assert [(Path(s.path).name, s.reason) for s in loaded.skipped] == [("talk.mp4", "unsupported file type '.mp4'")]
+    assert peak < 20 * 2**20
+    # ... and what it holds does not change the corpus as read (the index built from it stays valid).
+    (docs / "talk.mp4").write_bytes(b"another cut")
+    assert load_documents(docs).sha256 == loaded.sha256
+
+
+def test_control_characters_are_dropped_and_binary_text_refused() -> None:
+    # Every character of Unicode: the control characters (C0 but tab and newline, DEL, C1) and the lone
+    # surrogates are what is not text, and nothing else is.
+    everything = "".join(map(chr, range(sys.maxunicode + 1)))
+    expected = [c for c in everything if unicodedata.category(c) in ("Cc", "Cs") and c not in "\t\n"]
+    assert non_text(everything) == expected
+    assert documents.clean_text("Soup\x07 of the \x1b[1mday\u0085\ud800 with bread and butter") == (
+        "Soup of the [1mday\n with bread and butter", None)
+    assert documents.clean_text("\x01\x02 ab")[1] == "looks like binary data (2 control characters in 5), not text"
 
 
 def test_an_html_table_reads_as_one_line_per_row(tmp_path: Path) -> None:
@@ -214,6 +251,55 @@ def test_pdfs_without_readable_text_are_skipped_saying_what_to_do(tmp_path: Path
         "locked.pdf": "password-protected; save a copy without the password to include it",
         "scanned.pdf": "no text in its 1 page(s): a scanned document holds pictures of text; run OCR on it first "
                        "(e.g. ocrmypdf)"}
+
+
+def test_what_is_filled_into_a_pdf_form_is_read_after_its_page(tmp_path: Path) -> None:
+    # A filled-in form: the labels are the page's text, what was typed in is its fields' values (a widget may
+    # hold its field's value, or its parent field may), and a note typed onto the page is a free-text annotation.
+    fields = [b"<< /Subtype /Widget /FT /Tx /T (holder) /V (Ines Duarte) /Rect [0 0 1 1] >>",
+              b"9 0 R",  # a widget of field 8, which holds the value; a second widget of it is on page 2
+              b"<< /Subtype /Widget /FT /Ch /T (cover) /V [(Fire) (Flood)] >>",  # a list with two chosen
+              b"<< /Subtype /Widget /FT /Btn /T (agree) /V /Yes >>",  # a check box: "Yes" says nothing
+              b"<< /Subtype /Widget /FT /Tx /Ff 8192 /T (pin) /V (4711) >>",  # a password field is not shown
+              b"<< /Subtype /Widget /FT /Tx /F 2 /T (draft) /V (hidden draft) >>",  # a hidden one neither
+              b"<< /Subtype /Widget /FT /Tx /T (name) /V (Policy P-0815) >>",  # already on the page as text
+              b"<< /Subtype /FreeText /Contents (Approved by the broker\r2026-11-02) >>",
+              b"<< /Subtype /Text /Contents (sticky note: check the date) >>"]  # a comment, not read
+    loop = b"<< /Subtype /Widget /T (loop) /Parent 11 0 R >>"  # a damaged file: a field its own parent
+    extra = [b"<< /FT /Tx /T (insurer) /V (Kestrel Mutual) /Kids [9 0 R 10 0 R] >>",  # objects 8 to 11
+             b"<< /Subtype /Widget /Parent 8 0 R >>", b"<< /Subtype /Widget /Parent 8 0 R >>", loop]
+    pdf = make_pdf("Certificate of insurance\nPolicy P-0815\nHolder:\nInsurer:", "Schedule\nInsured sites: 2",
+                   annotations=[b" ".join(fields), b"10 0 R 11 0 R"], extra=extra)
+    assert read_one(tmp_path, "certificate.pdf", pdf) == (
+        "Certificate of insurance\nPolicy P-0815\nHolder:\nInsurer:\nInes Duarte\nKestrel Mutual\nFire\nFlood\n"
+        "Approved by the broker\n2026-11-02\nSchedule\nInsured sites: 2")
+
+
+def test_a_pdf_of_running_lines_only_is_read_as_it_is(tmp_path: Path) -> None:
+    # Each page's one line looks like a running footer; taking every line out would leave nothing to read and
+    # the file skipped as if scanned.
+    pages = [f"Document 1: page {n}" for n in (1, 2, 3)]
+    assert read_one(tmp_path, "pages.pdf", make_pdf(*pages)) == "\n".join(pages)
+
+
+def test_a_pdf_drawing_the_same_compressed_text_on_every_page_is_refused(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # 200 pages sharing one compressed stream of 2,000 lines: 3.4 KB of file drawing 15 MB of text.
+    content = b"BT /F1 10 Tf 20 800 Td 12 TL " + b"(The pump is checked every thirty days by the operator.) ' " * 2000
+    stream = zlib.compress(content + b"ET", 9)
+    pages = [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R "
+             b"/Resources << /Font << /F1 3 0 R >> >> >>"] * 200
+    bomb = pdf_file([b"<< /Type /Catalog /Pages 2 0 R >>",
+                     b"<< /Type /Pages /Kids [%s] /Count 200 >>" % b" ".join(b"%d 0 R" % (5 + n) for n in range(200)),
+                     b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+                     b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(stream), stream), *pages])
+    monkeypatch.setattr(pdf_file_module, "MIN_TEXT_BUDGET", 100_000)  # reached in 0.1 s rather than 1.3 s
+    docs = write(tmp_path / "docs", {"bomb.pdf": bomb, "ok.pdf": make_pdf("The pump is checked every thirty days.")})
+    loaded = load_documents(docs)
+    assert [d.id for d in loaded.documents] == ["ok.pdf"]
+    assert [s.reason for s in loaded.skipped] == [
+        f"its pages draw over {max(100_000, 100 * len(bomb)):,} characters from {len(bomb):,} bytes, the same "
+        "compressed content again and again; print it to a new PDF to include it"]
 
 
 def test_a_word_document_reads_as_its_visible_text_in_order(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,13 +28,14 @@ from ragvsft.markdown_text import read_markdown, read_mdx
 from ragvsft.msg_text import read_msg
 from ragvsft.notebook_text import read_notebook
 from ragvsft.odf_text import read_odp, read_ods, read_odt
+from ragvsft.pdf_file import read_pdf
 from ragvsft.pdf_text import document_text
 from ragvsft.ppt_text import read_ppt
 from ragvsft.pptx_text import read_pptx
 from ragvsft.rst_text import read_rst
 from ragvsft.rtf_text import read_rtf
 from ragvsft.tables import TableProblem, records, table_rows
-from ragvsft.textforms import decode, decode_problem, non_text, normalize
+from ragvsft.textforms import decode, decode_problem, non_text, normalize, without_non_text
 from ragvsft.transcript_text import read_transcript
 from ragvsft.xls_text import read_xls
 from ragvsft.xlsx_text import read_xlsx
@@ -95,21 +95,6 @@ def read_table(raw: bytes) -> str:
         raise UnreadableFile(str(exc)) from None
 
 
-def read_pdf(raw: bytes) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError
-
-    reader = PdfReader(io.BytesIO(raw))  # a PDF locked for editing only (empty user password) opens as is
-    try:
-        text = document_text([page.extract_text() or "" for page in reader.pages])
-    except FileNotDecryptedError:
-        raise UnreadableFile("password-protected; save a copy without the password to include it") from None
-    if not text and reader.pages:
-        raise UnreadableFile(f"no text in its {len(reader.pages)} page(s): a scanned document holds pictures of text; "
-                             "run OCR on it first (e.g. ocrmypdf)")
-    return text
-
-
 def read_text(raw: bytes) -> str:
     r"""A plain text file; one with form feeds is paged text (what ``pdftotext`` writes for a PDF, a feed between
     pages), read as a PDF's pages are (:func:`ragvsft.pdf_text.document_text`).
@@ -146,8 +131,7 @@ def clean_text(text: str) -> tuple[str, str | None]:
         return text, None
     if len(drop) > BINARY_CONTROL_SHARE * len(text):
         return "", f"looks like binary data ({len(drop)} control characters in {len(text)}), not text"
-    unwanted = set(drop)
-    return "".join(c for c in text if c not in unwanted), None
+    return without_non_text(text), None
 
 
 READERS: dict[str, Callable[[bytes], str]] = {
@@ -268,8 +252,7 @@ def load_documents(docs_dir: Path) -> DocumentSet:
     encoded: list[tuple[str, int]] = []
     for path in files:
         doc_id = document_id(path, docs_dir)
-        raw = path.read_bytes()
-        reason, text, left_out = None, "", 0
+        raw, reason, text, left_out = b"", None, "", 0
         reader = reader_for(path)
         if reader is read_asciidoc:  # an Antora site's pages cite what their component's antora.yml sets
             reader = functools.partial(read_asciidoc, defined=components.attributes(path))
@@ -283,6 +266,7 @@ def load_documents(docs_dir: Path) -> DocumentSet:
             reason = f"unsupported file type '{file_type(path)}'" + SAVE_AS.get(file_type(path), "")
         else:
             try:
+                raw = path.read_bytes()  # only here: a 30 GB video in docs/ is skipped without being read
                 text, reason = clean_text(reader(raw))
                 text, left_out = drop_encoded_data(text)
             except UnicodeDecodeError as exc:
@@ -294,6 +278,7 @@ def load_documents(docs_dir: Path) -> DocumentSet:
             if reason is None and not text.replace(LEFT_OUT, "").strip():
                 reason = "only base64-encoded data, no text" if left_out else "empty (no text after extraction)"
         seen.setdefault(doc_id, str(path))
+        # A file not read counts by its id alone (raw is empty): what it holds changes nothing the index reads.
         digest.update(doc_id.encode("utf-8", "surrogateescape") + b"\0" + hashlib.sha256(raw).digest()
                       + hashlib.sha256(text.encode("utf-8") if reason is None else b"").digest())
         if reason is not None:

@@ -22,7 +22,7 @@ _SPACES = re.compile(r"[ \t]{2,}")
 _SENTENCE_END = re.compile(r"[.!?:;][\"'”’)\]]*$")  # after a page's last line, stripped
 
 
-def document_text(pages: list[str]) -> str:
+def document_text(pages: list[str], shown: list[list[str]] | None = None) -> str:
     r"""One document text from the text of each of a PDF's pages: running headers and footers taken out
     (:func:`running_lines`), runs of spaces (justified lines) made one, and words hyphenated at line ends rejoined
     (:func:`rejoin_hyphenated`). Pages are joined by a paragraph break where one ends a sentence, else by a line
@@ -31,7 +31,11 @@ def document_text(pages: list[str]) -> str:
 
     A running line goes from every page, the first too: kept once at the start, the demo corpus as PDFs with a
     header naming company, document and "Internal use only" retrieved worse (hit@1 0.766 against 0.807 without
-    it), probably as each document's first chunk then shared those words with every other's.
+    it), probably as each document's first chunk then shared those words with every other's. A document whose
+    every line is a running line (a deck of one repeated title) is read as it is rather than as nothing.
+
+    ``shown`` are lines each page shows outside its text (filled-in form fields), put after its text: they are
+    not in the page's layout, so neither taken for running lines nor pushing a footer off the page's last lines.
 
     Example:
         >>> page = "ACME X-200 manual · rev 3\n{}\nPage {} of 2"
@@ -39,15 +43,21 @@ def document_text(pages: list[str]) -> str:
         'The pump needs regular maintenance\nevery 30 days.'
     """
     lines = [[_SPACES.sub(" ", line).strip() for line in page.split("\n")] for page in pages]
-    furniture = running_lines(lines)
+    shown = shown or [[] for _ in pages]
+    return rejoin_hyphenated(_joined(lines, running_lines(lines), shown) or _joined(lines, set(), shown))
+
+
+def _joined(lines: list[list[str]], furniture: set[tuple[int, str]], shown: list[list[str]]) -> str:
+    """The pages' lines but their ``furniture``, each page followed by what it shows outside its text, as one text:
+    a paragraph break between pages where one ends a sentence, else a line break."""
     text = ""
     for number, page in enumerate(lines):
         edges = set(_edges(page))
         body = "\n".join(line for i, line in enumerate(page) if not (i in edges and (number, line) in furniture))
-        body = body.strip()
+        body = "\n".join(part for part in (body.strip(), *shown[number]) if part)
         if body:
             text += ("\n\n" if _SENTENCE_END.search(text) else "\n") + body
-    return rejoin_hyphenated(text.strip())
+    return text.strip()
 
 
 def running_lines(pages: list[list[str]]) -> set[tuple[int, str]]:
