@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 import sys
 import textwrap
 import time
@@ -338,17 +339,44 @@ def test_files_named_docx_that_are_not_word_documents_are_skipped_with_what_to_d
         "bomb.docx": make_docx("<w:p><w:r><w:t>" + "0" * 2**21 + "</w:t></w:r></w:p>"),  # 2 MiB from ~2 KiB
         "laughs.docx": make_docx("<w:p><w:r><w:t>&i;</w:t></w:r></w:p>", doctype=laughs),  # 2 billion characters
         "empty.docx": make_docx(""),
+        "entity.docx": make_docx("<w:p><w:r><w:t>&secret;</w:t></w:r></w:p>",  # an external entity: never fetched
+                                 doctype='<!DOCTYPE w:document [<!ENTITY secret SYSTEM "file:///etc/passwd">]>'),
+        "inflate.docx": damaged_zip(make_docx("<w:p><w:r><w:t>Signed.</w:t></w:r></w:p>"), "word/document.xml"),
+        "version.docx": damaged_zip(make_docx("<w:p/>"), "word/document.xml", version=99),
+        "macros.docm": make_docx("<w:p><w:r><w:t>Signed with macros.</w:t></w:r></w:p>"),
     })
     loaded = load_documents(docs)
-    assert [d.id for d in loaded.documents] == ["good.md"]
+    assert [d.id for d in loaded.documents] == ["good.md", "macros.docm"]  # a macro-enabled .docx reads as one
     reasons = {Path(s.path).name: s.reason for s in loaded.skipped}
     assert reasons["old.docx"] == ("password-protected, or a Word 97-2003 .doc named .docx: save it in Word as a .docx "
                                    "without a password")
     assert reasons["cut.docx"] == "not a readable .docx (File is not a zip file)"
     assert reasons["sheet.docx"] == "not a Word .docx (no word/document.xml in the archive)"
     assert reasons["bomb.docx"] == "its text part unpacks to 2 MiB, over the 1 MiB this reader accepts"
-    assert reasons["laughs.docx"].startswith("could not be read: ParseError: limit on input amplification")
+    assert reasons["laughs.docx"].startswith("its text part is not well-formed XML (limit on input amplification")
     assert reasons["empty.docx"] == "empty (no text after extraction)"
+    assert reasons["entity.docx"] == "its text part is not well-formed XML (undefined entity &secret;: line 2, column 245)"
+    # Damage the standard library reports otherwise than as a bad zip file: deflate data that does not inflate, a
+    # header asking for a zip version it lacks.
+    assert reasons["inflate.docx"] == ("its part word/document.xml is damaged (error: Error -3 while decompressing data: "
+                                       "invalid block type)")
+    assert reasons["version.docx"] == "not a readable .docx (NotImplementedError: zip file version 9.9)"
+
+
+def damaged_zip(raw: bytes, name: str, *, version: int | None = None) -> bytes:
+    """``raw`` (a zip archive) with the deflate data of its member ``name`` made invalid (a reserved block type), or
+    with that member's central directory entry asking for zip ``version`` (times ten) to extract it."""
+    damaged = bytearray(raw)
+    info = zipfile.ZipFile(io.BytesIO(raw)).getinfo(name)
+    if version is None:
+        name_length, extra_length = struct.unpack_from("<HH", raw, info.header_offset + 26)
+        damaged[info.header_offset + 30 + name_length + extra_length] = 0b111  # BFINAL, BTYPE 11: reserved
+    else:
+        entry = raw.index(b"PK\x01\x02")  # the central directory's entries, one per member
+        while raw[entry + 46:entry + 46 + len(name)] != name.encode():
+            entry = raw.index(b"PK\x01\x02", entry + 4)
+        struct.pack_into("<H", damaged, entry + 6, version)
+    return bytes(damaged)
 
 
 def test_the_corpus_hash_changes_when_the_same_bytes_read_otherwise(tmp_path: Path, monkeypatch) -> None:

@@ -143,6 +143,7 @@ READERS: dict[str, Callable[[bytes], str]] = {
     ".htm": read_html,
     ".pdf": read_pdf,
     ".docx": read_docx,
+    ".docm": read_docx,
     ".doc": read_doc,
     ".eml": read_email,
     ".mbox": read_mbox,

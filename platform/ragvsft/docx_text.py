@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from xml.etree import ElementTree
 
+from ragvsft.errors import UnreadableFile
 from ragvsft.list_numbers import Level, ListCounters
 from ragvsft.office_zip import opened, parsed, part, whole_number
 from ragvsft.tables import row_line
@@ -25,7 +26,11 @@ def read_docx(raw: bytes) -> str:
         body = part(archive, "word/document.xml", what="text")
         numbering = Numbering(part(archive, "word/numbering.xml", optional=True),
                               part(archive, "word/styles.xml", optional=True))
-    return paragraphs(_text(ElementTree.fromstring(body), numbering))
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError as exc:  # damage, or a DTD naming an entity: expat expands none from outside
+        raise UnreadableFile(f"its text part is not well-formed XML ({exc})") from None
+    return paragraphs(_text(root, numbering))
 
 
 def _text(element: ElementTree.Element, numbering: Numbering) -> str:

@@ -11,6 +11,7 @@ import io
 import posixpath
 import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 from xml.etree import ElementTree
@@ -19,6 +20,10 @@ from ragvsft.errors import UnreadableFile, exception_line
 
 PACKAGE = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 XML_LIMIT = 100 * 2**20  # a part unpacks to at most this: a zip bomb is refused, not expanded
+# What zipfile raises for a damaged archive besides BadZipFile: deflate data that does not inflate, a compression
+# method or version it lacks (a damaged header names any), a cut stream, a negative offset or an undecodable name,
+# a part marked encrypted (zip's own encryption, which Office never uses).
+ZIP_DAMAGE = (zlib.error, NotImplementedError, EOFError, ValueError, RuntimeError)
 OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # the first bytes of a 97-2003 Office file and of an encrypted one
 # What olefile (and the struct unpacking of a reader of what it holds) raises for a damaged OLE file.
 OLE_DAMAGE = (OSError, ValueError, TypeError, OverflowError, struct.error, IndexError, KeyError)
@@ -35,15 +40,20 @@ def opened(raw: bytes, *, app: str, suffix: str, old_suffix: str | None, main: s
     ``suffix``, where ``old_suffix`` names that format), or lacks its ``main`` part (``word/document.xml``)."""
     a = "an" if app[0] in "AEIOU" else "a"
     try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            if main not in archive.namelist():
-                raise UnreadableFile(f"not {a} {app} {suffix} (no {main} in the archive)")
-            yield archive
-    except zipfile.BadZipFile as exc:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+    except (zipfile.BadZipFile, *ZIP_DAMAGE) as exc:
         if old_suffix and raw.startswith(OLE_MAGIC):  # Office keeps both of these in an OLE container, not a zip archive
             raise UnreadableFile(f"password-protected, or {a} {app} 97-2003 {old_suffix} named {suffix}: save it in "
                                  f"{app} as a {suffix} without a password") from None
-        raise UnreadableFile(f"not a readable {suffix} ({exc})") from None
+        message = str(exc) if isinstance(exc, zipfile.BadZipFile) else exception_line(exc)
+        raise UnreadableFile(f"not a readable {suffix} ({message})") from None
+    with archive:
+        if main not in archive.namelist():
+            raise UnreadableFile(f"not {a} {app} {suffix} (no {main} in the archive)")
+        try:
+            yield archive
+        except zipfile.BadZipFile as exc:  # a part whose checksum is wrong
+            raise UnreadableFile(f"not a readable {suffix} ({exc})") from None
 
 
 def wrong_ole_file(ole: Any, suffix: str) -> UnreadableFile:
@@ -114,7 +124,10 @@ def part(archive: zipfile.ZipFile, name: str, *, optional: bool = False, what: s
         what = what or name.rpartition("/")[2].removesuffix(".xml")
         raise UnreadableFile(f"its {what} part unpacks to {info.file_size / 2**20:.0f} MiB, over the "
                              f"{XML_LIMIT / 2**20:.0f} MiB this reader accepts")
-    return archive.read(info)
+    try:
+        return archive.read(info)
+    except ZIP_DAMAGE as exc:  # a wrong checksum (BadZipFile) is named by opened(); a part lost is never silent
+        raise UnreadableFile(f"its part {name} is damaged ({exception_line(exc)})") from None
 
 
 def parsed(xml: bytes) -> ElementTree.Element:
