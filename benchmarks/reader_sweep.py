@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ragvsft.documents import READERS
 from ragvsft.errors import UnreadableFile
+from ragvsft.textforms import decode_problem
 
 
 def sweep(files: list[Path], damage: int, seed: int) -> list[tuple[str, str, collections.Counter, float]]:
@@ -49,6 +50,8 @@ def _outcomes(reader, raws: list[bytes]) -> tuple[collections.Counter, float]:
             outcomes["read" if reader(raw).strip() else "no text"] += 1
         except UnreadableFile as exc:
             outcomes[f"skipped: {str(exc)[:48]}"] += 1
+        except UnicodeDecodeError as exc:  # the corpus loader's "not valid UTF-8 (byte N); re-save it as UTF-8"
+            outcomes[f"skipped: {decode_problem(exc)[:48]}"] += 1
         except Exception as exc:  # what the corpus loader reports as "could not be read": a reader's bug
             outcomes[f"FAILED: {type(exc).__name__}"] += 1
         slowest = max(slowest, time.perf_counter() - start)

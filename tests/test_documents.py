@@ -363,6 +363,33 @@ def test_files_named_docx_that_are_not_word_documents_are_skipped_with_what_to_d
     assert reasons["version.docx"] == "not a readable .docx (NotImplementedError: zip file version 9.9)"
 
 
+@pytest.mark.parametrize(("name", "main", "what"), [
+    ("notes.docx", "word/document.xml", "text"), ("notes.odt", "content.xml", "content"),
+    ("book.xlsx", "xl/workbook.xml", "workbook"), ("deck.pptx", "ppt/presentation.xml", "presentation"),
+    ("book.epub", "OEBPS/content.opf", "package")])
+def test_a_main_part_that_is_not_xml_is_named_not_read_as_empty(tmp_path: Path, name: str, main: str, what: str) -> None:
+    # odfpy's nasty.odt: the content names an entity from outside, which expat never fetches. Read as an empty
+    # element it made the file "empty (no text after extraction)"; damage reads the same way.
+    row = '<row><c t="inlineStr"><is><t>Owner</t></is></c></row><row><c t="inlineStr"><is><t>Ines</t></is></c></row>'
+    good = {".docx": lambda: make_docx("<w:p><w:r><w:t>Hi</w:t></w:r></w:p>"), ".odt": lambda: make_odf("<text:p>Hi</text:p>"),
+            ".xlsx": lambda: make_xlsx({"S": row}), ".pptx": lambda: make_pptx([shape("Hi", "title")]),
+            ".epub": lambda: make_epub({"c.xhtml": "<p>Hi</p>"}, ["c0"])}[Path(name).suffix]()
+    assert read_one(tmp_path / "good", name, good)  # read whole, the broken copy below differs in one part only
+    nasty = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY nasty SYSTEM "file:///etc/passwd">]><x>&nasty;</x>'
+    docs = write(tmp_path / "docs", {name: with_part(good, main, nasty), "ok.md": b"ok"})
+    (skipped,) = load_documents(docs).skipped
+    assert skipped.reason.startswith(f"its {what} part is not well-formed XML (undefined entity &nasty;: line 1")
+
+
+def with_part(raw: bytes, name: str, data: bytes) -> bytes:
+    """The zip archive ``raw`` with its member ``name`` holding ``data`` instead."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw)) as source, zipfile.ZipFile(out, "w") as copy:
+        for info in source.infolist():
+            copy.writestr(info, data if info.filename == name else source.read(info))
+    return out.getvalue()
+
+
 def damaged_zip(raw: bytes, name: str, *, version: int | None = None) -> bytes:
     """``raw`` (a zip archive) with the deflate data of its member ``name`` made invalid (a reserved block type), or
     with that member's central directory entry asking for zip ``version`` (times ten) to extract it."""
@@ -657,12 +684,15 @@ def test_mail_in_charsets_that_make_surrogates_is_read_not_skipped(tmp_path: Pat
         "escape.eml": b"Subject: =?unicode_escape?q?=5Cud800?=\nContent-Type: text/plain; charset=unicode_escape\n\n"
                       b"\\ud800 stops",
         "eightbit.eml": b"Subject: Pumpe l\xc3\xa4uft \xed\xa0\x80\n\nSie stoppt.",
+        # a charset name with an 8-bit byte in it (a damaged header): the header as written, not the message lost
+        "charset.eml": b"Subject: =?is\xe6-8859-1?q?Caf=E9?= pump\n\nIt stops.",
     })
     loaded = load_documents(docs)
     assert not loaded.skipped
     assert {d.id: d.text for d in loaded.documents} == {
         "utf7.eml": "Subject: \ufffd pump\n\nIt stops.", "escape.eml": "Subject: \ufffd\n\n\ufffd stops",
-        "eightbit.eml": "Subject: Pumpe läuft \ufffd\ufffd\ufffd\n\nSie stoppt."}
+        "eightbit.eml": "Subject: Pumpe läuft \ufffd\ufffd\ufffd\n\nSie stoppt.",
+        "charset.eml": "Subject: =?is\ufffd-8859-1?q?Caf=E9?= pump\n\nIt stops."}
 
 
 def test_spreadsheets_saved_as_csv_or_tsv_read_a_paragraph_per_row(tmp_path: Path) -> None:

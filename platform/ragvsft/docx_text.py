@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from xml.etree import ElementTree
 
-from ragvsft.errors import UnreadableFile
 from ragvsft.list_numbers import Level, ListCounters
-from ragvsft.office_zip import opened, parsed, part, whole_number
+from ragvsft.office_zip import main_part, opened, parsed, part, whole_number
 from ragvsft.tables import row_line
 from ragvsft.textforms import paragraphs
 
@@ -23,14 +22,10 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 def read_docx(raw: bytes) -> str:
     """The text of a Word document's body (see the module's description)."""
     with opened(raw, app="Word", suffix=".docx", old_suffix=".doc", main="word/document.xml") as archive:
-        body = part(archive, "word/document.xml", what="text")
+        body = main_part(archive, "word/document.xml", what="text")
         numbering = Numbering(part(archive, "word/numbering.xml", optional=True),
                               part(archive, "word/styles.xml", optional=True))
-    try:
-        root = ElementTree.fromstring(body)
-    except ElementTree.ParseError as exc:  # damage, or a DTD naming an entity: expat expands none from outside
-        raise UnreadableFile(f"its text part is not well-formed XML ({exc})") from None
-    return paragraphs(_text(root, numbering))
+    return paragraphs(_text(body, numbering))
 
 
 def _text(element: ElementTree.Element, numbering: Numbering) -> str:

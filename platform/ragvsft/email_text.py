@@ -77,7 +77,8 @@ def _header(message: EmailMessage, name: str) -> str:
     raw = next((value for key, value in message.raw_items() if key.lower() == name.lower()), "")
     try:
         text = str(make_header(decode_header(raw)))
-    except (LookupError, UnicodeError, ValueError, email.errors.HeaderParseError):  # a charset Python lacks, bad bytes
+    except (LookupError, UnicodeError, ValueError, email.errors.HeaderParseError, email.errors.CharsetError):
+        # a charset Python lacks or whose name is not ASCII (damage), bad bytes
         text = raw
     return " ".join(_text(text).split())
 

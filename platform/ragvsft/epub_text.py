@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 
 from ragvsft.errors import UnreadableFile
 from ragvsft.html_text import read_html
-from ragvsft.office_zip import XML_LIMIT, opened, parsed, part
+from ragvsft.office_zip import XML_LIMIT, main_part, opened, parsed, part
 
 CONTAINER = "META-INF/container.xml"
 _CONTAINER_NS = "{urn:oasis:names:tc:opendocument:xmlns:container}"
@@ -49,7 +49,7 @@ def read_epub(raw: bytes) -> str:
         package_path = rootfile.get("full-path", "") if rootfile is not None else ""
         if not package_path:
             raise UnreadableFile(f"not a readable .epub: {CONTAINER} names no package file (.opf)")
-        package = parsed(part(book, package_path, what="package"))
+        package = main_part(book, package_path, what="package")
         chapters = _reading_order(package, posixpath.dirname(package_path))
         if encrypted := _encrypted(book) & set(chapters):
             raise UnreadableFile(f"its chapters are encrypted (DRM: {sorted(encrypted)[0]} and {len(encrypted) - 1} "

@@ -13,7 +13,7 @@ from __future__ import annotations
 from xml.etree import ElementTree
 
 from ragvsft.errors import UnreadableFile
-from ragvsft.office_zip import opened, parsed, part, whole_number
+from ragvsft.office_zip import main_part, opened, part, whole_number
 from ragvsft.tables import records, row_line
 from ragvsft.textforms import paragraphs
 
@@ -50,7 +50,7 @@ def _read(raw: bytes, suffix: str) -> str:
     with opened(raw, app="LibreOffice", suffix=suffix, old_suffix=None, main="content.xml") as archive:
         if b"encryption-data" in part(archive, "META-INF/manifest.xml", optional=True):
             raise UnreadableFile(f"password-protected: save it in LibreOffice as a {suffix} without a password")
-        content = parsed(part(archive, "content.xml", what="content"))
+        content = main_part(archive, "content.xml", what="content")
     body = content.find(f"{OFFICE}body")
     if body is None:
         return ""

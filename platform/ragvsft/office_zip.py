@@ -130,6 +130,17 @@ def part(archive: zipfile.ZipFile, name: str, *, optional: bool = False, what: s
         raise UnreadableFile(f"its part {name} is damaged ({exception_line(exc)})") from None
 
 
+def main_part(archive: zipfile.ZipFile, name: str, *, what: str) -> ElementTree.Element:
+    """The format's main XML part (``word/document.xml``, ``content.xml``), parsed. Where it is not well-formed XML
+    (damage, or a DTD naming an entity from outside, which expat never fetches) the file is :class:`UnreadableFile`
+    saying so: read as an empty element it would be skipped as "empty", which it is not."""
+    xml = part(archive, name, what=what)
+    try:
+        return ElementTree.fromstring(xml)
+    except ElementTree.ParseError as exc:
+        raise UnreadableFile(f"its {what} part is not well-formed XML ({exc})") from None
+
+
 def parsed(xml: bytes) -> ElementTree.Element:
     """An XML part; an empty element where it is missing or broken (what it adds is then left out, the rest read)."""
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from xml.etree import ElementTree
 
-from ragvsft.office_zip import opened, parsed, part, related
+from ragvsft.office_zip import main_part, opened, parsed, part, related
 from ragvsft.tables import row_line
 from ragvsft.textforms import paragraphs
 
@@ -25,7 +25,7 @@ def read_pptx(raw: bytes) -> str:
     with opened(raw, app="PowerPoint", suffix=".pptx", old_suffix=".ppt", main="ppt/presentation.xml") as archive:
         slides = related(archive, "ppt/presentation.xml")
         texts = []
-        for listed in parsed(part(archive, "ppt/presentation.xml")).iter(f"{P}sldId"):
+        for listed in main_part(archive, "ppt/presentation.xml", what="presentation").iter(f"{P}sldId"):
             _, path = slides.get(listed.get(f"{R}id", ""), ("", ""))
             slide = parsed(part(archive, path, optional=True)) if path else ElementTree.Element("none")
             if slide.get("show") in ("0", "false"):

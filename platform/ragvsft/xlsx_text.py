@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from xml.etree import ElementTree
 
-from ragvsft.office_zip import opened, parsed, part, related, whole_number
+from ragvsft.office_zip import main_part, opened, parsed, part, related, whole_number
 from ragvsft.tables import records
 
 M = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -36,7 +36,7 @@ MAX_COLUMNS = 16_384  # Excel's own limit (column XFD)
 def read_xlsx(raw: bytes) -> str:
     """The text of a workbook's visible sheets (see the module's description)."""
     with opened(raw, app="Excel", suffix=".xlsx", old_suffix=".xls", main="xl/workbook.xml") as archive:
-        workbook = parsed(part(archive, "xl/workbook.xml"))
+        workbook = main_part(archive, "xl/workbook.xml", what="workbook")
         targets = related(archive, "xl/workbook.xml")
         # Where the workbook's relationships say (some writers name them otherwise), else where Excel puts them.
         shared, styles = (next((path for kind, path in targets.values() if kind == wanted), f"xl/{wanted}.xml")
