@@ -123,7 +123,7 @@ def _field_value(widget: Any) -> tuple[Any, list[Any]]:
             break
     if kind not in ("/Tx", "/Ch") or (kind == "/Tx" and int(_number(flags)) & _PASSWORD):
         return holder, []
-    return holder, list(_objects(value)) if isinstance(value, list) else [value]
+    return holder, _objects(value) if isinstance(value, list) else [value]
 
 
 def _objects(value: Any) -> list[Any]:
