@@ -20,9 +20,7 @@ import random
 import time
 from pathlib import Path
 
-from ragvsft.documents import READERS
-from ragvsft.errors import UnreadableFile
-from ragvsft.textforms import decode_problem
+from ragvsft.documents import READERS, read_document
 
 
 def sweep(files: list[Path], damage: int, seed: int) -> list[tuple[str, str, collections.Counter, float]]:
@@ -42,18 +40,21 @@ def sweep(files: list[Path], damage: int, seed: int) -> list[tuple[str, str, col
 
 
 def _outcomes(reader, raws: list[bytes]) -> tuple[collections.Counter, float]:
+    """How the corpus loader takes each of ``raws`` in (:func:`ragvsft.documents.read_document`): read, no text,
+    skipped with a reason, or failed, a reader's error it words only as "could not be read"."""
     outcomes: collections.Counter = collections.Counter()
     slowest = 0.0
     for raw in raws:
         start = time.perf_counter()
-        try:
-            outcomes["read" if reader(raw).strip() else "no text"] += 1
-        except UnreadableFile as exc:
-            outcomes[f"skipped: {str(exc)[:48]}"] += 1
-        except UnicodeDecodeError as exc:  # the corpus loader's "not valid UTF-8 (byte N); re-save it as UTF-8"
-            outcomes[f"skipped: {decode_problem(exc)[:48]}"] += 1
-        except Exception as exc:  # what the corpus loader reports as "could not be read": a reader's bug
-            outcomes[f"FAILED: {type(exc).__name__}"] += 1
+        _, reason, _ = read_document(reader, raw)
+        if reason is None:
+            outcomes["read"] += 1
+        elif reason.startswith(("empty", "only base64")):
+            outcomes["no text"] += 1
+        elif reason.startswith("could not be read: "):
+            outcomes[f"FAILED: {reason.removeprefix('could not be read: ').partition(':')[0]}"] += 1
+        else:
+            outcomes[f"skipped: {reason[:48]}"] += 1
         slowest = max(slowest, time.perf_counter() - start)
     return outcomes, slowest
 

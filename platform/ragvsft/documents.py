@@ -266,18 +266,8 @@ def load_documents(docs_dir: Path) -> DocumentSet:
         elif reader is None:
             reason = f"unsupported file type '{file_type(path)}'" + SAVE_AS.get(file_type(path), "")
         else:
-            try:
-                raw = path.read_bytes()  # only here: a 30 GB video in docs/ is skipped without being read
-                text, reason = clean_text(reader(raw))
-                text, left_out = drop_encoded_data(text)
-            except UnicodeDecodeError as exc:
-                reason = decode_problem(exc)
-            except UnreadableFile as exc:
-                reason = str(exc)
-            except Exception as exc:  # a broken PDF raises many different types
-                reason = f"could not be read: {exception_line(exc)}"
-            if reason is None and not text.replace(LEFT_OUT, "").strip():
-                reason = "only base64-encoded data, no text" if left_out else "empty (no text after extraction)"
+            raw = path.read_bytes()  # only here: a 30 GB video in docs/ is skipped without being read
+            text, reason, left_out = read_document(reader, raw)
         seen.setdefault(doc_id, str(path))
         # A file not read counts by its id alone (raw is empty): what it holds changes nothing the index reads.
         digest.update(doc_id.encode("utf-8", "surrogateescape") + b"\0" + hashlib.sha256(raw).digest()
@@ -296,6 +286,30 @@ def load_documents(docs_dir: Path) -> DocumentSet:
             f"supported types: {', '.join(sorted(READERS))}",
         )
     return DocumentSet(tuple(documents), tuple(skipped), digest.hexdigest(), tuple(encoded))
+
+
+def read_document(reader: Callable[[bytes], str], raw: bytes) -> tuple[str, str | None, int]:
+    """(the text, why the file is skipped or None, characters of base64 data left out) of a file's bytes read by
+    ``reader``, as the corpus takes them in: cleaned (:func:`clean_text`), base64 data left out, and every way a
+    reader can fail worded in one line.
+
+    Example:
+        >>> read_document(read_text, "caf\xe9".encode("latin-1"))
+        ('', 'not valid UTF-8 (byte 3); re-save it as UTF-8', 0)
+    """
+    text, reason, left_out = "", None, 0
+    try:
+        text, reason = clean_text(reader(raw))
+        text, left_out = drop_encoded_data(text)
+    except UnicodeDecodeError as exc:
+        reason = decode_problem(exc)
+    except UnreadableFile as exc:
+        reason = str(exc)
+    except Exception as exc:  # a broken PDF raises many different types
+        reason = f"could not be read: {exception_line(exc)}"
+    if reason is None and not text.replace(LEFT_OUT, "").strip():
+        reason = "only base64-encoded data, no text" if left_out else "empty (no text after extraction)"
+    return text, reason, left_out
 
 
 def _link_problem(path: Path, root: Path) -> str | None:
