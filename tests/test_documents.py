@@ -703,6 +703,12 @@ def test_spreadsheets_saved_as_csv_or_tsv_read_a_paragraph_per_row(tmp_path: Pat
         "tickets.csv": b'id,subject,description\n17,Pump stops,"Stops after 2 min,\nthen restarts"\n18,Noise,,urgent\n',
         "parts.tsv": b"part\tprice\nSeal kit\t42 EUR\n",
         "huge.csv": b'a,b\n"' + b"x" * 200_000 + b'",1\n',
+        # A sheet as people make them: a title and a note above the column names, a blank row between; Excel's
+        # export keeps their empty cells. The title is read as a line, not taken for the columns' names.
+        "rates.csv": b"Mileage rates 2026,,\nApproved by the board,,\n,,\nVehicle,Rate,Since\nCar,0.30 EUR/km,2024\n",
+        "rates.tsv": b"Mileage rates 2026\n\nVehicle\tRate\nBike\t0.25 EUR/km\n",  # the delimiter: not on line 1
+        "indexed.csv": b",Vehicle,Rate\n0,Van,0.40 EUR/km\n",  # pandas' to_csv: the index column has no name
+        "note.csv": b"All rates are before tax.\n",  # a sheet holding one cell
     })
     loaded = load_documents(docs)
     assert {d.id: d.text for d in loaded.documents} == {
@@ -710,6 +716,10 @@ def test_spreadsheets_saved_as_csv_or_tsv_read_a_paragraph_per_row(tmp_path: Pat
         "tickets.csv": "id: 17\nsubject: Pump stops\ndescription: Stops after 2 min, then restarts\n\n"
                        "id: 18\nsubject: Noise\ncolumn 4: urgent",
         "parts.tsv": "part: Seal kit\nprice: 42 EUR",
+        "rates.csv": "Mileage rates 2026\nApproved by the board\n\nVehicle: Car\nRate: 0.30 EUR/km\nSince: 2024",
+        "rates.tsv": "Mileage rates 2026\n\nVehicle: Bike\nRate: 0.25 EUR/km",
+        "indexed.csv": "column 1: 0\nVehicle: Van\nRate: 0.40 EUR/km",
+        "note.csv": "All rates are before tax.",
     }
     assert [(s.path.rpartition("/")[2], s.reason) for s in loaded.skipped] == [
         ("huge.csv", "a cell from line 2 on holds over 131,072 characters (a quote left open?)")]
@@ -1363,22 +1373,26 @@ def test_excel_97_2003_xls_files_read_as_an_xlsx_is(tmp_path: Path) -> None:
         "memo.xls": make_cfb({"WordDocument": b"x" * 600}),
         "cut.xls": leave[:1600],
         "loop.xls": looping(leave),  # xlrd's own reader of the container follows the loop until memory runs out
-        "notes.xls": b"Role,Days\nEngineer,27\n",
+        "notes.xls": b"Role,Days\nEngineer,27\n",  # text saved under the name: read as Excel opens it, a table
+        "report.xls": b"Leave report\nprinted 2026-01-05\nRole\tDays\nEngineer\t27\n",  # a reporting tool's export
+        "latin.xls": b"Caf\xe9\t3\n",
     })
     loaded = load_documents(docs)
     expected = ("Leave\n\nRole: Инженер\nDays: 27\nPaid: 35.5%\nFrom: 2026-03-01 14:30\nEnds: 2026-04-02\n"
                 "Rate: 0.333333333333333\nApproved: TRUE")
     texts = {d.id: d.text for d in loaded.documents}
     assert texts.pop("leave.xls") == texts.pop("mac.xls") == expected
-    assert texts == {"export.xls": "Role | Days\nEngineer | 27", "new.xls": "Role: Engineer"}
+    assert texts == {"export.xls": "Role | Days\nEngineer | 27", "new.xls": "Role: Engineer",
+                     "notes.xls": "Role: Engineer\nDays: 27",
+                     "report.xls": "Leave report\nprinted 2026-01-05\n\nRole: Engineer\nDays: 27"}
     reasons = {s.path.rpartition("docs/")[2]: s.reason for s in loaded.skipped}
     assert reasons.pop("cut.xls").startswith("not a readable Excel .xls (")
     assert reasons.pop("loop.xls").startswith("not a readable Excel .xls (")
     assert reasons == {
         "locked.xls": "password-protected (encrypted): open it in Excel, remove the password and save it",
         "memo.xls": "a Word 97-2003 document (.doc) named .xls: give it back its own extension",
-        "notes.xls": "not an Excel .xls (not an OLE compound file, nor an .xlsx or web page); save it as .xlsx or "
-                     "CSV UTF-8"}
+        "latin.xls": "not an Excel .xls (not an OLE compound file, nor an .xlsx, a web page or UTF-8 text); save it "
+                     "as .xlsx or CSV UTF-8"}
 
 
 def test_numbered_paragraphs_of_a_doc_carry_the_numbers_word_shows(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ from ragvsft.ppt_text import read_ppt
 from ragvsft.pptx_text import read_pptx
 from ragvsft.rst_text import read_rst
 from ragvsft.rtf_text import read_rtf
-from ragvsft.tables import TableProblem, records, table_rows
+from ragvsft.tables import read_table
 from ragvsft.textforms import decode, decode_problem, non_text, normalize, without_non_text
 from ragvsft.transcript_text import read_transcript
 from ragvsft.xls_text import read_xls
@@ -75,24 +75,6 @@ class DocumentSet:
     sha256: str
     # (document id, characters of base64 data left out of its text: ragvsft.encoded_data), for the documents with any.
     encoded: tuple[tuple[str, int], ...] = ()
-
-
-def read_table(raw: bytes) -> str:
-    r"""A spreadsheet saved as CSV or TSV (an FAQ sheet, a help desk's ticket export): a paragraph per row, a
-    ``column: value`` line per filled cell, the first row naming the columns, so each value stays beside what it
-    is (:func:`ragvsft.tables.table_rows`).
-
-    Example:
-        >>> print(read_table(b"question;answer\nWho signs travel?;Your manager\nWho books it?;\n"))
-        question: Who signs travel?
-        answer: Your manager
-        <BLANKLINE>
-        question: Who books it?
-    """
-    try:
-        return records(dict(enumerate(row)) for _, row in table_rows(decode(raw)))
-    except TableProblem as exc:
-        raise UnreadableFile(str(exc)) from None
 
 
 def read_text(raw: bytes) -> str:

@@ -4,8 +4,8 @@ and a ``column: value`` line per filled cell (:func:`ragvsft.tables.records`), u
 workbook shows more than one; cells as Excel shows them (15 significant digits, percentages, dates as ISO dates,
 TRUE/FALSE, a formula's last result, ``#N/A``). Hidden sheets are not read; macros are never run.
 
-An "Excel" export is often a web page or an .xlsx under an .xls name, which Excel opens as what it is: so is it
-read here.
+An "Excel" export is often a web page, tab-separated text or an .xlsx under an .xls name, which Excel opens as what
+it is: so is it read here.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from ragvsft.errors import UnreadableFile, exception_line
 from ragvsft.office_zip import OLE_DAMAGE, OLE_MAGIC, content_kind, read_ole, wrong_ole_file
-from ragvsft.tables import records
+from ragvsft.tables import read_table, records
 from ragvsft.xlsx_text import number_kind, number_text
 
 # The first bytes of a worksheet in an Excel 2.x-4.0 file, a BIFF stream without an OLE container: a BOF record.
@@ -77,14 +77,18 @@ def _workbook_stream(ole: Any) -> bytes:
 
 
 def _other_format(raw: bytes) -> str:
-    """A file named .xls that is no Excel 97-2003 file: what Excel would open it as."""
+    """A file named .xls that is no Excel 97-2003 file: what Excel would open it as. Reporting tools' "export to
+    Excel" often writes a web page's table or tab-separated text under the name."""
     from ragvsft.html_text import read_html
     from ragvsft.xlsx_text import read_xlsx
 
     if (reader := {"zip": read_xlsx, "html": read_html}.get(content_kind(raw) or "")) is not None:
         return reader(raw)
-    raise UnreadableFile("not an Excel .xls (not an OLE compound file, nor an .xlsx or web page); save it as "
-                         ".xlsx or CSV UTF-8")
+    try:
+        return read_table(raw)
+    except UnicodeDecodeError:
+        raise UnreadableFile("not an Excel .xls (not an OLE compound file, nor an .xlsx, a web page or UTF-8 text); "
+                             "save it as .xlsx or CSV UTF-8") from None
 
 
 def _text(book: Any) -> str:

@@ -1,6 +1,6 @@
 """An Excel workbook (``.xlsx``, ``.xlsm``; Excel 2007 and later, and what Google Sheets and LibreOffice export) as
 a document: each visible sheet read as a CSV sheet is (:func:`ragvsft.tables.records`: a paragraph per row, a
-``column: value`` line per filled cell, the first row naming the columns), under the sheet's name where the
+``column: value`` line per filled cell, the row naming the columns after any title), under the sheet's name where the
 workbook shows more than one. Hidden sheets (lookup lists, scratch work) are not read; macros are never run.
 
 Cells read as Excel shows them where it matters for a question: text (shared or inline, without its phonetic
