@@ -333,7 +333,9 @@ def test_files_named_docx_that_are_not_word_documents_are_skipped_with_what_to_d
               + "".join(f'<!ENTITY {b} "{("&" + a + ";") * 10}">' for a, b in zip("abcdefgh", "bcdefghi")) + "]>")
     docs = write(tmp_path / "docs", {
         "good.md": b"content",
-        "old.docx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),  # Word 97-2003, renamed
+        "old.docx": make_doc(["Leave is 27 days.\r"]),  # Word 97-2003, renamed: Word opens it as what it is
+        "locked.docx": make_cfb({"EncryptionInfo": b"x" * 600, "EncryptedPackage": b"x" * 600}),  # a password
+        "torn.docx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),  # an OLE file's header alone
         "sheet.docx": make_docx("<w:p/>", part="xl/workbook.xml"),
         "cut.docx": make_docx("<w:p><w:r><w:t>Signed.</w:t></w:r></w:p>")[:100],  # a download cut short
         "bomb.docx": make_docx("<w:p><w:r><w:t>" + "0" * 2**21 + "</w:t></w:r></w:p>"),  # 2 MiB from ~2 KiB
@@ -346,10 +348,13 @@ def test_files_named_docx_that_are_not_word_documents_are_skipped_with_what_to_d
         "macros.docm": make_docx("<w:p><w:r><w:t>Signed with macros.</w:t></w:r></w:p>"),
     })
     loaded = load_documents(docs)
-    assert [d.id for d in loaded.documents] == ["good.md", "macros.docm"]  # a macro-enabled .docx reads as one
+    # A macro-enabled .docx reads as one, a .doc renamed as a .doc.
+    assert [(d.id, d.text) for d in loaded.documents] == [
+        ("good.md", "content"), ("macros.docm", "Signed with macros."), ("old.docx", "Leave is 27 days.")]
     reasons = {Path(s.path).name: s.reason for s in loaded.skipped}
-    assert reasons["old.docx"] == ("password-protected, or a Word 97-2003 .doc named .docx: save it in Word as a .docx "
-                                   "without a password")
+    assert reasons["locked.docx"] == ("a password-protected Office 2007+ file named .docx: remove the password and save "
+                                      "it again")
+    assert reasons["torn.docx"].startswith("not a readable OLE compound file (")
     assert reasons["cut.docx"] == "not a readable .docx (File is not a zip file)"
     assert reasons["sheet.docx"] == "not a Word .docx (no word/document.xml in the archive)"
     assert reasons["bomb.docx"] == "its text part unpacks to 2 MiB, over the 1 MiB this reader accepts"
@@ -959,7 +964,8 @@ def test_files_named_xlsx_that_are_not_workbooks_are_skipped_with_what_to_do(tmp
     repeated = make_xlsx({"S": "<row><c t='s'><v>0</v></c></row>" * 100}, shared=["<t>" + "leave " * 20 + "</t>"])
     docs = write(tmp_path / "docs", {
         "good.md": b"content",
-        "old.xlsx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),  # Excel 97-2003, or a password
+        "locked.xlsx": make_cfb({"EncryptionInfo": b"x" * 600, "EncryptedPackage": b"x" * 600}),  # a password
+        "memo.xlsx": make_cfb({"WordDocument": b"x" * 600}),  # a Word 97-2003 document, renamed
         "word.xlsx": make_docx("<w:p/>"),
         "bomb.xlsx": make_xlsx({"S": "<row><c t='inlineStr'><is><t>" + "0" * 2**21 + "</t></is></c></row>"}),
         "broken.xlsx": make_xlsx({"S": "<row><c t='inlineStr'><is><t>a</t></is></c></row>"
@@ -971,8 +977,8 @@ def test_files_named_xlsx_that_are_not_workbooks_are_skipped_with_what_to_do(tmp
     # A sheet cut short reads to where it breaks.
     assert {d.id: d.text for d in loaded.documents} == {"broken.xlsx": "a: kept", "good.md": "content"}
     assert {Path(s.path).name: s.reason for s in loaded.skipped} == {
-        "old.xlsx": "password-protected, or an Excel 97-2003 .xls named .xlsx: save it in Excel as a .xlsx without a "
-                    "password",
+        "locked.xlsx": "a password-protected Office 2007+ file named .xlsx: remove the password and save it again",
+        "memo.xlsx": "a Word 97-2003 document (.doc) named .xlsx: give it back its own extension",
         "word.xlsx": "not an Excel .xlsx (no xl/workbook.xml in the archive)",
         "bomb.xlsx": "its sheet1 part unpacks to 2 MiB, over the 1 MiB this reader accepts",
         "budget.numbers": "unsupported file type '.numbers'; save it as .xlsx or CSV UTF-8 to include it",
@@ -1010,11 +1016,13 @@ def test_a_powerpoint_deck_reads_as_its_shown_slides_and_notes(tmp_path: Path) -
         "Pump X-200 training\nField service\n\nPressure limits\nMaximum 4 bar\nRelief valve at 4.5 bar\nCall\n"
         "ext. 2600today\nNotes: Stress the yearly valve test.\n\nSpare parts\nPart | Code\nTube set | TS-9")
     docs = write(tmp_path / "bad" / "docs", {"good.md": b"content",
-                                              "old.pptx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),
+                                              "old.pptx": make_ppt([{"title": "Leave"}]),  # 97-2003, renamed
+                                              "locked.pptx": make_cfb({"EncryptedPackage": b"x" * 600}),
                                               "sheet.pptx": make_xlsx({"S": ""}), "talk.key": b"PK"})
-    assert {Path(s.path).name: s.reason for s in load_documents(docs).skipped} == {
-        "old.pptx": "password-protected, or a PowerPoint 97-2003 .ppt named .pptx: save it in PowerPoint as a .pptx "
-                    "without a password",
+    loaded = load_documents(docs)
+    assert {d.id: d.text for d in loaded.documents} == {"good.md": "content", "old.pptx": "Leave"}
+    assert {Path(s.path).name: s.reason for s in loaded.skipped} == {
+        "locked.pptx": "a password-protected Office 2007+ file named .pptx: remove the password and save it again",
         "sheet.pptx": "not a PowerPoint .pptx (no ppt/presentation.xml in the archive)",
         "talk.key": "unsupported file type '.key'; save it as .pptx or PDF to include it"}
 
@@ -1365,6 +1373,7 @@ def test_excel_97_2003_xls_files_read_as_an_xlsx_is(tmp_path: Path) -> None:
     docs = write(tmp_path / "docs", {
         "leave.xls": leave,
         "mac.xls": saved(workbook(date1904=True)),  # the 1904 date system: the same dates
+        "renamed.xlsx": leave,  # Excel opens a 97-2003 file renamed .xlsx as what it is
         "export.xls": b"<html><body><table><tr><th>Role</th><th>Days</th></tr><tr><td>Engineer</td><td>27</td></tr>"
                       b"</table></body></html>",  # a web system's "export to Excel"
         "new.xls": make_xlsx({"S": '<row><c t="inlineStr"><is><t>Role</t></is></c></row>'
@@ -1381,7 +1390,7 @@ def test_excel_97_2003_xls_files_read_as_an_xlsx_is(tmp_path: Path) -> None:
     expected = ("Leave\n\nRole: Инженер\nDays: 27\nPaid: 35.5%\nFrom: 2026-03-01 14:30\nEnds: 2026-04-02\n"
                 "Rate: 0.333333333333333\nApproved: TRUE")
     texts = {d.id: d.text for d in loaded.documents}
-    assert texts.pop("leave.xls") == texts.pop("mac.xls") == expected
+    assert texts.pop("leave.xls") == texts.pop("mac.xls") == texts.pop("renamed.xlsx") == expected
     assert texts == {"export.xls": "Role | Days\nEngineer | 27", "new.xls": "Role: Engineer",
                      "notes.xls": "Role: Engineer\nDays: 27",
                      "report.xls": "Leave report\nprinted 2026-01-05\n\nRole: Engineer\nDays: 27"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from xml.etree import ElementTree
 
 from ragvsft.list_numbers import Level, ListCounters
-from ragvsft.office_zip import main_part, opened, parsed, part, whole_number
+from ragvsft.office_zip import OLE_MAGIC, main_part, opened, parsed, part, read_renamed, whole_number
 from ragvsft.tables import row_line
 from ragvsft.textforms import paragraphs
 
@@ -21,7 +21,11 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 def read_docx(raw: bytes) -> str:
     """The text of a Word document's body (see the module's description)."""
-    with opened(raw, app="Word", suffix=".docx", old_suffix=".doc", main="word/document.xml") as archive:
+    if raw.startswith(OLE_MAGIC):  # a 97-2003 .doc renamed .docx (or a password-protected .docx)
+        from ragvsft.doc_text import read_doc
+
+        return read_renamed(raw, ".docx", ("WordDocument",), read_doc)
+    with opened(raw, app="Word", suffix=".docx", main="word/document.xml") as archive:
         body = main_part(archive, "word/document.xml", what="text")
         numbering = Numbering(part(archive, "word/numbering.xml", optional=True),
                               part(archive, "word/styles.xml", optional=True))

@@ -43,7 +43,7 @@ def read_epub(raw: bytes) -> str:
         >>> read_epub(buffer.getvalue())
         'Open valve V3.'
     """
-    with opened(raw, app="EPUB", suffix=".epub", old_suffix=None, main=CONTAINER) as book:
+    with opened(raw, app="EPUB", suffix=".epub", main=CONTAINER) as book:
         root = parsed(part(book, CONTAINER))
         rootfile = root.find(f"{_CONTAINER_NS}rootfiles/{_CONTAINER_NS}rootfile")
         package_path = rootfile.get("full-path", "") if rootfile is not None else ""

@@ -47,7 +47,7 @@ def read_ods(raw: bytes) -> str:
 
 
 def _read(raw: bytes, suffix: str) -> str:
-    with opened(raw, app="LibreOffice", suffix=suffix, old_suffix=None, main="content.xml") as archive:
+    with opened(raw, app="LibreOffice", suffix=suffix, main="content.xml") as archive:
         if b"encryption-data" in part(archive, "META-INF/manifest.xml", optional=True):
             raise UnreadableFile(f"password-protected: save it in LibreOffice as a {suffix} without a password")
         content = main_part(archive, "content.xml", what="content")

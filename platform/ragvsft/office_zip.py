@@ -35,16 +35,13 @@ OLE_KINDS = {"WordDocument": "a Word 97-2003 document (.doc)", "Workbook": "an E
 
 
 @contextlib.contextmanager
-def opened(raw: bytes, *, app: str, suffix: str, old_suffix: str | None, main: str) -> Iterator[zipfile.ZipFile]:
-    """The archive ``raw`` is; :class:`UnreadableFile` saying what to do where it is not one (a 97-2003 file named
-    ``suffix``, where ``old_suffix`` names that format), or lacks its ``main`` part (``word/document.xml``)."""
+def opened(raw: bytes, *, app: str, suffix: str, main: str) -> Iterator[zipfile.ZipFile]:
+    """The archive ``raw`` is; :class:`UnreadableFile` saying what to do where it is not one, or lacks its ``main``
+    part (``word/document.xml``)."""
     a = "an" if app[0] in "AEIOU" else "a"
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
     except (zipfile.BadZipFile, *ZIP_DAMAGE) as exc:
-        if old_suffix and raw.startswith(OLE_MAGIC):  # Office keeps both of these in an OLE container, not a zip archive
-            raise UnreadableFile(f"password-protected, or {a} {app} 97-2003 {old_suffix} named {suffix}: save it in "
-                                 f"{app} as a {suffix} without a password") from None
         message = str(exc) if isinstance(exc, zipfile.BadZipFile) else exception_line(exc)
         raise UnreadableFile(f"not a readable {suffix} ({message})") from None
     with archive:
@@ -71,6 +68,20 @@ def wrong_ole_file(ole: Any, suffix: str) -> UnreadableFile:
         return UnreadableFile(f"an OLE compound file of an unknown kind, not a {suffix} (or damaged)")
     return UnreadableFile(f"{kind} named {suffix}: " + (
         "remove the password and save it again" if "password" in kind else "give it back its own extension"))
+
+
+def read_renamed(raw: bytes, suffix: str, streams: tuple[str, ...], reader: Callable[[bytes], str]) -> str:
+    """An OLE compound file saved under ``suffix`` (``.docx``), read by ``reader`` (the 97-2003 format's) where it
+    holds one of ``streams`` (that format's content): Office opens a 97-2003 file renamed as what it is. Office also
+    keeps a password-protected 2007+ file in an OLE container: that one, or another program's file, is named
+    (:func:`wrong_ole_file`)."""
+
+    def check(ole: Any) -> None:
+        if not any(ole.exists(stream) for stream in streams):
+            raise wrong_ole_file(ole, suffix)
+
+    read_ole(raw, check, what="OLE compound file")
+    return reader(raw)
 
 
 Read = TypeVar("Read")

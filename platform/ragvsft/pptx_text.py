@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from xml.etree import ElementTree
 
-from ragvsft.office_zip import main_part, opened, parsed, part, related
+from ragvsft.office_zip import OLE_MAGIC, main_part, opened, parsed, part, read_renamed, related
 from ragvsft.tables import row_line
 from ragvsft.textforms import paragraphs
 
@@ -22,7 +22,11 @@ TITLES = {"title", "ctrTitle"}
 
 def read_pptx(raw: bytes) -> str:
     """The text of a deck's shown slides (see the module's description)."""
-    with opened(raw, app="PowerPoint", suffix=".pptx", old_suffix=".ppt", main="ppt/presentation.xml") as archive:
+    if raw.startswith(OLE_MAGIC):  # a 97-2003 .ppt renamed .pptx (or a password-protected .pptx)
+        from ragvsft.ppt_text import read_ppt
+
+        return read_renamed(raw, ".pptx", ("PowerPoint Document", "PP40"), read_ppt)
+    with opened(raw, app="PowerPoint", suffix=".pptx", main="ppt/presentation.xml") as archive:
         slides = related(archive, "ppt/presentation.xml")
         texts = []
         for listed in main_part(archive, "ppt/presentation.xml", what="presentation").iter(f"{P}sldId"):

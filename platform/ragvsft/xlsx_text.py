@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from xml.etree import ElementTree
 
-from ragvsft.office_zip import main_part, opened, parsed, part, related, whole_number
+from ragvsft.office_zip import OLE_MAGIC, main_part, opened, parsed, part, read_renamed, related, whole_number
 from ragvsft.tables import records
 
 M = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -35,7 +35,11 @@ MAX_COLUMNS = 16_384  # Excel's own limit (column XFD)
 
 def read_xlsx(raw: bytes) -> str:
     """The text of a workbook's visible sheets (see the module's description)."""
-    with opened(raw, app="Excel", suffix=".xlsx", old_suffix=".xls", main="xl/workbook.xml") as archive:
+    if raw.startswith(OLE_MAGIC):  # a 97-2003 .xls renamed .xlsx (or a password-protected .xlsx)
+        from ragvsft.xls_text import read_xls
+
+        return read_renamed(raw, ".xlsx", ("Workbook", "Book"), read_xls)
+    with opened(raw, app="Excel", suffix=".xlsx", main="xl/workbook.xml") as archive:
         workbook = main_part(archive, "xl/workbook.xml", what="workbook")
         targets = related(archive, "xl/workbook.xml")
         # Where the workbook's relationships say (some writers name them otherwise), else where Excel puts them.
