@@ -47,6 +47,8 @@ def test_overrides_are_typed_and_validated(tmp_path: Path) -> None:
         load_config(path, ["index.top_k=many"])
     with pytest.raises(ConfigError, match="expected KEY=VALUE"):
         load_config(path, ["index.top_k"])
+    with pytest.raises(ConfigError, match="the value of index.top_k is nested too deep to read"):
+        load_config(path, ["index.top_k=" + "[" * 100_000])
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -62,6 +64,7 @@ def test_overrides_are_typed_and_validated(tmp_path: Path) -> None:
     ('corpus = "c"\n[index]\nchunk_overlap_chars = 900\n', "chunk_overlap_chars must be >= 0 and < chunk_chars"),
     ('corpus = "c"\neval_fraction = 1.5\n', "eval_fraction must be between 0 and 1"),
     ('corpus = "c\n', "not valid TOML"),
+    ('corpus = "c"\nx = ' + "[" * 100_000 + "]" * 100_000 + "\n", "not valid TOML: nested too deep to read"),
     ('corpus = "c"\n[evaluate]\nmetrics = ["token_f1", "bleu"]\n', "evaluate.metrics: unknown 'bleu'; known: exact_match"),
     ('corpus = "c"\n[evaluate.judge]\nbase_url = "http://127.0.0.1:8000/v1"\n', "evaluate.judge.model must name"),
     ('corpus = "c"\n[evaluate.judge]\nmodle = "x"\n', "unknown key 'evaluate.judge.modle'"),

@@ -359,9 +359,11 @@ def test_openai_unauthorised_is_a_clear_error_without_retry(stub: Stub) -> None:
 
 
 def test_openai_malformed_replies_are_clear_errors(stub: Stub) -> None:
-    stub.script = [(200, "<html>proxy error</html>"), (200, '{"choices": []}')]
+    stub.script = [(200, "<html>proxy error</html>"), (200, "[" * 100_000), (200, '{"choices": []}')]
     client = OpenAIGenerator(stub.url, "m")
     with pytest.raises(RagvsftError, match="not JSON.*proxy error"):
+        client.generate([_user("xy")], max_new_tokens=4)
+    with pytest.raises(RagvsftError, match=r"not JSON: '\[\[\["):  # nested deeper than Python's parser recurses
         client.generate([_user("xy")], max_new_tokens=4)
     with pytest.raises(RagvsftError, match="not a chat completion"):
         client.generate([_user("xy")], max_new_tokens=4)

@@ -210,6 +210,7 @@ def test_wrong_embedder_is_refused(built, tmp_path: Path) -> None:
     (None, f"file missing, the index version is incomplete; {REBUILD}"),
     ('{\n  "format": 1,\n  "embedder": \n', f"malformed JSON (Expecting value at column 1); {REBUILD}"),
     ("[1]", f"expected a JSON object, got list; {REBUILD}"),
+    ("[" * 100_000, f"nested too deep to read (a hostile or broken file); {REBUILD}"),
     ('{"format": 99}', f"index format 99 is not supported (this version reads format {FORMAT_VERSION}); {REBUILD}"),
     ('{"embedder": {}}', f"index format None is not supported (this version reads format {FORMAT_VERSION}); {REBUILD}"),
     ('{"format": 1, "embedder": {"dim": 32}}', f"no embedder identity recorded; {REBUILD}"),

@@ -17,6 +17,8 @@ BAD_INPUTS = [
     pytest.param('{"question": "Q\x01?", "answer": "A"}\n', 1, "malformed JSON (Invalid control character at column 16)",
                  id="control-character"),
     pytest.param('["a list"]\n', 1, "expected a JSON object", id="not-an-object"),
+    pytest.param(GOOD + '\n{"question": "Q?", "answer": "A", "tags": ' + "[" * 100_000 + "]" * 100_000 + "}\n", 2,
+                 "nested too deep to read", id="nested-too-deep"),  # Python's parser recurses per level
     pytest.param('{"answer": "A"}\n', 1, "'question' missing", id="missing-question"),
     pytest.param('{"question": "Q?"}\n', 1, "'answer' missing", id="missing-answer"),
     pytest.param('{"question": "Q?", "answer": "  "}\n', 1, "'answer' must be a non-empty string", id="blank-answer"),

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from ragvsft.arms import ARMS, DEFAULT_ARMS
 from ragvsft.cron import cron_problem
 from ragvsft.device import DEVICE_HELP, valid_device
-from ragvsft.errors import ConfigError
+from ragvsft.errors import TOO_DEEP, ConfigError
 from ragvsft.finetune import LoraSettings
 from ragvsft.gates import GateSettings
 from ragvsft.metrics import JUDGE_FREE, METRICS
@@ -387,6 +387,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw  # `--set index.embedder=/models/bge` needs no quoting
+    except RecursionError:
+        raise ConfigError("--set", f"the value of {key.strip()} is {TOO_DEEP}") from None
     return key.strip().split("."), value
 
 
@@ -404,6 +406,8 @@ def read_experiment(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(path, f"not valid TOML: {TOO_DEEP}") from None
 
 
 def set_key(data: dict[str, Any], keys: Sequence[str], value: Any, where: str) -> None:

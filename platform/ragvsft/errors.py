@@ -26,6 +26,11 @@ class InputError(RagvsftError):
         super().__init__(f"{where}: {message}")
 
 
+# Python's JSON and TOML parsers recurse once per level of nesting: a line of 100,000 "[" (a hostile or broken file;
+# no real one nests a thousand deep) raises RecursionError, which is said as this.
+TOO_DEEP = "nested too deep to read (a hostile or broken file)"
+
+
 class UnreadableFile(ValueError):
     """A document reader's own account of why a file is not a document of its type (shown to the user as is)."""
 

@@ -15,7 +15,7 @@ import json
 import re
 from typing import Any
 
-from ragvsft.errors import UnreadableFile
+from ragvsft.errors import TOO_DEEP, UnreadableFile
 from ragvsft.html_text import read_html
 from ragvsft.textforms import decode
 
@@ -50,7 +50,7 @@ def _parsed(line: str, number: int) -> Any:
         raise UnreadableFile(f"line {number} is not JSON (column {exc.colno}: {exc.msg}); a .jsonl file holds one "
                              "JSON value per line") from None
     except RecursionError:
-        raise UnreadableFile(f"line {number} is nested too deep to read (a hostile or broken file)") from None
+        raise UnreadableFile(f"line {number} is {TOO_DEEP}") from None
 
 
 def _record(value: Any, path: str, records: list[list[str]]) -> None:

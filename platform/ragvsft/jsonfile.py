@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ragvsft.errors import InputError, RagvsftError, json_problem
+from ragvsft.errors import TOO_DEEP, InputError, RagvsftError, json_problem
 from ragvsft.textforms import decode, decode_problem
 
 
@@ -39,6 +39,8 @@ def read_json_object(path: Path, *, fix: str, missing: str = "file missing") -> 
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RagvsftError(f"{path}:{exc.lineno}: {json_problem(exc)}; {fix}") from None
+    except RecursionError:
+        raise RagvsftError(f"{path}: {TOO_DEEP}; {fix}") from None
     if not isinstance(data, dict):
         raise RagvsftError(f"{path}: expected a JSON object, got {type(data).__name__}; {fix}")
     return data
@@ -70,6 +72,8 @@ def jsonl_objects(path: Path, error: type[InputError] = InputError) -> Iterator[
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
             raise error(path, json_problem(exc), line=number) from None
+        except RecursionError:
+            raise error(path, TOO_DEEP, line=number) from None
         if not isinstance(obj, dict):
             raise error(path, f"expected a JSON object, got {type(obj).__name__}", line=number)
         yield number, obj

@@ -15,7 +15,7 @@ import json
 import re
 from typing import Any
 
-from ragvsft.errors import UnreadableFile
+from ragvsft.errors import TOO_DEEP, UnreadableFile
 from ragvsft.html_text import read_html
 from ragvsft.markdown_text import markdown_text
 from ragvsft.textforms import decode
@@ -51,7 +51,7 @@ def read_notebook(raw: bytes) -> str:
     except json.JSONDecodeError as exc:
         raise UnreadableFile(f"not a Jupyter notebook: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except RecursionError:
-        raise UnreadableFile("not a Jupyter notebook: nested too deep to read (a hostile or broken file)") from None
+        raise UnreadableFile(f"not a Jupyter notebook: {TOO_DEEP}") from None
     cells = _cells(notebook)
     metadata = notebook.get("metadata") if isinstance(notebook.get("metadata"), dict) else {}
     language = _text(_get(metadata, "language_info", "name") or _get(metadata, "kernelspec", "language"))

@@ -138,7 +138,7 @@ class OpenAIGenerator:
                                    "or max_concurrency = 1") from None
         try:
             return json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # (recursion: nested too deep to parse)
             raise RagvsftError(f"{url}: response is not JSON: {raw[:300].decode('utf-8', 'replace')!r}") from None
 
 
