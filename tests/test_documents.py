@@ -572,10 +572,16 @@ def test_emails_are_read_for_their_headers_and_body_not_their_attachments(tmp_pa
     reply.add_attachment(b"\x89PNG\r\n\x1a\n" + bytes(range(256)), maintype="image", subtype="png", filename="photo.png")
     html_only = EmailMessage()
     html_only["Subject"] = "=?iso-8859-1?q?K=FChlung_defekt?="
-    html_only.set_content("<html><body><nav>Menu</nav><p>K\u00fchlung f\u00e4llt aus.</p></body></html>".encode("latin-1"),
+    # (its page declares the charset the message names, as Outlook writes it: the text is decoded once, not twice)
+    html_only.set_content('<html><head><meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"></head>'
+                          "<body><nav>Menu</nav><p>K\u00fchlung f\u00e4llt aus.</p></body></html>".encode("latin-1"),
                           maintype="text", subtype="html", params={"charset": "iso-8859-1"})
+    # An HTML part naming no charset: its page's <meta charset> says, as in a browser.
+    unnamed = (b"Subject: Menu\nMIME-Version: 1.0\nContent-Type: text/html\nContent-Transfer-Encoding: 8bit\n\n"
+               b"<meta charset=windows-1252><p>Caf\xe9 \x80 2.50</p>")
     nested = b"".join(b"Content-Type: multipart/mixed; boundary=b%d\n\n--b%d\n" % (i, i) for i in range(5000))
-    docs = write(tmp_path / "docs", {"t1.eml": reply.as_bytes(), "t2.eml": html_only.as_bytes(), "bomb.eml": nested})
+    docs = write(tmp_path / "docs", {"t1.eml": reply.as_bytes(), "t2.eml": html_only.as_bytes(), "t3.eml": unnamed,
+                                     "bomb.eml": nested})
     loaded = load_documents(docs)
     assert [(s.path.rpartition("/")[2], s.reason) for s in loaded.skipped] == [
         ("bomb.eml", "its parts are nested too deep to read (a hostile or broken message)")]
@@ -585,7 +591,43 @@ def test_emails_are_read_for_their_headers_and_body_not_their_attachments(tmp_pa
                   "Date: Tue, 04 Mar 2025 09:12:00 +0000\nAttachments: photo.png\n\nThe pump stops after 2 minutes.\n\n"
                   "> Which model?",
         "t2.eml": "Subject: Kühlung defekt\n\nKühlung fällt aus.",
+        "t3.eml": "Subject: Menu\n\nCafé € 2.50",
     }
+
+
+def test_web_pages_saved_as_one_file_read_as_their_page(tmp_path: Path) -> None:
+    # Chrome's "Webpage, Single File" (.mhtml: the page quoted-printable, naming no charset, a style sheet and a
+    # picture beside it), Word's "Single File Web Page" (.mht, windows-1252), a plain page under the name, one with
+    # no page in it, Word's .mht saved as .doc; and an XHTML page.
+    import quopri
+
+    def archive(page: bytes, page_type: str, headers: str = "") -> bytes:
+        parts = [f"Content-Type: {page_type}\nContent-Transfer-Encoding: quoted-printable\n\n".encode()
+                 + quopri.encodestring(page),
+                 b"Content-Type: text/css\nContent-Location: https://example.com/site.css\n\nbody { color: red }",
+                 b"Content-Type: image/png\nContent-Transfer-Encoding: base64\n\niVBORw0KGgo="]
+        return (f"{headers}MIME-Version: 1.0\nContent-Type: multipart/related; type=\"text/html\"; boundary=\"B\"\n\n"
+                .encode() + b"".join(b"--B\n" + part + b"\n" for part in parts) + b"--B--\n")
+
+    chrome = archive('<html><head><meta charset="utf-8"><title>X-200 care</title></head><body><nav>Home</nav><main>'
+                     "<h1>Care</h1><p>Replace the seal kit every 12 months (\u20ac 42).</p></main></body></html>".encode(),
+                     "text/html", "From: <Saved by Blink>\nSubject: X-200 care\nSnapshot-Content-Location: https://x\n")
+    word = archive(b'<html><head><meta http-equiv=Content-Type content="text/html; charset=windows-1252"></head>'
+                   b"<body><p>Caf\xe9 opens at 8.</p></body></html>", 'text/html; charset="windows-1252"')
+    docs = write(tmp_path / "docs", {
+        "care.mhtml": chrome, "cafe.mht": word, "memo.doc": word,
+        "plain.mht": b"<!DOCTYPE html><p>Leave is 27 days.</p>",
+        "page.xhtml": b'<?xml version="1.0" encoding="UTF-8"?><html xmlns="http://www.w3.org/1999/xhtml"><body><p>Caf\xc3\xa9'
+                      b"</p></body></html>",
+        "picture.mhtml": b"MIME-Version: 1.0\nContent-Type: image/png\nContent-Transfer-Encoding: base64\n\niVBORw0KGgo=\n",
+    })
+    loaded = load_documents(docs)
+    assert {d.id: d.text for d in loaded.documents} == {
+        "care.mhtml": "Care\n\nReplace the seal kit every 12 months (€ 42).",
+        "cafe.mht": "Café opens at 8.", "memo.doc": "Café opens at 8.", "plain.mht": "Leave is 27 days.",
+        "page.xhtml": "Café"}
+    assert [(Path(s.path).name, s.reason) for s in loaded.skipped] == [
+        ("picture.mhtml", "holds no web page (no text/html part); open it in a browser and save it as a web page (.html)")]
 
 
 def mail(subject: str, body: str, own: str = "", parent: str = "", references: str = "") -> bytes:

@@ -54,13 +54,13 @@ def read_doc(raw: bytes) -> str:
 def _other_format(raw: bytes) -> str:
     """A file named .doc that is no OLE file: what Word would open it as."""
     from ragvsft.docx_text import read_docx
-    from ragvsft.email_text import read_email
+    from ragvsft.email_text import read_web_archive
     from ragvsft.html_text import read_html
     from ragvsft.rtf_text import read_rtf
 
     if raw.startswith(WORD_2_MAGIC):
         raise UnreadableFile(OLD_WORD)
-    readers = {"zip": read_docx, "rtf": read_rtf, "html": read_html, "mime": read_email}  # mime: Word's .mht
+    readers = {"zip": read_docx, "rtf": read_rtf, "html": read_html, "mime": read_web_archive}  # mime: Word's .mht
     if (reader := readers.get(content_kind(raw) or "")) is not None:
         return reader(raw)
     raise UnreadableFile("not a Word .doc (not an OLE compound file, nor a .docx, RTF or web page); "

@@ -18,7 +18,7 @@ from ragvsft.asciidoc_text import read_asciidoc
 from ragvsft.compressed import gunzipped
 from ragvsft.doc_text import read_doc
 from ragvsft.docx_text import read_docx
-from ragvsft.email_text import looks_like_mbox, read_email, read_mbox
+from ragvsft.email_text import looks_like_mbox, read_email, read_mbox, read_web_archive
 from ragvsft.encoded_data import LEFT_OUT, drop_encoded_data
 from ragvsft.epub_text import read_epub
 from ragvsft.errors import CorpusError, UnreadableFile, exception_line
@@ -123,6 +123,9 @@ READERS: dict[str, Callable[[bytes], str]] = {
     ".txt": read_text,
     ".html": read_html,
     ".htm": read_html,
+    ".xhtml": read_html,
+    ".mhtml": read_web_archive,
+    ".mht": read_web_archive,
     ".pdf": read_pdf,
     ".docx": read_docx,
     ".docm": read_docx,

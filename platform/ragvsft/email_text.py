@@ -22,7 +22,8 @@ from email.header import decode_header, make_header
 from email.message import EmailMessage
 
 from ragvsft.errors import UnreadableFile
-from ragvsft.html_text import read_html
+from ragvsft.html_text import page_text, read_html
+from ragvsft.office_zip import content_kind
 
 EMAIL_HEADERS = ("Subject", "From", "To", "Cc", "Date")  # who wrote, to whom and when: what a ticket's questions ask
 
@@ -62,8 +63,7 @@ def _parse(raw: bytes) -> _Message:
     heading = heading_lines({name: _header(message, name) for name in EMAIL_HEADERS}, attached)
     text = ""
     if body is not None:
-        text = _part_text(body)
-        text = read_html(text.encode()) if body.get_content_type() == "text/html" else text.strip()
+        text = _html_text(body) if body.get_content_type() == "text/html" else _part_text(body).strip()
     references = _MESSAGE_IDS.findall(_header(message, "References"))
     parent = _MESSAGE_IDS.findall(_header(message, "In-Reply-To")) or references[-1:]
     own = _MESSAGE_IDS.findall(_header(message, "Message-ID"))
@@ -107,6 +107,42 @@ def _part_text(part: EmailMessage) -> str:
         return _text(payload.decode(part.get_content_charset() or "utf-8", errors="replace"))
     except LookupError:
         return payload.decode("utf-8", errors="replace")
+
+
+def _html_text(part: EmailMessage) -> str:
+    """An HTML part's text, decoded as a browser decodes it: by the charset the part names (the page's own ``<meta
+    charset>`` then not applied again), else by that ``<meta charset>``, else as UTF-8 (a byte that is not UTF-8
+    replaced, as mail clients show it)."""
+    if part.get_content_charset():
+        return page_text(_part_text(part))
+    payload = part.get_payload(decode=True) or b""
+    try:
+        return read_html(payload)
+    except (UnicodeDecodeError, UnreadableFile):
+        return page_text(payload.decode("utf-8", "replace"))
+
+
+def read_web_archive(raw: bytes) -> str:
+    r"""A web page saved as one file (``.mhtml``, ``.mht``: a browser's "Webpage, Single File", Word's "Single File
+    Web Page"): a MIME message whose HTML part is the page, read as a web page is (:func:`ragvsft.html_text.read_html`).
+    The pictures and styles saved beside it are not read, nor the headers the browser wrote ("From: <Saved by
+    Blink>"); a plain web page under the name is read as one.
+
+    Example:
+        >>> read_web_archive(b"MIME-Version: 1.0\nContent-Type: multipart/related; boundary=B\n\n--B\n"
+        ...                  b"Content-Type: text/html; charset=utf-8\n\n<title>Leave</title><p>27 days</p>\n--B--\n")
+        'Leave\n\n27 days'
+    """
+    if content_kind(raw) == "html":
+        return read_html(raw)
+    try:
+        page = email.message_from_bytes(raw, policy=email.policy.default).get_body(preferencelist=("html",))
+    except RecursionError:
+        raise UnreadableFile("its parts are nested too deep to read (a hostile or broken file)") from None
+    if page is None:
+        raise UnreadableFile("holds no web page (no text/html part); open it in a browser and save it as a web page "
+                             "(.html)")
+    return _html_text(page)
 
 
 def heading_lines(headers: Mapping[str, str], attachments: Sequence[str]) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from ragvsft.errors import TOO_DEEP, UnreadableFile
-from ragvsft.html_text import read_html
+from ragvsft.html_text import page_text
 from ragvsft.textforms import decode
 
 _HTML = re.compile(r"<(?:p|div|br|ul|ol|li|h[1-6]|table|tr|td|span|a|strong|em|b|i|pre|code|img)\b[^<>]*>", re.I)
@@ -84,6 +84,6 @@ def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        text = read_html(value.encode()) if _HTML.search(value) else value
+        text = page_text(value) if _HTML.search(value) else value
         return text.strip()
     return json.dumps(value)

@@ -17,7 +17,7 @@ from typing import Any
 
 from ragvsft.email_text import heading_lines, message_text
 from ragvsft.errors import UnreadableFile
-from ragvsft.html_text import read_html
+from ragvsft.html_text import page_text, read_html
 from ragvsft.office_zip import OLE_MAGIC, read_ole, wrong_ole_file
 from ragvsft.textforms import code_page
 
@@ -63,7 +63,7 @@ def _read(ole: Any) -> str:
         try:
             body = read_html(html)
         except UnicodeDecodeError:  # no charset declared and not UTF-8: the message's code page
-            body = read_html(html.decode(page, "replace").encode("utf-8"))
+            body = page_text(html.decode(page, "replace"))
     return message_text(heading, body)
 
 

@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from ragvsft.errors import TOO_DEEP, UnreadableFile
-from ragvsft.html_text import read_html
+from ragvsft.html_text import page_text
 from ragvsft.markdown_text import markdown_text
 from ragvsft.textforms import decode
 
@@ -103,7 +103,7 @@ def _output(output: dict[str, Any]) -> str:
     if plain := _text(data.get("text/plain") or data.get("text")):
         return _as_terminal(plain)
     if page := _text(data.get("text/html") or data.get("html")):
-        return read_html(page.encode("utf-8", "replace"))
+        return page_text(page)
     return ""
 
 
