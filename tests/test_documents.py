@@ -584,7 +584,7 @@ def test_emails_are_read_for_their_headers_and_body_not_their_attachments(tmp_pa
                                      "bomb.eml": nested})
     loaded = load_documents(docs)
     assert [(s.path.rpartition("/")[2], s.reason) for s in loaded.skipped] == [
-        ("bomb.eml", "its parts are nested too deep to read (a hostile or broken message)")]
+        ("bomb.eml", "its parts are nested too deep to read (a hostile or broken file)")]
     texts = {d.id: d.text for d in loaded.documents}
     assert texts == {
         "t1.eml": "Subject: Re: X-200 stops\nFrom: Jane Roe <jane@example.com>\nTo: support@example.com\n"
@@ -688,7 +688,7 @@ def test_a_mailbox_reads_each_message_once_and_each_quote_of_a_message_it_holds_
     assert texts["Inbox.mbox/mbox"] == f"Subject: Re: old unit\n{heading}Still happening.\n\nOn Mon, Bob wrote:\n> " \
                                       "The old unit did this too."
     assert sorted((s.path.rpartition("docs/")[2], s.reason) for s in loaded.skipped) == [
-        ("bomb.mbox", "the message at line 15: its parts are nested too deep to read (a hostile or broken message)"),
+        ("bomb.mbox", "the message at line 15: its parts are nested too deep to read (a hostile or broken file)"),
         ("notes.mbox", "not a mailbox: an .mbox file starts each message with a line like "
                        "'From jane@example.com Tue Mar  4 09:12:00 2025'")]
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 
-from ragvsft.errors import UnreadableFile
+from ragvsft.errors import TOO_DEEP, UnreadableFile
 from ragvsft.html_text import page_text, read_html
 from ragvsft.office_zip import content_kind
 
@@ -59,7 +59,7 @@ def _parse(raw: bytes) -> _Message:
         attached = [part.get_filename() or part.get_content_type() for part in message.iter_attachments()]
         body = message.get_body(preferencelist=("plain", "html"))
     except RecursionError:
-        raise UnreadableFile("its parts are nested too deep to read (a hostile or broken message)") from None
+        raise UnreadableFile(f"its parts are {TOO_DEEP}") from None
     heading = heading_lines({name: _header(message, name) for name in EMAIL_HEADERS}, attached)
     text = ""
     if body is not None:
@@ -138,7 +138,7 @@ def read_web_archive(raw: bytes) -> str:
     try:
         page = email.message_from_bytes(raw, policy=email.policy.default).get_body(preferencelist=("html",))
     except RecursionError:
-        raise UnreadableFile("its parts are nested too deep to read (a hostile or broken file)") from None
+        raise UnreadableFile(f"its parts are {TOO_DEEP}") from None
     if page is None:
         raise UnreadableFile("holds no web page (no text/html part); open it in a browser and save it as a web page "
                              "(.html)")
