@@ -442,6 +442,24 @@ def test_links_out_of_the_corpus_and_broken_links_are_skipped_never_read(tmp_pat
     assert set(reasons) == {"gone.md", "passwd.md", "environ.txt", "linked-folder"}
 
 
+def test_pipes_sockets_and_names_that_break_lines_are_skipped_unopened(tmp_path: Path) -> None:
+    import os
+    import socket
+
+    docs = write(tmp_path / "docs", {"good.md": b"content", "bad\nname.md": b"text", "tab\tname.md": b"text",
+                                     "esc\x1b[31mred.md": b"text"})
+    os.mkfifo(docs / "pipe.md")  # opening it would wait for a writer forever
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(docs / "server.md"))
+        loaded = load_documents(docs)
+    assert [d.id for d in loaded.documents] == ["good.md"]
+    reasons = {s.path.removeprefix(f"{docs}/"): s.reason for s in loaded.skipped}
+    assert reasons == {"pipe.md": "a named pipe, not a file", "server.md": "a socket, not a file",
+                       **dict.fromkeys(["bad\\nname.md", "tab\\tname.md", "esc\\x1b[31mred.md"],
+                                       "its name holds control characters (a line break, a tab) or bytes that are not "
+                                       "UTF-8; rename it")}
+
+
 def test_missing_docs_folder_is_an_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match=r"docs: folder not found"):
         load_documents(tmp_path / "docs")
@@ -961,7 +979,8 @@ def test_a_web_page_in_the_legacy_encoding_it_declares_is_read_in_it(tmp_path: P
 
 
 def test_an_excel_workbook_reads_as_its_sheets_rows(tmp_path: Path) -> None:
-    # A ticket export: shared and inline strings (one rich, one with a Japanese reading guide), a number Excel keeps
+    # A ticket export: shared and inline strings (one rich, with a Windows line break Excel writes as _x000D_; one
+    # with a Japanese reading guide), a number Excel keeps
     # to 15 digits, a date and a date-time in built-in and custom date formats, a percentage, TRUE, a formula's
     # result, an error, a cell out of order, one in Excel's last column, an empty row; a second sheet, and a hidden
     # lookup sheet not read.
@@ -971,17 +990,19 @@ def test_an_excel_workbook_reads_as_its_sheets_rows(tmp_path: Path) -> None:
                '</t></is></c><c r="D1" t="s"><v>2</v></c><c r="E1" t="s"><v>3</v></c></row>'
                '<row r="2"><c r="A2"><v>1042</v></c><c r="C2" s="1"><v>46082</v></c><c r="B2" t="s"><v>4</v></c>'
                '<c r="D2" s="3"><v>0.35</v></c><c r="E2" t="b"><v>1</v></c><c r="XFD2"><v>7</v></c></row><row r="3"/>'
-               '<row r="4"><c r="A4"><v>0.30000000000000004</v></c><c r="B4" t="str"><f>A4&amp;"x"</f><v>0.3x</v></c>'
+               '<row r="4"><c r="A4"><v>0.30000000000000004</v></c><c r="B4" t="str"><f>A4&amp;"x"</f><v>0.3_x0078_</v></c>'
                '<c r="C4" s="2"><v>46082.604166666664</v></c><c r="D4" t="e"><v>#N/A</v></c><c r="E4" t="s"><v>5</v></c>'
                '</row>')
     shared = ["<t>Ticket</t>", "<t>Summary</t>", "<t>Done</t>", "<t>Escalated</t>",
-              "<r><rPr><b/></rPr><t>Pump </t></r><r><t>stops</t></r>", "<t>設定</t><rPh sb='0' eb='2'><t>せってい</t></rPh>"]
+              "<r><rPr><b/></rPr><t>Pump </t></r><r><t>stops_x000D_\nat night</t></r>",
+              "<t>設定</t><rPh sb='0' eb='2'><t>せってい</t></rPh>"]
     workbook = make_xlsx({"Tickets": tickets, "Notes": '<row><c t="inlineStr"><is><t>Owner</t></is></c></row>'
                           '<row><c t="inlineStr"><is><t>Ines</t></is></c></row>',
                           "Lookup": '<row><c t="inlineStr"><is><t>secret list</t></is></c></row>'},
                          shared=shared, styles=styles, hidden=("Lookup",))
     assert read_one(tmp_path, "tickets.xlsx", workbook) == (
-        "Tickets\n\nTicket: 1042\nSummary: Pump stops\nOpened: 2026-03-01\nDone: 35%\nEscalated: TRUE\ncolumn 16384: 7\n\n"
+        "Tickets\n\nTicket: 1042\nSummary: Pump stops at night\nOpened: 2026-03-01\nDone: 35%\nEscalated: TRUE\n"
+        "column 16384: 7\n\n"
         "Ticket: 0.3\nSummary: 0.3x\nOpened: 2026-03-01 14:30\nDone: #N/A\nEscalated: 設定\n\nNotes\n\nOwner: Ines")
     # Shared strings where the workbook's relationships put them, under another name than Excel's.
     renamed = io.BytesIO()

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
+from conftest import make_xlsx
 from ragvsft.errors import CorpusError
 from ragvsft.qa import load_qa, seeded_split
 
@@ -91,6 +93,21 @@ def test_missing_and_empty_files(tmp_path: Path) -> None:
         load_qa(tmp_path / "qa.jsonl", document_ids=DOCS)
 
 
+def test_a_question_file_that_is_no_file_is_named_not_opened(tmp_path: Path) -> None:
+    # A named pipe would wait for a writer forever, and a link to /dev/zero never end: neither is opened.
+    from ragvsft.corpus import load_corpus
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.md").write_text("Some text.")
+    os.mkfifo(tmp_path / "qa.jsonl")
+    with pytest.raises(CorpusError, match=r"qa.jsonl: not a file \(a folder, a named pipe or a device\)"):
+        load_corpus(tmp_path)
+    (tmp_path / "qa.jsonl").unlink()
+    (tmp_path / "qa.csv").symlink_to("/dev/zero")
+    with pytest.raises(CorpusError, match=r"qa.csv: not a file"):
+        load_corpus(tmp_path)
+
+
 def test_fields_are_read(tmp_path: Path) -> None:
     path = tmp_path / "qa.jsonl"
     row = {"id": "q7", "question": " Who? ", "answer": "Zoë", "sources": ["a.md", "b.md"], "split": "eval",
@@ -150,16 +167,29 @@ def test_a_question_sheet_saved_as_csv_reads_as_qa_jsonl_would(tmp_path: Path) -
     assert not pairs[1].split_from_file  # no split in its row: the seeded hash chose one
 
 
+def test_a_question_sheet_under_a_title_reads_from_its_column_names(tmp_path: Path) -> None:
+    # As people keep them: a title and a note above the row naming the columns, which may come in any order.
+    sheet = tmp_path / "qa.csv"
+    sheet.write_text("Travel questions 2026;;\nOwner: HR, reviewed in May;;\n;;\nAnswer;Question;Sources\n"
+                     "Your manager;Who signs travel?;a.md\nTripdesk;Who books it?;\n", encoding="utf-8")
+    pairs = load_qa(sheet, document_ids=DOCS)
+    assert [(q.question, q.answer, q.sources, q.line) for q in pairs] == [
+        ("Who signs travel?", "Your manager", ("a.md",), 5), ("Who books it?", "Tripdesk", (), 6)]
+    sheet.write_text("Travel questions 2026\nquestion,answer\nWho?,Zoë,extra\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="qa.csv:3: 3 cells, and line 2 names 2 columns"):
+        load_qa(sheet, document_ids=DOCS)
+
+
 @pytest.mark.parametrize(("text", "message"), [
-    ("question,answer,notes\nWho?,Zoë,x\n", r"qa.csv:1: unknown column\(s\) \['notes'\] in the first row"),
+    ("question,answer,notes\nWho?,Zoë,x\n", r"qa.csv:1: unknown column\(s\) \['notes'\] in the row naming the columns"),
     ("question,answer,provenance\nWho?,Zoë,x\n", r"qa.csv:1: unknown column\(s\) \['provenance'\]"),
-    ("question,answer\nWho?,Zoë,extra\n", "qa.csv:2: 3 cells, and the first row names 2 columns"),
+    ("question,answer\nWho?,Zoë,extra\n", "qa.csv:2: 3 cells, and line 1 names 2 columns"),
     ("question,answer,split\nWho?,Zoë,test\n", "qa.csv:2: 'split' must be \"train\" or \"eval\", got 'test'"),
     ("question,answer,sources\n\"Who\nsigns?\",Zoë,c.md\n", "qa.csv:2: source 'c.md' names no document"),
     ("question,answer\n,Zoë\n", "qa.csv:2: 'question' missing"),
     ("Question,answer,question\nWho?,Zoë,Who?\n", r"qa.csv:1: column\(s\) \['question'\] named twice"),
     ("Who signs travel?,Zoë\nWho books?,Tripdesk\n", r"qa.csv:1: unknown column\(s\) \['who signs travel\?', 'zoë'\]"),
-    ("question,sources\nWho?,a.md\n", "qa.csv:1: the first row names no 'answer' column"),
+    ("question,sources\nWho?,a.md\n", "qa.csv:1: the first row names no 'answer' column, nor does a row below it"),
 ])
 def test_bad_sheet_rows_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
     (tmp_path / "qa.csv").write_text(text, encoding="utf-8")
@@ -175,3 +205,54 @@ def test_a_corpus_with_both_qa_jsonl_and_qa_csv_asks_which(tmp_path: Path) -> No
     (tmp_path / "qa.jsonl").write_text('{"question": "Who?", "answer": "Zoë"}\n', encoding="utf-8")
     with pytest.raises(CorpusError, match="qa.csv: qa.jsonl is there too: keep one file of written questions"):
         qa_files(tmp_path)
+    (tmp_path / "qa.jsonl").unlink()
+    (tmp_path / "qa.xlsx").write_bytes(make_xlsx({"Sheet1": _sheet_xml([["question", "answer"], ["Who?", "Zoë"]])}))
+    with pytest.raises(CorpusError, match="qa.xlsx: qa.csv is there too"):
+        qa_files(tmp_path)
+
+
+def _sheet_xml(rows: list[list[str | int | None]], numbers: list[int] | None = None) -> str:
+    """A worksheet's ``<sheetData>``: a ``<row>`` per row (numbered ``numbers``, else 1, 2, ...), a cell per value
+    that is not None, text inline and whole numbers as numbers, as Excel stores them."""
+    xml = ""
+    for number, row in zip(numbers or range(1, len(rows) + 1), rows):
+        cells = "".join(f'<c r="{chr(65 + column)}{number}"><v>{value}</v></c>' if isinstance(value, int) else
+                        f'<c r="{chr(65 + column)}{number}" t="inlineStr"><is><t>{value}</t></is></c>'
+                        for column, value in enumerate(row) if value is not None)
+        xml += f'<row r="{number}">{cells}</row>'
+    return xml
+
+
+def test_a_question_workbook_reads_its_sheet_of_questions(tmp_path: Path) -> None:
+    # As a team keeps one in Excel: a cover sheet, the questions under a title with a number as an answer, a gap of
+    # empty rows, a Windows line break (written _x000D_), a reviewer's remarks in a column with no name, and a hidden
+    # sheet of retired questions.
+    questions = _sheet_xml([["Travel questions, reviewed by HR"], ["Question", "Answer", "Sources", "Split"],
+                            ["Who signs travel?", "Your manager_x000D_\nor HR", "a.md; b.md", "eval", None, "checked"],
+                            ["How many days of leave?", 27], ["Who books it?", "Tripdesk", None, "train"]],
+                           numbers=[1, 3, 4, 5, 9])
+    retired = _sheet_xml([["question", "answer"], ["Old?", "Gone"]])
+    workbook = make_xlsx({"About": _sheet_xml([["Owner: HR"]]), "Questions": questions, "Retired": retired},
+                         hidden=("Retired",))
+    (tmp_path / "qa.xlsx").write_bytes(workbook)
+    pairs = load_qa(tmp_path / "qa.xlsx", document_ids=DOCS)
+    assert [(q.question, q.answer, q.sources, q.split, q.line) for q in pairs] == [
+        ("Who signs travel?", "Your manager\nor HR", ("a.md", "b.md"), "eval", 4),
+        ("How many days of leave?", "27", (), pairs[1].split, 5), ("Who books it?", "Tripdesk", (), "train", 9)]
+
+
+@pytest.mark.parametrize(("workbook", "message"), [
+    (make_xlsx({"Q": _sheet_xml([["question", "answer", "split"], ["Who?", "Zoë", "test"]], numbers=[2, 7])}),
+     "qa.xlsx:7: 'split' must be \"train\" or \"eval\", got 'test'"),
+    (make_xlsx({"Q": _sheet_xml([["question", "answer", "notes"], ["Who?", "Zoë", "x"]])}),
+     r"qa.xlsx:1: unknown column\(s\) \['notes'\]"),
+    (make_xlsx({"Train": _sheet_xml([["question", "answer"]]), "Eval": _sheet_xml([["Question", "Answer"]])}),
+     r"qa.xlsx: sheets \['Train', 'Eval'\] all name question and answer columns: keep the questions in one sheet"),
+    (make_xlsx({"Q": _sheet_xml([["Who signs travel?", "Zoë"]])}), r"qa.xlsx:1: unknown column\(s\)"),
+    (bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504), "qa.xlsx: an Excel 97-2003 workbook .*save it as"),
+    (b"question,answer\nWho?,Zoe\n", r"qa.xlsx: not a readable .xlsx \(File is not a zip file\)"),
+])
+def test_bad_question_workbooks_name_file_and_row(tmp_path: Path, workbook: bytes, message: str) -> None:
+    (tmp_path / "qa.xlsx").write_bytes(workbook)
+    with pytest.raises(CorpusError, match=message):
+        load_qa(tmp_path / "qa.xlsx", document_ids=DOCS)

@@ -63,16 +63,17 @@ def corpus_name(root: Path) -> str:
     return Path(os.path.abspath(root)).name  # abspath, not resolve: "." has a name, a symlink keeps its own
 
 
-QA_FILE, QA_SHEET, SYNTHETIC_QA_FILE = "qa.jsonl", "qa.csv", "qa.synthetic.jsonl"
+QA_FILE, SYNTHETIC_QA_FILE = "qa.jsonl", "qa.synthetic.jsonl"
+QA_SHEETS = ("qa.csv", "qa.xlsx")  # the questions kept in a spreadsheet, saved as CSV or as it is
 
 
 def written_qa_file(root: Path) -> Path | None:
-    """The question file people wrote: ``qa.jsonl``, or ``qa.csv`` (a spreadsheet saved as CSV); None when there is
-    neither. Both is an error: which one is meant?"""
-    written = [root / name for name in (QA_FILE, QA_SHEET) if (root / name).is_file()]
-    if len(written) == 2:
-        raise CorpusError(written[1], f"{QA_FILE} is there too: keep one file of written questions (move the other out "
-                                      "of the corpus folder)")
+    """The question file people wrote: ``qa.jsonl``, ``qa.csv`` (a spreadsheet saved as CSV) or ``qa.xlsx``; None
+    when there is none. Two is an error: which one is meant?"""
+    written = [root / name for name in (QA_FILE, *QA_SHEETS) if (root / name).exists()]
+    if len(written) > 1:
+        raise CorpusError(written[1], f"{written[0].name} is there too: keep one file of written questions (move the "
+                                      "other out of the corpus folder)")
     return written[0] if written else None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ from ragvsft.pptx_text import read_pptx
 from ragvsft.rst_text import read_rst
 from ragvsft.rtf_text import read_rtf
 from ragvsft.tables import read_table
-from ragvsft.textforms import decode, decode_problem, non_text, normalize, without_non_text
+from ragvsft.textforms import decode, decode_problem, escaped, non_text, normalize, without_non_text
 from ragvsft.transcript_text import read_transcript
 from ragvsft.xls_text import read_xls
 from ragvsft.xlsx_text import read_xlsx
@@ -204,8 +205,8 @@ def document_id(path: Path, docs_dir: Path) -> str:
 def load_documents(docs_dir: Path) -> DocumentSet:
     """Load every supported file under ``docs_dir`` (recursively).
 
-    Empty, undecodable or unsupported files, broken links and links to files
-    outside ``docs_dir`` are skipped with a warning and counted; a missing
+    Empty, undecodable or unsupported files, named pipes and sockets, broken links
+    and links to files outside ``docs_dir`` are skipped with a warning and counted; a missing
     folder or a folder with nothing readable is an error. Base64 data in the
     text (pictures pasted as ``data:`` URIs) is left out and counted.
 
@@ -227,9 +228,8 @@ def load_documents(docs_dir: Path) -> DocumentSet:
     for path in sorted(docs_dir.rglob("*")):
         if any(part.startswith(".") for part in path.relative_to(docs_dir).parts):
             continue  # hidden files (.DS_Store, editor swap files) are never documents
-        if (reason := _link_problem(path, root)) is not None:
-            log.warning("skipping %s: %s", path, reason)
-            skipped.append(SkippedFile(str(path), reason))
+        if (reason := _link_problem(path, root) or _not_a_file(path)) is not None:
+            skipped.append(_skip(path, reason))
         elif path.is_file():
             files.append(path)
     digest = hashlib.sha256()
@@ -242,8 +242,9 @@ def load_documents(docs_dir: Path) -> DocumentSet:
         reader = reader_for(path)
         if reader is read_asciidoc:  # an Antora site's pages cite what their component's antora.yml sets
             reader = functools.partial(read_asciidoc, defined=components.attributes(path))
-        if non_text(doc_id):
-            reason = "its name holds control characters or bytes that are not UTF-8; rename it"
+        if non_text(doc_id) or any(mark in doc_id for mark in "\t\n"):
+            # A line break in a name would also break the log lines, tables and reports that name the document.
+            reason = "its name holds control characters (a line break, a tab) or bytes that are not UTF-8; rename it"
         elif doc_id in seen:
             reason = f"same name as {seen[doc_id]} once Unicode-normalised; rename one of them"
         elif path.name == DESCRIPTOR:
@@ -258,8 +259,7 @@ def load_documents(docs_dir: Path) -> DocumentSet:
         digest.update(doc_id.encode("utf-8", "surrogateescape") + b"\0" + hashlib.sha256(raw).digest()
                       + hashlib.sha256(text.encode("utf-8") if reason is None else b"").digest())
         if reason is not None:
-            log.warning("skipping %s: %s", path, reason)
-            skipped.append(SkippedFile(str(path), reason))
+            skipped.append(_skip(path, reason))
             continue
         documents.append(Document(doc_id, text))
         if left_out:
@@ -295,6 +295,23 @@ def read_document(reader: Callable[[bytes], str], raw: bytes) -> tuple[str, str 
     if reason is None and not text.replace(LEFT_OUT, "").strip():
         reason = "only base64-encoded data, no text" if left_out else "empty (no text after extraction)"
     return text, reason, left_out
+
+
+def _skip(path: Path, reason: str) -> SkippedFile:
+    """A file left out, said in the log; its name escaped where it holds a line break or a control character."""
+    log.warning("skipping %s: %s", escaped(str(path)), reason)
+    return SkippedFile(escaped(str(path)), reason)
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why an entry of docs/ that is neither a file nor a folder is not read: opening a named pipe waits for a
+    writer that may never come, and a socket or a device has no document in it."""
+    mode = path.stat().st_mode
+    for test, kind in ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")):
+        if test(mode):
+            return f"{kind}, not a file"
+    return None
 
 
 def _link_problem(path: Path, root: Path) -> str | None:

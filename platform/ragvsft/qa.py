@@ -1,10 +1,10 @@
-"""Reading ``qa.jsonl`` (or ``qa.csv``): the corpus' questions, their gold answers and sources.
+"""Reading ``qa.jsonl`` (or ``qa.csv``, ``qa.xlsx``): the corpus' questions, their gold answers and sources.
 
 One JSON object per line: ``question`` and ``answer`` (required strings),
 optional ``id``, ``sources`` (document ids), ``split`` ("train" | "eval"),
 ``tags`` and ``provenance`` (an object of strings; ``ragvsft synthesize``
-records its labeller, prompt version and chunk there). Or a spreadsheet saved
-as ``qa.csv``, the same fields as columns (:func:`sheet_objects`). Lines
+records its labeller, prompt version and chunk there). Or a spreadsheet, saved
+as ``qa.csv`` or kept as ``qa.xlsx``, the same fields as columns (:func:`sheet_objects`). Lines
 without ``split`` are assigned one by a seeded hash of the question text, so
 the split is stable when lines are added or reordered and identical questions
 always land on the same side (no train/eval leak).
@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import itertools
 import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from ragvsft.errors import CorpusError
+from ragvsft.errors import CorpusError, UnreadableFile
 from ragvsft.jsonfile import jsonl_objects
-from ragvsft.tables import TableProblem, table_rows
+from ragvsft.office_zip import OLE_MAGIC
+from ragvsft.tables import HEADER_ROWS, TableProblem, table_rows
 from ragvsft.textforms import decode, decode_problem, non_text, normalize
+from ragvsft.xlsx_text import visible_sheets
 
 Split = Literal["train", "eval"]
 SPLITS: tuple[Split, ...] = ("train", "eval")
@@ -157,12 +160,14 @@ def load_qa(
 
 def _read_file(path: Path, known: set[str], first_use: dict[str, tuple[Path, int]], *, seed: int,
                eval_fraction: float, skipped: Mapping[str, str]) -> list[QAPair]:
+    if path.exists() and not path.is_file():  # a named pipe would wait for a writer, /dev/zero never end
+        raise CorpusError(path, "not a file (a folder, a named pipe or a device); put the questions in a file there")
     if not path.is_file():
         raise CorpusError(path, "file not found; a corpus needs qa.jsonl with one question/answer object per line, "
-                                "or qa.csv with question and answer columns (or run `ragvsft synthesize` to have a "
+                                "or qa.csv or qa.xlsx with question and answer columns (or run `ragvsft synthesize` to have a "
                                 "labeller model write qa.synthetic.jsonl)")
     pairs: list[QAPair] = []
-    objects = sheet_objects(path) if path.suffix.lower() == ".csv" else jsonl_objects(path, CorpusError)
+    objects = sheet_objects(path) if path.suffix.lower() in (".csv", ".xlsx") else jsonl_objects(path, CorpusError)
     for number, obj in objects:
         _check_fields(obj, path, number)
         qa_id = obj.get("id", f"line-{number}")
@@ -204,29 +209,38 @@ _LIST_CELL = re.compile(r"\s*[;\n]\s*")  # several sources or tags in one cell: 
 
 
 def sheet_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line, object) for each row of a question sheet (``qa.csv``, a spreadsheet saved as CSV): its first row
-    names the fields (those of a ``qa.jsonl`` object, in any case), a cell holds a field's value (``sources`` and
-    ``tags`` several, separated by ";" or line breaks), an empty cell leaves its field out, and a column without
-    a name (notes) is not read. Problems name the file and line, as ``qa.jsonl``'s do."""
+    """(line, object) for each row of a question sheet (``qa.csv``, a spreadsheet saved as CSV, or ``qa.xlsx``, its
+    sheet holding the questions): a row names the fields (those of a ``qa.jsonl`` object, in any case): the first,
+    or the first naming ``question`` and ``answer`` of the first :data:`HEADER_ROWS`, below a title and notes, which
+    are not read. A cell holds a field's value (``sources`` and ``tags`` several, separated by ";" or line breaks),
+    an empty cell leaves its field out, and a column without a name (notes) is not read. Problems name the file and
+    line (in a workbook, the row's number), as ``qa.jsonl``'s do."""
+    workbook = path.suffix.lower() == ".xlsx"
+    rows = _workbook_rows(path) if workbook else _csv_rows(path)
     try:
-        rows = table_rows(decode(path.read_bytes()))
-    except UnicodeDecodeError as exc:
-        raise CorpusError(path, decode_problem(exc)) from None
-    try:
-        _, header = next(rows, (1, []))
-        names = [" ".join(name.split()).casefold() for name in header]
+        first = list(itertools.islice(rows, HEADER_ROWS)) or [(1, {})]
+        at = next((index for index, (_, row) in enumerate(first) if _names_questions(row)), 0)
+        header_line, header = first[at]
+        names = {column: " ".join(name.split()).casefold() for column, name in header.items()}
+        named = [name for name in names.values() if name]
         columns = _FIELDS - {"provenance"}  # an object, which a cell does not hold
-        if unknown := sorted(set(names) - columns - {""}):
-            raise CorpusError(path, f"unknown column(s) {unknown} in the first row; allowed: {sorted(columns)}", line=1)
-        if twice := sorted({name for name in names if name and names.count(name) > 1}):
-            raise CorpusError(path, f"column(s) {twice} named twice in the first row", line=1)
-        if missing := [field for field in ("question", "answer") if field not in names]:
-            raise CorpusError(path, f"the first row names no {' or '.join(map(repr, missing))} column; it names the "
-                                    "columns (question, answer, and any of id, sources, split, tags)", line=1)
-        for line, row in rows:
-            if any(cell.strip() for cell in row[len(names):]):
-                raise CorpusError(path, f"{len(row)} cells, and the first row names {len(names)} columns", line=line)
-            obj: dict[str, Any] = {name: cell for name, cell in zip(names, row) if name and cell.strip()}
+        if unknown := sorted(set(named) - columns):
+            raise CorpusError(path, f"unknown column(s) {unknown} in the row naming the columns; allowed: "
+                                    f"{sorted(columns)}", line=header_line)
+        if twice := sorted({name for name in named if named.count(name) > 1}):
+            raise CorpusError(path, f"column(s) {twice} named twice", line=header_line)
+        if missing := [field for field in ("question", "answer") if field not in named]:
+            raise CorpusError(path, f"the first row names no {' or '.join(map(repr, missing))} column, nor does a row "
+                                    f"below it (of the first {HEADER_ROWS}); one row names the columns (question, "
+                                    "answer, and any of id, sources, split, tags), the first or the one under a title",
+                              line=header_line)
+        for line, row in itertools.chain(first[at + 1:], rows):
+            # In CSV, a cell past the named ones is a delimiter inside an unquoted cell; a workbook has no such slip.
+            if not workbook and any(cell.strip() for column, cell in row.items() if column >= len(header)):
+                raise CorpusError(path, f"{len(row)} cells, and line {header_line} names {len(header)} columns",
+                                  line=line)
+            obj: dict[str, Any] = {names[column]: cell for column, cell in row.items()
+                                   if names.get(column) and cell.strip()}
             for field in ("sources", "tags"):
                 if field in obj:
                     obj[field] = [value for value in _LIST_CELL.split(obj[field].strip()) if value]
@@ -234,6 +248,40 @@ def sheet_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 yield line, obj
     except TableProblem as exc:
         raise CorpusError(path, str(exc), line=exc.line) from None
+
+
+def _names_questions(row: dict[int, str]) -> bool:
+    """Whether a sheet's row names a ``question`` and an ``answer`` column."""
+    return {"question", "answer"} <= {" ".join(cell.split()).casefold() for cell in row.values()}
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, dict[int, str]]]:
+    """``qa.csv``'s rows (:func:`ragvsft.tables.table_rows`), each its cells by column."""
+    try:
+        text = decode(path.read_bytes())
+    except UnicodeDecodeError as exc:
+        raise CorpusError(path, decode_problem(exc)) from None
+    return ((line, dict(enumerate(row))) for line, row in table_rows(text))
+
+
+def _workbook_rows(path: Path) -> Iterator[tuple[int, dict[int, str]]]:
+    """The filled rows of ``qa.xlsx``'s sheet of questions: its only visible sheet, or the one whose first rows name
+    a question and an answer column. Two such sheets is an error: which questions would be left out is not ours to
+    guess (a ``split`` column says which are for evaluation)."""
+    raw = path.read_bytes()
+    if raw.startswith(OLE_MAGIC):
+        raise CorpusError(path, "an Excel 97-2003 workbook (or a password-protected one), not an .xlsx: save it as "
+                                "\"Excel Workbook (.xlsx)\" without a password, or as CSV UTF-8 (qa.csv)")
+    try:
+        sheets = visible_sheets(raw, list)
+    except UnreadableFile as exc:
+        raise CorpusError(path, str(exc)) from None
+    holding = [(name, rows) for name, rows in sheets
+               if any(_names_questions(row) for _, row in rows[:HEADER_ROWS])]
+    if len(holding) > 1:
+        raise CorpusError(path, f"sheets {[name for name, _ in holding]} all name question and answer columns: keep "
+                                "the questions in one sheet (a split column can say which are for evaluation)")
+    return iter(holding[0][1] if holding else sheets[0][1] if sheets else [])
 
 
 def _provenance(value: object, path: Path, line: int) -> tuple[tuple[str, str], ...]:

@@ -98,9 +98,21 @@ def without_non_text(text: str) -> str:
     return _NON_TEXT.sub("", text)
 
 
+def escaped(text: str) -> str:
+    r"""``text`` with its control characters (tab and newline too) and lone surrogates written as Python escapes, so
+    a file name prints on one line as what it is, and a hostile one cannot forge the lines after it.
+
+    Example:
+        >>> print(escaped("notes\nwarning: all good\udcff.md"), escaped("café.md"))
+        notes\nwarning: all good\udcff.md café.md
+    """
+    return _CONTROL.sub(lambda found: found.group().encode("unicode_escape").decode("ascii"), text)
+
+
 # Unicode's control characters (category Cc: C0, DEL, C1) but tab and newline, and the surrogates (Cs). A regular
 # expression rather than a category lookup per character: a 36 MB text is checked in 0.1 s instead of 8 s.
 _NON_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 # A line holding only spaces or tabs counts as blank: markup removed from a line (a tag, a directive) leaves one.

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 from xml.etree import ElementTree
 
 from ragvsft.office_zip import OLE_MAGIC, main_part, opened, parsed, part, read_renamed, related, whole_number
@@ -30,6 +31,7 @@ PERCENT_FORMATS = {9, 10}
 _FORMAT_NOISE = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.|_.|\*.')
 _DATE_CODE = re.compile(r"[dmyhs]", re.IGNORECASE)
 _COLUMN = re.compile(r"[A-Z]{1,3}")
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 MAX_COLUMNS = 16_384  # Excel's own limit (column XFD)
 
 
@@ -39,6 +41,16 @@ def read_xlsx(raw: bytes) -> str:
         from ragvsft.xls_text import read_xls
 
         return read_renamed(raw, ".xlsx", ("Workbook", "Book"), read_xls)
+    sheets = visible_sheets(raw, lambda rows: records(row for _, row in rows))
+    return "\n\n".join(f"{name}\n\n{text}" if len(sheets) > 1 else text for name, text in sheets if text)
+
+
+Read = TypeVar("Read")
+
+
+def visible_sheets(raw: bytes, read: Callable[[Iterator[tuple[int, dict[int, str]]]], Read]) -> list[tuple[str, Read]]:
+    """Each visible sheet of the workbook ``raw``, in the workbook's order: its name and what ``read`` makes of its
+    filled rows, each the row's number as Excel shows it (1 is the first) and its filled cells by column (0 is A)."""
     with opened(raw, app="Excel", suffix=".xlsx", main="xl/workbook.xml") as archive:
         workbook = main_part(archive, "xl/workbook.xml", what="workbook")
         targets = related(archive, "xl/workbook.xml")
@@ -49,17 +61,15 @@ def read_xlsx(raw: bytes) -> str:
                           date1904=_child(workbook, "workbookPr").get("date1904") in ("1", "true"))
         sheets = [(sheet.get("name", ""), targets.get(sheet.get(f"{R}id", ""), ("", ""))[1])
                   for sheet in workbook.iter(f"{M}sheet") if sheet.get("state", "visible") == "visible"]
-        texts = []
-        for name, path in sheets:
-            text = records(_rows(part(archive, path, optional=True), cells)) if path else ""
-            if text:
-                texts.append(f"{name}\n\n{text}" if len(sheets) > 1 else text)
-    return "\n\n".join(texts)
+        return [(name, read(_rows(part(archive, path, optional=True) if path else b"", cells))) for name, path in sheets]
 
 
-def _rows(xml: bytes, cells: _CellText) -> Iterator[dict[int, str]]:
-    """A worksheet's rows, each its filled cells by column."""
+def _rows(xml: bytes, cells: _CellText) -> Iterator[tuple[int, dict[int, str]]]:
+    """A worksheet's filled rows: the row's number (its ``r``, else one past the row before) and its filled cells by
+    column."""
+    number = 0
     for element in _row_elements(xml):
+        number = whole_number(element.get("r"), number + 1)
         row: dict[int, str] = {}
         for position, cell in enumerate(element.iter(f"{M}c")):
             column = _column(cell.get("r", ""), position)
@@ -67,7 +77,7 @@ def _rows(xml: bytes, cells: _CellText) -> Iterator[dict[int, str]]:
                 row[column] = text
         element.clear()  # what has been read is let go
         if row:
-            yield row
+            yield number, row
 
 
 def _row_elements(xml: bytes) -> Iterator[ElementTree.Element]:
@@ -146,8 +156,10 @@ class _CellText:
             return _string(_child(cell, "is"))
         if kind == "b":
             return "TRUE" if value.strip() == "1" else "FALSE"
+        if kind == "str":  # a formula's text
+            return unescaped(value)
         if kind != "n" or not value:
-            return value  # "str" (a formula's text), "e" (#N/A), "d" (an ISO date already)
+            return value  # "e" (#N/A), "d" (an ISO date already)
         try:
             number = float(value)
         except ValueError:
@@ -174,8 +186,20 @@ def _date(serial: float, epoch: dt.datetime) -> str | None:
 
 def _string(item: ElementTree.Element) -> str:
     """A rich or plain string's text, without phonetic guides (``rPh``: furigana over Japanese text)."""
-    return "".join(t.text or "" for child in item if child.tag != f"{M}rPh"
-                   for t in ([child] if child.tag == f"{M}t" else child.iter(f"{M}t")))
+    return unescaped("".join(t.text or "" for child in item if child.tag != f"{M}rPh"
+                             for t in ([child] if child.tag == f"{M}t" else child.iter(f"{M}t"))))
+
+
+def unescaped(text: str) -> str:
+    r"""A sheet's string as typed: a character XML does not hold is written ``_xHHHH_`` (the carriage return of a
+    line break pasted from Windows, kept by Excel as ``_x000D_``), and ``_x005F_`` escapes an ``_x`` meant literally
+    (ECMA-376's ST_Xstring). Unread, a cell of two lines showed "Rich Text_x000D_" in every answer that quoted it.
+
+    Example:
+        >>> unescaped("Rich Text_x000D_\nTest"), unescaped("Column _x005F_x0041_ stays")
+        ('Rich Text\r\nTest', 'Column _x0041_ stays')
+    """
+    return _ESCAPE.sub(lambda found: chr(int(found[1], 16)), text) if "_x" in text else text
 
 
 def _child(element: ElementTree.Element, name: str) -> ElementTree.Element:
