@@ -241,17 +241,35 @@ def test_pdfs_without_readable_text_are_skipped_saying_what_to_do(tmp_path: Path
         writer.encrypt(user_password=user_password, owner_password="owner", algorithm="AES-256")
         return saved(writer)
 
+    def glyphs(title: str, body: bytes) -> bytes:
+        """A page in Helvetica (``title``) and in a subset font that names its glyphs by number and has no map to
+        Unicode (``body``, the codes 1-4: "/g18/g152/g135/g3"), as some PDF writers embed TrueType fonts."""
+        shown = b"BT /F1 12 Tf 72 720 Td (%s) Tj 0 -14 Td /F2 12 Tf (%s) Tj ET" % (title.encode(), body)
+        return pdf_file([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+                         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+                         b"<< /Type /Font /Subtype /Type1 /BaseFont /ABCDEF+Cambria /Encoding << /Differences "
+                         b"[1 /g18 /g152 /g135 /g3] >> >>",
+                         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 6 0 R "
+                         b"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> >>",
+                         b"<< /Length %d >>\nstream\n" % len(shown) + shown + b"\nendstream"])
+
     scanned = PdfWriter()
     scanned.add_blank_page(612, 792)  # a page of pictures: no text layer
     docs = write(tmp_path / "docs", {"locked.pdf": locked("secret"), "edit-locked.pdf": locked(""),
-                                     "scanned.pdf": saved(scanned)})
+                                     "scanned.pdf": saved(scanned), "unmapped.pdf": glyphs("Overview", b"\1\2\3\4" * 5),
+                                     "mostly-text.pdf": glyphs("Pump X-200 pressure is 14 bar, checked", b"\1\2\3")})
     loaded = load_documents(docs)
-    assert [(d.id, d.text) for d in loaded.documents] == [("edit-locked.pdf", "Pump X-200 pressure is 14 bar")]
+    assert [(d.id, d.text) for d in loaded.documents] == [
+        ("edit-locked.pdf", "Pump X-200 pressure is 14 bar"),
+        ("mostly-text.pdf", "Pump X-200 pressure is 14 bar, checked\n/g18/g152/g135")]  # a few left as they are
     reasons = {Path(s.path).name: s.reason for s in loaded.skipped}
     assert reasons == {
         "locked.pdf": "password-protected; save a copy without the password to include it",
         "scanned.pdf": "no text in its 1 page(s): a scanned document holds pictures of text; run OCR on it first "
-                       "(e.g. ocrmypdf)"}
+                       "(e.g. ocrmypdf)",
+        "unmapped.pdf": "91% of its text is glyph names or unknown characters ('/g18/g152/g135/g3/g18/g1…'): its fonts "
+                        "do not say which letters they draw; print it to a new PDF, or run OCR on it (ocrmypdf "
+                        "--force-ocr), to include it"}
 
 
 def test_what_is_filled_into_a_pdf_form_is_read_after_its_page(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ file that draws far more than its size can hold is refused.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,10 @@ MIN_TEXT_BUDGET = 1 << 20
 _HIDDEN = 2 | 32  # annotation flags Hidden and NoView (PDF 32000-1:2008, table 165)
 _PASSWORD = 1 << 13  # a text field's Password flag (table 228): what it holds is not shown
 _MAX_FIELD_DEPTH = 32  # a field inherits its value and type from its parents; a damaged file may loop
+# What pypdf writes for a glyph its font maps to no character: runs of glyph names ("/g18/g152/g135", "/C71/C97";
+# names of letters, "/a", "/space", say which they are and come out as those), U+FFFD, a private-use code point.
+_UNMAPPED = re.compile(r"(?:/[A-Za-z]{1,3}[0-9A-Fa-f]{1,6}){3,}|[\ufffd\ue000-\uf8ff]")
+UNMAPPED_SHARE = 0.5  # of the non-space characters; a symbol font's bullets make a few per cent
 
 
 class _TooMuchText(Exception):
@@ -61,7 +66,31 @@ def read_pdf(raw: bytes) -> str:
     if not text and reader.pages:
         raise UnreadableFile(f"no text in its {len(reader.pages)} page(s): a scanned document holds pictures of text; "
                              "run OCR on it first (e.g. ocrmypdf)")
+    if problem := unmapped_text(text):
+        raise UnreadableFile(problem)
     return text
+
+
+def unmapped_text(text: str) -> str | None:
+    r"""Why ``text`` is not what its pages show, or None: more than :data:`UNMAPPED_SHARE` of its characters come
+    from fonts that do not say which letter each glyph is. pypdf writes such a glyph's name ("/g18/g152/g135", as
+    fonts subset from TrueType name them), or U+FFFD or a private-use code point. Indexed, a document reads as
+    nothing any question matches, and its questions fail without a word as to why.
+
+    Example:
+        >>> print(unmapped_text("Overview\n/g18/g152/g135/g148/g152/g139/g135/g153/g3/g145/g136")[:66])
+        87% of its text is glyph names or unknown characters ('/g18/g152/g
+        >>> unmapped_text("Bullets \uf0b7 drawn by a symbol font are text enough") is None
+        True
+    """
+    found = _UNMAPPED.findall(text)
+    share = sum(map(len, found)) / max(1, sum(map(len, text.split())))  # of the characters that are not spaces
+    if share <= UNMAPPED_SHARE:
+        return None
+    sample = max(found, key=len)  # a run of glyph names says more than one U+FFFD
+    sample = sample[:24] + "…" if len(sample) > 24 else sample
+    return (f"{share:.0%} of its text is glyph names or unknown characters ({sample!r}): its fonts do not say which "
+            "letters they draw; print it to a new PDF, or run OCR on it (ocrmypdf --force-ocr), to include it")
 
 
 def _filled_in_or_none(page: Any, page_text: str, seen: set[int], count: Callable[[str], None]) -> list[str]:
