@@ -22,6 +22,7 @@ from rich.table import Table
 from ragvsft import review, tracking
 from ragvsft.builders import corpus_state
 from ragvsft.config import ExperimentConfig
+from ragvsft.corpus import qa_where
 from ragvsft.evaluation import compare_arms, eval_questions, flatten_summary
 from ragvsft.fewshot import examples_of
 from ragvsft.pipelines import evaluate, report
@@ -62,7 +63,7 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
         for split in ("train", "eval"):
             rows = [{"id": q.id, "question": q.question, "gold_answer": q.answer, "sources": ", ".join(q.sources),
                      "tags": ", ".join(q.tags)} for q in corpus.split(split)]
-            logged.log_dataset(rows, name=f"{corpus.name}-{split}", source=str(config.corpus / "qa.jsonl"),
+            logged.log_dataset(rows, name=f"{corpus.name}-{split}", source=qa_where(config.corpus),
                                digest=corpus.qa_sha256, context="training" if split == "train" else "evaluation")
         logged.log_dict(corpus.split_record(), "corpus/split.json")
 
@@ -127,7 +128,7 @@ def main(config: ExperimentConfig, console: Console) -> list[evaluate.ArmResult]
         console.print(f"\n[yellow]evaluate.max_questions={config.evaluate.max_questions}: a trial on {evaluated} "
                       f"of {eval_split} eval questions — runs logged, nothing registered[/]")
     if not any(r.slices for r in results):
-        console.print("no per-tag breakdown: no eval question has tags (qa.jsonl's `tags` field)")
+        console.print("no per-tag breakdown: no eval question has tags (the `tags` field of the question file)")
     view = review.open_room(uri, corpus.name, config.corpus, logged.run_id, review.comparison_view(
         logged.run_id, pipeline="evaluate", group_tag="ragvsft.arm", metrics=list(review.HEADLINE),
         params=["generator", "questions"]), "arms side by side")

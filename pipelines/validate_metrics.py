@@ -33,7 +33,7 @@ from rich.table import Table
 from ragvsft import tracking
 from ragvsft.builders import build_embedder, build_judge
 from ragvsft.config import ExperimentConfig
-from ragvsft.corpus import corpus_name
+from ragvsft.corpus import corpus_name, qa_where
 from ragvsft.errors import RagvsftError
 from ragvsft.hashing import sha256_file
 from ragvsft.metrics import METRICS, build_metrics
@@ -65,7 +65,7 @@ def main(config: ExperimentConfig, console: Console, *, judge: bool = False, max
         eval_split = list(corpus.split("eval"))[: max_questions or None]
         labelled = build_labelled_set(eval_split, {d.id: d.text for d in corpus.documents}, seed=config.seed)
         if not labelled:
-            raise RagvsftError(f"{config.corpus / 'qa.jsonl'}: no eval question names its source documents "
+            raise RagvsftError(f"{qa_where(config.corpus)}: no eval question names its source documents "
                                "(\"sources\"), so there is no evidence to label answers against")
         name, source, questions = corpus.name, f"built from {corpus.name}", len(eval_split)
     supported = sum(a.supported for a in labelled)

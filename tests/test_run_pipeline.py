@@ -72,8 +72,9 @@ def test_run_builds_trains_evaluates_and_logs(
         [client.get_experiment_by_name("ragvsft/corpus").experiment_id], filter_string="tags.`ragvsft.pipeline` = 'run'")
     assert parent.info.status == "FINISHED" and parent.info.run_name.startswith(f"run-exp · corpus · {tiny_lm_dir.name} · ")
     assert parent.data.tags["mlflow.source.git.commit"] and parent.data.params["docs_sha256"]
-    assert {i.dataset.name for i in client.get_run(parent.info.run_id).inputs.dataset_inputs} == {
-        "corpus-train", "corpus-eval"}
+    inputs = client.get_run(parent.info.run_id).inputs.dataset_inputs
+    assert {i.dataset.name for i in inputs} == {"corpus-train", "corpus-eval"}
+    assert {json.loads(i.dataset.source)["uri"] for i in inputs} == {str(corpus / "qa.jsonl")}  # the file read
     kids = children(mlflow_uri, parent.info.run_id)
     assert set(kids) == {"index-exp", "finetune-exp", "arm-base", "arm-rag", "arm-finetuned", "arm-hybrid"}
     assert all(k.info.status == "FINISHED" for k in kids.values())

@@ -211,10 +211,15 @@ def test_validate_metrics_with_a_local_judge_reports_parse_failures(
 def test_validate_metrics_needs_sources(tmp_path: Path, mlflow_uri: str) -> None:
     qa = [{**row, "sources": []} for row in SMALL_QA]
     corpus = write_corpus(tmp_path / "corpus", qa=qa)
+    # The questions kept as a sheet: the error names that file, not a qa.jsonl that is not there.
+    (corpus / "qa.jsonl").unlink()
+    (corpus / "qa.csv").write_text("question,answer,split\n" + "".join(f"{q['question']},{q['answer']},{q['split']}\n"
+                                                                        for q in qa), encoding="utf-8")
     exp = tmp_path / "exp.toml"
     exp.write_text(f'corpus = "{corpus}"\n', encoding="utf-8")
     result = CliRunner().invoke(app, ["validate-metrics", str(exp)])
-    assert result.exit_code == 2 and "no eval question names its source documents" in result.output, result.output
+    assert result.exit_code == 2, result.output
+    assert f"{corpus / 'qa.csv'}: no eval question names its source documents" in " ".join(result.output.split())
 
 
 def test_judge_advice_wants_the_judge_to_beat_the_default_beyond_doubt() -> None:
