@@ -290,6 +290,26 @@ def test_check_names_eval_questions_written_twice(tmp_path: Path) -> None:
             "answer): each copy counts as one more question") in " ".join(result.output.split())
 
 
+def test_check_names_a_copy_of_the_question_file_among_the_documents(tmp_path: Path) -> None:
+    rows = [{"question": "How long is annual leave?", "answer": "27 days", "split": "eval"},
+            {"question": "When are laptops replaced?", "answer": "every 4 years", "split": "eval"},
+            {"question": "Who signs travel?", "answer": "Your manager", "split": "eval"},
+            {"question": "Is it paid?", "answer": "Yes", "split": "train"}]
+    docs = {"a.md": "Annual leave is 27 days. Laptops are replaced every 4 years. Your manager signs travel.",
+            # A backup of the questions (read as "question: ..." lines), and a page asking one of them as a heading:
+            "old/qa-backup.jsonl": "".join(json.dumps(row) + "\n" for row in rows[:2]),
+            "faq.md": "## How long is annual leave?\n\n27 days."}
+    corpus = write_corpus(tmp_path / "c", docs, rows)
+    result = runner.invoke(app, ["check", str(experiment(tmp_path, corpus, extra='[evaluate]\narms = ["rag"]\n'))])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert output.count("eval questions word for word") == 1  # the page asking one of three is no copy
+    assert ("warning: old/qa-backup.jsonl holds 2 of the 3 eval questions word for word: a copy of the question file? "
+            "The rag arms would retrieve each question with its gold answer, so their scores would measure lookup; "
+            "move it out of docs/ (if the questions were copied from it, as from an FAQ, ask them in your users' "
+            "words instead)") in output
+
+
 def test_check_warns_when_the_questions_are_in_another_language_than_the_packaged_models(tmp_path: Path) -> None:
     german = ["Wie viele Urlaubstage stehen neuen Mitarbeitern im ersten Jahr zu?",
               "Bis wann müssen nicht genommene Urlaubstage beantragt werden?",

@@ -87,7 +87,7 @@ def english_models_for_another_language(config: ExperimentConfig, corpus: Corpus
 
 def corpus_warnings(corpus: Corpus) -> list[str]:
     """What the corpus alone warns about, whatever the experiment's settings (so a sweep checks it once)."""
-    return repeated_eval_questions(corpus) + answers_not_in_sources(corpus)
+    return repeated_eval_questions(corpus) + answers_not_in_sources(corpus) + eval_questions_in_documents(corpus)
 
 
 def repeated_eval_questions(corpus: Corpus) -> list[str]:
@@ -102,6 +102,25 @@ def repeated_eval_questions(corpus: Corpus) -> list[str]:
                        for p, o in copies])
     return [f"{len(copies)} eval question(s) repeat an earlier one ({shown}): each copy counts as one more "
             "question, weighing its score double and narrowing every interval as if it were new; remove the copies"]
+
+
+def eval_questions_in_documents(corpus: Corpus) -> list[str]:
+    """A warning naming each document holding at least half the eval questions (two or more) word for word, a line
+    each (or after a ``field:`` label, as a question file reads as a document): a copy of the question file left in
+    docs/ (``qa.jsonl``, an export of the sheet) hands the retrieving arms every question with its gold answer, so
+    their scores measure lookup and the verdict leans to retrieval without a word said."""
+    questions = {question_key(pair.question) for pair in corpus.split("eval")} - {""}
+    longest = max(map(len, (pair.question for pair in corpus.split("eval"))), default=0) + 40  # a label, punctuation
+    warnings = []
+    for document in corpus.documents:
+        lines = [line for line in document.text.split("\n") if len(line) <= longest]  # longer ones ask none
+        found = questions & {question_key(part) for line in lines for part in (line, line.partition(": ")[2])}
+        if len(found) >= max(2, len(questions) / 2):
+            warnings.append(f"{document.id} holds {len(found)} of the {len(questions)} eval questions word for word: a "
+                            "copy of the question file? The rag arms would retrieve each question with its gold "
+                            "answer, so their scores would measure lookup; move it out of docs/ (if the questions "
+                            "were copied from it, as from an FAQ, ask them in your users' words instead)")
+    return warnings
 
 
 ANSWER_IN_SOURCES = 0.5  # share of a gold answer's content words its sources must hold; paraphrases keep most
