@@ -112,7 +112,7 @@ def escaped(text: str) -> str:
 # Unicode's control characters (category Cc: C0, DEL, C1) but tab and newline, and the surrogates (Cs). A regular
 # expression rather than a category lookup per character: a 36 MB text is checked in 0.1 s instead of 8 s.
 _NON_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # the same, tab and newline too: what escaped() writes out
 
 
 # A line holding only spaces or tabs counts as blank: markup removed from a line (a tag, a directive) leaves one.
