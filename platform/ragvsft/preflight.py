@@ -109,8 +109,9 @@ def eval_questions_in_documents(corpus: Corpus) -> list[str]:
     each (or after a ``field:`` label, as a question file reads as a document): a copy of the question file left in
     docs/ (``qa.jsonl``, an export of the sheet) hands the retrieving arms every question with its gold answer, so
     their scores measure lookup and the verdict leans to retrieval without a word said."""
-    questions = {question_key(pair.question) for pair in corpus.split("eval")} - {""}
-    longest = max(map(len, (pair.question for pair in corpus.split("eval"))), default=0) + 40  # a label, punctuation
+    asked = [pair.question for pair in corpus.split("eval")]
+    questions = set(map(question_key, asked)) - {""}
+    longest = max(map(len, asked), default=0) + 40  # room for a label and punctuation
     warnings = []
     for document in corpus.documents:
         lines = [line for line in document.text.split("\n") if len(line) <= longest]  # longer ones ask none

@@ -221,7 +221,7 @@ def sheet_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         first = list(itertools.islice(rows, HEADER_ROWS)) or [(1, {})]
         at = next((index for index, (_, row) in enumerate(first) if _names_questions(row)), 0)
         header_line, header = first[at]
-        names = {column: " ".join(name.split()).casefold() for column, name in header.items()}
+        names = {column: _column_name(name) for column, name in header.items()}
         named = [name for name in names.values() if name]
         columns = _FIELDS - {"provenance"}  # an object, which a cell does not hold
         if unknown := sorted(set(named) - columns):
@@ -252,7 +252,12 @@ def sheet_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 def _names_questions(row: dict[int, str]) -> bool:
     """Whether a sheet's row names a ``question`` and an ``answer`` column."""
-    return {"question", "answer"} <= {" ".join(cell.split()).casefold() for cell in row.values()}
+    return {"question", "answer"} <= set(map(_column_name, row.values()))
+
+
+def _column_name(cell: str) -> str:
+    """A column's name as a field: "Question", " question " and "QUESTION" name one."""
+    return " ".join(cell.split()).casefold()
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, dict[int, str]]]:
