@@ -34,7 +34,7 @@ from ragvsft.metrics import (
     build_metrics,
 )
 from ragvsft.metrics.judge import focus_evidence, parse_claims, parse_verdict
-from ragvsft.metrics.text import content_tokens, normalize_answer, stem
+from ragvsft.metrics.text import content_tokens, normalize_answer, split_sentences, stem
 
 EVIDENCE = ("The X-200 pump's maximum pressure is 14 bar.\nRequests go to Zoë Ångström in room B-12.\n"
             "The X-300 pump's maximum pressure is 20 bar.",)
@@ -43,6 +43,10 @@ WHO = "Who takes requests?"
 ZH_EVIDENCE = ("员工每年享有27天带薪年假。病假另行计算！\n申请交给人力资源部。",)  # leave: 27 days; sick leave apart
 ZH_Q = "员工每年有多少天年假？"  # how many days of annual leave?
 MOTOR = ("The X-200 motor draws 3.5 kW at 1,450 rpm.",)
+TH_EVIDENCE = ("พนักงานมีวันลาพักร้อน 27 วันต่อปี\nลาป่วยคิดแยกต่างหาก",)  # 27 days' vacation a year; sick leave apart
+TH_Q = "พนักงานมีวันลาพักร้อนกี่วัน"  # how many days of vacation do employees have?
+HI_EVIDENCE = ("कर्मचारियों को हर साल 27 दिन की छुट्टी मिलती है। बीमारी की छुट्टी 12 दिन है।",)  # 27 days; sick leave 12
+AR_EVIDENCE = ("يحصل الموظفون على 27 يوما من الإجازة السنوية.",)  # employees get 27 days of annual leave
 POWER = "How much power does the X-200 motor draw?"
 
 CASES = {
@@ -68,6 +72,14 @@ CASES = {
     "decimal-comma": Sample(POWER, "3,5 kW", "3.5 kW", MOTOR),
     "thousands-separator-left-out": Sample("How fast does the X-200 motor turn?", "1450 rpm", "1,450 rpm", MOTOR),
     "sign-dropped": Sample("What is the lowest storage temperature?", "5 °C", "−5 °C", ("Store at no less than -5 °C.",)),
+    # Thai writes no spaces between words either: each letter with its marks is a token (ที่ one, not three).
+    "thai-sentence": Sample(TH_Q, "พนักงานมีวันลาพักร้อน 27 วัน", "27 วัน", TH_EVIDENCE),
+    "thai-wrong-number": Sample(TH_Q, "30 วัน", "27 วัน", TH_EVIDENCE),
+    "thai-digits": Sample(TH_Q, "๒๗ วัน", "27 วัน", TH_EVIDENCE),
+    "arabic-indic-digits": Sample("كم يوما من الإجازة السنوية يحصل الموظفون؟", "٢٧ يوما", "27 يوما", AR_EVIDENCE),
+    # Hindi ends sentences with the danda (।): the sick-leave question answered with the leave figure.
+    "hindi-number-from-the-other-sentence": Sample("बीमारी की छुट्टी कितने दिन की है?", "बीमारी की छुट्टी 27 दिन है।",
+                                                   "12 दिन", HI_EVIDENCE),
 }
 LEXICAL = {
     #                                         EM   F1    recall claim  token
@@ -104,6 +116,17 @@ LEXICAL = {
     "thousands-separator-left-out":         (1.0, 1.0,   1.0,   1.0,   1.0),
     # "-5" in the evidence, "−5" (the minus sign) in the gold answer: one number, and "5" is not it.
     "sign-dropped":                         (0.0, 0.5,   0.5,   0.0,   0.5),
+    # 19 tokens, 3 of them the gold's (27 and the two of วัน). Read as 3 words (the first 21 characters one), the
+    # sentence scored F1 0.8 and faithfulness 2/3 (its "วัน" unsupported: the evidence glues it to "ต่อปี").
+    "thai-sentence":                        (0.0, 3 / 11, 1.0,  1.0,   1.0),
+    "thai-wrong-number":                    (0.0, 2 / 3, 2 / 3, 0.0,   2 / 3),
+    # Thai digits, Arabic-Indic digits: the same number as 27 (they scored as another word).
+    "thai-digits":                          (1.0, 1.0,   1.0,   1.0,   1.0),
+    "arabic-indic-digits":                  (1.0, 1.0,   1.0,   1.0,   1.0),
+    # 27 is in the first sentence, sick leave in the second: the claim is held to the first, whose match with
+    # the question (4 of the second's 5 words) anchors it at 0.8 + 0.2 x 4/5, as in "number-from-the-wrong-line"
+    # (read as one sentence, the paragraph supported it fully).
+    "hindi-number-from-the-other-sentence": (0.0, 0.25,  0.5,   0.8 + 0.2 * 4 / 5, 1.0),
 }
 LEXICAL_METRICS = [ExactMatch(), TokenF1(), AnswerRecall(), ClaimSupport(), TokenSupport()]
 
@@ -129,6 +152,11 @@ def test_text_helpers() -> None:
     assert stem("requests") == stem("requested") == "request"
     assert normalize_answer("«X‑200», ¿cuántos?") == "x200 cuántos"  # a non-breaking hyphen, Spanish marks
     assert normalize_answer("有27天") == "有 27 天"
+    # The Arabic decimal and thousands separators; the Tibetan tsheg and the Ethiopic wordspace part words.
+    assert normalize_answer("٣٫٥ كيلوواط، ١٬٤٥٠ دورة") == "3.5 كيلوواط 1450 دورة"
+    assert normalize_answer("ཁྱེད་རང་། ሰላም፡ልጆች።") == "ཁྱེད རང ሰላም ልጆች"
+    assert split_sentences("ما المدة؟ ٢٧ يوما. ثم") == ["ما المدة؟", "٢٧ يوما.", "ثم"]
+    assert split_sentences("ខ្ញុំទៅផ្សារ។ល្អ") == ["ខ្ញុំទៅផ្សារ។", "ល្អ"]  # Khmer: no space after its full stop
 
 
 # --- retrieval metrics: which chunks came back, from which documents -------------------------------------------

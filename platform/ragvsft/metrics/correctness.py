@@ -19,7 +19,8 @@ class ExactMatch:
     """
 
     name = "exact_match"
-    version = 3  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points and minus signs kept
+    version = 4  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points and minus signs kept;
+    # 4: digits of every script read as ASCII, Thai, Lao, Khmer and Burmese letters tokens
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
         return [float(normalize_answer(s.answer) == normalize_answer(s.gold_answer)) for s in samples]
@@ -47,7 +48,8 @@ class TokenF1:
     """
 
     name = "token_f1"
-    version = 3  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points and minus signs kept
+    version = 4  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points and minus signs kept;
+    # 4: digits of every script read as ASCII, Thai, Lao, Khmer and Burmese letters tokens
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
         return [token_f1(s.answer, s.gold_answer) for s in samples]
@@ -62,7 +64,8 @@ class AnswerRecall:
     """
 
     name = "answer_recall"
-    version = 3  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points and minus signs kept
+    version = 4  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points and minus signs kept;
+    # 4: digits of every script read as ASCII, Thai, Lao, Khmer and Burmese letters tokens
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
         scores: list[float | None] = []

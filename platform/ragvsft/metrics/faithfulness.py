@@ -89,7 +89,8 @@ class ClaimSupport:
     """
 
     name = "faithfulness"
-    version = 4  # cached scores of an earlier definition miss (see ``cache.CachedMetric``); 3, 4: as TokenF1's 2, 3
+    version = 5  # cached scores of an earlier definition miss (see ``cache.CachedMetric``); 3, 4: as TokenF1's 2, 3;
+    # 5: as TokenF1's 4, and sentences end at the stops of other scripts (the danda, the Arabic question mark)
     anchor_weight = 0.2
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
@@ -133,7 +134,8 @@ class TokenSupport:
     """
 
     name = "faithfulness_token_support"
-    version = 3  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points and minus signs kept
+    version = 4  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points and minus signs kept;
+    # 4: digits of every script read as ASCII, Thai, Lao, Khmer and Burmese letters tokens
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
         scores: list[float | None] = []

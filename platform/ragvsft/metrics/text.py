@@ -18,12 +18,27 @@ _IN_NUMBER = re.compile(r"(?<=\d)[.,](?=\d)|(?<![\w.,])[-\u2212](?=\d)")
 # Stand-ins (private use: not punctuation) while punctuation is dropped; they come back as "." and "-".
 _KEPT = {".": "\ue000", ",": "\ue000", "-": "\ue001", "\u2212": "\ue001"}
 _RESTORED = str.maketrans({"\ue000": ".", "\ue001": "-"})
+# Digits of every script (Arabic-Indic ٢٧, Devanagari २७, Thai ๒๗) are the ASCII digits they stand for, as the
+# Arabic decimal and thousands separators are "." and ",": "٢٧ يوما" and "27 يوما" give one answer. The signs
+# some scripts end a word with instead of a space (the Tibetan tsheg, the Ethiopic wordspace) are a space: dropped
+# as punctuation, they would join the words.
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+_SIGNS = str.maketrans({"\u066b": ".", "\u066c": ",", "\u0f0b": " ", "\u0f0c": " ", "\u1361": " "})
 # Chinese and Japanese write no spaces between words: each ideograph or kana is a token of its own (as in the
-# character-level F1 of Chinese reading-comprehension sets), or a whole sentence would be one token.
-_UNSPACED = re.compile("([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f])")
-# A sentence ends at . ! ? followed by a space, at the ideographic full stop and the full-width ! ? (written
-# without a space after them), or at a line end.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？｡])\s*|\n+")
+# character-level F1 of Chinese reading-comprehension sets), or a whole sentence would be one token. So do Thai,
+# Lao, Khmer and Burmese; there a token is a letter with the vowel and tone marks written on it (ที่ is one).
+_SOUTHEAST_ASIAN = [chr(c) for lo, hi in ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0xA9E0, 0xA9FF),
+                                          (0xAA60, 0xAA7F)) for c in range(lo, hi + 1)]
+_LETTERS = "".join(ch for ch in _SOUTHEAST_ASIAN if unicodedata.category(ch).startswith("L"))
+_MARKS = "".join(ch for ch in _SOUTHEAST_ASIAN if unicodedata.category(ch).startswith("M"))
+_UNSPACED = re.compile("([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]"
+                       f"|[{_LETTERS}][{_MARKS}]*)")
+# A sentence ends at . ! ? followed by a space (and at the other scripts' stops that are: the Arabic question mark,
+# the Urdu full stop, the Devanagari and Bengali danda, the Armenian, Ethiopic and Tibetan full stops), at the
+# stops written without a space after them (the ideographic full stop, the full-width ! ?, the Burmese and Khmer
+# full stops), or at a line end.
+_SENTENCE_END = re.compile(r"(?<=[.!?\u061f\u06d4\u0964\u0965\u0589\u1362\u1367\u0f0d])\s+"
+                           r"|(?<=[。！？｡\u104b\u17d4\u17d5])\s*|\n+")
 # Words that carry no checkable content: an answer made only of these asserts nothing.
 STOPWORDS = frozenset(
     "a an the and or but if of at by for with about to from in on into over under is are was were be been being "
@@ -36,15 +51,21 @@ STOPWORDS = frozenset(
 def normalize_answer(text: str) -> str:
     """SQuAD normalisation: lower case, no punctuation, no articles, single spaces; plus NFKC, accent-keeping,
     punctuation of every script dropped (« », ¿, 。) but a number's decimal point (a decimal comma read as one)
-    and minus sign, thousands separators dropped, and Chinese and Japanese characters spaced apart.
+    and minus sign, thousands separators dropped, digits of every script as ASCII digits, and the letters of scripts
+    written without spaces (Chinese, Japanese, Thai, Lao, Khmer, Burmese) spaced apart.
 
     Example:
         >>> normalize_answer("The  X-200's limit: 3.5 Bar, or 1,000 kPa, at −5 °C (3,5 bar).")
         'x200s limit 3.5 bar or 1000 kpa at -5 °c 3.5 bar'
         >>> normalize_answer("年假为二十七天。")
         '年 假 为 二 十 七 天'
+        >>> normalize_answer("ลาได้ ๒๗ วัน")
+        'ล า ไ ด้ 27 วั น'
     """
-    text = _THOUSANDS.sub("", unicodedata.normalize("NFKC", text).casefold())
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if not text.isascii():
+        text = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m[0])), text.translate(_SIGNS))
+    text = _THOUSANDS.sub("", text)
     text = _IN_NUMBER.sub(lambda m: _KEPT[m[0]], text)
     text = "".join(ch for ch in text if ch not in _PUNCT and (ch.isascii() or unicodedata.category(ch)[0] != "P"))
     text = text.translate(_RESTORED)
@@ -52,14 +73,14 @@ def normalize_answer(text: str) -> str:
 
 
 def spaced(text: str) -> str:
-    """``text`` with a space either side of each Chinese or Japanese character, so splitting on spaces finds words
-    in every script.
+    """``text`` with a space either side of each Chinese or Japanese character (each Thai, Lao, Khmer or Burmese
+    letter with its marks), so splitting on spaces finds words in every script.
 
     Example:
         >>> spaced("有27天").split()
         ['有', '27', '天']
     """
-    return _UNSPACED.sub(r" \1 ", text)
+    return text if text.isascii() else _UNSPACED.sub(r" \1 ", text)
 
 
 def tokens(text: str) -> list[str]:
@@ -94,5 +115,7 @@ def split_sentences(text: str) -> list[str]:
         ['Leave is 27 days.', 'Ask HR.', '- Notice: 10 days']
         >>> split_sentences("年假为二十七天。病假另计！")
         ['年假为二十七天。', '病假另计！']
+        >>> split_sentences("छुट्टी 27 दिन है। मानव संसाधन से पूछें।")
+        ['छुट्टी 27 दिन है।', 'मानव संसाधन से पूछें।']
     """
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
