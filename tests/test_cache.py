@@ -60,6 +60,8 @@ def test_scores_are_cached_per_metric_scorer_and_sample(tmp_path: Path) -> None:
     assert cache.scores.misses == 5
     f1.version += 1  # the metric's definition changed: its old scores are not reused
     assert metric.score(samples) == [1.0, 0.0] and cache.scores.misses == 7
+    # An answer accepted since: scored again, not the cached 0.
+    assert metric.score([Sample("q", "nine", "22 weeks", also_accept=("nine",))]) == [1.0]
 
 
 # A damaged cache file or entry: see test_damage_matrix.py (set aside and started anew; a bad entry is a miss).

@@ -68,6 +68,14 @@ def test_scores_and_summary() -> None:
     assert row["arm"] == "rag" and row["chunk_ids"] == "pump.md#0" and row["token_f1"] == 1.0
 
 
+def test_answers_the_question_file_also_accepts_are_scored_and_shown() -> None:
+    pair = QAPair("q1", "Max pressure?", "14 bar", ("pump.md",), "eval", (), also_accept=("fourteen bar",))
+    base, _ = answer(Arm(ARMS["base"], Scripted(closed="Fourteen bar.", with_context="")), [pair], PromptTemplate(),
+                     contexts=None, max_new_tokens=8)
+    (scored,) = score(base, [TokenF1()], {}, None)
+    assert scored.scores["token_f1"] == 1.0 and scored.row()["also_accept"] == "fourteen bar"
+
+
 def test_a_passage_retrieved_from_a_copy_of_the_source_counts_as_the_source() -> None:
     # hr.md saved twice: retrieval returns the passage once, from "hr (copy).md", naming hr.md among its copies.
     copied = {"q1": RETRIEVED["q1"], "q2": Retrieval((Hit(Chunk("hr (copy).md#0", "hr (copy).md", "Ines Marlow approves.",

@@ -138,6 +138,18 @@ def test_lexical_metrics_table(case: str) -> None:
     assert got == want, dict(zip([m.name for m in LEXICAL_METRICS], got))
 
 
+def test_other_accepted_answers_count_as_the_gold_answer_does() -> None:
+    # Scored against the best of the gold answer and also_accept, as SQuAD scores against its reference answers.
+    accepting = Sample(Q, "Fourteen bar.", "14 bar", EVIDENCE, also_accept=("fourteen bar", "1.4 MPa"))
+    partly = Sample(Q, "It is 1.4 MPa", "14 bar", EVIDENCE, also_accept=("fourteen bar", "1.4 MPa"))
+    wrong = Sample(Q, "20 bar", "14 bar", EVIDENCE, also_accept=("fourteen bar",))
+    scores = [[m.score([s])[0] for m in (ExactMatch(), TokenF1(), AnswerRecall())] for s in (accepting, partly, wrong)]
+    assert scores == [[1.0, 1.0, 1.0], [0.0, pytest.approx(2 / 3), 1.0], [0.0, 0.5, 0.5]]
+    # A gold answer of punctuation only gives no recall to score; an accepted answer does.
+    assert AnswerRecall().score([Sample(Q, "14 bar", "?", also_accept=("14 bar",)), Sample(Q, "14 bar", "?")]) == [
+        1.0, None]
+
+
 def test_faithfulness_needs_evidence() -> None:
     for metric in (ClaimSupport(), TokenSupport()):
         assert metric.score([Sample("q", "14 bar", "14 bar")]) == [None]
@@ -206,6 +218,12 @@ def test_semantic_similarity_table(minilm, case: str) -> None:
     answer, gold, low, high = SEMANTIC[case]
     value = SemanticSimilarity(minilm).score([Sample("q", answer, gold)])[0]
     assert low <= value <= high
+
+
+def test_semantic_similarity_takes_the_closest_accepted_answer(minilm) -> None:
+    alone, accepting = SemanticSimilarity(minilm).score([
+        Sample("q", "Economy class", "14 bar"), Sample("q", "Economy class", "14 bar", also_accept=("Economy class",))])
+    assert alone < 0.5 and accepting == pytest.approx(1.0, abs=1e-5)
 
 
 def test_semantic_similarity_orders_paraphrase_above_unrelated(minilm) -> None:

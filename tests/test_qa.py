@@ -34,6 +34,10 @@ BAD_INPUTS = [
                  "duplicate id 'x' (first used on line 1)", id="duplicate-id"),
     pytest.param('{"question": "Q?", "answer": "A", "split": "test"}\n', 1, "'split' must be", id="bad-split"),
     pytest.param('{"question": "Q?", "answer": "A", "tags": [1]}\n', 1, "'tags' must be a list", id="bad-tags"),
+    pytest.param('{"question": "Q?", "answer": "A", "also_accept": "B"}\n', 1,
+                 "'also_accept' must be a list of non-empty strings, got 'B'", id="also-accept-str"),
+    pytest.param('{"question": "Q?", "answer": "A", "also_accept": [" "]}\n', 1, "'also_accept' must be a list",
+                 id="also-accept-blank"),
     pytest.param('{"question": "Q?", "answer": "A", "anwser": "typo"}\n', 1, "unknown field(s) ['anwser']", id="unknown-field"),
     pytest.param('{"question": "Same  question", "answer": "A", "split": "train"}\n'
                  '{"question": "same question", "answer": "A", "split": "eval"}\n', 2,
@@ -111,11 +115,11 @@ def test_a_question_file_that_is_no_file_is_named_not_opened(tmp_path: Path) -> 
 def test_fields_are_read(tmp_path: Path) -> None:
     path = tmp_path / "qa.jsonl"
     row = {"id": "q7", "question": " Who? ", "answer": "Zoë", "sources": ["a.md", "b.md"], "split": "eval",
-           "tags": ["name", "multi_doc"]}
+           "tags": ["name", "multi_doc"], "also_accept": ["Zoë Ångström ", "Dr. Ångström"]}
     path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
     (qa,) = load_qa(path, document_ids=DOCS)
-    assert (qa.id, qa.question, qa.answer, qa.sources, qa.split, qa.tags, qa.line) == (
-        "q7", "Who?", "Zoë", ("a.md", "b.md"), "eval", ("name", "multi_doc"), 1)
+    assert (qa.id, qa.question, qa.answer, qa.sources, qa.split, qa.tags, qa.also_accept, qa.line) == (
+        "q7", "Who?", "Zoë", ("a.md", "b.md"), "eval", ("name", "multi_doc"), ("Zoë Ångström", "Dr. Ångström"), 1)
     assert qa.split_from_file
 
 
@@ -165,6 +169,15 @@ def test_a_question_sheet_saved_as_csv_reads_as_qa_jsonl_would(tmp_path: Path) -
         ("q2", "How long is leave?", "27 days", (), pairs[1].split, (), 5),
         ("q3", "Which form?", "HR-7", ("b.md",), "train", (), 6)]
     assert not pairs[1].split_from_file  # no split in its row: the seeded hash chose one
+
+
+def test_a_sheet_cell_of_other_accepted_answers_holds_one_a_line(tmp_path: Path) -> None:
+    # An answer may hold a ";" (a list of days), so only line breaks (Alt+Enter in Excel) part them.
+    sheet = tmp_path / "qa.csv"
+    sheet.write_text('question,answer,also_accept\nWhen is it open?,Mon; Wed,"Monday; Wednesday\n Mon, Wed "\n'
+                     "Who signs?,Zoë,\n", encoding="utf-8")
+    pairs = load_qa(sheet, document_ids=DOCS)
+    assert [q.also_accept for q in pairs] == [("Monday; Wednesday", "Mon, Wed"), ()]
 
 
 def test_a_question_sheet_under_a_title_reads_from_its_column_names(tmp_path: Path) -> None:

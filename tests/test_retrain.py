@@ -28,6 +28,8 @@ from conftest import SMALL_QA, write_corpus
 from ragvsft import releases, tracking
 from ragvsft.cli import app as cli
 from ragvsft.config import load_config
+from ragvsft.corpus import load_corpus
+from ragvsft.corpus_state import CorpusState, diff_states
 from ragvsft.lock import PassLock
 from ragvsft.pipelines import retrain as recipe
 from ragvsft.pipelines import serve
@@ -35,6 +37,18 @@ from ragvsft.pipelines.schedule import JOB_ID, start_scheduler
 
 TRAIN = [{"id": f"t{i}", "question": f"Training question {i} about leave?", "answer": "22 weeks",
           "sources": ["policies/leave.md"], "split": "train"} for i in range(3)]
+
+
+def test_answers_an_eval_question_also_accepts_change_it_and_a_training_questions_do_not(tmp_path: Path) -> None:
+    def state(also_accept: dict[str, list[str]]) -> CorpusState:
+        rows = [{**row, "also_accept": also_accept[row["id"]]} if row["id"] in also_accept else row
+                for row in [*SMALL_QA, *TRAIN]]
+        return CorpusState.of(load_corpus(write_corpus(tmp_path, qa=rows)), index_settings={}, adapter_settings={})
+
+    before = state({})
+    eval_changed = diff_states(before, state({"q1": ["twenty-two weeks"]}))
+    assert eval_changed.questions_modified == ("q1",) and not eval_changed.train_changed
+    assert diff_states(before, state({"t0": ["twenty-two weeks"]})).empty  # never scored: nothing to redo
 
 
 @dataclass

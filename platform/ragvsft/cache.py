@@ -190,9 +190,18 @@ class CachedMetric:
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
         return _read_through(
-            [digest("score", self.name, getattr(self.inner, "version", 1), self.scorer, asdict(s)) for s in samples],
+            [digest("score", self.name, getattr(self.inner, "version", 1), self.scorer, _fields(s)) for s in samples],
             partial(self.cache.get_scores, self.name), partial(self.cache.put_scores, self.name), self.cache.scores,
             lambda missing: self.inner.score([samples[i] for i in missing]))
+
+
+def _fields(sample: Sample) -> dict[str, Any]:
+    """A sample's fields for its cache key; ``also_accept`` only where it holds answers, so the scores cached before
+    the field existed stay found."""
+    fields = asdict(sample)
+    if not sample.also_accept:
+        del fields["also_accept"]
+    return fields
 
 
 def _read_through(keys: list[str], get: Callable[[list[str]], dict[str, Any]],

@@ -41,7 +41,11 @@ class CorpusState:
         """The state of ``corpus`` under the given settings (any JSON-able values; only their hash is kept)."""
         return cls(
             documents={d.id: _sha(d.text) for d in corpus.documents},
-            questions={q.id: _sha([q.question, q.answer, list(q.sources), q.split, list(q.tags)]) for q in corpus.qa},
+            # also_accept only where it holds answers (so states saved before it existed read the same questions)
+            # and only for eval questions: a training question's other answers are never read.
+            questions={q.id: _sha([q.question, q.answer, list(q.sources), q.split, list(q.tags)]
+                                  + ([list(q.also_accept)] if q.also_accept and q.split == "eval" else []))
+                       for q in corpus.qa},
             train_ids=tuple(q.id for q in corpus.split("train")),
             index_settings=_sha(index_settings), adapter_settings=_sha(adapter_settings))
 

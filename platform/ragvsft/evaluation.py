@@ -69,6 +69,7 @@ class EvalRecord:
     new_tokens: int
     scores: Mapping[str, float | None] = field(default_factory=dict)
     prompt_tokens: int = 0  # tokens the model read: question, passages, examples
+    also_accept: tuple[str, ...] = ()  # other answers that count as correct
 
     @property
     def latency_ms(self) -> float:
@@ -77,7 +78,8 @@ class EvalRecord:
     def row(self) -> dict[str, Any]:
         """Flat dict for an MLflow table."""
         return {"arm": self.arm, "id": self.qa_id, "question": self.question, "gold_answer": self.gold_answer,
-                "answer": self.answer, "tags": ", ".join(self.tags), "chunk_ids": ", ".join(self.chunk_ids),
+                "also_accept": "\n".join(self.also_accept), "answer": self.answer, "tags": ", ".join(self.tags),
+                "chunk_ids": ", ".join(self.chunk_ids),
                 "latency_ms": round(self.latency_ms, 1), "prompt_tokens": self.prompt_tokens,
                 "new_tokens": self.new_tokens,
                 **{k: (None if v is None else round(v, 4)) for k, v in self.scores.items()}}
@@ -139,7 +141,7 @@ def answer(
         EvalRecord(arm=arm.name, qa_id=qa.id, question=qa.question, gold_answer=qa.answer, answer=gen.text, tags=qa.tags,
                    sources=qa.sources, chunk_ids=tuple(h.chunk.id for h in ctx.hits) if ctx else (),
                    retrieval_ms=ctx.ms if ctx else 0.0, generation_ms=gen.latency_ms, new_tokens=gen.new_tokens,
-                   prompt_tokens=gen.prompt_tokens)
+                   prompt_tokens=gen.prompt_tokens, also_accept=qa.also_accept)
         for qa, ctx, gen in zip(questions, passages, generations)
     ]
     return records, throughput(generations)
@@ -171,7 +173,8 @@ def score(
     samples = []
     for r in records:
         doc_ids = tuple(h.doc_for(r.sources) for h in contexts[r.qa_id].hits) if r.chunk_ids and contexts else ()
-        samples.append(Sample(r.question, r.answer, r.gold_answer, evidence.get(r.qa_id, ()), doc_ids, r.sources))
+        samples.append(Sample(r.question, r.answer, r.gold_answer, evidence.get(r.qa_id, ()), doc_ids, r.sources,
+                              r.also_accept))
     columns = {m.name: m.score(samples) for m in metrics}
     return [replace(r, scores={name: values[i] for name, values in columns.items()}) for i, r in enumerate(records)]
 

@@ -2,8 +2,9 @@
 
 One JSON object per line: ``question`` and ``answer`` (required strings),
 optional ``id``, ``sources`` (document ids), ``split`` ("train" | "eval"),
-``tags`` and ``provenance`` (an object of strings; ``ragvsft synthesize``
-records its labeller, prompt version and chunk there). Or a spreadsheet, saved
+``tags``, ``also_accept`` (other answers that count as correct) and
+``provenance`` (an object of strings; ``ragvsft synthesize`` records its
+labeller, prompt version and chunk there). Or a spreadsheet, saved
 as ``qa.csv`` or kept as ``qa.xlsx``, the same fields as columns (:func:`sheet_objects`). Lines
 without ``split`` are assigned one by a seeded hash of the question text, so
 the split is stable when lines are added or reordered and identical questions
@@ -30,7 +31,7 @@ from ragvsft.xlsx_text import visible_sheets
 
 Split = Literal["train", "eval"]
 SPLITS: tuple[Split, ...] = ("train", "eval")
-_FIELDS = {"id", "question", "answer", "sources", "split", "tags", "provenance"}
+_FIELDS = {"id", "question", "answer", "sources", "split", "tags", "also_accept", "provenance"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,9 @@ class QAPair:
     line: int = 0  # 1-based line in its file, for error messages
     file: Path = Path("qa.jsonl")  # the file it was read from (qa.jsonl, or qa.synthetic.jsonl)
     provenance: tuple[tuple[str, str], ...] = ()  # for synthesised pairs: labeller, prompt version, chunk id
+    # Other answers that count as correct ("twenty-seven days", "Dr. Ines Marlow"): the correctness metrics score an
+    # answer against the best of these and ``answer``; fine-tuning learns ``answer`` alone.
+    also_accept: tuple[str, ...] = ()
 
 
 def normalize_question(text: str) -> str:
@@ -198,6 +202,8 @@ def _read_file(path: Path, known: set[str], first_use: dict[str, tuple[Path, int
                 line=number,
                 file=path,
                 provenance=_provenance(obj.get("provenance", {}), path, number),
+                also_accept=tuple(a.strip() for a in _string_list(obj.get("also_accept", []), "also_accept", path,
+                                                                   number)),
             )
         )
     if not pairs:
@@ -206,13 +212,15 @@ def _read_file(path: Path, known: set[str], first_use: dict[str, tuple[Path, int
 
 
 _LIST_CELL = re.compile(r"\s*[;\n]\s*")  # several sources or tags in one cell: "a.md; b.md", or a line each
+_ANSWERS_CELL = re.compile(r"\s*\n\s*")  # several answers a line each: an answer may hold a ";" ("Mon; Wed")
 
 
 def sheet_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line, object) for each row of a question sheet (``qa.csv``, a spreadsheet saved as CSV, or ``qa.xlsx``, its
     sheet holding the questions): a row names the fields (those of a ``qa.jsonl`` object, in any case): the first,
     or the first naming ``question`` and ``answer`` of the first :data:`HEADER_ROWS`, below a title and notes, which
-    are not read. A cell holds a field's value (``sources`` and ``tags`` several, separated by ";" or line breaks),
+    are not read. A cell holds a field's value (``sources`` and ``tags`` several, separated by ";" or line breaks;
+    ``also_accept`` several, a line each),
     an empty cell leaves its field out, and a column without a name (notes) is not read. Problems name the file and
     line (in a workbook, the row's number), as ``qa.jsonl``'s do."""
     workbook = path.suffix.lower() == ".xlsx"
@@ -232,7 +240,8 @@ def sheet_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         if missing := [field for field in ("question", "answer") if field not in named]:
             raise CorpusError(path, f"the first row names no {' or '.join(map(repr, missing))} column, nor does a row "
                                     f"below it (of the first {HEADER_ROWS}); one row names the columns (question, "
-                                    "answer, and any of id, sources, split, tags), the first or the one under a title",
+                                    "answer, and any of id, sources, split, tags, also_accept), the first or the one "
+                                    "under a title",
                               line=header_line)
         for line, row in itertools.chain(first[at + 1:], rows):
             # In CSV, a cell past the named ones is a delimiter inside an unquoted cell; a workbook has no such slip.
@@ -241,9 +250,9 @@ def sheet_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                                   line=line)
             obj: dict[str, Any] = {names[column]: cell for column, cell in row.items()
                                    if names.get(column) and cell.strip()}
-            for field in ("sources", "tags"):
+            for field, separator in (("sources", _LIST_CELL), ("tags", _LIST_CELL), ("also_accept", _ANSWERS_CELL)):
                 if field in obj:
-                    obj[field] = [value for value in _LIST_CELL.split(obj[field].strip()) if value]
+                    obj[field] = [value for value in separator.split(obj[field].strip()) if value]
             if obj:  # a blank row (a spacer, the sheet's end) is no question
                 yield line, obj
     except TableProblem as exc:

@@ -26,6 +26,12 @@ class Sample:
     evidence: tuple[str, ...] = ()
     retrieved_doc_ids: tuple[str, ...] = ()  # empty for closed-book arms
     sources: tuple[str, ...] = ()
+    also_accept: tuple[str, ...] = ()  # other answers that count as correct (qa.jsonl's ``also_accept``)
+
+    @property
+    def golds(self) -> tuple[str, ...]:
+        """Every answer that counts as correct: the gold answer first."""
+        return (self.gold_answer, *self.also_accept)
 
 
 class Metric(Protocol):
