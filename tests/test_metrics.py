@@ -47,6 +47,8 @@ TH_EVIDENCE = ("พนักงานมีวันลาพักร้อน 
 TH_Q = "พนักงานมีวันลาพักร้อนกี่วัน"  # how many days of vacation do employees have?
 HI_EVIDENCE = ("कर्मचारियों को हर साल 27 दिन की छुट्टी मिलती है। बीमारी की छुट्टी 12 दिन है।",)  # 27 days; sick leave 12
 AR_EVIDENCE = ("يحصل الموظفون على 27 يوما من الإجازة السنوية.",)  # employees get 27 days of annual leave
+KO_EVIDENCE = ("직원은 매년 27일의 유급 휴가를 받습니다. 병가는 별도입니다.",)  # 27 days' paid leave a year; sick leave apart
+KO_Q = "직원은 휴가를 며칠 받습니까?"  # how many days of leave do employees get?
 POWER = "How much power does the X-200 motor draw?"
 
 CASES = {
@@ -72,11 +74,15 @@ CASES = {
     "decimal-comma": Sample(POWER, "3,5 kW", "3.5 kW", MOTOR),
     "thousands-separator-left-out": Sample("How fast does the X-200 motor turn?", "1450 rpm", "1,450 rpm", MOTOR),
     "sign-dropped": Sample("What is the lowest storage temperature?", "5 °C", "−5 °C", ("Store at no less than -5 °C.",)),
+    "unit-written-onto-its-number": Sample(POWER, "3.5kW", "3.5 kW", MOTOR),
     # Thai writes no spaces between words either: each letter with its marks is a token (ที่ one, not three).
     "thai-sentence": Sample(TH_Q, "พนักงานมีวันลาพักร้อน 27 วัน", "27 วัน", TH_EVIDENCE),
     "thai-wrong-number": Sample(TH_Q, "30 วัน", "27 วัน", TH_EVIDENCE),
     "thai-digits": Sample(TH_Q, "๒๗ วัน", "27 วัน", TH_EVIDENCE),
     "arabic-indic-digits": Sample("كم يوما من الإجازة السنوية يحصل الموظفون؟", "٢٧ يوما", "27 يوما", AR_EVIDENCE),
+    # Korean writes particles and endings onto words: "27일입니다" is "it is 27 days".
+    "korean-sentence": Sample(KO_Q, "휴가는 27일입니다.", "27일", KO_EVIDENCE),
+    "korean-wrong-number": Sample(KO_Q, "30일입니다.", "27일", KO_EVIDENCE),
     # Hindi ends sentences with the danda (।): the sick-leave question answered with the leave figure.
     "hindi-number-from-the-other-sentence": Sample("बीमारी की छुट्टी कितने दिन की है?", "बीमारी की छुट्टी 27 दिन है।",
                                                    "12 दिन", HI_EVIDENCE),
@@ -116,6 +122,8 @@ LEXICAL = {
     "thousands-separator-left-out":         (1.0, 1.0,   1.0,   1.0,   1.0),
     # "-5" in the evidence, "−5" (the minus sign) in the gold answer: one number, and "5" is not it.
     "sign-dropped":                         (0.0, 0.5,   0.5,   0.0,   0.5),
+    # "3.5kW" was one word, shared with neither the gold answer nor the evidence: 0 everywhere.
+    "unit-written-onto-its-number":         (1.0, 1.0,   1.0,   1.0,   1.0),
     # 19 tokens, 3 of them the gold's (27 and the two of วัน). Read as 3 words (the first 21 characters one), the
     # sentence scored F1 0.8 and faithfulness 2/3 (its "วัน" unsupported: the evidence glues it to "ต่อปี").
     "thai-sentence":                        (0.0, 3 / 11, 1.0,  1.0,   1.0),
@@ -123,6 +131,11 @@ LEXICAL = {
     # Thai digits, Arabic-Indic digits: the same number as 27 (they scored as another word).
     "thai-digits":                          (1.0, 1.0,   1.0,   1.0,   1.0),
     "arabic-indic-digits":                  (1.0, 1.0,   1.0,   1.0,   1.0),
+    # Read as words, the right answer shared none with "27일" (the evidence's "27일의" none with either): 0 on
+    # every metric. As syllables: 8 tokens, 2 the gold's; what it adds (는 27 일 입 다) 3/5 in the evidence
+    # (its particles differ).
+    "korean-sentence":                      (0.0, 0.4,   1.0,   0.6,   1.0),
+    "korean-wrong-number":                  (0.0, 2 / 7, 0.5,   0.0,   0.8),
     # 27 is in the first sentence, sick leave in the second: the claim is held to the first, whose match with
     # the question (4 of the second's 5 words) anchors it at 0.8 + 0.2 x 4/5, as in "number-from-the-wrong-line"
     # (read as one sentence, the paragraph supported it fully).
@@ -164,6 +177,8 @@ def test_text_helpers() -> None:
     assert stem("requests") == stem("requested") == "request"
     assert normalize_answer("«X‑200», ¿cuántos?") == "x200 cuántos"  # a non-breaking hyphen, Spanish marks
     assert normalize_answer("有27天") == "有 27 天"
+    assert normalize_answer("12V, 100mm, 2.4GHz, 500mAh, -5°C") == "12 v 100 mm 2.4 ghz 500 mah -5 °c"
+    assert normalize_answer("Room 5a on the 2nd floor, 3x a week in the 1990s") == "room 5a on 2nd floor 3x week in 1990s"
     # The Arabic decimal and thousands separators; the Tibetan tsheg and the Ethiopic wordspace part words.
     assert normalize_answer("٣٫٥ كيلوواط، ١٬٤٥٠ دورة") == "3.5 كيلوواط 1450 دورة"
     assert normalize_answer("ཁྱེད་རང་། ሰላም፡ልጆች።") == "ཁྱེད རང ሰላም ልጆች"

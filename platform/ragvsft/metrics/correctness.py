@@ -21,7 +21,7 @@ class ExactMatch:
 
     name = "exact_match"
     version = 4  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points and minus signs kept;
-    # 4: digits of every script read as ASCII, Thai, Lao, Khmer and Burmese letters tokens
+    # 4: digits of every script read as ASCII, Thai, Lao, Khmer and Burmese letters and Korean syllables tokens
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
         return [float(normalize_answer(s.answer) in {normalize_answer(g) for g in s.golds}) for s in samples]
@@ -51,7 +51,7 @@ class TokenF1:
 
     name = "token_f1"
     version = 4  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points and minus signs kept;
-    # 4: digits of every script read as ASCII, Thai, Lao, Khmer and Burmese letters tokens
+    # 4: digits of every script read as ASCII, Thai, Lao, Khmer and Burmese letters and Korean syllables tokens
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
         return [max(token_f1(s.answer, g) for g in s.golds) for s in samples]
@@ -68,7 +68,7 @@ class AnswerRecall:
 
     name = "answer_recall"
     version = 4  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points and minus signs kept;
-    # 4: digits of every script read as ASCII, Thai, Lao, Khmer and Burmese letters tokens
+    # 4: digits of every script read as ASCII, Thai, Lao, Khmer and Burmese letters and Korean syllables tokens
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
         scores: list[float | None] = []

@@ -135,7 +135,7 @@ class TokenSupport:
 
     name = "faithfulness_token_support"
     version = 4  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points and minus signs kept;
-    # 4: digits of every script read as ASCII, Thai, Lao, Khmer and Burmese letters tokens
+    # 4: digits of every script read as ASCII, Thai, Lao, Khmer and Burmese letters and Korean syllables tokens
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
         scores: list[float | None] = []

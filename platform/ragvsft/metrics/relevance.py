@@ -42,7 +42,7 @@ class AnswerRelevance:
 
     name = "answer_relevance"
     version = 5  # cached scores of the plain cosine (1) not reused; 3: words of every script; 4: numbers' points, signs;
-    # 5: digits of every script, Thai, Lao, Khmer and Burmese letters
+    # 5: digits of every script, Thai, Lao, Khmer and Burmese letters, Korean syllables
     requires = ("embedder",)
 
     def __init__(self, embedder: Embedder) -> None:

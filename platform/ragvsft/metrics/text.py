@@ -15,6 +15,12 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b")
 # (German, French: "3,5 bar"), read as the point it stands for.
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _IN_NUMBER = re.compile(r"(?<=\d)[.,](?=\d)|(?<![\w.,])[-\u2212](?=\d)")
+# A unit written onto its number ("3.5kW", "12V", "100mm", "-5°C") is the unit written after a space: one answer
+# either way. Units only: other letters after a number make a label or a word ("5a", "2nd", "3x", "1990s"), kept
+# whole.
+_UNIT_AFTER_NUMBER = re.compile(
+    r"(?<=\d)(?=(?:[mckμnu]?m[23]?|in|ft|mi|[mk]?g|lbs?|oz|ms|sec|min|hrs?|h|[kmg]?wh?|kj|kcal|j|[km]?v|m?ah|ma"
+    r"|[khm]?pa|m?bar|psi|[kmg]?hz|[kmgt]i?b|[kmg]bps|[mcd]?l|rpm|dpi|px|pt|°[cf]?)(?!\w))")
 # Stand-ins (private use: not punctuation) while punctuation is dropped; they come back as "." and "-".
 _KEPT = {".": "\ue000", ",": "\ue000", "-": "\ue001", "\u2212": "\ue001"}
 _RESTORED = str.maketrans({"\ue000": ".", "\ue001": "-"})
@@ -27,11 +33,14 @@ _SIGNS = str.maketrans({"\u066b": ".", "\u066c": ",", "\u0f0b": " ", "\u0f0c": "
 # Chinese and Japanese write no spaces between words: each ideograph or kana is a token of its own (as in the
 # character-level F1 of Chinese reading-comprehension sets), or a whole sentence would be one token. So do Thai,
 # Lao, Khmer and Burmese; there a token is a letter with the vowel and tone marks written on it (ที่ is one).
+# Korean spaces its words but writes particles and endings onto them ("27일입니다", "it is 27 days"): each Hangul
+# syllable is a token too, as KorQuAD's F1 counts them, or that correct answer would share no word with "27일".
 _SOUTHEAST_ASIAN = [chr(c) for lo, hi in ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0xA9E0, 0xA9FF),
                                           (0xAA60, 0xAA7F)) for c in range(lo, hi + 1)]
 _LETTERS = "".join(ch for ch in _SOUTHEAST_ASIAN if unicodedata.category(ch).startswith("L"))
 _MARKS = "".join(ch for ch in _SOUTHEAST_ASIAN if unicodedata.category(ch).startswith("M"))
-_UNSPACED = re.compile("([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]"
+_UNSPACED = re.compile("([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+                       "\uac00-\ud7a3\u3131-\u318e]"
                        f"|[{_LETTERS}][{_MARKS}]*)")
 # A sentence ends at . ! ? followed by a space (and at the other scripts' stops that are: the Arabic question mark,
 # the Urdu full stop, the Devanagari and Bengali danda, the Armenian, Ethiopic and Tibetan full stops), at the
@@ -51,11 +60,12 @@ STOPWORDS = frozenset(
 def normalize_answer(text: str) -> str:
     """SQuAD normalisation: lower case, no punctuation, no articles, single spaces; plus NFKC, accent-keeping,
     punctuation of every script dropped (« », ¿, 。) but a number's decimal point (a decimal comma read as one)
-    and minus sign, thousands separators dropped, digits of every script as ASCII digits, and the letters of scripts
-    written without spaces (Chinese, Japanese, Thai, Lao, Khmer, Burmese) spaced apart.
+    and minus sign, thousands separators dropped, a unit written onto its number spaced from it, digits of every
+    script as ASCII digits, and the letters of scripts written without spaces (Chinese, Japanese, Thai, Lao, Khmer,
+    Burmese) and Korean syllables spaced apart.
 
     Example:
-        >>> normalize_answer("The  X-200's limit: 3.5 Bar, or 1,000 kPa, at −5 °C (3,5 bar).")
+        >>> normalize_answer("The  X-200's limit: 3.5 Bar, or 1,000 kPa, at −5 °C (3,5bar).")
         'x200s limit 3.5 bar or 1000 kpa at -5 °c 3.5 bar'
         >>> normalize_answer("年假为二十七天。")
         '年 假 为 二 十 七 天'
@@ -65,7 +75,7 @@ def normalize_answer(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     if not text.isascii():
         text = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m[0])), text.translate(_SIGNS))
-    text = _THOUSANDS.sub("", text)
+    text = _UNIT_AFTER_NUMBER.sub(" ", _THOUSANDS.sub("", text))
     text = _IN_NUMBER.sub(lambda m: _KEPT[m[0]], text)
     text = "".join(ch for ch in text if ch not in _PUNCT and (ch.isascii() or unicodedata.category(ch)[0] != "P"))
     text = text.translate(_RESTORED)
@@ -73,8 +83,8 @@ def normalize_answer(text: str) -> str:
 
 
 def spaced(text: str) -> str:
-    """``text`` with a space either side of each Chinese or Japanese character (each Thai, Lao, Khmer or Burmese
-    letter with its marks), so splitting on spaces finds words in every script.
+    """``text`` with a space either side of each Chinese or Japanese character or Korean syllable (each Thai, Lao,
+    Khmer or Burmese letter with its marks), so splitting on spaces finds words in every script.
 
     Example:
         >>> spaced("有27天").split()
