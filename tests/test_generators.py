@@ -123,6 +123,9 @@ def test_truncate_at_stop() -> None:
     assert truncate_at_stop("no stop here ", ["###"]) == "no stop here"
     assert truncate_at_stop("a b", []) == "a b"
     assert truncate_at_stop("a b", [""]) == "a b"
+    # Stopped at the token limit inside a character: its half (decoded as U+FFFD) is no part of the answer.
+    assert truncate_at_stop("휴가는 27일입니\ufffd", ["\n"]) == "휴가는 27일입니"
+    assert truncate_at_stop("a \ufffd b", []) == "a \ufffd b"  # one the text holds stays
 
 
 def test_chat_template_renders_the_prompt(gen: HFGenerator, chatty_lm_dir: Path) -> None:

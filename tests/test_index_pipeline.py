@@ -333,6 +333,12 @@ def test_check_warns_when_the_questions_are_in_another_language_than_the_package
     assert ("warning: the questions do not read as English (only 2% of their 135 words are common English ones such as "
             "'the', 'of', 'is'; English prose has 25-50 %), and index.embedder 'all-MiniLM-L6-v2' and model.base_model "
             "'SmolLM2-135M-Instruct' are English models") in " ".join(result.output.split())
+    # A dozen questions in Chinese: each character a word, as the metrics count them (they were a word each: too
+    # few to judge, no warning).
+    chinese = [{"question": f"新员工第{n}年有多少天带薪年假？", "answer": "27天", "split": "eval"} for n in range(12)]
+    corpus = write_corpus(tmp_path / "zh", {"leave.md": "新员工每年有27天带薪年假。"}, chinese)
+    result = runner.invoke(app, ["check", str(experiment(tmp_path, corpus, extra='[evaluate]\narms = ["rag"]\n'))])
+    assert "the questions do not read as English (only 0% of their 156 words" in " ".join(result.output.split())
     # The same questions in English: no warning.
     english = [{"question": f"How many days of leave does a new colleague get in year {n}?", "answer": "27 days",
                 "split": "eval"} for n in range(14)]

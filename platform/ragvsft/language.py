@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ragvsft.metrics.text import STOPWORDS
+from ragvsft.metrics.text import STOPWORDS, spaced
 
 ENGLISH_SHARE = 0.15  # under this share of English function words, text is not English prose
 ENOUGH_WORDS = 100  # fewer words than this say too little to judge
@@ -20,13 +20,17 @@ _WORDS = re.compile(r"[^\W\d_]+")
 
 
 def english_word_share(texts: Iterable[str]) -> tuple[float, int]:
-    """(share of the words of ``texts`` that are common English function words, how many words there are).
+    """(share of the words of ``texts`` that are common English function words, how many words there are). In
+    scripts written without spaces each character counts as a word, as the metrics count them (a question in
+    Chinese is a dozen words, not one).
 
     Example:
         >>> english_word_share(["Leave is booked in the portal."])
         (0.5, 6)
         >>> english_word_share(["Der Urlaub wird im Portal beantragt."])[0]
         0.0
+        >>> english_word_share(["年假有几天？"])
+        (0.0, 5)
     """
-    words = [word for text in texts for word in _WORDS.findall(text.casefold())]
+    words = [word for text in texts for word in _WORDS.findall(spaced(text.casefold()))]
     return (sum(word in STOPWORDS for word in words) / len(words) if words else 0.0), len(words)

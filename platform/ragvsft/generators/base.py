@@ -51,18 +51,25 @@ class Generator(Protocol):
 
 
 def truncate_at_stop(text: str, stop: Sequence[str]) -> str:
-    """``text`` cut at its earliest stop string, whitespace stripped.
+    """``text`` cut at its earliest stop string, whitespace stripped, and without a character cut in half at its end.
 
     Leading whitespace is skipped before searching, so a model that opens its
     answer with a newline is not cut to an empty answer by a ``"\\n"`` stop.
+    An answer stopped at its token limit may end in part of a character (a
+    Korean syllable, a Chinese character or an emoji is three or four bytes,
+    which a byte-level vocabulary may split across tokens), decoded as one
+    U+FFFD: it is left out.
 
     Example:
         >>> truncate_at_stop("\\n 22 weeks.\\nQuestion: next", ["Question:", "\\n"])
         '22 weeks.'
+        >>> truncate_at_stop("휴가는 27일입니\\ufffd", [])
+        '휴가는 27일입니'
     """
     text = text.lstrip()
     cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=len(text))
-    return text[:cut].strip()
+    text = text[:cut].strip()
+    return text[:-1].rstrip() if text.endswith("\ufffd") else text  # one: an unfinished character decodes as one
 
 
 def hits_stop(text: str, stop: Sequence[str]) -> bool:
