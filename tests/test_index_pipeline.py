@@ -269,11 +269,15 @@ def test_check_names_gold_answers_their_sources_do_not_hold(tmp_path: Path) -> N
                             "split": "eval"},
                            {"question": "When are laptops replaced?", "answer": "every 4 years", "sources": ["a.md"],
                             "split": "eval"},
-                           {"question": "Is it paid?", "answer": "Yes", "sources": ["b.md"], "split": "eval"}])
+                           {"question": "Is it paid?", "answer": "Yes", "sources": ["b.md"], "split": "eval"},
+                           # Written otherwise in its source, as an answer it also accepts: in its source.
+                           {"question": "How often is the fleet replaced?", "answer": "4 yrs",
+                            "also_accept": ["four years"], "sources": ["c.md"], "split": "eval"}])
+    (corpus / "docs" / "c.md").write_text("Vans are replaced every four years.", encoding="utf-8")
     result = runner.invoke(app, ["check", str(experiment(tmp_path, corpus, extra='[evaluate]\narms = ["rag"]\n'))])
     assert result.exit_code == 0, result.output
-    # "Yes" makes no claim of its own to look for: 2 answers are checked, 1 is missing from its source.
-    assert (f"warning: 1 of 2 gold answers with sources are mostly not in those documents (under half their words): "
+    # "Yes" makes no claim of its own to look for: 3 answers are checked, 1 is missing from its source.
+    assert (f"warning: 1 of 3 gold answers with sources are mostly not in those documents (under half their words): "
             f"{corpus / 'qa.jsonl'}:2 ('every 4 years' in a.md); check their sources") in " ".join(result.output.split())
 
 

@@ -131,14 +131,16 @@ def answers_not_in_sources(corpus: Corpus) -> list[str]:
     """A warning naming the questions whose gold answer is mostly absent from the documents their ``sources``
     name: a source shifted by a line in a spreadsheet export, or an answer from elsewhere. hit@k and the
     closed-book arms' faithfulness take the sources as the truth, so they would measure against the wrong
-    document without a word said. Each document's words are read once, however many questions name it."""
+    document without a word said. An answer the question also accepts, found there, will do ("twenty-seven days"
+    where the gold answer says "27 days"). Each document's words are read once, however many questions name it."""
     texts = {d.id: d.text for d in corpus.documents}
     words = functools.cache(lambda doc_id: claim_words(texts[doc_id]))
     named, absent = 0, []
     for pair in corpus.qa:
-        if pair.sources and (answer := claim_words(pair.answer)):
+        if pair.sources and (forms := [w for a in (pair.answer, *pair.also_accept) if (w := claim_words(a))]):
             named += 1
-            if len(answer & set().union(*map(words, pair.sources))) < ANSWER_IN_SOURCES * len(answer):
+            found = set().union(*map(words, pair.sources))
+            if all(len(form & found) < ANSWER_IN_SOURCES * len(form) for form in forms):
                 absent.append(pair)
     if not absent:
         return []
