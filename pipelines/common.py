@@ -50,8 +50,10 @@ def load_experiment_corpus(config: ExperimentConfig, console: Console) -> Corpus
         raise CorpusError(skipped[0].path, f"{skipped[0].reason} (strict_corpus = true: {len(skipped)} file(s) "
                                            "skipped in docs/ are errors; fix them or set strict_corpus = false)")
     print_reading(corpus.docs, console)
+    accepting = sum(bool(q.also_accept) for q in corpus.split("eval"))  # so a user sees the field was read
     console.print(f"corpus [bold]{escape(corpus.name)}[/]: {escape(documents_count(corpus.docs))}, "
-                  f"{len(corpus.split('train'))} train / {len(corpus.split('eval'))} eval questions")
+                  f"{len(corpus.split('train'))} train / {len(corpus.split('eval'))} eval questions"
+                  + (f" ({accepting} with also_accept)" if accepting else ""))
     return corpus
 
 

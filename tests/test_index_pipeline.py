@@ -276,6 +276,7 @@ def test_check_names_gold_answers_their_sources_do_not_hold(tmp_path: Path) -> N
     (corpus / "docs" / "c.md").write_text("Vans are replaced every four years.", encoding="utf-8")
     result = runner.invoke(app, ["check", str(experiment(tmp_path, corpus, extra='[evaluate]\narms = ["rag"]\n'))])
     assert result.exit_code == 0, result.output
+    assert "corpus c: 3 documents, 0 train / 4 eval questions (1 with also_accept)" in result.output
     # "Yes" makes no claim of its own to look for: 3 answers are checked, 1 is missing from its source.
     assert (f"warning: 1 of 3 gold answers with sources are mostly not in those documents (under half their words): "
             f"{corpus / 'qa.jsonl'}:2 ('every 4 years' in a.md); check their sources") in " ".join(result.output.split())

@@ -43,6 +43,7 @@ WHO = "Who takes requests?"
 ZH_EVIDENCE = ("员工每年享有27天带薪年假。病假另行计算！\n申请交给人力资源部。",)  # leave: 27 days; sick leave apart
 ZH_Q = "员工每年有多少天年假？"  # how many days of annual leave?
 MOTOR = ("The X-200 motor draws 3.5 kW at 1,450 rpm.",)
+APPROVAL, APPROVAL_TIME = "How long does approval take?", ("Approval takes 10–20 days.",)
 TH_EVIDENCE = ("พนักงานมีวันลาพักร้อน 27 วันต่อปี\nลาป่วยคิดแยกต่างหาก",)  # 27 days' vacation a year; sick leave apart
 TH_Q = "พนักงานมีวันลาพักร้อนกี่วัน"  # how many days of vacation do employees have?
 HI_EVIDENCE = ("कर्मचारियों को हर साल 27 दिन की छुट्टी मिलती है। बीमारी की छुट्टी 12 दिन है।",)  # 27 days; sick leave 12
@@ -75,6 +76,8 @@ CASES = {
     "thousands-separator-left-out": Sample("How fast does the X-200 motor turn?", "1450 rpm", "1,450 rpm", MOTOR),
     "sign-dropped": Sample("What is the lowest storage temperature?", "5 °C", "−5 °C", ("Store at no less than -5 °C.",)),
     "unit-written-onto-its-number": Sample(POWER, "3.5kW", "3.5 kW", MOTOR),
+    "range-in-words": Sample(APPROVAL, "10 to 20 days", "10-20 days", APPROVAL_TIME),
+    "range-read-as-one-number": Sample(APPROVAL, "1020 days", "10-20 days", APPROVAL_TIME),
     # Thai writes no spaces between words either: each letter with its marks is a token (ที่ one, not three).
     "thai-sentence": Sample(TH_Q, "พนักงานมีวันลาพักร้อน 27 วัน", "27 วัน", TH_EVIDENCE),
     "thai-wrong-number": Sample(TH_Q, "30 วัน", "27 วัน", TH_EVIDENCE),
@@ -124,6 +127,10 @@ LEXICAL = {
     "sign-dropped":                         (0.0, 0.5,   0.5,   0.0,   0.5),
     # "3.5kW" was one word, shared with neither the gold answer nor the evidence: 0 everywhere.
     "unit-written-onto-its-number":         (1.0, 1.0,   1.0,   1.0,   1.0),
+    # A range is two numbers: "10-20" was read as "1020" (so "1020 days" scored exact, faithful where the evidence
+    # says "10–20", and "10 to 20 days" shared one word with it).
+    "range-in-words":                       (0.0, 6 / 7, 1.0,   1.0,   1.0),
+    "range-read-as-one-number":             (0.0, 0.4,   1 / 3, 0.0,   0.5),
     # 19 tokens, 3 of them the gold's (27 and the two of วัน). Read as 3 words (the first 21 characters one), the
     # sentence scored F1 0.8 and faithfulness 2/3 (its "วัน" unsupported: the evidence glues it to "ต่อปี").
     "thai-sentence":                        (0.0, 3 / 11, 1.0,  1.0,   1.0),
@@ -178,6 +185,9 @@ def test_text_helpers() -> None:
     assert normalize_answer("«X‑200», ¿cuántos?") == "x200 cuántos"  # a non-breaking hyphen, Spanish marks
     assert normalize_answer("有27天") == "有 27 天"
     assert normalize_answer("12V, 100mm, 2.4GHz, 500mAh, -5°C") == "12 v 100 mm 2.4 ghz 500 mah -5 °c"
+    # Ranges are two numbers (a decimal comma's too); codes whose groups are numbers stay one word.
+    assert normalize_answer("4–20 mA, (3,5-4,5 bar), 10-20.") == "4 20 ma 3.5 4.5 bar 10 20"
+    assert normalize_answer("BVW-2024-100, 2026-03-01, MAN-HX58-04") == "bvw2024100 20260301 manhx5804"
     assert normalize_answer("Room 5a on the 2nd floor, 3x a week in the 1990s") == "room 5a on 2nd floor 3x week in 1990s"
     # The Arabic decimal and thousands separators; the Tibetan tsheg and the Ethiopic wordspace part words.
     assert normalize_answer("٣٫٥ كيلوواط، ١٬٤٥٠ دورة") == "3.5 كيلوواط 1450 دورة"

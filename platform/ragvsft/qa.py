@@ -220,9 +220,8 @@ def sheet_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     sheet holding the questions): a row names the fields (those of a ``qa.jsonl`` object, in any case): the first,
     or the first naming ``question`` and ``answer`` of the first :data:`HEADER_ROWS`, below a title and notes, which
     are not read. A cell holds a field's value (``sources`` and ``tags`` several, separated by ";" or line breaks;
-    ``also_accept`` several, a line each),
-    an empty cell leaves its field out, and a column without a name (notes) is not read. Problems name the file and
-    line (in a workbook, the row's number), as ``qa.jsonl``'s do."""
+    ``also_accept`` several, a line each), an empty cell leaves its field out, and a column without a name (notes)
+    is not read. Problems name the file and line (in a workbook, the row's number), as ``qa.jsonl``'s do."""
     workbook = path.suffix.lower() == ".xlsx"
     rows = _workbook_rows(path) if workbook else _csv_rows(path)
     try:

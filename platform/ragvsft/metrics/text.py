@@ -15,6 +15,11 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b")
 # (German, French: "3,5 bar"), read as the point it stands for.
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _IN_NUMBER = re.compile(r"(?<=\d)[.,](?=\d)|(?<![\w.,])[-\u2212](?=\d)")
+# A dash between two numbers makes a range of two ("10-20 days", "10–20", "10 to 20"), not one number: dropped as
+# punctuation, "10-20" read as "1020" (and scored exact against it). Not in a code whose groups are numbers
+# ("BVW-2024-100", "2026-03-01", "10-20-30": a letter, a dash or a third group beside them), which stays one word.
+_DASHES = "\\-\u2010\u2012\u2013\u2014\u2212"  # escaped "-": the list goes inside [...]
+_RANGE = re.compile(rf"(?<![\w.,{_DASHES}])(\d+(?:[.,]\d+)?)[{_DASHES}](?=\d+(?:[.,]\d+)?(?!\w|[.,{_DASHES}]\d))")
 # A unit written onto its number ("3.5kW", "12V", "100mm", "-5°C") is the unit written after a space: one answer
 # either way. Units only: other letters after a number make a label or a word ("5a", "2nd", "3x", "1990s"), kept
 # whole.
@@ -60,13 +65,13 @@ STOPWORDS = frozenset(
 def normalize_answer(text: str) -> str:
     """SQuAD normalisation: lower case, no punctuation, no articles, single spaces; plus NFKC, accent-keeping,
     punctuation of every script dropped (« », ¿, 。) but a number's decimal point (a decimal comma read as one)
-    and minus sign, thousands separators dropped, a unit written onto its number spaced from it, digits of every
-    script as ASCII digits, and the letters of scripts written without spaces (Chinese, Japanese, Thai, Lao, Khmer,
-    Burmese) and Korean syllables spaced apart.
+    and minus sign, thousands separators dropped, a range's dash and a unit written onto its number a space,
+    digits of every script as ASCII digits, and the letters of scripts written without spaces (Chinese, Japanese,
+    Thai, Lao, Khmer, Burmese) and Korean syllables spaced apart.
 
     Example:
-        >>> normalize_answer("The  X-200's limit: 3.5 Bar, or 1,000 kPa, at −5 °C (3,5bar).")
-        'x200s limit 3.5 bar or 1000 kpa at -5 °c 3.5 bar'
+        >>> normalize_answer("The  X-200's limit: 3.5 Bar, or 1,000 kPa, at −5 °C (3,5bar), for 10–20 min.")
+        'x200s limit 3.5 bar or 1000 kpa at -5 °c 3.5 bar for 10 20 min'
         >>> normalize_answer("年假为二十七天。")
         '年 假 为 二 十 七 天'
         >>> normalize_answer("ลาได้ ๒๗ วัน")
@@ -75,7 +80,7 @@ def normalize_answer(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     if not text.isascii():
         text = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m[0])), text.translate(_SIGNS))
-    text = _UNIT_AFTER_NUMBER.sub(" ", _THOUSANDS.sub("", text))
+    text = _RANGE.sub(r"\1 ", _UNIT_AFTER_NUMBER.sub(" ", _THOUSANDS.sub("", text)))
     text = _IN_NUMBER.sub(lambda m: _KEPT[m[0]], text)
     text = "".join(ch for ch in text if ch not in _PUNCT and (ch.isascii() or unicodedata.category(ch)[0] != "P"))
     text = text.translate(_RESTORED)
