@@ -20,6 +20,7 @@ _IN_NUMBER = re.compile(r"(?<=\d)[.,](?=\d)|(?<![\w.,])[-\u2212](?=\d)")
 # ("BVW-2024-100", "2026-03-01", "10-20-30": a letter, a dash or a third group beside them), which stays one word.
 _DASHES = "\\-\u2010\u2012\u2013\u2014\u2212"  # escaped "-": the list goes inside [...]
 _RANGE = re.compile(rf"(?<![\w.,{_DASHES}])(\d+(?:[.,]\d+)?)[{_DASHES}](?=\d+(?:[.,]\d+)?(?!\w|[.,{_DASHES}]\d))")
+_MAY_HOLD_RANGE = re.compile(rf"\d[{_DASHES}]\d")  # a quick look first: most text has none, and _RANGE is slow to scan
 # A unit written onto its number ("3.5kW", "12V", "100mm", "-5°C") is the unit written after a space: one answer
 # either way. Units only: other letters after a number make a label or a word ("5a", "2nd", "3x", "1990s"), kept
 # whole.
@@ -80,7 +81,9 @@ def normalize_answer(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     if not text.isascii():
         text = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m[0])), text.translate(_SIGNS))
-    text = _RANGE.sub(r"\1 ", _UNIT_AFTER_NUMBER.sub(" ", _THOUSANDS.sub("", text)))
+    text = _UNIT_AFTER_NUMBER.sub(" ", _THOUSANDS.sub("", text))
+    if _MAY_HOLD_RANGE.search(text):
+        text = _RANGE.sub(r"\1 ", text)
     text = _IN_NUMBER.sub(lambda m: _KEPT[m[0]], text)
     text = "".join(ch for ch in text if ch not in _PUNCT and (ch.isascii() or unicodedata.category(ch)[0] != "P"))
     text = text.translate(_RESTORED)
