@@ -24,8 +24,8 @@ _MAY_HOLD_RANGE = re.compile(rf"\d[{_DASHES}]\d")  # a quick look first: most te
 # A unit written onto its number ("3.5kW", "12V", "100mm", "-5°C") is the unit written after a space: one answer
 # either way. Units only: other letters after a number make a label or a word ("5a", "2nd", "3x", "1990s"), kept
 # whole.
-_UNIT_AFTER_NUMBER = re.compile(
-    r"(?<=\d)(?=(?:[mckμnu]?m[23]?|in|ft|mi|[mk]?g|lbs?|oz|ms|sec|min|hrs?|h|[kmg]?wh?|kj|kcal|j|[km]?v|m?ah|ma"
+_UNIT_AFTER_NUMBER = re.compile(  # a digit first, not a look behind: the scan then skips to digits
+    r"\d(?=(?:[mckμnu]?m[23]?|in|ft|mi|[mk]?g|lbs?|oz|ms|sec|min|hrs?|h|[kmg]?wh?|kj|kcal|j|[km]?v|m?ah|ma"
     r"|[khm]?pa|m?bar|psi|[kmg]?hz|[kmgt]i?b|[kmg]bps|[mcd]?l|rpm|dpi|px|pt|°[cf]?)(?!\w))")
 # Stand-ins (private use: not punctuation) while punctuation is dropped; they come back as "." and "-".
 _KEPT = {".": "\ue000", ",": "\ue000", "-": "\ue001", "\u2212": "\ue001"}
@@ -81,7 +81,7 @@ def normalize_answer(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     if not text.isascii():
         text = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m[0])), text.translate(_SIGNS))
-    text = _UNIT_AFTER_NUMBER.sub(" ", _THOUSANDS.sub("", text))
+    text = _UNIT_AFTER_NUMBER.sub(r"\g<0> ", _THOUSANDS.sub("", text))
     if _MAY_HOLD_RANGE.search(text):
         text = _RANGE.sub(r"\1 ", text)
     text = _IN_NUMBER.sub(lambda m: _KEPT[m[0]], text)
