@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ragvsft.chunking import chunk_documents
+from ragvsft.chunking import RULES_VERSION, chunk_documents
 from ragvsft.documents import Document
 
 
@@ -42,3 +45,26 @@ def test_chinese_text_is_cut_at_sentence_ends_not_mid_sentence() -> None:
     sentence = "员工每年享有二十七天带薪年假。"  # 15 characters
     chunks = chunk_documents([Document("zh.md", sentence * 20)], chunk_chars=100, chunk_overlap_chars=20)
     assert len(chunks) > 3 and all(c.text.endswith("。") and len(c.text) % len(sentence) == 0 for c in chunks)
+
+
+@pytest.mark.parametrize(("sentence", "stop"), [
+    ("Can unused leave be carried over into the next calendar year? ", "?"),  # no ". ": was cut between words
+    ("कर्मचारियों को हर साल सत्ताईस दिन की छुट्टी मिलती है। ", "।"),  # Hindi, the danda: was cut between words
+    ("បុគ្គលិកមានច្បាប់ឈប់សម្រាកម្ភៃប្រាំពីរថ្ងៃក្នុងមួយឆ្នាំ។", "។"),  # Khmer, no spaces: was cut between letters
+    ("ဝန်ထမ်းများသည်နှစ်စဉ်ခွင့်ရက်နှစ်ဆယ့်ခုနစ်ရက်ရရှိသည်။", "။"),  # Burmese, likewise
+], ids=["english-questions", "hindi", "khmer", "burmese"])
+def test_other_sentence_stops_cut_a_long_paragraph_between_sentences(sentence: str, stop: str) -> None:
+    chunks = chunk_documents([Document("d.md", sentence * 20)], chunk_chars=150, chunk_overlap_chars=30)
+    assert len(chunks) > 3
+    assert all(c.text.endswith(stop) and c.text.startswith(sentence[:8]) for c in chunks), [c.text for c in chunks]
+
+
+def test_the_rules_are_part_of_an_index_fingerprint_and_manifest() -> None:
+    from ragvsft.indexing import IndexSpec, settings_differences
+
+    spec = IndexSpec("e", chunk_chars=800, chunk_overlap_chars=100)
+    assert spec.chunk_rules == RULES_VERSION >= 2
+    assert dataclasses.replace(spec, chunk_rules=1).fingerprint("d") != spec.fingerprint("d")
+    # A version built before the rules were recorded was cut by the first ones: `search` says so.
+    earlier = {"chunking": {"chunk_chars": 800, "chunk_overlap_chars": 100}, "index": {"type": "flat"}}
+    assert settings_differences(earlier, spec) == [f"chunk_rules: built 1, configured {RULES_VERSION}"]

@@ -24,7 +24,7 @@ from rich.console import Console
 from test_serve import ThreadedUvicorn
 from typer.testing import CliRunner
 
-from conftest import SMALL_QA, write_corpus
+from conftest import SMALL_QA, write_corpus, write_experiment
 from ragvsft import releases, tracking
 from ragvsft.cli import app as cli
 from ragvsft.config import load_config
@@ -49,6 +49,23 @@ def test_answers_an_eval_question_also_accepts_change_it_and_a_training_question
     eval_changed = diff_states(before, state({"q1": ["twenty-two weeks"]}))
     assert eval_changed.questions_modified == ("q1",) and not eval_changed.train_changed
     assert diff_states(before, state({"t0": ["twenty-two weeks"]})).empty  # never scored: nothing to redo
+
+
+
+@pytest.mark.parametrize(("recipe", "retrains"), [("closed_book", False), ("raft", True), ("mixed", True)])
+def test_new_chunking_rules_refresh_an_adapter_only_when_its_recipe_reads_chunks(
+    tmp_path: Path, tiny_lm_dir: Path, tiny_embedder_dir: Path, monkeypatch: pytest.MonkeyPatch, recipe: str,
+    retrains: bool
+) -> None:
+    from ragvsft import builders
+
+    corpus = write_corpus(tmp_path / "corpus", qa=[*SMALL_QA, *TRAIN])
+    config = load_config(write_experiment(tmp_path, corpus, tiny_lm_dir, tiny_embedder_dir),
+                         [f'finetune.recipe="{recipe}"'])
+    now = builders.corpus_state(config, load_corpus(corpus))
+    monkeypatch.setattr(builders, "RULES_VERSION", builders.RULES_VERSION - 1)
+    earlier = builders.corpus_state(config, load_corpus(corpus))
+    assert diff_states(earlier, now).adapter_settings_changed is retrains
 
 
 @dataclass

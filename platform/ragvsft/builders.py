@@ -12,6 +12,7 @@ from typing import Any
 
 from ragvsft.answer_limits import AnswerLimits, answer_limits
 from ragvsft.arms import ARMS, endpoint_arm
+from ragvsft.chunking import RULES_VERSION
 from ragvsft.config import ExperimentConfig, ExtraArm, IndexConfig, JudgeConfig, ModelConfig
 from ragvsft.corpus import Corpus
 from ragvsft.corpus_state import CorpusState
@@ -49,9 +50,11 @@ def index_spec(index: IndexConfig) -> IndexSpec:
 def corpus_state(config: ExperimentConfig, corpus: Corpus) -> CorpusState:
     """The state a release built from ``corpus`` under ``config`` records: content hashes, and the settings that
     decide the index and the adapter (``ragvsft retrain`` rebuilds what they decide when they change)."""
+    raft_chunks = [config.index.chunk_chars, config.index.chunk_overlap_chars]
+    if config.finetune.recipe in ("raft", "mixed"):  # its passages are chunks BM25 finds: their rules decide it too
+        raft_chunks.append(RULES_VERSION)
     adapter = {"finetune": config.finetune.determining(), "base_model": config.model.base_model,
-               "prompt": dataclasses.asdict(config.prompt), "seed": config.seed,
-               "raft_chunks": [config.index.chunk_chars, config.index.chunk_overlap_chars]}
+               "prompt": dataclasses.asdict(config.prompt), "seed": config.seed, "raft_chunks": raft_chunks}
     if config.finetune.targets == "labeller":  # whose answers the adapter learns decides it too
         adapter["labeller"] = dataclasses.asdict(config.synthesize.labeller)
     return CorpusState.of(corpus, index_settings=dataclasses.asdict(index_spec(config.index)), adapter_settings=adapter)

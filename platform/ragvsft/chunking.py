@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from ragvsft.documents import Document
+from ragvsft.writing import SPACED_STOPS, UNSPACED_STOPS
 
 
 @dataclass(frozen=True)
@@ -25,8 +27,14 @@ class Chunk:
     start_char: int
 
 
-# Paragraph, line, sentence (Chinese and Japanese end theirs with 。！？ and no space), word, character.
-SEPARATORS = ["\n\n", "\n", ". ", "。", "！", "？", " ", ""]
+# Paragraph, line, sentence, word, character (regular expressions). A sentence ends at a stop and a space (". ",
+# "? ", the danda "। " and the other scripts' stops) or at a stop written without a space (Chinese "。", Burmese
+# "။", Khmer "។"): one level for all of them, so a paragraph of questions, or of Hindi, is cut between sentences
+# rather than between words, and Burmese or Khmer text (no spaces) rather than between letters.
+SEPARATORS = ["\n\n", "\n", f"(?<=[{re.escape(SPACED_STOPS)}]) |(?<=[{re.escape(UNSPACED_STOPS)}])", " ", ""]
+RULES_VERSION = 2
+"""Bumped whenever the rules change how a text is cut (1: ". " and the Chinese stops only), and part of an index's
+fingerprint, so an index cut by earlier rules is built again rather than reused."""
 
 
 def chunk_documents(documents: Iterable[Document], *, chunk_chars: int, chunk_overlap_chars: int) -> list[Chunk]:
@@ -43,6 +51,7 @@ def chunk_documents(documents: Iterable[Document], *, chunk_chars: int, chunk_ov
         chunk_size=chunk_chars,
         chunk_overlap=chunk_overlap_chars,
         separators=SEPARATORS,
+        is_separator_regex=True,
         keep_separator="end",
         add_start_index=True,
     )

@@ -36,7 +36,7 @@ import numpy as np
 import psutil
 
 from ragvsft.checksums import damaged_file, describe_files, set_aside
-from ragvsft.chunking import Chunk, chunk_documents
+from ragvsft.chunking import RULES_VERSION, Chunk, chunk_documents
 from ragvsft.documents import DocumentSet
 from ragvsft.embedders import Embedder, same_model
 from ragvsft.errors import RagvsftError
@@ -63,6 +63,7 @@ class IndexSpec:
     hnsw_m: int = 32
     ivf_lists: int = 0
     ivf_probe: int = 64
+    chunk_rules: int = RULES_VERSION  # how the splitter cuts text: other rules, other chunks
 
     def fingerprint(self, docs_sha256: str) -> str:
         settings = {k: v for k, v in self.__dict__.items() if self.index_type == "ivf" or not k.startswith("ivf_")}
@@ -208,7 +209,7 @@ def build_index(
         "corpus": {"docs_sha256": docs.sha256, "documents": len(docs.documents), "skipped_files": len(docs.skipped)},
         "embedder": {"identity": spec.embedder_identity, "dim": dim},
         "chunking": {"splitter": "langchain RecursiveCharacterTextSplitter", "chunk_chars": spec.chunk_chars,
-                     "chunk_overlap_chars": spec.chunk_overlap_chars} | lengths,
+                     "chunk_overlap_chars": spec.chunk_overlap_chars, "rules": spec.chunk_rules} | lengths,
         "index": {"type": spec.index_type, "metric": "inner_product", "hnsw_m": spec.hnsw_m}
         | ({"ivf_lists": lists, "ivf_probe": spec.ivf_probe} if spec.index_type == "ivf" else {}),
         "counts": {"chunks": len(chunks), "embedded": len(missing), "reused_vectors": len(kept)},
@@ -352,17 +353,18 @@ def ivf_lists_for(chunks: int) -> int:
 
 
 def settings_differences(manifest: dict[str, Any], spec: IndexSpec) -> list[str]:
-    """How the version described by ``manifest`` was built differently from ``spec`` (chunking, index type), one
-    ``"name: built X, configured Y"`` per setting; empty when they agree.
+    """How the version described by ``manifest`` was built differently from ``spec`` (chunking and its rules, index
+    type), one ``"name: built X, configured Y"`` per setting; empty when they agree.
 
     Example:
-        >>> m = {"chunking": {"chunk_chars": 800, "chunk_overlap_chars": 100}, "index": {"type": "flat", "hnsw_m": 32}}
+        >>> m = {"chunking": {"chunk_chars": 800, "chunk_overlap_chars": 100, "rules": 2},
+        ...      "index": {"type": "flat", "hnsw_m": 32}}
         >>> settings_differences(m, IndexSpec("e", chunk_chars=400, chunk_overlap_chars=100))
         ['chunk_chars: built 800, configured 400']
     """
     chunking, index = manifest.get("chunking") or {}, manifest.get("index") or {}
     built = {"chunk_chars": chunking.get("chunk_chars"), "chunk_overlap_chars": chunking.get("chunk_overlap_chars"),
-             "index_type": index.get("type")}
+             "chunk_rules": chunking.get("rules", 1), "index_type": index.get("type")}  # no rules recorded: the first
     if spec.index_type == "hnsw":
         built["hnsw_m"] = index.get("hnsw_m")
     if spec.index_type == "ivf":

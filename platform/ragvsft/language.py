@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ragvsft.metrics.text import STOPWORDS, spaced
+from ragvsft.metrics.text import STOPWORDS
+from ragvsft.writing import spaced
 
 ENGLISH_SHARE = 0.15  # under this share of English function words, text is not English prose
 ENOUGH_WORDS = 100  # fewer words than this say too little to judge

@@ -7,9 +7,15 @@ still being built in the other process — the two pipelines stay independent.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from ragvsft.chunking import Chunk
 from ragvsft.store import Hit
+from ragvsft.writing import UNSPACED_TOKEN, spaced
+
+# bm25s' words (two or more letters or digits), and each character of a script written without spaces as the
+# metrics read it: by bm25s' pattern alone a Chinese or Thai sentence was one word, matching nothing but itself.
+_TOKEN = rf"(?u){UNSPACED_TOKEN}|\b\w\w+\b"
 
 
 class BM25Retriever:
@@ -32,7 +38,11 @@ class BM25Retriever:
         self._bm25s = bm25s
         self.chunks = list(chunks)
         self.index = bm25s.BM25()
-        self.index.index(bm25s.tokenize([c.text for c in self.chunks], show_progress=False), show_progress=False)
+        self.index.index(self._tokenize([c.text for c in self.chunks], return_ids=True), show_progress=False)
+
+    def _tokenize(self, texts: Sequence[str], *, return_ids: bool) -> Any:
+        return self._bm25s.tokenize([spaced(t) for t in texts], token_pattern=_TOKEN, return_ids=return_ids,
+                                    show_progress=False)
 
     def search(self, query: str, k: int) -> list[Hit]:
         return self.search_many([query], k)[0]
@@ -40,7 +50,7 @@ class BM25Retriever:
     def search_many(self, queries: Sequence[str], k: int) -> list[list[Hit]]:
         k = min(k, len(self.chunks))
         # Strings, not ids: ids from a separate tokenize() call would not match the index vocabulary.
-        tokens = self._bm25s.tokenize(list(queries), return_ids=False, show_progress=False)
+        tokens = self._tokenize(queries, return_ids=False)
         ids, scores = self.index.retrieve(tokens, k=k, show_progress=False, n_threads=1)
         return [
             [Hit(self.chunks[int(i)], float(s), rank) for rank, (i, s) in enumerate(zip(row_ids, row_scores), 1)]

@@ -20,7 +20,8 @@ import re
 from collections.abc import Sequence
 
 from ragvsft.metrics.base import Sample
-from ragvsft.metrics.text import content_tokens, spaced, split_sentences, stem, tokens
+from ragvsft.metrics.text import content_tokens, split_sentences, stem, tokens
+from ragvsft.writing import spaced
 
 _POLAR = frozenset({"yes", "no"})
 _DIGIT = re.compile(r"\d")

@@ -6,6 +6,8 @@ import re
 import string
 import unicodedata
 
+from ragvsft.writing import SPACED_STOPS, UNSPACED_STOPS, spaced
+
 _PUNCT = set(string.punctuation) | {"“", "”", "‘", "’", "–", "—", "…", "·"}
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 # A point or comma between digits is part of the number, not punctuation: dropped, "3.5 bar" read as "35 bar" and
@@ -36,24 +38,8 @@ _RESTORED = str.maketrans({"\ue000": ".", "\ue001": "-"})
 # as punctuation, they would join the words.
 _OTHER_DIGIT = re.compile(r"(?![0-9])\d")
 _SIGNS = str.maketrans({"\u066b": ".", "\u066c": ",", "\u0f0b": " ", "\u0f0c": " ", "\u1361": " "})
-# Chinese and Japanese write no spaces between words: each ideograph or kana is a token of its own (as in the
-# character-level F1 of Chinese reading-comprehension sets), or a whole sentence would be one token. So do Thai,
-# Lao, Khmer and Burmese; there a token is a letter with the vowel and tone marks written on it (ที่ is one).
-# Korean spaces its words but writes particles and endings onto them ("27일입니다", "it is 27 days"): each Hangul
-# syllable is a token too, as KorQuAD's F1 counts them, or that correct answer would share no word with "27일".
-_SOUTHEAST_ASIAN = [chr(c) for lo, hi in ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0xA9E0, 0xA9FF),
-                                          (0xAA60, 0xAA7F)) for c in range(lo, hi + 1)]
-_LETTERS = "".join(ch for ch in _SOUTHEAST_ASIAN if unicodedata.category(ch).startswith("L"))
-_MARKS = "".join(ch for ch in _SOUTHEAST_ASIAN if unicodedata.category(ch).startswith("M"))
-_UNSPACED = re.compile("([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
-                       "\uac00-\ud7a3\u3131-\u318e]"
-                       f"|[{_LETTERS}][{_MARKS}]*)")
-# A sentence ends at . ! ? followed by a space (and at the other scripts' stops that are: the Arabic question mark,
-# the Urdu full stop, the Devanagari and Bengali danda, the Armenian, Ethiopic and Tibetan full stops), at the
-# stops written without a space after them (the ideographic full stop, the full-width ! ?, the Burmese and Khmer
-# full stops), or at a line end.
-_SENTENCE_END = re.compile(r"(?<=[.!?\u061f\u06d4\u0964\u0965\u0589\u1362\u1367\u0f0d])\s+"
-                           r"|(?<=[。！？｡\u104b\u17d4\u17d5])\s*|\n+")
+# A sentence ends at a stop followed by a space, at a stop written without one, or at a line end.
+_SENTENCE_END = re.compile(rf"(?<=[{SPACED_STOPS}])\s+|(?<=[{UNSPACED_STOPS}])\s*|\n+")
 # Words that carry no checkable content: an answer made only of these asserts nothing.
 STOPWORDS = frozenset(
     "a an the and or but if of at by for with about to from in on into over under is are was were be been being "
@@ -88,17 +74,6 @@ def normalize_answer(text: str) -> str:
     text = "".join(ch for ch in text if ch not in _PUNCT and (ch.isascii() or unicodedata.category(ch)[0] != "P"))
     text = text.translate(_RESTORED)
     return " ".join(_ARTICLES.sub(" ", spaced(text)).split())
-
-
-def spaced(text: str) -> str:
-    """``text`` with a space either side of each Chinese or Japanese character or Korean syllable (each Thai, Lao,
-    Khmer or Burmese letter with its marks), so splitting on spaces finds words in every script.
-
-    Example:
-        >>> spaced("有27天").split()
-        ['有', '27', '天']
-    """
-    return text if text.isascii() else _UNSPACED.sub(r" \1 ", text)
 
 
 def tokens(text: str) -> list[str]:
