@@ -69,11 +69,11 @@ def test_scores_and_summary() -> None:
 
 
 def test_answers_the_question_file_also_accepts_are_scored_and_shown() -> None:
-    pair = QAPair("q1", "Max pressure?", "14 bar", ("pump.md",), "eval", (), also_accept=("fourteen bar",))
-    base, _ = answer(Arm(ARMS["base"], Scripted(closed="Fourteen bar.", with_context="")), [pair], PromptTemplate(),
+    pair = QAPair("q1", "Max pressure?", "14 bar", ("pump.md",), "eval", (), also_accept=("1.4 MPa",))
+    base, _ = answer(Arm(ARMS["base"], Scripted(closed="1.4 MPa.", with_context="")), [pair], PromptTemplate(),
                      contexts=None, max_new_tokens=8)
     (scored,) = score(base, [TokenF1()], {}, None)
-    assert scored.scores["token_f1"] == 1.0 and scored.row()["also_accept"] == "fourteen bar"
+    assert scored.scores["token_f1"] == 1.0 and scored.row()["also_accept"] == "1.4 MPa"
 
 
 def test_a_passage_retrieved_from_a_copy_of_the_source_counts_as_the_source() -> None:

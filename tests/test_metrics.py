@@ -51,6 +51,9 @@ AR_EVIDENCE = ("يحصل الموظفون على 27 يوما من الإجازة
 KO_EVIDENCE = ("직원은 매년 27일의 유급 휴가를 받습니다. 병가는 별도입니다.",)  # 27 days' paid leave a year; sick leave apart
 KO_Q = "직원은 휴가를 며칠 받습니까?"  # how many days of leave do employees get?
 POWER = "How much power does the X-200 motor draw?"
+BOOKING = ("Flights must be booked at least fourteen days before departure.\nHotels are booked through Tripdesk.",)
+BOOKING_Q = "How early must flights be booked?"
+APPROVER = ("Nobody may approve their own expense claim; their manager approves it.",)
 
 CASES = {
     "perfect": Sample(Q, "14 bar", "14 bar", EVIDENCE),
@@ -78,6 +81,12 @@ CASES = {
     "unit-written-onto-its-number": Sample(POWER, "3.5kW", "3.5 kW", MOTOR),
     "range-in-words": Sample(APPROVAL, "10 to 20 days", "10-20 days", APPROVAL_TIME),
     "range-read-as-one-number": Sample(APPROVAL, "1020 days", "10-20 days", APPROVAL_TIME),
+    # Numbers written in words are the digits they write; a lone "one" stays a word (a pronoun as often).
+    "number-in-words-in-the-evidence": Sample(BOOKING_Q, "14 days", "14 days", BOOKING),
+    "number-in-words-in-the-answer": Sample(BOOKING_Q, "Fourteen days.", "14 days", BOOKING),
+    "number-in-words-wrong": Sample(BOOKING_Q, "Twenty-one days.", "14 days", BOOKING),
+    "lone-one-stays-a-word": Sample("Who approves an expense claim?", "Their manager, no one else.", "their manager",
+                                    APPROVER),
     # Thai writes no spaces between words either: each letter with its marks is a token (ที่ one, not three).
     "thai-sentence": Sample(TH_Q, "พนักงานมีวันลาพักร้อน 27 วัน", "27 วัน", TH_EVIDENCE),
     "thai-wrong-number": Sample(TH_Q, "30 วัน", "27 วัน", TH_EVIDENCE),
@@ -131,6 +140,13 @@ LEXICAL = {
     # says "10–20", and "10 to 20 days" shared one word with it).
     "range-in-words":                       (0.0, 6 / 7, 1.0,   1.0,   1.0),
     "range-read-as-one-number":             (0.0, 0.4,   1 / 3, 0.0,   0.5),
+    # The evidence's "fourteen" did not support the answer's 14 (faithfulness 0: a figure not in the evidence), nor
+    # did "Fourteen days." equal "14 days" (EM 0, F1 0.5); "Twenty-one", a wrong figure, was a word, half supported.
+    "number-in-words-in-the-evidence":      (1.0, 1.0,   1.0,   1.0,   1.0),
+    "number-in-words-in-the-answer":        (1.0, 1.0,   1.0,   1.0,   1.0),
+    "number-in-words-wrong":                (0.0, 0.5,   0.5,   0.0,   0.5),
+    # "one" is not a figure the evidence must hold: what the answer adds (manager, one, else) is 1/3 supported.
+    "lone-one-stays-a-word":                (0.0, 4 / 7, 1.0,   1 / 3, 1 / 3),
     # 19 tokens, 3 of them the gold's (27 and the two of วัน). Read as 3 words (the first 21 characters one), the
     # sentence scored F1 0.8 and faithfulness 2/3 (its "วัน" unsupported: the evidence glues it to "ต่อปี").
     "thai-sentence":                        (0.0, 3 / 11, 1.0,  1.0,   1.0),
@@ -160,9 +176,9 @@ def test_lexical_metrics_table(case: str) -> None:
 
 def test_other_accepted_answers_count_as_the_gold_answer_does() -> None:
     # Scored against the best of the gold answer and also_accept, as SQuAD scores against its reference answers.
-    accepting = Sample(Q, "Fourteen bar.", "14 bar", EVIDENCE, also_accept=("fourteen bar", "1.4 MPa"))
-    partly = Sample(Q, "It is 1.4 MPa", "14 bar", EVIDENCE, also_accept=("fourteen bar", "1.4 MPa"))
-    wrong = Sample(Q, "20 bar", "14 bar", EVIDENCE, also_accept=("fourteen bar",))
+    accepting = Sample(Q, "1.4 MPa.", "14 bar", EVIDENCE, also_accept=("203 psi", "1.4 MPa"))
+    partly = Sample(Q, "It is 1.4 MPa", "14 bar", EVIDENCE, also_accept=("203 psi", "1.4 MPa"))
+    wrong = Sample(Q, "20 bar", "14 bar", EVIDENCE, also_accept=("1.4 MPa",))
     scores = [[m.score([s])[0] for m in (ExactMatch(), TokenF1(), AnswerRecall())] for s in (accepting, partly, wrong)]
     assert scores == [[1.0, 1.0, 1.0], [0.0, pytest.approx(2 / 3), 1.0], [0.0, 0.5, 0.5]]
     # A gold answer of punctuation only gives no recall to score; an accepted answer does.
@@ -189,6 +205,12 @@ def test_text_helpers() -> None:
     assert normalize_answer("4–20 mA, (3,5-4,5 bar), 10-20.") == "4 20 ma 3.5 4.5 bar 10 20"
     assert normalize_answer("BVW-2024-100, 2026-03-01, MAN-HX58-04") == "bvw2024100 20260301 manhx5804"
     assert normalize_answer("Room 5a on the 2nd floor, 3x a week in the 1990s") == "room 5a on 2nd floor 3x week in 1990s"
+    # English numbers in words: composed where they compose, "and" only inside one ("two and three" are two); a
+    # lone "one" stays a word.
+    assert normalize_answer("Within thirty (30) days: Two Hundred and Five, two and three, twenty-four-hour") == (
+        "within 30 30 days 205 2 and 3 24hour")
+    assert normalize_answer("No one, one day, one hundred, twenty-one, often, someone") == (
+        "no one one day 100 21 often someone")
     # The Arabic decimal and thousands separators; the Tibetan tsheg and the Ethiopic wordspace part words.
     assert normalize_answer("٣٫٥ كيلوواط، ١٬٤٥٠ دورة") == "3.5 كيلوواط 1450 دورة"
     assert normalize_answer("ཁྱེད་རང་། ሰላም፡ልጆች።") == "ཁྱེད རང ሰላም ልጆች"
@@ -276,14 +298,15 @@ def test_answer_relevance_table(minilm, case: str) -> None:
 
 def test_answer_relevance_is_fair_to_short_answers_and_not_to_echoes(minilm) -> None:
     q = "How long is parental leave?"
-    short, restated, echo, off_topic, no_number, yes = AnswerRelevance(minilm).score([
+    short, restated, echo, off_topic, no_number, yes, in_words = AnswerRelevance(minilm).score([
         Sample(q, "22 weeks", "x"), Sample(q, "Parental leave is 22 weeks long.", "x"), Sample(q, "Parental leave is long.", "x"),
         Sample(q, "The canteen serves pizza on Fridays.", "x"), Sample(q, "It depends on the team.", "x"),
-        Sample("Is parental leave paid?", "Yes.", "x")])
+        Sample("Is parental leave paid?", "Yes.", "x"), Sample(q, "Fourteen weeks.", "x")])
     assert abs(short - restated) < 0.1 and short > 0.8  # the plain cosine scored "22 weeks" far below
     assert echo == 0.0  # says nothing the question did not
     assert off_topic < no_number < short  # no number for a how-long question: halved
     assert yes > 0.8  # a bare verdict answers a yes/no question
+    assert in_words > 0.8  # a number in words is a number (fourteen, sixty: halved before)
 
 
 @pytest.mark.parametrize("case", list(RELEVANCE))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from ragvsft.embedders import Embedder
 from ragvsft.metrics.base import Sample, cosine_pairs
-from ragvsft.metrics.text import normalize_answer, tokens
+from ragvsft.metrics.text import NORMALIZATION_VERSION, normalize_answer, tokens
 
 
 class ExactMatch:
@@ -20,8 +20,7 @@ class ExactMatch:
     """
 
     name = "exact_match"
-    version = 4  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points and minus signs kept;
-    # 4: digits of every script read as ASCII, Thai, Lao, Khmer and Burmese letters and Korean syllables tokens
+    version = NORMALIZATION_VERSION  # cached scores of an earlier normalisation miss
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
         return [float(normalize_answer(s.answer) in {normalize_answer(g) for g in s.golds}) for s in samples]
@@ -50,8 +49,7 @@ class TokenF1:
     """
 
     name = "token_f1"
-    version = 4  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points and minus signs kept;
-    # 4: digits of every script read as ASCII, Thai, Lao, Khmer and Burmese letters and Korean syllables tokens
+    version = NORMALIZATION_VERSION  # cached scores of an earlier normalisation miss
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
         return [max(token_f1(s.answer, g) for g in s.golds) for s in samples]
@@ -67,8 +65,7 @@ class AnswerRecall:
     """
 
     name = "answer_recall"
-    version = 4  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points and minus signs kept;
-    # 4: digits of every script read as ASCII, Thai, Lao, Khmer and Burmese letters and Korean syllables tokens
+    version = NORMALIZATION_VERSION  # cached scores of an earlier normalisation miss
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
         scores: list[float | None] = []

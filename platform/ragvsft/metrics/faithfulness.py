@@ -20,7 +20,8 @@ import re
 from collections.abc import Sequence
 
 from ragvsft.metrics.base import Sample
-from ragvsft.metrics.text import content_tokens, split_sentences, stem, tokens
+from ragvsft.metrics.number_words import digits_for_number_words
+from ragvsft.metrics.text import NORMALIZATION_VERSION, content_tokens, split_sentences, stem, tokens
 from ragvsft.writing import spaced
 
 _POLAR = frozenset({"yes", "no"})
@@ -40,11 +41,11 @@ def claim_words(text: str) -> set[str]:
 
 
 def _key_words(sentence: str) -> set[str]:
-    """The names and numbers of a sentence (capitalised words after its first, words with digits), as claim words:
-    the details a wrong answer most often gets wrong."""
-    raw = spaced(sentence).split()
-    return {w for i, token in enumerate(raw) if _DIGIT.search(token) or (i and token[:1].isupper())
-            for w in claim_words(token)}
+    """The names and numbers of a sentence (capitalised words after its first, words with digits or numbers written
+    in words), as claim words: the details a wrong answer most often gets wrong."""
+    names = [token for i, token in enumerate(spaced(sentence).split()) if i and token[:1].isupper()]
+    numbers = [token for token in spaced(digits_for_number_words(sentence.lower())).split() if _DIGIT.search(token)]
+    return {w for token in names + numbers for w in claim_words(token)}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -90,8 +91,9 @@ class ClaimSupport:
     """
 
     name = "faithfulness"
-    version = 5  # cached scores of an earlier definition miss (see ``cache.CachedMetric``); 3, 4: as TokenF1's 2, 3;
-    # 5: as TokenF1's 4, and sentences end at the stops of other scripts (the danda, the Arabic question mark)
+    version = 6  # cached scores of an earlier definition miss (see ``cache.CachedMetric``); 3, 4: as TokenF1's 2, 3;
+    # 5: as TokenF1's 4, and sentences end at the stops of other scripts (the danda, the Arabic question mark);
+    # 6: numbers written in words (normalisation 5)
     anchor_weight = 0.2
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
@@ -135,8 +137,7 @@ class TokenSupport:
     """
 
     name = "faithfulness_token_support"
-    version = 4  # 2: punctuation of every script dropped, CJK characters tokens; 3: decimal points and minus signs kept;
-    # 4: digits of every script read as ASCII, Thai, Lao, Khmer and Burmese letters and Korean syllables tokens
+    version = NORMALIZATION_VERSION  # cached scores of an earlier normalisation miss
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
         scores: list[float | None] = []

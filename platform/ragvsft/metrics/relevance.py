@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from ragvsft.embedders import Embedder
 from ragvsft.generators.base import Generator
 from ragvsft.metrics.base import Sample, cosine_pairs
+from ragvsft.metrics.number_words import digits_for_number_words
 from ragvsft.metrics.text import content_tokens, stem, tokens
 
 
@@ -41,8 +42,8 @@ class AnswerRelevance:
     """
 
     name = "answer_relevance"
-    version = 5  # cached scores of the plain cosine (1) not reused; 3: words of every script; 4: numbers' points, signs;
-    # 5: digits of every script, Thai, Lao, Khmer and Burmese letters, Korean syllables
+    version = 6  # cached scores of the plain cosine (1) not reused; 3: words of every script; 4: numbers' points, signs;
+    # 5: digits of every script, Thai, Lao, Khmer and Burmese letters, Korean syllables; 6: numbers written in words
     requires = ("embedder",)
 
     def __init__(self, embedder: Embedder) -> None:
@@ -60,9 +61,9 @@ _QUANTITY_QUESTION = re.compile(
     r"^(?:\w+ )?(?:how (?:many|much|long|often|old|far|soon|big|large|high|fast|early|late)|when|by when|until when"
     r"|what (?:percentage|percent|number|amount|proportion|fraction|size|length|year|date|time|day|deadline))\b",
     re.IGNORECASE)
-_QUANTITY = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
-                       r"fifty|hundred|thousand|million|billion|half|once|twice|none|daily|weekly|monthly|yearly|"
-                       r"annually|hourly|immediately|never|always)\b", re.IGNORECASE)
+# Searched in the answer with its numbers in words as digits ("fourteen" was not on the list before that).
+_QUANTITY = re.compile(r"\d|\b(?:one|half|once|twice|none|daily|weekly|monthly|yearly|annually|hourly|immediately|never"
+                       r"|always)\b", re.IGNORECASE)
 
 
 def _adds(question: str, answer: str) -> float:
@@ -74,7 +75,8 @@ def _adds(question: str, answer: str) -> float:
 
 
 def _type_fit(question: str, answer: str) -> float:
-    return 0.5 if _QUANTITY_QUESTION.match(question.strip()) and not _QUANTITY.search(answer) else 1.0
+    wants_number = _QUANTITY_QUESTION.match(question.strip())
+    return 0.5 if wants_number and not _QUANTITY.search(digits_for_number_words(answer.lower())) else 1.0
 
 
 REVERSE_PROMPT = (

@@ -6,7 +6,14 @@ import re
 import string
 import unicodedata
 
+from ragvsft.metrics.number_words import digits_for_number_words
 from ragvsft.writing import SPACED_STOPS, UNSPACED_STOPS, spaced
+
+NORMALIZATION_VERSION = 5
+"""Part of the lexical metrics' cached scores' key: 2, punctuation of every script dropped, CJK characters tokens;
+3, decimal points and minus signs kept; 4, digits of every script read as ASCII, Thai, Lao, Khmer and Burmese
+letters and Korean syllables tokens, units written onto numbers and ranges split; 5, English numbers written in
+words read as digits."""
 
 _PUNCT = set(string.punctuation) | {"“", "”", "‘", "’", "–", "—", "…", "·"}
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -53,8 +60,9 @@ def normalize_answer(text: str) -> str:
     """SQuAD normalisation: lower case, no punctuation, no articles, single spaces; plus NFKC, accent-keeping,
     punctuation of every script dropped (« », ¿, 。) but a number's decimal point (a decimal comma read as one)
     and minus sign, thousands separators dropped, a range's dash and a unit written onto its number a space,
-    digits of every script as ASCII digits, and the letters of scripts written without spaces (Chinese, Japanese,
-    Thai, Lao, Khmer, Burmese) and Korean syllables spaced apart.
+    digits of every script as ASCII digits, English numbers written in words as digits ("twenty-seven" is "27"; a
+    lone "one" stays a word), and the letters of scripts written without spaces (Chinese, Japanese, Thai, Lao,
+    Khmer, Burmese) and Korean syllables spaced apart.
 
     Example:
         >>> normalize_answer("The  X-200's limit: 3.5 Bar, or 1,000 kPa, at −5 °C (3,5bar), for 10–20 min.")
@@ -64,7 +72,7 @@ def normalize_answer(text: str) -> str:
         >>> normalize_answer("ลาได้ ๒๗ วัน")
         'ล า ไ ด้ 27 วั น'
     """
-    text = unicodedata.normalize("NFKC", text).casefold()
+    text = digits_for_number_words(unicodedata.normalize("NFKC", text).casefold())
     if not text.isascii():
         text = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m[0])), text.translate(_SIGNS))
     text = _UNIT_AFTER_NUMBER.sub(r"\g<0> ", _THOUSANDS.sub("", text))
