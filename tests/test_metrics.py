@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ragvsft.generators import Generation
 from ragvsft.metrics import (
@@ -34,6 +36,7 @@ from ragvsft.metrics import (
     build_metrics,
 )
 from ragvsft.metrics.judge import focus_evidence, parse_claims, parse_verdict
+from ragvsft.metrics.number_words import number_in_words
 from ragvsft.metrics.text import content_tokens, normalize_answer, split_sentences, stem
 
 EVIDENCE = ("The X-200 pump's maximum pressure is 14 bar.\nRequests go to Zoë Ångström in room B-12.\n"
@@ -209,8 +212,15 @@ def test_text_helpers() -> None:
     # lone "one" stays a word.
     assert normalize_answer("Within thirty (30) days: Two Hundred and Five, two and three, twenty-four-hour") == (
         "within 30 30 days 205 2 and 3 24hour")
-    assert normalize_answer("No one, one day, one hundred, twenty-one, often, someone") == (
-        "no one one day 100 21 often someone")
+    assert normalize_answer("No one, the one, one hundred, twenty-one, often, someone, 1.5 million") == (
+        "no one one 100 21 often someone 1.5 million")
+    assert normalize_answer("Within one hour, or one working day") == "within 1 hour or 1 working day"  # a unit of time
+
+
+@settings(max_examples=300, deadline=None)
+@given(n=st.integers(2, 999_999), cased=st.sampled_from([str.lower, str.title, str.upper]))
+def test_every_number_written_in_words_reads_as_its_digits(n: int, cased) -> None:
+    assert normalize_answer(f"{cased(number_in_words(n))} days") == f"{n} days"
     # The Arabic decimal and thousands separators; the Tibetan tsheg and the Ethiopic wordspace part words.
     assert normalize_answer("٣٫٥ كيلوواط، ١٬٤٥٠ دورة") == "3.5 كيلوواط 1450 دورة"
     assert normalize_answer("ཁྱེད་རང་། ሰላም፡ልጆች።") == "ཁྱེད རང ሰላም ልጆች"
