@@ -57,6 +57,7 @@ POWER = "How much power does the X-200 motor draw?"
 BOOKING = ("Flights must be booked at least fourteen days before departure.\nHotels are booked through Tripdesk.",)
 BOOKING_Q = "How early must flights be booked?"
 APPROVER = ("Nobody may approve their own expense claim; their manager approves it.",)
+CLAIMS_BY, CLAIMS_DATE = "By when must claims reach Finance?", ("Claims must reach Finance by 30 June.\nLate ones wait.",)
 
 CASES = {
     "perfect": Sample(Q, "14 bar", "14 bar", EVIDENCE),
@@ -90,6 +91,11 @@ CASES = {
     "number-in-words-wrong": Sample(BOOKING_Q, "Twenty-one days.", "14 days", BOOKING),
     "lone-one-stays-a-word": Sample("Who approves an expense claim?", "Their manager, no one else.", "their manager",
                                     APPROVER),
+    # Dates are day, month, year however written; a wrong day stays wrong.
+    "date-with-ordinal": Sample(CLAIMS_BY, "June 30th.", "30 June", CLAIMS_DATE),
+    "date-wrong-day": Sample(CLAIMS_BY, "June 20th.", "30 June", CLAIMS_DATE),
+    "date-in-iso-form": Sample("When does the policy take effect?", "1 March 2026", "1 March 2026",
+                               ("Policy: Travel\nEffective: 2026-03-01\nOwner: Finance",)),
     # Thai writes no spaces between words either: each letter with its marks is a token (ที่ one, not three).
     "thai-sentence": Sample(TH_Q, "พนักงานมีวันลาพักร้อน 27 วัน", "27 วัน", TH_EVIDENCE),
     "thai-wrong-number": Sample(TH_Q, "30 วัน", "27 วัน", TH_EVIDENCE),
@@ -150,6 +156,11 @@ LEXICAL = {
     "number-in-words-wrong":                (0.0, 0.5,   0.5,   0.0,   0.5),
     # "one" is not a figure the evidence must hold: what the answer adds (manager, one, else) is 1/3 supported.
     "lone-one-stays-a-word":                (0.0, 4 / 7, 1.0,   1 / 3, 1 / 3),
+    # "30th" was another word than "30" (EM 0, F1 0.5, faithfulness 0), and "2026-03-01" one word sharing nothing
+    # with "1 March 2026" (faithfulness 0; 0.8 now, the anchor: "Policy: Travel" shares "policy" with the question).
+    "date-with-ordinal":                    (1.0, 1.0,   1.0,   1.0,   1.0),
+    "date-wrong-day":                       (0.0, 0.5,   0.5,   0.0,   0.5),
+    "date-in-iso-form":                     (1.0, 1.0,   1.0,   0.8,   1.0),
     # 19 tokens, 3 of them the gold's (27 and the two of วัน). Read as 3 words (the first 21 characters one), the
     # sentence scored F1 0.8 and faithfulness 2/3 (its "วัน" unsupported: the evidence glues it to "ต่อปี").
     "thai-sentence":                        (0.0, 3 / 11, 1.0,  1.0,   1.0),
@@ -206,7 +217,11 @@ def test_text_helpers() -> None:
     assert normalize_answer("12V, 100mm, 2.4GHz, 500mAh, -5°C") == "12 v 100 mm 2.4 ghz 500 mah -5 °c"
     # Ranges are two numbers (a decimal comma's too); codes whose groups are numbers stay one word.
     assert normalize_answer("4–20 mA, (3,5-4,5 bar), 10-20.") == "4 20 ma 3.5 4.5 bar 10 20"
-    assert normalize_answer("BVW-2024-100, 2026-03-01, MAN-HX58-04") == "bvw2024100 20260301 manhx5804"
+    assert normalize_answer("BVW-2024-100, 10-20-30, MAN-HX58-04") == "bvw2024100 102030 manhx5804"
+    # English dates: day, month, year, whichever way they were written; numeric ones that could be misread stay.
+    same_date = ["1 March 2026", "March 1st, 2026", "the 1st of March 2026", "Mar. 1 2026", "2026-03-01"]
+    assert {normalize_answer(d) for d in same_date} == {"1 march 2026"}
+    assert normalize_answer("June 30th, 01/03/2026, May 2026, 2nd floor") == "30 june 01032026 may 2026 2nd floor"
     assert normalize_answer("Room 5a on the 2nd floor, 3x a week in the 1990s") == "room 5a on 2nd floor 3x week in 1990s"
     # English numbers in words: composed where they compose, "and" only inside one ("two and three" are two); a
     # lone "one" stays a word.

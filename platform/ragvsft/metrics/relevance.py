@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from ragvsft.embedders import Embedder
 from ragvsft.generators.base import Generator
 from ragvsft.metrics.base import Sample, cosine_pairs
-from ragvsft.metrics.number_words import digits_for_number_words
-from ragvsft.metrics.text import content_tokens, stem, tokens
+from ragvsft.metrics.text import content_tokens, numbers_and_dates, stem, tokens
 
 
 class AnswerRelevance:
@@ -76,7 +75,7 @@ def _adds(question: str, answer: str) -> float:
 
 def _type_fit(question: str, answer: str) -> float:
     wants_number = _QUANTITY_QUESTION.match(question.strip())
-    return 0.5 if wants_number and not _QUANTITY.search(digits_for_number_words(answer.lower())) else 1.0
+    return 0.5 if wants_number and not _QUANTITY.search(numbers_and_dates(answer.lower())) else 1.0
 
 
 REVERSE_PROMPT = (

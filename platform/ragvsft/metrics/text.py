@@ -6,6 +6,7 @@ import re
 import string
 import unicodedata
 
+from ragvsft.metrics.dates import day_month_year
 from ragvsft.metrics.number_words import digits_for_number_words
 from ragvsft.writing import SPACED_STOPS, UNSPACED_STOPS, spaced
 
@@ -13,7 +14,7 @@ NORMALIZATION_VERSION = 5
 """Part of the lexical metrics' cached scores' key: 2, punctuation of every script dropped, CJK characters tokens;
 3, decimal points and minus signs kept; 4, digits of every script read as ASCII, Thai, Lao, Khmer and Burmese
 letters and Korean syllables tokens, units written onto numbers and ranges split; 5, English numbers written in
-words read as digits."""
+words read as digits, English dates written day, month, year."""
 
 _PUNCT = set(string.punctuation) | {"“", "”", "‘", "’", "–", "—", "…", "·"}
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -26,7 +27,7 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _IN_NUMBER = re.compile(r"(?<=\d)[.,](?=\d)|(?<![\w.,])[-\u2212](?=\d)")
 # A dash between two numbers makes a range of two ("10-20 days", "10–20", "10 to 20"), not one number: dropped as
 # punctuation, "10-20" read as "1020" (and scored exact against it). Not in a code whose groups are numbers
-# ("BVW-2024-100", "2026-03-01", "10-20-30": a letter, a dash or a third group beside them), which stays one word.
+# ("BVW-2024-100", "10-20-30": a letter, a dash or a third group beside them), which stays one word.
 _DASHES = "\\-\u2010\u2012\u2013\u2014\u2212"  # escaped "-": the list goes inside [...]
 _RANGE = re.compile(rf"(?<![\w.,{_DASHES}])(\d+(?:[.,]\d+)?)[{_DASHES}](?=\d+(?:[.,]\d+)?(?!\w|[.,{_DASHES}]\d))")
 _MAY_HOLD_RANGE = re.compile(rf"\d[{_DASHES}]\d")  # a quick look first: most text has none, and _RANGE is slow to scan
@@ -61,8 +62,8 @@ def normalize_answer(text: str) -> str:
     punctuation of every script dropped (« », ¿, 。) but a number's decimal point (a decimal comma read as one)
     and minus sign, thousands separators dropped, a range's dash and a unit written onto its number a space,
     digits of every script as ASCII digits, English numbers written in words as digits ("twenty-seven" is "27"; a
-    lone "one" stays a word), and the letters of scripts written without spaces (Chinese, Japanese, Thai, Lao,
-    Khmer, Burmese) and Korean syllables spaced apart.
+    lone "one" stays a word), English dates as day, month, year ("June 30th" is "30 june"), and the letters of
+    scripts written without spaces (Chinese, Japanese, Thai, Lao, Khmer, Burmese) and Korean syllables spaced apart.
 
     Example:
         >>> normalize_answer("The  X-200's limit: 3.5 Bar, or 1,000 kPa, at −5 °C (3,5bar), for 10–20 min.")
@@ -72,7 +73,7 @@ def normalize_answer(text: str) -> str:
         >>> normalize_answer("ลาได้ ๒๗ วัน")
         'ล า ไ ด้ 27 วั น'
     """
-    text = digits_for_number_words(unicodedata.normalize("NFKC", text).casefold())
+    text = numbers_and_dates(unicodedata.normalize("NFKC", text).casefold())
     if not text.isascii():
         text = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m[0])), text.translate(_SIGNS))
     text = _UNIT_AFTER_NUMBER.sub(r"\g<0> ", _THOUSANDS.sub("", text))
@@ -83,6 +84,17 @@ def normalize_answer(text: str) -> str:
     text = text.translate(_RESTORED)
     return " ".join(_ARTICLES.sub(" ", spaced(text)).split())
 
+
+
+def numbers_and_dates(text: str) -> str:
+    """``text`` (in lower case) with English numbers in words as digits and dates as day, month, year: one form of
+    each, for every rule that reads numbers.
+
+    Example:
+        >>> numbers_and_dates("fourteen days after june 30th")
+        '14 days after 30 june'
+    """
+    return day_month_year(digits_for_number_words(text))
 
 def tokens(text: str) -> list[str]:
     return normalize_answer(text).split()
