@@ -1,11 +1,11 @@
 """The same fact written otherwise: do the lexical metrics score a right answer as right when it, or its evidence,
-writes a number in words rather than digits, or a date as "June 30th" rather than "30 June"?
+writes a number in words rather than digits, a date as "June 30th" rather than "30 June", or "38 euros" for "€38"?
 
 Every eval question of the demo and incidents corpora whose gold answer holds a plain integer (not part of a code,
-a decimal or a time), or a date written day-month, is scored twice per form: the gold answer rewritten, against
-the gold answer (exact match, token F1) and against its source documents (faithfulness); and the gold answer as
-it is against its documents rewritten. Right answers all: 1.0 is the ideal in every cell. Run it with another
-checkout's library first on the path (``PYTHONPATH=<checkout>/platform``) to compare definitions.
+a decimal or a time), a date written day-month, or an amount in euros, is scored twice per form: the gold answer
+rewritten, against the gold answer (exact match, token F1) and against its source documents (faithfulness); and
+the gold answer as it is against its documents rewritten. Right answers all: 1.0 is the ideal in every cell. Run
+it with another checkout's library first on the path (``PYTHONPATH=<checkout>/platform``) to compare definitions.
 
     .venv/bin/python benchmarks/written_otherwise.py
 """
@@ -33,6 +33,7 @@ _SPEC.loader.exec_module(_NUMBER_WORDS)
 INTEGER = re.compile(r"(?<![\w.,:/\-])(?:[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*)(?![\w:/\-]|[.,]\d)")
 MONTHS = "January February March April May June July August September October November December".split()
 DAY_MONTH = re.compile(rf"\b([1-9]|[12]\d|3[01]) ({'|'.join(MONTHS)})\b( \d{{4}})?")
+EUROS = re.compile(r"€(\d+(?:,\d{3})*(?:\.\d+)?)")
 
 
 def numbers_in_words(text: str) -> str:
@@ -52,7 +53,8 @@ def month_first(text: str) -> str:
 
 
 FORMS: dict[str, tuple[re.Pattern[str], Callable[[str], str]]] = {
-    "numbers in words": (INTEGER, numbers_in_words), "dates month first": (DAY_MONTH, month_first)}
+    "numbers in words": (INTEGER, numbers_in_words), "dates month first": (DAY_MONTH, month_first),
+    "euros in words": (EUROS, lambda text: EUROS.sub(r"\1 euros", text))}
 
 
 def main() -> None:

@@ -57,6 +57,7 @@ POWER = "How much power does the X-200 motor draw?"
 BOOKING = ("Flights must be booked at least fourteen days before departure.\nHotels are booked through Tripdesk.",)
 BOOKING_Q = "How early must flights be booked?"
 APPROVER = ("Nobody may approve their own expense claim; their manager approves it.",)
+HOTEL, HOTEL_Q = ("Hotels are paid up to €190 per night.\nMeals: up to €38 a day.",), "How much may a hotel cost?"
 CLAIMS_BY, CLAIMS_DATE = "By when must claims reach Finance?", ("Claims must reach Finance by 30 June.\nLate ones wait.",)
 
 CASES = {
@@ -96,6 +97,10 @@ CASES = {
     "date-wrong-day": Sample(CLAIMS_BY, "June 20th.", "30 June", CLAIMS_DATE),
     "date-in-iso-form": Sample("When does the policy take effect?", "1 March 2026", "1 March 2026",
                                ("Policy: Travel\nEffective: 2026-03-01\nOwner: Finance",)),
+    # Money is amount and sign, whether the currency was a sign, a code or a word; "percent" is the percent sign.
+    "amount-with-currency-in-words": Sample(HOTEL_Q, "190 euros per night", "€190 per night", HOTEL),
+    "amount-wrong": Sample(HOTEL_Q, "EUR 180 per night", "€190 per night", HOTEL),
+    "percent-in-words": Sample("What is the rate?", "6 percent", "6 %", ("The rate is 6%.",)),
     # Thai writes no spaces between words either: each letter with its marks is a token (ที่ one, not three).
     "thai-sentence": Sample(TH_Q, "พนักงานมีวันลาพักร้อน 27 วัน", "27 วัน", TH_EVIDENCE),
     "thai-wrong-number": Sample(TH_Q, "30 วัน", "27 วัน", TH_EVIDENCE),
@@ -161,6 +166,11 @@ LEXICAL = {
     "date-with-ordinal":                    (1.0, 1.0,   1.0,   1.0,   1.0),
     "date-wrong-day":                       (0.0, 0.5,   0.5,   0.0,   0.5),
     "date-in-iso-form":                     (1.0, 1.0,   1.0,   0.8,   1.0),
+    # "€190" was one word: the right answer in words shared "per night" with the gold (F1 0.57) and its 190 was
+    # nowhere in the evidence (faithfulness 0); "percent" was a word the evidence's "6%" lacks (0.5).
+    "amount-with-currency-in-words":        (1.0, 1.0,   1.0,   1.0,   1.0),
+    "amount-wrong":                         (0.0, 2 / 3, 2 / 3, 0.0,   0.5),
+    "percent-in-words":                     (1.0, 1.0,   1.0,   1.0,   1.0),
     # 19 tokens, 3 of them the gold's (27 and the two of วัน). Read as 3 words (the first 21 characters one), the
     # sentence scored F1 0.8 and faithfulness 2/3 (its "วัน" unsupported: the evidence glues it to "ต่อปี").
     "thai-sentence":                        (0.0, 3 / 11, 1.0,  1.0,   1.0),
@@ -222,6 +232,10 @@ def test_text_helpers() -> None:
     same_date = ["1 March 2026", "March 1st, 2026", "the 1st of March 2026", "Mar. 1 2026", "2026-03-01"]
     assert {normalize_answer(d) for d in same_date} == {"1 march 2026"}
     assert normalize_answer("June 30th, 01/03/2026, May 2026, 2nd floor") == "30 june 01032026 may 2026 2nd floor"
+    # Money: one word, sign first (the dollar sign kept: "$5" is not "€5"); percent words are the dropped "%".
+    assert {normalize_answer(a) for a in ("€2,500", "2,500 euros", "EUR 2500", "2500€", "€ 2500")} == {"€2500"}
+    assert [normalize_answer(a) for a in ("$5.50", "5.50 dollars", "US$5", "6 per cent", "10-20 €")] == [
+        "$5.50", "$5.50", "us$5", "6", "10 20 €"]
     assert normalize_answer("Room 5a on the 2nd floor, 3x a week in the 1990s") == "room 5a on 2nd floor 3x week in 1990s"
     # English numbers in words: composed where they compose, "and" only inside one ("two and three" are two); a
     # lone "one" stays a word.

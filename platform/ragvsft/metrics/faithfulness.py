@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 
 from ragvsft.metrics.base import Sample
-from ragvsft.metrics.text import NORMALIZATION_VERSION, content_tokens, numbers_and_dates, split_sentences, stem, tokens
+from ragvsft.metrics.text import NORMALIZATION_VERSION, content_tokens, one_form, split_sentences, stem, tokens
 from ragvsft.writing import spaced
 
 _POLAR = frozenset({"yes", "no"})
@@ -43,7 +43,7 @@ def _key_words(sentence: str) -> set[str]:
     """The names and numbers of a sentence (capitalised words after its first, words with digits or numbers written
     in words), as claim words: the details a wrong answer most often gets wrong."""
     names = [token for i, token in enumerate(spaced(sentence).split()) if i and token[:1].isupper()]
-    numbers = [token for token in spaced(numbers_and_dates(sentence.lower())).split() if _DIGIT.search(token)]
+    numbers = [token for token in spaced(one_form(sentence.lower())).split() if _DIGIT.search(token)]
     return {w for token in names + numbers for w in claim_words(token)}
 
 

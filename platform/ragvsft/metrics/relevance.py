@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from ragvsft.embedders import Embedder
 from ragvsft.generators.base import Generator
 from ragvsft.metrics.base import Sample, cosine_pairs
-from ragvsft.metrics.text import content_tokens, numbers_and_dates, stem, tokens
+from ragvsft.metrics.text import content_tokens, one_form, stem, tokens
 
 
 class AnswerRelevance:
@@ -75,7 +75,7 @@ def _adds(question: str, answer: str) -> float:
 
 def _type_fit(question: str, answer: str) -> float:
     wants_number = _QUANTITY_QUESTION.match(question.strip())
-    return 0.5 if wants_number and not _QUANTITY.search(numbers_and_dates(answer.lower())) else 1.0
+    return 0.5 if wants_number and not _QUANTITY.search(one_form(answer.lower())) else 1.0
 
 
 REVERSE_PROMPT = (

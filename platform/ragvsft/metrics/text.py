@@ -6,6 +6,7 @@ import re
 import string
 import unicodedata
 
+from ragvsft.metrics.amounts import amounts
 from ragvsft.metrics.dates import day_month_year
 from ragvsft.metrics.number_words import digits_for_number_words
 from ragvsft.writing import SPACED_STOPS, UNSPACED_STOPS, spaced
@@ -14,9 +15,9 @@ NORMALIZATION_VERSION = 5
 """Part of the lexical metrics' cached scores' key: 2, punctuation of every script dropped, CJK characters tokens;
 3, decimal points and minus signs kept; 4, digits of every script read as ASCII, Thai, Lao, Khmer and Burmese
 letters and Korean syllables tokens, units written onto numbers and ranges split; 5, English numbers written in
-words read as digits, English dates written day, month, year."""
+words read as digits, English dates written day, month, year, amounts of money written sign first."""
 
-_PUNCT = set(string.punctuation) | {"“", "”", "‘", "’", "–", "—", "…", "·"}
+_PUNCT = set(string.punctuation) - {"$"} | {"“", "”", "‘", "’", "–", "—", "…", "·"}  # "$": a currency sign (amounts.py)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 # A point or comma between digits is part of the number, not punctuation: dropped, "3.5 bar" read as "35 bar" and
 # an answer with the decimal point in the wrong place scored as exact and as supported (SQuAD's normalisation
@@ -62,7 +63,8 @@ def normalize_answer(text: str) -> str:
     punctuation of every script dropped (« », ¿, 。) but a number's decimal point (a decimal comma read as one)
     and minus sign, thousands separators dropped, a range's dash and a unit written onto its number a space,
     digits of every script as ASCII digits, English numbers written in words as digits ("twenty-seven" is "27"; a
-    lone "one" stays a word), English dates as day, month, year ("June 30th" is "30 june"), and the letters of
+    lone "one" stays a word), English dates as day, month, year ("June 30th" is "30 june"), amounts of money as
+    one word, sign first ("38 euros" is "€38"), and the letters of
     scripts written without spaces (Chinese, Japanese, Thai, Lao, Khmer, Burmese) and Korean syllables spaced apart.
 
     Example:
@@ -73,7 +75,7 @@ def normalize_answer(text: str) -> str:
         >>> normalize_answer("ลาได้ ๒๗ วัน")
         'ล า ไ ด้ 27 วั น'
     """
-    text = numbers_and_dates(unicodedata.normalize("NFKC", text).casefold())
+    text = one_form(unicodedata.normalize("NFKC", text).casefold())
     if not text.isascii():
         text = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m[0])), text.translate(_SIGNS))
     text = _UNIT_AFTER_NUMBER.sub(r"\g<0> ", _THOUSANDS.sub("", text))
@@ -86,15 +88,15 @@ def normalize_answer(text: str) -> str:
 
 
 
-def numbers_and_dates(text: str) -> str:
-    """``text`` (in lower case) with English numbers in words as digits and dates as day, month, year: one form of
-    each, for every rule that reads numbers.
+def one_form(text: str) -> str:
+    """``text`` (in lower case) with English numbers in words as digits, dates as day, month, year, and amounts of
+    money as one word, sign first: one form of each, for every rule that reads numbers.
 
     Example:
-        >>> numbers_and_dates("fourteen days after june 30th")
-        '14 days after 30 june'
+        >>> one_form("fourteen days after june 30th, 38 euros")
+        '14 days after 30 june, €38'
     """
-    return day_month_year(digits_for_number_words(text))
+    return amounts(day_month_year(digits_for_number_words(text)))
 
 def tokens(text: str) -> list[str]:
     return normalize_answer(text).split()
