@@ -232,6 +232,7 @@ def test_text_helpers() -> None:
     same_date = ["1 March 2026", "March 1st, 2026", "the 1st of March 2026", "Mar. 1 2026", "2026-03-01"]
     assert {normalize_answer(d) for d in same_date} == {"1 march 2026"}
     assert normalize_answer("June 30th, 01/03/2026, May 2026, 2nd floor") == "30 june 01032026 may 2026 2nd floor"
+    assert normalize_answer("June ๓๐") == "30 june"  # digits of every script are read before dates
     # Money: one word, sign first (the dollar sign kept: "$5" is not "€5"); percent words are the dropped "%".
     assert {normalize_answer(a) for a in ("€2,500", "2,500 euros", "EUR 2500", "2500€", "€ 2500")} == {"€2500"}
     assert [normalize_answer(a) for a in ("$5.50", "5.50 dollars", "US$5", "6 per cent", "10-20 €")] == [

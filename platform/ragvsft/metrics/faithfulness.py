@@ -40,8 +40,8 @@ def claim_words(text: str) -> set[str]:
 
 
 def _key_words(sentence: str) -> set[str]:
-    """The names and numbers of a sentence (capitalised words after its first, words with digits or numbers written
-    in words), as claim words: the details a wrong answer most often gets wrong."""
+    """The names and numbers of a sentence (capitalised words after its first; words with digits once numbers in
+    words, dates and amounts are in one form), as claim words: the details a wrong answer most often gets wrong."""
     names = [token for i, token in enumerate(spaced(sentence).split()) if i and token[:1].isupper()]
     numbers = [token for token in spaced(one_form(sentence.lower())).split() if _DIGIT.search(token)]
     return {w for token in names + numbers for w in claim_words(token)}
@@ -92,7 +92,7 @@ class ClaimSupport:
     name = "faithfulness"
     version = 6  # cached scores of an earlier definition miss (see ``cache.CachedMetric``); 3, 4: as TokenF1's 2, 3;
     # 5: as TokenF1's 4, and sentences end at the stops of other scripts (the danda, the Arabic question mark);
-    # 6: numbers written in words (normalisation 5)
+    # 6: numbers in words, dates and amounts in one form (normalisation 5)
     anchor_weight = 0.2
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:

@@ -86,7 +86,7 @@ def digits_for_number_words(text: str) -> str:
     """
     def replace(match: re.Match[str]) -> str:
         words = _PARTS.findall(match[0])
-        if words == ["one"] and not _TIME_UNIT.match(text, match.end()) or _AFTER_DIGITS.search(text, 0, match.start()):
+        if (words == ["one"] and not _TIME_UNIT.match(text, match.end())) or _AFTER_DIGITS.search(text, 0, match.start()):
             return match[0]
         return " ".join(map(str, _numbers(words)))
 

@@ -42,7 +42,8 @@ class AnswerRelevance:
 
     name = "answer_relevance"
     version = 6  # cached scores of the plain cosine (1) not reused; 3: words of every script; 4: numbers' points, signs;
-    # 5: digits of every script, Thai, Lao, Khmer and Burmese letters, Korean syllables; 6: numbers written in words
+    # 5: digits of every script, Thai, Lao, Khmer and Burmese letters, Korean syllables; 6: numbers in words,
+    # dates and amounts in one form
     requires = ("embedder",)
 
     def __init__(self, embedder: Embedder) -> None:

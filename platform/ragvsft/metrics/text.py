@@ -64,8 +64,8 @@ def normalize_answer(text: str) -> str:
     and minus sign, thousands separators dropped, a range's dash and a unit written onto its number a space,
     digits of every script as ASCII digits, English numbers written in words as digits ("twenty-seven" is "27"; a
     lone "one" stays a word), English dates as day, month, year ("June 30th" is "30 june"), amounts of money as
-    one word, sign first ("38 euros" is "€38"), and the letters of
-    scripts written without spaces (Chinese, Japanese, Thai, Lao, Khmer, Burmese) and Korean syllables spaced apart.
+    one word, sign first ("38 euros" is "€38"), and the letters of scripts written without spaces (Chinese,
+    Japanese, Thai, Lao, Khmer, Burmese) and Korean syllables spaced apart.
 
     Example:
         >>> normalize_answer("The  X-200's limit: 3.5 Bar, or 1,000 kPa, at −5 °C (3,5bar), for 10–20 min.")
@@ -75,9 +75,10 @@ def normalize_answer(text: str) -> str:
         >>> normalize_answer("ลาได้ ๒๗ วัน")
         'ล า ไ ด้ 27 วั น'
     """
-    text = one_form(unicodedata.normalize("NFKC", text).casefold())
-    if not text.isascii():
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if not text.isascii():  # digits first: the rules of one_form read ASCII ones
         text = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m[0])), text.translate(_SIGNS))
+    text = one_form(text)
     text = _UNIT_AFTER_NUMBER.sub(r"\g<0> ", _THOUSANDS.sub("", text))
     if _MAY_HOLD_RANGE.search(text):
         text = _RANGE.sub(r"\1 ", text)
@@ -85,7 +86,6 @@ def normalize_answer(text: str) -> str:
     text = "".join(ch for ch in text if ch not in _PUNCT and (ch.isascii() or unicodedata.category(ch)[0] != "P"))
     text = text.translate(_RESTORED)
     return " ".join(_ARTICLES.sub(" ", spaced(text)).split())
-
 
 
 def one_form(text: str) -> str:
@@ -97,6 +97,7 @@ def one_form(text: str) -> str:
         '14 days after 30 june, €38'
     """
     return amounts(day_month_year(digits_for_number_words(text)))
+
 
 def tokens(text: str) -> list[str]:
     return normalize_answer(text).split()
