@@ -57,7 +57,7 @@ def build_examples(config: ExperimentConfig, corpus: Corpus, train: Sequence[QAP
     ft = config.finetune
     recipes = ["closed_book", "raft"] if ft.recipe == "mixed" else [ft.recipe]
     retriever = None
-    if "raft" in recipes:
+    if ft.reads_chunks:
         chunks = chunk_documents(corpus.documents, chunk_chars=config.index.chunk_chars,
                                  chunk_overlap_chars=config.index.chunk_overlap_chars)
         retriever = BM25Retriever(chunks)

@@ -151,7 +151,7 @@ def _build(config: ExperimentConfig, corpus: Corpus, console: Console, champion:
     index_changed = diff is None or diff.docs_changed or diff.index_settings_changed
     adapter_changed = wants_adapter and (
         diff is None or champion is None or champion.adapter_version is None or diff.train_changed
-        or diff.adapter_settings_changed or (config.finetune.recipe != "closed_book" and diff.docs_changed))
+        or diff.adapter_settings_changed or (config.finetune.reads_chunks and diff.docs_changed))
     recipes = tuple(name for name, changed in (("index", index_changed), ("finetune", adapter_changed)) if changed)
     options: dict[str, dict] = {}
     run_config = config

@@ -51,7 +51,7 @@ def corpus_state(config: ExperimentConfig, corpus: Corpus) -> CorpusState:
     """The state a release built from ``corpus`` under ``config`` records: content hashes, and the settings that
     decide the index and the adapter (``ragvsft retrain`` rebuilds what they decide when they change)."""
     raft_chunks = [config.index.chunk_chars, config.index.chunk_overlap_chars]
-    if config.finetune.recipe in ("raft", "mixed"):  # its passages are chunks BM25 finds: their rules decide it too
+    if config.finetune.reads_chunks:
         raft_chunks.append(RULES_VERSION)
     adapter = {"finetune": config.finetune.determining(), "base_model": config.model.base_model,
                "prompt": dataclasses.asdict(config.prompt), "seed": config.seed, "raft_chunks": raft_chunks}

@@ -84,6 +84,17 @@ class LoraSettings:
     """Batch examples of similar length together (Hugging Face's ``group_by_length``): far less padding when
     short closed-book and long RAFT examples are mixed. Batch order stays random."""
 
+    @property
+    def reads_chunks(self) -> bool:
+        """Whether the recipe's examples hold corpus chunks (RAFT's passages and distractors), so the documents and
+        the chunking rules decide the adapter too.
+
+        Example:
+            >>> LoraSettings().reads_chunks, LoraSettings(recipe="mixed").reads_chunks
+            (False, True)
+        """
+        return self.recipe in ("raft", "mixed")
+
     def determining(self) -> dict[str, Any]:
         """The settings the trained adapter depends on: what fingerprints it, so a memory setting changed to fit a
         smaller machine does not train an equal adapter again.

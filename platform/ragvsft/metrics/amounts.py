@@ -25,6 +25,10 @@ _NAME_BEFORE = re.compile(rf"\b({_NAME})\s*{_AMOUNT}")
 _SIGN_APART = re.compile(rf"([{_SIGNS}])\s+{_AMOUNT}")  # "€ 38"
 _SIGN_AFTER = re.compile(rf"{_AMOUNT} ?([{_SIGNS}])(?!\s*\d)")  # "38 €", "38€"
 _PERCENT = re.compile(r"(?<=\d)\s*(?:percent|per\s+cent|pct)\b")
+_DIGIT = re.compile(r"\d")
+_ANY_SIGN = re.compile(rf"[{_SIGNS}]")
+_LETTERS = re.compile(r"[a-z]+")
+_AMOUNT_WORDS = frozenset(_CURRENCY) | {"percent", "cent", "pct"}
 
 
 def amounts(text: str) -> str:
@@ -34,7 +38,8 @@ def amounts(text: str) -> str:
         >>> amounts("€38, € 38, 38 euros, eur 38, 38€, us$5, 6 per cent, the euro zone")
         '€38, €38, €38, €38, €38, us$5, 6%, the euro zone'
     """
-    if not any(ch.isdigit() for ch in text):
+    # Quick looks first (most text holds no amount): a digit, and a currency sign or a word for one or for percent.
+    if not _DIGIT.search(text) or not (_ANY_SIGN.search(text) or not _AMOUNT_WORDS.isdisjoint(_LETTERS.findall(text))):
         return text
     text = _NAME_AFTER.sub(lambda m: f"{_CURRENCY[m[2]]}{m[1]}", text)
     text = _NAME_BEFORE.sub(lambda m: f"{_CURRENCY[m[1]]}{m[2]}", text)
